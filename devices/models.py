@@ -1,0 +1,70 @@
+"""The device: one phone identity, with a dial string and fixed or adhoc behaviour."""
+
+from django.db import models
+
+from pbxadmin.validators import SafeCharField, callerid_format, digits_only
+
+
+class Tech(models.TextChoices):
+    PJSIP = "pjsip", "PJSIP"
+    SIP = "sip", "SIP (chan_sip)"
+    IAX2 = "iax2", "IAX2"
+    DAHDI = "dahdi", "DAHDI"
+    CUSTOM = "custom", "Custom"
+
+
+class DeviceType(models.TextChoices):
+    FIXED = "fixed", "Fixed"
+    ADHOC = "adhoc", "Adhoc (hot desk)"
+
+
+class Device(models.Model):
+    id = SafeCharField(
+        "device ID", primary_key=True, max_length=20, validators=[digits_only]
+    )
+    tech = SafeCharField("technology", max_length=8, choices=Tech.choices)
+    dial = SafeCharField(
+        "dial string",
+        max_length=120,
+        help_text="How Asterisk reaches the device, e.g. PJSIP/1000. Typed only for custom devices.",
+    )
+    devicetype = SafeCharField(
+        "device type",
+        max_length=8,
+        choices=DeviceType.choices,
+        default=DeviceType.FIXED,
+    )
+    user = models.ForeignKey(
+        "users.PbxUser",
+        verbose_name="current user",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="devices",
+    )
+    default_user = models.ForeignKey(
+        "users.PbxUser",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="default_devices",
+    )
+    # When the current user arrived: keeps AMPUSER/<ext>/device in login order.
+    user_since = models.DateTimeField(null=True, blank=True)
+    emergency_cid = SafeCharField(
+        "emergency CID", max_length=80, blank=True, validators=[callerid_format]
+    )
+    description = SafeCharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tech"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.dial})"
+
+    @property
+    def is_adhoc(self) -> bool:
+        return self.devicetype == DeviceType.ADHOC

@@ -1,0 +1,245 @@
+"""Business operations on devices: create, update, delete, attach, and hot-desk login/logout.
+
+Every entry point (pages, admin, CSV import, commands, the FastAGI service)
+calls these; they validate, write in one transaction and tell the Asterisk
+boundary what changed.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from devices.models import Device, DeviceType, Tech
+from endpoints.models import Endpoint
+from endpoints.techs import TECHS, clean_settings, normalise_tech
+from pbxadmin.asterisk import asterisk_changed
+from pbxadmin.errors import ErrorCollector
+from pbxadmin.validators import generate_secret
+from users.models import PbxUser
+
+# A custom dial string is TECH/resource. No `,` (Dial() argument separator), `&`
+# (it would ring a second channel) or `$` / brackets (dialplan expressions).
+_CUSTOM_DIAL = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+*#/=-]+")
+
+DEVICE_FIELDS = ("description", "emergency_cid", "devicetype", "default_user", "dial")
+
+
+def _clean_dial(tech: str, device_id: str, dial: str, settings: dict[str, str]) -> str:
+    if tech != Tech.CUSTOM:
+        return TECHS[tech].dial(device_id, settings)
+    dial = (dial or "").strip()
+    if not _CUSTOM_DIAL.fullmatch(dial):
+        raise ValidationError(
+            {
+                "dial": "Type a dial string such as SIP/joe@example.com or Local/5551234@from-internal "
+                "(no spaces, commas, & or $)."
+            }  # fmt: skip
+        )
+    return dial
+
+
+def _check_dahdi_channel(device_id: str, settings: dict[str, str]) -> None:
+    channel = settings.get("channel")
+    clash = (
+        Device.objects.filter(tech=Tech.DAHDI, endpoint__settings__channel=channel)
+        .exclude(pk=device_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if clash:
+        raise ValidationError(
+            {"channel": f"DAHDI channel {channel} is already used by device {clash}."}
+        )
+
+
+def build_device(
+    *,
+    id: str,
+    tech: str,
+    devicetype: str = DeviceType.FIXED,
+    description: str = "",
+    default_user: PbxUser | None = None,
+    emergency_cid: str = "",
+    dial: str = "",
+    settings: dict[str, object] | None = None,
+    check_duplicate: bool = True,
+) -> tuple[Device, dict[str, str]]:
+    """Validate a new device without saving it; return it and its clean endpoint settings."""
+    try:
+        tech = normalise_tech(tech)
+    except ValidationError as e:
+        raise ValidationError({"tech": e.error_list}) from None
+    errors = ErrorCollector()
+    settings = dict(settings or {})
+    if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and not settings.get(
+        "secret"
+    ):
+        settings["secret"] = generate_secret()
+    clean = errors.collect(clean_settings, tech, settings) or {}
+    device = Device(
+        id=str(id).strip(),
+        tech=tech,
+        devicetype=devicetype,
+        description=description.strip()
+        if isinstance(description, str)
+        else description,
+        default_user=default_user,
+        user=default_user,
+        user_since=timezone.now() if default_user else None,
+        emergency_cid=emergency_cid.strip()
+        if isinstance(emergency_cid, str)
+        else emergency_cid,
+    )
+    if clean or tech == Tech.CUSTOM:
+        device.dial = errors.collect(_clean_dial, tech, device.id, dial, clean) or ""
+    errors.collect(
+        device.full_clean,
+        exclude=["dial"] if not device.dial else None,
+        validate_unique=False,
+    )
+    if (
+        check_duplicate
+        and "id" not in errors.errors
+        and Device.objects.filter(pk=device.id).exists()
+    ):
+        errors.add("id", f"Device {device.id} already exists.")
+    if tech == Tech.DAHDI and clean.get("channel"):
+        errors.collect(_check_dahdi_channel, device.id, clean)
+    errors.raise_if_any()
+    return device, clean
+
+
+def save_new_device(device: Device, settings: dict[str, str]) -> Device:
+    device.save(force_insert=True)
+    Endpoint.objects.create(device=device, settings=settings)
+    asterisk_changed(techs={device.tech})
+    return device
+
+
+@transaction.atomic
+def device_create(**fields) -> Device:
+    """Create a device and its endpoint. Fields as `build_device`."""
+    device, settings = build_device(**fields)
+    return save_new_device(device, settings)
+
+
+@transaction.atomic
+def device_update(
+    *, device: Device, settings: dict[str, object] | None = None, **fields
+) -> Device:
+    """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
+    unknown = set(fields) - set(DEVICE_FIELDS)
+    if unknown:
+        raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
+    device = (
+        Device.objects.select_for_update().select_related("endpoint").get(pk=device.pk)
+    )
+    was_fixed = device.devicetype == DeviceType.FIXED
+    errors = ErrorCollector()
+    for name, value in fields.items():
+        setattr(device, name, value.strip() if isinstance(value, str) else value)
+    clean = device.endpoint.settings
+    if settings:
+        if (
+            device.tech != Tech.CUSTOM
+            and "secret" in settings
+            and not settings["secret"]
+        ):
+            settings = {
+                k: v for k, v in settings.items() if k != "secret"
+            }  # blank keeps the old one
+        clean = (
+            errors.collect(
+                clean_settings, device.tech, settings, base=device.endpoint.settings
+            )
+            or clean
+        )
+    device.dial = (
+        errors.collect(
+            _clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean
+        )
+        or device.dial
+    )
+    # FreePBX's rules: a fixed device always belongs to its default user; a
+    # device turned adhoc starts from its default user; an adhoc device keeps
+    # whoever is logged in.
+    if device.devicetype == DeviceType.FIXED or was_fixed:
+        _set_current_user(device, device.default_user)
+    errors.collect(device.full_clean, validate_unique=False)
+    if device.tech == Tech.DAHDI:
+        errors.collect(_check_dahdi_channel, device.id, clean)
+    errors.raise_if_any()
+    device.save()
+    if clean != device.endpoint.settings:
+        Endpoint.objects.filter(device=device).update(settings=clean)
+    asterisk_changed(techs={device.tech})
+    return device
+
+
+@transaction.atomic
+def device_delete(*, device: Device) -> None:
+    """Delete a device and its endpoint; its user keeps their other devices."""
+    tech = device.tech
+    Device.objects.filter(pk=device.pk).delete()
+    asterisk_changed(techs={tech})
+
+
+def _set_current_user(device: Device, user: PbxUser | None) -> None:
+    if device.user_id != (user.pk if user else None):
+        device.user = user
+        device.user_since = timezone.now() if user else None
+
+
+@transaction.atomic
+def device_attach(*, device: Device, user: PbxUser | None) -> Device:
+    """Make `user` the owner of `device`: its default user, and its current user now."""
+    return (
+        device_update(device=device, default_user=user)
+        if device.devicetype == DeviceType.FIXED
+        else _attach_adhoc(device, user)
+    )
+
+
+def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    device.default_user = user
+    _set_current_user(device, user)
+    device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
+    asterisk_changed()
+    return device
+
+
+@transaction.atomic
+def device_login(*, device: Device, user: PbxUser) -> Device:
+    """Hot desking: log `user` into an adhoc device (reference §2).
+
+    The device's previous user loses only this device; their others stay.
+    """
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.devicetype != DeviceType.ADHOC:
+        raise ValidationError(
+            f"Device {device.id} is fixed: only adhoc devices can be logged into.",
+            code="fixed",
+        )
+    if device.user_id != user.pk:
+        _set_current_user(device, user)
+        device.save(update_fields=["user", "user_since", "updated_at"])
+        asterisk_changed()
+    return device
+
+
+@transaction.atomic
+def device_logout(*, device: Device) -> Device:
+    """Hot desking: give an adhoc device back to its default user (or to nobody)."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.devicetype != DeviceType.ADHOC:
+        raise ValidationError(
+            f"Device {device.id} is fixed: there is nobody to log out.", code="fixed"
+        )
+    if device.user_id != device.default_user_id:
+        _set_current_user(device, device.default_user)
+        device.save(update_fields=["user", "user_since", "updated_at"])
+        asterisk_changed()
+    return device

@@ -1,0 +1,17 @@
+"""Custom devices: a dial string the administrator types, and no config file."""
+
+from endpoints.conf import Section
+from endpoints.techs.base import DeviceRow
+
+TECH = "custom"
+FILES: tuple[str, ...] = ()
+RELOAD_MODULE = None
+SETTINGS = ()
+
+
+def dial(device_id: str, settings: dict[str, str]) -> str:
+    raise ValueError("a custom device's dial string is typed, not derived")
+
+
+def render(row: DeviceRow) -> dict[str, list[Section]]:
+    return {}

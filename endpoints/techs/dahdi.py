@@ -1,0 +1,68 @@
+"""DAHDI analogue and digital channels: blocks in chan_dahdi_additional.conf.
+
+These are not sections: chan_dahdi reads the file inside its [channels]
+context, and each `channel=>N` line creates a channel with the options above
+it. FreePBX marks each device with a `;;;;;;[id]` comment.
+"""
+
+from endpoints.conf import Section
+from endpoints.spec import YES_NO, Setting, accountcode, call_groups, context, integer
+from endpoints.techs.base import DeviceRow, device_callerid
+
+TECH = "dahdi"
+FILES = ("chan_dahdi_additional.conf",)
+RELOAD_MODULE = "chan_dahdi.so"
+
+_SIGNALLING = (
+    "fxo_ks", "fxo_ls", "fxo_gs", "fxs_ks", "fxs_ls", "fxs_gs",
+    "em", "em_w", "featd", "featdmf", "featb", "pri_cpe", "pri_net", "bri_cpe", "bri_net",
+)  # fmt: skip
+
+
+def _yes_no_or_number(low: int, high: int):
+    number = integer(low, high)
+
+    def check(value: str) -> str:
+        return value if value in YES_NO else number(value)
+
+    return check
+
+
+SETTINGS = (
+    Setting("channel", "DAHDI channel", check=integer(1, 4096), general=True,
+            help="The DAHDI channel number of the port this phone is on."),
+    Setting("context", "Context", "from-internal", check=context),
+    Setting("immediate", "Immediate", "no", YES_NO),
+    Setting("signalling", "Signalling", "fxo_ks", _SIGNALLING),
+    Setting("echocancel", "Echo cancel", "yes", check=_yes_no_or_number(32, 1024)),
+    Setting("echocancelwhenbridged", "Echo cancel when bridged", "no", YES_NO),
+    Setting("echotraining", "Echo training", "800", check=_yes_no_or_number(10, 4000)),
+    Setting("busydetect", "Busy detect", "no", YES_NO),
+    Setting("busycount", "Busy count", "7", check=integer(1, 100)),
+    Setting("callprogress", "Call progress", "no", YES_NO),
+    Setting("accountcode", "Account code", check=accountcode),
+    Setting("callgroup", "Call groups", check=call_groups),
+    Setting("pickupgroup", "Pickup groups", check=call_groups),
+)  # fmt: skip
+
+_PLAIN = ("context", "immediate", "signalling", "echocancel", "echocancelwhenbridged",
+          "echotraining", "busydetect", "busycount", "callprogress", "accountcode",
+          "callgroup", "pickupgroup")  # fmt: skip
+
+
+def dial(device_id: str, settings: dict[str, str]) -> str:
+    return f"DAHDI/{settings['channel']}"
+
+
+def render(row: DeviceRow) -> dict[str, list[Section]]:
+    s = row.settings
+    items = [(k, s[k]) for k in _PLAIN]
+    items += [
+        ("mailbox", row.mailbox),
+        ("callerid", device_callerid(row.id)),
+        ("channel", s["channel"]),
+    ]
+    section = Section(
+        row.id, items, commented_header=True, arrow_keys=frozenset({"channel"})
+    )
+    return {"chan_dahdi_additional.conf": [section]}

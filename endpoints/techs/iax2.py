@@ -1,0 +1,66 @@
+"""IAX2 devices: sections in iax_additional.conf."""
+
+from endpoints.conf import Section
+from endpoints.spec import (
+    YES_NO,
+    Setting,
+    accountcode,
+    acl,
+    codecs,
+    context,
+    host,
+    integer,
+    secret,
+)
+from endpoints.techs.base import DeviceRow, device_callerid, split_amp
+
+TECH = "iax2"
+FILES = ("iax_additional.conf",)
+RELOAD_MODULE = "chan_iax2.so"
+
+SETTINGS = (
+    Setting("secret", "Secret", check=secret, general=True, secret=True),
+    Setting("transfer", "Transfer", "yes", ("yes", "no", "mediaonly")),
+    Setting("context", "Context", "from-internal", check=context),
+    Setting("host", "Host", "dynamic", check=host),
+    Setting("type", "Connection type", "friend", ("friend", "peer", "user")),
+    Setting("port", "Port", "4569", check=integer(1, 65535)),
+    Setting("qualify", "Qualify", "yes", YES_NO),
+    Setting("disallow", "Disallowed codecs", check=codecs),
+    Setting("allow", "Allowed codecs", check=codecs),
+    Setting("accountcode", "Account code", check=accountcode),
+    Setting("requirecalltoken", "Require call token", "", ("", "yes", "no", "auto")),
+    Setting("deny", "Deny", "0.0.0.0/0.0.0.0", check=acl),
+    Setting("permit", "Permit", "0.0.0.0/0.0.0.0", check=acl),
+)
+
+
+def dial(device_id: str, settings: dict[str, str]) -> str:
+    return f"IAX2/{device_id}"
+
+
+def render(row: DeviceRow) -> dict[str, list[Section]]:
+    s = row.settings
+    top = [("deny", v) for v in reversed(split_amp(s["deny"]))]
+    if s["disallow"]:
+        top.append(("disallow", s["disallow"]))
+    items = [
+        (k, s[k])
+        for k in ("secret", "transfer", "context", "host", "type", "port", "qualify")
+    ]
+    items += [("allow", codec) for codec in split_amp(s["allow"])]
+    items += [
+        ("dial", row.dial),
+        ("accountcode", s["accountcode"]),
+        ("mailbox", row.mailbox),
+    ]
+    if s["requirecalltoken"]:
+        items.append(("requirecalltoken", s["requirecalltoken"]))
+    items += [("permit", v) for v in split_amp(s["permit"])]
+    items += [
+        # Without it Asterisk treats an IAX2 device that sends no caller ID as
+        # "caller ID hidden"; FreePBX 17 writes it empty, we write the number.
+        ("setvar", f"REALCALLERIDNUM={row.id}"),
+        ("callerid", device_callerid(row.id)),
+    ]
+    return {"iax_additional.conf": [Section(row.id, top + items)]}

@@ -1,0 +1,37 @@
+"""Helpers to gather validation errors from several steps into one ValidationError."""
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+
+class ErrorCollector:
+    """Run several checks and raise once, so a form shows every problem at the same time."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[ValidationError]] = {}
+
+    def add(self, field: str | None, error: ValidationError | str) -> None:
+        if isinstance(error, str):
+            error = ValidationError(error)
+        key = field or NON_FIELD_ERRORS
+        if hasattr(error, "error_dict"):
+            for name, errs in error.error_dict.items():
+                self.errors.setdefault(name, []).extend(errs)
+        else:
+            self.errors.setdefault(key, []).extend(error.error_list)
+
+    def collect(self, func, *args, rename: dict[str, str] | None = None, **kwargs):
+        """Call func; file its ValidationError (fields renamed through `rename`) and return None."""
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as e:
+            if hasattr(e, "error_dict") and rename:
+                e = ValidationError({rename.get(k, k): v for k, v in e.error_dict.items()})
+            self.add(None, e)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)

@@ -1,0 +1,97 @@
+"""Validators shared by every model, form, import and writer.
+
+Nothing an administrator types may change the structure of an Asterisk config
+file or of an AMI action. Line breaks and NUL are refused everywhere (they would
+start a new config line or a new AMI action); the characters that have a meaning
+inside a config value are refused where the value reaches a config file.
+"""
+
+import re
+import secrets
+import string
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+# C0 controls and DEL: CR and LF split lines, NUL truncates C strings in Asterisk.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def no_control_characters(value: str) -> None:
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise ValidationError(
+            "Line breaks, tabs and other control characters are not allowed here.",
+            code="control_characters",
+        )
+
+
+digits_only = RegexValidator(r"^[0-9]+\Z", "Use digits only (0-9).", code="digits")
+
+# What may follow "key=" in a generated .conf line: ';' starts a comment, '\'
+# escapes, '[' and ']' look like a section header to a human reader and to
+# naive tools. Values that legitimately need them (secrets) are escaped instead.
+_CONF_UNSAFE = re.compile(r"[;\[\]\\\x00-\x1f\x7f]")
+
+
+def conf_safe(value: str) -> None:
+    if _CONF_UNSAFE.search(value):
+        raise ValidationError(
+            "This value may not contain ; [ ] \\ or control characters: "
+            "they would change the meaning of the Asterisk config file.",
+            code="conf_unsafe",
+        )
+
+
+# Secrets: printable ASCII without white space, quotes or backslash. ';' is
+# allowed and written as '\;' (as FreePBX does).
+_SECRET_CHARS = re.compile(r"^[!#-\[\]-~]+\Z")
+SECRET_MIN_LENGTH = 6
+GENERATED_SECRET_LENGTH = 32
+
+
+def secret_strength(value: str) -> None:
+    """FreePBX's strong-secret rule, checked on the server: 6+ characters, 2 letters, 2 digits."""
+    if not _SECRET_CHARS.match(value):
+        raise ValidationError(
+            'Use printable characters without spaces, quotes or backslashes (" \' \\).',
+            code="secret_chars",
+        )
+    letters = sum(c.isascii() and c.isalpha() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    if len(value) < SECRET_MIN_LENGTH or letters < 2 or digits < 2:
+        raise ValidationError(
+            f"This secret is too weak: use at least {SECRET_MIN_LENGTH} characters "
+            "with at least 2 letters and 2 digits.",
+            code="weak_secret",
+        )
+
+
+def generate_secret(length: int = GENERATED_SECRET_LENGTH) -> str:
+    """A random secret from the CSPRNG, letters and digits only (safe in every file and phone UI)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        try:
+            secret_strength(candidate)
+        except ValidationError:
+            continue
+        return candidate
+
+
+# Caller ID as Asterisk reads it: `"Name" <number>`, `Name <number>` or a bare number.
+_CALLERID = re.compile(r'^(?:(?:"[^"<>]*"|[^"<>]*)\s*<[0-9+*#]{1,40}>|[0-9+*#]{1,40})\Z')
+
+
+def callerid_format(value: str) -> None:
+    if not _CALLERID.match(value.strip()):
+        raise ValidationError(
+            'Write a caller ID as "Name" <number>, Name <number> or just the number.',
+            code="callerid",
+        )
+
+
+class SafeCharField(models.CharField):
+    """A CharField that refuses line breaks and control characters on every save path."""
+
+    default_validators = [no_control_characters]

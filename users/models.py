@@ -1,0 +1,166 @@
+"""The PBX user (FreePBX's AMPUSER): the person behind an internal number."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from pbxadmin.validators import SafeCharField, callerid_format, digits_only
+
+NO_VOICEMAIL = "novm"
+
+
+class Recording(models.TextChoices):
+    FORCE = "force", "Force"
+    YES = "yes", "Yes"
+    DONTCARE = "dontcare", "Don't care"
+    NO = "no", "No"
+    NEVER = "never", "Never"
+
+
+class OnDemandRecording(models.TextChoices):
+    DISABLED = "disabled", "Disabled"
+    ENABLED = "enabled", "Enabled"
+    OVERRIDE = "override", "Override"
+
+
+class Toggle(models.TextChoices):
+    ENABLED = "enabled", "Enabled"
+    DISABLED = "disabled", "Disabled"
+
+
+voicemail_context = RegexValidator(
+    r"^[A-Za-z0-9_-]+\Z",
+    "A voicemail context is letters, digits, - and _ (or novm for no voicemail).",
+)
+language_code = RegexValidator(
+    r"^[A-Za-z0-9_-]*\Z", "A language is a code such as en or fr_FR."
+)
+accountcode_chars = RegexValidator(
+    r"^[A-Za-z0-9_.@-]*\Z", "An account code is letters, digits and . _ @ - only."
+)
+
+
+class PbxUser(models.Model):
+    extension = SafeCharField(
+        primary_key=True,
+        max_length=20,
+        validators=[digits_only],
+        help_text="The number people dial to reach this user.",
+    )
+    name = SafeCharField(
+        "display name",
+        max_length=80,
+        help_text="Shown as caller ID name on internal calls.",
+    )
+    cid_num_alias = SafeCharField(
+        "CID number alias",
+        max_length=20,
+        blank=True,
+        validators=[digits_only],
+        help_text="Number shown on internal calls instead of the extension.",
+    )
+    outboundcid = SafeCharField(
+        "outbound CID",
+        max_length=80,
+        blank=True,
+        validators=[callerid_format],
+        help_text='Caller ID for external calls, e.g. "Sales" <5551234>.',
+    )
+    password = SafeCharField(
+        "hot-desk password",
+        max_length=20,
+        blank=True,
+        validators=[digits_only],
+        help_text="Digits typed on a phone to log into a shared (adhoc) device. Empty: no hot desking.",
+    )
+    ringtimer = models.PositiveSmallIntegerField(
+        "ring time",
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text="Seconds to ring before voicemail or busy; 0 uses the system default.",
+    )
+    cfringtimer = models.SmallIntegerField(
+        "call forward ring time",
+        default=0,
+        validators=[MinValueValidator(-1), MaxValueValidator(120)],
+        help_text="-1 always, 0 default, or 1-120 seconds.",
+    )
+    concurrency_limit = models.PositiveSmallIntegerField(
+        "outbound concurrency limit",
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text="0 means no limit.",
+    )
+    voicemail = SafeCharField(
+        "voicemail context",
+        max_length=40,
+        default=NO_VOICEMAIL,
+        validators=[voicemail_context],
+        help_text="The voicemail context (usually default), or novm for no voicemail.",
+    )
+    callwaiting = models.BooleanField("call waiting", default=True)
+    cwtone = SafeCharField(
+        "call waiting tone",
+        max_length=8,
+        choices=Toggle.choices,
+        default=Toggle.DISABLED,
+    )
+    answermode = SafeCharField(
+        "internal auto answer",
+        max_length=8,
+        choices=Toggle.choices,
+        default=Toggle.DISABLED,
+    )
+    intercom = SafeCharField(
+        max_length=8, choices=Toggle.choices, default=Toggle.ENABLED
+    )
+    recording_in_external = SafeCharField(
+        "record inbound external calls",
+        max_length=8,
+        choices=Recording.choices,
+        default=Recording.DONTCARE,
+    )
+    recording_out_external = SafeCharField(
+        "record outbound external calls",
+        max_length=8,
+        choices=Recording.choices,
+        default=Recording.DONTCARE,
+    )
+    recording_in_internal = SafeCharField(
+        "record inbound internal calls",
+        max_length=8,
+        choices=Recording.choices,
+        default=Recording.DONTCARE,
+    )
+    recording_out_internal = SafeCharField(
+        "record outbound internal calls",
+        max_length=8,
+        choices=Recording.choices,
+        default=Recording.DONTCARE,
+    )
+    recording_ondemand = SafeCharField(
+        "on-demand recording",
+        max_length=8,
+        choices=OnDemandRecording.choices,
+        default=OnDemandRecording.DISABLED,
+    )
+    recording_priority = models.PositiveSmallIntegerField(
+        "record priority", default=10, validators=[MaxValueValidator(20)]
+    )
+    accountcode = SafeCharField(
+        max_length=40, blank=True, validators=[accountcode_chars]
+    )
+    language = SafeCharField(max_length=16, blank=True, validators=[language_code])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "PBX user"
+        ordering = ["extension"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.extension} {self.name}"
+
+    @property
+    def has_voicemail(self) -> bool:
+        return self.voicemail != NO_VOICEMAIL

@@ -1,0 +1,86 @@
+"""Business operations on PBX users: create, update, delete."""
+
+from django.db import transaction
+
+from devices.models import DeviceType
+from pbxadmin.asterisk import asterisk_changed
+from pbxadmin.errors import ErrorCollector
+from users.models import PbxUser
+
+# Everything an administrator may set on a user; the extension is its identity.
+USER_FIELDS = tuple(
+    f.name
+    for f in PbxUser._meta.concrete_fields
+    if f.name not in ("extension", "created_at", "updated_at")
+)
+
+
+def _strip(fields: dict) -> dict:
+    return {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - set(USER_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected user fields {sorted(unknown)}")
+
+
+def build_user(
+    *, extension: str, name: str, check_duplicate: bool = True, **fields
+) -> PbxUser:
+    """Validate a new user without saving it."""
+    _check_fields(fields)
+    user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
+    errors = ErrorCollector()
+    errors.collect(user.full_clean, validate_unique=False)
+    if check_duplicate and "extension" not in errors.errors:
+        taken = (
+            PbxUser.objects.filter(pk=user.extension)
+            .values_list("name", flat=True)
+            .first()
+        )
+        if taken is not None:
+            errors.add(
+                "extension", f"Extension {user.extension} is already in use by {taken}."
+            )
+    errors.raise_if_any()
+    return user
+
+
+@transaction.atomic
+def user_create(*, extension: str, name: str, **fields) -> PbxUser:
+    user = build_user(extension=extension, name=name, **fields)
+    user.save(force_insert=True)
+    asterisk_changed()
+    return user
+
+
+def _fixed_device_techs(user: PbxUser) -> set[str]:
+    # A fixed device's mailbox line names its user's voicemail context.
+    return set(
+        user.devices.filter(devicetype=DeviceType.FIXED).values_list("tech", flat=True)
+    )
+
+
+@transaction.atomic
+def user_update(*, user: PbxUser, **fields) -> PbxUser:
+    """Change a user's settings. The extension number is its identity and does not change."""
+    _check_fields(fields)
+    user = PbxUser.objects.select_for_update().get(pk=user.pk)
+    old_voicemail = user.voicemail
+    for name, value in _strip(fields).items():
+        setattr(user, name, value)
+    user.full_clean(validate_unique=False)
+    user.save()
+    asterisk_changed(
+        techs=_fixed_device_techs(user) if user.voicemail != old_voicemail else ()
+    )
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: PbxUser) -> None:
+    """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
+    techs = _fixed_device_techs(user)
+    PbxUser.objects.filter(pk=user.pk).delete()
+    asterisk_changed(techs=techs)
