@@ -19,9 +19,7 @@ class DeviceType(models.TextChoices):
 
 
 class Device(models.Model):
-    id = SafeCharField(
-        "device ID", primary_key=True, max_length=20, validators=[digits_only]
-    )
+    id = SafeCharField("device ID", primary_key=True, max_length=20, validators=[digits_only])
     tech = SafeCharField("technology", max_length=8, choices=Tech.choices)
     dial = SafeCharField(
         "dial string",
@@ -51,9 +49,7 @@ class Device(models.Model):
     )
     # When the current user arrived: keeps AMPUSER/<ext>/device in login order.
     user_since = models.DateTimeField(null=True, blank=True)
-    emergency_cid = SafeCharField(
-        "emergency CID", max_length=80, blank=True, validators=[callerid_format]
-    )
+    emergency_cid = SafeCharField("emergency CID", max_length=80, blank=True, validators=[callerid_format])
     description = SafeCharField(max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -35,7 +35,7 @@ def _clean_dial(tech: str, device_id: str, dial: str, settings: dict[str, str]) 
             {
                 "dial": "Type a dial string such as SIP/joe@example.com or Local/5551234@from-internal "
                 "(no spaces, commas, & or $)."
-            }  # fmt: skip
+            }
         )
     return dial
 
@@ -49,9 +49,7 @@ def _check_dahdi_channel(device_id: str, settings: dict[str, str]) -> None:
         .first()
     )
     if clash:
-        raise ValidationError(
-            {"channel": f"DAHDI channel {channel} is already used by device {clash}."}
-        )
+        raise ValidationError({"channel": f"DAHDI channel {channel} is already used by device {clash}."})
 
 
 def build_device(
@@ -73,24 +71,18 @@ def build_device(
         raise ValidationError({"tech": e.error_list}) from None
     errors = ErrorCollector()
     settings = dict(settings or {})
-    if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and not settings.get(
-        "secret"
-    ):
+    if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and not settings.get("secret"):
         settings["secret"] = generate_secret()
     clean = errors.collect(clean_settings, tech, settings) or {}
     device = Device(
         id=str(id).strip(),
         tech=tech,
         devicetype=devicetype,
-        description=description.strip()
-        if isinstance(description, str)
-        else description,
+        description=description.strip() if isinstance(description, str) else description,
         default_user=default_user,
         user=default_user,
         user_since=timezone.now() if default_user else None,
-        emergency_cid=emergency_cid.strip()
-        if isinstance(emergency_cid, str)
-        else emergency_cid,
+        emergency_cid=emergency_cid.strip() if isinstance(emergency_cid, str) else emergency_cid,
     )
     if clean or tech == Tech.CUSTOM:
         device.dial = errors.collect(_clean_dial, tech, device.id, dial, clean) or ""
@@ -99,11 +91,7 @@ def build_device(
         exclude=["dial"] if not device.dial else None,
         validate_unique=False,
     )
-    if (
-        check_duplicate
-        and "id" not in errors.errors
-        and Device.objects.filter(pk=device.id).exists()
-    ):
+    if check_duplicate and "id" not in errors.errors and Device.objects.filter(pk=device.id).exists():
         errors.add("id", f"Device {device.id} already exists.")
     if tech == Tech.DAHDI and clean.get("channel"):
         errors.collect(_check_dahdi_channel, device.id, clean)
@@ -126,40 +114,23 @@ def device_create(**fields) -> Device:
 
 
 @transaction.atomic
-def device_update(
-    *, device: Device, settings: dict[str, object] | None = None, **fields
-) -> Device:
+def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
     """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
     unknown = set(fields) - set(DEVICE_FIELDS)
     if unknown:
         raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
-    device = (
-        Device.objects.select_for_update().select_related("endpoint").get(pk=device.pk)
-    )
+    device = Device.objects.select_for_update().select_related("endpoint").get(pk=device.pk)
     was_fixed = device.devicetype == DeviceType.FIXED
     errors = ErrorCollector()
     for name, value in fields.items():
         setattr(device, name, value.strip() if isinstance(value, str) else value)
     clean = device.endpoint.settings
     if settings:
-        if (
-            device.tech != Tech.CUSTOM
-            and "secret" in settings
-            and not settings["secret"]
-        ):
-            settings = {
-                k: v for k, v in settings.items() if k != "secret"
-            }  # blank keeps the old one
-        clean = (
-            errors.collect(
-                clean_settings, device.tech, settings, base=device.endpoint.settings
-            )
-            or clean
-        )
+        if device.tech != Tech.CUSTOM and "secret" in settings and not settings["secret"]:
+            settings = {k: v for k, v in settings.items() if k != "secret"}  # blank keeps the old one
+        clean = errors.collect(clean_settings, device.tech, settings, base=device.endpoint.settings) or clean
     device.dial = (
-        errors.collect(
-            _clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean
-        )
+        errors.collect(_clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean)
         or device.dial
     )
     # FreePBX's rules: a fixed device always belongs to its default user; a
@@ -235,9 +206,7 @@ def device_logout(*, device: Device) -> Device:
     """Hot desking: give an adhoc device back to its default user (or to nobody)."""
     device = Device.objects.select_for_update().get(pk=device.pk)
     if device.devicetype != DeviceType.ADHOC:
-        raise ValidationError(
-            f"Device {device.id} is fixed: there is nobody to log out.", code="fixed"
-        )
+        raise ValidationError(f"Device {device.id} is fixed: there is nobody to log out.", code="fixed")
     if device.user_id != device.default_user_id:
         _set_current_user(device, device.default_user)
         device.save(update_fields=["user", "user_since", "updated_at"])

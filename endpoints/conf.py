@@ -37,9 +37,7 @@ def escape_value(value: str) -> str:
 def format_section(section: Section) -> str:
     if not _NAME.fullmatch(section.name):
         raise ConfInjectionError(f"unsafe section name {section.name!r}")
-    header = (
-        f";;;;;;[{section.name}]" if section.commented_header else f"[{section.name}]"
-    )
+    header = f";;;;;;[{section.name}]" if section.commented_header else f"[{section.name}]"
     lines = [header]
     arrow = section.arrow_keys
     for key, value in section.items:
@@ -106,7 +104,7 @@ def _strip_comment(line: str) -> str:
 
 
 def parse_conf(text: str, *, commented_headers: bool = False) -> ParsedConf:
-    """Read config text the way Asterisk does: `;` comments, `\\;` escapes, `[name]`, `key=value` / `key=>value`.
+    """Read config text as Asterisk does: `;` comments, `\\;` escapes, `[name]`, `key=value`, `key=>value`.
 
     With commented_headers, FreePBX's `;;;;;;[id]` DAHDI markers open sections.
     """

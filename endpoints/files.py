@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -48,46 +48,35 @@ def _device_sort_key(device_id: str) -> tuple[int, str]:
 
 
 def _device_rows(techs: set[str]) -> list[tuple[str, DeviceRow]]:
+    # values_list rather than model instances: this runs over every device
+    # of a technology on each save, and building 10,000 objects is the cost.
     rows = (
         Device.objects.filter(tech__in=techs)
         .order_by()
         .values_list(
-            "id",
-            "tech",
-            "dial",
-            "devicetype",
-            "user_id",
-            "user__voicemail",
+            "id", "tech", "dial", "devicetype", "user_id", "user__voicemail", "user__language",
             "endpoint__settings",
         )
-    )
+    )  # fmt: skip
     out = []
-    for (
-        device_id,
-        tech,
-        dial,
-        devicetype,
-        user_id,
-        voicemail,
-        endpoint_settings,
-    ) in rows:
-        out.append((tech, DeviceRow(device_id, dial, mailbox_for(device_id, devicetype, user_id, voicemail),
-                                     endpoint_settings or {})))  # fmt: skip
+    for device_id, tech, dial, devicetype, user_id, voicemail, language, endpoint_settings in rows:
+        fixed_user = user_id if devicetype == DeviceType.FIXED else None
+        row = DeviceRow(
+            id=device_id,
+            dial=dial,
+            mailbox=mailbox_for(device_id, fixed_user, voicemail),
+            settings=endpoint_settings or {},
+            language=(language or "") if fixed_user else "",
+        )
+        out.append((tech, row))
     out.sort(key=lambda item: _device_sort_key(item[1].id))
     return out
 
 
-def mailbox_for(
-    device_id: str, devicetype: str, user_id: str | None, voicemail: str | None
-) -> str:
-    """FreePBX maps a fixed device's mailbox to its user's; others keep `<id>@device`."""
-    if (
-        devicetype == DeviceType.FIXED
-        and user_id
-        and voicemail
-        and voicemail != NO_VOICEMAIL
-    ):
-        return f"{user_id}@{voicemail}"
+def mailbox_for(device_id: str, fixed_user: str | None, voicemail: str | None) -> str:
+    """FreePBX points a fixed device's mailbox at its user's; others keep `<id>@device`."""
+    if fixed_user and voicemail and voicemail != NO_VOICEMAIL:
+        return f"{fixed_user}@{voicemail}"
     return f"{device_id}@device"
 
 
@@ -99,10 +88,7 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     for tech, row in _device_rows(techs):
         for filename, file_sections in TECHS[tech].render(row).items():
             sections[filename].extend(file_sections)
-    return {
-        name: format_file(sections[name], includes=_INCLUDES.get(name, ()))
-        for name in names
-    }
+    return {name: format_file(sections[name], includes=_INCLUDES.get(name, ())) for name in names}
 
 
 @contextmanager
@@ -127,10 +113,8 @@ def atomic_write(path: Path, text: str) -> None:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
@@ -163,6 +147,4 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
 
 def changed_modules(filenames: Iterable[str]) -> set[str]:
     """The Asterisk modules to reload for these rewritten files."""
-    return {
-        TECHS[FILE_TECH[name]].RELOAD_MODULE for name in filenames if name in FILE_TECH
-    }
+    return {TECHS[FILE_TECH[name]].RELOAD_MODULE for name in filenames if name in FILE_TECH}

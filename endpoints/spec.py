@@ -36,9 +36,7 @@ class Setting:
         value = value.strip()
         if self.choices:
             if value not in self.choices:
-                raise ValidationError(
-                    f"Choose one of: {', '.join(self.choices)}.", code="invalid_choice"
-                )
+                raise ValidationError(f"Choose one of: {', '.join(self.choices)}.", code="invalid_choice")
             return value
         if self.check is not None:
             return self.check(value)
@@ -64,9 +62,7 @@ def integer(low: int, high: int, *, allow_empty: bool = False) -> Check:
         if value == "" and allow_empty:
             return value
         if not re.fullmatch(r"-?[0-9]{1,6}", value) or not low <= int(value) <= high:
-            raise ValidationError(
-                f"Enter a whole number from {low} to {high}.", code="range"
-            )
+            raise ValidationError(f"Enter a whole number from {low} to {high}.", code="range")
         return str(int(value))
 
     return check
@@ -92,16 +88,9 @@ host = _regex(
     "Enter dynamic, a host name or an IP address.",
     allow_empty=False,
 )
-accountcode = _regex(
-    r"[A-Za-z0-9_.@-]{1,40}", "An account code is letters, digits and . _ @ - only."
-)
-named_groups = _regex(
-    r"[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*", "Named groups are names separated by commas."
-)
-transport_name = _regex(
-    r"[A-Za-z0-9_.-]{1,40}", "A transport name is letters, digits, . - and _."
-)
-language = _regex(r"[A-Za-z0-9_-]{1,16}", "A language is a code such as en or fr_FR.")
+accountcode = _regex(r"[A-Za-z0-9_.@-]{1,40}", "An account code is letters, digits and . _ @ - only.")
+named_groups = _regex(r"[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*", "Named groups are names separated by commas.")
+transport_name = _regex(r"[A-Za-z0-9_.-]{1,40}", "A transport name is letters, digits, . - and _.")
 mailbox_override = _regex(
     r"[0-9]+@[A-Za-z0-9_-]+(,[0-9]+@[A-Za-z0-9_-]+)*",
     "A mailbox is number@context, several separated by commas.",
@@ -114,9 +103,7 @@ def call_groups(value: str) -> str:
         return value
     for part in value.split(","):
         bounds = part.split("-")
-        if len(bounds) > 2 or not all(
-            b.isdigit() and 0 <= int(b) <= 63 for b in bounds
-        ):
+        if len(bounds) > 2 or not all(b.isdigit() and 0 <= int(b) <= 63 for b in bounds):
             raise ValidationError(
                 "Groups are numbers from 0 to 63, separated by commas (ranges like 2-5 allowed).",
                 code="invalid",

@@ -13,11 +13,13 @@ class ErrorCollector:
         if isinstance(error, str):
             error = ValidationError(error)
         key = field or NON_FIELD_ERRORS
-        if hasattr(error, "error_dict"):
-            for name, errs in error.error_dict.items():
-                self.errors.setdefault(name, []).extend(errs)
-        else:
-            self.errors.setdefault(key, []).extend(error.error_list)
+        items = error.error_dict.items() if hasattr(error, "error_dict") else [(key, error.error_list)]
+        for name, errs in items:
+            known = self.errors.setdefault(name, [])
+            # Two steps checking the same value (the user and the device of one
+            # extension) should not show the same message twice.
+            seen = {" ".join(e.messages) for e in known}
+            known.extend(e for e in errs if " ".join(e.messages) not in seen)
 
     def collect(self, func, *args, rename: dict[str, str] | None = None, **kwargs):
         """Call func; file its ValidationError (fields renamed through `rename`) and return None."""

@@ -54,7 +54,7 @@ def secret_strength(value: str) -> None:
     """FreePBX's strong-secret rule, checked on the server: 6+ characters, 2 letters, 2 digits."""
     if not _SECRET_CHARS.match(value):
         raise ValidationError(
-            'Use printable characters without spaces, quotes or backslashes (" \' \\).',
+            "Use printable characters without spaces, quotes or backslashes (\" ' \\).",
             code="secret_chars",
         )
     letters = sum(c.isascii() and c.isalpha() for c in value)

@@ -4,10 +4,21 @@ from django.db import transaction
 
 from devices.models import Device, DeviceType
 from devices.services import build_device, device_delete, device_update, save_new_device
+from endpoints.techs import ALIASES, TECHS
 from pbxadmin.asterisk import asterisk_changed
 from pbxadmin.errors import ErrorCollector
 from users.models import PbxUser
 from users.services import build_user, user_delete, user_update
+
+
+def _with_accountcode(tech: str, settings: dict | None, accountcode: str | None) -> dict:
+    """One account code serves the user and its device (FreePBX's devinfo_accountcode)."""
+    settings = dict(settings or {})
+    module = TECHS.get(ALIASES.get(tech, tech))
+    has_setting = module is not None and any(s.key == "accountcode" for s in module.SETTINGS)
+    if accountcode is not None and has_setting:
+        settings.setdefault("accountcode", accountcode)
+    return settings
 
 
 @transaction.atomic
@@ -35,18 +46,10 @@ def extension_create(
         description=name,
         emergency_cid=emergency_cid,
         dial=dial,
-        settings=settings,
-        # The device is checked as the same number: report it on the extension field.
+        settings=_with_accountcode(tech, settings, user_fields.get("accountcode")),
+        # The device carries the same number and name: report on the extension's fields.
         rename={"id": "extension", "description": "name"},
     )
-    if (
-        "extension" not in errors.errors
-        and Device.objects.filter(pk=str(extension).strip()).exists()
-    ):
-        errors.add(
-            "extension",
-            f"Device {str(extension).strip()} already exists: choose another number.",
-        )
     errors.raise_if_any()
     device, clean = built
     user.save(force_insert=True)
@@ -65,7 +68,7 @@ def extension_update(
     dial: str | None = None,
     **user_fields,
 ) -> PbxUser:
-    """Update an extension's user and its fixed device in one go."""
+    """Update an extension's user and its fixed device together, or neither."""
     errors = ErrorCollector()
     updated = errors.collect(user_update, user=user, **user_fields)
     device = Device.objects.filter(pk=user.pk).first()
@@ -75,7 +78,10 @@ def extension_update(
             device_fields["emergency_cid"] = emergency_cid
         if dial is not None:
             device_fields["dial"] = dial
-        errors.collect(device_update, device=device, settings=settings, **device_fields)
+        settings = _with_accountcode(device.tech, settings, user_fields.get("accountcode"))
+        errors.collect(
+            device_update, device=device, settings=settings, rename={"description": "name"}, **device_fields
+        )
     errors.raise_if_any()
     return updated
 

@@ -31,9 +31,7 @@ voicemail_context = RegexValidator(
     r"^[A-Za-z0-9_-]+\Z",
     "A voicemail context is letters, digits, - and _ (or novm for no voicemail).",
 )
-language_code = RegexValidator(
-    r"^[A-Za-z0-9_-]*\Z", "A language is a code such as en or fr_FR."
-)
+language_code = RegexValidator(r"^[A-Za-z0-9_-]*\Z", "A language is a code such as en or fr_FR.")
 accountcode_chars = RegexValidator(
     r"^[A-Za-z0-9_.@-]*\Z", "An account code is letters, digits and . _ @ - only."
 )
@@ -110,9 +108,7 @@ class PbxUser(models.Model):
         choices=Toggle.choices,
         default=Toggle.DISABLED,
     )
-    intercom = SafeCharField(
-        max_length=8, choices=Toggle.choices, default=Toggle.ENABLED
-    )
+    intercom = SafeCharField(max_length=8, choices=Toggle.choices, default=Toggle.ENABLED)
     recording_in_external = SafeCharField(
         "record inbound external calls",
         max_length=8,
@@ -146,9 +142,7 @@ class PbxUser(models.Model):
     recording_priority = models.PositiveSmallIntegerField(
         "record priority", default=10, validators=[MaxValueValidator(20)]
     )
-    accountcode = SafeCharField(
-        max_length=40, blank=True, validators=[accountcode_chars]
-    )
+    accountcode = SafeCharField(max_length=40, blank=True, validators=[accountcode_chars])
     language = SafeCharField(max_length=16, blank=True, validators=[language_code])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -9,9 +9,7 @@ from users.models import PbxUser
 
 # Everything an administrator may set on a user; the extension is its identity.
 USER_FIELDS = tuple(
-    f.name
-    for f in PbxUser._meta.concrete_fields
-    if f.name not in ("extension", "created_at", "updated_at")
+    f.name for f in PbxUser._meta.concrete_fields if f.name not in ("extension", "created_at", "updated_at")
 )
 
 
@@ -25,24 +23,16 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"unexpected user fields {sorted(unknown)}")
 
 
-def build_user(
-    *, extension: str, name: str, check_duplicate: bool = True, **fields
-) -> PbxUser:
+def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fields) -> PbxUser:
     """Validate a new user without saving it."""
     _check_fields(fields)
     user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
     if check_duplicate and "extension" not in errors.errors:
-        taken = (
-            PbxUser.objects.filter(pk=user.extension)
-            .values_list("name", flat=True)
-            .first()
-        )
+        taken = PbxUser.objects.filter(pk=user.extension).values_list("name", flat=True).first()
         if taken is not None:
-            errors.add(
-                "extension", f"Extension {user.extension} is already in use by {taken}."
-            )
+            errors.add("extension", f"Extension {user.extension} is already in use by {taken}.")
     errors.raise_if_any()
     return user
 
@@ -55,11 +45,12 @@ def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     return user
 
 
+# User fields that appear in their fixed devices' config sections (mailbox, language).
+RENDERED_USER_FIELDS = ("voicemail", "language")
+
+
 def _fixed_device_techs(user: PbxUser) -> set[str]:
-    # A fixed device's mailbox line names its user's voicemail context.
-    return set(
-        user.devices.filter(devicetype=DeviceType.FIXED).values_list("tech", flat=True)
-    )
+    return set(user.devices.filter(devicetype=DeviceType.FIXED).values_list("tech", flat=True))
 
 
 @transaction.atomic
@@ -67,14 +58,13 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
     _check_fields(fields)
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
-    old_voicemail = user.voicemail
+    before = [getattr(user, f) for f in RENDERED_USER_FIELDS]
     for name, value in _strip(fields).items():
         setattr(user, name, value)
     user.full_clean(validate_unique=False)
     user.save()
-    asterisk_changed(
-        techs=_fixed_device_techs(user) if user.voicemail != old_voicemail else ()
-    )
+    rendered_changed = before != [getattr(user, f) for f in RENDERED_USER_FIELDS]
+    asterisk_changed(techs=_fixed_device_techs(user) if rendered_changed else ())
     return user
 
 

@@ -59,12 +59,7 @@ def clean_settings(
             errors[key] = e.error_list
     # A required setting left at an empty default (a secret, a DAHDI channel).
     for key, setting in spec.items():
-        if (
-            key not in errors
-            and key not in values
-            and result[key] == ""
-            and setting.check is not None
-        ):
+        if key not in errors and key not in values and result[key] == "" and setting.check is not None:
             try:
                 setting.clean("")
             except ValidationError as e:

@@ -12,6 +12,8 @@ class DeviceRow:
     # `<user>@<context>` for a fixed device whose user has voicemail, else `<id>@device`.
     mailbox: str
     settings: dict[str, str]
+    # The prompts language of the device's user (fixed devices), else "".
+    language: str = ""
 
 
 def device_callerid(device_id: str) -> str:
@@ -21,6 +23,4 @@ def device_callerid(device_id: str) -> str:
 
 def split_amp(value: str) -> list[str]:
     """FreePBX stores multi-valued settings joined by `&` and writes one line per part."""
-    return (
-        [part for part in value.replace(",", "&").split("&") if part] if value else []
-    )
+    return [part for part in value.replace(",", "&").split("&") if part] if value else []

@@ -62,7 +62,5 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
         ("callerid", device_callerid(row.id)),
         ("channel", s["channel"]),
     ]
-    section = Section(
-        row.id, items, commented_header=True, arrow_keys=frozenset({"channel"})
-    )
+    section = Section(row.id, items, commented_header=True, arrow_keys=frozenset({"channel"}))
     return {"chan_dahdi_additional.conf": [section]}

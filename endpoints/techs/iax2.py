@@ -44,10 +44,7 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
     top = [("deny", v) for v in reversed(split_amp(s["deny"]))]
     if s["disallow"]:
         top.append(("disallow", s["disallow"]))
-    items = [
-        (k, s[k])
-        for k in ("secret", "transfer", "context", "host", "type", "port", "qualify")
-    ]
+    items = [(k, s[k]) for k in ("secret", "transfer", "context", "host", "type", "port", "qualify")]
     items += [("allow", codec) for codec in split_amp(s["allow"])]
     items += [
         ("dial", row.dial),

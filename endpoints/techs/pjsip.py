@@ -9,7 +9,6 @@ from endpoints.spec import (
     codecs,
     context,
     integer,
-    language,
     named_groups,
     secret,
     transport_name,
@@ -23,9 +22,11 @@ RELOAD_MODULE = "res_pjsip.so"
 # What FreePBX's SIP Settings module offers when a device lists no codecs.
 DEFAULT_CODECS = "ulaw,alaw,gsm,g726,g722"
 
+_DTMF_MODES = ("rfc4733", "rfc2833", "inband", "info", "auto", "auto_info")
+
 SETTINGS = (
     Setting("secret", "Secret", check=secret, general=True, secret=True),
-    Setting("dtmfmode", "DTMF signalling", "rfc4733", ("rfc4733", "rfc2833", "inband", "info", "auto", "auto_info")),
+    Setting("dtmfmode", "DTMF signalling", "rfc4733", _DTMF_MODES),
     Setting("context", "Context", "from-internal", check=context),
     Setting("disallow", "Disallowed codecs", check=codecs),
     Setting("allow", "Allowed codecs", check=codecs, help=f"Empty: {DEFAULT_CODECS}."),
@@ -64,7 +65,6 @@ SETTINGS = (
     Setting("rtp_symmetric", "RTP symmetric", "yes", YES_NO),
     Setting("rewrite_contact", "Rewrite contact", "yes", YES_NO),
     Setting("force_rport", "Force rport", "yes", YES_NO),
-    Setting("language", "Language", "en", check=language),
     Setting("namedcallgroup", "Named call groups", check=named_groups),
     Setting("namedpickupgroup", "Named pickup groups", check=named_groups),
     Setting("accountcode", "Account code", check=accountcode),
@@ -144,10 +144,8 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
         ep.append(("send_rpid", "yes"))
     if sendrpid in ("pai", "both"):
         ep.append(("send_pai", "yes"))
-    ep += [
-        (k, s[k])
-        for k in ("rtp_symmetric", "rewrite_contact", "force_rport", "language")
-    ]
+    ep += [(k, s[k]) for k in ("rtp_symmetric", "rewrite_contact", "force_rport")]
+    ep.append(("language", row.language or "en"))
     ep += [(k, s[k]) for k in ("deny", "permit") if s[k]]
     ep += [
         ("one_touch_recording", "on"),

@@ -1,0 +1,141 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from devices.models import Device
+from devices.services import (
+    device_attach,
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from endpoints.conf import parse_conf
+from users.services import user_create, user_delete
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(committed):
+    return committed(user_create, extension="1000", name="Alice", password="1234")
+
+
+@pytest.fixture
+def bob(committed):
+    return committed(user_create, extension="1001", name="Bob", password="4321")
+
+
+def _devices_of(user):
+    return list(Device.objects.filter(user=user).order_by("user_since", "id").values_list("id", flat=True))
+
+
+def test_a_new_device_starts_with_its_default_user(committed, alice):
+    device = committed(device_create, id="2001", tech="sip", default_user=alice)
+    assert device.user == alice
+    assert device.dial == "SIP/2001"
+
+
+def test_a_device_without_a_default_user_has_nobody_on_it(committed):
+    device = committed(device_create, id="2001", tech="iax2", devicetype="adhoc")
+    assert device.user is None and device.default_user is None
+
+
+def test_it_refuses_a_duplicate_device_id(committed):
+    committed(device_create, id="2001", tech="sip")
+    with pytest.raises(ValidationError) as excinfo:
+        committed(device_create, id="2001", tech="pjsip")
+    assert excinfo.value.message_dict["id"] == ["Device 2001 already exists."]
+
+
+def test_login_moves_an_adhoc_device_and_the_previous_user_loses_only_it(committed, alice, bob):
+    committed(device_create, id="1000", tech="pjsip", default_user=alice)
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=alice)
+    assert _devices_of(alice) == ["1000", "3001"]
+    committed(device_login, device=desk, user=bob)
+    assert _devices_of(alice) == ["1000"]
+    assert _devices_of(bob) == ["3001"]
+
+
+def test_login_to_a_fixed_device_is_refused(committed, alice, bob):
+    fixed = committed(device_create, id="2001", tech="sip", default_user=alice)
+    with pytest.raises(ValidationError, match="fixed"):
+        committed(device_login, device=fixed, user=bob)
+    assert Device.objects.get(pk="2001").user == alice
+
+
+def test_logout_gives_the_device_back_to_its_default_user(committed, alice, bob):
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=alice)
+    committed(device_login, device=desk, user=bob)
+    committed(device_logout, device=desk)
+    assert Device.objects.get(pk="3001").user == alice
+
+
+def test_logout_without_a_default_user_leaves_nobody(committed, bob):
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=bob)
+    committed(device_logout, device=desk)
+    assert Device.objects.get(pk="3001").user is None
+
+
+def test_editing_an_adhoc_device_keeps_who_is_logged_in(committed, alice, bob):
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=alice)
+    committed(device_login, device=desk, user=bob)
+    committed(device_update, device=desk, description="Reception desk")
+    assert Device.objects.get(pk="3001").user == bob
+
+
+def test_turning_a_device_adhoc_resets_it_to_the_default_user(committed, alice, bob):
+    device = committed(device_create, id="3001", tech="pjsip", default_user=alice)
+    committed(device_update, device=device, devicetype="adhoc", default_user=bob)
+    assert Device.objects.get(pk="3001").user == bob
+
+
+def test_attach_makes_the_user_owner_and_current_user(committed, alice):
+    device = committed(device_create, id="2001", tech="sip")
+    committed(device_attach, device=device, user=alice)
+    device.refresh_from_db()
+    assert (device.user, device.default_user) == (alice, alice)
+
+
+def test_deleting_a_user_detaches_their_devices(committed, alice):
+    committed(device_create, id="2001", tech="sip", default_user=alice)
+    committed(user_delete, user=alice)
+    device = Device.objects.get(pk="2001")
+    assert device.user is None and device.default_user is None
+
+
+def test_changing_voicemail_rewrites_the_fixed_devices_mailbox(committed, conf_dir, alice):
+    from users.services import user_update
+
+    committed(device_create, id="2001", tech="sip", default_user=alice)
+    committed(user_update, user=alice, voicemail="default")
+    items = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))
+    assert items["mailbox"] == "1000@default"
+
+
+def test_deleting_a_device_removes_its_sections(committed, conf_dir):
+    device = committed(device_create, id="2001", tech="pjsip")
+    committed(device_create, id="2002", tech="pjsip")
+    committed(device_delete, device=device)
+    for name in ("pjsip.endpoint.conf", "pjsip.aor.conf"):
+        assert parse_conf((conf_dir / name).read_text()).section_names() == ["2002"]
+
+
+def test_a_secret_with_a_semicolon_is_escaped_and_reads_back_whole(committed, conf_dir):
+    committed(device_create, id="2001", tech="sip", settings={"secret": "ab;12;cd"})
+    text = (conf_dir / "sip_additional.conf").read_text()
+    assert r"secret=ab\;12\;cd" in text.splitlines()
+    assert dict(parse_conf(text).get("2001"))["secret"] == "ab;12;cd"
+
+
+def test_a_rolled_back_change_writes_nothing(conf_dir, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            device_create(id="2001", tech="sip")
+            raise RuntimeError("the surrounding work failed")
+    assert callbacks == []
+    assert not (conf_dir / "sip_additional.conf").exists()
