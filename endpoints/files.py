@@ -139,9 +139,10 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
             atomic_write(path, text)
             changed.append(name)
         for include in (inc for name in wanted for inc in _INCLUDES.get(name, ())):
-            (directory / include).touch(exist_ok=True)
+            if not (directory / include).exists():
+                (directory / include).touch()
     if changed:
-        log.info("wrote %s", ", ".join(changed))
+        log.debug("wrote %s", ", ".join(changed))
     return changed
 
 
