@@ -119,7 +119,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
     unknown = set(fields) - set(DEVICE_FIELDS)
     if unknown:
         raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
-    device = Device.objects.select_for_update().select_related("endpoint").get(pk=device.pk)
+    device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
     was_fixed = device.devicetype == DeviceType.FIXED
     errors = ErrorCollector()
     for name, value in fields.items():

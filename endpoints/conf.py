@@ -37,32 +37,39 @@ def escape_value(value: str) -> str:
 def format_section(section: Section) -> str:
     if not _NAME.fullmatch(section.name):
         raise ConfInjectionError(f"unsafe section name {section.name!r}")
-    header = f";;;;;;[{section.name}]" if section.commented_header else f"[{section.name}]"
-    lines = [header]
-    arrow = section.arrow_keys
-    for key, value in section.items:
-        if key not in _checked_keys:
+    items = section.items
+    keys = {key for key, _ in items}
+    if not keys <= _checked_keys:
+        for key in keys - _checked_keys:
             if not _KEY.fullmatch(key):
                 raise ConfInjectionError(f"unsafe key {key!r} in [{section.name}]")
-            _checked_keys.add(key)
-        lines.append(f"{key}{'=>' if key in arrow else '='}{value}")
+        _checked_keys.update(keys)
     # One scan per section rather than one per value: this runs for every
     # device on every full regeneration.
-    if _UNSAFE_VALUE.search("".join(value for _, value in section.items)):
+    if _UNSAFE_VALUE.search("".join([value for _, value in items])):
         raise ConfInjectionError(f"unsafe value in [{section.name}]")
-    text = "\n".join(lines)
-    if ";" in text:
-        text = header + "\n" + escape_value(text[len(header) + 1 :])
-    return text + "\n"
+    arrow = section.arrow_keys
+    if arrow:
+        body = "\n".join([f"{k}=>{v}" if k in arrow else f"{k}={v}" for k, v in items])
+    else:
+        body = "\n".join([f"{k}={v}" for k, v in items])
+    if ";" in body:
+        body = escape_value(body)
+    header = f";;;;;;[{section.name}]" if section.commented_header else f"[{section.name}]"
+    return f"{header}\n{body}\n" if items else f"{header}\n"
 
 
 _checked_keys: set[str] = set()
 
 
-def format_file(sections: list[Section], *, includes: tuple[str, ...] = ()) -> str:
+def join_sections(section_texts: list[str], *, includes: tuple[str, ...] = ()) -> str:
+    """A whole file from already formatted sections."""
     head = [BANNER] + [f"#include {name}" for name in includes]
-    body = "\n".join(format_section(s) for s in sections)
-    return "\n".join(head) + "\n\n" + body
+    return "\n".join(head) + "\n\n" + "\n".join(section_texts)
+
+
+def format_file(sections: list[Section], *, includes: tuple[str, ...] = ()) -> str:
+    return join_sections([format_section(s) for s in sections], includes=includes)
 
 
 # --- Reading back (tests, the config preview, the diff page) -------------------

@@ -5,6 +5,7 @@ Everything an installation changes comes from the environment (see README
 under var/, tasks in-process, config files under var/asterisk.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -96,7 +97,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, for the test database: tests of concurrent saves use threads.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -133,9 +133,12 @@ def test_a_secret_with_a_semicolon_is_escaped_and_reads_back_whole(committed, co
 def test_a_rolled_back_change_writes_nothing(conf_dir, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            device_create(id="2001", tech="sip")
-            raise RuntimeError("the surrounding work failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        device_create(id="2001", tech="sip")
+        raise RuntimeError("the surrounding work failed")
     assert callbacks == []
     assert not (conf_dir / "sip_additional.conf").exists()

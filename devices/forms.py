@@ -1,0 +1,55 @@
+"""The device form: its own fields and its technology's endpoint settings."""
+
+from django import forms
+from django.forms.models import fields_for_model
+
+from devices.models import Device, Tech
+from endpoints.forms import settings_fields, settings_from
+from endpoints.techs import TECHS
+from pbxadmin.validators import generate_secret
+from users.models import PbxUser
+
+DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")
+
+
+class DeviceForm(forms.Form):
+    def __init__(self, *args, tech: str, device: Device | None = None, **kwargs):
+        self.tech = tech
+        self.device = device
+        initial = kwargs.pop("initial", None) or {}
+        if device is not None:
+            initial = {
+                **{f: getattr(device, f) for f in DEVICE_FORM_FIELDS if f != "default_user"},
+                "default_user": device.default_user_id,
+                "dial": device.dial,
+                **{k: v for k, v in device.endpoint.settings.items() if k != "secret"},
+                **initial,
+            }
+        elif any(s.key == "secret" for s in TECHS[tech].SETTINGS):
+            initial.setdefault("secret", generate_secret())
+        super().__init__(*args, initial=initial, **kwargs)
+        model_fields = fields_for_model(Device, fields=DEVICE_FORM_FIELDS)
+        model_fields["default_user"] = forms.ModelChoiceField(
+            PbxUser.objects.order_by("extension"), required=False, empty_label="none", label="Default user"
+        )
+        if device is not None:
+            model_fields["id"].disabled = True
+        general = dict(model_fields)
+        if tech == Tech.CUSTOM:
+            general["dial"] = forms.CharField(label="Dial string")
+        endpoint = settings_fields(tech, for_update=device is not None)
+        general.update({k: f for k, f in endpoint.items() if f.general})
+        self.fields = {**general, **{k: f for k, f in endpoint.items() if not f.general}}
+        self.general_fields = list(general)
+        self.device_fields = [k for k, f in endpoint.items() if not f.general]
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        kwargs = {f: data[f] for f in DEVICE_FORM_FIELDS if f in data and f != "id"}
+        kwargs["settings"] = settings_from(data, self.tech)
+        if self.tech == Tech.CUSTOM:
+            kwargs["dial"] = data["dial"]
+        if self.device is None:
+            kwargs["id"] = data["id"]
+            kwargs["tech"] = self.tech
+        return kwargs

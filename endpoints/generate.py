@@ -1,0 +1,110 @@
+"""What each generated file should contain, computed from the database.
+
+A file's text is a pure function of the device rows. Rendering one device is
+memoised on all of its inputs, so regenerating a 10,000-device file after one
+edit renders only the edited device and re-joins the others.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from json import loads
+
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
+from devices.models import Device, DeviceType
+from endpoints.conf import format_section, join_sections
+from endpoints.techs import FILE_TECH, TECHS
+from endpoints.techs.base import DeviceRow
+from users.models import NO_VOICEMAIL
+
+# Each PJSIP file starts by including the administrator's own additions
+# (FreePBX's layout); those files must exist or res_pjsip fails to load.
+INCLUDES = {
+    "pjsip.endpoint.conf": ("pjsip.endpoint_custom.conf",),
+    "pjsip.aor.conf": ("pjsip.aor_custom.conf",),
+    "pjsip.auth.conf": ("pjsip.auth_custom.conf",),
+}
+
+_COLUMNS = (
+    "id",
+    "tech",
+    "dial",
+    "devicetype",
+    "user_id",
+    "user__voicemail",
+    "user__language",
+    "settings_text",
+)
+
+
+def mailbox_for(device_id: str, fixed_user: str | None, voicemail: str | None) -> str:
+    """FreePBX points a fixed device's mailbox at its user's; others keep `<id>@device`."""
+    if fixed_user and voicemail and voicemail != NO_VOICEMAIL:
+        return f"{fixed_user}@{voicemail}"
+    return f"{device_id}@device"
+
+
+def _fetch(techs: set[str]) -> list[tuple]:
+    """The inputs of every device of these technologies, as plain tuples.
+
+    The ORM builds the query; the rows are read with the cursor because this
+    runs over every device of a technology on each save, and Django's per-row
+    conversion (JSON decoding included) would be most of the time. The settings
+    come back as JSON text and are decoded only for devices not rendered yet.
+    """
+    queryset = (
+        Device.objects.filter(tech__in=techs)
+        .order_by()
+        .annotate(settings_text=Cast("endpoint__settings", TextField()))
+        .values_list(*_COLUMNS)
+    )
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# device id -> (its inputs, {file name: formatted sections}). One entry per
+# device, replaced when its inputs change, so it never outgrows the devices.
+_rendered: dict[str, tuple[tuple, dict[str, str]]] = {}
+
+
+def _render_device(row: tuple) -> dict[str, str]:
+    cached = _rendered.get(row[0])
+    if cached is not None and cached[0] == row:
+        return cached[1]
+    device_id, tech, dial, devicetype, user_id, voicemail, language, settings_text = row
+    fixed_user = user_id if devicetype == DeviceType.FIXED else None
+    device = DeviceRow(
+        id=device_id,
+        dial=dial,
+        mailbox=mailbox_for(device_id, fixed_user, voicemail),
+        settings=loads(settings_text) if settings_text else {},
+        language=(language or "") if fixed_user else "",
+    )
+    texts = {
+        filename: "\n".join(format_section(section) for section in sections)
+        for filename, sections in TECHS[tech].render(device).items()
+        if sections
+    }
+    _rendered[device_id] = (row, texts)
+    return texts
+
+
+def forget_rendered() -> None:
+    """Drop the memo (benchmarks measure a cold regeneration with it)."""
+    _rendered.clear()
+
+
+def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
+    """The text each named file (default: all) should hold now."""
+    names = list(FILE_TECH) if names is None else list(names)
+    rows = _fetch({FILE_TECH[name] for name in names})
+    rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
+    parts: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        for filename, text in _render_device(row).items():
+            parts[filename].append(text)
+    return {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in names}

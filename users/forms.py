@@ -1,0 +1,69 @@
+"""Forms for the extension (user + fixed device + endpoint) and the user alone."""
+
+from django import forms
+from django.forms.models import fields_for_model
+
+from devices.models import Device, Tech
+from endpoints.forms import settings_fields, settings_from
+from endpoints.techs import TECHS
+from pbxadmin.validators import generate_secret
+from users.models import PbxUser
+from users.services import USER_FIELDS
+
+GENERAL_USER_FIELDS = ("name", "outboundcid")
+ADVANCED_USER_FIELDS = tuple(f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, "password"))
+
+
+class ExtensionForm(forms.Form):
+    """Create or edit an extension of one technology. Validation is the service's."""
+
+    def __init__(self, *args, tech: str, user: PbxUser | None = None, **kwargs):
+        self.tech = tech
+        self.user = user
+        device = Device.objects.select_related("endpoint").filter(pk=user.pk).first() if user else None
+        initial = kwargs.pop("initial", None) or {}
+        if user is not None:
+            initial = {**{f: getattr(user, f) for f in USER_FIELDS}, **initial}
+            if device is not None:
+                initial.setdefault("emergency_cid", device.emergency_cid)
+                initial.setdefault("dial", device.dial)
+                initial = {**{k: v for k, v in device.endpoint.settings.items() if k != "secret"}, **initial}
+        elif any(s.key == "secret" for s in TECHS[tech].SETTINGS):
+            initial.setdefault("secret", generate_secret())
+        super().__init__(*args, initial=initial, **kwargs)
+
+        model_fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
+        if user is not None:
+            model_fields["extension"].disabled = True
+        general = {
+            "extension": model_fields["extension"],
+            **{f: model_fields[f] for f in GENERAL_USER_FIELDS},
+            "emergency_cid": fields_for_model(Device, fields=["emergency_cid"])["emergency_cid"],
+        }
+        if tech == Tech.CUSTOM:
+            general["dial"] = forms.CharField(
+                label="Dial string",
+                help_text="For example SIP/joe@example.com or Local/5551234@from-internal",
+            )
+        endpoint = settings_fields(tech, exclude=("accountcode",), for_update=user is not None)
+        general.update({k: f for k, f in endpoint.items() if f.general})
+        self.fields = {
+            **general,
+            **{k: f for k, f in endpoint.items() if not f.general},
+            **{f: model_fields[f] for f in ADVANCED_USER_FIELDS},
+        }
+        self.general_fields = list(general)
+        self.device_fields = [k for k, f in endpoint.items() if not f.general]
+        self.advanced_fields = list(ADVANCED_USER_FIELDS)
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        kwargs = {f: data[f] for f in USER_FIELDS if f in data}
+        kwargs["settings"] = settings_from(data, self.tech)
+        kwargs["emergency_cid"] = data.get("emergency_cid", "")
+        if self.tech == Tech.CUSTOM:
+            kwargs["dial"] = data.get("dial", "")
+        if self.user is None:
+            kwargs["extension"] = data["extension"]
+            kwargs["tech"] = self.tech
+        return kwargs
