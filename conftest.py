@@ -2,12 +2,16 @@
 
 import pytest
 
+from pbxadmin.testing.ami_server import AmiTestServer
+
 
 @pytest.fixture(autouse=True)
 def conf_dir(settings, tmp_path):
-    """Each test writes its Asterisk files into its own folder."""
+    """Each test writes its Asterisk files into its own folder, and syncs only when it says so."""
     path = tmp_path / "asterisk"
     settings.ASTERISK_CONF_DIR = path
+    settings.VAR_DIR = tmp_path
+    settings.PBXADMIN_SYNC = "manual"
     return path
 
 
@@ -20,3 +24,15 @@ def committed(django_capture_on_commit_callbacks):
             return func(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def asterisk(settings):
+    """A running AMI test server, with the settings pointing at it."""
+    with AmiTestServer(secret="ami-test-secret") as server:
+        settings.AMI_HOST = "127.0.0.1"
+        settings.AMI_PORT = server.port
+        settings.AMI_USERNAME = server.username
+        settings.AMI_SECRET = server.secret
+        settings.AMI_TIMEOUT = 2
+        yield server

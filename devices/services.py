@@ -102,7 +102,7 @@ def build_device(
 def save_new_device(device: Device, settings: dict[str, str]) -> Device:
     device.save(force_insert=True)
     Endpoint.objects.create(device=device, settings=settings)
-    asterisk_changed(techs={device.tech})
+    asterisk_changed(techs={device.tech}, devices={device.id})
     return device
 
 
@@ -145,7 +145,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
     device.save()
     if clean != device.endpoint.settings:
         Endpoint.objects.filter(device=device).update(settings=clean)
-    asterisk_changed(techs={device.tech})
+    asterisk_changed(techs={device.tech}, devices={device.id})
     return device
 
 
@@ -154,7 +154,7 @@ def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
     tech = device.tech
     Device.objects.filter(pk=device.pk).delete()
-    asterisk_changed(techs={tech})
+    asterisk_changed(techs={tech}, devices={device.pk})
 
 
 def _set_current_user(device: Device, user: PbxUser | None) -> None:
@@ -178,7 +178,7 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device.default_user = user
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
-    asterisk_changed()
+    asterisk_changed(devices={device.pk})
     return device
 
 
@@ -197,7 +197,7 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
     if device.user_id != user.pk:
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])
-        asterisk_changed()
+        asterisk_changed(devices={device.pk})
     return device
 
 
@@ -210,5 +210,5 @@ def device_logout(*, device: Device) -> Device:
     if device.user_id != device.default_user_id:
         _set_current_user(device, device.default_user)
         device.save(update_fields=["user", "user_since", "updated_at"])
-        asterisk_changed()
+        asterisk_changed(devices={device.pk})
     return device

@@ -135,9 +135,22 @@ AMI_USERNAME = env_str("AMI_USERNAME", "pbxadmin")
 AMI_SECRET = env_str("AMI_SECRET", "")
 AMI_TIMEOUT = env_int("AMI_TIMEOUT", 5)
 
-# Unset: tasks run in the web process right after the commit (no broker needed).
+# Unset: the AstDB sync runs in a background thread of the process that saved (no broker needed).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# How the AstDB sync runs: auto (celery with a broker, else thread), celery,
+# thread, inline (in the saving request) or manual (only `asterisk_sync`).
+PBXADMIN_SYNC = env_choice("PBXADMIN_SYNC", "auto", ("auto", "celery", "thread", "inline", "manual"))
+# Seconds a sync waits after being asked, so a burst of saves becomes one run.
+PBXADMIN_SYNC_DELAY = env_int("PBXADMIN_SYNC_DELAY", 1)
+# Retries back off exponentially up to this many seconds, and go on until Asterisk answers.
+PBXADMIN_SYNC_BACKOFF_MAX = env_int("PBXADMIN_SYNC_BACKOFF_MAX", 300)
 
 LOGGING = {
     "version": 1,

@@ -55,7 +55,7 @@ def extension_create(
     user.save(force_insert=True)
     device.user = device.default_user = user
     save_new_device(device, clean)
-    asterisk_changed()
+    asterisk_changed(users={user.pk})
     return user
 
 

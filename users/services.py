@@ -1,8 +1,9 @@
 """Business operations on PBX users: create, update, delete."""
 
 from django.db import transaction
+from django.db.models import Q
 
-from devices.models import DeviceType
+from devices.models import Device, DeviceType
 from pbxadmin.asterisk import asterisk_changed
 from pbxadmin.errors import ErrorCollector
 from users.models import PbxUser
@@ -41,7 +42,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
-    asterisk_changed()
+    asterisk_changed(users={user.pk})
     return user
 
 
@@ -64,7 +65,7 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
     user.full_clean(validate_unique=False)
     user.save()
     rendered_changed = before != [getattr(user, f) for f in RENDERED_USER_FIELDS]
-    asterisk_changed(techs=_fixed_device_techs(user) if rendered_changed else ())
+    asterisk_changed(techs=_fixed_device_techs(user) if rendered_changed else (), users={user.pk})
     return user
 
 
@@ -72,5 +73,7 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
 def user_delete(*, user: PbxUser) -> None:
     """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
     techs = _fixed_device_techs(user)
+    # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
+    devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
     PbxUser.objects.filter(pk=user.pk).delete()
-    asterisk_changed(techs=techs)
+    asterisk_changed(techs=techs, users={user.pk}, devices=devices)

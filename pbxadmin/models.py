@@ -1,0 +1,62 @@
+"""Bookkeeping for keeping Asterisk in step with the database."""
+
+from django.db import models
+
+
+class AstdbEntry(models.Model):
+    """One AstDB key as Asterisk holds it after pbxadmin's last successful push.
+
+    The incremental sync compares the keys the database implies with these,
+    and sends only the difference. `asterisk_sync --full` rebuilds them from
+    what Asterisk really holds.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    family = models.CharField(max_length=16)
+    owner = models.CharField(max_length=40)
+    value = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["family", "owner"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class SyncChange(models.Model):
+    """Work the next sync must do, written in the same transaction as the change itself."""
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        DEVICE = "device"
+        RELOAD = "reload"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ref = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"
+
+
+class SyncStatus(models.Model):
+    """One row: what the pages show about the link to Asterisk."""
+
+    # A run has been asked for (by a save, an import or "sync now") and not finished yet.
+    queued = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_actions = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "sync status"
+
+    def __str__(self) -> str:
+        return "Asterisk sync status"
+
+    @classmethod
+    def get(cls) -> "SyncStatus":
+        return cls.objects.get_or_create(pk=1)[0]

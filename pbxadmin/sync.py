@@ -1,0 +1,235 @@
+"""Make Asterisk's AstDB, and its loaded config, follow the database.
+
+A run reads the pending SyncChange rows, works out the keys the database
+implies for the users and devices they name, compares them with what pbxadmin
+last pushed (AstdbEntry), sends only the difference over one AMI connection
+(DBPut / DBDel / DBDelTree, pipelined), reloads the modules whose files
+changed, and only then records the new state. A run that fails changes
+nothing here: the next run sends the same difference again.
+"""
+
+import fcntl
+import logging
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from devices.models import Device
+from pbxadmin import ami
+from pbxadmin.astdb import FAMILIES, desired_keys, owner_of, split_key
+from pbxadmin.models import AstdbEntry, SyncChange, SyncStatus
+
+log = logging.getLogger(__name__)
+
+# Replies that mean "already gone": deleting twice is not a failure.
+_ALREADY_GONE = ("Database entry could not be deleted", "Database entry not found")
+
+
+@dataclass
+class Plan:
+    actions: list[dict[str, str]] = field(default_factory=list)
+    puts: dict[str, str] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    reloads: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncResult:
+    actions: int
+    puts: int
+    deletes: int
+    reloads: list[str]
+    full: bool
+    warnings: list[str]
+
+
+def plan_changes(desired: dict[str, str], current: dict[str, str], owners: set[tuple[str, str]]) -> Plan:
+    """The actions that turn `current` into `desired` for these owners (family, object)."""
+    plan = Plan()
+    wanted_by_owner: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for key, value in desired.items():
+        wanted_by_owner[owner_of(key)][key] = value
+    held_by_owner: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for key, value in current.items():
+        held_by_owner[owner_of(key)][key] = value
+    for owner in sorted(owners):
+        wanted, held = wanted_by_owner.get(owner, {}), held_by_owner.get(owner, {})
+        family, obj = owner
+        if held and not wanted:
+            # The object is gone: one action removes its whole tree (or its one key).
+            if family == "CW":
+                plan.actions.append({"Action": "DBDel", "Family": "CW", "Key": obj})
+            else:
+                plan.actions.append({"Action": "DBDelTree", "Family": family, "Key": obj})
+            plan.deleted.update(held)
+            continue
+        for key in sorted(wanted):
+            if held.get(key) != wanted[key]:
+                fam, rest = split_key(key)
+                plan.actions.append({"Action": "DBPut", "Family": fam, "Key": rest, "Val": wanted[key]})
+                plan.puts[key] = wanted[key]
+        for key in sorted(set(held) - set(wanted)):
+            fam, rest = split_key(key)
+            plan.actions.append({"Action": "DBDel", "Family": fam, "Key": rest})
+            plan.deleted.add(key)
+    return plan
+
+
+def _mirror(owners: set[tuple[str, str]]) -> dict[str, str]:
+    by_family: dict[str, list[str]] = defaultdict(list)
+    for family, obj in owners:
+        by_family[family].append(obj)
+    result = {}
+    for family, objs in by_family.items():
+        for start in range(0, len(objs), 500):
+            rows = AstdbEntry.objects.filter(family=family, owner__in=objs[start : start + 500])
+            result.update(rows.values_list("key", "value"))
+    return result
+
+
+def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[str]]:
+    users = {ref for kind, ref in changes if kind == SyncChange.Kind.USER}
+    devices = {ref for kind, ref in changes if kind == SyncChange.Kind.DEVICE}
+    modules = sorted({ref for kind, ref in changes if kind == SyncChange.Kind.RELOAD})
+    if devices:
+        # A device that changed hands changes its old and new users' device lists.
+        device_list = sorted(devices)
+        for start in range(0, len(device_list), 500):
+            batch = device_list[start : start + 500]
+            users.update(
+                v for v in AstdbEntry.objects.filter(
+                    key__in=[f"DEVICE/{d}/user" for d in batch]
+                ).values_list("value", flat=True) if v != "none"
+            )  # fmt: skip
+            users.update(
+                u for u in Device.objects.filter(pk__in=batch).values_list("user_id", flat=True) if u
+            )
+    return users, devices, modules
+
+
+def parse_database_show(lines: list[str]) -> dict[str, str]:
+    """`/AMPUSER/1000/cidname     : John Doe   ` lines -> {`AMPUSER/1000/cidname`: `John Doe`}."""
+    result = {}
+    for line in lines:
+        if not line.startswith("/"):
+            continue  # the "N results found." trailer
+        path, sep, value = line.partition(": ")
+        if sep:
+            result[path.strip()[1:]] = value.strip()
+    return result
+
+
+async def _read_families(session: ami.AmiSession) -> dict[str, str]:
+    held: dict[str, str] = {}
+    for family in FAMILIES:
+        held.update(parse_database_show(await session.command(f"database show {family}")))
+    return held
+
+
+def _check_replies(actions, replies) -> list[str]:
+    warnings = []
+    for action, reply in zip(actions, replies, strict=True):
+        if isinstance(reply, list):
+            reply = reply[0]
+        if reply.success:
+            continue
+        message = reply.get("Message", "")
+        name = action["Action"]
+        if name in ("DBDel", "DBDelTree") and message in _ALREADY_GONE:
+            continue
+        if name == "Reload":
+            # A module that is not loaded (chan_sip on Asterisk 21) must not block the AstDB.
+            warnings.append(f"Reload {action.get('Module', '')}: {message}")
+            continue
+        raise ami.AmiActionError(f"{name} {action.get('Family', '')}/{action.get('Key', '')}: {message}")
+    return warnings
+
+
+@contextmanager
+def _exclusive():
+    """One sync at a time on this machine (web process, worker and commands alike)."""
+    path = settings.VAR_DIR / ".sync.lock"
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run_sync(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
+    """Push what changed (or, with `full`, everything) to Asterisk. Raises ami.AmiError on failure."""
+    with _exclusive():
+        try:
+            return _run(full=full, config=config)
+        except ami.AmiError as e:
+            SyncStatus.objects.filter(pk=SyncStatus.get().pk).update(
+                last_error=str(e)[:2000], last_error_at=timezone.now()
+            )
+            raise
+
+
+def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
+    last_id = SyncChange.objects.aggregate(last=Max("id"))["last"] or 0
+    changes = list(SyncChange.objects.filter(id__lte=last_id).values_list("kind", "ref"))
+    users, devices, modules = _affected(changes)
+
+    if full:
+        desired = desired_keys()
+
+        async def exchange(session):
+            held = await _read_families(session)
+            owners = {owner_of(k) for k in desired} | {owner_of(k) for k in held}
+            plan = plan_changes(desired, held, owners)
+            plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
+            return plan, await session.send(plan.actions)
+
+        plan, replies = ami.run(exchange, config)
+    else:
+        desired = desired_keys(users=users, devices=devices)
+        owners = (
+            {("AMPUSER", u) for u in users} | {("CW", u) for u in users} | {("DEVICE", d) for d in devices}
+        )
+        plan = plan_changes(desired, _mirror(owners), owners)
+        plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
+        replies = ami.run(lambda session: session.send(plan.actions), config) if plan.actions else []
+
+    warnings = _check_replies(plan.actions, replies)
+    with transaction.atomic():
+        if full:
+            AstdbEntry.objects.all().delete()
+            entries = desired
+        else:
+            AstdbEntry.objects.filter(key__in=list(plan.deleted | set(plan.puts))).delete()
+            entries = plan.puts
+        AstdbEntry.objects.bulk_create(
+            [
+                AstdbEntry(key=k, family=owner_of(k)[0], owner=owner_of(k)[1], value=v)
+                for k, v in entries.items()
+            ],
+            batch_size=2000,
+        )
+        SyncChange.objects.filter(id__lte=last_id).delete()
+        status = SyncStatus.objects.select_for_update().get(pk=SyncStatus.get().pk)
+        status.last_success_at = timezone.now()
+        status.last_actions = len(plan.actions)
+        status.runs += 1
+        status.last_error = "; ".join(warnings)
+        status.last_error_at = timezone.now() if warnings else None
+        status.save()
+    result = SyncResult(
+        actions=len(plan.actions),
+        puts=len(plan.puts),
+        deletes=len(plan.deleted),
+        reloads=modules,
+        full=full,
+        warnings=warnings,
+    )
+    log.info("asterisk sync: %s actions, %s puts, %s deletes, reloads %s", result.actions, result.puts,
+             result.deletes, ",".join(modules) or "none")  # fmt: skip
+    return result
