@@ -4,23 +4,20 @@ from django.db import models
 
 
 class AstdbEntry(models.Model):
-    """One AstDB key as Asterisk holds it after pbxadmin's last successful push.
+    """The AstDB keys of one object (`AMPUSER/1000`, `DEVICE/2001`, `CW/1000`) as Asterisk
+    holds them after pbxadmin's last successful push.
 
-    The incremental sync compares the keys the database implies with these,
-    and sends only the difference. `asterisk_sync --full` rebuilds them from
-    what Asterisk really holds.
+    The incremental sync compares the keys the database implies with these and
+    sends only the difference; `asterisk_sync --full` rebuilds them from what
+    Asterisk really holds. One row per object, not per key: a full sync of
+    10,000 extensions writes 20,000 rows instead of 300,000.
     """
 
-    key = models.CharField(max_length=255, primary_key=True)
-    family = models.CharField(max_length=16)
-    owner = models.CharField(max_length=40)
-    value = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["family", "owner"])]
+    owner_key = models.CharField(max_length=64, primary_key=True)
+    keys = models.JSONField(default=dict)
 
     def __str__(self) -> str:
-        return f"{self.key}={self.value}"
+        return self.owner_key
 
 
 class SyncChange(models.Model):

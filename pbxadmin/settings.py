@@ -143,6 +143,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "pbxadmin")
 
 # How the AstDB sync runs: auto (celery with a broker, else thread), celery,
 # thread, inline (in the saving request) or manual (only `asterisk_sync`).
@@ -157,4 +158,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PBXADMIN_LOG_LEVEL", "INFO")},
+    # panoramisk logs every connection at INFO; our adapter reports what matters.
+    "loggers": {"panoramisk": {"level": "WARNING"}},
 }

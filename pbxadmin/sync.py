@@ -80,16 +80,40 @@ def plan_changes(desired: dict[str, str], current: dict[str, str], owners: set[t
     return plan
 
 
+def _owner_key(owner: tuple[str, str]) -> str:
+    return f"{owner[0]}/{owner[1]}"
+
+
 def _mirror(owners: set[tuple[str, str]]) -> dict[str, str]:
-    by_family: dict[str, list[str]] = defaultdict(list)
-    for family, obj in owners:
-        by_family[family].append(obj)
-    result = {}
-    for family, objs in by_family.items():
-        for start in range(0, len(objs), 500):
-            rows = AstdbEntry.objects.filter(family=family, owner__in=objs[start : start + 500])
-            result.update(rows.values_list("key", "value"))
+    """What Asterisk holds for these objects, as of the last successful push."""
+    wanted = sorted(_owner_key(o) for o in owners)
+    result: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        for keys in AstdbEntry.objects.filter(owner_key__in=wanted[start : start + 500]).values_list(
+            "keys", flat=True
+        ):
+            result.update(keys)
     return result
+
+
+def _record(desired: dict[str, str], owners: set[tuple[str, str]], *, everything: bool) -> None:
+    """After a successful push Asterisk holds exactly `desired` for these objects."""
+    by_owner: dict[str, dict[str, str]] = defaultdict(dict)
+    for key, value in desired.items():
+        by_owner[_owner_key(owner_of(key))][key] = value
+    if everything:
+        AstdbEntry.objects.all().delete()
+    else:
+        gone = [_owner_key(o) for o in owners if _owner_key(o) not in by_owner]
+        for start in range(0, len(gone), 500):
+            AstdbEntry.objects.filter(owner_key__in=gone[start : start + 500]).delete()
+    AstdbEntry.objects.bulk_create(
+        [AstdbEntry(owner_key=k, keys=v) for k, v in by_owner.items()],
+        batch_size=1000,
+        update_conflicts=not everything,
+        unique_fields=None if everything else ["owner_key"],
+        update_fields=None if everything else ["keys"],
+    )
 
 
 def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[str]]:
@@ -101,11 +125,8 @@ def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[
         device_list = sorted(devices)
         for start in range(0, len(device_list), 500):
             batch = device_list[start : start + 500]
-            users.update(
-                v for v in AstdbEntry.objects.filter(
-                    key__in=[f"DEVICE/{d}/user" for d in batch]
-                ).values_list("value", flat=True) if v != "none"
-            )  # fmt: skip
+            held = _mirror({("DEVICE", d) for d in batch})
+            users.update(v for k, v in held.items() if k.endswith("/user") and v != "none")
             users.update(
                 u for u in Device.objects.filter(pk__in=batch).values_list("user_id", flat=True) if u
             )
@@ -131,23 +152,26 @@ async def _read_families(session: ami.AmiSession) -> dict[str, str]:
     return held
 
 
-def _check_replies(actions, replies) -> list[str]:
-    warnings = []
-    for action, reply in zip(actions, replies, strict=True):
+class _ReplyCheck:
+    """Judges each reply as it arrives: errors that mean "already done" pass, others fail the run."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def __call__(self, action: dict[str, str], reply) -> None:
         if isinstance(reply, list):
             reply = reply[0]
         if reply.success:
-            continue
+            return
         message = reply.get("Message", "")
         name = action["Action"]
         if name in ("DBDel", "DBDelTree") and message in _ALREADY_GONE:
-            continue
+            return
         if name == "Reload":
             # A module that is not loaded (chan_sip on Asterisk 21) must not block the AstDB.
-            warnings.append(f"Reload {action.get('Module', '')}: {message}")
-            continue
+            self.warnings.append(f"Reload {action.get('Module', '')}: {message}")
+            return
         raise ami.AmiActionError(f"{name} {action.get('Family', '')}/{action.get('Key', '')}: {message}")
-    return warnings
 
 
 @contextmanager
@@ -179,17 +203,19 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
     changes = list(SyncChange.objects.filter(id__lte=last_id).values_list("kind", "ref"))
     users, devices, modules = _affected(changes)
 
+    check = _ReplyCheck()
     if full:
         desired = desired_keys()
 
         async def exchange(session):
             held = await _read_families(session)
-            owners = {owner_of(k) for k in desired} | {owner_of(k) for k in held}
-            plan = plan_changes(desired, held, owners)
+            plan = plan_changes(desired, held, {owner_of(k) for k in desired} | {owner_of(k) for k in held})
             plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
-            return plan, await session.send(plan.actions)
+            await session.push(plan.actions, check)
+            return plan
 
-        plan, replies = ami.run(exchange, config)
+        plan = ami.run(exchange, config)
+        owners: set[tuple[str, str]] = set()
     else:
         desired = desired_keys(users=users, devices=devices)
         owners = (
@@ -197,23 +223,12 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
         )
         plan = plan_changes(desired, _mirror(owners), owners)
         plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
-        replies = ami.run(lambda session: session.send(plan.actions), config) if plan.actions else []
+        if plan.actions:
+            ami.run(lambda session: session.push(plan.actions, check), config)
 
-    warnings = _check_replies(plan.actions, replies)
+    warnings = check.warnings
     with transaction.atomic():
-        if full:
-            AstdbEntry.objects.all().delete()
-            entries = desired
-        else:
-            AstdbEntry.objects.filter(key__in=list(plan.deleted | set(plan.puts))).delete()
-            entries = plan.puts
-        AstdbEntry.objects.bulk_create(
-            [
-                AstdbEntry(key=k, family=owner_of(k)[0], owner=owner_of(k)[1], value=v)
-                for k, v in entries.items()
-            ],
-            batch_size=2000,
-        )
+        _record(desired, owners, everything=full)
         SyncChange.objects.filter(id__lte=last_id).delete()
         status = SyncStatus.objects.select_for_update().get(pk=SyncStatus.get().pk)
         status.last_success_at = timezone.now()

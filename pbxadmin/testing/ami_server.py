@@ -13,6 +13,7 @@ drop the connection after a number of actions.
 """
 
 import asyncio
+import codecs
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ class _Session(asyncio.Protocol):
     def __init__(self, server: "AmiTestServer"):
         self.server = server
         self.buffer = ""
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.authenticated = False
         self.events = True
         self.handled = 0
@@ -59,26 +61,23 @@ class _Session(asyncio.Protocol):
         self.server._sessions.discard(self)
 
     def data_received(self, data: bytes):
-        self.buffer += data.decode("utf-8", "replace").replace("\r\n", "\n")
+        # Decode and normalise line ends on the joined text: a chunk may end
+        # between the CR and the LF, or inside a UTF-8 character.
+        self.buffer = (self.buffer + self.decoder.decode(data)).replace("\r\n", "\n")
         if self.server.stall:
             self.buffer = ""
             return
+        # One split per chunk: a pipelined burst carries thousands of actions.
+        *blocks, self.buffer = self.buffer.split("\n\n")
         out = []
-        while "\n" in self.buffer:
-            block, sep, rest = self.buffer.partition("\n\n")
-            if not sep:
-                if self.buffer.startswith("\n"):
-                    # A blank line before any header is an empty request.
-                    self.buffer = self.buffer[1:]
-                    out.append(_response("Error", None, ("Message", "Missing action in request")))
-                    continue
-                break
-            if block == "" or block.startswith("\n"):
-                self.buffer = self.buffer[1:]
-                out.append(_response("Error", None, ("Message", "Missing action in request")))
+        missing = _response("Error", None, ("Message", "Missing action in request"))
+        for block in blocks:
+            # A blank line before any header is an empty request, answered as such.
+            stripped = block.lstrip("\n")
+            out.extend([missing] * (len(block) - len(stripped) + (0 if stripped else 1)))
+            if not stripped:
                 continue
-            self.buffer = rest
-            out.append(self._handle(block.split("\n")))
+            out.append(self._handle(stripped.split("\n")))
             if self.transport.is_closing():
                 break
             self.handled += 1
@@ -322,3 +321,22 @@ class AmiTestServer:
 
     def count(self, action: str) -> int:
         return sum(1 for a in list(self.actions) if a.get("action", "").lower() == action.lower())
+
+
+def main() -> None:
+    """Run the test server in its own process: `python -m pbxadmin.testing.ami_server --port 5038`."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="AMI test server (Asterisk 20 wire protocol)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--username", default="pbxadmin")
+    parser.add_argument("--secret", required=True)
+    args = parser.parse_args()
+    with AmiTestServer(username=args.username, secret=args.secret, port=args.port) as server:
+        print(f"listening on 127.0.0.1:{server.port}", flush=True)
+        signal.sigwait({signal.SIGTERM, signal.SIGINT})
+
+
+if __name__ == "__main__":
+    main()

@@ -139,3 +139,11 @@ def test_stopped_means_refused_and_start_listens_again_on_the_same_port(server):
     assert server.port == port
     _, banner = _connect(server)
     assert banner.startswith(b"Asterisk Call Manager")
+
+
+def test_an_action_split_between_cr_and_lf_across_packets_is_still_read(server):
+    sock, _ = _connect(server)
+    _exchange(sock, LOGIN)
+    sock.sendall(b"Action: Ping\r\nActionID: split\r\n\r")
+    time.sleep(0.05)
+    assert _exchange(sock, b"\n").startswith("Response: Success\r\nActionID: split\r\n")

@@ -1,0 +1,91 @@
+"""Time the AstDB push against the test AMI server, pipelined and one action at a time.
+
+    python bench/astdb_sync.py [--extensions N]
+
+Last line: astdb_sync: extensions=N keys=… full_s=… actions_per_s=… sequential_actions_per_s=… one_edit_actions=…
+Targets: a one-extension edit sends at most 40 actions; pipelined is at least 5x
+the actions per second of one-at-a-time, measured in the same run.
+"""
+
+import argparse
+import secrets
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+from _setup import django_in_temp_dir, seed_extensions
+
+
+@contextmanager
+def ami_server_process():
+    """The test AMI server in its own process, as Asterisk would be: client and server get a core each."""
+    secret = secrets.token_hex(8)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pbxadmin.testing.ami_server", "--secret", secret],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(process.stdout.readline().rsplit(":", 1)[1])
+        yield port, secret
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extensions", type=int, default=10_000)
+    parser.add_argument("--sequential", type=int, default=5_000, help="actions sent one at a time")
+    args = parser.parse_args()
+
+    django_in_temp_dir("astdb")
+    from django.conf import settings
+    from django.db import transaction
+
+    from pbxadmin import ami
+    from pbxadmin.sync import run_sync
+    from users.extensions import extension_update
+    from users.models import PbxUser
+
+    seed_extensions(args.extensions)
+    settings.PBXADMIN_SYNC = "manual"
+
+    with ami_server_process() as (port, secret):
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", port
+        settings.AMI_USERNAME, settings.AMI_SECRET, settings.AMI_TIMEOUT = "pbxadmin", secret, 30
+
+        # Asterisk's astdb was lost: rebuild every key (read back, compare, push).
+        started = time.perf_counter()
+        full = run_sync(full=True)
+        full_s = time.perf_counter() - started
+        shown = ami.run(lambda session: session.command("database show"))
+        keys = int(shown[-1].split()[0])  # "290000 results found."
+
+        # The same kind of action, one at a time, waiting for each reply.
+        async def one_by_one(session):
+            for i in range(args.sequential):
+                await session.send_one({"Action": "DBPut", "Family": "BENCH", "Key": f"seq/{i}", "Val": "x"})
+
+        started = time.perf_counter()
+        ami.run(one_by_one)
+        sequential_rate = args.sequential / (time.perf_counter() - started)
+
+        # One extension edited as a page would: name, caller ID, ring time, voicemail, call waiting.
+        user = PbxUser.objects.get(pk="100001")
+        with transaction.atomic():
+            extension_update(user=user, name="Edited", outboundcid="5551234", ringtimer=25, voicemail="default",
+                             callwaiting=False, emergency_cid="911")  # fmt: skip
+        edit = run_sync()
+
+    print(f"full sync: {full.actions} actions, {full.puts} keys written")
+    print(
+        f"astdb_sync: extensions={args.extensions} keys={keys} full_s={full_s:.2f} "
+        f"actions_per_s={full.actions / full_s:.0f} sequential_actions_per_s={sequential_rate:.0f} "
+        f"one_edit_actions={edit.actions}"
+    )
+
+
+if __name__ == "__main__":
+    main()
