@@ -103,7 +103,8 @@ def call_groups(value: str) -> str:
         return value
     for part in value.split(","):
         bounds = part.split("-")
-        if len(bounds) > 2 or not all(b.isdigit() and 0 <= int(b) <= 63 for b in bounds):
+        # ASCII digits only: str.isdigit() also accepts '¹' and other digits int() refuses.
+        if len(bounds) > 2 or not all(re.fullmatch(r"[0-9]{1,2}", b) and int(b) <= 63 for b in bounds):
             raise ValidationError(
                 "Groups are numbers from 0 to 63, separated by commas (ranges like 2-5 allowed).",
                 code="invalid",

@@ -38,3 +38,14 @@ def test_the_parser_refuses_what_asterisk_would_misread():
         parse_conf("[a\nkey=value\n")
     with pytest.raises(ValueError, match="without '='"):
         parse_conf("[a]\njust words\n")
+
+
+def test_call_groups_take_ascii_numbers_0_to_63_only():
+    from django.core.exceptions import ValidationError
+
+    from endpoints.spec import call_groups
+
+    assert call_groups("1,3-5,63") == "1,3-5,63"
+    for bad in ("¹", "64", "1-2-3", "a", "1,,2", "٣"):
+        with pytest.raises(ValidationError):
+            call_groups(bad)
