@@ -36,3 +36,35 @@ def asterisk(settings):
         settings.AMI_SECRET = server.secret
         settings.AMI_TIMEOUT = 2
         yield server
+
+
+@pytest.fixture
+def admin_user(db):
+    from pbxadmin.testing.personas import administrator
+
+    return administrator()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(db):
+    """A client of its own, so a test can hold an administrator's and a viewer's at once."""
+    from django.test import Client
+
+    from pbxadmin.testing.personas import viewer
+
+    client = Client()
+    client.force_login(viewer())
+    return client
+
+
+@pytest.fixture
+def deviceanduser(db):
+    from pbxadmin.mode import DEVICE_AND_USER, set_pbx_mode
+
+    set_pbx_mode(mode=DEVICE_AND_USER)

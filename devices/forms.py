@@ -53,3 +53,20 @@ class DeviceForm(forms.Form):
             kwargs["id"] = data["id"]
             kwargs["tech"] = self.tech
         return kwargs
+
+    def sections(self):
+        groups = [("General", self.general_fields), ("Device options", self.device_fields)]
+        return [(title, [self[n] for n in names]) for title, names in groups if names]
+
+
+class HotDeskForm(forms.Form):
+    """Log a user into an adhoc device: the user is named by number (a 5,000-user list is no menu)."""
+
+    extension = forms.CharField(label="User extension", max_length=20)
+
+    def clean_extension(self) -> PbxUser:
+        number = self.cleaned_data["extension"].strip()
+        user = PbxUser.objects.filter(pk=number).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no user {number}.")
+        return user

@@ -46,7 +46,7 @@ def mailbox_for(device_id: str, fixed_user: str | None, voicemail: str | None) -
     return f"{device_id}@device"
 
 
-def _fetch(techs: set[str]) -> list[tuple]:
+def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
     """The inputs of every device of these technologies, as plain tuples.
 
     The ORM builds the query; the rows are read with the cursor because this
@@ -54,9 +54,9 @@ def _fetch(techs: set[str]) -> list[tuple]:
     conversion (JSON decoding included) would be most of the time. The settings
     come back as JSON text and are decoded only for devices not rendered yet.
     """
+    devices = Device.objects.filter(tech__in=techs) if ids is None else Device.objects.filter(pk__in=ids)
     queryset = (
-        Device.objects.filter(tech__in=techs)
-        .order_by()
+        devices.order_by()
         .annotate(settings_text=Cast("endpoint__settings", TextField()))
         .values_list(*_COLUMNS)
     )
@@ -108,3 +108,9 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
         for filename, text in _render_device(row).items():
             parts[filename].append(text)
     return {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in names}
+
+
+def device_sections(device_id: str) -> dict[str, str]:
+    """The sections one device gets in each file (for the config preview)."""
+    rows = _fetch(set(), ids=[device_id])
+    return _render_device(rows[0]) if rows else {}

@@ -8,8 +8,24 @@ from pbxadmin.models import SyncChange, SyncStatus
 
 @admin.register(SyncStatus)
 class SyncStatusAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "last_success_at", "pending_changes", "queued", "last_error", "last_error_at", "runs")
-    readonly_fields = ("queued", "queued_at", "last_success_at", "last_error", "last_error_at", "last_actions", "runs")
+    list_display = (
+        "__str__",
+        "last_success_at",
+        "pending_changes",
+        "queued",
+        "last_error",
+        "last_error_at",
+        "runs",
+    )
+    readonly_fields = (
+        "queued",
+        "queued_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "last_actions",
+        "runs",
+    )
     actions = ["sync_now"]
 
     @admin.display(description="changes pending")

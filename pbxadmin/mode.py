@@ -1,10 +1,20 @@
-"""Which pages the portal shows: extensions (default) or deviceanduser."""
+"""Which pages the portal shows: extensions (default) or deviceanduser.
 
-from django.conf import settings
+The PBX_MODE environment variable gives the initial mode; the Settings page
+changes it. The data model is the same in both.
+"""
 
-EXTENSIONS = "extensions"
-DEVICE_AND_USER = "deviceanduser"
+from pbxadmin.models import PortalSettings
+
+EXTENSIONS = PortalSettings.Mode.EXTENSIONS
+DEVICE_AND_USER = PortalSettings.Mode.DEVICE_AND_USER
 
 
 def pbx_mode() -> str:
-    return settings.PBX_MODE
+    return PortalSettings.get().mode
+
+
+def set_pbx_mode(*, mode: str) -> None:
+    if mode not in PortalSettings.Mode.values:
+        raise ValueError(f"unknown mode {mode!r}")
+    PortalSettings.objects.update_or_create(pk=1, defaults={"mode": mode})

@@ -1,11 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import RedirectView
+
+from devices import views as devices
+from pbxadmin import views as portal
+from users import views as users
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("", portal.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", portal.portal_settings, name="settings"),
+    path("sync/", portal.sync_now, name="sync_now"),
+    path("config/", portal.config_diff, name="config_diff"),
+    path("secret/new/", portal.new_secret, name="new_secret"),
+    path("extensions/", users.extension_index, name="extension_index"),
+    path("extensions/add/", users.extension_add, name="extension_add"),
+    path("extensions/<str:extension>/", users.extension_edit, name="extension_edit"),
+    path("extensions/<str:extension>/delete/", users.extension_remove, name="extension_remove"),
+    path("users/", users.user_index, name="user_index"),
+    path("users/add/", users.user_add, name="user_add"),
+    path("users/<str:extension>/", users.user_edit, name="user_edit"),
+    path("users/<str:extension>/delete/", users.user_remove, name="user_remove"),
+    path("devices/", devices.device_index, name="device_index"),
+    path("devices/add/", devices.device_add, name="device_add"),
+    path("devices/<str:device_id>/", devices.device_edit, name="device_edit"),
+    path("devices/<str:device_id>/delete/", devices.device_remove, name="device_remove"),
+    path("devices/<str:device_id>/login/", devices.device_hotdesk_login, name="device_login"),
+    path("devices/<str:device_id>/logout/", devices.device_hotdesk_logout, name="device_logout"),
+    path("devices/<str:device_id>/preview/", devices.device_preview, name="device_preview"),
+    path("devices/<str:device_id>/secret/", devices.device_secret, name="device_secret"),
     path("admin/", admin.site.urls),
 ]

@@ -47,6 +47,8 @@ def extension_create(
         emergency_cid=emergency_cid,
         dial=dial,
         settings=_with_accountcode(tech, settings, user_fields.get("accountcode")),
+        # One message about a number in use is enough.
+        check_duplicate="extension" not in errors.errors,
         # The device carries the same number and name: report on the extension's fields.
         rename={"id": "extension", "description": "name"},
     )

@@ -23,7 +23,7 @@ class ExtensionForm(forms.Form):
         device = Device.objects.select_related("endpoint").filter(pk=user.pk).first() if user else None
         initial = kwargs.pop("initial", None) or {}
         if user is not None:
-            initial = {**{f: getattr(user, f) for f in USER_FIELDS}, **initial}
+            initial = {"extension": user.extension, **{f: getattr(user, f) for f in USER_FIELDS}, **initial}
             if device is not None:
                 initial.setdefault("emergency_cid", device.emergency_cid)
                 initial.setdefault("dial", device.dial)
@@ -66,4 +66,51 @@ class ExtensionForm(forms.Form):
         if self.user is None:
             kwargs["extension"] = data["extension"]
             kwargs["tech"] = self.tech
+        return kwargs
+
+
+def _sections(form: forms.Form, groups: list[tuple[str, list[str]]]) -> list[tuple[str, list]]:
+    return [
+        (title, [form[name] for name in names if name in form.fields]) for title, names in groups if names
+    ]
+
+
+def extension_sections(form: ExtensionForm) -> list[tuple[str, list]]:
+    return _sections(
+        form,
+        [
+            ("General", form.general_fields),
+            ("Device options", form.device_fields),
+            ("Advanced", form.advanced_fields),
+        ],
+    )
+
+
+class UserForm(forms.Form):
+    """A user alone (deviceanduser mode): with the hot-desk password, without a device."""
+
+    def __init__(self, *args, user: PbxUser | None = None, **kwargs):
+        self.user = user
+        if user is not None:
+            kwargs.setdefault(
+                "initial", {"extension": user.extension, **{f: getattr(user, f) for f in USER_FIELDS}}
+            )
+        super().__init__(*args, **kwargs)
+        self.fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
+        if user is not None:
+            self.fields["extension"].disabled = True
+
+    def sections(self):
+        return _sections(
+            self,
+            [
+                ("General", ["extension", "name", "outboundcid", "password"]),
+                ("Advanced", [f for f in ADVANCED_USER_FIELDS]),
+            ],
+        )
+
+    def service_kwargs(self) -> dict:
+        kwargs = {f: self.cleaned_data[f] for f in USER_FIELDS if f in self.cleaned_data}
+        if self.user is None:
+            kwargs["extension"] = self.cleaned_data["extension"]
         return kwargs

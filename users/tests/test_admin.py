@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
+    """The Django admin is for superusers."""
     user = User.objects.create_superuser("root", "root@example.com", "not-a-real-pass-123")
     client.force_login(user)
     return client

@@ -1,0 +1,170 @@
+"""deviceanduser mode: the Users and Devices pages and hot desking, for both roles."""
+
+import pytest
+
+from devices.models import Device
+from devices.services import device_create, device_login
+from endpoints.conf import parse_conf
+from pbxadmin.testing.forms import form_post_data
+from users.models import PbxUser
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice(committed, deviceanduser):
+    return committed(user_create, extension="1000", name="Alice", password="1234")
+
+
+@pytest.fixture
+def desk(committed, deviceanduser):
+    return committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Hot desk 1")
+
+
+def test_the_users_page_lists_users_and_their_devices_as_links(admin_client, committed, alice, desk):
+    committed(device_create, id="2001", tech="sip", default_user=alice)
+    committed(device_login, device=desk, user=alice)
+    response = admin_client.get("/users/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="/devices/2001/"' in html and 'href="/devices/3001/"' in html
+
+
+def test_the_users_page_runs_the_same_queries_for_few_or_many(admin_client, committed, deviceanduser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        committed(user_create, extension=str(1000 + n), name=f"U{n}")
+    admin_client.get("/users/")
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get("/users/")
+    for n in range(5, 80):
+        user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
+        committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get("/users/")
+    assert len(many) == len(few)
+
+
+def test_add_user_with_a_hot_desk_password(admin_client, deviceanduser):
+    page = admin_client.get("/users/add/")
+    data = form_post_data(page)
+    data.update({"extension": "1500", "name": "Pat", "password": "4321"})
+    response = admin_client.post("/users/add/", data)
+    assert response.status_code == 302
+    assert PbxUser.objects.get(pk="1500").password == "4321"
+
+
+def test_a_hot_desk_password_must_be_digits(admin_client, deviceanduser):
+    data = form_post_data(admin_client.get("/users/add/"))
+    data.update({"extension": "1500", "name": "Pat", "password": "12ab"})
+    response = admin_client.post("/users/add/", data)
+    assert response.context["form"].errors["password"] == ["Use digits only (0-9)."]
+
+
+def test_edit_and_delete_a_user(admin_client, alice, desk, committed, django_capture_on_commit_callbacks):
+    committed(device_login, device=desk, user=alice)
+    page = admin_client.get("/users/1000/")
+    assert page.status_code == 200
+    assert "3001" in page.content.decode()
+    data = form_post_data(page)
+    data["name"] = "Alice Smith"
+    assert admin_client.post("/users/1000/", data).status_code == 302
+    assert PbxUser.objects.get(pk="1000").name == "Alice Smith"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post("/users/1000/delete/").status_code == 302
+    assert Device.objects.get(pk="3001").user is None
+
+
+def test_the_devices_page_and_adding_a_device(
+    admin_client, alice, conf_dir, django_capture_on_commit_callbacks
+):
+    assert admin_client.get("/devices/").status_code == 200
+    assert b"?tech=iax2" in admin_client.get("/devices/add/").content
+    data = form_post_data(admin_client.get("/devices/add/?tech=iax2"))
+    data.update({"id": "2500", "description": "Branch", "devicetype": "fixed", "default_user": "1000"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/devices/add/?tech=iax2", data)
+    assert response.status_code == 302
+    device = Device.objects.get(pk="2500")
+    assert (device.user_id, device.dial) == ("1000", "IAX2/2500")
+    assert (
+        dict(parse_conf((conf_dir / "iax_additional.conf").read_text()).get("2500"))["callerid"]
+        == "device <2500>"
+    )
+
+
+def test_device_errors_show_next_to_fields(admin_client, desk):
+    data = form_post_data(admin_client.get("/devices/add/?tech=pjsip"))
+    data.update({"id": "3001", "devicetype": "adhoc", "emergency_cid": "not a number"})
+    response = admin_client.post("/devices/add/?tech=pjsip", data)
+    errors = response.context["form"].errors
+    assert errors["id"] == ["Device 3001 already exists."]
+    assert "caller ID" in errors["emergency_cid"][0]
+
+
+def test_edit_and_delete_a_device(admin_client, desk, django_capture_on_commit_callbacks):
+    page = admin_client.get("/devices/3001/")
+    data = form_post_data(page)
+    data["description"] = "Hot desk by the window"
+    assert admin_client.post("/devices/3001/", data).status_code == 302
+    assert Device.objects.get(pk="3001").description == "Hot desk by the window"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post("/devices/3001/delete/").status_code == 302
+    assert not Device.objects.exists()
+
+
+def test_hot_desk_login_and_logout_from_the_device_page(admin_client, alice, desk):
+    response = admin_client.post("/devices/3001/login/", {"extension": "1000"})
+    assert response.status_code == 302
+    assert Device.objects.get(pk="3001").user_id == "1000"
+    admin_client.post("/devices/3001/logout/")
+    assert Device.objects.get(pk="3001").user is None
+
+
+def test_hot_desk_refuses_fixed_devices_and_unknown_users(admin_client, committed, alice, desk):
+    committed(device_create, id="2001", tech="sip", default_user=alice)
+    response = admin_client.post("/devices/2001/login/", {"extension": "1000"}, follow=True)
+    assert "fixed" in response.content.decode()
+    response = admin_client.post("/devices/3001/login/", {"extension": "9999"}, follow=True)
+    assert "There is no user 9999." in response.content.decode()
+    assert Device.objects.get(pk="3001").user is None
+
+
+def test_hot_desk_from_a_users_page_returns_there(admin_client, alice, desk):
+    response = admin_client.post("/devices/3001/login/", {"extension": "1000", "next": "/users/1000/"})
+    assert response["Location"] == "/users/1000/"
+    response = admin_client.post("/devices/3001/login/", {"extension": "1000", "next": "//evil.example/"})
+    assert response["Location"] == "/devices/3001/", "no open redirect"
+
+
+def test_the_config_preview_shows_the_devices_sections(admin_client, desk):
+    response = admin_client.get("/devices/3001/preview/")
+    files = response.context["files"]
+    assert set(files) == {"pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf"}
+    assert dict(parse_conf(files["pjsip.endpoint.conf"]).get("3001"))["callerid"] == "device <3001>"
+
+
+def test_secrets_are_masked_in_the_list_and_revealed_only_to_administrators(
+    admin_client, viewer_client, desk
+):
+    secret = Device.objects.get(pk="3001").endpoint.settings["secret"]
+    assert secret.encode() not in admin_client.get("/devices/").content
+    reveal = admin_client.get("/devices/3001/secret/")
+    assert reveal.json() == {"secret": secret} and reveal["Cache-Control"] == "no-store"
+    assert viewer_client.get("/devices/3001/secret/").status_code == 403
+
+
+def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):
+    assert viewer_client.get("/devices/").status_code == 200
+    assert viewer_client.get("/devices/3001/").status_code == 200
+    assert viewer_client.post("/devices/3001/login/", {"extension": "1000"}).status_code == 403
+    assert viewer_client.post("/devices/3001/", {"description": "x"}).status_code == 403
+    assert viewer_client.get("/users/add/").status_code == 403
+    assert Device.objects.get(pk="3001").user is None
+
+
+def test_device_pages_belong_to_deviceanduser_mode(admin_client):
+    assert admin_client.get("/devices/")["Location"] == "/"

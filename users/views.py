@@ -1,0 +1,162 @@
+"""The Extensions page (extensions mode) and the Users page (deviceanduser mode). Thin: form, service, redirect."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from devices.models import Device, Tech
+from pbxadmin.forms import add_service_errors
+from pbxadmin.mode import DEVICE_AND_USER, EXTENSIONS
+from pbxadmin.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
+from users.extensions import extension_create, extension_delete, extension_update
+from users.forms import ExtensionForm, UserForm, extension_sections
+from users.models import PbxUser
+from users.selectors import devices_of, extension_list, user_list
+from users.services import user_create, user_delete, user_update
+
+
+def _tech_or_default(request) -> str | None:
+    tech = request.GET.get("tech", "")
+    return tech if tech in Tech.values else None
+
+
+# --- Extensions -------------------------------------------------------------
+
+
+@viewer_required
+@for_mode(EXTENSIONS)
+def extension_index(request):
+    search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
+    page = paginate(request, extension_list(search=search, sort=sort))
+    return render(request, "users/extension_list.html", {"page": page, "q": search, "sort": sort})
+
+
+@admin_required
+@for_mode(EXTENSIONS)
+@require_http_methods(["GET", "POST"])
+def extension_add(request):
+    tech = _tech_or_default(request)
+    if tech is None:
+        return render(request, "users/extension_tech.html", {"techs": Tech.choices})
+    form = ExtensionForm(request.POST or None, tech=tech)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = extension_create(**form.service_kwargs())
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, f"Extension {user.extension} ({user.name}) created.")
+            return redirect("extension_index")
+    return render(
+        request,
+        "users/extension_form.html",
+        {"form": form, "sections": extension_sections(form), "tech": tech, "tech_label": Tech(tech).label},
+    )
+
+
+@viewer_required
+@for_mode(EXTENSIONS)
+@require_http_methods(["GET", "POST"])
+def extension_edit(request, extension):
+    user = get_object_or_404(PbxUser, pk=extension)
+    device = Device.objects.select_related("endpoint").filter(pk=user.pk).first()
+    tech = device.tech if device else Tech.CUSTOM
+    form = ExtensionForm(request.POST or None, tech=tech, user=user)
+    if request.method == "POST":
+        check_can_edit(request)
+        if form.is_valid():
+            try:
+                extension_update(user=user, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, f"Extension {user.extension} saved.")
+                return redirect("extension_edit", extension=user.extension)
+    context = {
+        "form": form,
+        "sections": extension_sections(form),
+        "tech": tech,
+        "tech_label": Tech(tech).label,
+        "user_obj": user,
+        "device": device,
+        "devices_now": devices_of(user),
+    }
+    return render(request, "users/extension_form.html", context)
+
+
+@admin_required
+@for_mode(EXTENSIONS)
+@require_http_methods(["GET", "POST"])
+def extension_remove(request, extension):
+    user = get_object_or_404(PbxUser, pk=extension)
+    if request.method == "POST":
+        extension_delete(user=user)
+        messages.success(request, f"Extension {extension} deleted.")
+        return redirect("extension_index")
+    return render(request, "confirm_delete.html", {"what": f"extension {user}", "cancel": "extension_index"})
+
+
+# --- Users (deviceanduser mode) ------------------------------------------------
+
+
+@viewer_required
+@for_mode(DEVICE_AND_USER)
+def user_index(request):
+    search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
+    page = paginate(request, user_list(search=search, sort=sort))
+    return render(request, "users/user_list.html", {"page": page, "q": search, "sort": sort})
+
+
+@admin_required
+@for_mode(DEVICE_AND_USER)
+@require_http_methods(["GET", "POST"])
+def user_add(request):
+    form = UserForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(**form.service_kwargs())
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            messages.success(request, f"User {user.extension} ({user.name}) created.")
+            return redirect("user_edit", extension=user.extension)
+    return render(request, "users/user_form.html", {"form": form})
+
+
+@viewer_required
+@for_mode(DEVICE_AND_USER)
+@require_http_methods(["GET", "POST"])
+def user_edit(request, extension):
+    user = get_object_or_404(PbxUser, pk=extension)
+    form = UserForm(request.POST or None, user=user)
+    if request.method == "POST":
+        check_can_edit(request)
+        if form.is_valid():
+            try:
+                user_update(user=user, **form.service_kwargs())
+            except ValidationError as e:
+                add_service_errors(form, e)
+            else:
+                messages.success(request, f"User {user.extension} saved.")
+                return redirect("user_edit", extension=user.extension)
+    context = {
+        "form": form,
+        "user_obj": user,
+        "devices_now": devices_of(user),
+        "owned": Device.objects.filter(default_user=user).order_by("id"),
+        "adhoc": Device.objects.filter(devicetype="adhoc").exclude(user=user).order_by("id")[:200],
+    }
+    return render(request, "users/user_form.html", context)
+
+
+@admin_required
+@for_mode(DEVICE_AND_USER)
+@require_http_methods(["GET", "POST"])
+def user_remove(request, extension):
+    user = get_object_or_404(PbxUser, pk=extension)
+    if request.method == "POST":
+        user_delete(user=user)
+        messages.success(request, f"User {extension} deleted; their devices now have no user.")
+        return redirect("user_index")
+    return render(request, "confirm_delete.html", {"what": f"user {user}", "cancel": "user_index"})
