@@ -1,9 +1,8 @@
 """Test helper: post a form back as a browser would."""
 
 
-def form_post_data(response, name: str = "form") -> dict:
-    """Every field of the page's form with its current value, as a browser would submit it."""
-    form = response.context[name]
+def form_data(form) -> dict:
+    """Every field of an unbound form with its current value, as a browser would submit it."""
     data = {}
     for field_name in form.fields:
         value = form[field_name].value()
@@ -11,3 +10,7 @@ def form_post_data(response, name: str = "form") -> dict:
             continue
         data[field_name] = "on" if value is True else value
     return data
+
+
+def form_post_data(response, name: str = "form") -> dict:
+    return form_data(response.context[name])

@@ -1,0 +1,91 @@
+"""Server time of the Extensions page with 10,000 extensions: the list, a search, and an edit save.
+
+    python bench/pages.py [--extensions N]
+
+Last line: pages: extensions=N list_ms=… search_ms=… edit_ms=… queries=…
+Targets: list and search <= 150 ms, edit save <= 150 ms (the edit includes the
+service, its transaction and the rewrite of the extension's config files).
+"""
+
+import argparse
+import re
+import statistics
+import time
+
+from _setup import django_in_temp_dir, seed_extensions
+
+
+def median_ms(func, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extensions", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    django_in_temp_dir("pages")
+    from django.conf import settings
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections, connection
+    from django.test import Client
+
+    from endpoints.files import write_files
+    from pbxadmin.testing.forms import form_data
+    from pbxadmin.testing.personas import administrator
+    from users.forms import ExtensionForm
+    from users.models import PbxUser
+
+    # Keep one database connection across requests, as a server with persistent
+    # connections does (and so the query count below sees the request's queries).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.PBXADMIN_SYNC = "manual"
+    seed_extensions(args.extensions)
+    write_files()
+    client = Client()
+    client.force_login(administrator())
+
+    def get(url):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    get("/extensions/")  # warm up: templates compiled, settings rows created
+    list_ms = median_ms(lambda: get("/extensions/?page=3"), args.repeat)
+    search_ms = median_ms(lambda: get("/extensions/?q=Person 12"), args.repeat)
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        get("/extensions/?page=3")
+
+    number = "100002"  # a PJSIP extension (see seed_extensions): its files are the largest
+    get(f"/extensions/{number}/")
+    data = form_data(ExtensionForm(tech="pjsip", user=PbxUser.objects.get(pk=number)))
+    counter = iter(range(1000))
+
+    def save():
+        data["name"] = f"Edited {next(counter)}"
+        response = client.post(f"/extensions/{number}/", data)
+        assert response.status_code == 302, re.findall(r"<strong>([^<]+)</strong>", response.content.decode())
+
+    edit_ms = median_ms(save, args.repeat)
+    print(
+        f"pages: extensions={args.extensions} list_ms={list_ms:.1f} search_ms={search_ms:.1f} "
+        f"edit_ms={edit_ms:.1f} queries={len(queries)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
