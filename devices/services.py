@@ -63,6 +63,7 @@ def build_device(
     dial: str = "",
     settings: dict[str, object] | None = None,
     check_duplicate: bool = True,
+    check_channel: bool = True,
 ) -> tuple[Device, dict[str, str]]:
     """Validate a new device without saving it; return it and its clean endpoint settings."""
     try:
@@ -93,16 +94,17 @@ def build_device(
     )
     if check_duplicate and "id" not in errors.errors and Device.objects.filter(pk=device.id).exists():
         errors.add("id", f"Device {device.id} already exists.")
-    if tech == Tech.DAHDI and clean.get("channel"):
+    if check_channel and tech == Tech.DAHDI and clean.get("channel"):
         errors.collect(_check_dahdi_channel, device.id, clean)
     errors.raise_if_any()
     return device, clean
 
 
-def save_new_device(device: Device, settings: dict[str, str]) -> Device:
+def save_new_device(device: Device, settings: dict[str, str], *, users: set[str] = frozenset()) -> Device:
+    """Insert a device built by `build_device`; `users` are recorded as changed with it."""
     device.save(force_insert=True)
     Endpoint.objects.create(device=device, settings=settings)
-    asterisk_changed(techs={device.tech}, devices={device.id})
+    asterisk_changed(techs={device.tech}, devices={device.id}, users=users)
     return device
 
 

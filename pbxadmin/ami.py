@@ -12,6 +12,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -278,4 +279,10 @@ def run(coroutine_factory, config: AmiConfig | None = None):
         async with AmiSession(config or AmiConfig.from_settings()) as session:
             return await coroutine_factory(session)
 
-    return asyncio.run(main())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    # Called from code that already runs an event loop in this thread: use a thread of our own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()

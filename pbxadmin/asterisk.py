@@ -8,6 +8,7 @@ one sync is requested. A burst of saves (an import, 500 saves a second) leads
 to one or a few sync runs, not one per save.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,12 +44,17 @@ def asterisk_changed(
     if pending is None:
         pending = _pending.techs = set()
     pending.update(techs)
-    # Every call registers a callback, but the first to run takes the whole
-    # set and the others find nothing: no flag that a rollback could leave stuck.
-    transaction.on_commit(_flush)
+    # One callback per transaction, even for a 10,000-row import. Django drops
+    # a callback registered in a savepoint that rolls back: then the next call
+    # no longer finds it and registers a new one. The callback takes the whole set.
+    callback = getattr(_pending, "callback", None)
+    if callback is None or not any(func is callback for _sids, func, _robust in connection.run_on_commit):
+        _pending.callback = functools.partial(_flush)
+        transaction.on_commit(_pending.callback)
 
 
 def _flush() -> None:
+    _pending.callback = None
     techs = getattr(_pending, "techs", None)
     if techs is None:
         return
@@ -87,7 +93,14 @@ def request_sync(*, force: bool = False) -> bool:
     elif mode == "thread":
         threading.Thread(target=_sync_in_thread, name="asterisk-sync", daemon=True).start()
     elif mode == "inline":
-        run_requested_sync()
+        from pbxadmin.ami import AmiError
+
+        try:
+            run_requested_sync()
+        except AmiError:
+            # The save stands; the error is on the status banner, and the next
+            # change (or "sync now") tries again.
+            SyncStatus.objects.filter(pk=1).update(queued=False, queued_at=None)
     return True
 
 

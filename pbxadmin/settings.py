@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "users",
     "devices",
     "endpoints",
+    "bulk",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,25 @@ PBXADMIN_SYNC = env_choice("PBXADMIN_SYNC", "auto", ("auto", "celery", "thread",
 PBXADMIN_SYNC_DELAY = env_int("PBXADMIN_SYNC_DELAY", 1)
 # Retries back off exponentially up to this many seconds, and go on until Asterisk answers.
 PBXADMIN_SYNC_BACKOFF_MAX = env_int("PBXADMIN_SYNC_BACKOFF_MAX", 300)
+
+# Bulk import: the largest file accepted, in bytes.
+BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
+
+# Shared between the web process and the worker: import progress. Redis when
+# the broker is Redis, else files under var/ (any process on this machine).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+        }
+    }
 
 LOGGING = {
     "version": 1,

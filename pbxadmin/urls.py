@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from bulk import views as bulk
 from devices import views as devices
 from pbxadmin import views as portal
 from users import views as users
@@ -30,5 +31,11 @@ urlpatterns = [
     path("devices/<str:device_id>/logout/", devices.device_hotdesk_logout, name="device_logout"),
     path("devices/<str:device_id>/preview/", devices.device_preview, name="device_preview"),
     path("devices/<str:device_id>/secret/", devices.device_secret, name="device_secret"),
+    path("bulk/", bulk.upload, name="bulk_upload"),
+    path("bulk/export/", bulk.export, name="bulk_export"),
+    path("bulk/<uuid:job_id>/", bulk.preview, name="bulk_preview"),
+    path("bulk/<uuid:job_id>/start/", bulk.start, name="bulk_start"),
+    path("bulk/<uuid:job_id>/progress/", bulk.progress, name="bulk_progress"),
+    path("bulk/<uuid:job_id>/result/", bulk.result, name="bulk_result"),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ import pytest
 from endpoints.conf import parse_conf
 from pbxadmin.astdb import desired_keys
 from pbxadmin.testing.personas import administrator
+from users.models import PbxUser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
@@ -160,3 +161,39 @@ def test_hot_desking_in_deviceanduser_mode(page):
     assert desired_keys(users=["1000"])["AMPUSER/1000/device"] == "2001"
     page.goto("/users/")
     shot(page, "16-user-list")
+
+
+def test_bulk_import_with_a_correction_and_live_progress(page, settings, asterisk):
+    settings.PBXADMIN_SYNC = "thread"  # the import runs in the background, as with a worker
+    log_in(page)
+    rows = [f"{5000 + n},Person {n},{'sip' if n % 3 else 'pjsip'}" for n in range(400)]
+    broken = "\n".join(["extension,name,tech", *rows, "50x1,Typo,sip"]) + "\n"
+    page.click("nav >> text=Bulk import")
+    shot(page, "20-bulk-upload")
+    page.set_input_files(
+        "#id_file", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": broken.encode()}]
+    )
+    page.click("button:has-text('Check the file')")
+    assert page.locator("#problems").inner_text().count("Use digits only") == 1
+    assert page.locator("text=cannot be imported").is_visible()
+    shot(page, "21-bulk-preview-error")
+
+    page.click("text=Upload a corrected file")
+    fixed = broken.replace("50x1,Typo,sip", "5401,Typo Fixed,sip")
+    page.set_input_files(
+        "#id_file", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": fixed.encode()}]
+    )
+    page.click("button:has-text('Check the file')")
+    assert page.inner_text("#counts").startswith("401 create")
+    shot(page, "22-bulk-preview-ok")
+    page.check("input[value=replace]")
+    page.click("button:has-text('Import')")
+    page.wait_for_function(
+        "document.getElementById('import-progress') === null"
+        " || document.getElementById('import-progress').getAttribute('aria-valuenow') === '100'"
+    )
+    shot(page, "23-bulk-progress")
+    page.wait_for_url("**/result/")
+    assert "401 created" in page.inner_text("#result")
+    shot(page, "24-bulk-result")
+    assert PbxUser.objects.count() == 401

@@ -28,3 +28,30 @@
     }
   });
 })();
+
+// Import progress: poll the server and follow the bar to 100 %, then show the result.
+(function () {
+  "use strict";
+  const bar = document.getElementById("import-progress");
+  if (!bar) {
+    return;
+  }
+  const inner = bar.querySelector(".progress-bar");
+  const count = document.getElementById("import-count");
+  async function poll() {
+    const response = await fetch(bar.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+    if (response.ok) {
+      const state = await response.json();
+      inner.style.width = state.percent + "%";
+      inner.textContent = state.percent + " %";
+      bar.setAttribute("aria-valuenow", state.percent);
+      count.textContent = state.done + " of " + state.total + " rows";
+      if (state.finished) {
+        setTimeout(function () { window.location = bar.dataset.result; }, 600);
+        return;
+      }
+    }
+    setTimeout(poll, 400);
+  }
+  poll();
+})();

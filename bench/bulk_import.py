@@ -1,0 +1,70 @@
+"""Time the dry run and the import of a Bulk Handler file into an empty system, and their peak memory.
+
+    python bench/bulk_import.py [--rows N]
+
+Last line: bulk_import: rows=N validate_s=… import_s=… peak_mb=…
+(validate = the dry run; import = database and config files written; peak_mb =
+the process's peak resident memory growth over both steps, from getrusage.)
+Targets on a 2-core machine: validate <= 5 s, import <= 15 s, memory flat in N.
+"""
+
+import argparse
+import resource
+import time
+
+from _setup import django_in_temp_dir
+
+
+def make_csv(rows: int) -> str:
+    techs = ("pjsip", "pjsip", "sip", "iax2", "dahdi", "custom")
+    lines = ["extension,name,tech,secret,outboundcid,voicemail,ringtimer,nat,channel,dial,max_contacts"]
+    for n in range(rows):
+        tech = techs[n % len(techs)]
+        ext = str(200000 + n)
+        nat = "yes" if tech == "sip" else ""
+        channel = str(n // len(techs) + 1) if tech == "dahdi" else ""
+        dial = f"Local/{ext}@from-internal" if tech == "custom" else ""
+        contacts = "2" if tech == "pjsip" else ""
+        secret = f"Secret{n}x9" if tech in ("pjsip", "sip", "iax2") else ""
+        lines.append(f'{ext},"Person {n}, Dept {n % 40}",{tech},{secret},{5550000 + n},default,20,{nat},'
+                     f"{channel},{dial},{contacts}")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+
+    work = django_in_temp_dir("bulk")
+    from django.conf import settings
+    from django.db import transaction
+
+    from bulk.importing import check_file, import_file
+    from users.models import PbxUser
+
+    settings.PBXADMIN_SYNC = "manual"
+    text = make_csv(args.rows)
+
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    report = check_file("extensions", text)
+    validate_s = time.perf_counter() - started
+    assert report.ok and report.counts["create"] == args.rows, report.summary()
+
+    started = time.perf_counter()
+    with transaction.atomic():  # the config files are written when this commits
+        import_file("extensions", text)
+    import_s = time.perf_counter() - started
+    peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kb) / 1024
+
+    assert PbxUser.objects.count() == args.rows
+    written = sorted(p.name for p in (work / "asterisk").glob("*.conf"))
+    print(f"config files written: {', '.join(written)}")
+    print(
+        f"bulk_import: rows={args.rows} validate_s={validate_s:.2f} import_s={import_s:.2f} peak_mb={peak_mb:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Reading and writing Bulk Handler CSV files: decoding, the header, ragged rows, spreadsheet formulas."""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+
+BOM = "\ufeff"
+# A cell starting with one of these is run as a formula by spreadsheets
+# (CSV injection). Exports put a ' in front; imports take it off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read: nothing in it is imported."""
+
+
+@dataclass
+class CsvRow:
+    number: int  # the line of the row in the file, the header being line 1
+    cells: dict[str, str]
+
+
+def decode(data: bytes) -> str:
+    """UTF-8, with or without a byte-order mark; anything else is refused with where it went wrong."""
+    limit = settings.BULK_IMPORT_MAX_BYTES
+    if len(data) > limit:
+        raise CsvFileError(
+            f"The file is {len(data) / 1_000_000:.1f} MB; the limit is {limit / 1_000_000:.0f} MB "
+            "(BULK_IMPORT_MAX_BYTES). Split it into several files."
+        )
+    if not data.strip():
+        raise CsvFileError("The file is empty.")
+    if b"\x00" in data[:4096]:
+        raise CsvFileError(
+            "This is not a CSV file (it holds binary data). Export it from your spreadsheet as CSV."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise CsvFileError(
+            f"The file is not UTF-8: byte {e.start + 1} (line {line}) cannot be read. "
+            "Save it as CSV UTF-8 from your spreadsheet."
+        ) from None
+    return text.removeprefix(BOM)
+
+
+def unneutralise(value: str) -> str:
+    """Undo the ' that an export put before a formula-like cell."""
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def neutralise(value: str) -> str:
+    return f"'{value}" if value and value[0] in FORMULA_STARTS else value
+
+
+@dataclass
+class CsvTable:
+    header: list[str]  # lower-cased, as FreePBX reads it
+    unnamed: int  # columns with an empty name (FreePBX exports end with some)
+    rows: Iterator[CsvRow]
+
+
+def read_table(text: str) -> CsvTable:
+    """The header and a lazy iterator over the rows (each checked for its number of cells)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        raw_header = next(reader)
+    except StopIteration:
+        raise CsvFileError("The file is empty.") from None
+    except csv.Error as e:
+        raise CsvFileError(f"Line 1 is not valid CSV: {e}.") from None
+    header = [name.strip().lower().removeprefix(BOM) for name in raw_header]
+    named = [h for h in header if h]
+    if len(named) != len(set(named)):
+        twice = sorted({h for h in named if named.count(h) > 1})
+        raise CsvFileError(f"The header names these columns twice: {', '.join(twice)}.")
+    if len(header) < 2:
+        raise CsvFileError(
+            "This does not look like a CSV file: the first line has no comma-separated column names."
+        )
+
+    def rows() -> Iterator[CsvRow]:
+        while True:
+            start = reader.line_num + 1  # a quoted cell may span lines: report where the row begins
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                raise CsvFileError(f"Line {reader.line_num} is not valid CSV: {e}.") from None
+            if not any(c.strip() for c in cells):
+                continue  # blank line
+            if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
+                # FreePBX's own exports end some rows with an extra empty cell.
+                cells = cells[: len(header)]
+            if len(cells) != len(header):
+                raise CsvFileError(
+                    f"Line {reader.line_num} has {len(cells)} cells but the header has {len(header)} columns. "
+                    "Every row needs the same number of cells."
+                )
+            yield CsvRow(
+                start,
+                {name: unneutralise(cell.strip()) for name, cell in zip(header, cells, strict=True) if name},
+            )
+
+    return CsvTable(header=named, unnamed=len(header) - len(named), rows=rows())
+
+
+def write_table(columns: list[str], rows: Iterator[dict[str, str]]) -> Iterator[str]:
+    """CSV text, a chunk per row (for streaming), every cell neutralised against formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(row.get(c, "")) for c in columns])
+        yield buffer.getvalue()

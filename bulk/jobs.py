@@ -1,0 +1,74 @@
+"""Import jobs: an uploaded file checked, confirmed, imported in the background, with progress."""
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from bulk.importing import ImportRefused, check_file, count_rows, import_file
+from bulk.models import ImportJob
+
+
+def _progress_key(job_id) -> str:
+    return f"bulk-import-progress:{job_id}"
+
+
+def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by) -> tuple[ImportJob, object]:
+    """Check the file (the dry run) and keep it for confirmation; return the job and its report."""
+    report = check_file(kind, text, replace=replace)
+    job = ImportJob.objects.create(
+        kind=kind,
+        filename=filename[:255],
+        text=text,
+        replace=replace,
+        counts=dict(report.counts, total=report.total),
+        problems=report.problems,
+        created_by=created_by,
+        status=ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED,
+    )
+    return job, report
+
+
+def job_start(*, job: ImportJob, replace: bool) -> None:
+    from bulk.tasks import import_job
+    from pbxadmin.background import run_in_background
+
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, replace=replace)
+    cache.set(_progress_key(job.pk), {"done": 0, "total": count_rows(job.text)}, 3600)
+    run_in_background(import_job, str(job.pk))
+
+
+def job_run(job_id: str) -> ImportJob:
+    """Import the job's file now (in the worker); all or nothing."""
+    job = ImportJob.objects.get(pk=job_id)
+    total = count_rows(job.text)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+
+    def progress(done: int) -> None:
+        cache.set(_progress_key(job.pk), {"done": done, "total": total}, 3600)
+
+    try:
+        report = import_file(job.kind, job.text, replace=job.replace, progress=progress)
+        status = ImportJob.Status.DONE
+    except ImportRefused as refused:
+        report = refused.report
+        status = ImportJob.Status.FAILED
+    problems = report.problems
+    if report.file_error:
+        problems = [{"line": 0, "key": "", "column": "", "message": report.file_error, "action": "error"}]
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        counts=dict(report.counts, total=report.total),
+        problems=problems,
+        finished_at=timezone.now(),
+    )
+    progress(total)
+    job.refresh_from_db()
+    return job
+
+
+def job_progress(job: ImportJob) -> dict:
+    state = cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.counts.get("total", 0)}
+    total = state["total"] or 1
+    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
+    percent = 100 if finished else min(99, int(state["done"] * 100 / total))
+    return {"status": job.status, "done": state["done"], "total": state["total"], "percent": percent,
+            "finished": finished}  # fmt: skip

@@ -1,0 +1,28 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from bulk.exporting import export_devices, export_extensions, export_users
+
+
+class Command(BaseCommand):
+    help = "Export extensions as a FreePBX Bulk Handler CSV file (standard output when no path). Secrets included."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", help="the file to write; standard output when left out")
+        parser.add_argument("--without-secrets", action="store_true", help="leave the secret column out")
+        parser.add_argument("--kind", choices=["extensions", "users", "devices"], default="extensions")
+
+    def handle(self, *args, path, without_secrets, kind, **options):
+        if kind == "users":
+            chunks = export_users()
+        elif kind == "devices":
+            chunks = export_devices(with_secrets=not without_secrets)
+        else:
+            chunks = export_extensions(with_secrets=not without_secrets)
+        if path:
+            with Path(path).open("w", encoding="utf-8", newline="") as f:
+                f.writelines(chunks)
+        else:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")

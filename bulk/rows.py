@@ -1,0 +1,309 @@
+"""What one row of each kind of file does: create, update, leave unchanged, skip, or refuse.
+
+Planning a row only reads; the plan carries the service call that the import
+makes, so the dry run and the import judge a row the same way.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from bulk.columns import (
+    SETTING_COLUMNS,
+    USER_COLUMNS,
+    column_for,
+    settings_from,
+    tech_of,
+    user_fields_from,
+)
+from devices.models import Device, DeviceType, Tech
+from devices.services import build_device, device_create, device_update
+from endpoints.techs import clean_settings, normalise_tech
+from pbxadmin.errors import ErrorCollector
+from pbxadmin.validators import callerid_format, generate_secret
+from users.extensions import extension_create, extension_create_many, extension_update
+from users.models import PbxUser
+from users.services import USER_FIELDS, build_user, user_create, user_update
+
+DEFAULT_TECH = Tech.PJSIP
+
+
+@dataclass
+class RowPlan:
+    line: int
+    key: str
+    action: str  # create, update, unchanged, skip, error
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    apply: Callable[[], object] | None = None
+    # For creates that the handler's create_many makes in bulk: the service's arguments.
+    create_kwargs: dict | None = None
+
+
+def problems_from(error: ValidationError, header: list[str], fallback: str) -> list[tuple[str, str]]:
+    if not hasattr(error, "error_dict"):
+        return [(fallback, m) for m in error.messages]
+    return [
+        (fallback if name == "__all__" else column_for(name, header), message + _HINTS.get(name, ""))
+        for name, errors in error.error_dict.items()
+        for e in errors
+        for message in e.messages
+    ]
+
+
+_HINTS = {"secret": " Write REGEN in the secret column to have a strong one generated."}
+
+
+class _Rows:
+    key_column = "extension"
+    required: tuple[str, ...] = ()
+    used: frozenset[str] = frozenset()
+    # A service creating many rows at once (returns problems by index), or None: one service call a row.
+    create_many: Callable[[list[dict]], dict] | None = None
+
+    def __init__(self, header: list[str], replace: bool, *, validate: bool = True):
+        self.header = header
+        self.replace = replace
+        # The import calls the services, which check each row themselves; only
+        # the dry run needs the planner to check a new row's values.
+        self.validate = validate
+        # DAHDI channels in use (database and this file so far): channel -> device id.
+        self.channels = dict(
+            Device.objects.filter(tech=Tech.DAHDI).values_list("endpoint__settings__channel", "id")
+        )
+
+    def preload(self, keys: list[str]):
+        raise NotImplementedError
+
+    def plan(self, line: int, cells: dict[str, str], loaded) -> RowPlan:
+        raise NotImplementedError
+
+    def _claim_channel(self, key: str, tech: str, settings: dict) -> list[tuple[str, str]]:
+        channel = settings.get("channel")
+        if tech != Tech.DAHDI or not channel:
+            return []
+        owner = self.channels.setdefault(channel, key)
+        return (
+            []
+            if owner == key
+            else [("channel", f"DAHDI channel {channel} is already used by device {owner}.")]
+        )
+
+    def _error(self, line, key, column, message) -> RowPlan:
+        return RowPlan(line, key, "error", [(column, message)])
+
+
+class ExtensionRows(_Rows):
+    """Extensions mode: each row is a user plus a fixed device with the same number."""
+
+    create_many = staticmethod(extension_create_many)
+
+    required = ("extension", "name")
+    used = frozenset({"extension", "name", "tech", "sipdriver", "voicemail_enable", "emergency_cid", "dial"}
+                     | set(USER_COLUMNS) | SETTING_COLUMNS)  # fmt: skip
+
+    def preload(self, keys):
+        users = PbxUser.objects.in_bulk(keys)
+        devices = Device.objects.select_related("endpoint").in_bulk(keys)
+        return users, devices
+
+    def plan(self, line, cells, loaded):
+        users, devices = loaded
+        ext, name = cells.get("extension", ""), cells.get("name", "")
+        user, device = users.get(ext), devices.get(ext)
+        user_fields, cell_problems = user_fields_from(cells)
+        problems = list(cell_problems.items())
+        try:
+            tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
+        except ValidationError as e:
+            return RowPlan(line, ext, "error", [*problems, ("tech", " ".join(e.messages))])
+        settings = settings_from(cells, tech)
+        problems += self._claim_channel(ext, tech, settings)
+        emergency = cells.get("emergency_cid", "")
+        dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+
+        if user is None and device is not None:
+            return self._error(line, ext, "extension", f"Device {ext} exists without a user of that number: "
+                               "delete it or choose another number.")  # fmt: skip
+        if user is None:
+            errors = ErrorCollector()
+            if self.validate:
+                errors.collect(build_user, extension=ext, name=name, check_duplicate=False, **user_fields)
+                errors.collect(
+                    build_device,
+                    id=ext,
+                    tech=tech,
+                    description=name,
+                    emergency_cid=emergency,
+                    dial=dial,
+                    settings=settings,
+                    check_duplicate=False,
+                    check_channel=False,
+                    rename={"id": "extension", "description": "name"},
+                )
+            if errors:
+                problems += problems_from(ValidationError(errors.errors), self.header, "extension")
+            if problems:
+                return RowPlan(line, ext, "error", problems)
+            kwargs = dict(extension=ext, name=name, tech=tech, emergency_cid=emergency, dial=dial, settings=settings,
+                          **user_fields)  # fmt: skip
+            return RowPlan(
+                line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs
+            )
+        if device is None:
+            return self._error(line, ext, "extension", f"User {ext} has no device {ext}, so it is not an extension: "
+                               "import it as a user in deviceanduser mode.")  # fmt: skip
+        if tech != device.tech:
+            return self._error(line, ext, "tech", f"Extension {ext} is {device.get_tech_display()}: an import does "
+                               "not change the technology (delete the extension first).")  # fmt: skip
+        if not self.replace:
+            return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
+
+        # An update sets what the row gives and keeps everything else.
+        if settings.get("secret") == "":
+            settings["secret"] = generate_secret()
+        user_fields["name"] = name
+        merged = {f: getattr(user, f) for f in USER_FIELDS} | user_fields
+        errors = ErrorCollector()
+        errors.collect(PbxUser(extension=ext, **merged).full_clean, validate_unique=False)
+        merged_settings = errors.collect(clean_settings, tech, settings, base=device.endpoint.settings)
+        if emergency:
+            try:
+                callerid_format(emergency)
+            except ValidationError as e:
+                problems.append(("emergency_cid", " ".join(e.messages)))
+        if errors:
+            problems += problems_from(ValidationError(errors.errors), self.header, "extension")
+        if problems:
+            return RowPlan(line, ext, "error", problems)
+        same = (
+            all(getattr(user, f) == v for f, v in user_fields.items())
+            and merged_settings == device.endpoint.settings
+            and (not emergency or emergency == device.emergency_cid)
+            and (tech != Tech.CUSTOM or not dial or dial == device.dial)
+        )
+        if same:
+            return RowPlan(line, ext, "unchanged")
+        return RowPlan(line, ext, "update", apply=lambda: extension_update(
+            user=user, settings=settings, emergency_cid=emergency or None, dial=dial or None, **user_fields,
+        ))  # fmt: skip
+
+
+class UserRows(_Rows):
+    """deviceanduser mode, users file: one user per row."""
+
+    required = ("extension", "name")
+    used = frozenset({"extension", "name", "voicemail_enable"} | set(USER_COLUMNS))
+
+    def preload(self, keys):
+        return PbxUser.objects.in_bulk(keys)
+
+    def plan(self, line, cells, users):
+        ext, name = cells.get("extension", ""), cells.get("name", "")
+        user_fields, cell_problems = user_fields_from(cells)
+        problems = list(cell_problems.items())
+        user = users.get(ext)
+        if user is None:
+            try:
+                if self.validate:
+                    build_user(extension=ext, name=name, check_duplicate=False, **user_fields)
+            except ValidationError as e:
+                problems += problems_from(e, self.header, "extension")
+            if problems:
+                return RowPlan(line, ext, "error", problems)
+            return RowPlan(
+                line, ext, "create", apply=lambda: user_create(extension=ext, name=name, **user_fields)
+            )
+        if not self.replace:
+            return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
+        user_fields["name"] = name
+        merged = {f: getattr(user, f) for f in USER_FIELDS} | user_fields
+        try:
+            PbxUser(extension=ext, **merged).full_clean(validate_unique=False)
+        except ValidationError as e:
+            problems += problems_from(e, self.header, "extension")
+        if problems:
+            return RowPlan(line, ext, "error", problems)
+        if all(getattr(user, f) == v for f, v in user_fields.items()):
+            return RowPlan(line, ext, "unchanged")
+        return RowPlan(line, ext, "update", apply=lambda: user_update(user=user, **user_fields))
+
+
+class DeviceRows(_Rows):
+    """deviceanduser mode, devices file: one device per row; `user` names its default user."""
+
+    key_column = "id"
+    required = ("id", "tech")
+    used = frozenset({"id", "tech", "sipdriver", "dial", "devicetype", "user", "description", "emergency_cid"}
+                     | SETTING_COLUMNS)  # fmt: skip
+
+    def preload(self, keys):
+        return Device.objects.select_related("endpoint").in_bulk(keys)
+
+    def plan(self, line, cells, devices):
+        key = cells.get("id", "")
+        device = devices.get(key)
+        problems: list[tuple[str, str]] = []
+        try:
+            tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
+        except ValidationError as e:
+            return self._error(line, key, "tech", " ".join(e.messages))
+        settings = settings_from(cells, tech)
+        problems += self._claim_channel(key, tech, settings)
+        number = cells.get("user", "").strip()
+        default_user = None
+        if number and number != "none":
+            default_user = PbxUser.objects.filter(pk=number).first()
+            if default_user is None:
+                problems.append(("user", f"There is no user {number}: import the users file first."))
+        fields = {
+            "devicetype": cells.get("devicetype") or (device.devicetype if device else DeviceType.FIXED),
+            "description": cells.get("description", ""),
+            "emergency_cid": cells.get("emergency_cid", ""),
+            "default_user": default_user,
+        }
+        dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+        if device is None:
+            try:
+                if self.validate:
+                    build_device(id=key, tech=tech, dial=dial, settings=settings, check_duplicate=False,
+                                 check_channel=False, **fields)  # fmt: skip
+            except ValidationError as e:
+                problems += problems_from(e, self.header, "id")
+            if problems:
+                return RowPlan(line, key, "error", problems)
+            return RowPlan(
+                line,
+                key,
+                "create",
+                apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
+            )
+        if tech != device.tech:
+            return self._error(line, key, "tech", f"Device {key} is {device.get_tech_display()}: an import does "
+                               "not change the technology.")  # fmt: skip
+        if not self.replace:
+            return RowPlan(line, key, "skip", [("id", "exists; kept as it is (skip existing)")])
+        if settings.get("secret") == "":
+            settings["secret"] = generate_secret()
+        changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
+        if dial:
+            changes["dial"] = dial
+        try:
+            merged_settings = clean_settings(tech, settings, base=device.endpoint.settings)
+        except ValidationError as e:
+            problems += problems_from(e, self.header, "id")
+        if problems:
+            return RowPlan(line, key, "error", problems)
+        same = merged_settings == device.endpoint.settings and all(
+            (getattr(device, k + "_id") if k == "default_user" else getattr(device, k))
+            == (v.pk if k == "default_user" and v else v)
+            for k, v in changes.items()
+        )
+        if same:
+            return RowPlan(line, key, "unchanged")
+        return RowPlan(
+            line, key, "update", apply=lambda: device_update(device=device, settings=settings, **changes)
+        )
+
+
+HANDLERS: dict[str, type[_Rows]] = {"extensions": ExtensionRows, "users": UserRows, "devices": DeviceRows}

@@ -1,0 +1,86 @@
+"""The bulk import and export screens, through Django's client."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bulk.models import ImportJob
+from devices.models import Device
+from users.extensions import extension_create
+from users.models import PbxUser
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, text: str | bytes, name: str = "extensions.csv"):
+    data = text.encode() if isinstance(text, str) else text
+    return client.post("/bulk/", {"file": SimpleUploadedFile(name, data, "text/csv"), "kind": "extensions"})
+
+
+def test_upload_preview_confirm_and_result(admin_client, settings, django_capture_on_commit_callbacks):
+    settings.PBXADMIN_SYNC = "inline"
+    response = upload(admin_client, "extension,name,tech,nat\n1000,Ana,pjsip,\n1001,Ben,sip,no\n")
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    preview = admin_client.get(response["Location"])
+    assert preview.context["report"].counts["create"] == 2
+    assert b"Import" in preview.content and not PbxUser.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        started = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"})
+    assert started["Location"] == f"/bulk/{job.pk}/progress/"
+    progress = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    assert progress == {"status": "done", "done": 2, "total": 2, "percent": 100, "finished": True}
+    result = admin_client.get(f"/bulk/{job.pk}/result/")
+    assert "2 created" in result.content.decode()
+    assert PbxUser.objects.count() == 2 and Device.objects.get(pk="1001").endpoint.settings["nat"] == "no"
+
+
+def test_a_preview_with_errors_offers_no_import(admin_client):
+    response = upload(admin_client, "extension,name\n1000,Ana\n10x1,Bad\n")
+    preview = admin_client.get(response["Location"])
+    html = preview.content.decode()
+    assert "cannot be imported" in html and "Use digits only" in html
+    assert f"/bulk/{ImportJob.objects.get().pk}/start/" not in html
+    job = ImportJob.objects.get()
+    assert admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The submitted file is empty."),
+        (b"\xff\xfeextension", "not UTF-8"),
+        (b"name\nAna\n", "does not look like a CSV file"),
+        (b"name,tech\nAna,sip\n", "The file has no extension column"),
+    ],
+)
+def test_a_bad_file_is_refused_on_the_upload_form(admin_client, data, message):
+    response = upload(admin_client, data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not PbxUser.objects.exists()
+
+
+def test_viewers_export_without_secrets_but_cannot_import(viewer_client, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    secret = Device.objects.get(pk="1000").endpoint.settings["secret"]
+    assert viewer_client.get("/bulk/").status_code == 200
+    assert upload(viewer_client, "extension,name\n1001,B\n").status_code == 403
+    exported = b"".join(
+        viewer_client.get("/bulk/export/?kind=extensions&secrets=on").streaming_content
+    ).decode()
+    assert "1000,,Ana" in exported and secret not in exported
+
+
+def test_administrators_choose_whether_secrets_are_exported(admin_client, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    committed(extension_create, extension="2000", name="Zed", tech="sip")
+    secret = Device.objects.get(pk="1000").endpoint.settings["secret"]
+    response = admin_client.get("/bulk/export/?kind=extensions")
+    assert response["Content-Disposition"] == 'attachment; filename="extensions.csv"'
+    assert secret not in b"".join(response.streaming_content).decode()
+    with_secrets = b"".join(
+        admin_client.get("/bulk/export/?kind=extensions&secrets=on").streaming_content
+    ).decode()
+    assert secret in with_secrets
+    filtered = b"".join(admin_client.get("/bulk/export/?kind=extensions&q=Zed").streaming_content).decode()
+    assert "2000" in filtered and "1000," not in filtered
