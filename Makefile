@@ -40,6 +40,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/confgen.py
 	$(PY) bench/astdb_sync.py
 	$(PY) bench/pages.py
+	$(PY) bench/bulk_import.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts
