@@ -21,6 +21,8 @@ run: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py writeconf
+	@# The hot-desk FastAGI service (*11 / *12) runs beside the web server and stops with it.
+	$(PY) manage.py fastagi & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.installed node_modules/.installed

@@ -14,6 +14,8 @@ def django_in_temp_dir(label: str) -> Path:
     os.environ.setdefault("PBXADMIN_VAR_DIR", str(work))
     os.environ["ASTERISK_CONF_DIR"] = str(work / "asterisk")
     os.environ.setdefault("PBXADMIN_LOG_LEVEL", "WARNING")
+    # No Asterisk here: a benchmark that wants the sync runs it itself.
+    os.environ.setdefault("PBXADMIN_SYNC", "manual")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
     sys.path.insert(0, str(ROOT))
     import django

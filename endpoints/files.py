@@ -16,8 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from endpoints.generate import INCLUDES, render_files
-from endpoints.techs import FILE_TECH, TECHS
+from endpoints.generate import DIALPLAN, FILE_SOURCE, INCLUDES, render_files
+from endpoints.techs import TECHS
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,9 @@ def conf_dir() -> Path:
 
 
 def files_for_techs(techs: Iterable[str]) -> list[str]:
+    """The files that technologies (or "dialplan") write into."""
     wanted = set(techs)
-    return [name for name, tech in FILE_TECH.items() if tech in wanted]
+    return [name for name, source in FILE_SOURCE.items() if source in wanted]
 
 
 @contextmanager
@@ -87,5 +88,6 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
 
 
 def changed_modules(filenames: Iterable[str]) -> set[str]:
-    """The Asterisk modules to reload for these rewritten files."""
-    return {TECHS[FILE_TECH[name]].RELOAD_MODULE for name in filenames if name in FILE_TECH}
+    """What to reload for these rewritten files: a module name, or "dialplan" (`dialplan reload`)."""
+    sources = {FILE_SOURCE[name] for name in filenames if name in FILE_SOURCE}
+    return {DIALPLAN if source == DIALPLAN else TECHS[source].RELOAD_MODULE for source in sources}

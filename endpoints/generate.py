@@ -14,6 +14,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from devices.models import Device, DeviceType
+from endpoints import dialplan
 from endpoints.conf import format_section, join_sections
 from endpoints.techs import FILE_TECH, TECHS
 from endpoints.techs.base import DeviceRow
@@ -98,16 +99,26 @@ def forget_rendered() -> None:
     _rendered.clear()
 
 
+# The dialplan is one more generated file; it belongs to no technology.
+DIALPLAN = "dialplan"
+ALL_FILES = [*FILE_TECH, dialplan.FILENAME]
+FILE_SOURCE = {**FILE_TECH, dialplan.FILENAME: DIALPLAN}
+
+
 def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     """The text each named file (default: all) should hold now."""
-    names = list(FILE_TECH) if names is None else list(names)
-    rows = _fetch({FILE_TECH[name] for name in names})
+    names = list(ALL_FILES) if names is None else list(names)
+    device_files = [name for name in names if name in FILE_TECH]
+    rows = _fetch({FILE_TECH[name] for name in device_files}) if device_files else []
     rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
     parts: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         for filename, text in _render_device(row).items():
             parts[filename].append(text)
-    return {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in names}
+    texts = {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in device_files}
+    if dialplan.FILENAME in names:
+        texts[dialplan.FILENAME] = dialplan.render_dialplan()
+    return {name: texts[name] for name in names}
 
 
 def device_sections(device_id: str) -> dict[str, str]:

@@ -159,6 +159,13 @@ PBXADMIN_SYNC_DELAY = env_int("PBXADMIN_SYNC_DELAY", 1)
 # Retries back off exponentially up to this many seconds, and go on until Asterisk answers.
 PBXADMIN_SYNC_BACKOFF_MAX = env_int("PBXADMIN_SYNC_BACKOFF_MAX", 300)
 
+# Where Asterisk reaches the portal's FastAGI service (hot desking, *11 / *12),
+# as written into the dialplan; and where that service listens.
+PBXADMIN_AGI_URL = env_str("PBXADMIN_AGI_URL", "agi://127.0.0.1:4573")
+PBXADMIN_AGI_LISTEN = env_str("PBXADMIN_AGI_LISTEN", "127.0.0.1:4573")
+# Seconds to ring a user whose ring time is 0 (FreePBX's RINGTIMER default).
+PBXADMIN_RINGTIME_DEFAULT = env_int("PBXADMIN_RINGTIME_DEFAULT", 15)
+
 # Bulk import: the largest file accepted, in bytes.
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000

@@ -152,6 +152,16 @@ async def _read_families(session: ami.AmiSession) -> dict[str, str]:
     return held
 
 
+def _reload_actions(modules: list[str]) -> list[dict[str, str]]:
+    """`Reload` for a module; the dialplan is reloaded with the CLI's `dialplan reload`."""
+    return [
+        {"Action": "Command", "Command": "dialplan reload"}
+        if m == "dialplan"
+        else {"Action": "Reload", "Module": m}
+        for m in modules
+    ]
+
+
 class _ReplyCheck:
     """Judges each reply as it arrives: errors that mean "already done" pass, others fail the run."""
 
@@ -167,7 +177,7 @@ class _ReplyCheck:
         name = action["Action"]
         if name in ("DBDel", "DBDelTree") and message in _ALREADY_GONE:
             return
-        if name == "Reload":
+        if name == "Reload" or action.get("Command") == "dialplan reload":
             # A module that is not loaded (chan_sip on Asterisk 21) must not block the AstDB.
             self.warnings.append(f"Reload {action.get('Module', '')}: {message}")
             return
@@ -210,7 +220,7 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
         async def exchange(session):
             held = await _read_families(session)
             plan = plan_changes(desired, held, {owner_of(k) for k in desired} | {owner_of(k) for k in held})
-            plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
+            plan.actions += _reload_actions(modules)
             await session.push(plan.actions, check)
             return plan
 
@@ -222,7 +232,7 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
             {("AMPUSER", u) for u in users} | {("CW", u) for u in users} | {("DEVICE", d) for d in devices}
         )
         plan = plan_changes(desired, _mirror(owners), owners)
-        plan.actions += [{"Action": "Reload", "Module": m} for m in modules]
+        plan.actions += _reload_actions(modules)
         if plan.actions:
             ami.run(lambda session: session.push(plan.actions, check), config)
 

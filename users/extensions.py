@@ -5,6 +5,7 @@ from django.db import transaction
 
 from devices.models import Device, DeviceType
 from devices.services import build_device, device_delete, device_update, save_new_device
+from endpoints.generate import DIALPLAN
 from endpoints.models import Endpoint
 from endpoints.techs import ALIASES, TECHS
 from pbxadmin.asterisk import asterisk_changed
@@ -99,7 +100,7 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     Device.objects.bulk_create([device for _, device, _ in built])
     Endpoint.objects.bulk_create([Endpoint(device=device, settings=clean) for _, device, clean in built])
     asterisk_changed(
-        techs={device.tech for _, device, _ in built},
+        techs={DIALPLAN} | {device.tech for _, device, _ in built},
         users={user.pk for user, _, _ in built},
         devices={device.pk for _, device, _ in built},
     )

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from devices.models import Device, DeviceType
+from endpoints.generate import DIALPLAN
 from pbxadmin.asterisk import asterisk_changed
 from pbxadmin.errors import ErrorCollector
 from users.models import PbxUser
@@ -42,7 +43,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
-    asterisk_changed(users={user.pk})
+    asterisk_changed(techs={DIALPLAN}, users={user.pk})
     return user
 
 
@@ -76,4 +77,4 @@ def user_delete(*, user: PbxUser) -> None:
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
     PbxUser.objects.filter(pk=user.pk).delete()
-    asterisk_changed(techs=techs, users={user.pk}, devices=devices)
+    asterisk_changed(techs={*techs, DIALPLAN}, users={user.pk}, devices=devices)

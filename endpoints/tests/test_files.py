@@ -20,6 +20,7 @@ def test_writeconf_writes_every_file_then_nothing_when_unchanged(conf_dir):
     assert names == sorted(
         [
             "chan_dahdi_additional.conf",
+            "extensions_additional.conf",
             "iax_additional.conf",
             "pjsip.aor.conf",
             "pjsip.aor_custom.conf",

@@ -208,7 +208,6 @@ class _Session(asyncio.Protocol):
         elif command == "core show version":
             output = ["Asterisk 20.20.1 (pbxadmin test server)"]
         elif command == "dialplan reload":
-            self.server.reloads.append("dialplan")
             output = ["Dialplan reloaded."]
         else:
             hint = " ".join(words[:2])

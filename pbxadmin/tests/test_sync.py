@@ -71,7 +71,8 @@ def test_a_user_on_two_devices_gives_freepbx_keys(committed, asterisk, john):
     result = run_sync()
     assert _owned(asterisk) == SAMPLE
     assert asterisk.reloads == ["res_pjsip.so"]
-    assert result.actions == len(SAMPLE) + 1
+    assert asterisk.commands == ["dialplan reload"], "the new extension and its hint"
+    assert result.actions == len(SAMPLE) + 2
     assert not SyncChange.objects.exists()
 
 
@@ -79,6 +80,7 @@ def test_an_edit_sends_only_what_changed_and_no_reload(committed, asterisk, john
     run_sync()
     asterisk.actions.clear()
     asterisk.reloads.clear()
+    asterisk.commands.clear()
     committed(extension_update, user=john, name="John Smith")
     result = run_sync()
     assert [(a["action"], a["key"], a["val"]) for a in asterisk.actions] == [
@@ -139,7 +141,7 @@ def test_deleting_an_extension_removes_its_whole_trees(committed, asterisk, john
     committed(extension_delete, user=john)
     run_sync()
     assert _owned(asterisk) == {}
-    assert {a["action"] for a in asterisk.actions[-3:]} <= {"DBDelTree", "DBDel", "Reload"}
+    assert {a["action"] for a in asterisk.actions[-4:]} <= {"DBDelTree", "DBDel", "Reload", "Command"}
 
 
 def test_deleting_a_user_detaches_its_devices_in_astdb(committed, asterisk):

@@ -111,6 +111,7 @@ def test_a_saved_extension_reaches_asterisk_with_one_reload(worker, asterisk):
     wait_for(lambda: SyncStatus.get().queued is False, what="the run to finish")
     assert _held(asterisk) == desired_keys()
     assert asterisk.reloads == ["res_pjsip.so"]
+    assert asterisk.commands == ["dialplan reload"]
 
 
 def test_a_change_made_while_asterisk_is_down_arrives_when_it_is_back(worker, asterisk):

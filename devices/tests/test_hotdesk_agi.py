@@ -1,0 +1,169 @@
+"""Hot desking from the phone, end to end over FastAGI: the test plays Asterisk on a TCP socket."""
+
+import asyncio
+import socket
+import threading
+
+import pytest
+
+from devices.hotdesk_agi import serve
+from devices.models import Device
+from devices.services import device_create, device_login
+from pbxadmin.astdb import desired_keys
+from pbxadmin.sync import run_sync
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def agi_port():
+    """The hot-desk FastAGI service, running in its own thread and event loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start():
+        started = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(serve("127.0.0.1", 0, started))
+        return task, await started
+
+    task, port = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    yield port
+    loop.call_soon_threadsafe(task.cancel)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+class FakeAsterisk:
+    """Asterisk's side of one FastAGI call: sends the agi_ headers, answers each command."""
+
+    def __init__(self, port: int, script: str, callerid: str, arg: str = "", digits: list[str] | None = None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.file = self.sock.makefile("rwb")
+        self.digits = list(digits or [])
+        self.commands: list[str] = []
+        headers = {
+            "agi_network": "yes",
+            "agi_network_script": script,
+            "agi_request": f"agi://127.0.0.1:{port}/{script}",
+            "agi_channel": f"PJSIP/{callerid}-00000001",
+            "agi_callerid": callerid,
+            "agi_calleridname": "device",
+            "agi_context": "sub-user-logon",
+            "agi_extension": "s",
+            "agi_priority": "3",
+        }
+        if arg:
+            headers["agi_arg_1"] = arg
+        self.file.write("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
+        self.file.flush()
+
+    def run(self) -> list[str]:
+        """Answer commands until the service hangs up; return what it asked for."""
+        while line := self.file.readline():
+            command = line.decode().strip()
+            self.commands.append(command)
+            if command.startswith("GET DATA"):
+                reply = f"200 result={self.digits.pop(0)}" if self.digits else "200 result= (timeout)"
+            else:
+                reply = "200 result=0 endpos=8000"
+            self.file.write(reply.encode() + b"\n")
+            self.file.flush()
+        self.sock.close()
+        return self.commands
+
+
+def played(commands: list[str]) -> list[str]:
+    return [c.split()[2] for c in commands if c.startswith("STREAM FILE")]
+
+
+@pytest.fixture
+def office(settings):
+    """Dana (PIN 4711) on her fixed 2001, Eli (no PIN), and adhoc desk 3001 whose default user is Eli."""
+    settings.PBXADMIN_SYNC = "manual"
+    dana = user_create(extension="1000", name="Dana", password="4711")
+    eli = user_create(extension="1001", name="Eli")
+    device_create(id="2001", tech="pjsip", default_user=dana)
+    device_create(id="3001", tech="pjsip", devicetype="adhoc", default_user=eli)
+    return dana, eli
+
+
+def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, asterisk):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", digits=["1000", "4711"]).run()
+    assert commands[0] == "GET DATA please-enter-your-extension-then-press-pound 6000 20"
+    assert commands[1] == "GET DATA agent-pass 6000 20"
+    assert played(commands) == ["agent-loginok"]
+    assert Device.objects.get(pk="3001").user_id == "1000"
+    # The previous user (Eli) loses only this device; the database and AstDB agree.
+    run_sync()
+    held = asterisk.astdb()
+    assert held["AMPUSER/1000/device"] == "2001&3001"
+    assert "AMPUSER/1001/device" not in held
+    assert held["DEVICE/3001/user"] == "1000"
+    assert {k: v for k, v in held.items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")} == desired_keys()
+
+
+def test_login_with_the_number_dialled_inline(agi_port, office):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    assert commands[0] == "GET DATA agent-pass 6000 20"
+    assert Device.objects.get(pk="3001").user_id == "1000"
+
+
+def test_a_wrong_pin_three_times_changes_nothing(agi_port, office):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["1", "2", "3"]).run()
+    assert played(commands) == ["auth-incorrect", "auth-incorrect", "auth-incorrect", "vm-goodbye"]
+    assert Device.objects.get(pk="3001").user_id == "1001"
+
+
+def test_a_wrong_pin_then_the_right_one(agi_port, office):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["9999", "4711"]).run()
+    assert played(commands) == ["auth-incorrect", "agent-loginok"]
+    assert Device.objects.get(pk="3001").user_id == "1000"
+
+
+def test_a_fixed_device_is_refused(agi_port, office):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "2001", arg="1001").run()
+    assert commands[0] == 'SAY DIGITS 2001 ""'
+    assert played(commands) == ["vm-isunavail", "vm-goodbye"]
+    assert Device.objects.get(pk="2001").user_id == "1000"
+
+
+def test_a_user_without_a_password_cannot_log_in(agi_port, office):
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1001").run()
+    assert played(commands) == ["pbx-invalid"]
+    assert not any(c.startswith("GET DATA agent-pass") for c in commands)
+
+
+def test_an_unknown_user_or_device_is_refused(agi_port, office):
+    assert played(FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="4040").run()) == ["pbx-invalid"]
+    assert played(FakeAsterisk(agi_port, "hotdesk-login", "9999", arg="1000").run()) == ["pbx-invalid"]
+    assert played(FakeAsterisk(agi_port, "hotdesk-login", "3001;DROP", arg="1000").run()) == ["pbx-invalid"]
+
+
+def test_logging_in_again_on_the_same_device_just_says_goodbye(agi_port, office):
+    device_login(device=Device.objects.get(pk="3001"), user=office[0])
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000").run()
+    assert played(commands) == ["vm-goodbye"]
+
+
+def test_logout_returns_the_device_to_its_default_user(agi_port, office):
+    device_login(device=Device.objects.get(pk="3001"), user=office[0])
+    commands = FakeAsterisk(agi_port, "hotdesk-logout", "3001").run()
+    assert played(commands) == ["agent-loggedoff"]
+    assert Device.objects.get(pk="3001").user_id == "1001"
+    assert desired_keys(users=["1000", "1001"])["AMPUSER/1001/device"] == "3001"
+    assert desired_keys(users=["1000"])["AMPUSER/1000/device"] == "2001"
+
+
+def test_logout_of_a_fixed_device_is_refused(agi_port, office):
+    assert played(FakeAsterisk(agi_port, "hotdesk-logout", "2001").run()) == ["pbx-invalid"]
+    assert Device.objects.get(pk="2001").user_id == "1000"
+
+
+def test_a_connection_that_drops_before_its_headers_does_not_hang_the_service(agi_port, office):
+    sock = socket.create_connection(("127.0.0.1", agi_port))
+    sock.sendall(b"agi_network: yes\n")
+    sock.close()
+    # The service still answers the next call.
+    assert played(FakeAsterisk(agi_port, "hotdesk-logout", "2001").run()) == ["pbx-invalid"]

@@ -1,0 +1,155 @@
+"""extensions_additional.conf: the dialplan that makes the portal's data route calls.
+
+What the dialplan reads at call time comes from AstDB (FreePBX's design): a
+caller's identity (DEVICE/<id>/user, then AMPUSER/<user>/cidname and cidnum),
+the devices to ring (AMPUSER/<ext>/device, then DEVICE/<d>/dial), the ring
+time, call waiting and voicemail. So the generated part per user is only its
+extension and its hint; names and other values a person typed never appear in
+the dialplan text, and values read with DB() are never evaluated as dialplan.
+
+Only applications and functions Asterisk 18 to 22 ship are used: Gosub/Return,
+DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), EXTENSION_STATE(),
+Dial(), VoiceMail(), AGI(). No Macro() (gone from Asterisk 21).
+"""
+
+from collections import defaultdict
+
+from django.conf import settings
+
+from devices.models import Device
+from endpoints.conf import BANNER
+from users.models import PbxUser
+
+FILENAME = "extensions_additional.conf"
+
+
+def _static(agi_url: str, default_ringtime: int) -> str:
+    return f"""[from-internal-additional]
+include => ext-local
+include => app-userlogonoff
+
+; Hot desking (FreePBX's *11 / *12): the portal's FastAGI service checks the
+; rules and the PIN and logs the user in or out through the same services as
+; the Devices page.
+[app-userlogonoff]
+exten => *11,1,Gosub(sub-user-logon,s,1())
+ same => n,Hangup()
+exten => _*11.,1,Gosub(sub-user-logon,s,1(${{EXTEN:3}}))
+ same => n,Hangup()
+exten => *12,1,Gosub(sub-user-logoff,s,1())
+ same => n,Hangup()
+
+[sub-user-logon]
+exten => s,1,Answer()
+ same => n,Wait(1)
+ same => n,AGI({agi_url}/hotdesk-login,${{ARG1}})
+ same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
+ same => n,Playback(an-error-has-occurred)
+ same => n(done),Return()
+
+[sub-user-logoff]
+exten => s,1,Answer()
+ same => n,Wait(1)
+ same => n,AGI({agi_url}/hotdesk-logout)
+ same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
+ same => n,Playback(an-error-has-occurred)
+ same => n(done),Return()
+
+; The caller's identity (FreePBX's macro-user-callerid, as a subroutine): a
+; device calls as its number (callerid=device <id>); the user on it gives the
+; name and number. Nobody on an adhoc device: a message, then hang up.
+[sub-user-callerid]
+exten => s,1,GotoIf($[${{LEN(${{REALCALLERIDNUM}})}} > 0]?known)
+ same => n,Set(__REALCALLERIDNUM=${{CALLERID(num)}})
+ same => n(known),Set(AMPUSER=${{DB(DEVICE/${{REALCALLERIDNUM}}/user)}})
+ same => n,GotoIf($["${{AMPUSER}}" = "none"]?nobody)
+ same => n,GotoIf($[${{LEN(${{AMPUSER}})}} = 0]?done)
+ same => n,Set(CIDNAME=${{DB(AMPUSER/${{AMPUSER}}/cidname)}})
+ same => n,GotoIf($[${{LEN(${{CIDNAME}})}} = 0]?done)
+ same => n,Set(CALLERID(name)=${{CIDNAME}})
+ same => n,Set(CIDNUM=${{DB(AMPUSER/${{AMPUSER}}/cidnum)}})
+ same => n,GotoIf($[${{LEN(${{CIDNUM}})}} > 0]?setnum)
+ same => n,Set(CIDNUM=${{AMPUSER}})
+ same => n(setnum),Set(CALLERID(num)=${{CIDNUM}})
+ same => n(done),Return()
+ same => n(nobody),Answer()
+ same => n,Wait(1)
+ same => n,Playback(im-sorry&vm-goodbye)
+ same => n,Hangup()
+
+; Calling a user: ring every device they are on now, at once, for their ring
+; time; then voicemail, or busy / hang up. ARG1 is the user's number.
+[sub-dial-user]
+exten => s,1,Set(EXT=${{ARG1}})
+ same => n,Set(DEVICES=${{DB(AMPUSER/${{EXT}}/device)}})
+ same => n,GotoIf($["${{DB(CW/${{EXT}})}}" = "ENABLED"]?collect)
+ same => n,Set(STATE=${{EXTENSION_STATE(${{EXT}}@ext-local)}})
+ same => n,GotoIf($["${{STATE}}" = "INUSE"]?busy)
+ same => n,GotoIf($["${{STATE}}" = "BUSY"]?busy)
+ same => n,GotoIf($["${{STATE}}" = "RINGINUSE"]?busy)
+ same => n,GotoIf($["${{STATE}}" = "ONHOLD"]?busy)
+ same => n(collect),Set(DSTRING=)
+ same => n,Set(I=1)
+ same => n(loop),Set(DEV=${{CUT(DEVICES,&,${{I}})}})
+ same => n,GotoIf($[${{LEN(${{DEV}})}} = 0]?ring)
+ same => n,Set(I=$[${{I}} + 1])
+ same => n,Set(ONE=${{DB(DEVICE/${{DEV}}/dial)}})
+ same => n,GotoIf($["${{DB(DEVICE/${{DEV}}/tech)}}" != "pjsip"]?add)
+ same => n,Set(ONE=${{PJSIP_DIAL_CONTACTS(${{DEV}})}})
+ same => n(add),GotoIf($[${{LEN(${{ONE}})}} = 0]?loop)
+ same => n,GotoIf($[${{LEN(${{DSTRING}})}} = 0]?first)
+ same => n,Set(DSTRING=${{DSTRING}}&${{ONE}})
+ same => n,Goto(loop)
+ same => n(first),Set(DSTRING=${{ONE}})
+ same => n,Goto(loop)
+ same => n(ring),GotoIf($[${{LEN(${{DSTRING}})}} = 0]?unavailable)
+ same => n,Set(RT=${{DB(AMPUSER/${{EXT}}/ringtimer)}})
+ same => n,GotoIf($[${{LEN(${{RT}})}} = 0]?default)
+ same => n,GotoIf($[${{RT}} > 0]?dial)
+ same => n(default),Set(RT={default_ringtime})
+ same => n(dial),Dial(${{DSTRING}},${{RT}},tr)
+ same => n,GotoIf($["${{DIALSTATUS}}" = "BUSY"]?busy)
+ same => n,Goto(noanswer)
+ same => n(unavailable),Set(DIALSTATUS=CHANUNAVAIL)
+ same => n(noanswer),Set(VMSTATUS=u)
+ same => n,Goto(voicemail)
+ same => n(busy),Set(VMSTATUS=b)
+ same => n(voicemail),Set(VMCTX=${{DB(AMPUSER/${{EXT}}/voicemail)}})
+ same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?novm)
+ same => n,GotoIf($["${{VMCTX}}" = "novm"]?novm)
+ same => n,VoiceMail(${{EXT}}@${{VMCTX}},${{VMSTATUS}})
+ same => n,Return()
+ same => n(novm),GotoIf($["${{VMSTATUS}}" = "b"]?isbusy)
+ same => n,Hangup()
+ same => n(isbusy),Busy(20)
+ same => n,Return()
+"""
+
+
+def _hints() -> dict[str, list[str]]:
+    """Each user's devices now, as dial strings, in the order they arrived."""
+    rows = (
+        Device.objects.filter(user__isnull=False).order_by("user_since", "id").values_list("user_id", "dial")
+    )
+    hints: dict[str, list[str]] = defaultdict(list)
+    for user_id, dial in rows.iterator(chunk_size=5000):
+        hints[user_id].append(dial)
+    return hints
+
+
+def render_dialplan() -> str:
+    hints = _hints()
+    numbers = sorted(PbxUser.objects.values_list("extension", flat=True), key=lambda n: (len(n), n))
+    lines = [
+        BANNER,
+        "",
+        _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
+        "[ext-local]",
+    ]
+    for number in numbers:
+        lines.append(f"exten => {number},1,Gosub(sub-user-callerid,s,1())")
+        lines.append(f" same => n,Gosub(sub-dial-user,s,1({number}))")
+        lines.append(" same => n,Hangup()")
+        if hints.get(number):
+            lines.append(f"exten => {number},hint,{'&'.join(hints[number])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,135 @@
+"""The generated dialplan read back: targets exist, priorities run on, every user has an extension and hint."""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from devices.services import device_create, device_login
+from endpoints.conf import parse_conf
+from endpoints.dialplan import FILENAME
+from users.extensions import extension_create
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class Extension:
+    steps: list[tuple[int, str, str]] = field(default_factory=list)  # (priority, label, application call)
+    hint: str | None = None
+
+
+def parse_dialplan(text: str) -> tuple[dict[str, dict[str, Extension]], dict[str, list[str]]]:
+    """Contexts -> extensions -> steps, checking that priorities run 1, 2, 3… without gaps."""
+    contexts: dict[str, dict[str, Extension]] = {}
+    includes: dict[str, list[str]] = {}
+    for section in parse_conf(text).sections:
+        extensions: dict[str, Extension] = {}
+        current = None
+        for key, value in section.items:
+            if key == "include":
+                includes.setdefault(section.name, []).append(value)
+                continue
+            if key == "exten":
+                name, priority, app = value.split(",", 2)
+                current = extensions.setdefault(name, Extension())
+                if priority == "hint":
+                    current.hint = app
+                    continue
+                assert priority == "1", f"{section.name}/{name} must start at priority 1"
+                current.steps.append((1, "", app))
+                continue
+            assert key == "same", f"unexpected line {key} in [{section.name}]"
+            match = re.fullmatch(r"n(?:\((\w+)\))?,(.*)", value)
+            assert match, f"bad 'same' line {value!r}"
+            previous = current.steps[-1][0]
+            current.steps.append((previous + 1, match.group(1) or "", match.group(2)))
+        contexts[section.name] = extensions
+    return contexts, includes
+
+
+def check_targets(contexts, includes) -> None:
+    for context, targets in includes.items():
+        assert set(targets) <= set(contexts), f"[{context}] includes a missing context"
+    for context, extensions in contexts.items():
+        for name, extension in extensions.items():
+            labels = {label for _, label, _ in extension.steps if label}
+            for priority, _, app in extension.steps:
+                where = f"{context},{name},{priority}"
+                if app.startswith("Gosub("):
+                    target, ext, prio = re.match(r"Gosub\(([\w-]+),(\w+),(\d+)\(", app).groups()
+                    assert target in contexts and ext in contexts[target], (
+                        f"{where}: Gosub to a missing {target}"
+                    )
+                    assert prio == "1"
+                elif app.startswith("GotoIf("):
+                    branch = app[app.rindex("?") + 1 : -1]
+                    for label in filter(None, branch.split(":")):
+                        assert label in labels, f"{where}: GotoIf to a missing label {label}"
+                elif app.startswith("Goto("):
+                    assert app[5:-1] in labels, f"{where}: Goto to a missing label"
+            assert any(app.startswith(("Return(", "Hangup(")) for _, _, app in extension.steps), where
+
+
+@pytest.fixture
+def dialplan(conf_dir):
+    def read():
+        return (conf_dir / FILENAME).read_text()
+
+    return read
+
+
+def test_the_dialplan_is_complete_and_every_target_exists(committed, dialplan):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    contexts, includes = parse_dialplan(dialplan())
+    check_targets(contexts, includes)
+    assert set(contexts) >= {"from-internal-additional", "ext-local", "app-userlogonoff", "sub-user-logon",
+                             "sub-user-logoff", "sub-user-callerid", "sub-dial-user"}  # fmt: skip
+    assert set(contexts["app-userlogonoff"]) == {"*11", "_*11.", "*12"}
+
+
+def test_every_user_has_its_extension_and_a_hint_of_the_devices_it_is_on(committed, dialplan):
+    ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    committed(extension_create, extension="1001", name="Ben", tech="sip")
+    committed(
+        extension_create, extension="1002", name="Cy", tech="custom", dial="Local/5551234@from-internal"
+    )
+    committed(user_create, extension="1003", name="Nobody")
+    desk = committed(device_create, id="3001", tech="iax2", devicetype="adhoc")
+    committed(device_login, device=desk, user=ana)
+    ext_local = parse_dialplan(dialplan())[0]["ext-local"]
+    assert set(ext_local) == {"1000", "1001", "1002", "1003"}
+    assert ext_local["1000"].hint == "PJSIP/1000&IAX2/3001"
+    assert ext_local["1001"].hint == "SIP/1001"
+    assert ext_local["1002"].hint == "Local/5551234@from-internal"
+    assert ext_local["1003"].hint is None, "no device, no hint"
+    assert ext_local["1000"].steps[1][2] == "Gosub(sub-dial-user,s,1(1000))"
+
+
+def test_a_login_rewrites_the_hint_and_asks_for_a_dialplan_reload(committed, dialplan):
+    from pbxadmin.models import SyncChange
+
+    ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    SyncChange.objects.all().delete()
+    committed(device_login, device=desk, user=ana)
+    assert parse_dialplan(dialplan())[0]["ext-local"]["1000"].hint == "PJSIP/1000&PJSIP/3001"
+    assert list(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True)) == ["dialplan"]
+
+
+def test_a_name_change_leaves_the_dialplan_alone(committed, dialplan, conf_dir):
+    from users.services import user_update
+
+    ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    before = (conf_dir / FILENAME).stat().st_mtime_ns
+    committed(user_update, user=ana, name="Ana Maria")
+    assert (conf_dir / FILENAME).stat().st_mtime_ns == before
+
+
+def test_nothing_a_user_typed_reaches_the_dialplan(committed, dialplan):
+    name = "O'Brien, Pat) ${SHELL(touch /tmp/x)} $[1+1]"
+    committed(extension_create, extension="1000", name=name, tech="pjsip", outboundcid='"Sales" <5551234>')
+    text = dialplan()
+    assert "O'Brien" not in text and "SHELL" not in text and "Sales" not in text
+    check_targets(*parse_dialplan(text))
