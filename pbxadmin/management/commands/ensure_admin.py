@@ -19,4 +19,4 @@ class Command(BaseCommand):
         User.objects.create_superuser(username=username, email="", password=password)
         # Shown once on the operator's terminal, never logged.
         self.stdout.write(self.style.SUCCESS(f"Created administrator {username!r} with password: {password}"))
-        self.stdout.write("Change it after the first login (top right: Change password).")
+        self.stdout.write("Change it after the first login (Password, top right).")
