@@ -66,3 +66,21 @@ def test_new_secrets_come_from_the_server_and_are_strong(admin_client, viewer_cl
     assert first != second and len(first) == 32
     secret_strength(first)
     assert viewer_client.get("/secret/new/").status_code == 403
+
+
+def test_anyone_logged_in_can_change_their_own_password(viewer_client):
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username="victor-viewer")
+    user.set_password("Old-pass-for-test-17")
+    user.save()
+    viewer_client.force_login(user)
+    assert viewer_client.get("/password/").status_code == 200
+    response = viewer_client.post(
+        "/password/",
+        {"old_password": "Old-pass-for-test-17", "new_password1": "New-pass-for-test-42",
+         "new_password2": "New-pass-for-test-42"},
+    )  # fmt: skip
+    assert response["Location"] == "/password/done/"
+    user.refresh_from_db()
+    assert user.check_password("New-pass-for-test-42")
