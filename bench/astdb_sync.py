@@ -75,8 +75,15 @@ def main() -> None:
         # One extension edited as a page would: name, caller ID, ring time, voicemail, call waiting.
         user = PbxUser.objects.get(pk="100001")
         with transaction.atomic():
-            extension_update(user=user, name="Edited", outboundcid="5551234", ringtimer=25, voicemail="default",
-                             callwaiting=False, emergency_cid="911")  # fmt: skip
+            extension_update(
+                user=user,
+                name="Edited",
+                outboundcid="5551234",
+                ringtimer=25,
+                voicemail="default",
+                callwaiting=False,
+                emergency_cid="911",
+            )
         edit = run_sync()
 
     print(f"full sync: {full.actions} actions, {full.puts} keys written")

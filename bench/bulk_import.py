@@ -26,8 +26,10 @@ def make_csv(rows: int) -> str:
         dial = f"Local/{ext}@from-internal" if tech == "custom" else ""
         contacts = "2" if tech == "pjsip" else ""
         secret = f"Secret{n}x9" if tech in ("pjsip", "sip", "iax2") else ""
-        lines.append(f'{ext},"Person {n}, Dept {n % 40}",{tech},{secret},{5550000 + n},default,20,{nat},'
-                     f"{channel},{dial},{contacts}")  # fmt: skip
+        lines.append(
+            f'{ext},"Person {n}, Dept {n % 40}",{tech},{secret},{5550000 + n},default,20,{nat},'
+            f"{channel},{dial},{contacts}"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -39,8 +39,18 @@ INTEGER_FIELDS = {"ringtimer", "cfringtimer", "concurrency_limit", "recording_pr
 SETTING_COLUMNS = {s.key for module in TECHS.values() for s in module.SETTINGS}
 
 # Columns that steer how a row is read rather than set a value.
-CONTROL_COLUMNS = {"extension", "id", "tech", "sipdriver", "voicemail_enable", "dial", "emergency_cid",
-                   "devicetype", "user", "description"}  # fmt: skip
+CONTROL_COLUMNS = {
+    "extension",
+    "id",
+    "tech",
+    "sipdriver",
+    "voicemail_enable",
+    "dial",
+    "emergency_cid",
+    "devicetype",
+    "user",
+    "description",
+}
 
 # Columns FreePBX writes that pbxadmin knows and deliberately does not take, with why.
 IGNORED_WHY = {

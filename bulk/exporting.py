@@ -10,15 +10,27 @@ from users.selectors import extension_list
 
 # In FreePBX's order: users columns, device columns, the rest, then the technology keys alphabetically.
 USER_EXPORT = [
-    ("password", "password"), ("name", "name"), ("voicemail", "voicemail"), ("ringtimer", "ringtimer"),
-    ("outboundcid", "outboundcid"), ("recording_in_external", "recording_in_external"),
-    ("recording_out_external", "recording_out_external"), ("recording_in_internal", "recording_in_internal"),
-    ("recording_out_internal", "recording_out_internal"), ("recording_ondemand", "recording_ondemand"),
-    ("recording_priority", "recording_priority"), ("answermode", "answermode"), ("intercom", "intercom"),
-    ("cwtone", "cwtone"), ("cid_masquerade", "cid_num_alias"), ("concurrency_limit", "concurrency_limit"),
-    ("cfringtimer", "cfringtimer"), ("callwaiting_enable", "callwaiting"), ("accountcode", "accountcode"),
+    ("password", "password"),
+    ("name", "name"),
+    ("voicemail", "voicemail"),
+    ("ringtimer", "ringtimer"),
+    ("outboundcid", "outboundcid"),
+    ("recording_in_external", "recording_in_external"),
+    ("recording_out_external", "recording_out_external"),
+    ("recording_in_internal", "recording_in_internal"),
+    ("recording_out_internal", "recording_out_internal"),
+    ("recording_ondemand", "recording_ondemand"),
+    ("recording_priority", "recording_priority"),
+    ("answermode", "answermode"),
+    ("intercom", "intercom"),
+    ("cwtone", "cwtone"),
+    ("cid_masquerade", "cid_num_alias"),
+    ("concurrency_limit", "concurrency_limit"),
+    ("cfringtimer", "cfringtimer"),
+    ("callwaiting_enable", "callwaiting"),
+    ("accountcode", "accountcode"),
     ("languages_language", "language"),
-]  # fmt: skip
+]
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
@@ -56,8 +68,11 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
         cells = {"extension": user.extension, **_user_cells(user)}
         device = devices.get(user.pk)
         if device is not None:
-            cells.update(tech=device.tech, dial=device.dial if device.tech == "custom" else "",
-                         emergency_cid=device.emergency_cid)  # fmt: skip
+            cells.update(
+                tech=device.tech,
+                dial=device.dial if device.tech == "custom" else "",
+                emergency_cid=device.emergency_cid,
+            )
             for key, value in device.endpoint.settings.items():
                 if key == "accountcode" or (key == "secret" and not with_secrets):
                     continue

@@ -47,8 +47,15 @@ class Report:
             self.rows.append({"line": plan.line, "key": plan.key, "action": plan.action, "message": message})
         for column, text in plan.problems:
             if len(self.problems) < MAX_PROBLEMS:
-                self.problems.append({"line": plan.line, "key": plan.key, "column": column, "message": text,
-                                      "action": plan.action})  # fmt: skip
+                self.problems.append(
+                    {
+                        "line": plan.line,
+                        "key": plan.key,
+                        "column": column,
+                        "message": text,
+                        "action": plan.action,
+                    }
+                )
 
     def summary(self) -> str:
         parts = [
@@ -111,8 +118,18 @@ def _plan_row(handler, row: CsvRow, loaded, seen: dict[str, int]) -> RowPlan:
     row.cells[handler.key_column] = key
     if not key:
         if any(v for k, v in row.cells.items() if k != handler.key_column):
-            return RowPlan(row.number, "", "skip", [(handler.key_column, "no " + handler.key_column + ": nothing "
-                           "to import (FreePBX writes rows like this for voicemail-only entries)")])  # fmt: skip
+            return RowPlan(
+                row.number,
+                "",
+                "skip",
+                [
+                    (
+                        handler.key_column,
+                        "no " + handler.key_column + ": nothing "
+                        "to import (FreePBX writes rows like this for voicemail-only entries)",
+                    )
+                ],
+            )
         return RowPlan(row.number, "", "skip")
     if key in seen:
         return RowPlan(
@@ -129,8 +146,9 @@ def _apply_chunk(plans: list[RowPlan], handler) -> list[RowPlan]:
         failed = handler.create_many([plans[i].create_kwargs for i in batch])
         for position, error in failed.items():
             plan = plans[batch[position]]
-            plans[batch[position]] = RowPlan(plan.line, plan.key, "error",
-                                             problems_from(error, handler.header, handler.key_column))  # fmt: skip
+            plans[batch[position]] = RowPlan(
+                plan.line, plan.key, "error", problems_from(error, handler.header, handler.key_column)
+            )
     batched = set(batch)
     return [
         _apply(p, handler) if p.apply is not None and i not in batched else p for i, p in enumerate(plans)

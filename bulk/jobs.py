@@ -70,5 +70,10 @@ def job_progress(job: ImportJob) -> dict:
     total = state["total"] or 1
     finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
     percent = 100 if finished else min(99, int(state["done"] * 100 / total))
-    return {"status": job.status, "done": state["done"], "total": state["total"], "percent": percent,
-            "finished": finished}  # fmt: skip
+    return {
+        "status": job.status,
+        "done": state["done"],
+        "total": state["total"],
+        "percent": percent,
+        "finished": finished,
+    }

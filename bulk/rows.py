@@ -99,8 +99,11 @@ class ExtensionRows(_Rows):
     create_many = staticmethod(extension_create_many)
 
     required = ("extension", "name")
-    used = frozenset({"extension", "name", "tech", "sipdriver", "voicemail_enable", "emergency_cid", "dial"}
-                     | set(USER_COLUMNS) | SETTING_COLUMNS)  # fmt: skip
+    used = frozenset(
+        {"extension", "name", "tech", "sipdriver", "voicemail_enable", "emergency_cid", "dial"}
+        | set(USER_COLUMNS)
+        | SETTING_COLUMNS
+    )
 
     def preload(self, keys):
         users = PbxUser.objects.in_bulk(keys)
@@ -123,8 +126,12 @@ class ExtensionRows(_Rows):
         dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
 
         if user is None and device is not None:
-            return self._error(line, ext, "extension", f"Device {ext} exists without a user of that number: "
-                               "delete it or choose another number.")  # fmt: skip
+            return self._error(
+                line,
+                ext,
+                "extension",
+                f"Device {ext} exists without a user of that number: delete it or choose another number.",
+            )
         if user is None:
             errors = ErrorCollector()
             if self.validate:
@@ -145,17 +152,34 @@ class ExtensionRows(_Rows):
                 problems += problems_from(ValidationError(errors.errors), self.header, "extension")
             if problems:
                 return RowPlan(line, ext, "error", problems)
-            kwargs = dict(extension=ext, name=name, tech=tech, emergency_cid=emergency, dial=dial, settings=settings,
-                          **user_fields)  # fmt: skip
+            kwargs = dict(
+                extension=ext,
+                name=name,
+                tech=tech,
+                emergency_cid=emergency,
+                dial=dial,
+                settings=settings,
+                **user_fields,
+            )
             return RowPlan(
                 line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs
             )
         if device is None:
-            return self._error(line, ext, "extension", f"User {ext} has no device {ext}, so it is not an extension: "
-                               "import it as a user in deviceanduser mode.")  # fmt: skip
+            return self._error(
+                line,
+                ext,
+                "extension",
+                f"User {ext} has no device {ext}, so it is not an extension: "
+                "import it as a user in deviceanduser mode.",
+            )
         if tech != device.tech:
-            return self._error(line, ext, "tech", f"Extension {ext} is {device.get_tech_display()}: an import does "
-                               "not change the technology (delete the extension first).")  # fmt: skip
+            return self._error(
+                line,
+                ext,
+                "tech",
+                f"Extension {ext} is {device.get_tech_display()}: an import does "
+                "not change the technology (delete the extension first).",
+            )
         if not self.replace:
             return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
 
@@ -184,9 +208,18 @@ class ExtensionRows(_Rows):
         )
         if same:
             return RowPlan(line, ext, "unchanged")
-        return RowPlan(line, ext, "update", apply=lambda: extension_update(
-            user=user, settings=settings, emergency_cid=emergency or None, dial=dial or None, **user_fields,
-        ))  # fmt: skip
+        return RowPlan(
+            line,
+            ext,
+            "update",
+            apply=lambda: extension_update(
+                user=user,
+                settings=settings,
+                emergency_cid=emergency or None,
+                dial=dial or None,
+                **user_fields,
+            ),
+        )
 
 
 class UserRows(_Rows):
@@ -234,8 +267,10 @@ class DeviceRows(_Rows):
 
     key_column = "id"
     required = ("id", "tech")
-    used = frozenset({"id", "tech", "sipdriver", "dial", "devicetype", "user", "description", "emergency_cid"}
-                     | SETTING_COLUMNS)  # fmt: skip
+    used = frozenset(
+        {"id", "tech", "sipdriver", "dial", "devicetype", "user", "description", "emergency_cid"}
+        | SETTING_COLUMNS
+    )
 
     def preload(self, keys):
         return Device.objects.select_related("endpoint").in_bulk(keys)
@@ -266,8 +301,15 @@ class DeviceRows(_Rows):
         if device is None:
             try:
                 if self.validate:
-                    build_device(id=key, tech=tech, dial=dial, settings=settings, check_duplicate=False,
-                                 check_channel=False, **fields)  # fmt: skip
+                    build_device(
+                        id=key,
+                        tech=tech,
+                        dial=dial,
+                        settings=settings,
+                        check_duplicate=False,
+                        check_channel=False,
+                        **fields,
+                    )
             except ValidationError as e:
                 problems += problems_from(e, self.header, "id")
             if problems:
@@ -279,8 +321,12 @@ class DeviceRows(_Rows):
                 apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
             )
         if tech != device.tech:
-            return self._error(line, key, "tech", f"Device {key} is {device.get_tech_display()}: an import does "
-                               "not change the technology.")  # fmt: skip
+            return self._error(
+                line,
+                key,
+                "tech",
+                f"Device {key} is {device.get_tech_display()}: an import does not change the technology.",
+            )
         if not self.replace:
             return RowPlan(line, key, "skip", [("id", "exists; kept as it is (skip existing)")])
         if settings.get("secret") == "":

@@ -30,9 +30,12 @@ def upload(request):
             form.add_error("file", str(e))
         else:
             job, report = job_create(
-                kind=form.cleaned_data["kind"], filename=uploaded.name, text=text, replace=True,
+                kind=form.cleaned_data["kind"],
+                filename=uploaded.name,
+                text=text,
+                replace=True,
                 created_by=request.user,
-            )  # fmt: skip
+            )
             if report.file_error:
                 form.add_error("file", report.file_error)
             else:

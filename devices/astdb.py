@@ -2,9 +2,15 @@
 
 
 def device_keys(
-    *, id: str, tech: str, dial: str, devicetype: str, user_id: str | None, default_user_id: str | None,
+    *,
+    id: str,
+    tech: str,
+    dial: str,
+    devicetype: str,
+    user_id: str | None,
+    default_user_id: str | None,
     emergency_cid: str,
-) -> dict[str, str]:  # fmt: skip
+) -> dict[str, str]:
     prefix = f"DEVICE/{id}/"
     keys = {
         prefix + "default_user": default_user_id or "none",

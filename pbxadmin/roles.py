@@ -9,8 +9,13 @@ ADMINISTRATORS = "PBX administrators"
 VIEWERS = "PBX viewers"
 
 # (app_label, model) the portal manages.
-_MODELS = [("users", "pbxuser"), ("devices", "device"), ("endpoints", "endpoint"),
-           ("pbxadmin", "syncstatus"), ("pbxadmin", "portalsettings")]  # fmt: skip
+_MODELS = [
+    ("users", "pbxuser"),
+    ("devices", "device"),
+    ("endpoints", "endpoint"),
+    ("pbxadmin", "syncstatus"),
+    ("pbxadmin", "portalsettings"),
+]
 
 EDIT_PERMISSION = "users.change_pbxuser"
 VIEW_PERMISSION = "users.view_pbxuser"
@@ -26,9 +31,10 @@ def ensure_roles(**kwargs) -> None:
     wanted = set(_MODELS)
     candidates = Permission.objects.filter(content_type__app_label__in={a for a, _ in _MODELS})
     perms = [
-        p for p in candidates.select_related("content_type")
+        p
+        for p in candidates.select_related("content_type")
         if (p.content_type.app_label, p.content_type.model) in wanted
-    ]  # fmt: skip
+    ]
     admins, _ = Group.objects.get_or_create(name=ADMINISTRATORS)
     admins.permissions.set(perms)
     viewers, _ = Group.objects.get_or_create(name=VIEWERS)

@@ -255,6 +255,11 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
         full=full,
         warnings=warnings,
     )
-    log.info("asterisk sync: %s actions, %s puts, %s deletes, reloads %s", result.actions, result.puts,
-             result.deletes, ",".join(modules) or "none")  # fmt: skip
+    log.info(
+        "asterisk sync: %s actions, %s puts, %s deletes, reloads %s",
+        result.actions,
+        result.puts,
+        result.deletes,
+        ",".join(modules) or "none",
+    )
     return result

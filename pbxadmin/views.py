@@ -64,10 +64,14 @@ def config_diff(request):
         on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
         diff = list(
             difflib.unified_diff(
-                on_disk.splitlines(), wanted.splitlines(), f"{name} (on disk)", f"{name} (from the database)",
-                lineterm="", n=2,
+                on_disk.splitlines(),
+                wanted.splitlines(),
+                f"{name} (on disk)",
+                f"{name} (from the database)",
+                lineterm="",
+                n=2,
             )
-        )  # fmt: skip
+        )
         files.append(
             {"name": name, "exists": path.exists(), "diff": diff[:2000], "truncated": len(diff) > 2000}
         )

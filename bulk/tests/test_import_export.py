@@ -43,13 +43,36 @@ def _nothing_changed():
 
 
 def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb(committed, conf_dir):
-    committed(extension_create, extension="1000", name="Ana Müller", tech="pjsip", voicemail="default",
-              outboundcid='"Sales" <5551234>', ringtimer=25, callwaiting=False, accountcode="sales",
-              settings={"max_contacts": "3", "allow": "ulaw,g722", "namedcallgroup": "office"})  # fmt: skip
-    committed(extension_create, extension="1001", name="O'Brien, Pat", tech="sip", password="4711",
-              cid_num_alias="2001", settings={"nat": "no", "secret": "ab;12;cd", "deny": "10.0.0.0/8"})  # fmt: skip
-    committed(extension_create, extension="2000", name="=Branch", tech="iax2", language="fr", cfringtimer=-1,
-              emergency_cid="911")  # fmt: skip
+    committed(
+        extension_create,
+        extension="1000",
+        name="Ana Müller",
+        tech="pjsip",
+        voicemail="default",
+        outboundcid='"Sales" <5551234>',
+        ringtimer=25,
+        callwaiting=False,
+        accountcode="sales",
+        settings={"max_contacts": "3", "allow": "ulaw,g722", "namedcallgroup": "office"},
+    )
+    committed(
+        extension_create,
+        extension="1001",
+        name="O'Brien, Pat",
+        tech="sip",
+        password="4711",
+        cid_num_alias="2001",
+        settings={"nat": "no", "secret": "ab;12;cd", "deny": "10.0.0.0/8"},
+    )
+    committed(
+        extension_create,
+        extension="2000",
+        name="=Branch",
+        tech="iax2",
+        language="fr",
+        cfringtimer=-1,
+        emergency_cid="911",
+    )
     committed(extension_create, extension="3000", name="Lobby", tech="dahdi", settings={"channel": "4"})
     committed(
         extension_create, extension="4000", name="Mobile", tech="custom", dial="Local/5551234@from-internal"
@@ -120,11 +143,20 @@ def test_the_dry_run_classifies_every_row_and_writes_nothing(committed):
     )
     report = check_file("extensions", text)
     assert [(r["key"], r["action"]) for r in report.rows] == [
-        ("1000", "unchanged"), ("1001", "update"), ("1002", "create"), ("10x3", "error"),
-        ("1004", "create"), ("1004", "error"),
-    ]  # fmt: skip
-    assert {"line": 5, "key": "10x3", "column": "extension", "message": "Use digits only (0-9).",
-            "action": "error"} in report.problems  # fmt: skip
+        ("1000", "unchanged"),
+        ("1001", "update"),
+        ("1002", "create"),
+        ("10x3", "error"),
+        ("1004", "create"),
+        ("1004", "error"),
+    ]
+    assert {
+        "line": 5,
+        "key": "10x3",
+        "column": "extension",
+        "message": "Use digits only (0-9).",
+        "action": "error",
+    } in report.problems
     assert any("already on line 6" in p["message"] and p["line"] == 7 for p in report.problems)
     assert PbxUser.objects.count() == 2 and PbxUser.objects.get(pk="1001").name == "Old name"
 
@@ -232,8 +264,14 @@ def test_bad_files_get_a_clear_message_and_change_nothing(committed, text, messa
 
 
 def test_invalid_values_name_the_row_and_the_column(committed):
-    text = csv_text("1000,A,sip,abc,,,,", "1001,B,sip,,notacid,,,", "1002,C,sip,,,,500,", "1003,D,skype,,,,,",
-                    "1004,E,sip,,,,,maybe", "1005,\"F\nG\",sip,,,,,")  # fmt: skip
+    text = csv_text(
+        "1000,A,sip,abc,,,,",
+        "1001,B,sip,,notacid,,,",
+        "1002,C,sip,,,,500,",
+        "1003,D,skype,,,,,",
+        "1004,E,sip,,,,,maybe",
+        '1005,"F\nG",sip,,,,,',
+    )
     with pytest.raises(ImportRefused) as refused:
         committed(import_file, "extensions", text)
     problems = {(p["line"], p["column"]) for p in refused.value.report.problems}

@@ -84,8 +84,15 @@ def test_the_dialplan_is_complete_and_every_target_exists(committed, dialplan):
     committed(extension_create, extension="1000", name="Ana", tech="pjsip")
     contexts, includes = parse_dialplan(dialplan())
     check_targets(contexts, includes)
-    assert set(contexts) >= {"from-internal-additional", "ext-local", "app-userlogonoff", "sub-user-logon",
-                             "sub-user-logoff", "sub-user-callerid", "sub-dial-user"}  # fmt: skip
+    assert set(contexts) >= {
+        "from-internal-additional",
+        "ext-local",
+        "app-userlogonoff",
+        "sub-user-logon",
+        "sub-user-logoff",
+        "sub-user-callerid",
+        "sub-dial-user",
+    }
     assert set(contexts["app-userlogonoff"]) == {"*11", "_*11.", "*12"}
 
 

@@ -9,8 +9,13 @@ from pbxadmin.ami import AmiAuthError, AmiConfig, AmiUnavailable
 
 
 def _config(server, **changes):
-    values = {"host": "127.0.0.1", "port": server.port, "username": server.username, "secret": server.secret,
-              "timeout": 1.0}  # fmt: skip
+    values = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "username": server.username,
+        "secret": server.secret,
+        "timeout": 1.0,
+    }
     values.update(changes)
     return AmiConfig(**values)
 

@@ -78,9 +78,12 @@ def test_anyone_logged_in_can_change_their_own_password(viewer_client):
     assert viewer_client.get("/password/").status_code == 200
     response = viewer_client.post(
         "/password/",
-        {"old_password": "Old-pass-for-test-17", "new_password1": "New-pass-for-test-42",
-         "new_password2": "New-pass-for-test-42"},
-    )  # fmt: skip
+        {
+            "old_password": "Old-pass-for-test-17",
+            "new_password1": "New-pass-for-test-42",
+            "new_password2": "New-pass-for-test-42",
+        },
+    )
     assert response["Location"] == "/password/done/"
     user.refresh_from_db()
     assert user.check_password("New-pass-for-test-42")
