@@ -11,7 +11,7 @@ from devices.models import Device, Tech
 from devices.services import device_create, device_delete, device_update
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import clean_settings
-from pbxadmin.forms import add_service_errors
+from pbxadmin.forms import add_service_errors, submit
 
 
 class DeviceChangeForm(forms.ModelForm):
@@ -78,14 +78,9 @@ class DeviceAdmin(admin.ModelAdmin):
         if tech not in Tech.values:
             tech = Tech.PJSIP
         form = DeviceForm(request.POST or None, tech=tech)
-        if request.method == "POST" and form.is_valid():
-            try:
-                device = device_create(**form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, f"Device {device.id} created.")
-                return redirect("admin:devices_device_changelist")
+        if request.method == "POST" and (device := submit(form, device_create)):
+            messages.success(request, f"Device {device.id} created.")
+            return redirect("admin:devices_device_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": "Add device",

@@ -11,7 +11,7 @@ from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.generate import device_sections
-from pbxadmin.forms import add_service_errors
+from pbxadmin.forms import submit
 from pbxadmin.mode import DEVICE_AND_USER
 from pbxadmin.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
 
@@ -32,14 +32,9 @@ def device_add(request):
     if tech not in Tech.values:
         return render(request, "devices/device_tech.html", {"techs": Tech.choices})
     form = DeviceForm(request.POST or None, tech=tech)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = device_create(**form.service_kwargs())
-        except ValidationError as e:
-            add_service_errors(form, e)
-        else:
-            messages.success(request, f"Device {device.id} created.")
-            return redirect("device_edit", device_id=device.id)
+    if request.method == "POST" and (device := submit(form, device_create)):
+        messages.success(request, f"Device {device.id} created.")
+        return redirect("device_edit", device_id=device.id)
     return render(request, "devices/device_form.html", {"form": form, "tech_label": Tech(tech).label})
 
 
@@ -53,14 +48,9 @@ def device_edit(request, device_id):
     form = DeviceForm(request.POST or None, tech=device.tech, device=device)
     if request.method == "POST":
         check_can_edit(request)
-        if form.is_valid():
-            try:
-                device_update(device=device, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, f"Device {device.id} saved.")
-                return redirect("device_edit", device_id=device.id)
+        if submit(form, device_update, device=device):
+            messages.success(request, f"Device {device.id} saved.")
+            return redirect("device_edit", device_id=device.id)
     context = {
         "form": form,
         "device": device,

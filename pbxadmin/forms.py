@@ -14,3 +14,18 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
         if target is None and field != NON_FIELD_ERRORS:
             errors = [ValidationError(f"{field}: {' '.join(e.messages)}") for e in errors]
         form.add_error(target, errors)
+
+
+def submit(form: forms.BaseForm, service, **extra):
+    """Call `service(**form.service_kwargs(), **extra)` for a valid form; return its result.
+
+    A service's ValidationError lands on the form, next to the fields it names,
+    and None is returned: the page shows the form again.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return service(**form.service_kwargs(), **extra)
+    except ValidationError as e:
+        add_service_errors(form, e)
+        return None

@@ -1,13 +1,12 @@
 """Django admin for PBX users. Adding one creates a whole extension through the service."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from devices.models import Device, Tech
-from pbxadmin.forms import add_service_errors
+from pbxadmin.forms import submit
 from pbxadmin.mode import EXTENSIONS, pbx_mode
 from users.extensions import extension_create, extension_delete
 from users.forms import ExtensionForm
@@ -52,14 +51,9 @@ class PbxUserAdmin(admin.ModelAdmin):
         if tech not in Tech.values:
             tech = Tech.PJSIP
         form = ExtensionForm(request.POST or None, tech=tech)
-        if request.method == "POST" and form.is_valid():
-            try:
-                user = extension_create(**form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, f"Extension {user.extension} ({user.name}) created.")
-                return redirect("admin:users_pbxuser_changelist")
+        if request.method == "POST" and (user := submit(form, extension_create)):
+            messages.success(request, f"Extension {user.extension} ({user.name}) created.")
+            return redirect("admin:users_pbxuser_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": "Add extension",

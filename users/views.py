@@ -1,12 +1,11 @@
 """The Extensions page (extensions mode) and the Users page (deviceanduser mode). Thin: form, service, redirect."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from devices.models import Device, Tech
-from pbxadmin.forms import add_service_errors
+from pbxadmin.forms import submit
 from pbxadmin.mode import DEVICE_AND_USER, EXTENSIONS
 from pbxadmin.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
 from users.extensions import extension_create, extension_delete, extension_update
@@ -40,14 +39,9 @@ def extension_add(request):
     if tech is None:
         return render(request, "users/extension_tech.html", {"techs": Tech.choices})
     form = ExtensionForm(request.POST or None, tech=tech)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = extension_create(**form.service_kwargs())
-        except ValidationError as e:
-            add_service_errors(form, e)
-        else:
-            messages.success(request, f"Extension {user.extension} ({user.name}) created.")
-            return redirect("extension_index")
+    if request.method == "POST" and (user := submit(form, extension_create)):
+        messages.success(request, f"Extension {user.extension} ({user.name}) created.")
+        return redirect("extension_index")
     return render(
         request,
         "users/extension_form.html",
@@ -65,14 +59,9 @@ def extension_edit(request, extension):
     form = ExtensionForm(request.POST or None, tech=tech, user=user)
     if request.method == "POST":
         check_can_edit(request)
-        if form.is_valid():
-            try:
-                extension_update(user=user, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, f"Extension {user.extension} saved.")
-                return redirect("extension_edit", extension=user.extension)
+        if submit(form, extension_update, user=user):
+            messages.success(request, f"Extension {user.extension} saved.")
+            return redirect("extension_edit", extension=user.extension)
     context = {
         "form": form,
         "sections": extension_sections(form),
@@ -113,14 +102,9 @@ def user_index(request):
 @require_http_methods(["GET", "POST"])
 def user_add(request):
     form = UserForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = user_create(**form.service_kwargs())
-        except ValidationError as e:
-            add_service_errors(form, e)
-        else:
-            messages.success(request, f"User {user.extension} ({user.name}) created.")
-            return redirect("user_edit", extension=user.extension)
+    if request.method == "POST" and (user := submit(form, user_create)):
+        messages.success(request, f"User {user.extension} ({user.name}) created.")
+        return redirect("user_edit", extension=user.extension)
     return render(request, "users/user_form.html", {"form": form})
 
 
@@ -132,14 +116,9 @@ def user_edit(request, extension):
     form = UserForm(request.POST or None, user=user)
     if request.method == "POST":
         check_can_edit(request)
-        if form.is_valid():
-            try:
-                user_update(user=user, **form.service_kwargs())
-            except ValidationError as e:
-                add_service_errors(form, e)
-            else:
-                messages.success(request, f"User {user.extension} saved.")
-                return redirect("user_edit", extension=user.extension)
+        if submit(form, user_update, user=user):
+            messages.success(request, f"User {user.extension} saved.")
+            return redirect("user_edit", extension=user.extension)
     context = {
         "form": form,
         "user_obj": user,

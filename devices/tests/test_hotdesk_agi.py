@@ -30,9 +30,15 @@ def agi_port():
 
     task, port = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
     yield port
-    loop.call_soon_threadsafe(task.cancel)
+
+    async def stop():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
+    loop.close()
 
 
 class FakeAsterisk:
