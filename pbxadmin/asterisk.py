@@ -65,7 +65,17 @@ def _flush() -> None:
 def apply_changes(*, techs: Iterable[str]) -> list[str]:
     """Regenerate the files of these technologies, queue reloads for those that changed, request a sync."""
     names = files_for_techs(techs)
-    changed = write_files(names) if names else []
+    try:
+        changed = write_files(names) if names else []
+    except OSError as e:
+        # The save is committed and stays: say so on the status banner; the
+        # next save, or `manage.py writeconf`, writes the files again.
+        log.error("could not write the Asterisk config files: %s", e)
+        SyncStatus.get()
+        SyncStatus.objects.filter(pk=1).update(
+            last_error=f"Could not write the config files: {e}", last_error_at=timezone.now()
+        )
+        changed = []
     modules = changed_modules(changed)
     if modules:
         SyncChange.objects.bulk_create(
