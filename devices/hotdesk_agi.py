@@ -17,6 +17,7 @@ import re
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.db import close_old_connections
 from panoramisk.fast_agi import Application, Request
 
 from devices.models import Device, DeviceType
@@ -33,6 +34,9 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 
 class HotDeskAgi(Application):
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Each call is like a web request: a database connection that is too
+        # old or broken is dropped before, and with CONN_MAX_AGE=0 closed after.
+        await sync_to_async(close_old_connections)()
         try:
             headers = await asyncio.wait_for(_read_headers(reader), HEADER_TIMEOUT)
             route = self._route.get(headers.get("agi_network_script", ""))
@@ -46,6 +50,7 @@ class HotDeskAgi(Application):
             log.exception("FastAGI: the hot-desk request failed")
         finally:
             writer.close()
+            await sync_to_async(close_old_connections)()
 
 
 async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:

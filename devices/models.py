@@ -18,6 +18,11 @@ class DeviceType(models.TextChoices):
     ADHOC = "adhoc", "Adhoc (hot desk)"
 
 
+# The order a user's devices are listed in AMPUSER/<ext>/device: as they arrived.
+# Explicit about NULLs, which SQLite sorts first and PostgreSQL last.
+ARRIVAL_ORDER = (models.F("user_since").asc(nulls_first=True), "id")
+
+
 class Device(models.Model):
     id = SafeCharField("device ID", primary_key=True, max_length=20, validators=[digits_only])
     tech = SafeCharField("technology", max_length=8, choices=Tech.choices)

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from devices.models import Device
+from devices.models import ARRIVAL_ORDER, Device
 from endpoints.conf import BANNER
 from users.models import PbxUser
 
@@ -128,9 +128,7 @@ exten => s,1,Set(EXT=${{ARG1}})
 
 def _hints() -> dict[str, list[str]]:
     """Each user's devices now, as dial strings, in the order they arrived."""
-    rows = (
-        Device.objects.filter(user__isnull=False).order_by("user_since", "id").values_list("user_id", "dial")
-    )
+    rows = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
     hints: dict[str, list[str]] = defaultdict(list)
     for user_id, dial in rows.iterator(chunk_size=5000):
         hints[user_id].append(dial)

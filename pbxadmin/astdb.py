@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from devices.astdb import device_keys
-from devices.models import Device
+from devices.models import ARRIVAL_ORDER, Device
 from users.astdb import user_keys
 from users.models import PbxUser
 
@@ -24,7 +24,7 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
 
 def devices_of_users(extensions: list[str] | None) -> dict[str, list[str]]:
     """Each user's current devices, in the order they arrived."""
-    queryset = Device.objects.filter(user__isnull=False).order_by("user_since", "id")
+    queryset = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER)
     result: dict[str, list[str]] = defaultdict(list)
     batches = [None] if extensions is None else _chunks(extensions)
     for batch in batches:

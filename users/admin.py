@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
-from devices.models import Device, Tech
+from devices.models import ARRIVAL_ORDER, Device, Tech
 from pbxadmin.forms import submit
 from pbxadmin.mode import EXTENSIONS, pbx_mode
 from users.extensions import extension_create, extension_delete
@@ -32,7 +32,7 @@ class PbxUserAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .prefetch_related(
-                Prefetch("devices", queryset=Device.objects.order_by("user_since", "id").only("id", "user"))
+                Prefetch("devices", queryset=Device.objects.order_by(*ARRIVAL_ORDER).only("id", "user"))
             )
         )
 

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from devices.models import Device, DeviceType
 from devices.services import build_device, device_delete, device_update, save_new_device
@@ -57,6 +58,7 @@ def build_extension(
     errors.raise_if_any()
     device, clean = built
     device.user = device.default_user = user
+    device.user_since = timezone.now()
     return user, device, clean
 
 

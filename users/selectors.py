@@ -3,7 +3,7 @@
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 
-from devices.models import Device
+from devices.models import ARRIVAL_ORDER, Device
 from users.models import PbxUser
 
 SORTS = {
@@ -37,11 +37,11 @@ def extension_list(*, search: str = "", sort: str = "extension") -> QuerySet:
 
 def user_list(*, search: str = "", sort: str = "extension") -> QuerySet:
     """Users with the devices they are on now (one extra query for the page)."""
-    on_now = Device.objects.order_by("user_since", "id").only("id", "user_id")
+    on_now = Device.objects.order_by(*ARRIVAL_ORDER).only("id", "user_id")
     queryset = PbxUser.objects.prefetch_related(Prefetch("devices", queryset=on_now, to_attr="devices_now"))
     sort = sort if sort in ("extension", "-extension", "name", "-name") else "extension"
     return _search(queryset, search).order_by(*SORTS[sort])
 
 
 def devices_of(user: PbxUser) -> list[Device]:
-    return list(Device.objects.filter(user=user).order_by("user_since", "id"))
+    return list(Device.objects.filter(user=user).order_by(*ARRIVAL_ORDER))

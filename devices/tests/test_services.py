@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from devices.models import Device
+from devices.models import ARRIVAL_ORDER, Device
 from devices.services import (
     device_attach,
     device_create,
@@ -27,7 +27,7 @@ def bob(committed):
 
 
 def _devices_of(user):
-    return list(Device.objects.filter(user=user).order_by("user_since", "id").values_list("id", flat=True))
+    return list(Device.objects.filter(user=user).order_by(*ARRIVAL_ORDER).values_list("id", flat=True))
 
 
 def test_a_new_device_starts_with_its_default_user(committed, alice):
