@@ -112,7 +112,7 @@ def tech_of(cells: dict[str, str], default: str) -> str:
     return tech
 
 
-def settings_from(cells: dict[str, str], tech: str) -> dict[str, str]:
+def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
     """The endpoint settings a row sets for its technology (empty cells keep the default)."""
     module = TECHS.get(tech)
     if module is None:

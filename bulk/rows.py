@@ -13,7 +13,7 @@ from bulk.columns import (
     SETTING_COLUMNS,
     USER_COLUMNS,
     column_for,
-    settings_from,
+    row_settings,
     tech_of,
     user_fields_from,
 )
@@ -120,7 +120,7 @@ class ExtensionRows(_Rows):
             tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
         except ValidationError as e:
             return RowPlan(line, ext, "error", [*problems, ("tech", " ".join(e.messages))])
-        settings = settings_from(cells, tech)
+        settings = row_settings(cells, tech)
         problems += self._claim_channel(ext, tech, settings)
         emergency = cells.get("emergency_cid", "")
         dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
@@ -283,7 +283,7 @@ class DeviceRows(_Rows):
             tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
         except ValidationError as e:
             return self._error(line, key, "tech", " ".join(e.messages))
-        settings = settings_from(cells, tech)
+        settings = row_settings(cells, tech)
         problems += self._claim_channel(key, tech, settings)
         number = cells.get("user", "").strip()
         default_user = None

@@ -55,7 +55,6 @@ def device_edit(request, device_id):
         "form": form,
         "device": device,
         "tech_label": Tech(device.tech).label,
-        "hotdesk_form": HotDeskForm(),
     }
     return render(request, "devices/device_form.html", context)
 

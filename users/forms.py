@@ -105,7 +105,7 @@ class UserForm(forms.Form):
             self,
             [
                 ("General", ["extension", "name", "outboundcid", "password"]),
-                ("Advanced", [f for f in ADVANCED_USER_FIELDS]),
+                ("Advanced", list(ADVANCED_USER_FIELDS)),
             ],
         )
 
