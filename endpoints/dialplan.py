@@ -15,6 +15,7 @@ Dial(), VoiceMail(), AGI(). No Macro() (gone from Asterisk 21).
 from collections import defaultdict
 
 from django.conf import settings
+from django.db import connection
 
 from devices.models import ARRIVAL_ORDER, Device
 from endpoints.conf import BANNER
@@ -126,28 +127,40 @@ exten => s,1,Set(EXT=${{ARG1}})
 """
 
 
-def _hints() -> dict[str, list[str]]:
-    """Each user's devices now, as dial strings, in the order they arrived."""
-    rows = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
-    hints: dict[str, list[str]] = defaultdict(list)
-    for user_id, dial in rows.iterator(chunk_size=5000):
-        hints[user_id].append(dial)
-    return hints
+def _users_and_hints() -> tuple[list[str], dict[str, list[str]]]:
+    """Every user's number, and the dial strings of the devices each is on now, in arrival order.
+
+    Read with the cursor, not model instances: this runs on every change to
+    extensions or hints, over every user.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(*PbxUser.objects.values_list("extension").query.sql_with_params())
+        numbers = [number for (number,) in cursor.fetchall()]
+        devices = (
+            Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
+        )
+        cursor.execute(*devices.query.sql_with_params())
+        hints: dict[str, list[str]] = defaultdict(list)
+        for user_id, dial in cursor.fetchall():
+            hints[user_id].append(dial)
+    numbers.sort(key=lambda n: (len(n), n))
+    return numbers, hints
 
 
 def render_dialplan() -> str:
-    hints = _hints()
-    numbers = sorted(PbxUser.objects.values_list("extension", flat=True), key=lambda n: (len(n), n))
-    lines = [
+    numbers, hints = _users_and_hints()
+    parts = [
         BANNER,
         "",
         _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
-        "[ext-local]",
+        "[ext-local]\n",
     ]
     for number in numbers:
-        lines.append(f"exten => {number},1,Gosub(sub-user-callerid,s,1())")
-        lines.append(f" same => n,Gosub(sub-dial-user,s,1({number}))")
-        lines.append(" same => n,Hangup()")
-        if hints.get(number):
-            lines.append(f"exten => {number},hint,{'&'.join(hints[number])}")
-    return "\n".join(lines) + "\n"
+        parts.append(
+            f"exten => {number},1,Gosub(sub-user-callerid,s,1())\n"
+            f" same => n,Gosub(sub-dial-user,s,1({number}))\n"
+            " same => n,Hangup()\n"
+        )
+        if number in hints:
+            parts.append(f"exten => {number},hint,{'&'.join(hints[number])}\n")
+    return "\n".join(parts[:4]) + "".join(parts[4:])
