@@ -33,6 +33,10 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("PBXADMIN_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env_str("PBXADMIN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# Behind HTTPS (as it should be in production): cookies only over TLS.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("PBXADMIN_SECURE_COOKIES", False)
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("PBXADMIN_CSRF_TRUSTED_ORIGINS").split(",") if o]
+SESSION_COOKIE_AGE = env_int("PBXADMIN_SESSION_SECONDS", 8 * 3600)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -110,10 +110,13 @@ def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, aste
     assert {k: v for k, v in held.items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")} == desired_keys()
 
 
-def test_login_with_the_number_dialled_inline(agi_port, office):
+def test_login_with_the_number_dialled_inline_shows_on_the_pages(
+    agi_port, office, admin_client, deviceanduser
+):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
     assert commands[0] == "GET DATA agent-pass 6000 20"
     assert Device.objects.get(pk="3001").user_id == "1000"
+    assert "3001" in admin_client.get("/users/1000/").context["devices_now"][1].id
 
 
 def test_a_wrong_pin_three_times_changes_nothing(agi_port, office):
