@@ -116,7 +116,7 @@ def test_login_with_the_number_dialled_inline_shows_on_the_pages(
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
     assert commands[0] == "GET DATA agent-pass 6000 20"
     assert Device.objects.get(pk="3001").user_id == "1000"
-    assert "3001" in admin_client.get("/users/1000/").context["devices_now"][1].id
+    assert [d.id for d in admin_client.get("/users/1000/").context["devices_now"]] == ["2001", "3001"]
 
 
 def test_a_wrong_pin_three_times_changes_nothing(agi_port, office):
