@@ -1,17 +1,16 @@
 """Django admin for devices and their endpoint settings, through the device services."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 
 from devices.forms import DeviceForm
 from devices.models import Device, Tech
 from devices.services import device_create, device_delete, device_update
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import clean_settings
-from pbxadmin.forms import add_service_errors, submit
+from pbxadmin.admin_add import ServiceAddMixin
+from pbxadmin.forms import add_service_errors
 
 
 class DeviceChangeForm(forms.ModelForm):
@@ -44,7 +43,10 @@ class DeviceChangeForm(forms.ModelForm):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ServiceAddMixin, admin.ModelAdmin):
+    add_form = DeviceForm
+    add_service = staticmethod(device_create)
+    add_title = "Add device"
     form = DeviceChangeForm
     list_display = ("id", "tech", "dial", "devicetype", "user", "default_user", "description")
     list_filter = ("tech", "devicetype")
@@ -71,26 +73,8 @@ class DeviceAdmin(admin.ModelAdmin):
             }
         return form
 
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
-        tech = request.GET.get("tech", Tech.PJSIP)
-        if tech not in Tech.values:
-            tech = Tech.PJSIP
-        form = DeviceForm(request.POST or None, tech=tech)
-        if request.method == "POST" and (device := submit(form, device_create)):
-            messages.success(request, f"Device {device.id} created.")
-            return redirect("admin:devices_device_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Add device",
-            "form": form,
-            "tech": tech,
-            "techs": Tech.choices,
-            "sections": [("General", form.general_fields), ("Device options", form.device_fields)],
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/pbx_form.html", context)
+    def add_done_message(self, device):
+        return f"Device {device.id} created."
 
     def save_model(self, request, obj, form, change):
         settings = settings_from(form.cleaned_data, obj.tech)

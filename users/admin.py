@@ -1,12 +1,10 @@
 """Django admin for PBX users. Adding one creates a whole extension through the service."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Prefetch
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 
-from devices.models import ARRIVAL_ORDER, Device, Tech
-from pbxadmin.forms import submit
+from devices.models import ARRIVAL_ORDER, Device
+from pbxadmin.admin_add import ServiceAddMixin
 from pbxadmin.mode import EXTENSIONS, pbx_mode
 from users.extensions import extension_create, extension_delete
 from users.forms import ExtensionForm
@@ -22,7 +20,12 @@ def _delete(user: PbxUser) -> None:
 
 
 @admin.register(PbxUser)
-class PbxUserAdmin(admin.ModelAdmin):
+class PbxUserAdmin(ServiceAddMixin, admin.ModelAdmin):
+    """Adding a user in the admin adds an extension: user, fixed device and endpoint."""
+
+    add_form = ExtensionForm
+    add_service = staticmethod(extension_create)
+    add_title = "Add extension"
     list_display = ("extension", "name", "current_devices", "voicemail", "ringtimer")
     search_fields = ("extension", "name")
     readonly_fields = ("created_at", "updated_at")
@@ -43,31 +46,11 @@ class PbxUserAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("extension", *self.readonly_fields) if obj else self.readonly_fields
 
-    def add_view(self, request, form_url="", extra_context=None):
-        """Adding a user in the admin adds an extension: user, fixed device and endpoint."""
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
-        tech = request.GET.get("tech", Tech.PJSIP)
-        if tech not in Tech.values:
-            tech = Tech.PJSIP
-        form = ExtensionForm(request.POST or None, tech=tech)
-        if request.method == "POST" and (user := submit(form, extension_create)):
-            messages.success(request, f"Extension {user.extension} ({user.name}) created.")
-            return redirect("admin:users_pbxuser_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Add extension",
-            "form": form,
-            "tech": tech,
-            "techs": Tech.choices,
-            "sections": [
-                ("General", form.general_fields),
-                ("Device options", form.device_fields),
-                ("Advanced", form.advanced_fields),
-            ],
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/pbx_form.html", context)
+    def add_sections(self, form):
+        return [*super().add_sections(form), ("Advanced", form.advanced_fields)]
+
+    def add_done_message(self, user):
+        return f"Extension {user.extension} ({user.name}) created."
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "extension"}

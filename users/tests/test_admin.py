@@ -118,3 +118,22 @@ def test_admin_delete_removes_the_extension(admin_client, conf_dir, django_captu
     assert response.status_code == 302
     assert not Device.objects.exists()
     assert parse_conf((conf_dir / "pjsip.endpoint.conf").read_text()).section_names() == []
+
+
+def test_a_device_added_in_the_admin_lands_in_its_file(
+    admin_client, conf_dir, django_capture_on_commit_callbacks
+):
+    page = admin_client.get("/admin/devices/device/add/?tech=iax2")
+    data = {
+        name: field.initial
+        for name, field in page.context["form"].fields.items()
+        if field.initial is not None
+    }
+    data.update({"id": "2500", "devicetype": "adhoc"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/devices/device/add/?tech=iax2", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert (
+        dict(parse_conf((conf_dir / "iax_additional.conf").read_text()).get("2500"))["callerid"]
+        == "device <2500>"
+    )
