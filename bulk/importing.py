@@ -100,7 +100,7 @@ def _walk(
         ] + ([f"{table.unnamed} unnamed"] if table.unnamed else [])
         seen: dict[str, int] = {}
         for chunk in _chunks(table.rows, CHUNK):
-            loaded = handler.preload([row.cells.get(handler.key_column, "") for row in chunk])
+            loaded = handler.preload([row.cells for row in chunk])
             plans = [_plan_row(handler, row, loaded, seen) for row in chunk]
             if apply:
                 plans = _apply_chunk(plans, handler)

@@ -72,7 +72,8 @@ class _Rows:
             Device.objects.filter(tech=Tech.DAHDI).values_list("endpoint__settings__channel", "id")
         )
 
-    def preload(self, keys: list[str]):
+    def preload(self, rows: list[dict[str, str]]):
+        """What the plans of a chunk of rows need from the database, read in a few queries."""
         raise NotImplementedError
 
     def plan(self, line: int, cells: dict[str, str], loaded) -> RowPlan:
@@ -105,10 +106,9 @@ class ExtensionRows(_Rows):
         | SETTING_COLUMNS
     )
 
-    def preload(self, keys):
-        users = PbxUser.objects.in_bulk(keys)
-        devices = Device.objects.select_related("endpoint").in_bulk(keys)
-        return users, devices
+    def preload(self, rows):
+        keys = [cells.get("extension", "") for cells in rows]
+        return PbxUser.objects.in_bulk(keys), Device.objects.select_related("endpoint").in_bulk(keys)
 
     def plan(self, line, cells, loaded):
         users, devices = loaded
@@ -228,8 +228,8 @@ class UserRows(_Rows):
     required = ("extension", "name")
     used = frozenset({"extension", "name", "voicemail_enable"} | set(USER_COLUMNS))
 
-    def preload(self, keys):
-        return PbxUser.objects.in_bulk(keys)
+    def preload(self, rows):
+        return PbxUser.objects.in_bulk([cells.get("extension", "") for cells in rows])
 
     def plan(self, line, cells, users):
         ext, name = cells.get("extension", ""), cells.get("name", "")
@@ -272,10 +272,13 @@ class DeviceRows(_Rows):
         | SETTING_COLUMNS
     )
 
-    def preload(self, keys):
-        return Device.objects.select_related("endpoint").in_bulk(keys)
+    def preload(self, rows):
+        devices = Device.objects.select_related("endpoint").in_bulk([cells.get("id", "") for cells in rows])
+        users = PbxUser.objects.in_bulk([cells.get("user", "").strip() for cells in rows])
+        return devices, users
 
-    def plan(self, line, cells, devices):
+    def plan(self, line, cells, loaded):
+        devices, users = loaded
         key = cells.get("id", "")
         device = devices.get(key)
         problems: list[tuple[str, str]] = []
@@ -288,7 +291,7 @@ class DeviceRows(_Rows):
         number = cells.get("user", "").strip()
         default_user = None
         if number and number != "none":
-            default_user = PbxUser.objects.filter(pk=number).first()
+            default_user = users.get(number)
             if default_user is None:
                 problems.append(("user", f"There is no user {number}: import the users file first."))
         fields = {
