@@ -150,6 +150,15 @@ def acl(value: str) -> str:
     return "&".join(parts)
 
 
+def acl_required(value: str) -> str:
+    """deny/permit where FreePBX always writes a network: empty is refused (export → import stays lossless)."""
+    if value == "":
+        raise ValidationError(
+            "Give at least one network; 0.0.0.0/0.0.0.0 means every address.", code="required"
+        )
+    return acl(value)
+
+
 def transports(allowed: tuple[str, ...]) -> Check:
     def check(value: str) -> str:
         names = [t.strip().lower() for t in value.split(",")] if value else []

@@ -5,7 +5,7 @@ from endpoints.spec import (
     YES_NO,
     Setting,
     accountcode,
-    acl,
+    acl_required,
     codecs,
     context,
     host,
@@ -30,8 +30,8 @@ SETTINGS = (
     Setting("allow", "Allowed codecs", check=codecs),
     Setting("accountcode", "Account code", check=accountcode),
     Setting("requirecalltoken", "Require call token", "", ("", "yes", "no", "auto")),
-    Setting("deny", "Deny", "0.0.0.0/0.0.0.0", check=acl),
-    Setting("permit", "Permit", "0.0.0.0/0.0.0.0", check=acl),
+    Setting("deny", "Deny", "0.0.0.0/0.0.0.0", check=acl_required),
+    Setting("permit", "Permit", "0.0.0.0/0.0.0.0", check=acl_required),
 )
 
 

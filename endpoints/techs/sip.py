@@ -5,7 +5,7 @@ from endpoints.spec import (
     YES_NO,
     Setting,
     accountcode,
-    acl,
+    acl_required,
     call_groups,
     codecs,
     context,
@@ -43,8 +43,8 @@ SETTINGS = (
     Setting("disallow", "Disallowed codecs", check=codecs),
     Setting("allow", "Allowed codecs", check=codecs),
     Setting("accountcode", "Account code", check=accountcode),
-    Setting("deny", "Deny", "0.0.0.0/0.0.0.0", check=acl),
-    Setting("permit", "Permit", "0.0.0.0/0.0.0.0", check=acl),
+    Setting("deny", "Deny", "0.0.0.0/0.0.0.0", check=acl_required),
+    Setting("permit", "Permit", "0.0.0.0/0.0.0.0", check=acl_required),
 )  # fmt: skip
 
 # chan_sip 11.5+ reads the old nat words as these flags.

@@ -1,0 +1,26 @@
+"""Rules every technology's settings keep, so that forms, imports and exports agree."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from endpoints.techs import TECHS, defaults
+
+ALL_SETTINGS = [(tech, s) for tech, module in TECHS.items() for s in module.SETTINGS]
+
+
+@pytest.mark.parametrize(("tech", "setting"), ALL_SETTINGS, ids=lambda v: getattr(v, "key", v))
+def test_an_empty_value_is_refused_wherever_the_default_is_not_empty(tech, setting):
+    """An import reads an empty cell as "the default": an empty value that means
+    something else could not survive export → import."""
+    if not setting.default:
+        return
+    with pytest.raises(ValidationError):
+        setting.clean("")
+
+
+@pytest.mark.parametrize("tech", list(TECHS))
+def test_every_default_passes_its_own_check(tech):
+    for setting in TECHS[tech].SETTINGS:
+        if setting.default:
+            assert setting.clean(setting.default) == setting.default, setting.key
+    assert set(defaults(tech)) == {s.key for s in TECHS[tech].SETTINGS}
