@@ -38,20 +38,6 @@ INTEGER_FIELDS = {"ringtimer", "cfringtimer", "concurrency_limit", "recording_pr
 # Every technology's settings are columns too (dtmfmode, nat, max_contacts…).
 SETTING_COLUMNS = {s.key for module in TECHS.values() for s in module.SETTINGS}
 
-# Columns that steer how a row is read rather than set a value.
-CONTROL_COLUMNS = {
-    "extension",
-    "id",
-    "tech",
-    "sipdriver",
-    "voicemail_enable",
-    "dial",
-    "emergency_cid",
-    "devicetype",
-    "user",
-    "description",
-}
-
 # Columns FreePBX writes that pbxadmin knows and deliberately does not take, with why.
 IGNORED_WHY = {
     "callerid": "pbxadmin always writes callerid=device <id>",
@@ -133,7 +119,3 @@ def column_for(field: str, header: list[str]) -> str:
     if field == "callwaiting":
         return "callwaiting_enable" if "callwaiting_enable" in header else "callwaiting"
     return field
-
-
-def ignored_columns(header: list[str], used: set[str]) -> list[str]:
-    return [c for c in header if c not in used]

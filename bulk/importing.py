@@ -114,8 +114,7 @@ def _walk(
 
 
 def _plan_row(handler, row: CsvRow, loaded, seen: dict[str, int]) -> RowPlan:
-    key = row.cells.get(handler.key_column, "").strip()
-    row.cells[handler.key_column] = key
+    key = row.cells.get(handler.key_column, "")  # cells arrive stripped from read_table
     if not key:
         if any(v for k, v in row.cells.items() if k != handler.key_column):
             return RowPlan(

@@ -1,9 +1,11 @@
 """Import jobs: an uploaded file checked, confirmed, imported in the background, with progress."""
 
+from collections import Counter
+
 from django.core.cache import cache
 from django.utils import timezone
 
-from bulk.importing import ImportRefused, check_file, count_rows, import_file
+from bulk.importing import ImportRefused, Report, check_file, count_rows, import_file
 from bulk.models import ImportJob
 
 
@@ -21,10 +23,25 @@ def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by
         replace=replace,
         counts=dict(report.counts, total=report.total),
         problems=report.problems,
+        rows=report.rows,
+        ignored=report.ignored,
         created_by=created_by,
         status=ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED,
     )
     return job, report
+
+
+def job_report(job: ImportJob) -> Report:
+    """The dry run's report as the upload stored it (the import checks every row again anyway)."""
+    counts = Counter({k: v for k, v in job.counts.items() if k != "total"})
+    return Report(
+        job.kind,
+        total=job.counts.get("total", 0),
+        counts=counts,
+        problems=job.problems,
+        rows=job.rows,
+        ignored=job.ignored,
+    )
 
 
 def job_start(*, job: ImportJob, replace: bool) -> None:

@@ -28,6 +28,9 @@ class ImportJob(models.Model):
     counts = models.JSONField(default=dict)
     # [{"line": 12, "column": "secret", "message": "…"}], at most a few thousand.
     problems = models.JSONField(default=list)
+    # The dry run's view of the rows (the first MAX_ROWS_SHOWN) and the columns it ignored.
+    rows = models.JSONField(default=list)
+    ignored = models.JSONField(default=list)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bulk.csvfile import CsvFileError, decode
 from bulk.exporting import export_devices, export_extensions, export_users
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
-from bulk.jobs import job_create, job_progress, job_start
+from bulk.jobs import job_create, job_progress, job_report, job_start
 from bulk.models import ImportJob
 from pbxadmin.mode import pbx_mode
 from pbxadmin.pages import admin_required, check_can_edit, viewer_required
@@ -46,11 +46,10 @@ def upload(request):
 
 @admin_required
 def preview(request, job_id):
-    from bulk.importing import check_file
-
-    job = get_object_or_404(ImportJob, pk=job_id)
-    report = check_file(job.kind, job.text, replace=True)  # against the database as it is now
-    return render(request, "bulk/preview.html", {"job": job, "report": report, "form": ConfirmForm()})
+    job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
+    return render(
+        request, "bulk/preview.html", {"job": job, "report": job_report(job), "form": ConfirmForm()}
+    )
 
 
 @admin_required

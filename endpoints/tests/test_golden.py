@@ -67,6 +67,8 @@ def test_pjsip_files_match_the_freepbx_sample(committed, conf_dir):
     assert auth.section_names() == ["1000-auth"]
     assert auth.get("1000-auth") == samples.PJSIP_AUTH_1000
     assert {k for k, _ in endpoint.get("1000")} <= samples.PJSIP_ENDPOINT_KEYS
+    assert {k for k, _ in aor.get("1000")} <= samples.PJSIP_AOR_KEYS
+    assert {k for k, _ in auth.get("1000-auth")} <= samples.PJSIP_AUTH_KEYS
 
 
 def test_every_device_says_callerid_device_and_its_number(committed, conf_dir):
