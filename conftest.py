@@ -2,7 +2,7 @@
 
 import pytest
 
-from pbxadmin.testing.ami_server import AmiTestServer
+from asterisk.testing.ami_server import AmiTestServer
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def asterisk(settings):
 
 @pytest.fixture
 def admin_user(db):
-    from pbxadmin.testing.personas import administrator
+    from portal.testing.personas import administrator
 
     return administrator()
 
@@ -56,7 +56,7 @@ def viewer_client(db):
     """A client of its own, so a test can hold an administrator's and a viewer's at once."""
     from django.test import Client
 
-    from pbxadmin.testing.personas import viewer
+    from portal.testing.personas import viewer
 
     client = Client()
     client.force_login(viewer())
@@ -65,6 +65,6 @@ def viewer_client(db):
 
 @pytest.fixture
 def deviceanduser(db):
-    from pbxadmin.mode import DEVICE_AND_USER, set_pbx_mode
+    from portal.mode import DEVICE_AND_USER, set_pbx_mode
 
     set_pbx_mode(mode=DEVICE_AND_USER)

@@ -27,6 +27,6 @@ def django_in_temp_dir(label: str) -> Path:
 
 
 def seed_extensions(count: int) -> None:
-    from pbxadmin.testing.seed import seed_extensions as seed
+    from portal.testing.seed import seed_extensions as seed
 
     seed(count)

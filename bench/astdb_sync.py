@@ -22,7 +22,7 @@ def ami_server_process():
     """The test AMI server in its own process, as Asterisk would be: client and server get a core each."""
     secret = secrets.token_hex(8)
     process = subprocess.Popen(
-        [sys.executable, "-m", "pbxadmin.testing.ami_server", "--secret", secret],
+        [sys.executable, "-m", "asterisk.testing.ami_server", "--secret", secret],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -44,8 +44,8 @@ def main() -> None:
     from django.conf import settings
     from django.db import transaction
 
-    from pbxadmin import ami
-    from pbxadmin.sync import run_sync
+    from asterisk import ami
+    from asterisk.sync import run_sync
     from users.extensions import extension_update
     from users.models import PbxUser
 

@@ -22,7 +22,7 @@ def main() -> None:
     work = django_in_temp_dir("confgen")
     from django.db import transaction
 
-    from endpoints.files import write_files
+    from asterisk.files import write_files
     from endpoints.generate import forget_rendered
     from users.extensions import extension_update
     from users.models import PbxUser

@@ -36,9 +36,9 @@ def main() -> None:
     from django.db import close_old_connections, connection
     from django.test import Client
 
-    from endpoints.files import write_files
-    from pbxadmin.testing.forms import form_data
-    from pbxadmin.testing.personas import administrator
+    from asterisk.files import write_files
+    from portal.testing.forms import form_data
+    from portal.testing.personas import administrator
     from users.forms import ExtensionForm
     from users.models import PbxUser
 

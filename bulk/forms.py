@@ -1,7 +1,7 @@
 from django import forms
 
 from bulk.models import ImportJob
-from pbxadmin.mode import EXTENSIONS
+from portal.mode import EXTENSIONS
 
 
 class UploadForm(forms.Form):

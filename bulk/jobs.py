@@ -45,8 +45,8 @@ def job_report(job: ImportJob) -> Report:
 
 
 def job_start(*, job: ImportJob, replace: bool) -> None:
+    from asterisk.runner import run_in_background
     from bulk.tasks import import_job
-    from pbxadmin.background import run_in_background
 
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, replace=replace)
     cache.set(_progress_key(job.pk), {"done": 0, "total": count_rows(job.text)}, 3600)

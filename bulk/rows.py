@@ -20,8 +20,8 @@ from bulk.columns import (
 from devices.models import Device, DeviceType, Tech
 from devices.services import build_device, device_create, device_update
 from endpoints.techs import clean_settings, normalise_tech
-from pbxadmin.errors import ErrorCollector
-from pbxadmin.validators import callerid_format, generate_secret
+from portal.errors import ErrorCollector
+from portal.validators import callerid_format, generate_secret
 from users.extensions import extension_create, extension_create_many, extension_update
 from users.models import PbxUser
 from users.services import USER_FIELDS, build_user, user_create, user_update

@@ -10,8 +10,8 @@ from bulk.exporting import export_devices, export_extensions, export_users
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
 from bulk.jobs import job_create, job_progress, job_report, job_start
 from bulk.models import ImportJob
-from pbxadmin.mode import pbx_mode
-from pbxadmin.pages import admin_required, check_can_edit, viewer_required
+from portal.mode import pbx_mode
+from portal.pages import admin_required, check_can_edit, viewer_required
 
 
 @viewer_required

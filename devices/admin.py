@@ -9,8 +9,8 @@ from devices.models import Device, Tech
 from devices.services import device_create, device_delete, device_update
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import clean_settings
-from pbxadmin.admin_add import ServiceAddMixin
-from pbxadmin.forms import add_service_errors
+from portal.admin_add import ServiceAddMixin
+from portal.forms import add_service_errors
 
 
 class DeviceChangeForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from django.forms.models import fields_for_model
 from devices.models import Device, Tech
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import TECHS
-from pbxadmin.validators import generate_secret
+from portal.validators import generate_secret
 from users.models import PbxUser
 
 DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from pbxadmin.validators import SafeCharField, callerid_format, digits_only
+from portal.validators import SafeCharField, callerid_format, digits_only
 
 
 class Tech(models.TextChoices):

@@ -11,13 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from asterisk import outbox
 from devices.models import Device, DeviceType, Tech
-from endpoints.generate import DIALPLAN
 from endpoints.models import Endpoint
 from endpoints.techs import TECHS, clean_settings, normalise_tech
-from pbxadmin.asterisk import asterisk_changed
-from pbxadmin.errors import ErrorCollector
-from pbxadmin.validators import generate_secret
+from portal.errors import ErrorCollector
+from portal.validators import generate_secret
 from users.models import PbxUser
 
 # A custom dial string is TECH/resource. No `,` (Dial() argument separator), `&`
@@ -105,7 +104,7 @@ def save_new_device(device: Device, settings: dict[str, str], *, users: set[str]
     """Insert a device built by `build_device`; `users` are recorded as changed with it."""
     device.save(force_insert=True)
     Endpoint.objects.create(device=device, settings=settings)
-    asterisk_changed(techs={device.tech, DIALPLAN}, devices={device.id}, users=users)
+    outbox.changed(devices={device.id}, users=users)
     return device
 
 
@@ -124,7 +123,6 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
         raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
     was_fixed = device.devicetype == DeviceType.FIXED
-    in_hints_before = (device.user_id, device.dial)
     errors = ErrorCollector()
     for name, value in fields.items():
         setattr(device, name, value.strip() if isinstance(value, str) else value)
@@ -149,18 +147,15 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
     device.save()
     if clean != device.endpoint.settings:
         Endpoint.objects.filter(device=device).update(settings=clean)
-    # The device is in its user's hint: a new user or dial string changes the dialplan.
-    hints_changed = (device.user_id, device.dial) != in_hints_before
-    asterisk_changed(techs={device.tech, DIALPLAN} if hints_changed else {device.tech}, devices={device.id})
+    outbox.changed(devices={device.id})
     return device
 
 
 @transaction.atomic
 def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
-    tech = device.tech
     Device.objects.filter(pk=device.pk).delete()
-    asterisk_changed(techs={tech, DIALPLAN}, devices={device.pk})
+    outbox.changed(devices={device.pk})
 
 
 def _set_current_user(device: Device, user: PbxUser | None) -> None:
@@ -184,7 +179,7 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device.default_user = user
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
-    asterisk_changed(techs={DIALPLAN}, devices={device.pk})
+    outbox.changed(devices={device.pk})
     return device
 
 
@@ -203,7 +198,7 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
     if device.user_id != user.pk:
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])
-        asterisk_changed(techs={DIALPLAN}, devices={device.pk})
+        outbox.changed(devices={device.pk})
     return device
 
 
@@ -216,5 +211,5 @@ def device_logout(*, device: Device) -> Device:
     if device.user_id != device.default_user_id:
         _set_current_user(device, device.default_user)
         device.save(update_fields=["user", "user_since", "updated_at"])
-        asterisk_changed(techs={DIALPLAN}, devices={device.pk})
+        outbox.changed(devices={device.pk})
     return device

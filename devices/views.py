@@ -11,9 +11,9 @@ from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.generate import device_sections
-from pbxadmin.forms import submit
-from pbxadmin.mode import DEVICE_AND_USER
-from pbxadmin.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
+from portal.forms import submit
+from portal.mode import DEVICE_AND_USER
+from portal.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
 
 
 @viewer_required

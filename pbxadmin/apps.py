@@ -1,12 +1,9 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class PbxadminConfig(AppConfig):
+    """The project package. It stays an app only for its migrations, which hand the
+    tables it once held over to `asterisk` and `portal` (see 0003_move_out)."""
+
     name = "pbxadmin"
-    verbose_name = "Asterisk link"
-
-    def ready(self):
-        from pbxadmin.roles import ensure_roles
-
-        post_migrate.connect(ensure_roles, sender=self, dispatch_uid="pbxadmin.ensure_roles")
+    verbose_name = "pbxadmin project"

@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
 
 app = Celery("pbxadmin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["pbxadmin", "bulk"])
+app.autodiscover_tasks(["asterisk", "bulk"])

@@ -4,7 +4,7 @@ from django.urls import path
 
 from bulk import views as bulk
 from devices import views as devices
-from pbxadmin import views as portal
+from portal import views as portal
 from users import views as users
 
 urlpatterns = [

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import Prefetch
 
 from devices.models import ARRIVAL_ORDER, Device
-from pbxadmin.admin_add import ServiceAddMixin
-from pbxadmin.mode import EXTENSIONS, pbx_mode
+from portal.admin_add import ServiceAddMixin
+from portal.mode import EXTENSIONS, pbx_mode
 from users.extensions import extension_create, extension_delete
 from users.forms import ExtensionForm
 from users.models import PbxUser

@@ -4,13 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from asterisk import outbox
 from devices.models import Device, DeviceType
 from devices.services import build_device, device_delete, device_update, save_new_device
-from endpoints.generate import DIALPLAN
 from endpoints.models import Endpoint
 from endpoints.techs import ALIASES, TECHS
-from pbxadmin.asterisk import asterisk_changed
-from pbxadmin.errors import ErrorCollector
+from portal.errors import ErrorCollector
 from users.models import PbxUser
 from users.services import build_user, user_delete, user_update
 
@@ -101,8 +100,7 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     PbxUser.objects.bulk_create([user for user, _, _ in built])
     Device.objects.bulk_create([device for _, device, _ in built])
     Endpoint.objects.bulk_create([Endpoint(device=device, settings=clean) for _, device, clean in built])
-    asterisk_changed(
-        techs={DIALPLAN} | {device.tech for _, device, _ in built},
+    outbox.changed(
         users={user.pk for user, _, _ in built},
         devices={device.pk for _, device, _ in built},
     )

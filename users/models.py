@@ -3,7 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from pbxadmin.validators import SafeCharField, callerid_format, digits_only
+from portal.validators import SafeCharField, callerid_format, digits_only
 
 NO_VOICEMAIL = "novm"
 

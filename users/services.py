@@ -3,10 +3,9 @@
 from django.db import transaction
 from django.db.models import Q
 
-from devices.models import Device, DeviceType
-from endpoints.generate import DIALPLAN
-from pbxadmin.asterisk import asterisk_changed
-from pbxadmin.errors import ErrorCollector
+from asterisk import outbox
+from devices.models import Device
+from portal.errors import ErrorCollector
 from users.models import PbxUser
 
 # Everything an administrator may set on a user; the extension is its identity.
@@ -43,16 +42,8 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
-    asterisk_changed(techs={DIALPLAN}, users={user.pk})
+    outbox.changed(users={user.pk})
     return user
-
-
-# User fields that appear in their fixed devices' config sections (mailbox, language).
-RENDERED_USER_FIELDS = ("voicemail", "language")
-
-
-def _fixed_device_techs(user: PbxUser) -> set[str]:
-    return set(user.devices.filter(devicetype=DeviceType.FIXED).values_list("tech", flat=True))
 
 
 @transaction.atomic
@@ -60,21 +51,18 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
     _check_fields(fields)
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
-    before = [getattr(user, f) for f in RENDERED_USER_FIELDS]
     for name, value in _strip(fields).items():
         setattr(user, name, value)
     user.full_clean(validate_unique=False)
     user.save()
-    rendered_changed = before != [getattr(user, f) for f in RENDERED_USER_FIELDS]
-    asterisk_changed(techs=_fixed_device_techs(user) if rendered_changed else (), users={user.pk})
+    outbox.changed(users={user.pk})
     return user
 
 
 @transaction.atomic
 def user_delete(*, user: PbxUser) -> None:
     """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
-    techs = _fixed_device_techs(user)
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
     PbxUser.objects.filter(pk=user.pk).delete()
-    asterisk_changed(techs={*techs, DIALPLAN}, users={user.pk}, devices=devices)
+    outbox.changed(users={user.pk}, devices=devices)

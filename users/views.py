@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from devices.models import Device, Tech
-from pbxadmin.forms import submit
-from pbxadmin.mode import DEVICE_AND_USER, EXTENSIONS
-from pbxadmin.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
+from portal.forms import submit
+from portal.mode import DEVICE_AND_USER, EXTENSIONS
+from portal.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
 from users.extensions import extension_create, extension_delete, extension_update
 from users.forms import ExtensionForm, UserForm, extension_sections
 from users.models import PbxUser

@@ -7,14 +7,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from asterisk import files
+from asterisk.astdb import desired_keys
+from asterisk.files import write_files
+from asterisk.models import SyncChange
 from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.importing import ImportRefused, check_file, import_file
 from devices.models import Device
 from devices.services import device_create
-from endpoints import files
-from endpoints.files import write_files
-from pbxadmin.astdb import desired_keys
-from pbxadmin.models import SyncChange
 from users.extensions import extension_create
 from users.models import PbxUser
 
@@ -209,7 +209,7 @@ def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkey
         writes.append(names)
         return real(names)
 
-    monkeypatch.setattr("pbxadmin.asterisk.write_files", counting)
+    monkeypatch.setattr(files, "write_files", counting)
     rows = [f"{2000 + n},User {n},{'sip' if n % 2 else 'pjsip'},,,,," for n in range(60)]
     committed(import_file, "extensions", csv_text(*rows))
     assert len(writes) == 1

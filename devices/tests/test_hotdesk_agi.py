@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
+from asterisk.astdb import desired_keys
+from asterisk.sync import run_sync
 from devices.hotdesk_agi import serve
 from devices.models import Device
 from devices.services import device_create, device_login
-from pbxadmin.astdb import desired_keys
-from pbxadmin.sync import run_sync
 from users.services import user_create
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import pytest
 from devices.models import Device
 from devices.services import device_create, device_login
 from endpoints.conf import parse_conf
-from pbxadmin.testing.forms import form_post_data
+from portal.testing.forms import form_post_data
 from users.models import PbxUser
 from users.services import user_create
 

@@ -115,7 +115,7 @@ def test_every_user_has_its_extension_and_a_hint_of_the_devices_it_is_on(committ
 
 
 def test_a_login_rewrites_the_hint_and_asks_for_a_dialplan_reload(committed, dialplan):
-    from pbxadmin.models import SyncChange
+    from asterisk.models import SyncChange
 
     ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")

@@ -8,10 +8,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asterisk.files import render_files, write_files
 from devices.models import Device
 from devices.services import device_create
 from endpoints.conf import parse_conf
-from endpoints.files import render_files, write_files
 from endpoints.techs import FILE_TECH, TECHS
 from users.extensions import extension_create
 from users.models import PbxUser

@@ -5,8 +5,8 @@ from django.test import Client
 
 from devices.models import Device
 from endpoints.conf import parse_conf
-from pbxadmin.testing.forms import form_post_data
-from pbxadmin.testing.personas import no_role
+from portal.testing.forms import form_post_data
+from portal.testing.personas import no_role
 from users.extensions import extension_create
 from users.models import PbxUser
 
@@ -63,7 +63,7 @@ def test_the_list_runs_the_same_queries_for_10_or_10000_extensions(admin_client)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from pbxadmin.testing.seed import seed_extensions
+    from portal.testing.seed import seed_extensions
 
     seed_extensions(10, start=5000)
     admin_client.get("/extensions/")  # the first page view creates the settings rows

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from devices.models import Device, DeviceType
 from endpoints.conf import parse_conf
-from pbxadmin.validators import secret_strength
+from portal.validators import secret_strength
 from users.extensions import extension_create, extension_delete, extension_update
 from users.models import PbxUser
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AsteriskConfig(AppConfig):
+    name = "asterisk"
+    verbose_name = "Asterisk link"

@@ -1,0 +1,131 @@
+"""The AstDB layout: the keys FreePBX 17 writes (reference §1), and what the database implies.
+
+Keys are full paths without the leading slash, `FAMILY/rest/of/key`, as
+`database show` prints them. Only the families pbxadmin owns are computed.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from devices.models import ARRIVAL_ORDER, Device
+from users.models import PbxUser
+
+FAMILIES = ("AMPUSER", "DEVICE", "CW")
+
+_DEVICE_COLUMNS = ("id", "tech", "dial", "devicetype", "user_id", "default_user_id", "emergency_cid")
+
+
+def user_keys(user: PbxUser, device_ids: list[str]) -> dict[str, str]:
+    """`AMPUSER/<ext>/…` and `CW/<ext>` as the dialplan reads them.
+
+    `device_ids`: the devices the user is on now, in the order they arrived.
+    """
+    ext = user.extension
+    prefix = f"AMPUSER/{ext}/"
+    keys = {
+        "answermode": user.answermode,
+        "accountcode": user.accountcode,
+        "cfringtimer": str(user.cfringtimer),
+        "cidname": user.name,
+        "cidnum": user.cid_num_alias or ext,
+        "concurrency_limit": str(user.concurrency_limit),
+        "cwtone": user.cwtone,
+        "intercom": user.intercom,
+        "language": user.language,
+        "noanswer": "",
+        "outboundcid": user.outboundcid,
+        "password": user.password,
+        "recording": "",
+        "recording/in/external": user.recording_in_external,
+        "recording/in/internal": user.recording_in_internal,
+        "recording/ondemand": user.recording_ondemand,
+        "recording/out/external": user.recording_out_external,
+        "recording/out/internal": user.recording_out_internal,
+        "recording/priority": str(user.recording_priority),
+        "ringtimer": str(user.ringtimer),
+        "rvolume": "",
+        "voicemail": user.voicemail,
+    }
+    result = {prefix + key: value for key, value in keys.items()}
+    if device_ids:
+        # FreePBX deletes the key when the list becomes empty.
+        result[prefix + "device"] = "&".join(device_ids)
+    if user.callwaiting:
+        result[f"CW/{ext}"] = "ENABLED"
+    return result
+
+
+def device_keys(
+    *,
+    id: str,
+    tech: str,
+    dial: str,
+    devicetype: str,
+    user_id: str | None,
+    default_user_id: str | None,
+    emergency_cid: str,
+) -> dict[str, str]:
+    prefix = f"DEVICE/{id}/"
+    keys = {
+        prefix + "default_user": default_user_id or "none",
+        prefix + "dial": dial,
+        prefix + "tech": tech,
+        prefix + "type": devicetype,
+        prefix + "user": user_id or "none",
+    }
+    if emergency_cid:
+        # Deleted, not left empty, when blank.
+        keys[prefix + "emergency_cid"] = emergency_cid
+    return keys
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def devices_of_users(extensions: list[str] | None) -> dict[str, list[str]]:
+    """Each user's current devices, in the order they arrived."""
+    queryset = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER)
+    result: dict[str, list[str]] = defaultdict(list)
+    batches = [None] if extensions is None else _chunks(extensions)
+    for batch in batches:
+        qs = queryset if batch is None else queryset.filter(user_id__in=batch)
+        for device_id, user_id in qs.values_list("id", "user_id"):
+            result[user_id].append(device_id)
+    return result
+
+
+def desired_keys(
+    *, users: Iterable[str] | None = None, devices: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The keys for these users and devices (None: all of them; empty: none)."""
+    result: dict[str, str] = {}
+    user_list = None if users is None else sorted(set(users))
+    if user_list is None or user_list:
+        attached = devices_of_users(user_list)
+        batches = [None] if user_list is None else _chunks(user_list)
+        for batch in batches:
+            qs = PbxUser.objects.all() if batch is None else PbxUser.objects.filter(pk__in=batch)
+            for user in qs.iterator(chunk_size=2000):
+                result.update(user_keys(user, attached.get(user.extension, [])))
+    device_list = None if devices is None else sorted(set(devices))
+    if device_list is None or device_list:
+        batches = [None] if device_list is None else _chunks(device_list)
+        for batch in batches:
+            qs = Device.objects.all() if batch is None else Device.objects.filter(pk__in=batch)
+            for row in qs.order_by().values_list(*_DEVICE_COLUMNS).iterator(chunk_size=2000):
+                result.update(device_keys(**dict(zip(_DEVICE_COLUMNS, row, strict=True))))
+    return result
+
+
+def split_key(path: str) -> tuple[str, str]:
+    """`AMPUSER/1000/cidname` -> (`AMPUSER`, `1000/cidname`), as DBPut takes them."""
+    family, _, key = path.partition("/")
+    return family, key
+
+
+def owner_of(path: str) -> tuple[str, str]:
+    """The family and object a key belongs to: `AMPUSER/1000/recording/priority` -> (`AMPUSER`, `1000`)."""
+    family, _, rest = path.partition("/")
+    return family, rest.partition("/")[0]

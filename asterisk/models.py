@@ -1,0 +1,120 @@
+"""What the boundary keeps in the database: the outbox, the AstDB mirror and the link's status."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+# A request older than this with no run to show for it (a worker restarted,
+# a process died) no longer blocks new requests.
+STALE_REQUEST = timedelta(minutes=10)
+
+
+class AstdbEntry(models.Model):
+    """The AstDB keys of one object (`AMPUSER/1000`, `DEVICE/2001`, `CW/1000`) as Asterisk
+    holds them after pbxadmin's last successful push.
+
+    The incremental sync compares the keys the database implies with these and
+    sends only the difference; `asterisk_sync --full` rebuilds them from what
+    Asterisk really holds. One row per object, not per key: a full sync of
+    10,000 extensions writes 20,000 rows instead of 300,000.
+    """
+
+    owner_key = models.CharField(max_length=64, primary_key=True)
+    keys = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.owner_key
+
+
+class SyncChange(models.Model):
+    """The outbox: work that follows a committed change, written in the same transaction.
+
+    `file` rows name a config file to regenerate; `user` and `device` rows name
+    objects whose AstDB keys to push; `reload` rows name a module whose file
+    changed on disk. A row is deleted only once its work is done, so a crash at
+    any point leaves it for the next run.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        DEVICE = "device"
+        FILE = "file"
+        RELOAD = "reload"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ref = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"
+
+
+class SyncStatus(models.Model):
+    """One row: the state of the link to Asterisk, as the pages show it.
+
+    Every change of state goes through the methods below; each is one UPDATE,
+    so the web process, the worker and the commands can call them at once.
+    """
+
+    # A run has been asked for (by a save, an import or "sync now") and not finished yet.
+    queued = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_actions = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "sync status"
+
+    def __str__(self) -> str:
+        return "Asterisk sync status"
+
+    @classmethod
+    def get(cls) -> "SyncStatus":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def _row(cls) -> models.QuerySet:
+        cls.get()
+        return cls.objects.filter(pk=1)
+
+    @classmethod
+    def claim(cls, *, force: bool = False) -> bool:
+        """Mark a run as asked for; False when one already is (and is not stale), unless forced."""
+        now = timezone.now()
+        row = cls._row()
+        if not force:
+            row = row.filter(Q(queued=False) | Q(queued_at__lt=now - STALE_REQUEST))
+        return bool(row.update(queued=True, queued_at=now))
+
+    @classmethod
+    def started(cls) -> None:
+        """A run begins: its request is fresh again for as long as it works."""
+        cls._row().update(queued_at=timezone.now())
+
+    @classmethod
+    def release(cls) -> None:
+        """No run is asked for any more (the last one ended, or gave up for good)."""
+        cls._row().update(queued=False, queued_at=None)
+
+    @classmethod
+    def succeed(cls, *, actions: int, warnings: list[str]) -> None:
+        now = timezone.now()
+        cls._row().update(
+            last_success_at=now,
+            last_actions=actions,
+            runs=F("runs") + 1,
+            last_error="; ".join(warnings)[:2000],
+            last_error_at=now if warnings else None,
+        )
+
+    @classmethod
+    def fail(cls, error: str) -> None:
+        cls._row().update(last_error=error[:2000], last_error_at=timezone.now())

@@ -1,0 +1,48 @@
+"""The one call business code makes: `changed(users=…, devices=…)`, inside its transaction.
+
+It records in the outbox which users and devices changed and which config
+files that touches, in the same transaction as the change (a rollback records
+nothing). After the commit the files are written and a sync is asked for; if
+the process dies first, the rows are still there and the next run (another
+save, the worker, `writeconf`, `asterisk_sync`) does the work.
+"""
+
+import functools
+import threading
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from asterisk.files import files_for, write_pending_files
+from asterisk.models import SyncChange
+from asterisk.tasks import request_sync
+
+_state = threading.local()
+
+
+def changed(*, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None:
+    """Say that these users and devices changed (or were created, or deleted) in this transaction."""
+    users = {str(u) for u in users if u}
+    devices = {str(d) for d in devices if d}
+    if not users and not devices:
+        return
+    rows = [SyncChange(kind=SyncChange.Kind.USER, ref=u) for u in sorted(users)]
+    rows += [SyncChange(kind=SyncChange.Kind.DEVICE, ref=d) for d in sorted(devices)]
+    rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for(users, devices))]
+    SyncChange.objects.bulk_create(rows)
+    # Each call registers a callback, so a savepoint that rolls back takes its
+    # own callback with its own rows; the first callback to run after the
+    # commit does the work for all of them, the rest see the round is done.
+    transaction.on_commit(functools.partial(_after_commit, _round()))
+
+
+def _round() -> int:
+    return getattr(_state, "round", 0)
+
+
+def _after_commit(round: int) -> None:
+    if round != _round():
+        return
+    _state.round = round + 1
+    write_pending_files()
+    request_sync()

@@ -1,0 +1,64 @@
+"""Run a Celery task in the background: on a worker when there is a broker, else in a thread.
+
+One runner serves the AstDB sync and the bulk import alike. On a worker,
+Celery owns the retries (the task's `autoretry_for` and backoff); in a thread
+this module retries the same errors with the same capped exponential backoff.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+
+def mode() -> str:
+    """celery, thread, inline (in the calling request) or manual (only when a command asks)."""
+    if settings.PBXADMIN_SYNC != "auto":
+        return settings.PBXADMIN_SYNC
+    return "celery" if settings.CELERY_BROKER_URL else "thread"
+
+
+def run_in_background(
+    task, *args, countdown: float = 0, on_give_up: Callable[[], None] | None = None
+) -> None:
+    """Run `task(*args)` away from the caller. `on_give_up` runs when a retryable error is
+    not retried (inline mode); final errors are the task's own business."""
+    how = mode()
+    if how == "celery":
+        task.apply_async(args, countdown=countdown)
+    elif how == "thread":
+        threading.Thread(target=_run_with_retries, args=(task, args), daemon=True, name=task.name).start()
+    else:  # inline; manual concerns only the AstDB sync, which does not ask in that mode
+        try:
+            task.run(*args)
+        except _retryable(task) as e:
+            log.warning("%s failed and is not retried in inline mode: %s", task.name, e)
+            if on_give_up is not None:
+                on_give_up()
+
+
+def _retryable(task) -> tuple[type[BaseException], ...]:
+    return tuple(getattr(task, "autoretry_for", ()) or ())
+
+
+def _run_with_retries(task, args) -> None:
+    delay = 2.0
+    try:
+        while True:
+            try:
+                task.run(*args)
+                return
+            except _retryable(task) as e:
+                log.warning("%s will retry in %.0fs: %s", task.name, delay, e)
+                time.sleep(delay)
+                delay = min(delay * 2, settings.PBXADMIN_SYNC_BACKOFF_MAX)
+            except Exception:
+                log.exception("background task %s failed", task.name)
+                return
+    finally:
+        connection.close()

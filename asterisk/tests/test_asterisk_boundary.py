@@ -1,0 +1,120 @@
+"""The boundary: what a transaction records for Asterisk, and when and how it acts on it."""
+
+import pytest
+from django.db import transaction
+
+from asterisk import files, outbox
+from asterisk.models import SyncChange, SyncStatus
+from asterisk.sync import run_sync
+from devices.services import device_create, device_delete
+from users.extensions import extension_create
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def file_writes(monkeypatch):
+    """The names of the files each after-commit write was asked for."""
+    calls: list[list[str]] = []
+    real = files.write_files
+
+    def counting(names=None):
+        calls.append(sorted(names))
+        return real(names)
+
+    monkeypatch.setattr(files, "write_files", counting)
+    return calls
+
+
+def _files_pending() -> set[str]:
+    return set(SyncChange.objects.filter(kind="file").values_list("ref", flat=True))
+
+
+def test_a_transaction_with_many_changes_writes_the_files_once(
+    django_capture_on_commit_callbacks, file_writes
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for n in range(1000, 1200):
+            user_create(extension=str(n), name=f"User {n}")
+    assert file_writes == [["extensions_additional.conf"]]
+    assert not _files_pending(), "written, so no longer pending"
+    assert SyncChange.objects.filter(kind="user").count() == 200, "the AstDB work waits for the sync"
+
+
+def test_the_boundary_decides_which_files_a_device_change_touches():
+    with transaction.atomic():
+        device_create(id="2001", tech="sip")
+        assert _files_pending() == {"sip_additional.conf", "extensions_additional.conf"}
+
+
+def test_a_deleted_device_makes_every_device_file_checked_since_its_technology_is_gone(committed):
+    device = committed(device_create, id="2001", tech="pjsip")
+    SyncChange.objects.all().delete()
+    with transaction.atomic():
+        device_delete(device=device)
+        assert {"pjsip.endpoint.conf", "sip_additional.conf", "iax_additional.conf"} <= _files_pending()
+
+
+def test_a_rolled_back_savepoint_drops_its_records_and_the_rest_still_reach_the_files(
+    django_capture_on_commit_callbacks, conf_dir
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            extension_create(extension="1000", name="Ana", tech="sip")
+            raise RuntimeError("this part fails")
+        assert not SyncChange.objects.exists()
+        extension_create(extension="1001", name="Ben", tech="sip")
+    sip = (conf_dir / "sip_additional.conf").read_text()
+    assert "[1001]" in sip.splitlines() and "[1000]" not in sip.splitlines()
+
+
+def test_a_crash_between_commit_and_write_is_repaired_by_the_next_run(asterisk, conf_dir):
+    # The process dies after the commit: the on-commit work never runs.
+    extension_create(extension="1000", name="Ana", tech="sip")
+    assert not (conf_dir / "sip_additional.conf").exists()
+    assert "sip_additional.conf" in _files_pending(), "the outbox still says so"
+
+    run_sync()
+
+    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+    assert not SyncChange.objects.exists()
+    assert ("Reload", "chan_sip.so") in [(a["action"], a.get("module")) for a in asterisk.actions]
+
+
+def test_a_change_committed_while_files_are_written_keeps_its_row(committed, monkeypatch, conf_dir):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    real = files.write_files
+
+    def write_then_another_commit(names=None):
+        written = real(names)
+        # Another process commits a change after this writer read the database.
+        with transaction.atomic():
+            extension_create(extension="1001", name="Ben", tech="sip")
+        return written
+
+    extension_create(extension="1002", name="Cy", tech="sip")
+    monkeypatch.setattr(files, "write_files", write_then_another_commit)
+    files.write_pending_files()
+    assert "sip_additional.conf" in _files_pending(), "1001's row outlives the write that missed it"
+    monkeypatch.setattr(files, "write_files", real)
+    files.write_pending_files()
+    assert "[1001]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+
+
+def test_a_save_with_asterisk_down_succeeds_and_reports_it(
+    settings, asterisk, django_capture_on_commit_callbacks
+):
+    settings.PBXADMIN_SYNC = "inline"
+    asterisk.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        user = user_create(extension="1000", name="Ana")
+    assert user.pk == "1000"
+    status = SyncStatus.get()
+    assert "cannot connect" in status.last_error and status.queued is False
+    assert SyncChange.objects.filter(kind="user", ref="1000").exists(), "kept for the next run"
+
+
+def test_outbox_changed_with_nothing_records_nothing():
+    outbox.changed(users=(), devices=["", None])
+    assert not SyncChange.objects.exists()

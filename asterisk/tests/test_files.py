@@ -1,0 +1,115 @@
+"""Writing the files: atomic, only when changed, and never older than the database."""
+
+import os
+import threading
+
+import pytest
+
+from asterisk import files
+from asterisk.files import files_for_techs, render_files, write_files
+from asterisk.models import SyncStatus
+from endpoints.conf import parse_conf
+from users.extensions import extension_create
+
+
+@pytest.mark.django_db
+def test_writeconf_writes_every_file_then_nothing_when_unchanged(conf_dir):
+    from django.core.management import call_command
+
+    call_command("writeconf")
+    names = sorted(p.name for p in conf_dir.glob("*.conf"))
+    assert names == sorted(
+        [
+            "chan_dahdi_additional.conf",
+            "extensions_additional.conf",
+            "iax_additional.conf",
+            "pjsip.aor.conf",
+            "pjsip.aor_custom.conf",
+            "pjsip.auth.conf",
+            "pjsip.auth_custom.conf",
+            "pjsip.endpoint.conf",
+            "pjsip.endpoint_custom.conf",
+            "sip_additional.conf",
+        ]
+    )
+    before = {p.name: p.stat().st_mtime_ns for p in conf_dir.glob("*.conf")}
+    assert write_files() == []
+    assert {p.name: p.stat().st_mtime_ns for p in conf_dir.glob("*.conf")} == before
+
+
+@pytest.mark.django_db
+def test_a_save_rewrites_only_the_files_of_its_technology(committed, conf_dir):
+    write_files()
+    sip_mtime = (conf_dir / "sip_additional.conf").stat().st_mtime_ns
+    committed(extension_create, extension="1000", name="A", tech="pjsip")
+    assert (conf_dir / "sip_additional.conf").stat().st_mtime_ns == sip_mtime
+    assert parse_conf((conf_dir / "pjsip.endpoint.conf").read_text()).section_names() == ["1000"]
+
+
+@pytest.mark.django_db
+def test_the_administrators_custom_include_files_are_never_overwritten(conf_dir):
+    conf_dir.mkdir(parents=True)
+    (conf_dir / "pjsip.endpoint_custom.conf").write_text("[mine]\ntype=endpoint\n")
+    write_files()
+    assert (conf_dir / "pjsip.endpoint_custom.conf").read_text() == "[mine]\ntype=endpoint\n"
+
+
+@pytest.mark.django_db
+def test_an_interrupted_write_leaves_the_previous_file_whole(committed, conf_dir, monkeypatch):
+    committed(extension_create, extension="1000", name="A", tech="sip")
+    before = (conf_dir / "sip_additional.conf").read_text()
+
+    def power_cut(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "fsync", power_cut)
+    committed(extension_create, extension="1001", name="B", tech="sip")  # the save itself succeeds
+    assert "Could not write the config files: disk full" in SyncStatus.get().last_error
+    assert (conf_dir / "sip_additional.conf").read_text() == before
+    assert [p.name for p in conf_dir.iterdir() if p.name.endswith(".tmp")] == []
+    monkeypatch.undo()
+    # The database kept the save; the next write catches the file up.
+    write_files()
+    assert parse_conf((conf_dir / "sip_additional.conf").read_text()).section_names() == ["1000", "1001"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_end_with_files_matching_the_database(conf_dir):
+    from django.db import connections
+
+    errors = []
+
+    def save(start):
+        try:
+            for n in range(start, start + 15):
+                extension_create(extension=str(n), name=f"Person {n}", tech="pjsip" if n % 2 else "sip")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save, args=(1000 + 100 * i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    expected = render_files(files_for_techs({"sip", "pjsip"}))
+    for name, text in expected.items():
+        assert (conf_dir / name).read_text() == text, name
+    numbers = [1000 + 100 * i + k for i in range(4) for k in range(15)]
+    assert parse_conf(expected["pjsip.endpoint.conf"]).section_names() == [str(n) for n in numbers if n % 2]
+    assert parse_conf(expected["sip_additional.conf"]).section_names() == [
+        str(n) for n in numbers if not n % 2
+    ]
+
+
+def test_atomic_write_replaces_in_one_step(tmp_path):
+    target = tmp_path / "x.conf"
+    target.write_text("old\n")
+    inode = target.stat().st_ino
+    files.atomic_write(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert target.stat().st_ino != inode, "a rename, not an in-place rewrite"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+    assert os.listdir(tmp_path) == ["x.conf"]

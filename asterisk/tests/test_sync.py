@@ -1,0 +1,242 @@
+"""The AstDB push: what a save makes Asterisk hold, and how failures heal."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from asterisk.ami import AmiAuthError, AmiUnavailable
+from asterisk.astdb import desired_keys
+from asterisk.models import SyncChange, SyncStatus
+from asterisk.sync import run_sync
+from asterisk.tasks import request_sync
+from devices.services import device_create, device_delete, device_login, device_logout, device_update
+from users.extensions import extension_create, extension_delete, extension_update
+from users.services import user_create, user_delete, user_update
+
+pytestmark = pytest.mark.django_db
+
+# reference §9, less what belongs to other modules or to reload (hint,
+# CustomPresence), for user 1000 on fixed device 1000 and adhoc device 3001.
+SAMPLE = {
+    "AMPUSER/1000/accountcode": "",
+    "AMPUSER/1000/answermode": "disabled",
+    "AMPUSER/1000/cfringtimer": "0",
+    "AMPUSER/1000/cidname": "John Doe",
+    "AMPUSER/1000/cidnum": "1000",
+    "AMPUSER/1000/concurrency_limit": "0",
+    "AMPUSER/1000/cwtone": "disabled",
+    "AMPUSER/1000/device": "1000&3001",
+    "AMPUSER/1000/intercom": "enabled",
+    "AMPUSER/1000/language": "",
+    "AMPUSER/1000/noanswer": "",
+    "AMPUSER/1000/outboundcid": "",
+    "AMPUSER/1000/password": "",
+    "AMPUSER/1000/recording": "",
+    "AMPUSER/1000/recording/in/external": "dontcare",
+    "AMPUSER/1000/recording/in/internal": "dontcare",
+    "AMPUSER/1000/recording/ondemand": "disabled",
+    "AMPUSER/1000/recording/out/external": "dontcare",
+    "AMPUSER/1000/recording/out/internal": "dontcare",
+    "AMPUSER/1000/recording/priority": "10",
+    "AMPUSER/1000/ringtimer": "0",
+    "AMPUSER/1000/rvolume": "",
+    "AMPUSER/1000/voicemail": "default",
+    "CW/1000": "ENABLED",
+    "DEVICE/1000/default_user": "1000",
+    "DEVICE/1000/dial": "PJSIP/1000",
+    "DEVICE/1000/tech": "pjsip",
+    "DEVICE/1000/type": "fixed",
+    "DEVICE/1000/user": "1000",
+    "DEVICE/3001/default_user": "none",
+    "DEVICE/3001/dial": "PJSIP/3001",
+    "DEVICE/3001/tech": "pjsip",
+    "DEVICE/3001/type": "adhoc",
+    "DEVICE/3001/user": "1000",
+}
+
+
+def _owned(server):
+    return {k: v for k, v in server.astdb().items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")}
+
+
+@pytest.fixture
+def john(committed):
+    return committed(extension_create, extension="1000", name="John Doe", tech="pjsip", voicemail="default")
+
+
+def test_a_user_on_two_devices_gives_freepbx_keys(committed, asterisk, john):
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=john)
+    result = run_sync()
+    assert _owned(asterisk) == SAMPLE
+    assert asterisk.reloads == ["res_pjsip.so"]
+    assert asterisk.commands == ["dialplan reload"], "the new extension and its hint"
+    assert result.actions == len(SAMPLE) + 2
+    assert not SyncChange.objects.exists()
+
+
+def test_an_edit_sends_only_what_changed_and_no_reload(committed, asterisk, john):
+    run_sync()
+    asterisk.actions.clear()
+    asterisk.reloads.clear()
+    asterisk.commands.clear()
+    committed(extension_update, user=john, name="John Smith")
+    result = run_sync()
+    assert [(a["action"], a["key"], a["val"]) for a in asterisk.actions] == [
+        ("DBPut", "1000/cidname", "John Smith")
+    ]
+    assert asterisk.reloads == []
+    assert result.actions == 1
+
+
+def test_a_one_extension_edit_of_everything_stays_within_40_actions(committed, asterisk, john):
+    run_sync()
+    asterisk.actions.clear()
+    committed(
+        extension_update,
+        user=john,
+        name="J",
+        cid_num_alias="2000",
+        outboundcid="5551234",
+        ringtimer=30,
+        voicemail="novm",
+        callwaiting=False,
+        emergency_cid="911",
+        recording_in_external="force",
+        settings={"qualifyfreq": "30"},
+    )
+    result = run_sync()
+    assert result.actions <= 40
+    assert _owned(asterisk)["AMPUSER/1000/cidnum"] == "2000"
+    assert "CW/1000" not in _owned(asterisk)
+    assert _owned(asterisk)["DEVICE/1000/emergency_cid"] == "911"
+
+
+def test_logging_in_moves_the_device_between_users_lists(committed, asterisk, john):
+    bob = committed(extension_create, extension="1001", name="Bob", tech="sip")
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=bob)
+    run_sync()
+    assert _owned(asterisk)["AMPUSER/1001/device"] == "1001&3001"
+    committed(device_login, device=desk, user=john)
+    run_sync()
+    held = _owned(asterisk)
+    assert (held["AMPUSER/1000/device"], held["AMPUSER/1001/device"]) == ("1000&3001", "1001")
+    assert held["DEVICE/3001/user"] == "1000"
+    committed(device_logout, device=desk)
+    run_sync()
+    held = _owned(asterisk)
+    assert (held["AMPUSER/1000/device"], held["AMPUSER/1001/device"]) == ("1000", "1001&3001")
+
+
+def test_a_user_with_no_device_has_no_device_key(committed, asterisk):
+    committed(user_create, extension="2000", name="Nobody")
+    run_sync()
+    assert "AMPUSER/2000/device" not in _owned(asterisk)
+    assert _owned(asterisk)["AMPUSER/2000/cidname"] == "Nobody"
+
+
+def test_deleting_an_extension_removes_its_whole_trees(committed, asterisk, john):
+    run_sync()
+    committed(extension_delete, user=john)
+    run_sync()
+    assert _owned(asterisk) == {}
+    assert {a["action"] for a in asterisk.actions[-4:]} <= {"DBDelTree", "DBDel", "Reload", "Command"}
+
+
+def test_deleting_a_user_detaches_its_devices_in_astdb(committed, asterisk):
+    alice = committed(user_create, extension="1000", name="Alice")
+    committed(device_create, id="2001", tech="sip", default_user=alice)
+    run_sync()
+    committed(user_delete, user=alice)
+    run_sync()
+    held = _owned(asterisk)
+    assert held["DEVICE/2001/user"] == "none"
+    assert held["DEVICE/2001/default_user"] == "none"
+    assert not any(k.startswith("AMPUSER/1000/") for k in held)
+
+
+def test_deleting_a_device_leaves_its_user_with_the_others(committed, asterisk, john):
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=john)
+    run_sync()
+    committed(device_delete, device=desk)
+    run_sync()
+    held = _owned(asterisk)
+    assert held["AMPUSER/1000/device"] == "1000"
+    assert not any(k.startswith("DEVICE/3001/") for k in held), "the whole tree, tech included"
+
+
+def test_a_blank_emergency_cid_is_deleted_not_left_empty(committed, asterisk, john):
+    device = john.devices.get()
+    committed(device_update, device=device, emergency_cid="5551234")
+    run_sync()
+    assert _owned(asterisk)["DEVICE/1000/emergency_cid"] == "5551234"
+    committed(device_update, device=device, emergency_cid="")
+    run_sync()
+    assert "DEVICE/1000/emergency_cid" not in _owned(asterisk)
+
+
+def test_a_save_while_asterisk_is_down_arrives_when_it_is_back(committed, asterisk, john):
+    asterisk.stop()
+    committed(user_update, user=john, name="Changed While Down")
+    with pytest.raises(AmiUnavailable):
+        run_sync()
+    status = SyncStatus.get()
+    assert "cannot connect" in status.last_error
+    assert SyncChange.objects.exists(), "nothing is lost"
+    asterisk.start()
+    run_sync()
+    assert _owned(asterisk)["AMPUSER/1000/cidname"] == "Changed While Down"
+    assert SyncStatus.get().last_error == ""
+
+
+def test_a_connection_dropped_mid_batch_converges_on_the_next_run(committed, asterisk):
+    for n in range(40):
+        committed(user_create, extension=str(2000 + n), name=f"User {n}")
+    asterisk.drop_after = 300
+    with pytest.raises(AmiUnavailable):
+        run_sync()
+    assert 0 < len(_owned(asterisk)) < len(desired_keys())
+    asterisk.drop_after = None
+    run_sync()
+    assert _owned(asterisk) == desired_keys()
+
+
+def test_a_refused_login_is_final_and_reported(committed, asterisk, john):
+    asterisk.refuse_logins = True
+    with pytest.raises(AmiAuthError):
+        run_sync()
+    assert "refused the login" in SyncStatus.get().last_error
+    assert SyncChange.objects.exists()
+
+
+def test_full_sync_rebuilds_a_lost_astdb_and_removes_strays(committed, asterisk, john):
+    run_sync()
+    asterisk.db.clear()
+    asterisk.db["/AMPUSER/9999/cidname"] = "Stray"
+    asterisk.db["/DEVICE/1000/bogus"] = "x"
+    asterisk.db["/OTHER/keep"] = "not ours"
+    out = io.StringIO()
+    call_command("asterisk_sync", "--full", stdout=out)
+    assert _owned(asterisk) == desired_keys()
+    assert asterisk.db["/OTHER/keep"] == "not ours"
+    assert "full" in out.getvalue()
+
+
+def test_the_command_reports_an_unreachable_asterisk(committed, asterisk, john):
+    from django.core.management.base import CommandError
+
+    asterisk.stop()
+    with pytest.raises(CommandError, match="cannot connect"):
+        call_command("asterisk_sync", stdout=io.StringIO())
+
+
+def test_a_burst_of_saves_requests_one_run(committed, settings):
+    settings.PBXADMIN_SYNC = "manual"
+    for n in range(20):
+        committed(user_create, extension=str(3000 + n), name=f"User {n}")
+    status = SyncStatus.get()
+    assert status.queued is True
+    assert request_sync() is False, "already requested: no second run"
+    assert SyncChange.objects.filter(kind="user").count() == 20

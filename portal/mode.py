@@ -1,0 +1,20 @@
+"""Which pages the portal shows: extensions (default) or deviceanduser.
+
+The PBX_MODE environment variable gives the initial mode; the Settings page
+changes it. The data model is the same in both.
+"""
+
+from portal.models import PortalSettings
+
+EXTENSIONS = PortalSettings.Mode.EXTENSIONS
+DEVICE_AND_USER = PortalSettings.Mode.DEVICE_AND_USER
+
+
+def pbx_mode() -> str:
+    return PortalSettings.get().mode
+
+
+def set_pbx_mode(*, mode: str) -> None:
+    if mode not in PortalSettings.Mode.values:
+        raise ValueError(f"unknown mode {mode!r}")
+    PortalSettings.objects.update_or_create(pk=1, defaults={"mode": mode})

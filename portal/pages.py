@@ -1,0 +1,63 @@
+"""Helpers every page uses: role checks, the mode a page belongs to, pagination, service errors."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect
+
+from portal.mode import pbx_mode
+from portal.roles import can_edit, can_view
+
+PER_PAGE = 50
+
+
+def viewer_required(view):
+    """Any page: administrators and viewers (login is enforced for every URL by middleware)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied("Your account has no PBX role: ask an administrator.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    """A page that changes something: administrators only."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_edit(request.user):
+            raise PermissionDenied("Viewers can look but not change: ask an administrator.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def check_can_edit(request) -> None:
+    """For pages that viewers may see but whose POST changes something."""
+    if not can_edit(request.user):
+        raise PermissionDenied("Viewers can look but not change: ask an administrator.")
+
+
+def for_mode(mode: str):
+    """Pages of one mode only; in the other mode they send the administrator home."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if pbx_mode() != mode:
+                messages.info(request, "That page belongs to the other mode (see Settings).")
+                return redirect("home")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def paginate(request, queryset):
+    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))

@@ -1,0 +1,89 @@
+"""Home, Settings, sync status and sync now, the config diff and the secret generator."""
+
+import pytest
+
+from asterisk.models import SyncChange, SyncStatus
+from portal.mode import pbx_mode
+from portal.validators import secret_strength
+from users.extensions import extension_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_goes_to_the_modes_first_page(admin_client, deviceanduser):
+    assert admin_client.get("/")["Location"] == "/users/"
+
+
+def test_settings_switch_the_mode(admin_client):
+    assert admin_client.get("/settings/").status_code == 200
+    response = admin_client.post("/settings/", {"mode": "deviceanduser"})
+    assert response.status_code == 302
+    assert pbx_mode() == "deviceanduser"
+    assert b"Users" in admin_client.get("/users/").content
+
+
+def test_a_viewer_cannot_change_settings(viewer_client):
+    viewer_client.post("/settings/", {"mode": "deviceanduser"})
+    assert pbx_mode() == "extensions"
+
+
+def test_the_banner_shows_pending_changes_and_the_last_error(admin_client, committed):
+    committed(extension_create, extension="1000", name="A", tech="sip")
+    SyncStatus.objects.filter(pk=1).update(last_error="cannot connect to Asterisk at 127.0.0.1:5038")
+    html = admin_client.get("/extensions/").content.decode()
+    assert f"{SyncChange.objects.count()} changes pending" in html
+    assert "cannot connect to Asterisk" in html
+    assert "Sync now" in html
+
+
+def test_sync_now_runs_a_sync(admin_client, committed, asterisk, settings):
+    committed(extension_create, extension="1000", name="A", tech="sip")
+    settings.PBXADMIN_SYNC = "inline"
+    response = admin_client.post("/sync/", {"next": "/extensions/"})
+    assert response["Location"] == "/extensions/"
+    assert asterisk.astdb("DEVICE")["DEVICE/1000/dial"] == "SIP/1000"
+    assert not SyncChange.objects.exists()
+
+
+def test_a_viewer_cannot_sync(viewer_client):
+    assert viewer_client.post("/sync/").status_code == 403
+
+
+def test_the_config_page_shows_what_differs_from_the_database(admin_client, committed, conf_dir):
+    committed(extension_create, extension="1000", name="A", tech="sip")
+    page = admin_client.get("/config/")
+    sip = next(f for f in page.context["files"] if f["name"] == "sip_additional.conf")
+    assert sip["exists"] and sip["diff"] == []
+    (conf_dir / "sip_additional.conf").write_text("; edited by hand\n")
+    sip = next(f for f in admin_client.get("/config/").context["files"] if f["name"] == "sip_additional.conf")
+    assert "-; edited by hand" in sip["diff"]
+    assert "+[1000]" in sip["diff"]
+
+
+def test_new_secrets_come_from_the_server_and_are_strong(admin_client, viewer_client):
+    first = admin_client.get("/secret/new/").json()["secret"]
+    second = admin_client.get("/secret/new/").json()["secret"]
+    assert first != second and len(first) == 32
+    secret_strength(first)
+    assert viewer_client.get("/secret/new/").status_code == 403
+
+
+def test_anyone_logged_in_can_change_their_own_password(viewer_client):
+    from django.contrib.auth.models import User
+
+    user = User.objects.get(username="victor-viewer")
+    user.set_password("Old-pass-for-test-17")
+    user.save()
+    viewer_client.force_login(user)
+    assert viewer_client.get("/password/").status_code == 200
+    response = viewer_client.post(
+        "/password/",
+        {
+            "old_password": "Old-pass-for-test-17",
+            "new_password1": "New-pass-for-test-42",
+            "new_password2": "New-pass-for-test-42",
+        },
+    )
+    assert response["Location"] == "/password/done/"
+    user.refresh_from_db()
+    assert user.check_password("New-pass-for-test-42")
