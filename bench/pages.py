@@ -37,6 +37,7 @@ def main() -> None:
     from django.test import Client
 
     from asterisk.files import write_files
+    from devices.models import Device
     from portal.testing.forms import form_data
     from portal.testing.personas import administrator
     from users.forms import ExtensionForm
@@ -72,7 +73,8 @@ def main() -> None:
 
     number = "100002"  # a PJSIP extension (see seed_extensions): its files are the largest
     get(f"/extensions/{number}/")
-    data = form_data(ExtensionForm(tech="pjsip", user=PbxUser.objects.get(pk=number)))
+    device = Device.objects.select_related("endpoint").get(pk=number)
+    data = form_data(ExtensionForm(tech="pjsip", user=PbxUser.objects.get(pk=number), device=device))
     counter = iter(range(1000))
 
     def save():

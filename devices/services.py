@@ -5,6 +5,7 @@ calls these; they validate, write in one transaction and tell the Asterisk
 boundary what changed.
 """
 
+import copy
 import re
 
 from django.core.exceptions import ValidationError
@@ -115,40 +116,68 @@ def device_create(**fields) -> Device:
     return save_new_device(device, settings)
 
 
-@transaction.atomic
-def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
-    """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
+# What a change can alter on a device row, as named in a list of changes.
+_COMPARED = ("description", "emergency_cid", "devicetype", "default_user_id", "user_id", "dial")
+
+Changes = dict[str, tuple[object, object]]
+
+
+def device_update_check(
+    *, device: Device, settings: dict[str, object] | None = None, **fields
+) -> tuple[Device, dict[str, str], Changes]:
+    """Validate a change without saving it: the changed device, its endpoint settings, and
+    each field that changes (before, after; settings as `settings.<key>`).
+
+    `device` must come with its endpoint (select_related). The id and technology stay.
+    """
     unknown = set(fields) - set(DEVICE_FIELDS)
     if unknown:
         raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
-    device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
+    updated = copy.copy(device)
     was_fixed = device.devicetype == DeviceType.FIXED
     errors = ErrorCollector()
     for name, value in fields.items():
-        setattr(device, name, value.strip() if isinstance(value, str) else value)
-    clean = device.endpoint.settings
+        setattr(updated, name, value.strip() if isinstance(value, str) else value)
+    before = device.endpoint.settings
+    clean = before
     if settings:
         if device.tech != Tech.CUSTOM and "secret" in settings and not settings["secret"]:
             settings = {k: v for k, v in settings.items() if k != "secret"}  # blank keeps the old one
-        clean = errors.collect(clean_settings, device.tech, settings, base=device.endpoint.settings) or clean
-    device.dial = (
+        clean = errors.collect(clean_settings, device.tech, settings, base=before) or clean
+    updated.dial = (
         errors.collect(_clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean)
         or device.dial
     )
     # FreePBX's rules: a fixed device always belongs to its default user; a
     # device turned adhoc starts from its default user; an adhoc device keeps
     # whoever is logged in.
-    if device.devicetype == DeviceType.FIXED or was_fixed:
-        _set_current_user(device, device.default_user)
-    errors.collect(device.full_clean, validate_unique=False)
+    if updated.devicetype == DeviceType.FIXED or was_fixed:
+        _set_current_user(updated, updated.default_user)
+    errors.collect(updated.full_clean, validate_unique=False)
     if device.tech == Tech.DAHDI:
         errors.collect(_check_dahdi_channel, device.id, clean)
     errors.raise_if_any()
-    device.save()
-    if clean != device.endpoint.settings:
-        Endpoint.objects.filter(device=device).update(settings=clean)
-    outbox.changed(devices={device.id})
-    return device
+    changes = {f: (getattr(device, f), getattr(updated, f)) for f in _COMPARED}
+    changes |= {f"settings.{k}": (before.get(k), clean.get(k)) for k in {*before, *clean}}
+    return updated, clean, {k: v for k, v in changes.items() if v[0] != v[1]}
+
+
+def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes) -> Device:
+    """Store a device checked by `device_update_check` (inside the caller's transaction)."""
+    if changes:
+        updated.save()
+        if clean != updated.endpoint.settings:
+            Endpoint.objects.filter(device=updated).update(settings=clean)
+            updated.endpoint.settings = clean
+        outbox.changed(devices={updated.id})
+    return updated
+
+
+@transaction.atomic
+def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
+    """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
+    device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
+    return save_device_changes(*device_update_check(device=device, settings=settings, **fields))
 
 
 @transaction.atomic

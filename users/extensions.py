@@ -6,12 +6,18 @@ from django.utils import timezone
 
 from asterisk import outbox
 from devices.models import Device, DeviceType
-from devices.services import build_device, device_delete, device_update, save_new_device
+from devices.services import (
+    build_device,
+    device_delete,
+    device_update_check,
+    save_device_changes,
+    save_new_device,
+)
 from endpoints.models import Endpoint
 from endpoints.techs import ALIASES, TECHS
 from portal.errors import ErrorCollector
 from users.models import PbxUser
-from users.services import build_user, user_delete, user_update
+from users.services import build_user, save_user_changes, user_delete, user_update_check
 
 
 def _with_accountcode(tech: str, settings: dict | None, accountcode: str | None) -> dict:
@@ -107,19 +113,23 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     return {}
 
 
-@transaction.atomic
-def extension_update(
+def extension_update_check(
     *,
     user: PbxUser,
+    device: Device | None,
     settings: dict[str, object] | None = None,
     emergency_cid: str | None = None,
     dial: str | None = None,
     **user_fields,
-) -> PbxUser:
-    """Update an extension's user and its fixed device together, or neither."""
+):
+    """Validate a change to an extension without saving it; every problem at once.
+
+    Returns what `save_extension_changes` stores, and the fields that change
+    (before, after) in one dict, device settings as `settings.<key>`.
+    """
     errors = ErrorCollector()
-    updated = errors.collect(user_update, user=user, **user_fields)
-    device = Device.objects.filter(pk=user.pk).first()
+    user_checked = errors.collect(user_update_check, user=user, **user_fields)
+    device_checked = None
     if device is not None:
         device_fields = {"description": user_fields.get("name", user.name)}
         if emergency_cid is not None:
@@ -127,11 +137,38 @@ def extension_update(
         if dial is not None:
             device_fields["dial"] = dial
         settings = _with_accountcode(device.tech, settings, user_fields.get("accountcode"))
-        errors.collect(
-            device_update, device=device, settings=settings, rename={"description": "name"}, **device_fields
+        device_checked = errors.collect(
+            device_update_check,
+            device=device,
+            settings=settings,
+            rename={"description": "name"},
+            **device_fields,
         )
     errors.raise_if_any()
-    return updated
+    changes = dict(user_checked[1])
+    if device_checked is not None:
+        # The description follows the name: one change to report, not two.
+        changes |= {k: v for k, v in device_checked[2].items() if k != "description"}
+    return (user_checked, device_checked), changes
+
+
+def save_extension_changes(checked) -> None:
+    user_checked, device_checked = checked
+    save_user_changes(*user_checked)
+    if device_checked is not None:
+        save_device_changes(*device_checked)
+
+
+@transaction.atomic
+def extension_update(*, user: PbxUser, **fields) -> PbxUser:
+    """Update an extension's user and its fixed device together, or neither. Fields as the check."""
+    user = PbxUser.objects.select_for_update().get(pk=user.pk)
+    device = (
+        Device.objects.select_for_update(of=("self",)).select_related("endpoint").filter(pk=user.pk).first()
+    )
+    checked, _changes = extension_update_check(user=user, device=device, **fields)
+    save_extension_changes(checked)
+    return checked[0][0]
 
 
 @transaction.atomic

@@ -17,10 +17,10 @@ ADVANCED_USER_FIELDS = tuple(f for f in USER_FIELDS if f not in (*GENERAL_USER_F
 class ExtensionForm(forms.Form):
     """Create or edit an extension of one technology. Validation is the service's."""
 
-    def __init__(self, *args, tech: str, user: PbxUser | None = None, **kwargs):
+    def __init__(self, *args, tech: str, user: PbxUser | None = None, device: Device | None = None, **kwargs):
+        """`device`: the extension's own device, with its endpoint, when editing."""
         self.tech = tech
         self.user = user
-        device = Device.objects.select_related("endpoint").filter(pk=user.pk).first() if user else None
         initial = kwargs.pop("initial", None) or {}
         if user is not None:
             initial = {"extension": user.extension, **{f: getattr(user, f) for f in USER_FIELDS}, **initial}

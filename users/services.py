@@ -1,4 +1,10 @@
-"""Business operations on PBX users: create, update, delete."""
+"""Business operations on PBX users: create, update, delete.
+
+Each write has a `*_check` twin that validates without saving; the bulk
+import's dry run calls the checks, so a row is judged exactly as a save would.
+"""
+
+import copy
 
 from django.db import transaction
 from django.db.models import Q
@@ -46,17 +52,34 @@ def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     return user
 
 
+Changes = dict[str, tuple[object, object]]
+
+
+def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
+    """Validate a change without saving it: the changed user, and each field that changes (before, after)."""
+    _check_fields(fields)
+    updated = copy.copy(user)
+    for name, value in _strip(fields).items():
+        setattr(updated, name, value)
+    updated.full_clean(validate_unique=False)
+    return updated, {
+        f: (getattr(user, f), getattr(updated, f)) for f in fields if getattr(user, f) != getattr(updated, f)
+    }
+
+
+def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
+    """Store a user checked by `user_update_check` (inside the caller's transaction)."""
+    if changes:
+        updated.save()
+        outbox.changed(users={updated.pk})
+    return updated
+
+
 @transaction.atomic
 def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
-    _check_fields(fields)
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
-    for name, value in _strip(fields).items():
-        setattr(user, name, value)
-    user.full_clean(validate_unique=False)
-    user.save()
-    outbox.changed(users={user.pk})
-    return user
+    return save_user_changes(*user_update_check(user=user, **fields))
 
 
 @transaction.atomic

@@ -56,7 +56,7 @@ def extension_edit(request, extension):
     user = get_object_or_404(PbxUser, pk=extension)
     device = Device.objects.select_related("endpoint").filter(pk=user.pk).first()
     tech = device.tech if device else Tech.CUSTOM
-    form = ExtensionForm(request.POST or None, tech=tech, user=user)
+    form = ExtensionForm(request.POST or None, tech=tech, user=user, device=device)
     if request.method == "POST":
         check_can_edit(request)
         if submit(form, extension_update, user=user):
