@@ -4,36 +4,59 @@ Names follow FreePBX's Bulk Handler so files move between the two. A column
 pbxadmin does not use is reported as ignored, never silently dropped.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 
 from endpoints.techs import TECHS
 
-# CSV column -> PbxUser field
-USER_COLUMNS = {
-    "name": "name",
-    "outboundcid": "outboundcid",
-    "password": "password",
-    "voicemail": "voicemail",
-    "ringtimer": "ringtimer",
-    "cfringtimer": "cfringtimer",
-    "concurrency_limit": "concurrency_limit",
-    "cid_masquerade": "cid_num_alias",
-    "callwaiting": "callwaiting",
-    "callwaiting_enable": "callwaiting",
-    "cwtone": "cwtone",
-    "answermode": "answermode",
-    "intercom": "intercom",
-    "recording_in_external": "recording_in_external",
-    "recording_out_external": "recording_out_external",
-    "recording_in_internal": "recording_in_internal",
-    "recording_out_internal": "recording_out_internal",
-    "recording_ondemand": "recording_ondemand",
-    "recording_priority": "recording_priority",
-    "accountcode": "accountcode",
-    "languages_language": "language",
-    "language": "language",
-}
-INTEGER_FIELDS = {"ringtimer", "cfringtimer", "concurrency_limit", "recording_priority"}
+
+@dataclass(frozen=True)
+class UserColumn:
+    """One user column of a Bulk Handler file: read on import, written on export."""
+
+    name: str  # as FreePBX's export writes it
+    field: str  # the PbxUser field
+    kind: str = "text"  # text, int or bool (enabled/disabled)
+    aliases: tuple[str, ...] = ()  # other names an import accepts for it
+
+    def read(self, value: str):
+        if self.kind == "bool":
+            return to_bool(value)
+        if self.kind == "int":
+            return to_int(value)
+        return value
+
+    def write(self, value) -> str:
+        if self.kind == "bool":
+            return "enabled" if value else "disabled"
+        return str(value)
+
+
+# In the order FreePBX's export writes them.
+USER_COLUMNS = (
+    UserColumn("password", "password"),
+    UserColumn("name", "name"),
+    UserColumn("voicemail", "voicemail"),
+    UserColumn("ringtimer", "ringtimer", "int"),
+    UserColumn("outboundcid", "outboundcid"),
+    UserColumn("recording_in_external", "recording_in_external"),
+    UserColumn("recording_out_external", "recording_out_external"),
+    UserColumn("recording_in_internal", "recording_in_internal"),
+    UserColumn("recording_out_internal", "recording_out_internal"),
+    UserColumn("recording_ondemand", "recording_ondemand"),
+    UserColumn("recording_priority", "recording_priority", "int"),
+    UserColumn("answermode", "answermode"),
+    UserColumn("intercom", "intercom"),
+    UserColumn("cwtone", "cwtone"),
+    UserColumn("cid_masquerade", "cid_num_alias"),
+    UserColumn("concurrency_limit", "concurrency_limit", "int"),
+    UserColumn("cfringtimer", "cfringtimer", "int"),
+    UserColumn("callwaiting_enable", "callwaiting", "bool", aliases=("callwaiting",)),
+    UserColumn("accountcode", "accountcode"),
+    UserColumn("languages_language", "language", aliases=("language",)),
+)
+USER_COLUMN_NAMES = frozenset(n for c in USER_COLUMNS for n in (c.name, *c.aliases))
 
 # Every technology's settings are columns too (dtmfmode, nat, max_contacts…).
 SETTING_COLUMNS = {s.key for module in TECHS.values() for s in module.SETTINGS}
@@ -71,23 +94,25 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
     """The user fields a row sets (empty cells keep the default), and cell errors by column."""
     fields: dict = {}
     errors: dict[str, str] = {}
-    for column, field in USER_COLUMNS.items():
-        value = cells.get(column, "")
-        if column == "name" or value == "":
+    for column in USER_COLUMNS:
+        if column.name == "name":
+            continue
+        name = next((n for n in (column.name, *column.aliases) if cells.get(n, "") != ""), None)
+        if name is None:
             continue
         try:
-            if field == "callwaiting":
-                fields[field] = to_bool(value)
-            elif field in INTEGER_FIELDS:
-                fields[field] = to_int(value)
-            else:
-                fields[field] = value
+            fields[column.field] = column.read(cells[name])
         except ValidationError as e:
-            errors[column] = " ".join(e.messages)
+            errors[name] = " ".join(e.messages)
     # FreePBX's voicemail module column: "no" means no mailbox whatever the context says.
     if cells.get("voicemail_enable", "").strip().lower() in _FALSE:
         fields["voicemail"] = "novm"
     return fields, errors
+
+
+def user_cells(user) -> dict[str, str]:
+    """A user's cells, as an export writes them."""
+    return {column.name: column.write(getattr(user, column.field)) for column in USER_COLUMNS}
 
 
 def tech_of(cells: dict[str, str], default: str) -> str:
@@ -112,10 +137,7 @@ def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
 
 def column_for(field: str, header: list[str]) -> str:
     """The CSV column a service's error field came from (for `row 12, column cid_masquerade`)."""
-    if field == "cid_num_alias":
-        return "cid_masquerade"
-    if field == "language":
-        return "languages_language" if "languages_language" in header else "language"
-    if field == "callwaiting":
-        return "callwaiting_enable" if "callwaiting_enable" in header else "callwaiting"
+    for column in USER_COLUMNS:
+        if column.field == field:
+            return next((n for n in (column.name, *column.aliases) if n in header), column.name)
     return field

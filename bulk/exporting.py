@@ -2,49 +2,19 @@
 
 from collections.abc import Iterator
 
+from bulk.columns import USER_COLUMNS, user_cells
 from bulk.csvfile import write_table
 from devices.models import Device
 from endpoints.techs import TECHS
 from users.models import PbxUser
 from users.selectors import extension_list
 
-# In FreePBX's order: users columns, device columns, the rest, then the technology keys alphabetically.
-USER_EXPORT = [
-    ("password", "password"),
-    ("name", "name"),
-    ("voicemail", "voicemail"),
-    ("ringtimer", "ringtimer"),
-    ("outboundcid", "outboundcid"),
-    ("recording_in_external", "recording_in_external"),
-    ("recording_out_external", "recording_out_external"),
-    ("recording_in_internal", "recording_in_internal"),
-    ("recording_out_internal", "recording_out_internal"),
-    ("recording_ondemand", "recording_ondemand"),
-    ("recording_priority", "recording_priority"),
-    ("answermode", "answermode"),
-    ("intercom", "intercom"),
-    ("cwtone", "cwtone"),
-    ("cid_masquerade", "cid_num_alias"),
-    ("concurrency_limit", "concurrency_limit"),
-    ("cfringtimer", "cfringtimer"),
-    ("callwaiting_enable", "callwaiting"),
-    ("accountcode", "accountcode"),
-    ("languages_language", "language"),
-]
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
 def extension_columns(*, with_secrets: bool) -> list[str]:
-    columns = ["extension", *(c for c, _ in USER_EXPORT), "tech", "dial", "emergency_cid"]
+    columns = ["extension", *(c.name for c in USER_COLUMNS), "tech", "dial", "emergency_cid"]
     return columns + [k for k in SETTING_KEYS if with_secrets or k != "secret"]
-
-
-def _user_cells(user: PbxUser) -> dict[str, str]:
-    cells = {}
-    for column, field_name in USER_EXPORT:
-        value = getattr(user, field_name)
-        cells[column] = ("enabled" if value else "disabled") if field_name == "callwaiting" else str(value)
-    return cells
 
 
 def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterator[str]:
@@ -65,7 +35,7 @@ def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterato
 def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[str, str]]:
     devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
     for user in users:
-        cells = {"extension": user.extension, **_user_cells(user)}
+        cells = {"extension": user.extension, **user_cells(user)}
         device = devices.get(user.pk)
         if device is not None:
             cells.update(
@@ -81,9 +51,9 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
 
 
 def export_users() -> Iterator[str]:
-    columns = ["extension"] + [c for c, _ in USER_EXPORT]
+    columns = ["extension", *(c.name for c in USER_COLUMNS)]
     rows = (
-        {"extension": u.extension, **_user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
+        {"extension": u.extension, **user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
     )
     return write_table(columns, rows)
 

@@ -11,20 +11,25 @@ from django.core.exceptions import ValidationError
 
 from bulk.columns import (
     SETTING_COLUMNS,
-    USER_COLUMNS,
+    USER_COLUMN_NAMES,
     column_for,
     row_settings,
     tech_of,
     user_fields_from,
 )
 from devices.models import Device, DeviceType, Tech
-from devices.services import build_device, device_create, device_update
-from endpoints.techs import clean_settings, normalise_tech
-from portal.errors import ErrorCollector
-from portal.validators import callerid_format, generate_secret
-from users.extensions import extension_create, extension_create_many, extension_update
+from devices.services import build_device, device_create, device_update, device_update_check
+from endpoints.techs import normalise_tech
+from portal.validators import generate_secret
+from users.extensions import (
+    build_extension,
+    extension_create,
+    extension_create_many,
+    extension_update,
+    extension_update_check,
+)
 from users.models import PbxUser
-from users.services import USER_FIELDS, build_user, user_create, user_update
+from users.services import build_user, user_create, user_update, user_update_check
 
 DEFAULT_TECH = Tech.PJSIP
 
@@ -36,6 +41,8 @@ class RowPlan:
     action: str  # create, update, unchanged, skip, error
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
     apply: Callable[[], object] | None = None
+    # For updates: each field that changes, (before, after), as the service's check reports it.
+    changes: dict[str, tuple[object, object]] | None = None
     # For creates that the handler's create_many makes in bulk: the service's arguments.
     create_kwargs: dict | None = None
 
@@ -102,7 +109,7 @@ class ExtensionRows(_Rows):
     required = ("extension", "name")
     used = frozenset(
         {"extension", "name", "tech", "sipdriver", "voicemail_enable", "emergency_cid", "dial"}
-        | set(USER_COLUMNS)
+        | USER_COLUMN_NAMES
         | SETTING_COLUMNS
     )
 
@@ -133,25 +140,6 @@ class ExtensionRows(_Rows):
                 f"Device {ext} exists without a user of that number: delete it or choose another number.",
             )
         if user is None:
-            errors = ErrorCollector()
-            if self.validate:
-                errors.collect(build_user, extension=ext, name=name, check_duplicate=False, **user_fields)
-                errors.collect(
-                    build_device,
-                    id=ext,
-                    tech=tech,
-                    description=name,
-                    emergency_cid=emergency,
-                    dial=dial,
-                    settings=settings,
-                    check_duplicate=False,
-                    check_channel=False,
-                    rename={"id": "extension", "description": "name"},
-                )
-            if errors:
-                problems += problems_from(ValidationError(errors.errors), self.header, "extension")
-            if problems:
-                return RowPlan(line, ext, "error", problems)
             kwargs = dict(
                 extension=ext,
                 name=name,
@@ -161,6 +149,13 @@ class ExtensionRows(_Rows):
                 settings=settings,
                 **user_fields,
             )
+            if self.validate:
+                try:
+                    build_extension(**kwargs, check_duplicate=False, check_channel=False)
+                except ValidationError as e:
+                    problems += problems_from(e, self.header, "extension")
+            if problems:
+                return RowPlan(line, ext, "error", problems)
             return RowPlan(
                 line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs
             )
@@ -187,38 +182,18 @@ class ExtensionRows(_Rows):
         if settings.get("secret") == "":
             settings["secret"] = generate_secret()
         user_fields["name"] = name
-        merged = {f: getattr(user, f) for f in USER_FIELDS} | user_fields
-        errors = ErrorCollector()
-        errors.collect(PbxUser(extension=ext, **merged).full_clean, validate_unique=False)
-        merged_settings = errors.collect(clean_settings, tech, settings, base=device.endpoint.settings)
-        if emergency:
-            try:
-                callerid_format(emergency)
-            except ValidationError as e:
-                problems.append(("emergency_cid", " ".join(e.messages)))
-        if errors:
-            problems += problems_from(ValidationError(errors.errors), self.header, "extension")
+        update = dict(settings=settings, emergency_cid=emergency or None, dial=dial or None, **user_fields)
+        changes = {}
+        try:
+            _checked, changes = extension_update_check(user=user, device=device, **update)
+        except ValidationError as e:
+            problems += problems_from(e, self.header, "extension")
         if problems:
             return RowPlan(line, ext, "error", problems)
-        same = (
-            all(getattr(user, f) == v for f, v in user_fields.items())
-            and merged_settings == device.endpoint.settings
-            and (not emergency or emergency == device.emergency_cid)
-            and (tech != Tech.CUSTOM or not dial or dial == device.dial)
-        )
-        if same:
+        if not changes:
             return RowPlan(line, ext, "unchanged")
         return RowPlan(
-            line,
-            ext,
-            "update",
-            apply=lambda: extension_update(
-                user=user,
-                settings=settings,
-                emergency_cid=emergency or None,
-                dial=dial or None,
-                **user_fields,
-            ),
+            line, ext, "update", apply=lambda: extension_update(user=user, **update), changes=changes
         )
 
 
@@ -226,7 +201,7 @@ class UserRows(_Rows):
     """deviceanduser mode, users file: one user per row."""
 
     required = ("extension", "name")
-    used = frozenset({"extension", "name", "voicemail_enable"} | set(USER_COLUMNS))
+    used = frozenset({"extension", "name", "voicemail_enable"} | USER_COLUMN_NAMES)
 
     def preload(self, rows):
         return PbxUser.objects.in_bulk([cells.get("extension", "") for cells in rows])
@@ -250,16 +225,18 @@ class UserRows(_Rows):
         if not self.replace:
             return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
         user_fields["name"] = name
-        merged = {f: getattr(user, f) for f in USER_FIELDS} | user_fields
+        changes = {}
         try:
-            PbxUser(extension=ext, **merged).full_clean(validate_unique=False)
+            _checked, changes = user_update_check(user=user, **user_fields)
         except ValidationError as e:
             problems += problems_from(e, self.header, "extension")
         if problems:
             return RowPlan(line, ext, "error", problems)
-        if all(getattr(user, f) == v for f, v in user_fields.items()):
+        if not changes:
             return RowPlan(line, ext, "unchanged")
-        return RowPlan(line, ext, "update", apply=lambda: user_update(user=user, **user_fields))
+        return RowPlan(
+            line, ext, "update", apply=lambda: user_update(user=user, **user_fields), changes=changes
+        )
 
 
 class DeviceRows(_Rows):
@@ -337,21 +314,21 @@ class DeviceRows(_Rows):
         changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
         if dial:
             changes["dial"] = dial
+        changed = {}
         try:
-            merged_settings = clean_settings(tech, settings, base=device.endpoint.settings)
+            _device, _clean, changed = device_update_check(device=device, settings=settings, **changes)
         except ValidationError as e:
             problems += problems_from(e, self.header, "id")
         if problems:
             return RowPlan(line, key, "error", problems)
-        same = merged_settings == device.endpoint.settings and all(
-            (getattr(device, k + "_id") if k == "default_user" else getattr(device, k))
-            == (v.pk if k == "default_user" and v else v)
-            for k, v in changes.items()
-        )
-        if same:
+        if not changed:
             return RowPlan(line, key, "unchanged")
         return RowPlan(
-            line, key, "update", apply=lambda: device_update(device=device, settings=settings, **changes)
+            line,
+            key,
+            "update",
+            apply=lambda: device_update(device=device, settings=settings, **changes),
+            changes=changed,
         )
 
 

@@ -39,6 +39,7 @@ def build_extension(
     dial: str = "",
     settings: dict[str, object] | None = None,
     check_duplicate: bool = True,
+    check_channel: bool = True,
     **user_fields,
 ) -> tuple[PbxUser, Device, dict[str, str]]:
     """Validate a new extension without saving it. Every problem (user, device, settings) is reported at once."""
@@ -57,6 +58,7 @@ def build_extension(
         settings=_with_accountcode(tech, settings, user_fields.get("accountcode")),
         # One message about a number in use is enough.
         check_duplicate=check_duplicate and "extension" not in errors.errors,
+        check_channel=check_channel,
         # The device carries the same number and name: report on the extension's fields.
         rename={"id": "extension", "description": "name"},
     )
