@@ -7,6 +7,10 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
     from django.core.management import execute_from_command_line
 
+    from pbxadmin.var import prepare
+
+    prepare()
+
     execute_from_command_line(sys.argv)
 
 

@@ -44,13 +44,10 @@ def job_report(job: ImportJob) -> Report:
     )
 
 
-def job_start(*, job: ImportJob, replace: bool) -> None:
-    from asterisk.runner import run_in_background
-    from bulk.tasks import import_job
-
+def job_queued(*, job: ImportJob, replace: bool) -> None:
+    """The job is confirmed and waits for a worker."""
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, replace=replace)
     cache.set(_progress_key(job.pk), {"done": 0, "total": count_rows(job.text)}, 3600)
-    run_in_background(import_job, str(job.pk))
 
 
 def job_run(job_id: str) -> ImportJob:

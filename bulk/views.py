@@ -8,8 +8,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bulk.csvfile import CsvFileError, decode
 from bulk.exporting import export_devices, export_extensions, export_users
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
-from bulk.jobs import job_create, job_progress, job_report, job_start
+from bulk.jobs import job_create, job_progress, job_report
 from bulk.models import ImportJob
+from bulk.tasks import job_start
 from portal.mode import pbx_mode
 from portal.pages import admin_required, check_can_edit, viewer_required
 

@@ -94,6 +94,12 @@ def _render_device(row: tuple) -> dict[str, str]:
     return texts
 
 
+def _forget_missing(techs: set[str], present: set[str]) -> None:
+    """Drop the memo of devices of these technologies that are gone (deleted, or moved to another)."""
+    for device_id in [d for d, (row, _texts) in _rendered.items() if row[1] in techs and d not in present]:
+        del _rendered[device_id]
+
+
 def forget_rendered() -> None:
     """Drop the memo (benchmarks measure a cold regeneration with it)."""
     _rendered.clear()
@@ -109,7 +115,9 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     """The text each named file (default: all) should hold now."""
     names = list(ALL_FILES) if names is None else list(names)
     device_files = [name for name in names if name in FILE_TECH]
-    rows = _fetch({FILE_TECH[name] for name in device_files}) if device_files else []
+    techs = {FILE_TECH[name] for name in device_files}
+    rows = _fetch(techs) if device_files else []
+    _forget_missing(techs, {row[0] for row in rows})
     rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
     parts: dict[str, list[str]] = defaultdict(list)
     for row in rows:

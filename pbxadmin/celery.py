@@ -1,4 +1,8 @@
-"""The Celery app: `celery -A pbxadmin worker`. Configured from Django settings (CELERY_*)."""
+"""The Celery app: `celery -A pbxadmin worker`. Configured from Django settings (CELERY_*).
+
+Imported with the settings (pbxadmin/__init__.py), so it must not touch the disk: the
+worker uses the var/ folder that `manage.py migrate` prepared.
+"""
 
 import os
 

@@ -7,30 +7,17 @@ under var/, tasks in-process, config files under var/asterisk.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
 
 from pbxadmin.env import env_bool, env_choice, env_int, env_str
+from pbxadmin.var import BASE_DIR, VAR_DIR, read_secret_key
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("PBXADMIN_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    """Use DJANGO_SECRET_KEY, or a random key kept in var/ so sessions survive restarts."""
-    key = env_str("DJANGO_SECRET_KEY")
-    if key:
-        return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# DJANGO_SECRET_KEY, or the key kept in var/ (pbxadmin/var.py) so sessions
+# survive restarts; a process that nobody prepared var/ for gets a key of its own.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or read_secret_key() or secrets.token_urlsafe(50)
 DEBUG = env_bool("PBXADMIN_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env_str("PBXADMIN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # Behind HTTPS (as it should be in production): cookies only over TLS.
@@ -105,7 +92,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, for the test database: tests of concurrent saves use threads.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"pbxadmin-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

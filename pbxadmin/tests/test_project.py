@@ -1,6 +1,9 @@
 """Guards for the project as a whole."""
 
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -44,3 +47,31 @@ def test_ensure_admin_creates_one_administrator_once():
     call_command("ensure_admin", stdout=out)
     assert User.objects.count() == 1
     assert "already exists" in out.getvalue()
+
+
+def _python(code: str, var_dir, **env):
+    environment = {**os.environ, "PBXADMIN_VAR_DIR": str(var_dir), **env}
+    environment.pop("DJANGO_SECRET_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+
+
+def test_loading_the_settings_writes_nothing(tmp_path):
+    var = tmp_path / "var"
+    _python(
+        "import django; from django.conf import settings; django.setup(); print(settings.VAR_DIR)",
+        var,
+        DJANGO_SETTINGS_MODULE="pbxadmin.settings",
+    )
+    assert not var.exists()
+
+
+def test_prepare_makes_var_private_and_keeps_its_key(tmp_path):
+    var = tmp_path / "var"
+    code = "from pbxadmin.var import prepare, read_secret_key; prepare(); prepare(); print(read_secret_key())"
+    first = _python(code, var).stdout.strip()
+    assert len(first) >= 50
+    assert (var.stat().st_mode & 0o777) == 0o700
+    assert ((var / "secret_key").stat().st_mode & 0o777) == 0o600
+    assert _python(code, var).stdout.strip() == first, "the key survives restarts"
