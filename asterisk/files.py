@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from asterisk.models import SyncChange, SyncStatus
+from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
 from endpoints.generate import DIALPLAN, FILE_SOURCE, INCLUDES, render_files
 from endpoints.techs import FILE_TECH, TECHS
@@ -132,7 +132,7 @@ def write_pending_files() -> list[str]:
         # The save is committed and stays; the rows stay too, so the next save,
         # the worker or `manage.py writeconf` writes the files again.
         log.error("could not write the Asterisk config files: %s", e)
-        SyncStatus.fail(f"Could not write the config files: {e}")
+        SyncStatus.fail(f"Could not write the config files: {e}", kind=ErrorKind.FILES)
         return []
     with transaction.atomic():
         SyncChange.objects.filter(pk__in=[pk for pk, _name in pending]).delete()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", portal.portal_settings, name="settings"),
     path("sync/", portal.sync_now, name="sync_now"),
+    path("sync/status/", portal.sync_status, name="sync_status"),
     path("config/", portal.config_diff, name="config_diff"),
     path("secret/new/", portal.new_secret, name="new_secret"),
     path("extensions/", users.extension_index, name="extension_index"),

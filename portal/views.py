@@ -6,11 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from asterisk.files import conf_dir
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
+from portal.banner import banner
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, viewer_required
@@ -45,11 +47,27 @@ def portal_settings(request):
     return render(request, "settings.html", {"form": form})
 
 
+def _status_json(request) -> JsonResponse:
+    state = banner(mode=pbx_mode())
+    html = render_to_string("_sync_banner_body.html", {"b": state}, request=request)
+    response = JsonResponse({**state.as_json(), "html": html})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@viewer_required
+def sync_status(request):
+    """The banner as JSON (with its body re-rendered), polled by static/js/pbxadmin.js."""
+    return _status_json(request)
+
+
 @admin_required
 @require_POST
 def sync_now(request):
     request_sync(force=True)
-    messages.info(request, "Sync with Asterisk requested.")
+    if "application/json" in request.headers.get("Accept", ""):
+        return _status_json(request)
+    messages.info(request, "Sync with Asterisk requested: the banner shows how it went.")
     target = request.POST.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
 
