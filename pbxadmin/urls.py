@@ -17,6 +17,7 @@ urlpatterns = [
     path("sync/", portal.sync_now, name="sync_now"),
     path("sync/status/", portal.sync_status, name="sync_status"),
     path("config/", portal.config_diff, name="config_diff"),
+    path("config/rewrite/", portal.config_rewrite, name="config_rewrite"),
     path("secret/new/", portal.new_secret, name="new_secret"),
     path("extensions/", users.extension_index, name="extension_index"),
     path("extensions/add/", users.extension_add, name="extension_add"),

@@ -61,9 +61,7 @@ def pending_work(*, mode: str) -> Pending:
     counts once. In extensions mode a user and its device share the number,
     so they count as one extension.
     """
-    by_kind = dict(
-        SyncChange.objects.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by()
-    )
+    by_kind = dict(SyncChange.objects.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by())
     pending = Pending(
         files=by_kind.get(SyncChange.Kind.FILE, 0), reloads=by_kind.get(SyncChange.Kind.RELOAD, 0)
     )
@@ -132,8 +130,7 @@ def banner(*, mode: str) -> Banner:
             [
                 f"In Asterisk's manager.conf, add an account [{account}] with a secret "
                 "and read/write permissions for system, config and command.",
-                "Give pbxadmin the same name and secret in AMI_USERNAME and AMI_SECRET, "
-                "then press Sync now.",
+                "Give pbxadmin the same name and secret in AMI_USERNAME and AMI_SECRET, then press Sync now.",
             ],
         )
     elif state == UNREACHABLE:
