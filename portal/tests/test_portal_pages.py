@@ -2,7 +2,7 @@
 
 import pytest
 
-from asterisk.models import SyncChange, SyncStatus
+from asterisk.models import SyncChange
 from portal.mode import pbx_mode
 from portal.validators import secret_strength
 from users.extensions import extension_create
