@@ -151,3 +151,39 @@
   });
   timer = setTimeout(refresh, 5000);
 })();
+
+// The user choice: suggest users from /users/search/ as the administrator types (no menu of every user).
+(function () {
+  "use strict";
+  let pending = null;
+  document.addEventListener("input", function (event) {
+    const input = event.target.closest("[data-user-search]");
+    if (!input) {
+      return;
+    }
+    clearTimeout(pending);
+    pending = setTimeout(async function () {
+      const url = input.dataset.userSearch + "?q=" + encodeURIComponent(input.value.trim());
+      const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (!response.ok) {
+        return;
+      }
+      const list = document.getElementById(input.getAttribute("list"));
+      list.replaceChildren(...(await response.json()).results.map(function (user) {
+        const option = document.createElement("option");
+        option.value = user.extension;
+        option.label = user.extension + " " + user.name;
+        return option;
+      }));
+    }, 200);
+  });
+})();
+
+// List filters: choosing a technology, a type or a page size applies it at once.
+document.addEventListener("change", function (event) {
+  "use strict";
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select) {
+    select.form.requestSubmit();
+  }
+});
