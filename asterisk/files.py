@@ -17,10 +17,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from asterisk.models import SyncChange, SyncStatus
+from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
 from endpoints.generate import DIALPLAN, FILE_SOURCE, INCLUDES, render_files
 from endpoints.techs import FILE_TECH, TECHS
@@ -132,7 +133,7 @@ def write_pending_files() -> list[str]:
         # The save is committed and stays; the rows stay too, so the next save,
         # the worker or `manage.py writeconf` writes the files again.
         log.error("could not write the Asterisk config files: %s", e)
-        SyncStatus.fail(f"Could not write the config files: {e}")
+        SyncStatus.fail(f"Could not write the config files: {e}", kind=ErrorKind.FILES)
         return []
     with transaction.atomic():
         SyncChange.objects.filter(pk__in=[pk for pk, _name in pending]).delete()
@@ -146,3 +147,24 @@ def changed_modules(filenames: Iterable[str]) -> set[str]:
     """What to reload for these rewritten files: a module name, or "dialplan" (`dialplan reload`)."""
     sources = {FILE_SOURCE[name] for name in filenames if name in FILE_SOURCE}
     return {DIALPLAN if source == DIALPLAN else TECHS[source].RELOAD_MODULE for source in sources}
+
+
+def file_rewrite(*, name: str) -> bool:
+    """Rewrite one generated file from the database (after a hand edit) and queue its module's reload.
+
+    Returns whether the text on disk changed. Outbox rows that named this file
+    before the write are done by it; the caller asks for a sync to send the reload.
+    """
+    if name not in FILE_SOURCE:
+        raise ValidationError(f"pbxadmin does not write a file called {name!r}.", code="unknown_file")
+    pending = list(
+        SyncChange.objects.filter(kind=SyncChange.Kind.FILE, ref=name).values_list("pk", flat=True)
+    )
+    changed = write_files([name])
+    with transaction.atomic():
+        SyncChange.objects.filter(pk__in=pending).delete()
+        SyncChange.objects.bulk_create(
+            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changed))]
+        )
+    log.info("rewrote %s from the database%s", name, "" if changed else " (it was already current)")
+    return bool(changed)

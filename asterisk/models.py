@@ -54,6 +54,16 @@ class SyncChange(models.Model):
         return f"{self.kind} {self.ref}"
 
 
+class ErrorKind(models.TextChoices):
+    """The kinds of failure the banner tells apart (set from the AMI error class)."""
+
+    UNREACHABLE = "unreachable", "Asterisk unreachable"
+    LOGIN = "login", "Login refused"
+    ACTION = "action", "Action refused"
+    FILES = "files", "Config files not written"
+    WARNING = "warning", "Warning"
+
+
 class SyncStatus(models.Model):
     """One row: the state of the link to Asterisk, as the pages show it.
 
@@ -69,6 +79,10 @@ class SyncStatus(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_actions = models.PositiveIntegerField(default=0)
     runs = models.PositiveIntegerField(default=0)
+    # When a run last logged in to Asterisk: None means no sync has ever reached it.
+    last_connected_at = models.DateTimeField(null=True, blank=True)
+    # What the last error was, so the banner can say what to check.
+    last_error_kind = models.CharField(max_length=12, choices=ErrorKind.choices, blank=True)
 
     class Meta:
         verbose_name_plural = "sync status"
@@ -105,6 +119,11 @@ class SyncStatus(models.Model):
         cls._row().update(queued=False, queued_at=None)
 
     @classmethod
+    def connected(cls) -> None:
+        """A run logged in to Asterisk: the link works, whatever comes next."""
+        cls._row().update(last_connected_at=timezone.now())
+
+    @classmethod
     def succeed(cls, *, actions: int, warnings: list[str]) -> None:
         now = timezone.now()
         cls._row().update(
@@ -113,8 +132,9 @@ class SyncStatus(models.Model):
             runs=F("runs") + 1,
             last_error="; ".join(warnings)[:2000],
             last_error_at=now if warnings else None,
+            last_error_kind=ErrorKind.WARNING if warnings else "",
         )
 
     @classmethod
-    def fail(cls, error: str) -> None:
-        cls._row().update(last_error=error[:2000], last_error_at=timezone.now())
+    def fail(cls, error: str, *, kind: str) -> None:
+        cls._row().update(last_error=error[:2000], last_error_at=timezone.now(), last_error_kind=kind)

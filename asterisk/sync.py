@@ -21,7 +21,7 @@ from django.db import transaction
 from asterisk import ami
 from asterisk.astdb import FAMILIES, desired_keys, owner_of, split_key
 from asterisk.files import write_pending_files
-from asterisk.models import AstdbEntry, SyncChange, SyncStatus
+from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
 
 log = logging.getLogger(__name__)
@@ -217,10 +217,38 @@ def run_sync(*, full: bool = False, config: ami.AmiConfig | None = None) -> Sync
         try:
             result = _run(full=full, config=config)
         except ami.AmiError as e:
-            SyncStatus.fail(str(e))
+            SyncStatus.fail(str(e), kind=error_kind(e))
             raise
     SyncStatus.succeed(actions=result.actions, warnings=result.warnings)
     return result
+
+
+def error_kind(error: ami.AmiError) -> str:
+    """What the banner calls this failure, from the AMI error class."""
+    if isinstance(error, ami.AmiUnavailable):
+        return ErrorKind.UNREACHABLE
+    if isinstance(error, ami.AmiAuthError):
+        return ErrorKind.LOGIN
+    return ErrorKind.ACTION
+
+
+def _session_run(exchange, config: ami.AmiConfig | None):
+    """`ami.run`, noting a successful login even when an action fails afterwards.
+
+    The ORM cannot be called inside the event loop: the login is noted in a
+    flag there and recorded here.
+    """
+    reached = []
+
+    async def noted(session):
+        reached.append(True)
+        return await exchange(session)
+
+    try:
+        return ami.run(noted, config)
+    finally:
+        if reached:
+            SyncStatus.connected()
 
 
 def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
@@ -240,7 +268,7 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
             await session.push(plan.actions, check)
             return plan
 
-        plan = ami.run(exchange, config)
+        plan = _session_run(exchange, config)
         owners: set[tuple[str, str]] = set()
     else:
         desired = desired_keys(users=users, devices=devices)
@@ -249,8 +277,10 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
         )
         plan = plan_changes(desired, _mirror(owners), owners)
         plan.actions += _reload_actions(modules)
-        if plan.actions:
-            ami.run(lambda session: session.push(plan.actions, check), config)
+        # With nothing to send the run still logs in (and pings): "Sync now"
+        # is how an administrator checks the link, and the banner says what it found.
+        actions = plan.actions or [{"Action": "Ping"}]
+        _session_run(lambda session: session.push(actions, check), config)
 
     warnings = check.warnings
     with transaction.atomic():

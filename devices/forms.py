@@ -6,8 +6,9 @@ from django.forms.models import fields_for_model
 from devices.models import Device, Tech
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import TECHS
+from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
-from users.models import PbxUser
+from users.fields import UserChoiceField, UserSearchInput
 
 DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")
 
@@ -29,8 +30,10 @@ class DeviceForm(forms.Form):
             initial.setdefault("secret", generate_secret())
         super().__init__(*args, initial=initial, **kwargs)
         model_fields = fields_for_model(Device, fields=DEVICE_FORM_FIELDS)
-        model_fields["default_user"] = forms.ModelChoiceField(
-            PbxUser.objects.order_by("extension"), required=False, empty_label="none", label="Default user"
+        model_fields["default_user"] = UserChoiceField(
+            required=False,
+            label="Default user",
+            help_text="The user this device belongs to; empty for none.",
         )
         if device is not None:
             model_fields["id"].disabled = True
@@ -62,11 +65,9 @@ class DeviceForm(forms.Form):
 class HotDeskForm(forms.Form):
     """Log a user into an adhoc device: the user is named by number (a 5,000-user list is no menu)."""
 
-    extension = forms.CharField(label="User extension", max_length=20)
+    extension = UserChoiceField(label="User extension", widget=UserSearchInput({"class": "form-control"}))
 
-    def clean_extension(self) -> PbxUser:
-        number = self.cleaned_data["extension"].strip()
-        user = PbxUser.objects.filter(pk=number).first()
-        if user is None:
-            raise forms.ValidationError(f"There is no user {number}.")
-        return user
+
+class DeviceFilters(ListFilters):
+    tech = tech_filter()
+    devicetype = type_filter()

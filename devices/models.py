@@ -2,15 +2,18 @@
 
 from django.db import models
 
+from endpoints.techs import custom, dahdi, iax2, pjsip, sip
 from portal.validators import SafeCharField, callerid_format, digits_only
 
 
 class Tech(models.TextChoices):
-    PJSIP = "pjsip", "PJSIP"
-    SIP = "sip", "SIP (chan_sip)"
-    IAX2 = "iax2", "IAX2"
-    DAHDI = "dahdi", "DAHDI"
-    CUSTOM = "custom", "Custom"
+    """The technologies, labelled by their modules in endpoints/techs (the one source of the name)."""
+
+    PJSIP = "pjsip", pjsip.LABEL
+    SIP = "sip", sip.LABEL
+    IAX2 = "iax2", iax2.LABEL
+    DAHDI = "dahdi", dahdi.LABEL
+    CUSTOM = "custom", custom.LABEL
 
 
 class DeviceType(models.TextChoices):

@@ -1,20 +1,28 @@
+"""Reads for the Devices page."""
+
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 
 from devices.models import Device
 
+# Ids are strings of digits: ordered by length, then value, so 818 < 3299 < 5001.
+BY_ID = (Length("id").asc(), "id")
 SORTS = {
-    "id": (Length("id").asc(), "id"),
+    "id": BY_ID,
     "-id": (Length("id").desc(), "-id"),
-    "tech": ("tech", Length("id").asc(), "id"),
-    "-tech": ("-tech", Length("id").asc(), "id"),
-    "description": ("description", "id"),
-    "-description": ("-description", "id"),
+    "tech": ("tech", *BY_ID),
+    "-tech": ("-tech", *BY_ID),
+    "description": ("description", *BY_ID),
+    "-description": ("-description", *BY_ID),
 }
 
 
-def device_list(*, search: str = "", sort: str = "id") -> QuerySet:
+def device_list(*, search: str = "", sort: str = "id", tech: str = "", devicetype: str = "") -> QuerySet:
     queryset = Device.objects.select_related("user", "default_user")
+    if tech:
+        queryset = queryset.filter(tech=tech)
+    if devicetype:
+        queryset = queryset.filter(devicetype=devicetype)
     search = search.strip()
     if search:
         queryset = queryset.filter(

@@ -6,22 +6,25 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from devices.forms import DeviceForm, HotDeskForm
+from devices.forms import DeviceFilters, DeviceForm, HotDeskForm
 from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.generate import device_sections
 from portal.forms import submit
+from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER
-from portal.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
+from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
 
 
 @viewer_required
 @for_mode(DEVICE_AND_USER)
 def device_index(request):
-    search, sort = request.GET.get("q", ""), request.GET.get("sort", "id")
-    page = paginate(request, device_list(search=search, sort=sort))
-    return render(request, "devices/device_list.html", {"page": page, "q": search, "sort": sort})
+    filters = DeviceFilters(
+        request.GET, default_sort="id", placeholder="Device id, description or dial string"
+    )
+    page = paginate(request, device_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"])
+    return render(request, "devices/device_list.html", {"page": page, "filters": filters})
 
 
 @admin_required
@@ -55,6 +58,7 @@ def device_edit(request, device_id):
         "form": form,
         "device": device,
         "tech_label": Tech(device.tech).label,
+        "hotdesk_form": HotDeskForm(auto_id="hotdesk_%s"),
     }
     return render(request, "devices/device_form.html", context)
 

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from bulk import views as bulk
 from devices import views as devices
@@ -15,7 +18,9 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", portal.portal_settings, name="settings"),
     path("sync/", portal.sync_now, name="sync_now"),
+    path("sync/status/", portal.sync_status, name="sync_status"),
     path("config/", portal.config_diff, name="config_diff"),
+    path("config/rewrite/", portal.config_rewrite, name="config_rewrite"),
     path("secret/new/", portal.new_secret, name="new_secret"),
     path("extensions/", users.extension_index, name="extension_index"),
     path("extensions/add/", users.extension_add, name="extension_add"),
@@ -23,6 +28,7 @@ urlpatterns = [
     path("extensions/<str:extension>/delete/", users.extension_remove, name="extension_remove"),
     path("users/", users.user_index, name="user_index"),
     path("users/add/", users.user_add, name="user_add"),
+    path("users/search/", users.user_search_json, name="user_search"),
     path("users/<str:extension>/", users.user_edit, name="user_edit"),
     path("users/<str:extension>/delete/", users.user_remove, name="user_remove"),
     path("devices/", devices.device_index, name="device_index"),
@@ -40,4 +46,6 @@ urlpatterns = [
     path("bulk/<uuid:job_id>/progress/", bulk.progress, name="bulk_progress"),
     path("bulk/<uuid:job_id>/result/", bulk.result, name="bulk_result"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): no 404.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
 ]

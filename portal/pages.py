@@ -1,16 +1,15 @@
-"""Helpers every page uses: role checks, the mode a page belongs to, pagination, service errors."""
+"""Helpers every page uses: role checks, the mode a page belongs to, service errors.
+
+Lists (filters, pages, page size) are in portal/listing.py."""
 
 from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 
 from portal.mode import pbx_mode
 from portal.roles import can_edit, can_view
-
-PER_PAGE = 50
 
 
 def viewer_required(view):
@@ -57,7 +56,3 @@ def for_mode(mode: str):
         return wrapper
 
     return decorator
-
-
-def paginate(request, queryset):
-    return Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))

@@ -4,13 +4,17 @@ import difflib
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
-from asterisk.files import conf_dir
+from asterisk.files import conf_dir, file_rewrite
+from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
+from portal.banner import banner
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, viewer_required
@@ -45,19 +49,36 @@ def portal_settings(request):
     return render(request, "settings.html", {"form": form})
 
 
+def _status_json(request) -> JsonResponse:
+    state = banner(mode=pbx_mode())
+    html = render_to_string("_sync_banner_body.html", {"b": state}, request=request)
+    response = JsonResponse({**state.as_json(), "html": html})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@viewer_required
+def sync_status(request):
+    """The banner as JSON (with its body re-rendered), polled by static/js/pbxadmin.js."""
+    return _status_json(request)
+
+
 @admin_required
 @require_POST
 def sync_now(request):
     request_sync(force=True)
-    messages.info(request, "Sync with Asterisk requested.")
+    if "application/json" in request.headers.get("Accept", ""):
+        return _status_json(request)
+    messages.info(request, "Sync with Asterisk requested: the banner shows how it went.")
     target = request.POST.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
 
 
 @viewer_required
 def config_diff(request):
-    """Per generated file: what is on disk against what the database implies."""
+    """Per generated file: what is on disk against what the database implies, and whether it waits."""
     directory = conf_dir()
+    waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
     files = []
     for name, wanted in render_files().items():
         path = directory / name
@@ -72,10 +93,34 @@ def config_diff(request):
                 n=2,
             )
         )
-        files.append(
-            {"name": name, "exists": path.exists(), "diff": diff[:2000], "truncated": len(diff) > 2000}
-        )
+        if name in waiting:
+            state = "pending"
+        elif not path.exists():
+            state = "missing"
+        elif diff:
+            state = "edited"
+        else:
+            state = "current"
+        files.append({"name": name, "state": state, "diff": diff[:2000], "truncated": len(diff) > 2000})
     return render(request, "config_diff.html", {"files": files, "directory": directory})
+
+
+@admin_required
+@require_POST
+def config_rewrite(request):
+    """Rewrite one file from the database (it was edited by hand) and send the reload."""
+    name = request.POST.get("name", "")
+    try:
+        changed = file_rewrite(name=name)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return redirect("config_diff")
+    request_sync()
+    if changed:
+        messages.success(request, f"{name} rewritten from the database; Asterisk reloads it at this sync.")
+    else:
+        messages.info(request, f"{name} already matched the database: nothing to rewrite.")
+    return redirect("config_diff")
 
 
 @admin_required

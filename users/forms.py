@@ -6,6 +6,7 @@ from django.forms.models import fields_for_model
 from devices.models import Device, Tech
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import TECHS
+from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
 from users.models import PbxUser
 from users.services import USER_FIELDS
@@ -114,3 +115,12 @@ class UserForm(forms.Form):
         if self.user is None:
             kwargs["extension"] = self.cleaned_data["extension"]
         return kwargs
+
+
+class ExtensionFilters(ListFilters):
+    tech = tech_filter(with_none=True)
+    devicetype = type_filter()
+
+
+class UserFilters(ListFilters):
+    """Search only for now: a user's technology is their devices'."""

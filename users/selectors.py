@@ -6,14 +6,18 @@ from django.db.models.functions import Length
 from devices.models import ARRIVAL_ORDER, Device
 from users.models import PbxUser
 
+# Numbers are strings: ordered by length, then value, so 818 < 3299 < 5001.
+BY_NUMBER = (Length("extension").asc(), "extension")
 SORTS = {
-    "extension": (Length("extension").asc(), "extension"),
+    "extension": BY_NUMBER,
     "-extension": (Length("extension").desc(), "-extension"),
-    "name": ("name", "extension"),
-    "-name": ("-name", "extension"),
-    "tech": ("tech", Length("extension").asc(), "extension"),
-    "-tech": ("-tech", Length("extension").asc(), "extension"),
+    "name": ("name", *BY_NUMBER),
+    "-name": ("-name", *BY_NUMBER),
+    "tech": ("tech", *BY_NUMBER),
+    "-tech": ("-tech", *BY_NUMBER),
 }
+# How many suggestions the user search sends: enough to pick from, few enough to stay instant.
+SUGGESTIONS = 20
 
 
 def _search(queryset: QuerySet, search: str) -> QuerySet:
@@ -25,13 +29,25 @@ def _search(queryset: QuerySet, search: str) -> QuerySet:
     return queryset.filter(name__icontains=search)
 
 
-def extension_list(*, search: str = "", sort: str = "extension") -> QuerySet:
-    """Users with the technology and dial string of their own (same-number) device."""
+def extension_list(
+    *, search: str = "", sort: str = "extension", tech: str = "", devicetype: str = ""
+) -> QuerySet:
+    """Users with the technology, type and dial string of their own (same-number) device.
+
+    `tech="none"` keeps the extensions with no device of their own (virtual).
+    """
     own = Device.objects.filter(pk=OuterRef("pk"))
     queryset = PbxUser.objects.annotate(
         tech=Subquery(own.values("tech")[:1]),
+        devicetype=Subquery(own.values("devicetype")[:1]),
         dial=Subquery(own.values("dial")[:1]),
     )
+    if tech == "none":
+        queryset = queryset.exclude(pk__in=Device.objects.values("pk"))
+    elif tech:
+        queryset = queryset.filter(pk__in=Device.objects.filter(tech=tech).values("pk"))
+    if devicetype:
+        queryset = queryset.filter(pk__in=Device.objects.filter(devicetype=devicetype).values("pk"))
     return _search(queryset, search).order_by(*SORTS.get(sort, SORTS["extension"]))
 
 
@@ -41,6 +57,12 @@ def user_list(*, search: str = "", sort: str = "extension") -> QuerySet:
     queryset = PbxUser.objects.prefetch_related(Prefetch("devices", queryset=on_now, to_attr="devices_now"))
     sort = sort if sort in ("extension", "-extension", "name", "-name") else "extension"
     return _search(queryset, search).order_by(*SORTS[sort])
+
+
+def user_search(*, search: str, limit: int = SUGGESTIONS) -> list[dict[str, str]]:
+    """Users whose number starts with, or whose name contains, the search: for the user choice."""
+    queryset = _search(PbxUser.objects.all(), search) if search.strip() else PbxUser.objects.all()
+    return list(queryset.order_by(*BY_NUMBER).values("extension", "name")[:limit])
 
 
 def devices_of(user: PbxUser) -> list[Device]:

@@ -1,17 +1,20 @@
 """The Extensions page (extensions mode) and the Users page (deviceanduser mode). Thin: form, service, redirect."""
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from devices.models import Device, Tech
+from devices.selectors import BY_ID
 from portal.forms import submit
+from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER, EXTENSIONS
-from portal.pages import admin_required, check_can_edit, for_mode, paginate, viewer_required
+from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
 from users.extensions import extension_create, extension_delete, extension_update
-from users.forms import ExtensionForm, UserForm, extension_sections
+from users.forms import ExtensionFilters, ExtensionForm, UserFilters, UserForm, extension_sections
 from users.models import PbxUser
-from users.selectors import devices_of, extension_list, user_list
+from users.selectors import devices_of, extension_list, user_list, user_search
 from users.services import user_create, user_delete, user_update
 
 
@@ -26,9 +29,11 @@ def _tech_or_default(request) -> str | None:
 @viewer_required
 @for_mode(EXTENSIONS)
 def extension_index(request):
-    search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
-    page = paginate(request, extension_list(search=search, sort=sort))
-    return render(request, "users/extension_list.html", {"page": page, "q": search, "sort": sort})
+    filters = ExtensionFilters(request.GET, default_sort="extension")
+    page = paginate(
+        request, extension_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"]
+    )
+    return render(request, "users/extension_list.html", {"page": page, "filters": filters})
 
 
 @admin_required
@@ -92,9 +97,9 @@ def extension_remove(request, extension):
 @viewer_required
 @for_mode(DEVICE_AND_USER)
 def user_index(request):
-    search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
-    page = paginate(request, user_list(search=search, sort=sort))
-    return render(request, "users/user_list.html", {"page": page, "q": search, "sort": sort})
+    filters = UserFilters(request.GET, default_sort="extension")
+    page = paginate(request, user_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"])
+    return render(request, "users/user_list.html", {"page": page, "filters": filters})
 
 
 @admin_required
@@ -123,8 +128,8 @@ def user_edit(request, extension):
         "form": form,
         "user_obj": user,
         "devices_now": devices_of(user),
-        "owned": Device.objects.filter(default_user=user).order_by("id"),
-        "adhoc": Device.objects.filter(devicetype="adhoc").exclude(user=user).order_by("id")[:200],
+        "owned": Device.objects.filter(default_user=user).order_by(*BY_ID),
+        "adhoc": Device.objects.filter(devicetype="adhoc").exclude(user=user).order_by(*BY_ID)[:200],
     }
     return render(request, "users/user_form.html", context)
 
@@ -139,3 +144,10 @@ def user_remove(request, extension):
         messages.success(request, f"User {extension} deleted; their devices now have no user.")
         return redirect("user_index")
     return render(request, "confirm_delete.html", {"what": f"user {user}", "cancel": "user_index"})
+
+
+@viewer_required
+def user_search_json(request):
+    """Users matching what was typed, for the user choice on forms (numbers in numeric order)."""
+    results = user_search(search=request.GET.get("q", "")[:80])
+    return JsonResponse({"results": results})

@@ -1,5 +1,5 @@
 """The registry of endpoint technologies. Each module has the same shape:
-TECH, FILES, RELOAD_MODULE, SETTINGS, dial(id, settings), render(row)."""
+TECH, LABEL, FILES, RELOAD_MODULE, SETTINGS, dial(id, settings), render(row)."""
 
 from types import ModuleType
 

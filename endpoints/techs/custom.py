@@ -4,6 +4,8 @@ from endpoints.conf import Section
 from endpoints.techs.base import DeviceRow
 
 TECH = "custom"
+# The one name pages, forms and messages use for this technology.
+LABEL = "Custom"
 FILES: tuple[str, ...] = ()
 RELOAD_MODULE = None
 SETTINGS = ()

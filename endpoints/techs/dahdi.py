@@ -10,6 +10,8 @@ from endpoints.spec import YES_NO, Setting, accountcode, call_groups, context, i
 from endpoints.techs.base import DeviceRow, device_callerid
 
 TECH = "dahdi"
+# The one name pages, forms and messages use for this technology.
+LABEL = "DAHDI"
 FILES = ("chan_dahdi_additional.conf",)
 RELOAD_MODULE = "chan_dahdi.so"
 

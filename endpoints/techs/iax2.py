@@ -15,6 +15,8 @@ from endpoints.spec import (
 from endpoints.techs.base import DeviceRow, device_callerid, split_amp
 
 TECH = "iax2"
+# The one name pages, forms and messages use for this technology.
+LABEL = "IAX2"
 FILES = ("iax_additional.conf",)
 RELOAD_MODULE = "chan_iax2.so"
 

@@ -16,6 +16,8 @@ from endpoints.spec import (
 from endpoints.techs.base import DeviceRow, device_callerid
 
 TECH = "pjsip"
+# The one name pages, forms and messages use for this technology.
+LABEL = "PJSIP"
 FILES = ("pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf")
 RELOAD_MODULE = "res_pjsip.so"
 

@@ -17,6 +17,8 @@ from endpoints.spec import (
 from endpoints.techs.base import DeviceRow, device_callerid, split_amp
 
 TECH = "sip"
+# The one name pages, forms and messages use for this technology.
+LABEL = "SIP (chan_sip)"
 FILES = ("sip_additional.conf",)
 RELOAD_MODULE = "chan_sip.so"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from asterisk.models import SyncChange, SyncStatus
+from asterisk.models import SyncChange
 from portal.mode import pbx_mode
 from portal.validators import secret_strength
 from users.extensions import extension_create
@@ -27,15 +27,6 @@ def test_a_viewer_cannot_change_settings(viewer_client):
     assert pbx_mode() == "extensions"
 
 
-def test_the_banner_shows_pending_changes_and_the_last_error(admin_client, committed):
-    committed(extension_create, extension="1000", name="A", tech="sip")
-    SyncStatus.objects.filter(pk=1).update(last_error="cannot connect to Asterisk at 127.0.0.1:5038")
-    html = admin_client.get("/extensions/").content.decode()
-    assert f"{SyncChange.objects.count()} changes pending" in html
-    assert "cannot connect to Asterisk" in html
-    assert "Sync now" in html
-
-
 def test_sync_now_runs_a_sync(admin_client, committed, asterisk, settings):
     committed(extension_create, extension="1000", name="A", tech="sip")
     settings.PBXADMIN_SYNC = "inline"
@@ -47,17 +38,6 @@ def test_sync_now_runs_a_sync(admin_client, committed, asterisk, settings):
 
 def test_a_viewer_cannot_sync(viewer_client):
     assert viewer_client.post("/sync/").status_code == 403
-
-
-def test_the_config_page_shows_what_differs_from_the_database(admin_client, committed, conf_dir):
-    committed(extension_create, extension="1000", name="A", tech="sip")
-    page = admin_client.get("/config/")
-    sip = next(f for f in page.context["files"] if f["name"] == "sip_additional.conf")
-    assert sip["exists"] and sip["diff"] == []
-    (conf_dir / "sip_additional.conf").write_text("; edited by hand\n")
-    sip = next(f for f in admin_client.get("/config/").context["files"] if f["name"] == "sip_additional.conf")
-    assert "-; edited by hand" in sip["diff"]
-    assert "+[1000]" in sip["diff"]
 
 
 def test_new_secrets_come_from_the_server_and_are_strong(admin_client, viewer_client):

@@ -55,3 +55,135 @@
   }
   poll();
 })();
+
+// The Asterisk banner: refresh it every few seconds, and follow a "Sync now" to its outcome.
+(function () {
+  "use strict";
+  const banner = document.getElementById("sync-banner");
+  if (!banner) {
+    return;
+  }
+  const body = document.getElementById("sync-banner-body");
+  const outcome = document.getElementById("sync-outcome");
+  const tones = ["sync-ok", "sync-warning", "sync-neutral", "sync-problem"];
+  let following = null; // {runs, errorAt, since} while a "Sync now" is followed
+  let timer = null;
+
+  function show(state) {
+    body.innerHTML = state.html;
+    banner.dataset.state = state.state;
+    banner.classList.remove(...tones);
+    banner.classList.add("sync-" + state.tone);
+  }
+
+  function settled(state) {
+    // A run ended (its count moved on and nothing is queued), or it failed (a new error).
+    const ran = state.runs > following.runs && !state.syncing;
+    const failed = state.error_at && state.error_at !== following.errorAt && state.state !== "connected";
+    return ran || failed || (!state.syncing && Date.now() - following.since > 2000);
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    if (document.hidden && !following) {
+      timer = setTimeout(refresh, 5000);
+      return;
+    }
+    try {
+      const response = await fetch(banner.dataset.statusUrl, {
+        credentials: "same-origin", headers: {Accept: "application/json"},
+      });
+      if (response.ok) {
+        const state = await response.json();
+        show(state);
+        if (following && settled(state)) {
+          outcome.textContent = state.outcome;
+          outcome.className = state.state === "connected" ? "text-success-emphasis" : "text-danger-emphasis";
+          following = null;
+        } else if (following && Date.now() - following.since > 60000) {
+          outcome.textContent = "Still syncing: the banner updates when it ends.";
+          following = null;
+        }
+      }
+    } catch (error) {
+      // The server is restarting or the network dropped: try again later.
+    }
+    timer = setTimeout(refresh, following ? 700 : 5000);
+  }
+
+  const form = banner.querySelector("[data-sync-now]");
+  if (form) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const button = form.querySelector("button");
+      button.disabled = true;
+      outcome.className = "text-body-secondary";
+      outcome.textContent = "Syncing…";
+      try {
+        const response = await fetch(form.action, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {Accept: "application/json", "X-CSRFToken": form.elements.csrfmiddlewaretoken.value},
+          body: new FormData(form),
+        });
+        if (!response.ok) {
+          outcome.textContent = "The sync could not be asked for (" + response.status + ").";
+          return;
+        }
+        const state = await response.json();
+        following = {runs: state.runs, errorAt: state.error_at, since: Date.now()};
+        // In inline mode the run is already over when the answer comes back.
+        if (!state.syncing) {
+          following.runs -= 1;
+          following.errorAt = "";
+        }
+        show(state);
+        refresh();
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) {
+      refresh();
+    }
+  });
+  timer = setTimeout(refresh, 5000);
+})();
+
+// The user choice: suggest users from /users/search/ as the administrator types (no menu of every user).
+(function () {
+  "use strict";
+  let pending = null;
+  document.addEventListener("input", function (event) {
+    const input = event.target.closest("[data-user-search]");
+    if (!input) {
+      return;
+    }
+    clearTimeout(pending);
+    pending = setTimeout(async function () {
+      const url = input.dataset.userSearch + "?q=" + encodeURIComponent(input.value.trim());
+      const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (!response.ok) {
+        return;
+      }
+      const list = document.getElementById(input.getAttribute("list"));
+      list.replaceChildren(...(await response.json()).results.map(function (user) {
+        const option = document.createElement("option");
+        option.value = user.extension;
+        option.label = user.extension + " " + user.name;
+        return option;
+      }));
+    }, 200);
+  });
+})();
+
+// List filters: choosing a technology, a type or a page size applies it at once.
+document.addEventListener("change", function (event) {
+  "use strict";
+  const select = event.target.closest("select[data-autosubmit]");
+  if (select) {
+    select.form.requestSubmit();
+  }
+});

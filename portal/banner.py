@@ -1,0 +1,200 @@
+"""What the banner says about the link to Asterisk: a state in plain words, what to check, what waits.
+
+The same dictionary feeds the banner on every page and its JSON endpoint,
+so the page and its updates can never disagree.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.timesince import timesince
+
+from asterisk.models import ErrorKind, SyncChange, SyncStatus
+from portal.mode import EXTENSIONS
+
+NEVER = "never"
+CONNECTED = "connected"
+UNREACHABLE = "unreachable"
+LOGIN_REFUSED = "login"
+ACTION_REFUSED = "action"
+FILES_FAILED = "files"
+
+
+@dataclass
+class Pending:
+    """Work waiting in the outbox, counted as objects and files, never as AstDB keys."""
+
+    extensions: int = 0
+    users: int = 0
+    devices: int = 0
+    files: int = 0
+    reloads: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.extensions + self.users + self.devices + self.files + self.reloads
+
+    def text(self) -> str:
+        parts = [
+            _count(self.extensions, "extension"),
+            _count(self.users, "user"),
+            _count(self.devices, "device"),
+            _count(self.files, "config file"),
+            _count(self.reloads, "module reload"),
+        ]
+        parts = [p for p in parts if p]
+        if not parts:
+            return "nothing waiting"
+        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"{joined} waiting"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}" if n else ""
+
+
+def pending_work(*, mode: str) -> Pending:
+    """Distinct users, devices and files named in the outbox.
+
+    A save and then a delete of the same extension name it twice: it still
+    counts once. In extensions mode a user and its device share the number,
+    so they count as one extension.
+    """
+    by_kind = dict(SyncChange.objects.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by())
+    pending = Pending(
+        files=by_kind.get(SyncChange.Kind.FILE, 0), reloads=by_kind.get(SyncChange.Kind.RELOAD, 0)
+    )
+    if mode == EXTENSIONS:
+        if by_kind.get(SyncChange.Kind.USER) or by_kind.get(SyncChange.Kind.DEVICE):
+            pending.extensions = (
+                SyncChange.objects.filter(kind__in=[SyncChange.Kind.USER, SyncChange.Kind.DEVICE])
+                .values("ref")
+                .distinct()
+                .count()
+            )
+    else:
+        pending.users = by_kind.get(SyncChange.Kind.USER, 0)
+        pending.devices = by_kind.get(SyncChange.Kind.DEVICE, 0)
+    return pending
+
+
+@dataclass
+class Banner:
+    state: str
+    headline: str
+    detail: str
+    hints: list[str] = field(default_factory=list)
+    error: str = ""  # the raw error, shown folded under the plain words
+    warning: str = ""
+    pending: str = ""
+    pending_total: int = 0
+    last_sync: str = ""
+    syncing: bool = False
+    runs: int = 0
+    error_at: str = ""
+    outcome: str = ""  # what the last run did, in one sentence (shown after "Sync now")
+
+    @property
+    def tone(self) -> str:
+        if self.state == CONNECTED:
+            return "warning" if self.warning else "ok"
+        return "neutral" if self.state == NEVER else "problem"
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "tone": self.tone}
+
+
+def _state(status: SyncStatus) -> str:
+    failed = status.last_error_at and status.last_error_kind not in ("", ErrorKind.WARNING)
+    if failed and (status.last_connected_at is None or status.last_error_at >= status.last_connected_at):
+        return {
+            ErrorKind.UNREACHABLE: UNREACHABLE,
+            ErrorKind.LOGIN: LOGIN_REFUSED,
+            ErrorKind.FILES: FILES_FAILED,
+        }.get(status.last_error_kind, ACTION_REFUSED)
+    return CONNECTED if status.last_connected_at else NEVER
+
+
+def banner(*, mode: str) -> Banner:
+    status = SyncStatus.get()
+    state = _state(status)
+    where = f"{settings.AMI_HOST}:{settings.AMI_PORT}"
+    account = settings.AMI_USERNAME
+    when = f"{timesince(status.last_error_at)} ago" if status.last_error_at else ""
+    if state == NEVER:
+        result = Banner(
+            state,
+            "Not connected to Asterisk yet",
+            f"No sync has reached Asterisk so far; pbxadmin connects to {where} (AMI_HOST:AMI_PORT).",
+            [
+                f"In Asterisk's manager.conf, add an account [{account}] with a secret "
+                "and read/write permissions for system, config and command.",
+                "Give pbxadmin the same name and secret in AMI_USERNAME and AMI_SECRET, then press Sync now.",
+            ],
+        )
+    elif state == UNREACHABLE:
+        result = Banner(
+            state,
+            "Asterisk unreachable",
+            f"Nothing answered at {where} (AMI_HOST:AMI_PORT) {when}. "
+            "Changes wait and are sent once it answers.",
+            [
+                "Is Asterisk running on that host? (asterisk -rx 'core show version')",
+                f"In manager.conf, [general] needs enabled = yes, port = {settings.AMI_PORT} "
+                "and a bindaddr this server can reach.",
+                "Does a firewall stand between this server and that port?",
+            ],
+            error=status.last_error,
+        )
+    elif state == LOGIN_REFUSED:
+        result = Banner(
+            state,
+            "Asterisk refused the login",
+            f"Asterisk at {where} answered {when} but did not accept the account {account!r}.",
+            [
+                f"manager.conf needs an account [{account}] (AMI_USERNAME) whose secret is AMI_SECRET; "
+                "after editing it run asterisk -rx 'manager reload'.",
+                "The account's deny/permit lines must allow this server's address.",
+            ],
+            error=status.last_error,
+        )
+    elif state == FILES_FAILED:
+        result = Banner(
+            state,
+            "Config files not written",
+            f"pbxadmin could not write into {settings.ASTERISK_CONF_DIR} {when}.",
+            ["That folder must exist and be writable by the user pbxadmin runs as."],
+            error=status.last_error,
+        )
+    elif state == ACTION_REFUSED:
+        result = Banner(
+            state,
+            "Asterisk refused a change",
+            f"Asterisk at {where} answered an action with an error {when}; the change stays waiting.",
+            ["The Asterisk log (and the error below) says which; press Sync now to send it again."],
+            error=status.last_error,
+        )
+    else:
+        result = Banner(state, "Connected to Asterisk", f"Asterisk at {where} answers.")
+        if status.last_error_kind == ErrorKind.WARNING:
+            result.warning = status.last_error
+    pending = pending_work(mode=mode)
+    result.pending, result.pending_total = pending.text(), pending.total
+    if state == CONNECTED and not pending.total:
+        result.pending = "up to date"
+    if status.last_success_at:
+        result.last_sync = f"{timesince(status.last_success_at)} ago"
+    if state == CONNECTED:
+        sent = status.last_actions
+        result.outcome = (
+            f"Sync finished: {sent} change{'' if sent == 1 else 's'} sent to Asterisk; {result.pending}."
+            if sent
+            else f"Sync finished: Asterisk answered; {result.pending}."
+        )
+    else:
+        result.outcome = f"Sync failed: {result.headline}. {result.detail}"
+    result.syncing = status.queued
+    result.runs = status.runs
+    result.error_at = status.last_error_at.isoformat() if status.last_error_at else ""
+    return result

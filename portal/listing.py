@@ -1,0 +1,79 @@
+"""What every list page shares: its filters as one small form, numbered pages and a page size.
+
+Each list declares its filters as a `ListFilters` subclass (search, technology,
+fixed/adhoc, and later the phone state); the view hands the cleaned values to
+its selector as keyword arguments, and the template renders the same form.
+"""
+
+from django import forms
+from django.core.paginator import Page, Paginator
+
+from devices.models import DeviceType, Tech
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+
+
+class ListFilters(forms.Form):
+    """Search, sort and page size; subclasses add their own filters beside these."""
+
+    q = forms.CharField(required=False, max_length=80, label="Search")
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    per_page = forms.TypedChoiceField(
+        choices=[(n, f"{n} a page") for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=DEFAULT_PAGE_SIZE,
+        label="Page size",
+    )
+
+    def __init__(self, data, *, default_sort: str, placeholder: str = "Number or name"):
+        super().__init__(data)
+        self.default_sort = default_sort
+        self.fields["q"].widget.attrs.update(placeholder=placeholder, type="search")
+
+    def values(self) -> dict:
+        """The cleaned filters; anything unreadable falls back to "no filter" rather than an error page."""
+        if not self.is_valid():
+            return {"q": "", "sort": self.default_sort, "per_page": DEFAULT_PAGE_SIZE}
+        values = dict(self.cleaned_data)
+        values["sort"] = values["sort"] or self.default_sort
+        return values
+
+    def selector_kwargs(self) -> dict:
+        """What the selector takes: search, sort and every filter with a value."""
+        values = self.values()
+        kwargs = {"search": values.pop("q"), "sort": values.pop("sort")}
+        values.pop("per_page")
+        kwargs.update({k: v for k, v in values.items() if v})
+        return kwargs
+
+    @property
+    def active(self) -> bool:
+        values = self.values()
+        return bool(values.get("q")) or any(
+            values.get(name) for name in self.fields if name not in ("q", "sort", "per_page")
+        )
+
+
+def tech_filter(*, with_none: bool = False) -> forms.ChoiceField:
+    choices = [("", "All technologies"), *Tech.choices]
+    if with_none:
+        choices.append(("none", "None (virtual)"))
+    return forms.ChoiceField(choices=choices, required=False, label="Technology")
+
+
+def type_filter() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=[("", "Fixed and adhoc"), *DeviceType.choices], required=False, label="Device type"
+    )
+
+
+def paginate(request, queryset, *, per_page: int = DEFAULT_PAGE_SIZE) -> Page:
+    """One page, with `page.numbers`: first, …, neighbours, …, last (None stands for a gap)."""
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    page.numbers = [
+        None if n == Paginator.ELLIPSIS else n
+        for n in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return page

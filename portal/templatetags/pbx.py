@@ -1,0 +1,14 @@
+"""Template filters for pbxadmin's pages."""
+
+from django import template
+
+from endpoints.techs import TECHS
+
+register = template.Library()
+
+
+@register.filter
+def tech_label(tech: str) -> str:
+    """The one name of a technology (its module's LABEL), the same on every page."""
+    module = TECHS.get(tech or "")
+    return module.LABEL if module else (tech or "")
