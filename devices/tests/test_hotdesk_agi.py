@@ -8,6 +8,7 @@ import pytest
 
 from asterisk.astdb import desired_keys
 from asterisk.sync import run_sync
+from devices import prompts
 from devices.hotdesk_agi import serve
 from devices.models import Device
 from devices.services import device_create, device_login
@@ -97,7 +98,7 @@ def office(settings):
 
 def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, asterisk):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", digits=["1000", "4711"]).run()
-    assert commands[0] == "GET DATA please-enter-your-extension-then-press-pound 6000 20"
+    assert commands[0] == f"GET DATA {prompts.ASK_USER} 6000 20"
     assert commands[1] == "GET DATA agent-pass 6000 20"
     assert played(commands) == ["agent-loginok"]
     assert Device.objects.get(pk="3001").user_id == "1000"
