@@ -130,18 +130,22 @@ def _result(reply: dict) -> str:
     return value
 
 
+def _could_not_play(reply: dict, prompt: str) -> None:
+    # "200 result=-1": Asterisk could not play the prompt (or the caller just
+    # hung up, which the next command tells). Say so in the log; the call goes on.
+    if reply.get("error") == "AGIAppError":
+        log.warning("FastAGI: Asterisk could not play the prompt %r (missing from its sounds?)", prompt)
+
+
 async def _say(request: Request, *files: str) -> None:
     for name in files:
-        # A prompt Asterisk cannot play answers -1: say so in the log, go on with the call.
-        if _result(await request.send_command(f'STREAM FILE {name} ""')) == "-1":
-            log.warning("FastAGI: Asterisk could not play the prompt %r (missing from its sounds?)", name)
+        _could_not_play(await request.send_command(f'STREAM FILE {name} ""'), name)
 
 
 async def _ask_digits(request: Request, prompt: str, max_digits: int) -> str:
     reply = await request.send_command(f"GET DATA {prompt} 6000 {max_digits}")
+    _could_not_play(reply, prompt)
     digits = _result(reply)
-    if digits == "-1":
-        log.warning("FastAGI: Asterisk could not play the prompt %r (missing from its sounds?)", prompt)
     return digits if _DIGITS.fullmatch(digits or "") else ""
 
 

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from devices import prompts
+from devices.models import HotdeskLockout
 from devices.tests.fastagi import FakeAsterisk, played
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -115,3 +116,12 @@ def test_file_descriptors_do_not_pile_up(agi_port, settings):
     while open_fds() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert open_fds() <= before
+
+
+def test_a_caller_who_hangs_up_ends_the_session_and_nothing_is_counted(agi_port, office):
+    sock = connect(agi_port)
+    sock.sendall(headers("hotdesk-login", "PJSIP/3001-0000001a", arg="1000"))
+    assert sock.recv(4096).startswith(f"GET DATA {prompts.ASK_PIN}".encode())
+    sock.sendall(b"HANGUP\n")
+    assert closed_by_the_service(sock)
+    assert not HotdeskLockout.objects.exists()
