@@ -8,8 +8,8 @@ A test checks every name here against the core set's file list. The login
 conversation uses the core set's agent-login prompts, the closest it has.
 """
 
-ASK_USER = "agent-user"  # "Agent login. Please enter your agent number, followed by the pound key."
-ASK_PIN = "agent-pass"  # "Please enter your password, followed by the pound key."
+ASK_USER = "agent-user"  # the agent-login prompt: your number, then pound
+ASK_PIN = "agent-pass"  # your password, then pound
 WRONG_PIN = "auth-incorrect"
 LOGGED_IN = "agent-loginok"
 LOGGED_OFF = "agent-loggedoff"
