@@ -1,6 +1,7 @@
 """The device: one phone identity, with a dial string and fixed or adhoc behaviour."""
 
 from django.db import models
+from django.utils import timezone
 
 from endpoints.techs import custom, dahdi, iax2, pjsip, sip
 from portal.validators import SafeCharField, callerid_format, digits_only
@@ -72,3 +73,41 @@ class Device(models.Model):
     @property
     def is_adhoc(self) -> bool:
         return self.devicetype == DeviceType.ADHOC
+
+
+class HotdeskLockout(models.Model):
+    """Failed hot-desk PIN attempts in a row, across calls, for one user or one device (never both).
+
+    Counted per user (someone guessing one person's PIN from any phone) and per
+    device (someone trying many people's PINs from one phone). A correct PIN
+    deletes the rows of that user and that device; so does an administrator.
+    """
+
+    user = models.OneToOneField(
+        "users.PbxUser", null=True, blank=True, on_delete=models.CASCADE, related_name="hotdesk_lockout"
+    )
+    device = models.OneToOneField(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="hotdesk_lockout"
+    )
+    failures = models.PositiveIntegerField("failed attempts", default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    # The Asterisk channel of the last failure (e.g. PJSIP/3001-0000001a): which phone tried.
+    last_channel = SafeCharField(max_length=80, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True, device__isnull=False)
+                | models.Q(user__isnull=False, device__isnull=True),
+                name="hotdesk_lockout_user_xor_device",
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"device {self.device_id}"
+        return f"{who}: {self.failures} failed attempts"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()

@@ -4,9 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from devices.forms import DeviceFilters, DeviceForm, HotDeskForm
+from devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
 from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
@@ -15,6 +17,7 @@ from portal.forms import submit
 from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER
 from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
+from users.models import PbxUser
 
 
 @viewer_required
@@ -59,6 +62,7 @@ def device_edit(request, device_id):
         "device": device,
         "tech_label": Tech(device.tech).label,
         "hotdesk_form": HotDeskForm(auto_id="hotdesk_%s"),
+        "lockout": hotdesk_lockout_of(device=device),
     }
     return render(request, "devices/device_form.html", context)
 
@@ -77,10 +81,14 @@ def device_remove(request, device_id):
 
 def _back(request, device: Device):
     """Return to where the hot-desk form was (the device or a user's page)."""
+    return _to_next(request, "device_edit", device_id=device.id)
+
+
+def _to_next(request, fallback: str, **kwargs):
     target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         return redirect(target)
-    return redirect("device_edit", device_id=device.id)
+    return redirect(fallback, **kwargs)
 
 
 @admin_required
@@ -131,3 +139,23 @@ def device_secret(request, device_id):
     response = JsonResponse({"secret": device.endpoint.settings.get("secret", "")})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin_required
+@require_POST
+def user_lockout_lift(request, extension):
+    """Lift a user's hot-desk lock-out (too many wrong PINs) and clear the count."""
+    user = get_object_or_404(PbxUser, pk=extension)
+    hotdesk_lockout_lift(user=user)
+    messages.success(request, f"The hot-desk lock-out of {user} is lifted.")
+    return _to_next(request, "user_edit", extension=user.pk)
+
+
+@admin_required
+@require_POST
+def device_lockout_lift(request, device_id):
+    """Lift a device's hot-desk lock-out (too many wrong PINs typed on it) and clear the count."""
+    device = get_object_or_404(Device, pk=device_id)
+    hotdesk_lockout_lift(device=device)
+    messages.success(request, f"The hot-desk lock-out of device {device.id} is lifted.")
+    return _to_next(request, "device_edit", device_id=device.id)

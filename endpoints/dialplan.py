@@ -17,11 +17,17 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection
 
+from devices import prompts
 from devices.models import ARRIVAL_ORDER, Device
 from endpoints.conf import BANNER
 from users.models import PbxUser
 
 FILENAME = "extensions_additional.conf"
+
+
+# The service unreachable or failing: sorry, try later. Nobody on the device: sorry, goodbye.
+_UNREACHABLE = f"{prompts.SORRY}&{prompts.TRY_LATER}"
+_NOBODY = f"{prompts.SORRY}&{prompts.GOODBYE}"
 
 
 def _static(agi_url: str, default_ringtime: int) -> str:
@@ -31,7 +37,8 @@ include => app-userlogonoff
 
 ; Hot desking (FreePBX's *11 / *12): the portal's FastAGI service checks the
 ; rules and the PIN and logs the user in or out through the same services as
-; the Devices page.
+; the Devices page. It knows the phone by its channel (the endpoint it
+; authenticated as), never by its caller ID.
 [app-userlogonoff]
 exten => *11,1,Gosub(sub-user-logon,s,1())
  same => n,Hangup()
@@ -45,7 +52,7 @@ exten => s,1,Answer()
  same => n,Wait(1)
  same => n,AGI({agi_url}/hotdesk-login,${{ARG1}})
  same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
- same => n,Playback(an-error-has-occurred)
+ same => n,Playback({_UNREACHABLE})
  same => n(done),Return()
 
 [sub-user-logoff]
@@ -53,7 +60,7 @@ exten => s,1,Answer()
  same => n,Wait(1)
  same => n,AGI({agi_url}/hotdesk-logout)
  same => n,GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?done)
- same => n,Playback(an-error-has-occurred)
+ same => n,Playback({_UNREACHABLE})
  same => n(done),Return()
 
 ; The caller's identity (FreePBX's macro-user-callerid, as a subroutine): a
@@ -75,7 +82,7 @@ exten => s,1,GotoIf($[${{LEN(${{REALCALLERIDNUM}})}} > 0]?known)
  same => n(done),Return()
  same => n(nobody),Answer()
  same => n,Wait(1)
- same => n,Playback(im-sorry&vm-goodbye)
+ same => n,Playback({_NOBODY})
  same => n,Hangup()
 
 ; Calling a user: ring every device they are on now, at once, for their ring

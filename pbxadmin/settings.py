@@ -158,6 +158,18 @@ PBXADMIN_SYNC_BACKOFF_MAX = env_int("PBXADMIN_SYNC_BACKOFF_MAX", 300)
 # as written into the dialplan; and where that service listens.
 PBXADMIN_AGI_URL = env_str("PBXADMIN_AGI_URL", "agi://127.0.0.1:4573")
 PBXADMIN_AGI_LISTEN = env_str("PBXADMIN_AGI_LISTEN", "127.0.0.1:4573")
+# Every read on a FastAGI session waits at most this many seconds (a command's
+# reply includes the prompt it plays and the phone's digits); a stalled session
+# is closed. Sessions open at once are bounded; extra connections close at once.
+PBXADMIN_AGI_READ_TIMEOUT = env_int("PBXADMIN_AGI_READ_TIMEOUT", 30)
+PBXADMIN_AGI_MAX_SESSIONS = env_int("PBXADMIN_AGI_MAX_SESSIONS", 50)
+# Hot-desk PIN guessing: after this many failed attempts in a row (per user and
+# per device, across calls) logins are refused for a lock-out that starts at
+# PBXADMIN_HOTDESK_LOCKOUT seconds and doubles with each further failure, up to
+# PBXADMIN_HOTDESK_LOCKOUT_MAX. A correct PIN or an administrator resets it.
+PBXADMIN_HOTDESK_MAX_FAILURES = env_int("PBXADMIN_HOTDESK_MAX_FAILURES", 5)
+PBXADMIN_HOTDESK_LOCKOUT = env_int("PBXADMIN_HOTDESK_LOCKOUT", 60)
+PBXADMIN_HOTDESK_LOCKOUT_MAX = env_int("PBXADMIN_HOTDESK_LOCKOUT_MAX", 3600)
 # Seconds to ring a user whose ring time is 0 (FreePBX's RINGTIMER default).
 PBXADMIN_RINGTIME_DEFAULT = env_int("PBXADMIN_RINGTIME_DEFAULT", 15)
 

@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from devices.hotdesk_guard import hotdesk_lockout_of
 from devices.models import Device, Tech
 from devices.selectors import BY_ID
 from portal.forms import submit
@@ -75,6 +76,7 @@ def extension_edit(request, extension):
         "user_obj": user,
         "device": device,
         "devices_now": devices_of(user),
+        "lockout": hotdesk_lockout_of(user=user),
     }
     return render(request, "users/extension_form.html", context)
 
@@ -130,6 +132,7 @@ def user_edit(request, extension):
         "devices_now": devices_of(user),
         "owned": Device.objects.filter(default_user=user).order_by(*BY_ID),
         "adhoc": Device.objects.filter(devicetype="adhoc").exclude(user=user).order_by(*BY_ID)[:200],
+        "lockout": hotdesk_lockout_of(user=user),
     }
     return render(request, "users/user_form.html", context)
 

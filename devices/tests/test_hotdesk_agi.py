@@ -1,103 +1,22 @@
 """Hot desking from the phone, end to end over FastAGI: the test plays Asterisk on a TCP socket."""
 
-import asyncio
 import socket
-import threading
 
 import pytest
 
 from asterisk.astdb import desired_keys
 from asterisk.sync import run_sync
-from devices.hotdesk_agi import serve
+from devices import prompts
 from devices.models import Device
-from devices.services import device_create, device_login
-from users.services import user_create
+from devices.services import device_login
+from devices.tests.fastagi import FakeAsterisk, played
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def agi_port():
-    """The hot-desk FastAGI service, running in its own thread and event loop."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def start():
-        started = asyncio.get_running_loop().create_future()
-        task = asyncio.ensure_future(serve("127.0.0.1", 0, started))
-        return task, await started
-
-    task, port = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
-    yield port
-
-    async def stop():
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
-
-
-class FakeAsterisk:
-    """Asterisk's side of one FastAGI call: sends the agi_ headers, answers each command."""
-
-    def __init__(self, port: int, script: str, callerid: str, arg: str = "", digits: list[str] | None = None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.file = self.sock.makefile("rwb")
-        self.digits = list(digits or [])
-        self.commands: list[str] = []
-        headers = {
-            "agi_network": "yes",
-            "agi_network_script": script,
-            "agi_request": f"agi://127.0.0.1:{port}/{script}",
-            "agi_channel": f"PJSIP/{callerid}-00000001",
-            "agi_callerid": callerid,
-            "agi_calleridname": "device",
-            "agi_context": "sub-user-logon",
-            "agi_extension": "s",
-            "agi_priority": "3",
-        }
-        if arg:
-            headers["agi_arg_1"] = arg
-        self.file.write("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
-        self.file.flush()
-
-    def run(self) -> list[str]:
-        """Answer commands until the service hangs up; return what it asked for."""
-        while line := self.file.readline():
-            command = line.decode().strip()
-            self.commands.append(command)
-            if command.startswith("GET DATA"):
-                reply = f"200 result={self.digits.pop(0)}" if self.digits else "200 result= (timeout)"
-            else:
-                reply = "200 result=0 endpos=8000"
-            self.file.write(reply.encode() + b"\n")
-            self.file.flush()
-        self.sock.close()
-        return self.commands
-
-
-def played(commands: list[str]) -> list[str]:
-    return [c.split()[2] for c in commands if c.startswith("STREAM FILE")]
-
-
-@pytest.fixture
-def office(settings):
-    """Dana (PIN 4711) on her fixed 2001, Eli (no PIN), and adhoc desk 3001 whose default user is Eli."""
-    settings.PBXADMIN_SYNC = "manual"
-    dana = user_create(extension="1000", name="Dana", password="4711")
-    eli = user_create(extension="1001", name="Eli")
-    device_create(id="2001", tech="pjsip", default_user=dana)
-    device_create(id="3001", tech="pjsip", devicetype="adhoc", default_user=eli)
-    return dana, eli
-
-
 def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, asterisk):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", digits=["1000", "4711"]).run()
-    assert commands[0] == "GET DATA please-enter-your-extension-then-press-pound 6000 20"
+    assert commands[0] == f"GET DATA {prompts.ASK_USER} 6000 20"
     assert commands[1] == "GET DATA agent-pass 6000 20"
     assert played(commands) == ["agent-loginok"]
     assert Device.objects.get(pk="3001").user_id == "1000"

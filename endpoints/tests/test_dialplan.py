@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from devices import prompts
 from devices.services import device_create, device_login
 from endpoints.conf import parse_conf
 from endpoints.dialplan import FILENAME
@@ -140,3 +141,16 @@ def test_nothing_a_user_typed_reaches_the_dialplan(committed, dialplan):
     text = dialplan()
     assert "O'Brien" not in text and "SHELL" not in text and "Sales" not in text
     check_targets(*parse_dialplan(text))
+
+
+def test_the_dialplan_plays_only_the_prompts_named_in_one_place(committed, dialplan):
+    """Each is checked against Asterisk's core sounds in devices/tests/test_prompts.py."""
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    contexts, _ = parse_dialplan(dialplan())
+    played = set()
+    for extensions in contexts.values():
+        for extension in extensions.values():
+            for _, _, app in extension.steps:
+                if match := re.fullmatch(r"(?:Playback|Background)\((.*)\)", app):
+                    played |= set(match.group(1).split(",")[0].split("&"))
+    assert played and played <= set(prompts.ALL), played - set(prompts.ALL)
