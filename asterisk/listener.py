@@ -9,6 +9,7 @@ with a capped exponential backoff; only a stop ends it.
 """
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,10 +82,8 @@ class Listener:
             self._db.shutdown(wait=True)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
-        except TimeoutError:
-            pass
 
     async def _session(self) -> None:
         async with AmiEventSession(self.config, self.tracker.apply) as session:

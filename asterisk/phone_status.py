@@ -52,7 +52,7 @@ def device_of(name) -> str | None:
     """`SIP/2212` → `2212`, `2001` → `2001`; None for anything that is not a device id."""
     if not isinstance(name, str):
         return None
-    name = name.rpartition("/")[2]
+    name = name.partition("/")[2] if "/" in name else name
     return name if DEVICE_ID.fullmatch(name) else None
 
 

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from asterisk.selectors import device_states, only_down
 from devices.forms import DeviceForm, HotDeskForm
 from devices.models import Device, Tech
 from devices.selectors import device_list
@@ -20,8 +21,11 @@ from portal.pages import admin_required, check_can_edit, for_mode, paginate, vie
 @for_mode(DEVICE_AND_USER)
 def device_index(request):
     search, sort = request.GET.get("q", ""), request.GET.get("sort", "id")
-    page = paginate(request, device_list(search=search, sort=sort))
-    return render(request, "devices/device_list.html", {"page": page, "q": search, "sort": sort})
+    state = request.GET.get("state", "")
+    page = paginate(request, only_down(device_list(search=search, sort=sort), "id", state))
+    states = device_states(d.id for d in page)
+    context = {"page": page, "q": search, "sort": sort, "state": state, "states": states}
+    return render(request, "devices/device_list.html", context)
 
 
 @admin_required

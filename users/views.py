@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from asterisk.selectors import device_states, only_down
 from devices.models import Device, Tech
 from portal.forms import submit
 from portal.mode import DEVICE_AND_USER, EXTENSIONS
@@ -27,8 +28,11 @@ def _tech_or_default(request) -> str | None:
 @for_mode(EXTENSIONS)
 def extension_index(request):
     search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
-    page = paginate(request, extension_list(search=search, sort=sort))
-    return render(request, "users/extension_list.html", {"page": page, "q": search, "sort": sort})
+    state = request.GET.get("state", "")
+    page = paginate(request, only_down(extension_list(search=search, sort=sort), "extension", state))
+    states = device_states(ext.extension for ext in page if ext.tech)
+    context = {"page": page, "q": search, "sort": sort, "state": state, "states": states}
+    return render(request, "users/extension_list.html", context)
 
 
 @admin_required
@@ -93,8 +97,11 @@ def extension_remove(request, extension):
 @for_mode(DEVICE_AND_USER)
 def user_index(request):
     search, sort = request.GET.get("q", ""), request.GET.get("sort", "extension")
-    page = paginate(request, user_list(search=search, sort=sort))
-    return render(request, "users/user_list.html", {"page": page, "q": search, "sort": sort})
+    state = request.GET.get("state", "")
+    page = paginate(request, only_down(user_list(search=search, sort=sort), "devices__id", state))
+    states = device_states(d.id for u in page for d in u.devices_now)
+    context = {"page": page, "q": search, "sort": sort, "state": state, "states": states}
+    return render(request, "users/user_list.html", context)
 
 
 @admin_required

@@ -95,8 +95,11 @@ class PhoneActions:
     def _action_pjsipshowcontacts(self, h, action_id):
         contacts = [p for p in self._phones("pjsip") if p.state != "unregistered"]
         if not contacts:
-            return _block(("Response", "Error"), *[("ActionID", action_id)] * (action_id is not None),
-                          ("Message", "No Contacts found"))  # fmt: skip
+            return _block(
+                ("Response", "Error"),
+                *[("ActionID", action_id)] * (action_id is not None),
+                ("Message", "No Contacts found"),
+            )
         items = [self._contact(p, action_id) for p in contacts]
         return _list(
             action_id,
@@ -108,15 +111,28 @@ class PhoneActions:
     def _contact(self, p: FakePhone, action_id) -> str:
         reachable = p.state == "registered"
         return _event(
-            "ContactList", action_id,
-            ("ObjectType", "contact"), ("ObjectName", f"{p.id};@e9c9d1a64b71f40a0f06e2d33fe690db"),
-            ("ViaAddr", p.address), ("QualifyTimeout", "3.000000"), ("Qualify2xxOnly", "false"),
-            ("CallId", "31e126d3a783f2b6"), ("RegServer", ""), ("PruneOnBoot", "no"), ("Path", ""),
-            ("Endpoint", p.id), ("ViaPort", p.port), ("AuthenticateQualify", "no"), ("Uri", p.uri),
-            ("QualifyFrequency", 60), ("UserAgent", p.user_agent), ("ExpirationTime", 1795686042),
-            ("OutboundProxy", ""), ("Status", "Reachable" if reachable else "Unreachable"),
+            "ContactList",
+            action_id,
+            ("ObjectType", "contact"),
+            ("ObjectName", f"{p.id};@e9c9d1a64b71f40a0f06e2d33fe690db"),
+            ("ViaAddr", p.address),
+            ("QualifyTimeout", "3.000000"),
+            ("Qualify2xxOnly", "false"),
+            ("CallId", "31e126d3a783f2b6"),
+            ("RegServer", ""),
+            ("PruneOnBoot", "no"),
+            ("Path", ""),
+            ("Endpoint", p.id),
+            ("ViaPort", p.port),
+            ("AuthenticateQualify", "no"),
+            ("Uri", p.uri),
+            ("QualifyFrequency", 60),
+            ("UserAgent", p.user_agent),
+            ("ExpirationTime", 1795686042),
+            ("OutboundProxy", ""),
+            ("Status", "Reachable" if reachable else "Unreachable"),
             ("RoundtripUsec", p.rtt_usec if reachable else "N/A"),
-        )  # fmt: skip
+        )
 
     def _peer_entries(self, action_id, tech: str, channeltype: str) -> list[str]:
         items = []
@@ -144,7 +160,7 @@ class PhoneActions:
                     ("RealtimeDevice", "no"),
                     ("Description", ""),
                     ("Accountcode", ""),
-                )  # fmt: skip
+                )
             )
         return items
 
@@ -172,8 +188,11 @@ class PhoneActions:
     def _action_pjsipshowendpoint(self, h, action_id):
         p = self.server.phones.get(h.get("endpoint", ""))
         if p is None or p.tech != "pjsip":
-            return _block(("Response", "Error"), *[("ActionID", action_id)] * (action_id is not None),
-                          ("Message", f"Unable to retrieve endpoint {h.get('endpoint', '')}"))  # fmt: skip
+            return _block(
+                ("Response", "Error"),
+                *[("ActionID", action_id)] * (action_id is not None),
+                ("Message", f"Unable to retrieve endpoint {h.get('endpoint', '')}"),
+            )
         items = [_event("EndpointDetail", action_id, ("ObjectType", "endpoint"), ("ObjectName", p.id))]
         if p.state != "unregistered":
             items.append(
@@ -189,7 +208,7 @@ class PhoneActions:
                     ("Status", "Reachable" if p.state == "registered" else "Unreachable"),
                     ("RoundtripUsec", p.rtt_usec),
                     ("EndpointName", p.id),
-                )  # fmt: skip
+                )
             )
         return _list(
             action_id,
@@ -205,12 +224,17 @@ class PhoneActions:
             return _block(("Response", "Error"), *aid, ("Message", "Peer not found"))
         here = p.state != "unregistered"
         return _block(
-            ("Response", "Success"), *aid, ("Channeltype", "SIP"), ("ObjectName", p.id),
-            ("ChanObjectType", "peer"), ("Address-IP", p.address if here else "(null)"),
-            ("Address-Port", p.port if here else 0), ("Status", "OK (1 ms)" if p.state == "registered" else "UNKNOWN"),
+            ("Response", "Success"),
+            *aid,
+            ("Channeltype", "SIP"),
+            ("ObjectName", p.id),
+            ("ChanObjectType", "peer"),
+            ("Address-IP", p.address if here else "(null)"),
+            ("Address-Port", p.port if here else 0),
+            ("Status", "OK (1 ms)" if p.state == "registered" else "UNKNOWN"),
             ("SIP-Useragent", p.user_agent if here else ""),
             ("Reg-Contact", f"sip:{p.id}-0x55c771937cf0@{p.address}:{p.port}" if here else ""),
-        )  # fmt: skip
+        )
 
 
 def follow(phones: dict[str, FakePhone], block: str) -> None:
