@@ -21,8 +21,11 @@ run: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py writeconf
-	@# The hot-desk FastAGI service (*11 / *12) runs beside the web server and stops with it.
-	$(PY) manage.py fastagi & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	@# The hot-desk FastAGI service (*11 / *12) and the AMI event listener (phone status)
+	@# run beside the web server and stop with it.
+	$(PY) manage.py fastagi & agi=$$!; \
+	$(PY) manage.py ami_events & events=$$!; \
+	trap 'kill $$agi $$events 2>/dev/null' EXIT INT TERM; \
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.installed node_modules/.installed
@@ -43,6 +46,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/astdb_sync.py
 	$(PY) bench/pages.py
 	$(PY) bench/bulk_import.py
+	$(PY) bench/phone_status.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -23,6 +23,16 @@ from panoramisk.utils import EOL
 
 log = logging.getLogger(__name__)
 
+# Actions whose answer is a list of events (`EventList: start` … `…Complete`).
+SNAPSHOT_LISTS = (
+    "PJSIPShowEndpoints",
+    "PJSIPShowContacts",
+    "PJSIPShowEndpoint",
+    "SIPpeers",
+    "IAXpeerlist",
+    "DeviceStateList",
+)
+
 # Asterisk refuses header lines over 1022 characters (and drops the value).
 MAX_HEADER = 1000
 PIPELINE_WINDOW = 2000
@@ -85,9 +95,9 @@ class _PreparedAction(Action):
     """
 
     # Actions answered by a list of events; every other action gets one reply.
-    _LISTS = frozenset({"dbget", "dbgettree"})
+    _LISTS = frozenset({"dbget", "dbgettree"} | {name.lower() for name in SNAPSHOT_LISTS})
 
-    def __init__(self, headers: dict[str, str]):
+    def __init__(self, headers: dict[str, str], on_item: Callable[[Message], None] | None = None):
         # panoramisk itself only reads the action name and id from the dict;
         # the other headers live in the prepared text.
         super().__init__({"Action": headers["Action"]})
@@ -97,9 +107,13 @@ class _PreparedAction(Action):
         lines.append(EOL)
         self._text = EOL.join(lines)
         self._single = headers["Action"].lower() not in self._LISTS
+        self._on_item = on_item
 
     def add_message(self, message):
         if not self._single:
+            if self._on_item is not None and "event" in message and not message["event"].endswith("Complete"):
+                # Handed over as it arrives, in the connection's order among the events.
+                self._on_item(message)
             return super().add_message(message)
         self.responses.append(message)
         if not self.future.done():
@@ -122,6 +136,14 @@ class _Manager(Manager):
     def __init__(self, *, login_reply: asyncio.Future, **config):
         super().__init__(**config)
         self._login_reply = login_reply
+        self.retired = False
+
+    def connect(self, *args, **kwargs):
+        # panoramisk schedules a re-dial of its own after a drop; once the
+        # session is over it must not come back (the listener dials anew).
+        if self.retired:
+            return None
+        return super().connect(*args, **kwargs)
 
     def login(self, future):
         authenticated = super().login(future)
@@ -133,10 +155,16 @@ class _Manager(Manager):
 class AmiSession:
     """One authenticated AMI connection: `async with AmiSession(config) as ami: await ami.send([...])`."""
 
+    # A command's session needs no events; the event listener's does.
+    events = "off"
+
     def __init__(self, config: AmiConfig):
         self.config = config
         self.manager: Manager | None = None
         self._lost: asyncio.Future | None = None
+
+    def _configure(self, manager: Manager) -> None:
+        """Hook for subclasses: register event callbacks before the login."""
 
     async def __aenter__(self) -> "AmiSession":
         loop = asyncio.get_running_loop()
@@ -154,13 +182,14 @@ class AmiSession:
             port=self.config.port,
             username=self.config.username,
             secret=self.config.secret,
-            events="off",
+            events=self.events,
             # This session is short-lived: no background pings, and a dropped
             # connection is reported to the caller instead of re-dialled.
             ping_delay=3600,
             reconnect_timeout=3600,
             on_disconnect=on_disconnect,
         )
+        self._configure(self.manager)
         where = f"{self.config.host}:{self.config.port}"
         connecting = self.manager.connect()
         try:
@@ -173,10 +202,16 @@ class AmiSession:
                 f"no answer from Asterisk at {where} within {self.config.timeout}s"
             ) from None
         except OSError as e:
+            self.manager.retired = True
             self.manager.close()
             raise AmiUnavailable(f"cannot connect to Asterisk at {where}: {e}") from e
-        reply = await self._wait(login_reply, "login")
+        try:
+            reply = await self._wait(login_reply, "login")
+        except BaseException:
+            await self.__aexit__()
+            raise
         if not reply.success:
+            self.manager.retired = True
             self.manager.close()
             raise AmiAuthError(
                 f"Asterisk refused the login of {self.config.username!r}: {reply.get('Message', '')}"
@@ -185,13 +220,15 @@ class AmiSession:
 
     async def __aexit__(self, *exc_info) -> None:
         if self.manager is not None:
+            self.manager.retired = True
             self.manager.close()
 
-    async def _wait(self, awaitable, what: str):
+    async def _wait(self, awaitable, what: str, timeout: float | None = None):
         """Wait for one reply, but give up on a timeout or a dropped connection."""
+        timeout = timeout or self.config.timeout
         future = asyncio.ensure_future(awaitable)
         done, _ = await asyncio.wait(
-            {future, self._lost}, timeout=self.config.timeout, return_when=asyncio.FIRST_COMPLETED
+            {future, self._lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         if future in done:
             return future.result()
@@ -200,7 +237,7 @@ class AmiSession:
             await future  # collect the cancellation, so asyncio does not report it as lost
         if self._lost in done:
             raise AmiUnavailable(f"Asterisk closed the connection during {what}")
-        raise AmiUnavailable(f"Asterisk did not answer {what} within {self.config.timeout}s")
+        raise AmiUnavailable(f"Asterisk did not answer {what} within {timeout}s")
 
     async def send(self, actions: Iterable[dict[str, str]]) -> list[Message | list[Message]]:
         """Send actions pipelined; return their replies in order."""
@@ -270,6 +307,55 @@ class AmiSession:
             raise AmiActionError(f"{command!r}: {reply.get('Message', '')} {reply.get('Output', '')}".strip())
         output = reply.get("Output", [])
         return output if isinstance(output, list) else [output]
+
+
+def plain(message: Message) -> dict[str, str]:
+    """A message as a plain dict, header names in lower case (Asterisk writes `URI` here and `Uri` there);
+    a repeated header keeps its last value."""
+    return {key.lower(): value[-1] if isinstance(value, list) else value for key, value in message.items()}
+
+
+class AmiEventSession(AmiSession):
+    """An AMI connection with events on, for the event listener.
+
+    `on_event(event)` is called with each event as a `plain` dict, in the order
+    Asterisk sent them; the items of a list answer (`snapshot`) go through it
+    too, at their place in that order, so a later event always wins over an
+    earlier list item. Use `async with AmiEventSession(config, on_event) as s:`,
+    then `await s.snapshot([...])` and `await s.until_closed()`.
+    """
+
+    events = "on"
+
+    def __init__(self, config: AmiConfig, on_event: Callable[[dict[str, str]], None]):
+        super().__init__(config)
+        self._on_event = on_event
+
+    def _configure(self, manager: Manager) -> None:
+        manager.register_event("*", lambda _manager, message: self._on_event(plain(message)))
+
+    async def snapshot(self, actions: Iterable[dict[str, str]]) -> list[Message | list[Message]]:
+        """Send list actions (and single ones); their items reach `on_event`; returns the replies."""
+        actions = list(actions)
+        for action in actions:
+            check_action(action)
+        futures = [
+            self.manager.send_action(_PreparedAction(action, on_item=lambda m: self._on_event(plain(m))))
+            for action in actions
+        ]
+        # Thousands of phones make long lists: allow more than one action's timeout.
+        return await self._wait(
+            asyncio.gather(*futures), f"{len(actions)} list actions", timeout=max(30, self.config.timeout)
+        )
+
+    async def until_closed(self, keepalive: float = 20) -> None:
+        """Wait until the connection drops, pinging now and then to notice a dead link; raise AmiUnavailable."""
+        while True:
+            done, _ = await asyncio.wait({self._lost}, timeout=keepalive)
+            if done:
+                exc = self._lost.result()
+                raise AmiUnavailable(f"Asterisk closed the connection{f': {exc}' if exc else ''}")
+            await self.send_one({"Action": "Ping"})
 
 
 def run(coroutine_factory, config: AmiConfig | None = None):

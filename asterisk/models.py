@@ -138,3 +138,75 @@ class SyncStatus(models.Model):
     @classmethod
     def fail(cls, error: str, *, kind: str) -> None:
         cls._row().update(last_error=error[:2000], last_error_at=timezone.now(), last_error_kind=kind)
+
+
+class PhoneState(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    UNREGISTERED = "unregistered", "Unregistered"
+    UNREACHABLE = "unreachable", "Unreachable"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PhoneUsage(models.TextChoices):
+    IDLE = "idle", "Idle"
+    IN_USE = "in_use", "In use"
+    RINGING = "ringing", "Ringing"
+    BUSY = "busy", "Busy"
+    ON_HOLD = "on_hold", "On hold"
+    UNAVAILABLE = "unavailable", "Unavailable"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PhoneStatus(models.Model):
+    """What Asterisk last said about one device's phone, as the AMI event listener keeps it.
+
+    Keyed by device id with no database constraint: the listener writes what
+    Asterisk reports in bulk without asking which devices the portal knows (a
+    row for a device the portal does not have is never shown), and deleting a
+    device deletes its row through Django's cascade.
+    """
+
+    device = models.OneToOneField(
+        "devices.Device",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="phone_status",
+    )
+    state = models.CharField(max_length=12, choices=PhoneState.choices, default=PhoneState.UNKNOWN)
+    usage = models.CharField(max_length=12, choices=PhoneUsage.choices, default=PhoneUsage.UNKNOWN)
+    address = models.CharField(max_length=64, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    user_agent = models.CharField(max_length=120, blank=True)
+    rtt_ms = models.FloatField("round-trip ms", null=True, blank=True)
+    # When the state (registered, unreachable, …) last changed.
+    since = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "phone status"
+        indexes = [models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.state}"
+
+
+class PhoneStatusChange(models.Model):
+    """A short history of each device's state changes (the last HISTORY_KEPT), for the device page."""
+
+    HISTORY_KEPT = 10
+
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, db_constraint=False, related_name="phone_changes"
+    )
+    at = models.DateTimeField()
+    state = models.CharField(max_length=12, choices=PhoneState.choices)
+    address = models.CharField(max_length=64, blank=True)
+    port = models.PositiveIntegerField(null=True, blank=True)
+    user_agent = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.state} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from asterisk.selectors import device_states, only_down
 from devices.forms import DeviceFilters, DeviceForm, HotDeskForm
 from devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
 from devices.models import Device, Tech
@@ -26,8 +27,10 @@ def device_index(request):
     filters = DeviceFilters(
         request.GET, default_sort="id", placeholder="Device id, description or dial string"
     )
-    page = paginate(request, device_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"])
-    return render(request, "devices/device_list.html", {"page": page, "filters": filters})
+    queryset = only_down(device_list(**filters.selector_kwargs()), "id", filters.phone_state())
+    page = paginate(request, queryset, per_page=filters.values()["per_page"])
+    states = device_states(d.id for d in page)
+    return render(request, "devices/device_list.html", {"page": page, "filters": filters, "states": states})
 
 
 @admin_required

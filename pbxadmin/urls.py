@@ -5,6 +5,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
+from asterisk import views as asterisk
 from bulk import views as bulk
 from devices import views as devices
 from portal import views as portal
@@ -47,6 +48,7 @@ urlpatterns = [
     path("bulk/<uuid:job_id>/start/", bulk.start, name="bulk_start"),
     path("bulk/<uuid:job_id>/progress/", bulk.progress, name="bulk_progress"),
     path("bulk/<uuid:job_id>/result/", bulk.result, name="bulk_result"),
+    path("phone-status/", asterisk.phone_status, name="phone_status"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): no 404.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),

@@ -26,6 +26,10 @@ class ListFilters(forms.Form):
         empty_value=DEFAULT_PAGE_SIZE,
         label="Page size",
     )
+    # Kept by the phone status (asterisk/selectors.py::only_down), not by the list's selector.
+    state = forms.ChoiceField(
+        choices=[("", "All phones"), ("down", "Unregistered or unreachable")], required=False, label="Phones"
+    )
 
     def __init__(self, data, *, default_sort: str, placeholder: str = "Number or name"):
         super().__init__(data)
@@ -35,7 +39,7 @@ class ListFilters(forms.Form):
     def values(self) -> dict:
         """The cleaned filters; anything unreadable falls back to "no filter" rather than an error page."""
         if not self.is_valid():
-            return {"q": "", "sort": self.default_sort, "per_page": DEFAULT_PAGE_SIZE}
+            return {"q": "", "sort": self.default_sort, "per_page": DEFAULT_PAGE_SIZE, "state": ""}
         values = dict(self.cleaned_data)
         values["sort"] = values["sort"] or self.default_sort
         return values
@@ -45,8 +49,12 @@ class ListFilters(forms.Form):
         values = self.values()
         kwargs = {"search": values.pop("q"), "sort": values.pop("sort")}
         values.pop("per_page")
+        values.pop("state", None)
         kwargs.update({k: v for k, v in values.items() if v})
         return kwargs
+
+    def phone_state(self) -> str:
+        return self.values().get("state", "")
 
     @property
     def active(self) -> bool:

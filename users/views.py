@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from asterisk.selectors import device_states, only_down
 from devices.hotdesk_guard import hotdesk_lockout_of
 from devices.models import Device, Tech
 from devices.selectors import BY_ID
@@ -31,10 +32,10 @@ def _tech_or_default(request) -> str | None:
 @for_mode(EXTENSIONS)
 def extension_index(request):
     filters = ExtensionFilters(request.GET, default_sort="extension")
-    page = paginate(
-        request, extension_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"]
-    )
-    return render(request, "users/extension_list.html", {"page": page, "filters": filters})
+    queryset = only_down(extension_list(**filters.selector_kwargs()), "extension", filters.phone_state())
+    page = paginate(request, queryset, per_page=filters.values()["per_page"])
+    states = device_states(ext.extension for ext in page if ext.tech)
+    return render(request, "users/extension_list.html", {"page": page, "filters": filters, "states": states})
 
 
 @admin_required
@@ -100,8 +101,10 @@ def extension_remove(request, extension):
 @for_mode(DEVICE_AND_USER)
 def user_index(request):
     filters = UserFilters(request.GET, default_sort="extension")
-    page = paginate(request, user_list(**filters.selector_kwargs()), per_page=filters.values()["per_page"])
-    return render(request, "users/user_list.html", {"page": page, "filters": filters})
+    queryset = only_down(user_list(**filters.selector_kwargs()), "devices__id", filters.phone_state())
+    page = paginate(request, queryset, per_page=filters.values()["per_page"])
+    states = device_states(d.id for u in page for d in u.devices_now)
+    return render(request, "users/user_list.html", {"page": page, "filters": filters, "states": states})
 
 
 @admin_required

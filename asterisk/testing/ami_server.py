@@ -7,6 +7,11 @@ echoed when sent, header names in any case, LF-only line ends, lines over
 1022 characters refused, DBPut/DBGet/DBGetTree/DBDel/DBDelTree with their
 exact messages and events, `database show`, Reload, UserEvent and Logoff.
 
+It answers the phone lists of `phones.py` (PJSIPShowContacts, SIPpeers, …)
+from the phones it is given, and emits events the way Asterisk does:
+`Event:` blocks written among the replies, only to logged-in sessions that
+asked for events; `play()` sends a step of the recording of a real Asterisk.
+
 It keeps an AstDB in memory and records what it was sent, and it can
 misbehave on purpose: refuse connections (stop), refuse logins, stall, or
 drop the connection after a number of actions.
@@ -16,7 +21,9 @@ import asyncio
 import codecs
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+
+from asterisk.testing.phones import FakePhone, PhoneActions, follow, recorded_steps
 
 BANNER = b"Asterisk Call Manager/9.0.0\r\n"
 MAX_LINE = 1022
@@ -41,7 +48,7 @@ def _event(name: str, action_id: str | None, *headers: tuple[str, str]) -> str:
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
-class _Session(asyncio.Protocol):
+class _Session(PhoneActions, asyncio.Protocol):
     def __init__(self, server: "AmiTestServer"):
         self.server = server
         self.buffer = ""
@@ -253,6 +260,7 @@ class AmiTestServer:
         self.reloads: list[str] = []
         self.connections = 0
         self.failed_logins = 0
+        self.phones: dict[str, FakePhone] = {}
         self.refuse_logins = False
         self.stall = False
         self.drop_after: int | None = None
@@ -306,8 +314,24 @@ class AmiTestServer:
 
     def broadcast(self, text: str) -> None:
         for session in list(self._sessions):
-            if session.authenticated and session.events:
+            if session.authenticated and session.events and not session.transport.is_closing():
                 session.transport.write(text.encode())
+
+    def emit(self, blocks: Iterable[str]) -> None:
+        """Send event blocks (`Event: …\r\n…\r\n\r\n`) to every listening session, in one write,
+        and keep `phones` as Asterisk would after them. Safe to call from any thread."""
+        blocks = list(blocks)
+        for block in blocks:
+            follow(self.phones, block)
+        self._call(lambda: self.broadcast("".join(blocks)))
+
+    def play(self, step: str) -> None:
+        """Emit one step of the recording of a real Asterisk 20.20.1 (see `phones.recorded_steps`)."""
+        self.emit(recorded_steps()[step])
+
+    def listeners(self) -> int:
+        """How many logged-in sessions with events on are connected."""
+        return self._call(lambda: sum(1 for s in self._sessions if s.authenticated and s.events))
 
     # -- what tests read ---------------------------------------------------
     def astdb(self, family: str | None = None) -> dict[str, str]:

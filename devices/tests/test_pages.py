@@ -36,7 +36,8 @@ def test_the_users_page_runs_the_same_queries_for_few_or_many(admin_client, comm
     from django.test.utils import CaptureQueriesContext
 
     for n in range(5):
-        committed(user_create, extension=str(1000 + n), name=f"U{n}")
+        user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
+        committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
     admin_client.get("/users/")
     with CaptureQueriesContext(connection) as few:
         admin_client.get("/users/")

@@ -1,0 +1,149 @@
+"""The AMI event listener: follows Asterisk's events and keeps every phone's state in the database.
+
+On each connection it takes a snapshot (the lists below), then follows the
+events. Events only update memory (`Tracker`); a writer task saves what
+changed every `flush_interval` in one batch, so a burst of a thousand events
+a second costs a few upserts, and a device that changed ten times in the
+interval is written once. A dropped connection or a refused login is retried
+with a capped exponential backoff; only a stop ends it.
+"""
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django import db
+
+from asterisk import phone_status
+from asterisk.ami import AmiAuthError, AmiConfig, AmiError, AmiEventSession, plain
+from asterisk.phone_status import Tracker
+
+log = logging.getLogger(__name__)
+
+# PJSIPShowEndpoints before PJSIPShowContacts: an endpoint without contacts
+# reads as unregistered, then its contacts (if any) say otherwise.
+SNAPSHOT = ("PJSIPShowEndpoints", "PJSIPShowContacts", "SIPpeers", "IAXpeerlist", "DeviceStateList")
+DETAILS_BATCH = 200
+
+
+class Listener:
+    def __init__(
+        self,
+        config: AmiConfig,
+        *,
+        flush_interval: float = 0.2,
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+    ):
+        self.config = config
+        self.flush_interval = flush_interval
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.tracker = Tracker()
+        self.stopping = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.last_error = ""
+        self.attempts = 0
+        self.saved = 0
+        # One thread for the database: the ORM is synchronous, the event loop must keep reading.
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-status-db")
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        """Listen until `stop()`; each failure waits first_delay, doubled each time up to max_delay."""
+        writer = asyncio.create_task(self._write_forever())
+        delay = self.first_delay
+        try:
+            while not self.stopping.is_set():
+                self.attempts += 1
+                try:
+                    await self._session()
+                except AmiAuthError as e:
+                    self.last_error = f"{e}: check AMI_USERNAME and AMI_SECRET against manager.conf"
+                    log.error("%s; retrying in %.0fs", self.last_error, delay)
+                except AmiError as e:
+                    self.last_error = str(e)
+                    log.warning("%s; retrying in %.0fs", e, delay)
+                else:
+                    continue  # stopped
+                finally:
+                    if self.connected.is_set():
+                        # It was up: the next failure starts the backoff again.
+                        delay = self.first_delay
+                    self.connected.clear()
+                await self._sleep(delay)
+                delay = min(delay * 2, self.max_delay)
+        finally:
+            self.stopping.set()
+            await writer
+            self._db.shutdown(wait=True)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    async def _session(self) -> None:
+        async with AmiEventSession(self.config, self.tracker.apply) as session:
+            self.tracker.begin_snapshot()
+            await session.snapshot({"Action": name} for name in SNAPSHOT)
+            self.tracker.end_snapshot()
+            self.connected.set()
+            self.last_error = ""
+            log.info("following Asterisk's events at %s:%s", self.config.host, self.config.port)
+            tasks = [
+                asyncio.create_task(session.until_closed()),
+                asyncio.create_task(self._details_forever(session)),
+                asyncio.create_task(self.stopping.wait()),
+            ]
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
+
+    async def _details_forever(self, session: AmiEventSession) -> None:
+        """Ask for what events leave out: the user agent of a phone that (re)registered."""
+        while True:
+            wanted = [self.tracker.wanted.pop() for _ in range(min(DETAILS_BATCH, len(self.tracker.wanted)))]
+            sip = [d for tech, d in wanted if tech == "sip"]
+            pjsip = [d for tech, d in wanted if tech == "pjsip"]
+            if sip:
+                for reply in await session.send({"Action": "SIPshowpeer", "Peer": d} for d in sip):
+                    if not isinstance(reply, list) and reply.success:
+                        self.tracker.peer_detail(plain(reply))
+            if pjsip:
+                await session.snapshot({"Action": "PJSIPShowEndpoint", "Endpoint": d} for d in pjsip)
+            if not wanted:
+                await asyncio.sleep(self.flush_interval)
+
+    async def _write_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            stopping = self.stopping.is_set()
+            if self.tracker.dirty or self.tracker.changes:
+                phones, changes = self.tracker.take()
+                try:
+                    await loop.run_in_executor(self._db, _save, phones, changes)
+                    self.saved += len(phones)
+                except Exception:
+                    # Keep them for the next round: the database may be back by then.
+                    log.exception("could not save %d phone states; will retry", len(phones))
+                    self.tracker.dirty.update(p.device_id for p in phones)
+                    self.tracker.changes[:0] = changes
+                    if stopping:
+                        return
+            if stopping:
+                return
+            await self._sleep(self.flush_interval)
+
+
+def _save(phones, changes) -> None:
+    db.close_old_connections()
+    phone_status.save(phones, changes)

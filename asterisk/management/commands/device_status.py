@@ -1,0 +1,32 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from asterisk.selectors import as_json, status_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Show each device's phone as Asterisk last reported it (the ami_events listener keeps it): "
+        "id, technology, state, address, user agent, round-trip ms, since."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("ids", nargs="*", metavar="ID", help="device ids (default: every device)")
+        parser.add_argument("--json", action="store_true", help="print a JSON list of objects")
+
+    def handle(self, *args, ids: list[str], **options):
+        rows = status_rows(ids)
+        missing = sorted(set(ids) - {device.id for device, _ in rows})
+        if missing:
+            raise CommandError(f"no such device: {', '.join(missing)}")
+        objects = [as_json(status, device.tech) for device, status in rows]
+        if options["json"]:
+            self.stdout.write(json.dumps(objects, indent=2))
+            return
+        for o in objects:
+            rtt = f"{o['rtt_ms']:g} ms" if o["rtt_ms"] is not None else "-"
+            self.stdout.write(
+                f"{o['id']:<8} {o['tech']:<6} {o['state']:<12} {o['address'] or '-':<24} "
+                f"{o['user_agent'] or '-':<32} {rtt:<10} {o['since'] or '-'}"
+            )

@@ -1,0 +1,48 @@
+// Phone state marks (templates/asterisk/_phone_mark.html): ask the server every second for the
+// states of the devices on this page and update the marks in place. Data comes from data-attributes.
+(function () {
+  "use strict";
+  const marks = Array.from(document.querySelectorAll("[data-phone-device]"));
+  if (!marks.length) {
+    return;
+  }
+  const STATES = ["registered", "unregistered", "unreachable", "unknown"];
+  const url = marks[0].dataset.phoneUrl;
+  const ids = Array.from(new Set(marks.map(function (m) { return m.dataset.phoneDevice; })));
+
+  function show(mark, device) {
+    const state = mark.querySelector("[data-phone-part=state]");
+    const usage = mark.querySelector("[data-phone-part=usage]");
+    const detail = mark.querySelector("[data-phone-part=detail]");
+    STATES.forEach(function (s) { state.classList.toggle("phone-" + s, s === device.state); });
+    state.textContent = device.state_label;
+    const busy = device.state === "registered" && device.usage !== "idle" && device.usage !== "unknown";
+    usage.textContent = busy ? device.usage_label : "";
+    usage.classList.toggle("d-none", !busy);
+    detail.textContent = [device.address, device.user_agent].filter(Boolean).join(" · ");
+    detail.title = device.user_agent;
+  }
+
+  async function poll() {
+    if (!document.hidden) {
+      try {
+        const response = await fetch(url + "?ids=" + encodeURIComponent(ids.join(",")), {
+          credentials: "same-origin", headers: {Accept: "application/json"},
+        });
+        if (response.ok) {
+          const byId = new Map((await response.json()).devices.map(function (d) { return [d.id, d]; }));
+          marks.forEach(function (mark) {
+            const device = byId.get(mark.dataset.phoneDevice);
+            if (device) {
+              show(mark, device);
+            }
+          });
+        }
+      } catch (error) {
+        // The server is restarting or the network is down: try again on the next tick.
+      }
+    }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+})();
