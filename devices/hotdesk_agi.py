@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from panoramisk.fast_agi import Application, Request
 
+from audit import actors
 from devices.models import Device, DeviceType
 from devices.services import device_login, device_logout
 from users.models import PbxUser
@@ -43,7 +44,8 @@ class HotDeskAgi(Application):
             if route is None:
                 log.warning("FastAGI: no route for %r", headers.get("agi_network_script"))
                 return
-            await route(Request(self, headers, reader, writer, self.default_encoding))
+            with actors.acting(actors.phone(headers.get("agi_channel", ""))):  # the audit's "who"
+                await route(Request(self, headers, reader, writer, self.default_encoding))
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, ValueError) as e:
             log.warning("FastAGI: connection dropped: %s", e)
         except Exception:

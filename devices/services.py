@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from asterisk import outbox
+from audit import trail
 from devices.models import Device, DeviceType, Tech
 from endpoints.models import Endpoint
 from endpoints.techs import TECHS, clean_settings, normalise_tech
@@ -103,7 +104,7 @@ def build_device(
 def save_new_device(device: Device, settings: dict[str, str], *, users: set[str] = frozenset()) -> Device:
     """Insert a device built by `build_device`; `users` are recorded as changed with it."""
     device.save(force_insert=True)
-    Endpoint.objects.create(device=device, settings=settings)
+    trail.created(device, Endpoint.objects.create(device=device, settings=settings))
     outbox.changed(devices={device.id}, users=users)
     return device
 
@@ -123,6 +124,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
         raise TypeError(f"device_update() got unexpected fields {sorted(unknown)}")
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
     was_fixed = device.devicetype == DeviceType.FIXED
+    before = trail.snapshot(device, device.endpoint)
     errors = ErrorCollector()
     for name, value in fields.items():
         setattr(device, name, value.strip() if isinstance(value, str) else value)
@@ -147,6 +149,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
     device.save()
     if clean != device.endpoint.settings:
         Endpoint.objects.filter(device=device).update(settings=clean)
+    trail.changed(before, device, Endpoint(device=device, settings=clean))
     outbox.changed(devices={device.id})
     return device
 
@@ -155,6 +158,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
 def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
     Device.objects.filter(pk=device.pk).delete()
+    trail.deleted(device)
     outbox.changed(devices={device.pk})
 
 
@@ -176,9 +180,11 @@ def device_attach(*, device: Device, user: PbxUser | None) -> Device:
 
 def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device = Device.objects.select_for_update().get(pk=device.pk)
+    before = trail.snapshot(device)
     device.default_user = user
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
+    trail.changed(before, device)
     outbox.changed(devices={device.pk})
     return device
 
@@ -196,8 +202,10 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
             code="fixed",
         )
     if device.user_id != user.pk:
+        before = trail.snapshot(device)
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])
+        trail.changed(before, device, action=trail.Action.LOGGED_IN)
         outbox.changed(devices={device.pk})
     return device
 
@@ -209,7 +217,9 @@ def device_logout(*, device: Device) -> Device:
     if device.devicetype != DeviceType.ADHOC:
         raise ValidationError(f"Device {device.id} is fixed: there is nobody to log out.", code="fixed")
     if device.user_id != device.default_user_id:
+        before = trail.snapshot(device)
         _set_current_user(device, device.default_user)
         device.save(update_fields=["user", "user_since", "updated_at"])
+        trail.changed(before, device, action=trail.Action.LOGGED_OUT)
         outbox.changed(devices={device.pk})
     return device

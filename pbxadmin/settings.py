@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "devices",
     "endpoints",
     "bulk",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -190,6 +192,9 @@ else:
             "LOCATION": VAR_DIR / "cache",
         }
     }
+
+# Audit entries older than this many days are deleted by `manage.py audit_prune`.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,

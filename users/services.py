@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from asterisk import outbox
+from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
 from users.models import PbxUser
@@ -42,6 +43,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
+    trail.created(user)
     outbox.changed(users={user.pk})
     return user
 
@@ -51,10 +53,12 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
     _check_fields(fields)
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
+    before = trail.snapshot(user)
     for name, value in _strip(fields).items():
         setattr(user, name, value)
     user.full_clean(validate_unique=False)
     user.save()
+    trail.changed(before, user)
     outbox.changed(users={user.pk})
     return user
 
@@ -65,4 +69,5 @@ def user_delete(*, user: PbxUser) -> None:
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
     PbxUser.objects.filter(pk=user.pk).delete()
+    trail.deleted(user)
     outbox.changed(users={user.pk}, devices=devices)
