@@ -72,14 +72,21 @@ def values_of(obj) -> dict[str, object]:
     """The fields an administrator sets, as JSON values (a foreign key as its id)."""
     if object_type(obj) == ObjectType.ENDPOINT:
         return {k: _plain(v) for k, v in (obj.settings or {}).items()}
-    values = {}
-    for field in obj._meta.concrete_fields:
-        if field.primary_key or field.name in _SKIPPED or getattr(field, "auto_now", False):
-            continue
-        if getattr(field, "auto_now_add", False):
-            continue
-        values[field.name] = _plain(getattr(obj, field.attname))
+    fields, many = _recorded_fields(type(obj))
+    values = {name: _plain(getattr(obj, attname)) for name, attname in fields}
     if obj.pk is not None:
-        for field in obj._meta.many_to_many:
-            values[field.name] = sorted(str(o) for o in getattr(obj, field.name).all())
+        for name in many:
+            values[name] = sorted(str(o) for o in getattr(obj, name).all())
     return values
+
+
+@functools.cache
+def _recorded_fields(model) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(name, attname) of the concrete fields worth recording, and the many-to-many names."""
+    fields = tuple(
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if not (f.primary_key or f.name in _SKIPPED or getattr(f, "auto_now", False))
+        and not getattr(f, "auto_now_add", False)
+    )
+    return fields, tuple(f.name for f in model._meta.many_to_many)

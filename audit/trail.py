@@ -5,11 +5,14 @@
     trail.changed(before, user)
 
 Entries are written in the caller's transaction, so a rollback records nothing.
-Inside `batch()` (a bulk import) they are collected and bulk-inserted instead.
+Inside `batch()` (a bulk import) they are collected and inserted a thousand at a time.
 """
 
 import contextlib
 import contextvars
+
+from django.db import connections, router
+from django.utils import timezone
 
 from audit import actors
 from audit.fields import is_secret, object_id, object_type, values_of
@@ -18,7 +21,9 @@ from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 __all__ = ["Action", "ObjectType", "batch", "changed", "created", "deleted", "record", "snapshot"]
 
 BATCH_SIZE = 1000
-_batch: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar("audit_batch", default=None)
+# An entry as inserted: (via, person, detail, action, object_type, object_id, object_repr, changes).
+Row = tuple[str, str, str, str, str, str, str, dict]
+_batch: contextvars.ContextVar[list[Row] | None] = contextvars.ContextVar("audit_batch", default=None)
 
 Snapshot = dict[tuple[str, str], dict[str, object]]
 
@@ -43,48 +48,62 @@ def diff(obj, before: dict, after: dict) -> dict[str, object]:
     return changes
 
 
-def _entry(action: str, obj, changes: dict, *, kind: str = "", ref: str = "", label: str = "") -> Entry:
+def _row(action: str, obj, changes: dict, *, kind: str = "", ref: str = "", label: str = "") -> Row:
     via, person, detail = actors.current().who()
-    return Entry(
-        via=via,
-        person=person,
-        detail=detail,
-        action=action,
-        object_type=kind or object_type(obj),
-        object_id=(ref if obj is None else object_id(obj))[:64],
-        object_repr=(label if obj is None else str(obj))[:200],
-        changes=changes,
-    )
+    if obj is not None:
+        kind, ref, label = object_type(obj), object_id(obj), str(obj)
+    return (via, person, detail, action, kind, ref[:64], label[:200], changes)
 
 
-def _write(entries: list[Entry]) -> None:
+def _write(rows: list[Row]) -> None:
     pending = _batch.get()
     if pending is None:
-        Entry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        _insert(rows)
         return
-    pending.extend(entries)
+    pending.extend(rows)
     if len(pending) >= BATCH_SIZE:
-        Entry.objects.bulk_create(pending, batch_size=BATCH_SIZE)
+        _insert(pending)
         pending.clear()
 
 
+_COLUMNS = ("at", "via", "person", "detail", "action", "object_type", "object_id", "object_repr", "changes")
+
+
+def _insert(rows: list[Row]) -> None:
+    """One executemany: a bulk import records an entry per object, and bulk_create's
+    per-field preparation of 30,000 model instances would cost more than the import's own
+    inserts. The values are adapted by the backend's own operations (JSON, time zone)."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(Entry)]
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(Entry._meta.get_field(c).column) for c in _COLUMNS)
+    sql = (
+        f"INSERT INTO {ops.quote_name(Entry._meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+    )
+    at = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(at, *row[:-1], ops.adapt_json_value(row[-1], None)) for row in rows])
+
+
 def created(*objs) -> None:
-    _write([_entry(Action.CREATED, obj, diff(obj, {}, values_of(obj))) for obj in objs])
+    _write([_row(Action.CREATED, obj, diff(obj, {}, values_of(obj))) for obj in objs])
 
 
 def deleted(*objs) -> None:
-    _write([_entry(Action.DELETED, obj, diff(obj, values_of(obj), {})) for obj in objs])
+    _write([_row(Action.DELETED, obj, diff(obj, values_of(obj), {})) for obj in objs])
 
 
 def changed(before: Snapshot, *objs, action: str = Action.CHANGED) -> None:
     """Record each object whose fields differ from `before` (nothing when none do)."""
-    entries = []
+    rows = []
     for obj in objs:
         changes = diff(obj, before.get(_key(obj), {}), values_of(obj))
         if changes:
-            entries.append(_entry(action, obj, changes))
-    if entries:
-        _write(entries)
+            rows.append(_row(action, obj, changes))
+    if rows:
+        _write(rows)
 
 
 def record(
@@ -94,19 +113,19 @@ def record(
 
     `changes` must hold no secret value.
     """
-    _write([_entry(action, obj, changes or {}, kind=kind, ref=ref, label=label)])
+    _write([_row(action, obj, changes or {}, kind=kind, ref=ref, label=label)])
 
 
 @contextlib.contextmanager
 def batch():
     """Collect the entries made inside and insert them in bulk; an exception drops them."""
-    pending: list[Entry] = []
+    pending: list[Row] = []
     token = _batch.set(pending)
     try:
         yield
     finally:
         _batch.reset(token)
-    Entry.objects.bulk_create(pending, batch_size=BATCH_SIZE)
+    _insert(pending)
 
 
 # Portal logins and logouts (Django's auth signals).

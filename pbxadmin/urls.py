@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from audit import views as audit
 from bulk import views as bulk
 from devices import views as devices
 from portal import views as portal
@@ -39,5 +40,7 @@ urlpatterns = [
     path("bulk/<uuid:job_id>/start/", bulk.start, name="bulk_start"),
     path("bulk/<uuid:job_id>/progress/", bulk.progress, name="bulk_progress"),
     path("bulk/<uuid:job_id>/result/", bulk.result, name="bulk_result"),
+    path("audit/", audit.entry_index, name="audit_index"),
+    path("audit/export/", audit.entry_export, name="audit_export"),
     path("admin/", admin.site.urls),
 ]
