@@ -79,10 +79,9 @@ def _insert(rows: list[Row]) -> None:
     ops = connection.ops
     columns = ", ".join(ops.quote_name(Entry._meta.get_field(c).column) for c in _COLUMNS)
     # Only names from the model and placeholders: the values travel as parameters.
-    sql = (  # noqa: S608
-        f"INSERT INTO {ops.quote_name(Entry._meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-    )
+    table = ops.quote_name(Entry._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     at = ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.executemany(sql, [(at, *row[:-1], ops.adapt_json_value(row[-1], None)) for row in rows])
