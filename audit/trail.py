@@ -42,7 +42,7 @@ def diff(obj, before: dict, after: dict) -> dict[str, object]:
     changes: dict[str, object] = {}
     for name in [*after, *(n for n in before if n not in after)]:
         old, new = before.get(name), after.get(name)
-        if old == new or (old is None and new == ""):
+        if old == new or (old is None and new in ("", [])) or (new is None and old in ("", [])):
             continue
         changes[name] = HIDDEN_CHANGE if is_secret(obj, name) else [old, new]
     return changes

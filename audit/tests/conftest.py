@@ -1,0 +1,3 @@
+"""The hot-desk tests' FastAGI service and office, for the phone-as-actor tests."""
+
+from devices.tests.test_hotdesk_agi import agi_port, office  # noqa: F401
