@@ -43,6 +43,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/astdb_sync.py
 	$(PY) bench/pages.py
 	$(PY) bench/bulk_import.py
+	$(PY) bench/audit.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts

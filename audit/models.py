@@ -81,7 +81,12 @@ class Entry(models.Model):
                 lines.append(f"{name}: changed")
             elif isinstance(value, list) and len(value) == 2:
                 before, after = value
-                lines.append(f"{name}: {_show(before)} → {_show(after)}")
+                if before is None:  # created
+                    lines.append(f"{name}: {_show(after)}")
+                elif after is None:  # deleted
+                    lines.append(f"{name}: was {_show(before)}")
+                else:
+                    lines.append(f"{name}: {_show(before)} → {_show(after)}")
             else:
                 lines.append(f"{name}: {_show(value)}")
         return lines
