@@ -47,6 +47,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/pages.py
 	$(PY) bench/bulk_import.py
 	$(PY) bench/phone_status.py
+	$(PY) bench/audit.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -16,6 +16,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit import trail
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, read_table
 from bulk.rows import HANDLERS, RowPlan, problems_from
@@ -179,15 +180,35 @@ class _Rollback(Exception):
 
 
 def import_file(
-    kind: str, text: str, *, replace: bool = True, progress: Callable[[int], None] | None = None
+    kind: str,
+    text: str,
+    *,
+    replace: bool = True,
+    progress: Callable[[int], None] | None = None,
+    ref: str = "",
+    label: str = "",
 ) -> Report:
-    """Import every row, or nothing: raises ImportRefused (with the report) when any row fails."""
+    """Import every row, or nothing: raises ImportRefused (with the report) when any row fails.
+
+    The audit log gets one entry per object created or changed, and one for the
+    import itself (`ref` and `label` name it: the job and its file name).
+    """
     report = Report(kind)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), trail.batch():
             report = _walk(kind, text, replace=replace, apply=True, progress=progress)
             if not report.ok:
                 raise _Rollback
+            counts = {
+                a: report.counts[a] for a in ("create", "update", "unchanged", "skip") if report.counts[a]
+            }
+            trail.record(
+                action=trail.Action.IMPORTED,
+                kind=trail.ObjectType.IMPORT,
+                ref=ref,
+                label=label,
+                changes=counts,
+            )
     except _Rollback:
         raise ImportRefused(report) from None
     return report

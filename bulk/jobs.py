@@ -5,6 +5,7 @@ from collections import Counter
 from django.core.cache import cache
 from django.utils import timezone
 
+from audit import actors
 from bulk.importing import ImportRefused, Report, check_file, count_rows, import_file
 from bulk.models import ImportJob
 
@@ -60,7 +61,15 @@ def job_run(job_id: str) -> ImportJob:
         cache.set(_progress_key(job.pk), {"done": done, "total": total}, 3600)
 
     try:
-        report = import_file(job.kind, job.text, replace=job.replace, progress=progress)
+        with actors.acting(actors.import_job(job)):
+            report = import_file(
+                job.kind,
+                job.text,
+                replace=job.replace,
+                progress=progress,
+                ref=str(job.pk),
+                label=job.filename,
+            )
         status = ImportJob.Status.DONE
     except ImportRefused as refused:
         report = refused.report

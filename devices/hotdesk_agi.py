@@ -28,6 +28,7 @@ from django.db import close_old_connections
 from panoramisk.fast_agi import Application, Request
 from panoramisk.utils import parse_agi_result
 
+from audit import actors
 from devices import prompts
 from devices.hotdesk_guard import PinCheck, hotdesk_locked_until, hotdesk_pin_check
 from devices.models import DeviceType
@@ -99,7 +100,8 @@ class HotDeskAgi(Application):
             if route is None:
                 log.warning("FastAGI: no route for %r", headers.get("agi_network_script"))
                 return
-            await route(Session(self, headers, reader, writer, self.default_encoding))
+            with actors.acting(actors.phone(headers.get("agi_channel", ""))):  # the audit's "who"
+                await route(Session(self, headers, reader, writer, self.default_encoding))
         except CallEnded:
             pass
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, ValueError) as e:

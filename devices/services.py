@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from asterisk import outbox
+from audit import trail
 from devices.models import Device, DeviceType, Tech
 from endpoints.models import Endpoint
 from endpoints.techs import TECHS, clean_settings, normalise_tech
@@ -104,7 +105,7 @@ def build_device(
 def save_new_device(device: Device, settings: dict[str, str], *, users: set[str] = frozenset()) -> Device:
     """Insert a device built by `build_device`; `users` are recorded as changed with it."""
     device.save(force_insert=True)
-    Endpoint.objects.create(device=device, settings=settings)
+    trail.created(device, Endpoint.objects.create(device=device, settings=settings))
     outbox.changed(devices={device.id}, users=users)
     return device
 
@@ -177,13 +178,17 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
 def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
     """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
-    return save_device_changes(*device_update_check(device=device, settings=settings, **fields))
+    before = trail.snapshot(device, device.endpoint)
+    updated = save_device_changes(*device_update_check(device=device, settings=settings, **fields))
+    trail.changed(before, updated, updated.endpoint)
+    return updated
 
 
 @transaction.atomic
 def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
     Device.objects.filter(pk=device.pk).delete()
+    trail.deleted(device)
     outbox.changed(devices={device.pk})
 
 
@@ -205,9 +210,11 @@ def device_attach(*, device: Device, user: PbxUser | None) -> Device:
 
 def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device = Device.objects.select_for_update().get(pk=device.pk)
+    before = trail.snapshot(device)
     device.default_user = user
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
+    trail.changed(before, device)
     outbox.changed(devices={device.pk})
     return device
 
@@ -225,8 +232,10 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
             code="fixed",
         )
     if device.user_id != user.pk:
+        before = trail.snapshot(device)
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])
+        trail.changed(before, device, action=trail.Action.LOGGED_IN)
         outbox.changed(devices={device.pk})
     return device
 
@@ -238,7 +247,9 @@ def device_logout(*, device: Device) -> Device:
     if device.devicetype != DeviceType.ADHOC:
         raise ValidationError(f"Device {device.id} is fixed: there is nobody to log out.", code="fixed")
     if device.user_id != device.default_user_id:
+        before = trail.snapshot(device)
         _set_current_user(device, device.default_user)
         device.save(update_fields=["user", "user_since", "updated_at"])
+        trail.changed(before, device, action=trail.Action.LOGGED_OUT)
         outbox.changed(devices={device.pk})
     return device

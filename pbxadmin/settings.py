@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "devices",
     "endpoints",
     "bulk",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -191,6 +193,9 @@ else:
             "LOCATION": VAR_DIR / "cache",
         }
     }
+
+# Audit entries older than this many days are deleted by `manage.py audit_prune`.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
 LOGGING = {
     "version": 1,

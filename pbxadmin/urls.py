@@ -6,6 +6,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from asterisk import views as asterisk
+from audit import views as audit
 from bulk import views as bulk
 from devices import views as devices
 from portal import views as portal
@@ -49,6 +50,8 @@ urlpatterns = [
     path("bulk/<uuid:job_id>/progress/", bulk.progress, name="bulk_progress"),
     path("bulk/<uuid:job_id>/result/", bulk.result, name="bulk_result"),
     path("phone-status/", asterisk.phone_status, name="phone_status"),
+    path("audit/", audit.entry_index, name="audit_index"),
+    path("audit/export/", audit.entry_export, name="audit_export"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): no 404.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),

@@ -4,6 +4,9 @@ The PBX_MODE environment variable gives the initial mode; the Settings page
 changes it. The data model is the same in both.
 """
 
+from django.db import transaction
+
+from audit import trail
 from portal.models import PortalSettings
 
 EXTENSIONS = PortalSettings.Mode.EXTENSIONS
@@ -14,7 +17,9 @@ def pbx_mode() -> str:
     return PortalSettings.get().mode
 
 
+@transaction.atomic
 def set_pbx_mode(*, mode: str) -> None:
     if mode not in PortalSettings.Mode.values:
         raise ValueError(f"unknown mode {mode!r}")
-    PortalSettings.objects.update_or_create(pk=1, defaults={"mode": mode})
+    before = trail.snapshot(PortalSettings.get())
+    trail.changed(before, PortalSettings.objects.update_or_create(pk=1, defaults={"mode": mode})[0])

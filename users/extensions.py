@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from asterisk import outbox
+from audit import trail
 from devices.models import Device, DeviceType
 from devices.services import (
     build_device,
@@ -74,6 +75,7 @@ def extension_create(**fields) -> PbxUser:
     """Create user `extension`, fixed device `extension` and its endpoint, or nothing. Fields as build_extension."""
     user, device, clean = build_extension(**fields)
     user.save(force_insert=True)
+    trail.created(user)
     save_new_device(device, clean, users={user.pk})
     return user
 
@@ -107,7 +109,8 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
         return problems
     PbxUser.objects.bulk_create([user for user, _, _ in built])
     Device.objects.bulk_create([device for _, device, _ in built])
-    Endpoint.objects.bulk_create([Endpoint(device=device, settings=clean) for _, device, clean in built])
+    endpoints = Endpoint.objects.bulk_create([Endpoint(device=d, settings=clean) for _, d, clean in built])
+    trail.created(*(obj for user, device, _ in built for obj in (user, device)), *endpoints)
     outbox.changed(
         users={user.pk for user, _, _ in built},
         devices={device.pk for _, device, _ in built},
@@ -168,9 +171,14 @@ def extension_update(*, user: PbxUser, **fields) -> PbxUser:
     device = (
         Device.objects.select_for_update(of=("self",)).select_related("endpoint").filter(pk=user.pk).first()
     )
+    before = trail.snapshot(user, device, device.endpoint if device else None)
     checked, _changes = extension_update_check(user=user, device=device, **fields)
     save_extension_changes(checked)
-    return checked[0][0]
+    (updated, _), device_checked = checked
+    trail.changed(
+        before, updated, *((device_checked[0], device_checked[0].endpoint) if device_checked else ())
+    )
+    return updated
 
 
 @transaction.atomic

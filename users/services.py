@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from asterisk import outbox
+from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
 from users.models import PbxUser
@@ -48,6 +49,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
+    trail.created(user)
     outbox.changed(users={user.pk})
     return user
 
@@ -79,7 +81,10 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
 def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
-    return save_user_changes(*user_update_check(user=user, **fields))
+    before = trail.snapshot(user)
+    updated = save_user_changes(*user_update_check(user=user, **fields))
+    trail.changed(before, updated)
+    return updated
 
 
 @transaction.atomic
@@ -88,4 +93,5 @@ def user_delete(*, user: PbxUser) -> None:
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
     PbxUser.objects.filter(pk=user.pk).delete()
+    trail.deleted(user)
     outbox.changed(users={user.pk}, devices=devices)

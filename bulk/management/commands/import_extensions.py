@@ -38,7 +38,7 @@ class Command(BaseCommand):
             report = (
                 check_file(kind, text, replace=replace)
                 if dry_run
-                else import_file(kind, text, replace=replace)
+                else import_file(kind, text, replace=replace, label=path)
             )
         except ImportRefused as refused:
             report = refused.report

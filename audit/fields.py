@@ -1,0 +1,92 @@
+"""What an audit entry says about an object: its type, its fields, and which of them are secret.
+
+Fields are read from the model (and an endpoint's settings from its technology),
+so a field added later is recorded without touching this file. Which fields are
+secret is decided here and nowhere else: an endpoint setting its technology
+marks `secret=True`, and any field whose name or label is a password, PIN or
+secret (the hot-desk `password`, a voicemail PIN, a person's password hash).
+A secret is recorded as "changed", never with its value.
+"""
+
+import functools
+import re
+
+from django.apps import apps
+from django.db import models
+
+from audit.models import ObjectType
+from endpoints.techs import TECHS
+
+OBJECT_TYPES = {
+    "users.pbxuser": ObjectType.USER,
+    "devices.device": ObjectType.DEVICE,
+    "endpoints.endpoint": ObjectType.ENDPOINT,
+    "portal.portalsettings": ObjectType.SETTINGS,
+    "auth.user": ObjectType.PERSON,
+    "auth.group": ObjectType.GROUP,
+    "bulk.importjob": ObjectType.IMPORT,
+}
+
+ENDPOINT_SECRETS = frozenset(s.key for tech in TECHS.values() for s in tech.SETTINGS if s.secret)
+_SECRET_WORDS = ("password", "passwd", "pin", "secret")
+# Noise, not changes: timestamps Django keeps itself.
+_SKIPPED = frozenset({"last_login"})
+
+
+def object_type(obj) -> str:
+    return OBJECT_TYPES.get(obj._meta.label_lower, ObjectType.OTHER)
+
+
+def object_id(obj) -> str:
+    return str(obj.pk if obj.pk is not None else "")
+
+
+def looks_secret(*names: str) -> bool:
+    """A name or label such as `password`, `vm_pin`, `voicemail PIN`, `md5secret`."""
+    words = (w for name in names for w in re.split(r"[^a-z0-9]+", str(name).lower()) if w)
+    return any(w.endswith(_SECRET_WORDS) for w in words)
+
+
+def is_secret(obj, name: str) -> bool:
+    return _is_secret(obj._meta.label_lower, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret(label: str, name: str) -> bool:
+    if OBJECT_TYPES.get(label) == ObjectType.ENDPOINT:
+        return name in ENDPOINT_SECRETS or looks_secret(name)
+    try:
+        field = apps.get_model(label)._meta.get_field(name)
+    except models.FieldDoesNotExist:
+        return looks_secret(name)
+    return looks_secret(name, getattr(field, "verbose_name", ""))
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def values_of(obj) -> dict[str, object]:
+    """The fields an administrator sets, as JSON values (a foreign key as its id)."""
+    if object_type(obj) == ObjectType.ENDPOINT:
+        return {k: _plain(v) for k, v in (obj.settings or {}).items()}
+    fields, many = _recorded_fields(type(obj))
+    values = {name: _plain(getattr(obj, attname)) for name, attname in fields}
+    if obj.pk is not None:
+        for name in many:
+            values[name] = sorted(str(o) for o in getattr(obj, name).all())
+    return values
+
+
+@functools.cache
+def _recorded_fields(model) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(name, attname) of the concrete fields worth recording, and the many-to-many names."""
+    fields = tuple(
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if not (f.primary_key or f.name in _SKIPPED or getattr(f, "auto_now", False))
+        and not getattr(f, "auto_now_add", False)
+    )
+    return fields, tuple(f.name for f in model._meta.many_to_many)

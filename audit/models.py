@@ -1,0 +1,100 @@
+"""One audit entry: who did what to which object, when, and each field before → after."""
+
+from django.db import models
+from django.utils import timezone
+
+
+class Via(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    PHONE = "phone", "Phone"
+    IMPORT = "import", "Import"
+    COMMAND = "command", "Command"
+    SYSTEM = "system", "System"
+
+
+class Action(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    DELETED = "deleted", "Deleted"
+    LOGGED_IN = "logged_in", "Logged in"
+    LOGGED_OUT = "logged_out", "Logged out"
+    IMPORTED = "imported", "Imported"
+    PRUNED = "pruned", "Pruned"
+
+
+class ObjectType(models.TextChoices):
+    USER = "user", "User"
+    DEVICE = "device", "Device"
+    ENDPOINT = "endpoint", "Endpoint settings"
+    SETTINGS = "settings", "Portal settings"
+    PERSON = "person", "Person (portal account)"
+    GROUP = "group", "Group"
+    IMPORT = "import", "Import"
+    AUDIT = "audit", "Audit log"
+    OTHER = "other", "Other"
+
+
+# The value a secret field is recorded with, in place of its before and after.
+HIDDEN_CHANGE = "changed"
+
+
+class Entry(models.Model):
+    at = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    # The portal account acting, or that started the import; a command's OS user.
+    person = models.CharField(max_length=150, blank=True)
+    # The rest of "who": the device a phone called from, the import job, the command.
+    detail = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=12, choices=Action.choices)
+    object_type = models.CharField(max_length=12, choices=ObjectType.choices)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    # {field: [before, after]}, or {field: "changed"} for a secret or PIN: its value is never kept.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        ordering = ["-at", "-id"]
+        # The page's filters, each newest first; the list without a filter walks `at`.
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_at"),
+            models.Index(fields=["object_id", "-at"], name="audit_object"),
+            models.Index(fields=["person", "-at"], name="audit_person"),
+            models.Index(fields=["action", "-at"], name="audit_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.who} {self.get_action_display()} {self.object_label}"
+
+    @property
+    def who(self) -> str:
+        return ", ".join(p for p in (self.person, self.detail) if p) or self.get_via_display()
+
+    @property
+    def object_label(self) -> str:
+        return f"{self.get_object_type_display()} {self.object_repr or self.object_id}".strip()
+
+    def change_lines(self) -> list[str]:
+        lines = []
+        for name, value in self.changes.items():
+            if value == HIDDEN_CHANGE:
+                lines.append(f"{name}: changed")
+            elif isinstance(value, list) and len(value) == 2:
+                before, after = value
+                if before is None:  # created
+                    lines.append(f"{name}: {_show(after)}")
+                elif after is None:  # deleted
+                    lines.append(f"{name}: was {_show(before)}")
+                else:
+                    lines.append(f"{name}: {_show(before)} → {_show(after)}")
+            else:
+                lines.append(f"{name}: {_show(value)}")
+        return lines
+
+
+def _show(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return repr(value) if value == "" else str(value)
