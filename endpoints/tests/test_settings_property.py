@@ -11,7 +11,7 @@ from hypothesis import given
 
 from endpoints.techs import TECHS
 from endpoints.tests.readback import assert_sections_read_back_exactly, device_settings, render_device
-from portal.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
+from portal.testing.strategies import LINE_BREAKS_AND_NUL, VALID_SAMPLES, dangerous_variants, typed_text
 
 TECH_SETTINGS = [pytest.param(tech, s, id=f"{tech}-{s.key}") for tech, m in TECHS.items() for s in m.SETTINGS]
 
@@ -37,7 +37,7 @@ def test_any_endpoint_setting_value_is_refused_or_harmless(tech, setting, value)
 
 @pytest.mark.parametrize(("tech", "setting"), TECH_SETTINGS)
 def test_every_dangerous_piece_anywhere_in_a_setting_is_refused_or_harmless(tech, setting):
-    for value in dangerous_variants(setting.default, *setting.choices):
+    for value in dangerous_variants(setting.default, *setting.choices, *VALID_SAMPLES):
         _refused_or_harmless(tech, setting, value)
 
 
