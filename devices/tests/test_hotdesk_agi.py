@@ -15,6 +15,9 @@ from users.services import user_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Generous: a busy machine is slow, not wrong; each wait ends when its answer comes.
+PATIENCE = 60
+
 
 @pytest.fixture
 def agi_port():
@@ -28,16 +31,16 @@ def agi_port():
         task = asyncio.ensure_future(serve("127.0.0.1", 0, started))
         return task, await started
 
-    task, port = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    task, port = asyncio.run_coroutine_threadsafe(start(), loop).result(PATIENCE)
     yield port
 
     async def stop():
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
-    asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
+    asyncio.run_coroutine_threadsafe(stop(), loop).result(PATIENCE)
     loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    thread.join(PATIENCE)
     loop.close()
 
 
@@ -45,7 +48,7 @@ class FakeAsterisk:
     """Asterisk's side of one FastAGI call: sends the agi_ headers, answers each command."""
 
     def __init__(self, port: int, script: str, callerid: str, arg: str = "", digits: list[str] | None = None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
         self.file = self.sock.makefile("rwb")
         self.digits = list(digits or [])
         self.commands: list[str] = []
