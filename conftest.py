@@ -35,6 +35,13 @@ def conf_dir(settings, tmp_path):
     return path
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every page test logs someone in: hashing each persona's password with the
+    production hasher's 10^6 rounds was most of their setup time. Only tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks):
     """Run on-commit work (config writes) as a real commit would, inside the test transaction."""
