@@ -30,7 +30,7 @@ def _redis_or_skip() -> None:
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
     except redis.RedisError as e:
         if os.environ.get("CI"):
             pytest.fail(f"Redis is required in CI and did not answer at {REDIS_URL}: {e}")
