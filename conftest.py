@@ -1,8 +1,28 @@
 """Fixtures shared by every app's tests."""
 
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from asterisk.testing.ami_server import AmiTestServer
+
+# Property tests check what holds, never how fast: a busy machine must not fail
+# one on time (deadline=None, no too_slow health check). Most are parametrised
+# over every field or setting, hence 50 examples each; the dangerous characters
+# in every position are also checked exhaustively, without hypothesis.
+# HYPOTHESIS_PROFILE=thorough hunts longer, e.g. after a change to a validator.
+hypothesis_settings.register_profile(
+    "pbxadmin",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=2000
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pbxadmin"))
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +33,13 @@ def conf_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.PBXADMIN_SYNC = "manual"
     return path
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every page test logs someone in: hashing each persona's password with the
+    production hasher's 10^6 rounds was most of their setup time. Only tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -34,7 +61,8 @@ def asterisk(settings):
         settings.AMI_PORT = server.port
         settings.AMI_USERNAME = server.username
         settings.AMI_SECRET = server.secret
-        settings.AMI_TIMEOUT = 2
+        # Long enough for a busy machine; tests of the timeout itself set their own.
+        settings.AMI_TIMEOUT = 10
         yield server
 
 

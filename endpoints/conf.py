@@ -45,7 +45,13 @@ def format_section(section: Section) -> str:
             if not _KEY.fullmatch(key):
                 raise ConfInjectionError(f"unsafe key {key!r} in [{section.name}]")
             _checked_keys.add(key)
-        lines.append(f"{key}=>{value}" if key in arrow else f"{key}={value}")
+        if key in arrow:
+            lines.append(f"{key}=>{value}")
+        elif value.startswith(">"):
+            # `key=>value` is Asterisk's object syntax: the `>` would be dropped.
+            raise ConfInjectionError(f"value of {key!r} in [{section.name}] starts with '>'")
+        else:
+            lines.append(f"{key}={value}")
     body = "\n".join(lines)
     # Checked on the joined text, once per section (this runs for every device
     # on every regeneration): a line break in a value would add a line, any

@@ -45,7 +45,7 @@ def conf_safe(value: str) -> None:
 
 # Secrets: printable ASCII without white space, quotes or backslash. ';' is
 # allowed and written as '\;' (as FreePBX does).
-_SECRET_CHARS = re.compile(r"^[!#-\[\]-~]+\Z")
+_SECRET_CHARS = re.compile(r"^[!#-&(-\[\]-~]+\Z")
 SECRET_MIN_LENGTH = 6
 GENERATED_SECRET_LENGTH = 32
 
@@ -57,6 +57,9 @@ def secret_strength(value: str) -> None:
             "Use printable characters without spaces, quotes or backslashes (\" ' \\).",
             code="secret_chars",
         )
+    if value.startswith(">"):
+        # Written as `secret=>…`, Asterisk's object syntax, which drops the `>`.
+        raise ValidationError("A secret may not start with >.", code="secret_chars")
     letters = sum(c.isascii() and c.isalpha() for c in value)
     digits = sum(c.isdigit() for c in value)
     if len(value) < SECRET_MIN_LENGTH or letters < 2 or digits < 2:

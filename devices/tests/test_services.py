@@ -11,7 +11,7 @@ from devices.services import (
     device_update,
 )
 from endpoints.conf import parse_conf
-from users.services import user_create, user_delete
+from users.services import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -97,22 +97,6 @@ def test_attach_makes_the_user_owner_and_current_user(committed, alice):
     committed(device_attach, device=device, user=alice)
     device.refresh_from_db()
     assert (device.user, device.default_user) == (alice, alice)
-
-
-def test_deleting_a_user_detaches_their_devices(committed, alice):
-    committed(device_create, id="2001", tech="sip", default_user=alice)
-    committed(user_delete, user=alice)
-    device = Device.objects.get(pk="2001")
-    assert device.user is None and device.default_user is None
-
-
-def test_changing_voicemail_rewrites_the_fixed_devices_mailbox(committed, conf_dir, alice):
-    from users.services import user_update
-
-    committed(device_create, id="2001", tech="sip", default_user=alice)
-    committed(user_update, user=alice, voicemail="default")
-    items = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))
-    assert items["mailbox"] == "1000@default"
 
 
 def test_deleting_a_device_removes_its_sections(committed, conf_dir):

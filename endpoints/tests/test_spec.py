@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from endpoints.spec import call_groups
 from endpoints.techs import TECHS, defaults
 
 WITH_DEFAULTS = [(tech, s) for tech, module in TECHS.items() for s in module.SETTINGS if s.default]
@@ -22,3 +23,10 @@ def test_every_default_passes_its_own_check(tech):
         if setting.default:
             assert setting.clean(setting.default) == setting.default, setting.key
     assert set(defaults(tech)) == {s.key for s in TECHS[tech].SETTINGS}
+
+
+def test_call_groups_take_ascii_numbers_0_to_63_only():
+    assert call_groups("1,3-5,63") == "1,3-5,63"
+    for bad in ("¹", "64", "1-2-3", "a", "1,,2", "٣"):
+        with pytest.raises(ValidationError):
+            call_groups(bad)

@@ -34,21 +34,6 @@ def test_settings_refuse_values_they_cannot_read(monkeypatch):
     assert env_int("UNSET_INT_FOR_TEST", 7) == 7
 
 
-@pytest.mark.django_db
-def test_ensure_admin_creates_one_administrator_once():
-    from django.contrib.auth.models import User
-
-    out = io.StringIO()
-    call_command("ensure_admin", stdout=out)
-    assert "password: " in out.getvalue()
-    password = out.getvalue().split("password: ")[1].split()[0]
-    assert User.objects.get(username="admin").check_password(password)
-    out = io.StringIO()
-    call_command("ensure_admin", stdout=out)
-    assert User.objects.count() == 1
-    assert "already exists" in out.getvalue()
-
-
 def _python(code: str, var_dir, **env):
     environment = {**os.environ, "PBXADMIN_VAR_DIR": str(var_dir), **env}
     environment.pop("DJANGO_SECRET_KEY", None)
