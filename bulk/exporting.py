@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from bulk.csvfile import write_table
 from devices.models import Device
+from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
 from users.models import PbxUser
 from users.selectors import extension_list
@@ -34,14 +35,24 @@ USER_EXPORT = [
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
+def _keep(columns, with_secrets: bool) -> list[str]:
+    """Without secrets, the secret columns (device secret, hot-desk PIN) are left out, not blanked:
+    importing the file back keeps the secrets the system has."""
+    return [c for c in columns if with_secrets or c not in SECRET_COLUMNS]
+
+
+def _user_columns(with_secrets: bool) -> list[tuple[str, str]]:
+    return [(c, f) for c, f in USER_EXPORT if with_secrets or c not in SECRET_COLUMNS]
+
+
 def extension_columns(*, with_secrets: bool) -> list[str]:
     columns = ["extension", *(c for c, _ in USER_EXPORT), "tech", "dial", "emergency_cid"]
-    return columns + [k for k in SETTING_KEYS if with_secrets or k != "secret"]
+    return _keep(columns + SETTING_KEYS, with_secrets)
 
 
-def _user_cells(user: PbxUser) -> dict[str, str]:
+def _user_cells(user: PbxUser, with_secrets: bool) -> dict[str, str]:
     cells = {}
-    for column, field_name in USER_EXPORT:
+    for column, field_name in _user_columns(with_secrets):
         value = getattr(user, field_name)
         cells[column] = ("enabled" if value else "disabled") if field_name == "callwaiting" else str(value)
     return cells
@@ -65,7 +76,7 @@ def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterato
 def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[str, str]]:
     devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
     for user in users:
-        cells = {"extension": user.extension, **_user_cells(user)}
+        cells = {"extension": user.extension, **_user_cells(user, with_secrets)}
         device = devices.get(user.pk)
         if device is not None:
             cells.update(
@@ -74,27 +85,24 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
                 emergency_cid=device.emergency_cid,
             )
             for key, value in device.endpoint.settings.items():
-                if key == "accountcode" or (key == "secret" and not with_secrets):
+                if key == "accountcode" or (key in SECRET_COLUMNS and not with_secrets):
                     continue
                 cells[key] = value
         yield cells
 
 
-def export_users() -> Iterator[str]:
-    columns = ["extension"] + [c for c, _ in USER_EXPORT]
+def export_users(*, with_secrets: bool = True) -> Iterator[str]:
+    columns = ["extension"] + [c for c, _ in _user_columns(with_secrets)]
     rows = (
-        {"extension": u.extension, **_user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
+        {"extension": u.extension, **_user_cells(u, with_secrets)}
+        for u in PbxUser.objects.order_by("extension").iterator()
     )
     return write_table(columns, rows)
 
 
 def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
     columns = ["id", "tech", "dial", "devicetype", "user", "description", "emergency_cid"]
-    columns += [
-        k
-        for k in sorted({s.key for m in TECHS.values() for s in m.SETTINGS})
-        if with_secrets or k != "secret"
-    ]
+    columns += _keep(sorted({s.key for m in TECHS.values() for s in m.SETTINGS}), with_secrets)
 
     def rows():
         for device in Device.objects.select_related("endpoint").order_by("id").iterator(chunk_size=1000):
@@ -107,7 +115,9 @@ def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
                 "description": device.description,
                 "emergency_cid": device.emergency_cid,
             }
-            cells.update({k: v for k, v in device.endpoint.settings.items() if with_secrets or k != "secret"})
+            cells.update(
+                {k: v for k, v in device.endpoint.settings.items() if with_secrets or k not in SECRET_COLUMNS}
+            )
             yield cells
 
     return write_table(columns, rows())

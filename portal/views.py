@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from asterisk.files import conf_dir
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
+from endpoints.secrets import mask_diff
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, viewer_required
@@ -56,13 +57,13 @@ def sync_now(request):
 
 @viewer_required
 def config_diff(request):
-    """Per generated file: what is on disk against what the database implies."""
+    """Per generated file: what is on disk against what the database implies, secrets masked."""
     directory = conf_dir()
     files = []
     for name, wanted in render_files().items():
         path = directory / name
         on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
-        diff = list(
+        diff = mask_diff(
             difflib.unified_diff(
                 on_disk.splitlines(),
                 wanted.splitlines(),
