@@ -136,6 +136,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Where the generated Asterisk files are written (on a PBX: /etc/asterisk).
 ASTERISK_CONF_DIR = Path(env_str("ASTERISK_CONF_DIR", str(VAR_DIR / "asterisk")))
+# The group given to the files that hold secrets (written 0640), e.g. asterisk; empty: the directory's group.
+ASTERISK_CONF_GROUP = env_str("ASTERISK_CONF_GROUP")
 
 # extensions: one page makes a user, a fixed device and its endpoint.
 # deviceanduser: separate Users and Devices pages. Also settable in the app.
