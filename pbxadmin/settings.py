@@ -7,6 +7,7 @@ under var/, tasks in-process, config files under var/asterisk.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "devices",
     "endpoints",
     "bulk",
+    # Last, as its documentation asks: login throttling.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +68,24 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.headers.ContentSecurityPolicyMiddleware",
+    # Last: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Logins are throttled per account and address together (django-axes): after
+# PBXADMIN_LOGIN_FAILURE_LIMIT failures that account is refused from that
+# address for PBXADMIN_LOGIN_LOCKOUT_MINUTES (0: until an administrator clears
+# it on the Logins page), even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("PBXADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PBXADMIN_LOGIN_LOCKOUT_MINUTES", 15)) or None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "pbxadmin.urls"
 LOGIN_URL = "login"

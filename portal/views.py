@@ -3,6 +3,7 @@
 import difflib
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from asterisk.files import conf_dir
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
 from endpoints.secrets import mask_diff
+from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, viewer_required
@@ -85,3 +87,29 @@ def new_secret(request):
     response = JsonResponse({"secret": generate_secret()})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin_required
+def login_lockouts(request):
+    """Accounts refused from an address after too many wrong passwords."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    context = {
+        "lockouts": lockout_list(),
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(cool_off.total_seconds() // 60) if cool_off else 0,
+    }
+    return render(request, "logins.html", context)
+
+
+@admin_required
+@require_POST
+def login_lockout_clear(request):
+    try:
+        attempt_id = int(request.POST.get("attempt", ""))
+    except ValueError:
+        attempt_id = 0
+    if lockout_clear(attempt_id=attempt_id, cleared_by=request.user):
+        messages.success(request, "Lock-out lifted: that account may log in from that address again.")
+    else:
+        messages.info(request, "That lock-out was already over.")
+    return redirect("login_lockouts")
