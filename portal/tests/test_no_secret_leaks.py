@@ -23,7 +23,7 @@ from devices.models import Device
 from devices.services import device_create, device_login
 from endpoints.conf import escape_value
 from portal.mode import DEVICE_AND_USER, EXTENSIONS, set_pbx_mode
-from portal.testing.personas import administrator, viewer
+from portal.testing.personas import viewer
 from users.extensions import extension_create, extension_update
 from users.models import PbxUser
 from users.services import user_create
@@ -53,7 +53,7 @@ def forbidden() -> list[str]:
 
 
 @pytest.fixture
-def pbx(committed, conf_dir):
+def pbx(committed, conf_dir, admin_user):
     """Extensions of every technology with secrets and PINs; files written, then made stale."""
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
         committed(
@@ -78,7 +78,7 @@ def pbx(committed, conf_dir):
         filename="staff.csv",
         text=f"extension,name,tech,secret,password\n1100,New,sip,{IMPORT_SECRET},{PINS[1]}\n",
         replace=False,
-        created_by=administrator(),
+        created_by=admin_user,
     )
     return {
         "extension": list(PbxUser.objects.values_list("pk", flat=True)),
@@ -184,3 +184,15 @@ def test_a_view_only_staff_user_walks_the_whole_admin_without_an_error_or_a_secr
             problems.append(f"{url}: shows {found}")
     assert not problems, "\n".join(problems)
     assert client.get("/admin/devices/device/1002/change/").status_code == 200
+
+
+def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, admin_client):
+    page = admin_client.get("/config/").content.decode()
+    assert "secret=******** (secret changed)" in page
+    assert "password=******** (secret changed)" in page  # pjsip.auth.conf is missing on disk
+    assert not leaks(page)
+
+
+def test_the_config_preview_masks_the_secret_for_administrators_too(pbx, admin_client):
+    page = admin_client.get("/devices/1001/preview/").content.decode()
+    assert "password=********" in page and not leaks(page)
