@@ -32,7 +32,7 @@ class SyncStatusAdmin(admin.ModelAdmin):
     def pending_changes(self, obj) -> int:
         return SyncChange.objects.count()
 
-    @admin.action(description="Sync now: push pending changes to Asterisk")
+    @admin.action(description="Sync now: push pending changes to Asterisk", permissions=["change"])
     def sync_now(self, request, queryset):
         request_sync(force=True)
         messages.info(request, "A sync has been asked for; this page shows its outcome.")

@@ -9,6 +9,7 @@ last started after both commits and sees both.
 """
 
 import fcntl
+import grp
 import logging
 import os
 import tempfile
@@ -24,6 +25,7 @@ from django.db.models import Q
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
 from endpoints.generate import DIALPLAN, FILE_SOURCE, INCLUDES, render_files
+from endpoints.secrets import is_secret_file
 from endpoints.techs import FILE_TECH, TECHS
 
 log = logging.getLogger(__name__)
@@ -74,15 +76,64 @@ def _locked(directory: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, rename over: readers see old or new, never half."""
+# Files that hold secrets (device secrets; a PIN, should a file ever carry one) are
+# readable by their group only, the group Asterisk runs as; the rest by everyone.
+SECRET_MODE = 0o640
+PUBLIC_MODE = 0o644
+
+
+def _secret_files() -> set[str]:
+    """The secret files and the *_custom.conf files they include (administrators put trunks there)."""
+    return {
+        name
+        for source in FILE_SOURCE
+        if is_secret_file(source)
+        for name in (source, *INCLUDES.get(source, ()))
+    }
+
+
+def file_mode(name: str) -> int:
+    return SECRET_MODE if name in _secret_files() else PUBLIC_MODE
+
+
+def conf_group(directory: Path) -> int:
+    """The group the files get: ASTERISK_CONF_GROUP, else the directory's (as /etc/asterisk's asterisk group)."""
+    name = getattr(settings, "ASTERISK_CONF_GROUP", "")
+    if not name:
+        return directory.stat().st_gid
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise OSError(f"ASTERISK_CONF_GROUP names a group that does not exist: {name!r}") from None
+
+
+def _own(fd: int, path: Path, mode: int, gid: int) -> None:
+    os.fchmod(fd, mode)
+    if os.fstat(fd).st_gid == gid:
+        return
+    try:
+        os.fchown(fd, -1, gid)
+    except PermissionError:
+        if getattr(settings, "ASTERISK_CONF_GROUP", ""):
+            raise
+        # Not a member of the directory's group: the file keeps ours. Loud, since
+        # Asterisk may then be unable to read a 0640 file.
+        log.warning("cannot give %s the group of its directory (gid %s): set ASTERISK_CONF_GROUP", path, gid)
+
+
+def atomic_write(path: Path, text: str, *, mode: int = PUBLIC_MODE, gid: int | None = None) -> None:
+    """Write to a temp file in the same folder, fsync, rename over: readers see old or new, never half.
+
+    The temp file is created 0600 and given its mode and group before the rename,
+    so a secret is never readable by more than `mode` allows.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+            _own(f.fileno(), path, mode, path.parent.stat().st_gid if gid is None else gid)
         os.replace(tmp, path)
     except BaseException:
         with suppress(FileNotFoundError):
@@ -100,22 +151,36 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
     directory = conf_dir()
     changed = []
     with _locked(directory):
+        gid = conf_group(directory)
         wanted = render_files(names)
         for name, text in wanted.items():
             path = directory / name
             try:
                 if path.read_text(encoding="utf-8") == text:
+                    _keep_owned(path, file_mode(name), gid)
                     continue
             except FileNotFoundError:
                 pass
-            atomic_write(path, text)
+            atomic_write(path, text, mode=file_mode(name), gid=gid)
             changed.append(name)
         for include in (inc for name in wanted for inc in INCLUDES.get(name, ())):
+            # Created empty if missing; then the administrator's, mode included.
             if not (directory / include).exists():
-                (directory / include).touch()
+                atomic_write(directory / include, "", mode=file_mode(include), gid=gid)
     if changed:
         log.debug("wrote %s", ", ".join(changed))
     return changed
+
+
+def _keep_owned(path: Path, mode: int, gid: int) -> None:
+    """A file left unchanged still gets its mode and group (files written 0644 by an older version)."""
+    status = path.stat()
+    if status.st_mode & 0o777 != mode or status.st_gid != gid:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            _own(fd, path, mode, gid)
+        finally:
+            os.close(fd)
 
 
 def write_pending_files() -> list[str]:

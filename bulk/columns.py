@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
 
 
@@ -110,9 +111,13 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
     return fields, errors
 
 
-def user_cells(user) -> dict[str, str]:
-    """A user's cells, as an export writes them."""
-    return {column.name: column.write(getattr(user, column.field)) for column in USER_COLUMNS}
+def user_cells(user, *, with_secrets: bool = True) -> dict[str, str]:
+    """A user's cells, as an export writes them; without secrets, no hot-desk PIN."""
+    return {
+        column.name: column.write(getattr(user, column.field))
+        for column in USER_COLUMNS
+        if with_secrets or column.name not in SECRET_COLUMNS
+    }
 
 
 def tech_of(cells: dict[str, str], default: str) -> str:

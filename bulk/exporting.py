@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from bulk.columns import USER_COLUMNS, user_cells
 from bulk.csvfile import write_table
 from devices.models import Device
+from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
 from users.models import PbxUser
 from users.selectors import extension_list
@@ -12,9 +13,15 @@ from users.selectors import extension_list
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
+def _keep(columns, with_secrets: bool) -> list[str]:
+    """Without secrets, the secret columns (device secret, hot-desk PIN) are left out, not blanked:
+    importing the file back keeps the secrets the system has."""
+    return [c for c in columns if with_secrets or c not in SECRET_COLUMNS]
+
+
 def extension_columns(*, with_secrets: bool) -> list[str]:
     columns = ["extension", *(c.name for c in USER_COLUMNS), "tech", "dial", "emergency_cid"]
-    return columns + [k for k in SETTING_KEYS if with_secrets or k != "secret"]
+    return _keep(columns + SETTING_KEYS, with_secrets)
 
 
 def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterator[str]:
@@ -35,7 +42,7 @@ def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterato
 def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[str, str]]:
     devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
     for user in users:
-        cells = {"extension": user.extension, **user_cells(user)}
+        cells = {"extension": user.extension, **user_cells(user, with_secrets=with_secrets)}
         device = devices.get(user.pk)
         if device is not None:
             cells.update(
@@ -44,27 +51,24 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
                 emergency_cid=device.emergency_cid,
             )
             for key, value in device.endpoint.settings.items():
-                if key == "accountcode" or (key == "secret" and not with_secrets):
+                if key == "accountcode" or (key in SECRET_COLUMNS and not with_secrets):
                     continue
                 cells[key] = value
         yield cells
 
 
-def export_users() -> Iterator[str]:
-    columns = ["extension", *(c.name for c in USER_COLUMNS)]
+def export_users(*, with_secrets: bool = True) -> Iterator[str]:
+    columns = _keep(["extension", *(c.name for c in USER_COLUMNS)], with_secrets)
     rows = (
-        {"extension": u.extension, **user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
+        {"extension": u.extension, **user_cells(u, with_secrets=with_secrets)}
+        for u in PbxUser.objects.order_by("extension").iterator()
     )
     return write_table(columns, rows)
 
 
 def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
     columns = ["id", "tech", "dial", "devicetype", "user", "description", "emergency_cid"]
-    columns += [
-        k
-        for k in sorted({s.key for m in TECHS.values() for s in m.SETTINGS})
-        if with_secrets or k != "secret"
-    ]
+    columns += _keep(sorted({s.key for m in TECHS.values() for s in m.SETTINGS}), with_secrets)
 
     def rows():
         for device in Device.objects.select_related("endpoint").order_by("id").iterator(chunk_size=1000):
@@ -77,7 +81,9 @@ def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
                 "description": device.description,
                 "emergency_cid": device.emergency_cid,
             }
-            cells.update({k: v for k, v in device.endpoint.settings.items() if with_secrets or k != "secret"})
+            cells.update(
+                {k: v for k, v in device.endpoint.settings.items() if with_secrets or k not in SECRET_COLUMNS}
+            )
             yield cells
 
     return write_table(columns, rows())

@@ -39,4 +39,4 @@ class ExportForm(forms.Form):
     q = forms.CharField(
         label="Only extensions matching", required=False, help_text="Number prefix or name; empty: all."
     )
-    secrets = forms.BooleanField(label="Include secrets", required=False)
+    secrets = forms.BooleanField(label="Include secrets and hot-desk passwords", required=False)

@@ -13,6 +13,7 @@ from bulk.models import ImportJob
 from bulk.tasks import job_start
 from portal.mode import pbx_mode
 from portal.pages import admin_required, check_can_edit, viewer_required
+from portal.roles import can_edit
 
 
 @viewer_required
@@ -83,11 +84,10 @@ def result(request, job_id):
 def export(request):
     form = ExportForm(request.GET or None)
     kind = request.GET.get("kind", "extensions")
-    with_secrets = (
-        form.is_valid() and form.cleaned_data["secrets"] and request.user.has_perm("users.change_pbxuser")
-    )
+    # Secrets (device secrets, hot-desk PINs) only for an administrator who asks.
+    with_secrets = form.is_valid() and form.cleaned_data["secrets"] and can_edit(request.user)
     if kind == "users":
-        chunks = export_users()
+        chunks = export_users(with_secrets=with_secrets)
     elif kind == "devices":
         chunks = export_devices(with_secrets=with_secrets)
     else:

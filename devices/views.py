@@ -14,6 +14,7 @@ from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.generate import device_sections
+from endpoints.secrets import mask_conf_text
 from portal.forms import submit
 from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER
@@ -128,11 +129,10 @@ def device_hotdesk_logout(request, device_id):
 
 @viewer_required
 def device_preview(request, device_id):
-    """The exact sections this device gets in each generated file."""
+    """The exact sections this device gets in each generated file, its secret masked (Reveal shows it)."""
     device = get_object_or_404(Device, pk=device_id)
-    return render(
-        request, "devices/device_preview.html", {"device": device, "files": device_sections(device.pk)}
-    )
+    files = {name: mask_conf_text(text) for name, text in device_sections(device.pk).items()}
+    return render(request, "devices/device_preview.html", {"device": device, "files": files})
 
 
 @admin_required

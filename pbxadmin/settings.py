@@ -8,6 +8,7 @@ under var/, tasks in-process, config files under var/asterisk.
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,8 @@ INSTALLED_APPS = [
     "endpoints",
     "bulk",
     "audit",
+    # Last, as its documentation asks: login throttling.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -54,7 +57,25 @@ MIDDLEWARE = [
     "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.headers.ContentSecurityPolicyMiddleware",
+    # Last: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Logins are throttled per account and address together (django-axes): after
+# PBXADMIN_LOGIN_FAILURE_LIMIT failures that account is refused from that
+# address for PBXADMIN_LOGIN_LOCKOUT_MINUTES (0: until an administrator clears
+# it on the Logins page), even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("PBXADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PBXADMIN_LOGIN_LOCKOUT_MINUTES", 15)) or None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "pbxadmin.urls"
 LOGIN_URL = "login"
@@ -127,6 +148,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Where the generated Asterisk files are written (on a PBX: /etc/asterisk).
 ASTERISK_CONF_DIR = Path(env_str("ASTERISK_CONF_DIR", str(VAR_DIR / "asterisk")))
+# The group given to the files that hold secrets (written 0640), e.g. asterisk; empty: the directory's group.
+ASTERISK_CONF_GROUP = env_str("ASTERISK_CONF_GROUP")
 
 # extensions: one page makes a user, a fixed device and its endpoint.
 # deviceanduser: separate Users and Devices pages. Also settable in the app.
@@ -203,5 +226,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PBXADMIN_LOG_LEVEL", "INFO")},
     # panoramisk logs every connection at INFO; our adapter reports what matters.
-    "loggers": {"panoramisk": {"level": "WARNING"}},
+    "loggers": {"panoramisk": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -24,6 +24,8 @@ urlpatterns = [
     path("config/", portal.config_diff, name="config_diff"),
     path("config/rewrite/", portal.config_rewrite, name="config_rewrite"),
     path("secret/new/", portal.new_secret, name="new_secret"),
+    path("logins/", portal.login_lockouts, name="login_lockouts"),
+    path("logins/clear/", portal.login_lockout_clear, name="login_lockout_clear"),
     path("extensions/", users.extension_index, name="extension_index"),
     path("extensions/add/", users.extension_add, name="extension_add"),
     path("extensions/<str:extension>/", users.extension_edit, name="extension_edit"),
@@ -54,5 +56,9 @@ urlpatterns = [
     path("audit/export/", audit.entry_export, name="audit_export"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): no 404.
-    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
+    path(
+        "favicon.ico",
+        login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+        name="favicon",
+    ),
 ]

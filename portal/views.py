@@ -3,6 +3,7 @@
 import difflib
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
@@ -14,7 +15,9 @@ from asterisk.files import conf_dir, file_rewrite
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
+from endpoints.secrets import mask_diff
 from portal.banner import banner
+from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, viewer_required
@@ -76,14 +79,14 @@ def sync_now(request):
 
 @viewer_required
 def config_diff(request):
-    """Per generated file: what is on disk against what the database implies, and whether it waits."""
+    """Per generated file: what is on disk against what the database implies (secrets masked), and whether it waits."""
     directory = conf_dir()
     waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
     files = []
     for name, wanted in render_files().items():
         path = directory / name
         on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
-        diff = list(
+        diff = mask_diff(
             difflib.unified_diff(
                 on_disk.splitlines(),
                 wanted.splitlines(),
@@ -129,3 +132,29 @@ def new_secret(request):
     response = JsonResponse({"secret": generate_secret()})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin_required
+def login_lockouts(request):
+    """Accounts refused from an address after too many wrong passwords."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    context = {
+        "lockouts": lockout_list(),
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(cool_off.total_seconds() // 60) if cool_off else 0,
+    }
+    return render(request, "logins.html", context)
+
+
+@admin_required
+@require_POST
+def login_lockout_clear(request):
+    try:
+        attempt_id = int(request.POST.get("attempt", ""))
+    except ValueError:
+        attempt_id = 0
+    if lockout_clear(attempt_id=attempt_id, cleared_by=request.user):
+        messages.success(request, "Lock-out lifted: that account may log in from that address again.")
+    else:
+        messages.info(request, "That lock-out was already over.")
+    return redirect("login_lockouts")

@@ -5,6 +5,7 @@ from django.forms.models import fields_for_model
 
 from devices.models import Device, Tech
 from endpoints.forms import settings_fields, settings_from
+from endpoints.secrets import USER_SECRET_FIELDS
 from endpoints.techs import TECHS
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
@@ -93,19 +94,27 @@ class UserForm(forms.Form):
     def __init__(self, *args, user: PbxUser | None = None, **kwargs):
         self.user = user
         if user is not None:
-            kwargs.setdefault(
-                "initial", {"extension": user.extension, **{f: getattr(user, f) for f in USER_FIELDS}}
-            )
+            # The PIN is write-only: never sent to the browser, not even to administrators.
+            initial = {f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS}
+            kwargs.setdefault("initial", {"extension": user.extension, **initial})
         super().__init__(*args, **kwargs)
         self.fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
+        pin = self.fields["password"]
+        pin.widget = forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
+        )
         if user is not None:
             self.fields["extension"].disabled = True
+            pin.help_text = "Leave empty to keep the current password."
+            self.fields["clear_password"] = forms.BooleanField(
+                label="Remove the hot-desk password", required=False
+            )
 
     def sections(self):
         return _sections(
             self,
             [
-                ("General", ["extension", "name", "outboundcid", "password"]),
+                ("General", ["extension", "name", "outboundcid", "password", "clear_password"]),
                 ("Advanced", list(ADVANCED_USER_FIELDS)),
             ],
         )
@@ -114,6 +123,10 @@ class UserForm(forms.Form):
         kwargs = {f: self.cleaned_data[f] for f in USER_FIELDS if f in self.cleaned_data}
         if self.user is None:
             kwargs["extension"] = self.cleaned_data["extension"]
+        elif self.cleaned_data.get("clear_password"):
+            kwargs["password"] = ""
+        elif not kwargs.get("password"):
+            kwargs.pop("password", None)  # blank keeps the current one
         return kwargs
 
 

@@ -20,6 +20,9 @@ TECH = "pjsip"
 LABEL = "PJSIP"
 FILES = ("pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf")
 RELOAD_MODULE = "res_pjsip.so"
+# The secret is written as the auth section's `password`, in the auth file only.
+SECRET_CONF_KEYS = ("password",)
+SECRET_FILES = ("pjsip.auth.conf",)
 
 # What FreePBX's SIP Settings module offers when a device lists no codecs.
 DEFAULT_CODECS = "ulaw,alaw,gsm,g726,g722"

@@ -38,6 +38,8 @@
   }
   const inner = bar.querySelector(".progress-bar");
   const count = document.getElementById("import-count");
+  // The width is set from here, not by a style attribute (the CSP allows no inline style).
+  inner.style.width = bar.getAttribute("aria-valuenow") + "%";
   async function poll() {
     const response = await fetch(bar.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}});
     if (response.ok) {

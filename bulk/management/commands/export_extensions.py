@@ -10,12 +10,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", help="the file to write; standard output when left out")
-        parser.add_argument("--without-secrets", action="store_true", help="leave the secret column out")
+        parser.add_argument(
+            "--without-secrets",
+            action="store_true",
+            help="leave the secret and hot-desk password columns out",
+        )
         parser.add_argument("--kind", choices=["extensions", "users", "devices"], default="extensions")
 
     def handle(self, *args, path, without_secrets, kind, **options):
         if kind == "users":
-            chunks = export_users()
+            chunks = export_users(with_secrets=not without_secrets)
         elif kind == "devices":
             chunks = export_devices(with_secrets=not without_secrets)
         else:

@@ -3,6 +3,8 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from portal.private_files import make_var_private
+
 
 class Command(BaseCommand):
     help = "Create the first administrator with a random password, unless one exists."
@@ -11,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, username, **options):
+        make_var_private()
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write("An administrator already exists; nothing to do.")

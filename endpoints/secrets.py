@@ -1,0 +1,82 @@
+"""Which values are secrets, and how they are shown to someone who may not read them.
+
+The one place that knows it: previews, the Config files diff, exports and the
+file writer ask here. A technology's secret settings are the ones its SETTINGS
+flag `secret=True`; a technology module may say under which keys they appear in
+its config files (`SECRET_CONF_KEYS`, PJSIP writes its secret as `password=`)
+and which of its files hold them (`SECRET_FILES`; by default all its files when
+it has a secret setting). A user's hot-desk PIN (`password`) is a secret too.
+"""
+
+import re
+from collections.abc import Iterable
+
+from endpoints.techs import TECHS
+
+# What a masked secret looks like, and what a diff line of a changed one says.
+MASK = "********"
+CHANGED = "(secret changed)"
+
+# PbxUser fields that are secrets: the hot-desk PIN.
+USER_SECRET_FIELDS = frozenset({"password"})
+
+
+def _secret_settings(module) -> tuple[str, ...]:
+    return tuple(s.key for s in module.SETTINGS if s.secret)
+
+
+SECRET_SETTING_KEYS = frozenset(key for m in TECHS.values() for key in _secret_settings(m))
+SECRET_CONF_KEYS = frozenset(
+    key for m in TECHS.values() for key in getattr(m, "SECRET_CONF_KEYS", _secret_settings(m))
+)
+SECRET_FILES = frozenset(
+    name
+    for m in TECHS.values()
+    for name in getattr(m, "SECRET_FILES", m.FILES if _secret_settings(m) else ())
+)
+# CSV columns that carry a secret (a device secret, a user's hot-desk PIN).
+SECRET_COLUMNS = SECRET_SETTING_KEYS | USER_SECRET_FIELDS
+
+# `key=value` or `key=>value`, as endpoints.conf writes them.
+_CONF_LINE = re.compile(r"(?P<key>[a-z][a-z0-9_-]*)\s*=>?")
+
+
+def is_secret_file(name: str) -> bool:
+    return name in SECRET_FILES
+
+
+def masked_settings(settings: dict[str, str]) -> dict[str, str]:
+    """Endpoint settings with every secret replaced by the mask (an empty one stays empty)."""
+    return {k: (MASK if k in SECRET_SETTING_KEYS and v else v) for k, v in settings.items()}
+
+
+def _secret_key(line: str) -> str | None:
+    match = _CONF_LINE.match(line)
+    return match["key"] if match and match["key"] in SECRET_CONF_KEYS else None
+
+
+def mask_conf_text(text: str) -> str:
+    """Config file text with the value of every secret line masked."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if key := _secret_key(line):
+            lines[i] = f"{key}={MASK}"
+    return "\n".join(lines)
+
+
+def mask_diff(lines: Iterable[str]) -> list[str]:
+    """A unified diff of config text with no secret value: a changed secret line says so, nothing more."""
+    masked = []
+    for line in lines:
+        if line.startswith(("+++", "---", "@@")) or not line:
+            masked.append(line)
+            continue
+        prefix, body = line[0], line[1:]
+        key = _secret_key(body)
+        if key is None:
+            masked.append(line)
+        elif prefix in "+-":
+            masked.append(f"{prefix}{key}={MASK} {CHANGED}")
+        else:
+            masked.append(f"{prefix}{key}={MASK}")
+    return masked

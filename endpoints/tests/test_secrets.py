@@ -1,0 +1,81 @@
+"""The one place that knows which values are secrets, checked against what the renderers write."""
+
+import difflib
+
+import pytest
+
+from endpoints.conf import format_section, parse_conf
+from endpoints.secrets import (
+    CHANGED,
+    MASK,
+    SECRET_COLUMNS,
+    SECRET_CONF_KEYS,
+    SECRET_FILES,
+    mask_conf_text,
+    mask_diff,
+    masked_settings,
+)
+from endpoints.techs import TECHS, defaults
+from endpoints.techs.base import DeviceRow
+
+SECRET = "Zq9Secret7Unique;x"
+TECHS_WITH_SECRETS = [t for t, m in TECHS.items() if any(s.secret for s in m.SETTINGS)]
+
+
+def rendered(tech: str, secret: str = SECRET) -> dict[str, str]:
+    settings = {**defaults(tech), "secret": secret}
+    device = DeviceRow(
+        id="1000", dial=TECHS[tech].dial("1000", settings), mailbox="1000@device", settings=settings
+    )
+    return {
+        name: "\n".join(format_section(s) for s in sections)
+        for name, sections in TECHS[tech].render(device).items()
+        if sections
+    }
+
+
+@pytest.mark.parametrize("tech", TECHS_WITH_SECRETS)
+def test_every_line_that_carries_a_secret_is_in_a_secret_file_under_a_secret_key(tech):
+    found = []
+    for name, text in rendered(tech).items():
+        for section in parse_conf(text).sections:
+            for key, value in section.items:
+                if value == SECRET:
+                    found.append((name, key))
+    assert found, "the renderer wrote the secret nowhere"
+    for name, key in found:
+        assert name in SECRET_FILES and key in SECRET_CONF_KEYS
+
+
+@pytest.mark.parametrize("tech", TECHS_WITH_SECRETS)
+def test_a_masked_preview_holds_no_secret_and_keeps_every_other_line(tech):
+    for text in rendered(tech).values():
+        masked = mask_conf_text(text)
+        assert "Zq9Secret7Unique" not in masked
+        assert len(masked.splitlines()) == len(text.splitlines())
+        kept = [line for line in text.splitlines() if "Zq9Secret7Unique" not in line]
+        assert all(line in masked.splitlines() for line in kept)
+
+
+def test_a_changed_secret_line_in_a_diff_reads_secret_changed():
+    old = rendered("sip", "Old1secret22")["sip_additional.conf"]
+    new = rendered("sip", "New3secret44")["sip_additional.conf"]
+    diff = mask_diff(difflib.unified_diff(old.splitlines(), new.splitlines(), "a", "b", lineterm=""))
+    text = "\n".join(diff)
+    assert "Old1secret22" not in text and "New3secret44" not in text
+    assert f"-secret={MASK} {CHANGED}" in diff and f"+secret={MASK} {CHANGED}" in diff
+
+
+def test_an_unchanged_secret_line_in_a_diffs_context_is_masked():
+    diff = mask_diff([" password=Kept1secret22", "+context=other"])
+    assert diff == [f" password={MASK}", "+context=other"]
+
+
+def test_masked_settings_hide_secrets_and_keep_an_empty_one_empty():
+    assert masked_settings({"secret": "Abc123456", "context": "x"}) == {"secret": MASK, "context": "x"}
+    assert masked_settings({"secret": ""}) == {"secret": ""}
+
+
+def test_the_files_and_columns_that_hold_secrets():
+    assert {"pjsip.auth.conf", "sip_additional.conf", "iax_additional.conf"} == SECRET_FILES
+    assert {"secret", "password"} <= SECRET_COLUMNS

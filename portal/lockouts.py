@@ -1,0 +1,30 @@
+"""Locked-out logins (django-axes keeps the failed attempts): list them and lift one."""
+
+import logging
+
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+def lockout_list() -> QuerySet[AccessAttempt]:
+    """Account and address pairs refused now: failures at the limit, cool-off not over."""
+    attempts = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+    cool_off = get_cool_off()
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gt=timezone.now() - cool_off)
+    return attempts.order_by("-attempt_time")
+
+
+def lockout_clear(*, attempt_id: int, cleared_by) -> bool:
+    """Let this account log in from this address again. False when it was not locked (any more)."""
+    attempt = AccessAttempt.objects.filter(pk=attempt_id).first()
+    if attempt is None:
+        return False
+    attempt.delete()
+    log.info("login lock-out of %r from %s lifted by %s", attempt.username, attempt.ip_address, cleared_by)
+    return True

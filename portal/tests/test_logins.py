@@ -1,0 +1,87 @@
+"""Logins are throttled per account and address; administrators see lock-outs and lift them."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from portal.roles import ADMINISTRATORS, ensure_roles
+
+pytestmark = pytest.mark.django_db
+
+RIGHT = "Right-pass-8231"
+ATTACKER = "203.0.113.5"
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def ana(db):
+    ensure_roles()
+    user = User.objects.create_user("ana", password=RIGHT)
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))
+    return user
+
+
+def log_in(client, password, address=ATTACKER, username="ana"):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_after_forty_wrong_passwords_the_right_one_is_refused(client, ana):
+    for _ in range(40):
+        assert log_in(client, "guess").status_code in (200, 429)
+    response = log_in(client, RIGHT)
+    assert response.status_code == 429
+    assert b"Too many wrong passwords" in response.content
+    assert not logged_in(client)
+
+
+def test_a_few_mistakes_do_not_lock_anyone_out(client, ana, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        log_in(client, "typo")
+    assert log_in(client, RIGHT).status_code == 302
+    assert logged_in(client)
+
+
+def test_the_lock_out_holds_only_that_account_from_that_address(client, ana):
+    User.objects.create_user("bob", password=RIGHT)
+    for _ in range(10):
+        log_in(client, "guess")
+    assert log_in(Client(), RIGHT, address="198.51.100.7").status_code == 302
+    assert log_in(Client(), RIGHT, username="bob").status_code == 302
+    assert log_in(client, RIGHT).status_code == 429
+
+
+def test_the_failure_limit_is_a_setting(client, ana, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    log_in(client, "one")
+    log_in(client, "two")
+    assert log_in(client, RIGHT).status_code == 429
+
+
+def test_an_administrator_sees_the_lock_out_and_lifts_it(client, ana, admin_client):
+    for _ in range(10):
+        log_in(client, "guess")
+    page = admin_client.get("/logins/")
+    assert page.status_code == 200
+    assert b"ana" in page.content and ATTACKER.encode() in page.content
+    [lockout] = page.context["lockouts"]
+    response = admin_client.post("/logins/clear/", {"attempt": lockout.pk})
+    assert response.status_code == 302
+    assert not admin_client.get("/logins/").context["lockouts"]
+    assert log_in(client, RIGHT).status_code == 302
+    assert logged_in(client)
+
+
+def test_viewers_neither_see_nor_lift_lock_outs(viewer_client, client, ana):
+    for _ in range(10):
+        log_in(client, "guess")
+    assert viewer_client.get("/logins/").status_code == 403
+    assert viewer_client.post("/logins/clear/", {"attempt": "1"}).status_code == 403
+    assert log_in(client, RIGHT).status_code == 429

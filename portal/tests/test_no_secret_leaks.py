@@ -1,0 +1,198 @@
+"""No page shows a viewer a device secret or a hot-desk PIN.
+
+The walk is over the URLconf itself, so a page added later is walked too: every
+URL pattern is resolved, its path parameters filled from real objects, and each
+page is fetched as a viewer (with the export variants), with distinctive
+secrets and PINs in the database and the files on disk out of date (one
+missing), in both modes. A parameter the walk does not know fails the test:
+give it a value below. The Django admin is walked separately as a view-only
+staff user.
+"""
+
+import html
+import json
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from bulk.jobs import job_create
+from bulk.models import ImportJob
+from devices.models import Device
+from devices.services import device_create, device_login
+from endpoints.conf import escape_value
+from portal.mode import DEVICE_AND_USER, EXTENSIONS, set_pbx_mode
+from portal.testing.personas import viewer
+from users.extensions import extension_create, extension_update
+from users.models import PbxUser
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+# Not walked as a viewer page, and why.
+SKIPPED = {
+    "logout": "it ends the session the walk runs in",
+}
+SKIPPED_PREFIXES = {
+    "admin/": "the Django admin is walked as a view-only staff user (test below)",
+}
+# Query strings every page is fetched with too: the export's kinds and its secrets switch, JSON views.
+VARIANTS = ["", "?secrets=on", "?kind=users&secrets=on", "?kind=devices&secrets=on", "?format=json"]
+
+# Distinctive values: the first ones are written to the files, then changed, so the files are stale.
+OLD = {"pjsip": "OldPjsip7Leak88", "sip": "OldSip7Leak88zz", "iax2": "OldIax7Leak88zz"}
+NEW = {"pjsip": "NewPjsip3Leak41", "sip": "NewSip3Leak41qq", "iax2": "NewIax3Leak41qq"}
+ADHOC_SECRET = "Adhoc5Leak93secret"
+PINS = ["739152864", "846201937"]
+IMPORT_SECRET = "Import8Leak26secret"
+
+
+def forbidden() -> list[str]:
+    return [*OLD.values(), *NEW.values(), ADHOC_SECRET, *PINS, IMPORT_SECRET]
+
+
+@pytest.fixture
+def pbx(committed, conf_dir, admin_user):
+    """Extensions of every technology with secrets and PINs; files written, then made stale."""
+    for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
+        committed(
+            extension_create,
+            extension=f"100{n}",
+            name=f"Person {n}",
+            tech=tech,
+            settings={"secret": OLD[tech]},
+            password=PINS[n % 2],
+        )
+    committed(extension_create, extension="1004", name="Trunk line", tech="dahdi", settings={"channel": "4"})
+    committed(extension_create, extension="1005", name="Mobile", tech="custom", dial="Local/5551234@x")
+    committed(user_create, extension="2001", name="Desk sharer", password=PINS[0])
+    committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", settings={"secret": ADHOC_SECRET})
+    committed(device_login, device=Device.objects.get(pk="3001"), user=PbxUser.objects.get(pk="2001"))
+    # Change every secret without writing the files: disk and database now differ.
+    for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
+        extension_update(user=PbxUser.objects.get(pk=f"100{n}"), settings={"secret": NEW[tech]})
+    (conf_dir / "pjsip.auth.conf").unlink()
+    job, _report = job_create(
+        kind="extensions",
+        filename="staff.csv",
+        text=f"extension,name,tech,secret,password\n1100,New,sip,{IMPORT_SECRET},{PINS[1]}\n",
+        replace=False,
+        created_by=admin_user,
+    )
+    return {
+        "extension": list(PbxUser.objects.values_list("pk", flat=True)),
+        "device_id": list(Device.objects.values_list("pk", flat=True)),
+        "job_id": [job.pk],
+    }
+
+
+def patterns(resolvers=None, prefix=""):
+    """(route, name) of every URL pattern, includes flattened."""
+    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from patterns(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry.name
+
+
+def portal_urls(values: dict[str, list]) -> list[str]:
+    urls = []
+    for route, name in patterns():
+        if name in SKIPPED or any(route.startswith(p) for p in SKIPPED_PREFIXES):
+            continue
+        assert name, f"URL pattern {route!r} has no name: the walk reverses patterns by name"
+        params = sorted(get_resolver().reverse_dict.getlist(name)[0][0][0][1])
+        missing = [p for p in params if p not in values]
+        assert not missing, f"{route!r}: give the walk values for {missing} in the `pbx` fixture"
+        combos = [{}]
+        for param in params:
+            combos = [{**c, param: v} for c in combos for v in values[param]]
+        urls += [reverse(name, kwargs=c) for c in combos]
+    return urls
+
+
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8", errors="replace")
+
+
+def leaks(text: str) -> list[str]:
+    found = []
+    for value in forbidden():
+        forms = {value, escape_value(value), html.escape(value), json.dumps(value)[1:-1]}
+        if any(f in text for f in forms):
+            found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("mode", [EXTENSIONS, DEVICE_AND_USER])
+def test_no_page_shows_a_viewer_a_secret_or_a_pin(pbx, mode):
+    set_pbx_mode(mode=mode)
+    client = Client()
+    client.force_login(viewer())
+    urls = portal_urls(pbx)
+    assert "/config/" in urls and "/devices/1001/preview/" in urls and "/bulk/export/" in urls
+    problems = []
+    for url in (u + v for u in urls for v in VARIANTS):
+        response = client.get(url)
+        if response.status_code >= 500:
+            problems.append(f"{url}: {response.status_code}")
+        elif found := leaks(body(response)):
+            problems.append(f"{url}: shows {found}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_would_see_a_leak(pbx):
+    """The walk is not blind: an administrator who asks does get the secrets through the same URLs."""
+    client = Client()
+    client.force_login(ImportJob.objects.get().created_by)
+    exported = body(client.get("/bulk/export/?kind=extensions&secrets=on"))
+    assert set(leaks(exported)) >= {*NEW.values(), *PINS}
+    assert leaks(body(client.get("/devices/1002/secret/"))) == [NEW["sip"]]
+    assert not leaks(body(client.get("/config/")))
+
+
+def admin_urls() -> list[str]:
+    urls = [reverse("admin:index")]
+    for model in admin.site._registry:
+        opts = model._meta
+        base = f"admin:{opts.app_label}_{opts.model_name}"
+        urls += [reverse("admin:app_list", args=[opts.app_label]), reverse(f"{base}_changelist")]
+        urls.append(reverse(f"{base}_add"))
+        for pk in model._default_manager.values_list("pk", flat=True):
+            for view in ("change", "history", "delete"):
+                urls.append(reverse(f"{base}_{view}", args=[pk]))
+    return urls
+
+
+@pytest.mark.parametrize("mode", [EXTENSIONS, DEVICE_AND_USER])
+def test_a_view_only_staff_user_walks_the_whole_admin_without_an_error_or_a_secret(pbx, mode):
+    set_pbx_mode(mode=mode)
+    staff = viewer()
+    staff.is_staff = True
+    staff.save()
+    client = Client()
+    client.force_login(staff)
+    problems = []
+    for url in admin_urls():
+        response = client.get(url)
+        if response.status_code >= 500:
+            problems.append(f"{url}: {response.status_code}")
+        elif found := leaks(body(response)):
+            problems.append(f"{url}: shows {found}")
+    assert not problems, "\n".join(problems)
+    assert client.get("/admin/devices/device/1002/change/").status_code == 200
+
+
+def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, admin_client):
+    page = admin_client.get("/config/").content.decode()
+    assert "secret=******** (secret changed)" in page
+    assert "password=******** (secret changed)" in page  # pjsip.auth.conf is missing on disk
+    assert not leaks(page)
+
+
+def test_the_config_preview_masks_the_secret_for_administrators_too(pbx, admin_client):
+    page = admin_client.get("/devices/1001/preview/").content.decode()
+    assert "password=********" in page and not leaks(page)
