@@ -183,29 +183,46 @@ def _keep_owned(path: Path, mode: int, gid: int) -> None:
             os.close(fd)
 
 
+def _write_and_settle(names: list[str], done: list[int]) -> list[str]:
+    """Write these files, then in one transaction remove the outbox rows they settle and
+    queue a reload for each module whose file changed."""
+    changed = write_files(names)
+    with transaction.atomic():
+        SyncChange.objects.filter(pk__in=done).delete()
+        SyncChange.objects.bulk_create(
+            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changed))]
+        )
+    return changed
+
+
+def _pending(**filters) -> list[tuple[int, str]]:
+    return list(SyncChange.objects.filter(kind=SyncChange.Kind.FILE, **filters).values_list("pk", "ref"))
+
+
 def write_pending_files() -> list[str]:
     """Write the files the outbox says are out of date; queue reloads for those whose text changed.
 
     Only the rows read here are removed afterwards: a change committed while
     the files were being written keeps its row and is written by its own call.
     """
-    pending = list(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("pk", "ref"))
+    pending = _pending()
     if not pending:
         return []
     try:
-        changed = write_files(sorted({name for _pk, name in pending if name in FILE_SOURCE}))
+        return _write_and_settle(
+            sorted({name for _pk, name in pending if name in FILE_SOURCE}), [pk for pk, _name in pending]
+        )
     except OSError as e:
         # The save is committed and stays; the rows stay too, so the next save,
         # the worker or `manage.py writeconf` writes the files again.
         log.error("could not write the Asterisk config files: %s", e)
         SyncStatus.fail(f"Could not write the config files: {e}", kind=ErrorKind.FILES)
         return []
-    with transaction.atomic():
-        SyncChange.objects.filter(pk__in=[pk for pk, _name in pending]).delete()
-        SyncChange.objects.bulk_create(
-            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changed))]
-        )
-    return changed
+
+
+def write_all_files() -> list[str]:
+    """Regenerate every file (`writeconf`): whatever the outbox held is settled, and the reloads follow."""
+    return _write_and_settle(list(FILE_SOURCE), [pk for pk, _name in _pending()])
 
 
 def changed_modules(filenames: Iterable[str]) -> set[str]:
@@ -218,18 +235,10 @@ def file_rewrite(*, name: str) -> bool:
     """Rewrite one generated file from the database (after a hand edit) and queue its module's reload.
 
     Returns whether the text on disk changed. Outbox rows that named this file
-    before the write are done by it; the caller asks for a sync to send the reload.
+    before the write are settled by it.
     """
     if name not in FILE_SOURCE:
         raise ValidationError(f"pbxadmin does not write a file called {name!r}.", code="unknown_file")
-    pending = list(
-        SyncChange.objects.filter(kind=SyncChange.Kind.FILE, ref=name).values_list("pk", flat=True)
-    )
-    changed = write_files([name])
-    with transaction.atomic():
-        SyncChange.objects.filter(pk__in=pending).delete()
-        SyncChange.objects.bulk_create(
-            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changed))]
-        )
+    changed = _write_and_settle([name], [pk for pk, _name in _pending(ref=name)])
     log.info("rewrote %s from the database%s", name, "" if changed else " (it was already current)")
     return bool(changed)

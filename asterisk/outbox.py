@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from asterisk.files import files_for, write_pending_files
+from asterisk.files import file_rewrite, files_for, write_pending_files
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 
@@ -46,3 +46,10 @@ def _after_commit(round: int) -> None:
     _state.round = round + 1
     write_pending_files()
     request_sync()
+
+
+def rewrite_file(*, name: str) -> bool:
+    """An administrator's "Rewrite this file" (a hand edit undone); the reload is sent at once."""
+    changed = file_rewrite(name=name)
+    request_sync()
+    return changed

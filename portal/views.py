@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
-from asterisk.files import conf_dir, file_rewrite
+from asterisk.files import conf_dir
 from asterisk.models import SyncChange
+from asterisk.outbox import rewrite_file
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
 from endpoints.secrets import mask_diff
@@ -114,11 +115,10 @@ def config_rewrite(request):
     """Rewrite one file from the database (it was edited by hand) and send the reload."""
     name = request.POST.get("name", "")
     try:
-        changed = file_rewrite(name=name)
+        changed = rewrite_file(name=name)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("config_diff")
-    request_sync()
     if changed:
         messages.success(request, f"{name} rewritten from the database; Asterisk reloads it at this sync.")
     else:

@@ -1,6 +1,9 @@
 """The boundary: what a transaction records for Asterisk, and when and how it acts on it."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from asterisk import files, outbox
@@ -118,3 +121,12 @@ def test_a_save_with_asterisk_down_succeeds_and_reports_it(
 def test_outbox_changed_with_nothing_records_nothing():
     outbox.changed(users=(), devices=["", None])
     assert not SyncChange.objects.exists()
+
+
+def test_writeconf_settles_what_the_outbox_held_and_queues_the_reloads(conf_dir):
+    extension_create(extension="1000", name="Ana", tech="sip")  # committed, never written
+    call_command("writeconf", stdout=io.StringIO())
+    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+    assert not _files_pending()
+    reloads = set(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
+    assert {"chan_sip.so", "dialplan"} <= reloads
