@@ -69,7 +69,6 @@ class Report:
     secret_changes: int = 0  # updates giving an existing phone a new (strong) secret
     weak_secret_changes: int = 0  # updates giving an existing phone a new weak secret (if kept)
     refusal: str = ""  # why the import as a whole was refused although every row is valid
-    keys: list[str] = field(default_factory=list, repr=False)  # the file's numbers, for the fingerprint
 
     @property
     def ok(self) -> bool:
@@ -213,7 +212,6 @@ def _walk_rows(kind, text, *, replace, apply, progress, weak) -> Report:
                 plans = _apply_chunk(plans, handler)
             for plan in plans:
                 report.add(plan)
-            report.keys.extend(row.cells.get(handler.key_column, "") for row in chunk)
             if progress:
                 progress(report.total)
     except CsvFileError as e:
