@@ -27,6 +27,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, mode: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["existing"].required = False  # skip, unless replace is asked for
         if mode == EXTENSIONS:
             self.fields["kind"].choices = [(ImportJob.Kind.EXTENSIONS, "Extensions")]
             self.fields["kind"].initial = ImportJob.Kind.EXTENSIONS
@@ -74,9 +75,9 @@ class ConfirmForm(forms.Form):
         if most:
             self.fields["change_secrets"].label = secrets_will_change(most)
             if report.weak_secret_changes:
-                self.fields["change_secrets"].help_text = (
-                    f"{report.weak_secret_changes} of them only if you keep weak secrets."
-                )
+                self.fields[
+                    "change_secrets"
+                ].help_text = f"{report.weak_secret_changes} of them only if you keep weak secrets."
         else:
             del self.fields["change_secrets"]
 

@@ -63,7 +63,7 @@ class Device(models.Model):
     # Set while the endpoint's secret is short of the strong rule: only a bulk
     # import whose administrator chose to keep a migrated office's secrets puts
     # one there. The Extensions page lists these so they can be changed later.
-    weak_secret = models.BooleanField("weak secret kept", default=False, editable=False)
+    weak_credential = models.BooleanField("weak credential kept", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

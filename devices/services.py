@@ -90,7 +90,7 @@ def build_device(
         user=default_user,
         user_since=timezone.now() if default_user else None,
         emergency_cid=emergency_cid.strip() if isinstance(emergency_cid, str) else emergency_cid,
-        weak_secret=_weak(clean),
+        weak_credential=_weak(clean),
     )
     if clean or tech == Tech.CUSTOM:
         device.dial = errors.collect(_clean_dial, tech, device.id, dial, clean) or ""
@@ -159,7 +159,7 @@ def device_update_check(
     # whoever is logged in.
     if updated.devicetype == DeviceType.FIXED or was_fixed:
         _set_current_user(updated, updated.default_user)
-    updated.weak_secret = _weak(clean)
+    updated.weak_credential = _weak(clean)
     errors.collect(updated.full_clean, validate_unique=False)
     if device.tech == Tech.DAHDI:
         errors.collect(_check_dahdi_channel, device.id, clean)

@@ -42,7 +42,7 @@ def extension_list(
         tech=Subquery(own.values("tech")[:1]),
         devicetype=Subquery(own.values("devicetype")[:1]),
         dial=Subquery(own.values("dial")[:1]),
-        weak_secret=Subquery(own.values("weak_secret")[:1]),
+        weak_credential=Subquery(own.values("weak_credential")[:1]),
     )
     if tech == "none":
         queryset = queryset.exclude(pk__in=Device.objects.values("pk"))
@@ -50,8 +50,8 @@ def extension_list(
         queryset = queryset.filter(pk__in=Device.objects.filter(tech=tech).values("pk"))
     if devicetype:
         queryset = queryset.filter(pk__in=Device.objects.filter(devicetype=devicetype).values("pk"))
-    if secret == "weak":
-        queryset = queryset.filter(pk__in=Device.objects.filter(weak_secret=True).values("pk"))
+    if secret == "weak":  # noqa: S105 (a filter value, not a password)
+        queryset = queryset.filter(pk__in=Device.objects.filter(weak_credential=True).values("pk"))
     return _search(queryset, search).order_by(*SORTS.get(sort, SORTS["extension"]))
 
 

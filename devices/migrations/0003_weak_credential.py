@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='device',
-            name='weak_secret',
-            field=models.BooleanField(default=False, editable=False, verbose_name='weak secret kept'),
+            name='weak_credential',
+            field=models.BooleanField(default=False, editable=False, verbose_name='weak credential kept'),
         ),
     ]
