@@ -87,7 +87,10 @@ def start(request, job_id):
     if job.status != Status.PREVIEWED:
         messages.info(request, "This file was already confirmed: here is where it is.")
         return redirect(_next_url(job))
-    form = ConfirmForm(request.POST, report=job_report(job), replace=job.replace)
+    report = job_report(job)
+    form = ConfirmForm(request.POST, report=report, replace=job.replace)
+    if not report.ok:
+        form.add_error(None, "Rows of this file are refused: upload a corrected file.")
     if not form.is_valid():
         return _preview(request, job, form, status=400)
     outcome = job_confirm(
