@@ -14,10 +14,15 @@ from bulk import jobs
 from bulk.importing import import_file
 from bulk.jobs import job_check_run, job_confirm, job_progress, job_run
 from bulk.models import ImportJob
+from devices import prompts
 from devices.models import Device
+from devices.tests import conftest as hotdesk
+from devices.tests.fastagi import FakeAsterisk, played
 from portal.testing.forms import form_post_data
 from users.extensions import extension_create
 from users.models import PbxUser
+
+agi_port, office = hotdesk.agi_port, hotdesk.office  # the hot-desk service and its office, as fixtures
 
 REGEN_FILE = "extension,name,tech,secret\n1000,Ana,sip,REGEN\n1001,Ben,sip,REGEN\n"
 
@@ -268,3 +273,19 @@ def test_a_save_waits_for_an_import_that_ends_within_the_wait(admin_client, sett
         thread.join()
     assert response.status_code == 302
     assert PbxUser.objects.get(pk="1000").name == "John Smith" and PbxUser.objects.filter(pk="5002").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hot_desking_during_an_import_hears_try_later_then_works(agi_port, office, settings):
+    settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3
+    thread, release = _hold_an_import(3)
+    try:
+        commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    finally:
+        release.set()
+        thread.join()
+    assert played(commands)[-3:] == [prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE]
+    assert Device.objects.get(pk="3001").user_id == "1001"
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    assert played(commands) == [prompts.LOGGED_IN]
+    assert Device.objects.get(pk="3001").user_id == "1000"
