@@ -2,7 +2,10 @@
 
     python bench/bulk_import.py [--rows N]
 
-Last line: bulk_import: rows=N validate_s=… import_s=… peak_mb=…
+Last line: bulk_import: rows=N validate_s=… import_s=… fingerprint_s=… peak_mb=… calib_s=… validate_x=… import_x=…
+(fingerprint = what a confirmation re-reads to know the check still holds;
+calib_s = a fixed pure-Python workload timed on this machine now, and the _x
+figures are validate and import in units of it: comparable on a busy machine.)
 (validate = the dry run; import = database and config files written; peak_mb =
 the process's peak resident memory growth over both steps, from getrusage.)
 Targets on a 2-core machine: validate <= 5 s, import <= 15 s, memory flat in N.
@@ -33,6 +36,15 @@ def make_csv(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def calibrate() -> float:
+    """A fixed CPU workload: how fast this machine is right now."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(3_000_000):
+        total += n % 7
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -43,6 +55,7 @@ def main() -> None:
     from django.db import transaction
 
     from bulk.importing import check_file, import_file
+    from bulk.stamps import file_fingerprint
     from users.models import PbxUser
 
     settings.PBXADMIN_SYNC = "manual"
@@ -60,11 +73,18 @@ def main() -> None:
     import_s = time.perf_counter() - started
     peak_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kb) / 1024
 
+    started = time.perf_counter()
+    file_fingerprint("extensions", text)
+    fingerprint_s = time.perf_counter() - started
+    calib_s = calibrate()
+
     assert PbxUser.objects.count() == args.rows
     written = sorted(p.name for p in (work / "asterisk").glob("*.conf"))
     print(f"config files written: {', '.join(written)}")
     print(
-        f"bulk_import: rows={args.rows} validate_s={validate_s:.2f} import_s={import_s:.2f} peak_mb={peak_mb:.1f}"
+        f"bulk_import: rows={args.rows} validate_s={validate_s:.2f} import_s={import_s:.2f} "
+        f"fingerprint_s={fingerprint_s:.2f} peak_mb={peak_mb:.1f} calib_s={calib_s:.2f} "
+        f"validate_x={validate_s / calib_s:.1f} import_x={import_s / calib_s:.1f}"
     )
 
 

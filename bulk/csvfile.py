@@ -64,11 +64,26 @@ class CsvTable:
     header: list[str]  # lower-cased, as FreePBX reads it
     unnamed: int  # columns with an empty name (FreePBX exports end with some)
     rows: Iterator[CsvRow]
+    delimiter: str = ","
+
+
+# Spreadsheets in many countries save "CSV" with semicolons; some tools write tabs.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def detect_delimiter(text: str) -> str:
+    """The separator of the header line: the one of , ; tab it uses most outside quotes (a comma on a tie)."""
+    line = text.split("\n", 1)[0]
+    unquoted = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
 
 
 def read_table(text: str) -> CsvTable:
     """The header and a lazy iterator over the rows (each checked for its number of cells)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         raw_header = next(reader)
     except StopIteration:
@@ -82,7 +97,8 @@ def read_table(text: str) -> CsvTable:
         raise CsvFileError(f"The header names these columns twice: {', '.join(twice)}.")
     if len(header) < 2:
         raise CsvFileError(
-            "This does not look like a CSV file: the first line has no comma-separated column names."
+            "This does not look like a CSV file: the first line has no column names separated by "
+            "commas, semicolons or tabs."
         )
 
     def rows() -> Iterator[CsvRow]:
@@ -109,7 +125,7 @@ def read_table(text: str) -> CsvTable:
                 {name: unneutralise(cell.strip()) for name, cell in zip(header, cells, strict=True) if name},
             )
 
-    return CsvTable(header=named, unnamed=len(header) - len(named), rows=rows())
+    return CsvTable(header=named, unnamed=len(header) - len(named), rows=rows(), delimiter=delimiter)
 
 
 def write_table(columns: list[str], rows: Iterator[dict[str, str]]) -> Iterator[str]:

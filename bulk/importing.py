@@ -17,13 +17,38 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit import trail
+from audit.fields import ENDPOINT_SECRETS, looks_secret
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, read_table
-from bulk.rows import HANDLERS, RowPlan, problems_from
+from bulk.rows import HANDLERS, WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
+from portal.validators import keeping_weak_secrets
 
 CHUNK = 500
 MAX_PROBLEMS = 2000  # listed one by one; beyond, only counted
-MAX_ROWS_SHOWN = 1000
+MAX_ROWS_SHOWN = 1000  # of each action: the check's filters show up to this many
+ACTIONS = ("create", "update", "unchanged", "skip", "error")
+MASK = "••••••"
+
+
+def _shown(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(getattr(value, "pk", value))
+
+
+def shown_changes(changes: dict | None) -> list[list[str]]:
+    """[[field, before, after]] as a page shows them; a secret's value never leaves the server."""
+    shown = []
+    for name, (before, after) in (changes or {}).items():
+        key = name.removeprefix("settings.")
+        secret = key in ENDPOINT_SECRETS if name.startswith("settings.") else looks_secret(name)
+        if secret:
+            shown.append([key, MASK if before else "", f"{MASK} (new)" if after else ""])
+        else:
+            shown.append([key, _shown(before), _shown(after)])
+    return shown
 
 
 @dataclass
@@ -31,47 +56,105 @@ class Report:
     kind: str
     total: int = 0
     counts: Counter = field(default_factory=Counter)
-    problems: list[dict] = field(default_factory=list)  # {"line", "key", "column", "message"}
-    rows: list[dict] = field(default_factory=list)  # the first MAX_ROWS_SHOWN rows, classified
+    # Errors and warnings: {"line", "key", "column", "message", "action", "level"}.
+    problems: list[dict] = field(default_factory=list)
+    # Each row as the check shows it (up to MAX_ROWS_SHOWN of each action):
+    # {"line", "key", "name", "action", "message", "level", "changes": [[field, before, after]]}.
+    rows: list[dict] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     file_error: str = ""
+    delimiter: str = ","
+    weak: int = 0  # rows whose secret is short of the strong rule
+    undecided: int = 0  # … of which no choice was made (keep or regenerate)
+    secret_changes: int = 0  # updates giving an existing phone a new (strong) secret
+    weak_secret_changes: int = 0  # updates giving an existing phone a new weak secret (if kept)
+    refusal: str = ""  # why the import as a whole was refused although every row is valid
 
     @property
     def ok(self) -> bool:
+        """Every row can be imported (a choice about weak secrets may still be needed)."""
         return not self.file_error and not self.counts["error"]
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.counts["create"] or self.counts["update"])
 
     def add(self, plan: RowPlan) -> None:
         self.total += 1
         self.counts[plan.action] += 1
-        message = "; ".join(f"{c}: {m}" for c, m in plan.problems)
-        if len(self.rows) < MAX_ROWS_SHOWN:
-            self.rows.append({"line": plan.line, "key": plan.key, "action": plan.action, "message": message})
-        for column, text in plan.problems:
-            if len(self.problems) < MAX_PROBLEMS:
-                self.problems.append(
-                    {
-                        "line": plan.line,
-                        "key": plan.key,
-                        "column": column,
-                        "message": text,
-                        "action": plan.action,
-                    }
-                )
+        if plan.action in ("create", "update", "unchanged"):
+            self.weak += plan.weak
+            self.undecided += bool(plan.warnings)
+        if secret_changes(plan):
+            if plan.weak:
+                self.weak_secret_changes += 1
+            else:
+                self.secret_changes += 1
+        level = "error" if plan.action == "error" else "warning" if plan.warnings else ""
+        if self.counts[plan.action] <= MAX_ROWS_SHOWN:
+            said = plan.problems + plan.warnings + plan.notes
+            self.rows.append(
+                {
+                    "line": plan.line,
+                    "key": plan.key,
+                    "name": plan.name,
+                    "action": plan.action,
+                    "message": "; ".join(f"{c}: {m}" for c, m in said),
+                    "level": level,
+                    "changes": shown_changes(plan.changes),
+                }
+            )
+        for kind, said in (("error", plan.problems), ("warning", plan.warnings)):
+            for column, text in said:
+                if len(self.problems) < MAX_PROBLEMS:
+                    self.problems.append(
+                        {
+                            "line": plan.line,
+                            "key": plan.key,
+                            "column": column,
+                            "message": text,
+                            "action": plan.action,
+                            "level": kind,
+                        }
+                    )
 
     def summary(self) -> str:
-        parts = [
-            f"{self.counts[a]} {a}"
-            for a in ("create", "update", "unchanged", "skip", "error")
-            if self.counts[a]
-        ]
+        parts = [f"{self.counts[a]} {a}" for a in ACTIONS if self.counts[a]]
         return ", ".join(parts) or "no rows"
+
+    def refuse_unless(self, *, change_secrets: bool) -> None:
+        """Set `refusal` when the import needs a choice the administrator has not made."""
+        if self.undecided:
+            self.refusal = (
+                f"{self.undecided} {plural(self.undecided, 'row has a secret', 'rows have secrets')} too "
+                "weak for the strong rule (6 characters, 2 letters, 2 digits), so nothing was imported. "
+                "Choose: keep them as they are (the phones keep working; the extensions are marked and "
+                "listed by the Extensions page's 'Weak secrets' filter), or regenerate them (new "
+                "extensions get strong secrets; their phones must be provisioned with them)."
+            )
+        elif self.secret_changes and not change_secrets:
+            self.refusal = (
+                f"{secrets_will_change(self.secret_changes)} Nothing was imported: confirm the change "
+                "of secrets, or remove the secret column (or those rows) from the file."
+            )
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def secrets_will_change(n: int) -> str:
+    return (
+        f"{n} {plural(n, 'secret', 'secrets')} will change: "
+        f"{plural(n, 'that phone', 'those phones')} must be re-provisioned."
+    )
 
 
 class ImportRefused(Exception):
-    """Some row could not be imported: nothing was written."""
+    """Some row could not be imported, or a choice is missing: nothing was written."""
 
     def __init__(self, report: Report):
-        super().__init__(report.file_error or f"{report.counts['error']} rows refused")
+        super().__init__(report.file_error or report.refusal or f"{report.counts['error']} rows refused")
         self.report = report
 
 
@@ -80,19 +163,41 @@ def _chunks(rows, size):
         yield chunk
 
 
+def header_problem(kind: str, header: list[str]) -> str:
+    """Why a file of this kind cannot be read with this header (empty when it can)."""
+    missing = [c for c in HANDLERS[kind].required if c not in header]
+    if not missing:
+        return ""
+    article = "An" if kind[0] in "aeiou" else "A"
+    return (
+        f"The file has no {' and no '.join(missing)} column. {article} {kind} file needs "
+        f"{', '.join(HANDLERS[kind].required)}; the header has: {', '.join(header) or 'nothing'}."
+    )
+
+
 def _walk(
-    kind: str, text: str, *, replace: bool, apply: bool, progress: Callable[[int], None] | None
+    kind: str,
+    text: str,
+    *,
+    replace: bool,
+    apply: bool,
+    progress: Callable[[int], None] | None,
+    weak: str = WEAK_UNDECIDED,
 ) -> Report:
+    # Weak secrets pass the services' check here; the planner decides what becomes of them
+    # (a warning until the administrator chooses, then kept or regenerated).
+    with keeping_weak_secrets():
+        return _walk_rows(kind, text, replace=replace, apply=apply, progress=progress, weak=weak)
+
+
+def _walk_rows(kind, text, *, replace, apply, progress, weak) -> Report:
     report = Report(kind)
     try:
         table = read_table(text)
-        handler = HANDLERS[kind](table.header, replace, validate=not apply)
-        missing = [c for c in handler.required if c not in table.header]
-        if missing:
-            report.file_error = (
-                f"The file has no {' and no '.join(missing)} column. A {kind} file needs "
-                f"{', '.join(handler.required)}; the header has: {', '.join(table.header) or 'nothing'}."
-            )
+        report.delimiter = table.delimiter
+        handler = HANDLERS[kind](table.header, replace, validate=not apply, weak=weak)
+        report.file_error = header_problem(kind, table.header)
+        if report.file_error:
             return report
         report.ignored = [
             f"{c} ({IGNORED_WHY[c]})" if c in IGNORED_WHY else c
@@ -122,7 +227,7 @@ def _plan_row(handler, row: CsvRow, loaded, seen: dict[str, int]) -> RowPlan:
                 row.number,
                 "",
                 "skip",
-                [
+                notes=[
                     (
                         handler.key_column,
                         "no " + handler.key_column + ": nothing "
@@ -147,7 +252,11 @@ def _apply_chunk(plans: list[RowPlan], handler) -> list[RowPlan]:
         for position, error in failed.items():
             plan = plans[batch[position]]
             plans[batch[position]] = RowPlan(
-                plan.line, plan.key, "error", problems_from(error, handler.header, handler.key_column)
+                plan.line,
+                plan.key,
+                "error",
+                problems_from(error, handler.header, handler.key_column),
+                name=plan.name,
             )
     batched = set(batch)
     return [
@@ -159,13 +268,22 @@ def _apply(plan: RowPlan, handler) -> RowPlan:
     try:
         plan.apply()
     except ValidationError as e:
-        return RowPlan(plan.line, plan.key, "error", problems_from(e, handler.header, handler.key_column))
+        return RowPlan(
+            plan.line, plan.key, "error", problems_from(e, handler.header, handler.key_column), name=plan.name
+        )
     return plan
 
 
-def check_file(kind: str, text: str, *, replace: bool = True) -> Report:
+def check_file(
+    kind: str,
+    text: str,
+    *,
+    replace: bool = False,
+    weak: str = WEAK_UNDECIDED,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
     """The dry run: every row classified against the database and the rest of the file. Writes nothing."""
-    return _walk(kind, text, replace=replace, apply=False, progress=None)
+    return _walk(kind, text, replace=replace, apply=False, progress=progress, weak=weak)
 
 
 def count_rows(text: str) -> int:
@@ -183,25 +301,41 @@ def import_file(
     kind: str,
     text: str,
     *,
-    replace: bool = True,
+    replace: bool = False,
+    weak: str = WEAK_UNDECIDED,
+    change_secrets: bool = False,
     progress: Callable[[int], None] | None = None,
+    guard: Callable[[], str] | None = None,
     ref: str = "",
     label: str = "",
 ) -> Report:
-    """Import every row, or nothing: raises ImportRefused (with the report) when any row fails.
+    """Import every row, or nothing: raises ImportRefused (with the report) when any row fails,
+    when weak secrets wait for a choice (`weak`), or when existing phones' secrets would change
+    and `change_secrets` was not given.
 
+    `guard`, run first inside the transaction, returns why not to go on (e.g. the
+    database changed since the check that was confirmed), or "".
     The audit log gets one entry per object created or changed, and one for the
-    import itself (`ref` and `label` name it: the job and its file name).
+    import itself (`ref` and `label` name it: the job and its file name), saying
+    who chose to keep weak secrets.
     """
     report = Report(kind)
     try:
         with transaction.atomic(), trail.batch():
-            report = _walk(kind, text, replace=replace, apply=True, progress=progress)
-            if not report.ok:
+            report.refusal = guard() if guard else ""
+            if report.refusal:
+                raise _Rollback
+            report = _walk(kind, text, replace=replace, apply=True, progress=progress, weak=weak)
+            report.refuse_unless(change_secrets=change_secrets)
+            if not report.ok or report.refusal:
                 raise _Rollback
             counts = {
                 a: report.counts[a] for a in ("create", "update", "unchanged", "skip") if report.counts[a]
             }
+            if report.weak and weak == WEAK_KEEP:
+                counts["weak secrets kept"] = report.weak
+            if report.secret_changes or report.weak_secret_changes:
+                counts["secrets changed"] = report.secret_changes + report.weak_secret_changes
             trail.record(
                 action=trail.Action.IMPORTED,
                 kind=trail.ObjectType.IMPORT,

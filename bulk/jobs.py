@@ -1,40 +1,146 @@
-"""Import jobs: an uploaded file checked, confirmed, imported in the background, with progress."""
+"""Import jobs: an uploaded file checked in the background, confirmed, imported in the background.
 
+A job moves checking → previewed → queued → running → done, or to failed with
+the reason, from any state. Each move is one conditional UPDATE, so two clicks
+or two workers cannot both move it (a job is queued and run once). While a
+worker holds a job it beats a heart in the cache shared with the web process;
+the progress page, when it polls, fails a job whose heart stopped (a killed
+worker, a crashed machine) instead of waiting for it forever.
+"""
+
+import contextlib
+import threading
+import time
 from collections import Counter
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from audit import actors
+from bulk.csvfile import DELIMITERS
 from bulk.importing import ImportRefused, Report, check_file, count_rows, import_file
 from bulk.models import ImportJob
+from bulk.stamps import file_fingerprint
+
+Status = ImportJob.Status
+ACTIVE = (Status.CHECKING, Status.QUEUED, Status.RUNNING)
+FINISHED = (Status.PREVIEWED, Status.DONE, Status.FAILED)
+HEARTBEAT_SECONDS = 5
+NOTHING_IMPORTED = "Nothing was imported: an import lands whole or not at all."
 
 
 def _progress_key(job_id) -> str:
     return f"bulk-import-progress:{job_id}"
 
 
-def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by) -> tuple[ImportJob, object]:
-    """Check the file (the dry run) and keep it for confirmation; return the job and its report."""
-    report = check_file(kind, text, replace=replace)
+def _beat_key(job_id) -> str:
+    return f"bulk-import-beat:{job_id}"
+
+
+def _set_progress(job_id, *, done: int, total: int) -> None:
+    cache.set(_progress_key(job_id), {"done": done, "total": total}, 86400)
+
+
+def _beat(job_id, *, waiting: bool) -> None:
+    cache.set(_beat_key(job_id), {"at": time.time(), "waiting": waiting}, 86400)
+
+
+@contextlib.contextmanager
+def _heart(job_id):
+    """Beat every few seconds while the work inside runs, from a thread of its own:
+    one long step (the commit of 60,000 rows) must not look like a dead worker."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(HEARTBEAT_SECONDS):
+            _beat(job_id, waiting=False)
+
+    _beat(job_id, waiting=False)
+    thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat {job_id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _fail(job_id, reason: str, *, only_from=ACTIVE) -> bool:
+    """Move a job to failed with its reason, unless it has moved on meanwhile."""
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status__in=only_from).update(
+            status=Status.FAILED, error=reason, finished_at=timezone.now()
+        )
+    )
+
+
+def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by) -> ImportJob:
+    """Keep an uploaded file for its check, which runs in the background (bulk.tasks.job_check_start)."""
     job = ImportJob.objects.create(
         kind=kind,
         filename=filename[:255],
         text=text,
         replace=replace,
-        counts=dict(report.counts, total=report.total),
-        problems=report.problems,
-        rows=report.rows,
-        ignored=report.ignored,
         created_by=created_by,
-        status=ImportJob.Status.PREVIEWED if report.ok else ImportJob.Status.FAILED,
+        status=Status.CHECKING,
     )
-    return job, report
+    _set_progress(job.pk, done=0, total=0)
+    _beat(job.pk, waiting=True)
+    return job
+
+
+def job_check_run(job_id) -> ImportJob:
+    """The dry run of a job's file (in the worker): every row classified, nothing written."""
+    job = ImportJob.objects.get(pk=job_id)
+    rechecked = job.error  # why a confirmation asked for this check again (job_confirm)
+    try:
+        with _heart(job.pk):
+            total = count_rows(job.text)
+            _set_progress(job.pk, done=0, total=total)
+            # Taken before the rows are read: a change made while they are is noticed too.
+            stamp = file_fingerprint(job.kind, job.text)
+            report = check_file(
+                job.kind,
+                job.text,
+                replace=job.replace,
+                progress=lambda done: _set_progress(job.pk, done=done, total=total),
+            )
+    except Exception as e:  # a crash, a time-out: the job says so, and the page stops waiting
+        _fail(job.pk, f"The check stopped: {e or type(e).__name__}. Nothing was imported.")
+    else:
+        ImportJob.objects.filter(pk=job.pk, status=Status.CHECKING).update(
+            status=Status.FAILED if report.file_error else Status.PREVIEWED,
+            error=report.file_error,
+            counts=dict(report.counts, total=report.total),
+            problems=report.problems,
+            rows=report.rows,
+            ignored=report.ignored,
+            findings=_findings(report) | {"rechecked": rechecked},
+            fingerprint=stamp,
+            checked_at=timezone.now(),
+            finished_at=timezone.now() if report.file_error else None,
+        )
+        _set_progress(job.pk, done=report.total, total=report.total)
+    job.refresh_from_db()
+    return job
+
+
+def _findings(report: Report) -> dict:
+    return {
+        "delimiter": DELIMITERS.get(report.delimiter, report.delimiter),
+        "weak": report.weak,
+        "undecided": report.undecided,
+        "secret_changes": report.secret_changes,
+        "weak_secret_changes": report.weak_secret_changes,
+    }
 
 
 def job_report(job: ImportJob) -> Report:
-    """The dry run's report as the upload stored it (the import checks every row again anyway)."""
+    """The check's report as the job stored it (the import checks every row again anyway)."""
     counts = Counter({k: v for k, v in job.counts.items() if k != "total"})
+    findings = job.findings or {}
     return Report(
         job.kind,
         total=job.counts.get("total", 0),
@@ -42,61 +148,153 @@ def job_report(job: ImportJob) -> Report:
         problems=job.problems,
         rows=job.rows,
         ignored=job.ignored,
+        delimiter=findings.get("delimiter", "comma"),
+        weak=findings.get("weak", 0),
+        undecided=findings.get("undecided", 0),
+        secret_changes=findings.get("secret_changes", 0),
+        weak_secret_changes=findings.get("weak_secret_changes", 0),
     )
 
 
-def job_queued(*, job: ImportJob, replace: bool) -> None:
-    """The job is confirmed and waits for a worker."""
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, replace=replace)
-    cache.set(_progress_key(job.pk), {"done": 0, "total": count_rows(job.text)}, 3600)
+def check_expired(job: ImportJob) -> bool:
+    return job.checked_at is None or timezone.now() - job.checked_at > timedelta(
+        seconds=settings.BULK_CHECK_MAX_AGE
+    )
 
 
-def job_run(job_id: str) -> ImportJob:
-    """Import the job's file now (in the worker); all or nothing."""
-    job = ImportJob.objects.get(pk=job_id)
-    total = count_rows(job.text)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+def job_confirm(*, job: ImportJob, replace: bool, weak_secrets: str, change_secrets: bool) -> str:
+    """Confirm a checked job: "queued", or "rechecking" with why (the check is not valid for
+    what would be imported now), or "" when the job was no longer waiting (a second click).
+
+    The caller starts the import or the new check (bulk.tasks).
+    """
+    waiting = ImportJob.objects.filter(pk=job.pk, status=Status.PREVIEWED)
+    why = ""
+    if replace != job.replace:
+        why = "Existing rows are now to be {}: the file was checked again for that.".format(
+            "replaced" if replace else "skipped"
+        )
+    elif check_expired(job):
+        why = (
+            f"The check was older than {settings.BULK_CHECK_MAX_AGE // 60} minutes: "
+            "the file was checked again."
+        )
+    elif file_fingerprint(job.kind, job.text) != job.fingerprint:
+        why = (
+            "Something this file touches changed since the check: it was checked again. "
+            "Read the new result before you confirm."
+        )
+    if why:
+        if not waiting.update(status=Status.CHECKING, replace=replace, error=why):
+            return ""
+        _set_progress(job.pk, done=0, total=0)
+        _beat(job.pk, waiting=True)
+        return "rechecking"
+    if not waiting.update(status=Status.QUEUED, weak_secrets=weak_secrets, change_secrets=change_secrets):
+        return ""
+    _set_progress(job.pk, done=0, total=job.counts.get("total", 0))
+    _beat(job.pk, waiting=True)
+    return "queued"
+
+
+def job_run(job_id) -> ImportJob:
+    """Import the job's file now (in the worker); all or nothing. Runs once: a job already
+    taken (or failed meanwhile) is left alone."""
+    if not ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(status=Status.RUNNING):
+        return ImportJob.objects.get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    total = job.counts.get("total", 0)
 
     def progress(done: int) -> None:
-        cache.set(_progress_key(job.pk), {"done": done, "total": total}, 3600)
+        _set_progress(job.pk, done=done, total=total)
+
+    def unchanged_since_check() -> str:
+        if file_fingerprint(job.kind, job.text) == job.fingerprint:
+            return ""
+        return (
+            "Something this file touches changed between the check and the import, so nothing was "
+            "imported. Upload the file again to check it against the database as it is now."
+        )
 
     try:
-        with actors.acting(actors.import_job(job)):
+        with _heart(job.pk), actors.acting(actors.import_job(job)):
             report = import_file(
                 job.kind,
                 job.text,
                 replace=job.replace,
+                weak=job.weak_secrets,
+                change_secrets=job.change_secrets,
                 progress=progress,
+                guard=unchanged_since_check,
                 ref=str(job.pk),
                 label=job.filename,
             )
-        status = ImportJob.Status.DONE
     except ImportRefused as refused:
         report = refused.report
-        status = ImportJob.Status.FAILED
-    problems = report.problems
-    if report.file_error:
-        problems = [{"line": 0, "key": "", "column": "", "message": report.file_error, "action": "error"}]
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=status,
-        counts=dict(report.counts, total=report.total),
-        problems=problems,
-        finished_at=timezone.now(),
-    )
-    progress(total)
+        reason = report.file_error or report.refusal
+        if not reason:
+            reason = f"{report.counts['error']} {'row' if report.counts['error'] == 1 else 'rows'} refused."
+        _finish(job, Status.FAILED, report, reason)
+    except Exception as e:  # a crash, a time-out (Celery's soft limit): say so, nothing landed
+        _fail(job.pk, f"The import stopped: {e or type(e).__name__}. {NOTHING_IMPORTED}")
+    else:
+        # Unconditional: if a poll took this job for dead meanwhile, the commit says otherwise.
+        _finish(job, Status.DONE, report, "")
     job.refresh_from_db()
     return job
 
 
+def _finish(job: ImportJob, status: str, report: Report, reason: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        error=reason,
+        counts=dict(report.counts, total=report.total),
+        problems=report.problems,
+        finished_at=timezone.now(),
+    )
+    _set_progress(job.pk, done=report.total, total=report.total)
+
+
 def job_progress(job: ImportJob) -> dict:
+    """Where a job is, for the progress page; a job whose worker stopped answering is failed here."""
+    if job.status in ACTIVE:
+        reason = _stalled(job)
+        if reason and _fail(job.pk, reason, only_from=(job.status,)):
+            job.refresh_from_db()
     state = cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.counts.get("total", 0)}
-    total = state["total"] or 1
-    finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
-    percent = 100 if finished else min(99, int(state["done"] * 100 / total))
+    finished = job.status in FINISHED
+    total = state["total"]
+    percent = min(100, state["done"] * 100 // total) if total else 0
+    if finished:
+        percent = 100
     return {
         "status": job.status,
+        "phase": "check" if job.status == Status.CHECKING or job.checked_at is None else "import",
         "done": state["done"],
-        "total": state["total"],
+        "total": total,
         "percent": percent,
         "finished": finished,
+        "failed": job.status == Status.FAILED,
+        "error": job.error if job.status == Status.FAILED else "",
     }
+
+
+def _stalled(job: ImportJob) -> str:
+    beat = cache.get(_beat_key(job.pk))
+    now = time.time()
+    if beat is None:
+        beat = {"at": job.created_at.timestamp(), "waiting": True}
+    if beat["waiting"]:
+        if now - beat["at"] <= settings.BULK_JOB_QUEUE_TIMEOUT:
+            return ""
+        return (
+            f"No worker took this job within {settings.BULK_JOB_QUEUE_TIMEOUT // 60} minutes: "
+            f"is the worker running? {NOTHING_IMPORTED}"
+        )
+    if now - beat["at"] <= settings.BULK_JOB_STALE_AFTER:
+        return ""
+    what = "check" if job.status == Status.CHECKING else "import"
+    return (
+        f"The {what} stopped answering (no sign of life for {settings.BULK_JOB_STALE_AFTER} seconds): "
+        f"its worker was stopped or killed. {NOTHING_IMPORTED} Upload the file again to retry."
+    )

@@ -20,7 +20,7 @@ from bulk.columns import (
 from devices.models import Device, DeviceType, Tech
 from devices.services import build_device, device_create, device_update, device_update_check
 from endpoints.techs import normalise_tech
-from portal.validators import generate_secret
+from portal.validators import generate_secret, is_weak_secret
 from users.extensions import (
     build_extension,
     extension_create,
@@ -34,12 +34,21 @@ from users.services import build_user, user_create, user_update, user_update_che
 DEFAULT_TECH = Tech.PJSIP
 
 
+# What the administrator chose for secrets short of the strong rule: nothing yet (the check
+# warns, the import refuses), keep them as they are, or regenerate them.
+WEAK_UNDECIDED, WEAK_KEEP, WEAK_REGENERATE = "", "keep", "regenerate"
+
+
 @dataclass
 class RowPlan:
     line: int
     key: str
     action: str  # create, update, unchanged, skip, error
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message): errors
+    name: str = ""
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (column, message): not errors
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # need a choice before importing
+    weak: bool = False  # the row carries a secret short of the strong rule
     apply: Callable[[], object] | None = None
     # For updates: each field that changes, (before, after), as the service's check reports it.
     changes: dict[str, tuple[object, object]] | None = None
@@ -61,6 +70,11 @@ def problems_from(error: ValidationError, header: list[str], fallback: str) -> l
 _HINTS = {"secret": " Write REGEN in the secret column to have a strong one generated."}
 
 
+def secret_changes(plan: RowPlan) -> bool:
+    """An update that gives an existing phone a new secret: it must be re-provisioned."""
+    return plan.action == "update" and any(k == "settings.secret" for k in plan.changes or {})
+
+
 class _Rows:
     key_column = "extension"
     required: tuple[str, ...] = ()
@@ -68,9 +82,10 @@ class _Rows:
     # A service creating many rows at once (returns problems by index), or None: one service call a row.
     create_many: Callable[[list[dict]], dict] | None = None
 
-    def __init__(self, header: list[str], replace: bool, *, validate: bool = True):
+    def __init__(self, header: list[str], replace: bool, *, validate: bool = True, weak: str = ""):
         self.header = header
         self.replace = replace
+        self.weak = weak
         # The import calls the services, which check each row themselves; only
         # the dry run needs the planner to check a new row's values.
         self.validate = validate
@@ -99,6 +114,34 @@ class _Rows:
 
     def _error(self, line, key, column, message) -> RowPlan:
         return RowPlan(line, key, "error", [(column, message)])
+
+    def _weak_secret(self, settings: dict, *, exists: bool) -> tuple[bool, list, list]:
+        """Whether the row's secret is weak, and the notes and warnings that go with the choice.
+
+        Regenerate: a new extension gets a strong secret, an existing one keeps its own
+        (an update never replaces a secret the administrator did not see change).
+        """
+        secret = settings.get("secret", "")
+        if not secret or not is_weak_secret(secret):
+            return False, [], []
+        if self.weak == WEAK_KEEP:
+            return True, [("secret", "weak secret kept as it is; the extension is marked")], []
+        if self.weak == WEAK_REGENERATE:
+            if exists:
+                del settings["secret"]
+                return True, [("secret", "weak secret not imported: the current secret stays")], []
+            settings["secret"] = ""  # the services generate a strong one
+            return True, [("secret", "weak secret replaced by a generated strong one")], []
+        return (
+            True,
+            [],
+            [("secret", "too weak for the strong rule: choose to keep or regenerate it when you confirm")],
+        )
+
+    def _skip(self, line, key, name) -> RowPlan:
+        return RowPlan(
+            line, key, "skip", name=name, notes=[(self.key_column, "exists; kept as it is (skip existing)")]
+        )
 
 
 class ExtensionRows(_Rows):
@@ -131,6 +174,10 @@ class ExtensionRows(_Rows):
         problems += self._claim_channel(ext, tech, settings)
         emergency = cells.get("emergency_cid", "")
         dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+        if user is not None and not self.replace:
+            return self._skip(line, ext, name)
+        weak, notes, warnings = self._weak_secret(settings, exists=user is not None)
+        extra = dict(name=name, notes=notes, warnings=warnings, weak=weak)
 
         if user is None and device is not None:
             return self._error(
@@ -155,9 +202,9 @@ class ExtensionRows(_Rows):
                 except ValidationError as e:
                     problems += problems_from(e, self.header, "extension")
             if problems:
-                return RowPlan(line, ext, "error", problems)
+                return RowPlan(line, ext, "error", problems, **extra)
             return RowPlan(
-                line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs
+                line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs, **extra
             )
         if device is None:
             return self._error(
@@ -175,9 +222,6 @@ class ExtensionRows(_Rows):
                 f"Extension {ext} is {device.get_tech_display()}: an import does "
                 "not change the technology (delete the extension first).",
             )
-        if not self.replace:
-            return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
-
         # An update sets what the row gives and keeps everything else.
         if settings.get("secret") == "":
             settings["secret"] = generate_secret()
@@ -189,11 +233,11 @@ class ExtensionRows(_Rows):
         except ValidationError as e:
             problems += problems_from(e, self.header, "extension")
         if problems:
-            return RowPlan(line, ext, "error", problems)
+            return RowPlan(line, ext, "error", problems, **extra)
         if not changes:
-            return RowPlan(line, ext, "unchanged")
+            return RowPlan(line, ext, "unchanged", **extra)
         return RowPlan(
-            line, ext, "update", apply=lambda: extension_update(user=user, **update), changes=changes
+            line, ext, "update", apply=lambda: extension_update(user=user, **update), changes=changes, **extra
         )
 
 
@@ -218,12 +262,16 @@ class UserRows(_Rows):
             except ValidationError as e:
                 problems += problems_from(e, self.header, "extension")
             if problems:
-                return RowPlan(line, ext, "error", problems)
+                return RowPlan(line, ext, "error", problems, name=name)
             return RowPlan(
-                line, ext, "create", apply=lambda: user_create(extension=ext, name=name, **user_fields)
+                line,
+                ext,
+                "create",
+                apply=lambda: user_create(extension=ext, name=name, **user_fields),
+                name=name,
             )
         if not self.replace:
-            return RowPlan(line, ext, "skip", [("extension", "exists; kept as it is (skip existing)")])
+            return self._skip(line, ext, name)
         user_fields["name"] = name
         changes = {}
         try:
@@ -231,11 +279,16 @@ class UserRows(_Rows):
         except ValidationError as e:
             problems += problems_from(e, self.header, "extension")
         if problems:
-            return RowPlan(line, ext, "error", problems)
+            return RowPlan(line, ext, "error", problems, name=name)
         if not changes:
-            return RowPlan(line, ext, "unchanged")
+            return RowPlan(line, ext, "unchanged", name=name)
         return RowPlan(
-            line, ext, "update", apply=lambda: user_update(user=user, **user_fields), changes=changes
+            line,
+            ext,
+            "update",
+            apply=lambda: user_update(user=user, **user_fields),
+            changes=changes,
+            name=name,
         )
 
 
@@ -265,6 +318,11 @@ class DeviceRows(_Rows):
             return self._error(line, key, "tech", " ".join(e.messages))
         settings = row_settings(cells, tech)
         problems += self._claim_channel(key, tech, settings)
+        name = cells.get("description", "")
+        if device is not None and not self.replace:
+            return self._skip(line, key, name)
+        weak, notes, warnings = self._weak_secret(settings, exists=device is not None)
+        extra = dict(name=name, notes=notes, warnings=warnings, weak=weak)
         number = cells.get("user", "").strip()
         default_user = None
         if number and number != "none":
@@ -293,12 +351,13 @@ class DeviceRows(_Rows):
             except ValidationError as e:
                 problems += problems_from(e, self.header, "id")
             if problems:
-                return RowPlan(line, key, "error", problems)
+                return RowPlan(line, key, "error", problems, **extra)
             return RowPlan(
                 line,
                 key,
                 "create",
                 apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
+                **extra,
             )
         if tech != device.tech:
             return self._error(
@@ -307,8 +366,6 @@ class DeviceRows(_Rows):
                 "tech",
                 f"Device {key} is {device.get_tech_display()}: an import does not change the technology.",
             )
-        if not self.replace:
-            return RowPlan(line, key, "skip", [("id", "exists; kept as it is (skip existing)")])
         if settings.get("secret") == "":
             settings["secret"] = generate_secret()
         changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
@@ -320,15 +377,16 @@ class DeviceRows(_Rows):
         except ValidationError as e:
             problems += problems_from(e, self.header, "id")
         if problems:
-            return RowPlan(line, key, "error", problems)
+            return RowPlan(line, key, "error", problems, **extra)
         if not changed:
-            return RowPlan(line, key, "unchanged")
+            return RowPlan(line, key, "unchanged", **extra)
         return RowPlan(
             line,
             key,
             "update",
             apply=lambda: device_update(device=device, settings=settings, **changes),
             changes=changed,
+            **extra,
         )
 
 

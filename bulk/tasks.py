@@ -1,10 +1,17 @@
-"""The import as a Celery task, and how to start one."""
+"""The check and the import as Celery tasks, and how to start them."""
 
 from celery import shared_task
 
 from asterisk.runner import run_in_background
-from bulk.jobs import job_queued, job_run
+from bulk.jobs import job_check_run, job_run
 from bulk.models import ImportJob
+
+
+@shared_task(acks_late=False, soft_time_limit=1800, time_limit=1900)
+def check_job(job_id: str) -> dict:
+    """The dry run of an uploaded file: a large one takes longer than any request may."""
+    job = job_check_run(job_id)
+    return {"status": job.status, "counts": job.counts}
 
 
 @shared_task(acks_late=False, soft_time_limit=1800, time_limit=1900)
@@ -14,7 +21,11 @@ def import_job(job_id: str) -> dict:
     return {"status": job.status, "counts": job.counts}
 
 
-def job_start(*, job: ImportJob, replace: bool) -> None:
-    """Queue a confirmed job for the worker (or a thread of this process without a broker)."""
-    job_queued(job=job, replace=replace)
+def job_check_start(*, job: ImportJob) -> None:
+    """Check a job's file on the worker (or a thread of this process without a broker)."""
+    run_in_background(check_job, str(job.pk))
+
+
+def job_start(*, job: ImportJob) -> None:
+    """Import a job that job_confirm queued."""
     run_in_background(import_job, str(job.pk))

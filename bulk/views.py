@@ -1,19 +1,23 @@
-"""Bulk import (upload, preview, confirm, progress, result) and export screens."""
+"""Bulk import (upload, check, confirm, progress, result) and export screens."""
 
 from django.contrib import messages
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk.csvfile import CsvFileError, decode
+from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.exporting import export_devices, export_extensions, export_users
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
-from bulk.jobs import job_create, job_progress, job_report
+from bulk.importing import header_problem
+from bulk.jobs import check_expired, job_confirm, job_create, job_progress, job_report
 from bulk.models import ImportJob
-from bulk.tasks import job_start
+from bulk.tasks import job_check_start, job_start
 from portal.mode import pbx_mode
 from portal.pages import admin_required, check_can_edit, viewer_required
 from portal.roles import can_edit
+
+Status = ImportJob.Status
 
 
 @viewer_required
@@ -26,58 +30,109 @@ def upload(request):
         check_can_edit(request)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
+        kind = form.cleaned_data["kind"]
         try:
             text = decode(uploaded.read())
+            # The header is read here (it is quick) so a wrong file is refused on this form;
+            # the rows are checked in the background.
+            problem = header_problem(kind, read_table(text).header)
         except CsvFileError as e:
-            form.add_error("file", str(e))
+            problem = str(e)
+        if problem:
+            form.add_error("file", problem)
         else:
-            job, report = job_create(
-                kind=form.cleaned_data["kind"],
+            job = job_create(
+                kind=kind,
                 filename=uploaded.name,
                 text=text,
-                replace=True,
+                replace=form.cleaned_data["existing"] == "replace",
                 created_by=request.user,
             )
-            if report.file_error:
-                form.add_error("file", report.file_error)
-            else:
-                return redirect("bulk_preview", job_id=job.pk)
+            job_check_start(job=job)
+            return redirect("bulk_progress", job_id=job.pk)
     recent = ImportJob.objects.defer("text").select_related("created_by")[:10]
+    for job in recent:
+        job.expired = job.status == Status.PREVIEWED and check_expired(job)
     return render(request, "bulk/upload.html", {"form": form, "recent": recent, "export_form": ExportForm()})
+
+
+def _preview(request, job, form=None, *, status=200):
+    report = job_report(job)
+    form = form or ConfirmForm(report=report, replace=job.replace)
+    show = request.GET.get("show", "")
+    rows = [r for r in report.rows if r["action"] == show or (show == "warning" and r["level"] == "warning")]
+    context = {
+        "job": job,
+        "report": report,
+        "form": form,
+        "show": show,
+        "rows": rows if show else report.rows,
+        "expired": check_expired(job),
+        "rechecked": (job.findings or {}).get("rechecked", ""),
+    }
+    return render(request, "bulk/preview.html", context, status=status)
 
 
 @admin_required
 def preview(request, job_id):
     job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
-    return render(
-        request, "bulk/preview.html", {"job": job, "report": job_report(job), "form": ConfirmForm()}
-    )
+    if job.status != Status.PREVIEWED:
+        return redirect(_next_url(job))
+    return _preview(request, job)
 
 
 @admin_required
 @require_POST
 def start(request, job_id):
-    job = get_object_or_404(ImportJob, pk=job_id, status=ImportJob.Status.PREVIEWED)
-    form = ConfirmForm(request.POST)
+    job = get_object_or_404(ImportJob, pk=job_id)
+    if job.status != Status.PREVIEWED:
+        messages.info(request, "This file was already confirmed: here is where it is.")
+        return redirect(_next_url(job))
+    report = job_report(job)
+    form = ConfirmForm(request.POST, report=report, replace=job.replace)
+    if not report.ok:
+        form.add_error(None, "Rows of this file are refused: upload a corrected file.")
     if not form.is_valid():
-        messages.error(request, "Choose what to do with existing rows.")
-        return redirect("bulk_preview", job_id=job.pk)
-    job_start(job=job, replace=form.cleaned_data["existing"] == "replace")
+        return _preview(request, job, form, status=400)
+    outcome = job_confirm(
+        job=job,
+        replace=form.cleaned_data["existing"] == "replace",
+        weak_secrets=form.cleaned_data.get("weak_secrets", ""),
+        change_secrets=form.cleaned_data.get("change_secrets", False),
+    )
+    if outcome == "rechecking":
+        job_check_start(job=job)
+    elif outcome == "queued":
+        job_start(job=job)
+    else:
+        messages.info(request, "This file was already confirmed: here is where it is.")
     return redirect("bulk_progress", job_id=job.pk)
+
+
+def _next_url(job: ImportJob) -> str:
+    if job.status == Status.PREVIEWED:
+        return reverse("bulk_preview", args=[job.pk])
+    if job.status in (Status.DONE, Status.FAILED):
+        return reverse("bulk_result", args=[job.pk])
+    return reverse("bulk_progress", args=[job.pk])
 
 
 @admin_required
 def progress(request, job_id):
     job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
+    state = job_progress(job)
+    state["next"] = _next_url(job)
     if request.headers.get("Accept") == "application/json" or request.GET.get("format") == "json":
-        return JsonResponse(job_progress(job))
-    return render(request, "bulk/progress.html", {"job": job, "state": job_progress(job)})
+        return JsonResponse(state)
+    return render(request, "bulk/progress.html", {"job": job, "state": state})
 
 
 @admin_required
 def result(request, job_id):
     job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
-    return render(request, "bulk/result.html", {"job": job})
+    if job.status == Status.PREVIEWED:
+        return redirect("bulk_preview", job_id=job.pk)
+    return render(request, "bulk/result.html", {"job": job, "state": job_progress(job)})
 
 
 @viewer_required

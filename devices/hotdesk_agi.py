@@ -24,7 +24,7 @@ import re
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from panoramisk.fast_agi import Application, Request
 from panoramisk.utils import parse_agi_result
 
@@ -34,6 +34,7 @@ from devices.hotdesk_guard import PinCheck, hotdesk_locked_until, hotdesk_pin_ch
 from devices.models import DeviceType
 from devices.selectors import device_of_channel
 from devices.services import device_login, device_logout
+from portal import busy
 from users.models import PbxUser
 
 log = logging.getLogger(__name__)
@@ -94,14 +95,23 @@ class HotDeskAgi(Application):
         # Each call is like a web request: a database connection that is too
         # old or broken is dropped before, and with CONN_MAX_AGE=0 closed after.
         await sync_to_async(close_old_connections)()
+        await sync_to_async(busy.wait_briefly)()  # a phone waits a bounded time for SQLite's lock
         try:
             headers = await asyncio.wait_for(_read_headers(reader), settings.PBXADMIN_AGI_READ_TIMEOUT)
             route = self._route.get(headers.get("agi_network_script", ""))
             if route is None:
                 log.warning("FastAGI: no route for %r", headers.get("agi_network_script"))
                 return
+            session = Session(self, headers, reader, writer, self.default_encoding)
             with actors.acting(actors.phone(headers.get("agi_channel", ""))):  # the audit's "who"
-                await route(Session(self, headers, reader, writer, self.default_encoding))
+                try:
+                    await route(session)
+                except OperationalError as e:
+                    if not busy.is_locked(e):
+                        raise
+                    # A bulk import holds the database: the caller hears "try later", not silence.
+                    log.warning("FastAGI: the database stayed busy: %s", e)
+                    await _say(session, prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE)
         except CallEnded:
             pass
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, ValueError) as e:

@@ -60,6 +60,10 @@ class Device(models.Model):
     user_since = models.DateTimeField(null=True, blank=True)
     emergency_cid = SafeCharField("emergency CID", max_length=80, blank=True, validators=[callerid_format])
     description = SafeCharField(max_length=80, blank=True)
+    # Set while the endpoint's secret is short of the strong rule: only a bulk
+    # import whose administrator chose to keep a migrated office's secrets puts
+    # one there. The Extensions page lists these so they can be changed later.
+    weak_credential = models.BooleanField("weak credential kept", default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

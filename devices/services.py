@@ -18,7 +18,7 @@ from devices.models import Device, DeviceType, Tech
 from endpoints.models import Endpoint
 from endpoints.techs import TECHS, clean_settings, normalise_tech
 from portal.errors import ErrorCollector
-from portal.validators import generate_secret
+from portal.validators import generate_secret, is_weak_secret
 from users.models import PbxUser
 
 # A custom dial string is TECH/resource. No `,` (Dial() argument separator), `&`
@@ -54,6 +54,10 @@ def _check_dahdi_channel(device_id: str, settings: dict[str, str]) -> None:
         raise ValidationError({"channel": f"DAHDI channel {channel} is already used by device {clash}."})
 
 
+def _weak(settings: dict[str, str]) -> bool:
+    return bool(settings.get("secret")) and is_weak_secret(settings["secret"])
+
+
 def build_device(
     *,
     id: str,
@@ -86,6 +90,7 @@ def build_device(
         user=default_user,
         user_since=timezone.now() if default_user else None,
         emergency_cid=emergency_cid.strip() if isinstance(emergency_cid, str) else emergency_cid,
+        weak_credential=_weak(clean),
     )
     if clean or tech == Tech.CUSTOM:
         device.dial = errors.collect(_clean_dial, tech, device.id, dial, clean) or ""
@@ -154,6 +159,7 @@ def device_update_check(
     # whoever is logged in.
     if updated.devicetype == DeviceType.FIXED or was_fixed:
         _set_current_user(updated, updated.default_user)
+    updated.weak_credential = _weak(clean)
     errors.collect(updated.full_clean, validate_unique=False)
     if device.tech == Tech.DAHDI:
         errors.collect(_check_dahdi_channel, device.id, clean)

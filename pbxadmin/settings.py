@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "audit.middleware.AuditActorMiddleware",
+    "portal.busy.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.headers.ContentSecurityPolicyMiddleware",
@@ -118,6 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"pbxadmin-test-{os.getpid()}.sqlite3")
     }
+
+# SQLite has one writer at a time: a page or a phone waits this many seconds for
+# it (a bulk import holds it to its end), then is told to try again (portal/busy.py).
+PBXADMIN_SQLITE_REQUEST_WAIT = env_int("PBXADMIN_SQLITE_REQUEST_WAIT", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -202,6 +207,12 @@ PBXADMIN_RINGTIME_DEFAULT = env_int("PBXADMIN_RINGTIME_DEFAULT", 15)
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
+# A check older than this many seconds is not confirmed as it is: confirming checks again.
+BULK_CHECK_MAX_AGE = env_int("BULK_CHECK_MAX_AGE", 3600)
+# A check or import whose worker shows no sign of life for this many seconds is
+# failed (a killed worker); a job no worker takes within BULK_JOB_QUEUE_TIMEOUT too.
+BULK_JOB_STALE_AFTER = env_int("BULK_JOB_STALE_AFTER", 60)
+BULK_JOB_QUEUE_TIMEOUT = env_int("BULK_JOB_QUEUE_TIMEOUT", 900)
 
 # Shared between the web process and the worker: import progress. Redis when
 # the broker is Redis, else files under var/ (any process on this machine).

@@ -6,6 +6,8 @@ start a new config line or a new AMI action); the characters that have a meaning
 inside a config value are refused where the value reaches a config file.
 """
 
+import contextlib
+import contextvars
 import re
 import secrets
 import string
@@ -50,6 +52,22 @@ SECRET_MIN_LENGTH = 6
 GENERATED_SECRET_LENGTH = 32
 
 
+# Set only by a bulk import whose administrator chose to keep a migrated office's
+# weak secrets (phones keep working); pages never set it, so a typed secret is
+# always held to the strong rule.
+_weak_secrets_kept: contextvars.ContextVar[bool] = contextvars.ContextVar("weak_secrets_kept", default=False)
+
+
+@contextlib.contextmanager
+def keeping_weak_secrets():
+    """Inside: a weak secret is accepted (its characters are still checked)."""
+    token = _weak_secrets_kept.set(True)
+    try:
+        yield
+    finally:
+        _weak_secrets_kept.reset(token)
+
+
 def secret_strength(value: str) -> None:
     """FreePBX's strong-secret rule, checked on the server: 6+ characters, 2 letters, 2 digits."""
     if not _SECRET_CHARS.match(value):
@@ -60,9 +78,7 @@ def secret_strength(value: str) -> None:
     if value.startswith(">"):
         # Written as `secret=>…`, Asterisk's object syntax, which drops the `>`.
         raise ValidationError("A secret may not start with >.", code="secret_chars")
-    letters = sum(c.isascii() and c.isalpha() for c in value)
-    digits = sum(c.isdigit() for c in value)
-    if len(value) < SECRET_MIN_LENGTH or letters < 2 or digits < 2:
+    if is_weak_secret(value) and not _weak_secrets_kept.get():
         raise ValidationError(
             f"This secret is too weak: use at least {SECRET_MIN_LENGTH} characters "
             "with at least 2 letters and 2 digits.",
@@ -70,16 +86,20 @@ def secret_strength(value: str) -> None:
         )
 
 
+def is_weak_secret(value: str) -> bool:
+    """A secret short of the strong rule (whatever its characters)."""
+    letters = sum(c.isascii() and c.isalpha() for c in value)
+    digits = sum(c.isdigit() for c in value)
+    return len(value) < SECRET_MIN_LENGTH or letters < 2 or digits < 2
+
+
 def generate_secret(length: int = GENERATED_SECRET_LENGTH) -> str:
     """A random secret from the CSPRNG, letters and digits only (safe in every file and phone UI)."""
     alphabet = string.ascii_letters + string.digits
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        try:
-            secret_strength(candidate)
-        except ValidationError:
-            continue
-        return candidate
+        if not is_weak_secret(candidate):
+            return candidate
 
 
 # Caller ID as Asterisk reads it: `"Name" <number>`, `Name <number>` or a bare number.

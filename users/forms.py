@@ -133,6 +133,12 @@ class UserForm(forms.Form):
 class ExtensionFilters(ListFilters):
     tech = tech_filter(with_none=True)
     devicetype = type_filter()
+    # Extensions whose weak secret a migration kept (Device.weak_credential): to change them one by one.
+    secret = forms.ChoiceField(
+        choices=[("", "All secrets"), ("weak", "Weak secrets kept by an import")],
+        required=False,
+        label="Secrets",
+    )
 
 
 class UserFilters(ListFilters):

@@ -30,17 +30,19 @@ def _search(queryset: QuerySet, search: str) -> QuerySet:
 
 
 def extension_list(
-    *, search: str = "", sort: str = "extension", tech: str = "", devicetype: str = ""
+    *, search: str = "", sort: str = "extension", tech: str = "", devicetype: str = "", secret: str = ""
 ) -> QuerySet:
     """Users with the technology, type and dial string of their own (same-number) device.
 
-    `tech="none"` keeps the extensions with no device of their own (virtual).
+    `tech="none"` keeps the extensions with no device of their own (virtual);
+    `secret="weak"` those whose device keeps a weak secret (a migration's choice).
     """
     own = Device.objects.filter(pk=OuterRef("pk"))
     queryset = PbxUser.objects.annotate(
         tech=Subquery(own.values("tech")[:1]),
         devicetype=Subquery(own.values("devicetype")[:1]),
         dial=Subquery(own.values("dial")[:1]),
+        weak_credential=Subquery(own.values("weak_credential")[:1]),
     )
     if tech == "none":
         queryset = queryset.exclude(pk__in=Device.objects.values("pk"))
@@ -48,6 +50,8 @@ def extension_list(
         queryset = queryset.filter(pk__in=Device.objects.filter(tech=tech).values("pk"))
     if devicetype:
         queryset = queryset.filter(pk__in=Device.objects.filter(devicetype=devicetype).values("pk"))
+    if secret == "weak":  # noqa: S105 (a filter value, not a password)
+        queryset = queryset.filter(pk__in=Device.objects.filter(weak_credential=True).values("pk"))
     return _search(queryset, search).order_by(*SORTS.get(sort, SORTS["extension"]))
 
 

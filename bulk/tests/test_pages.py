@@ -16,32 +16,40 @@ def upload(client, text: str | bytes, name: str = "extensions.csv"):
     return client.post("/bulk/", {"file": SimpleUploadedFile(name, data, "text/csv"), "kind": "extensions"})
 
 
-def test_upload_preview_confirm_and_result(admin_client, settings, django_capture_on_commit_callbacks):
+def test_upload_check_confirm_and_result(admin_client, settings, django_capture_on_commit_callbacks):
     settings.PBXADMIN_SYNC = "inline"
     response = upload(admin_client, "extension,name,tech,nat\n1000,Ana,pjsip,\n1001,Ben,sip,no\n")
-    assert response.status_code == 302
     job = ImportJob.objects.get()
-    preview = admin_client.get(response["Location"])
+    assert response["Location"] == f"/bulk/{job.pk}/progress/", "the check has its own progress"
+    state = admin_client.get(response["Location"] + "?format=json").json()
+    assert (state["phase"], state["percent"], state["next"]) == ("import", 100, f"/bulk/{job.pk}/")
+    preview = admin_client.get(f"/bulk/{job.pk}/")
     assert preview.context["report"].counts["create"] == 2
     assert b"Import" in preview.content and not PbxUser.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        started = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"})
+        started = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert started["Location"] == f"/bulk/{job.pk}/progress/"
     progress = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
-    assert progress == {"status": "done", "done": 2, "total": 2, "percent": 100, "finished": True}
+    assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == (
+        "done",
+        2,
+        2,
+        100,
+    )
+    assert progress["finished"] and not progress["failed"]
     result = admin_client.get(f"/bulk/{job.pk}/result/")
     assert "2 created" in result.content.decode()
     assert PbxUser.objects.count() == 2 and Device.objects.get(pk="1001").endpoint.settings["nat"] == "no"
 
 
 def test_a_preview_with_errors_offers_no_import(admin_client):
-    response = upload(admin_client, "extension,name\n1000,Ana\n10x1,Bad\n")
-    preview = admin_client.get(response["Location"])
-    html = preview.content.decode()
-    assert "cannot be imported" in html and "Use digits only" in html
-    assert f"/bulk/{ImportJob.objects.get().pk}/start/" not in html
+    upload(admin_client, "extension,name\n1000,Ana\n10x1,Bad\n")
     job = ImportJob.objects.get()
-    assert admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"}).status_code == 404
+    html = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert "1 row cannot be imported" in html and "Use digits only" in html
+    assert f"/bulk/{job.pk}/start/" not in html
+    assert admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"}).status_code == 400
+    assert not PbxUser.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from asterisk.astdb import desired_keys
+from devices.models import Device
 from endpoints.conf import parse_conf
 from portal.testing.personas import administrator
+from users.extensions import extension_create
 from users.models import PbxUser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -180,6 +182,7 @@ def test_bulk_import_with_a_correction_and_live_progress(page, settings, asteris
         "#id_file", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": broken.encode()}]
     )
     page.click("button:has-text('Check the file')")
+    page.wait_for_selector("#counts")  # the check ran in the background, then its result
     assert page.locator("#problems").inner_text().count("Use digits only") == 1
     expect(page.locator("text=cannot be imported")).to_be_visible()
     shot(page, "21-bulk-preview-error")
@@ -190,9 +193,9 @@ def test_bulk_import_with_a_correction_and_live_progress(page, settings, asteris
         "#id_file", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": fixed.encode()}]
     )
     page.click("button:has-text('Check the file')")
+    page.wait_for_selector("#counts")
     assert page.inner_text("#counts").startswith("401 create")
     shot(page, "22-bulk-preview-ok")
-    page.check("input[value=replace]")
     page.click("button:has-text('Import')")
     # A locator, not wait_for_function: a string predicate is eval'd, which the CSP refuses.
     page.locator("#import-progress[aria-valuenow='100'], #result").first.wait_for()
@@ -201,3 +204,37 @@ def test_bulk_import_with_a_correction_and_live_progress(page, settings, asteris
     assert "401 created" in page.inner_text("#result")
     shot(page, "24-bulk-result")
     assert PbxUser.objects.count() == 401
+
+
+def test_a_stale_check_is_checked_again_before_anything_is_written(page, settings):
+    """Issue 13, finding 2: a check left unconfirmed while the same extensions were made another way."""
+    settings.PBXADMIN_SYNC = "thread"
+    log_in(page)
+    text = "extension,name,tech,secret\n1000,Ana,sip,REGEN\n1001,Ben,sip,REGEN\n"
+    page.click("nav >> text=Bulk import")
+    page.set_input_files(
+        "#id_file", files=[{"name": "office.csv", "mimeType": "text/csv", "buffer": text.encode()}]
+    )
+    page.click("button:has-text('Check the file')")
+    page.wait_for_selector("#counts")
+    assert page.inner_text("#counts").startswith("2 create")
+    shot(page, "30-stale-check-first-check")
+
+    # Meanwhile the same extensions are made another way.
+    for number, name in (("1000", "Ana by hand"), ("1001", "Ben by hand")):
+        extension_create(extension=number, name=name, tech="sip")
+    secrets = {d.pk: d.endpoint.settings["secret"] for d in Device.objects.select_related("endpoint")}
+
+    page.click("nav >> text=Bulk import")
+    page.click("#recent >> text=office.csv")
+    assert "Checked" in page.inner_text("#check-age")
+    assert page.is_checked("input[value=skip]"), "skip existing is the default"
+    shot(page, "31-stale-check-waiting")
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("#rechecked")
+    assert "changed since the check" in page.inner_text("#rechecked")
+    assert page.inner_text("#counts").startswith("0 create")
+    assert "2 skip" in page.inner_text("#counts")
+    shot(page, "32-stale-check-checked-again")
+    assert {d.pk: d.endpoint.settings["secret"] for d in Device.objects.select_related("endpoint")} == secrets
+    assert set(PbxUser.objects.values_list("name", flat=True)) == {"Ana by hand", "Ben by hand"}

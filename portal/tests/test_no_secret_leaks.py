@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from bulk.jobs import job_create
+from bulk.jobs import job_check_run, job_create
 from bulk.models import ImportJob
 from devices.models import Device
 from devices.services import device_create, device_login
@@ -73,13 +73,14 @@ def pbx(committed, conf_dir, admin_user):
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
         extension_update(user=PbxUser.objects.get(pk=f"100{n}"), settings={"secret": NEW[tech]})
     (conf_dir / "pjsip.auth.conf").unlink()
-    job, _report = job_create(
+    job = job_create(
         kind="extensions",
         filename="staff.csv",
         text=f"extension,name,tech,secret,password\n1100,New,sip,{IMPORT_SECRET},{PINS[1]}\n",
         replace=False,
         created_by=admin_user,
     )
+    job_check_run(job.pk)  # its check, with the file's rows, is on the preview page
     return {
         "extension": list(PbxUser.objects.values_list("pk", flat=True)),
         "device_id": list(Device.objects.values_list("pk", flat=True)),

@@ -29,7 +29,8 @@
   });
 })();
 
-// Import progress: poll the server and follow the bar to 100 %, then show the result.
+// Check and import progress: poll the server, follow the bar to 100 %, then go on to the check
+// or the result. A failed job (a dead worker, a time-out) stops the polling and says why.
 (function () {
   "use strict";
   const bar = document.getElementById("import-progress");
@@ -40,22 +41,40 @@
   const count = document.getElementById("import-count");
   // The width is set from here, not by a style attribute (the CSP allows no inline style).
   inner.style.width = bar.getAttribute("aria-valuenow") + "%";
+  const failed = document.getElementById("import-failed");
+  const next = document.getElementById("import-next");
   async function poll() {
-    const response = await fetch(bar.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}});
-    if (response.ok) {
-      const state = await response.json();
-      inner.style.width = state.percent + "%";
-      inner.textContent = state.percent + " %";
-      bar.setAttribute("aria-valuenow", state.percent);
-      count.textContent = state.done + " of " + state.total + " rows";
-      if (state.finished) {
-        setTimeout(function () { window.location = bar.dataset.result; }, 600);
-        return;
+    try {
+      const response = await fetch(bar.dataset.url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const state = await response.json();
+        inner.style.width = state.percent + "%";
+        inner.textContent = state.percent + " %";
+        bar.setAttribute("aria-valuenow", state.percent);
+        count.textContent = state.done + " of " + state.total + " rows";
+        next.href = state.next;
+        if (state.failed) {
+          inner.classList.remove("progress-bar-animated", "progress-bar-striped");
+          inner.classList.add("bg-danger");
+          failed.textContent = state.error;
+          failed.classList.remove("d-none");
+          next.textContent = "See the result";
+          return;
+        }
+        if (state.finished) {
+          inner.classList.remove("progress-bar-animated");
+          setTimeout(function () { window.location = state.next; }, 600);
+          return;
+        }
       }
+    } catch (error) {
+      // The server is restarting: keep asking.
     }
-    setTimeout(poll, 400);
+    setTimeout(poll, 500);
   }
-  poll();
+  if (!failed || failed.classList.contains("d-none")) {
+    poll();
+  }
 })();
 
 // The Asterisk banner: refresh it every few seconds, and follow a "Sync now" to its outcome.

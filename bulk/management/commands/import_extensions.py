@@ -4,7 +4,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from bulk.csvfile import CsvFileError, decode
-from bulk.importing import ImportRefused, check_file, import_file
+from bulk.importing import ImportRefused, check_file, import_file, secrets_will_change
+from bulk.rows import WEAK_KEEP, WEAK_REGENERATE, WEAK_UNDECIDED
 
 
 class Command(BaseCommand):
@@ -19,6 +20,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="update existing extensions with the file's values"
         )
+        weak = parser.add_mutually_exclusive_group()
+        weak.add_argument(
+            "--keep-weak-secrets",
+            action="store_true",
+            help="import secrets short of the strong rule as they are (phones keep working); "
+            "the extensions are marked",
+        )
+        weak.add_argument(
+            "--regenerate-weak-secrets",
+            action="store_true",
+            help="give new extensions with a weak secret a strong one (their phones must be provisioned)",
+        )
+        parser.add_argument(
+            "--change-secrets",
+            action="store_true",
+            help="with --replace: let the file change existing extensions' secrets "
+            "(those phones must be re-provisioned)",
+        )
         parser.add_argument(
             "--kind",
             choices=["extensions", "users", "devices"],
@@ -27,6 +46,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path, dry_run, replace, kind, **options):
+        weak = WEAK_UNDECIDED
+        if options["keep_weak_secrets"]:
+            weak = WEAK_KEEP
+        elif options["regenerate_weak_secrets"]:
+            weak = WEAK_REGENERATE
         try:
             data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
             text = decode(data)
@@ -35,18 +59,36 @@ class Command(BaseCommand):
         except CsvFileError as e:
             raise CommandError(str(e)) from None
         try:
-            report = (
-                check_file(kind, text, replace=replace)
-                if dry_run
-                else import_file(kind, text, replace=replace, label=path)
-            )
+            if dry_run:
+                report = check_file(kind, text, replace=replace, weak=weak)
+            else:
+                report = import_file(
+                    kind,
+                    text,
+                    replace=replace,
+                    weak=weak,
+                    change_secrets=options["change_secrets"],
+                    label=path,
+                )
         except ImportRefused as refused:
             report = refused.report
         self._print(report, dry_run)
-        if not report.ok:
+        if report.file_error or not report.ok:
+            errors = report.counts["error"]
             raise CommandError(
-                report.file_error or f"{report.counts['error']} rows refused: nothing was imported."
+                report.file_error
+                or f"{errors} {'row' if errors == 1 else 'rows'} refused: nothing was imported."
             )
+        if report.refusal:
+            raise CommandError(self._explain(report))
+
+    def _explain(self, report) -> str:
+        if report.undecided:
+            return (
+                f"{report.refusal}\nRun again with --keep-weak-secrets (import them as they are) "
+                "or --regenerate-weak-secrets (new strong secrets for new extensions)."
+            )
+        return f"{report.refusal}\nRun again with --change-secrets to change them."
 
     def _print(self, report, dry_run: bool) -> None:
         verb = "would be" if dry_run else "were"
@@ -54,12 +96,19 @@ class Command(BaseCommand):
             self.stdout.write(f"Ignored columns: {', '.join(report.ignored)}")
         for problem in report.problems:
             where = f"line {problem['line']}" + (f", {problem['column']}" if problem["column"] else "")
-            self.stdout.write(f"{where}: {problem['message']} [{problem['key'] or '-'}, {problem['action']}]")
+            self.stdout.write(
+                f"{where}: {problem['message']} [{problem['key'] or '-'}, {problem['action']}, "
+                f"{problem['level']}]"
+            )
         if report.file_error:
             return
-        if report.ok:
-            self.stdout.write(f"{report.total} rows: {report.summary()} ({verb} imported).")
-        else:
+        if not report.ok:
             self.stdout.write(
                 f"{report.total} rows: {report.summary()}. Nothing is imported while a row is refused."
             )
+        elif report.refusal:
+            self.stdout.write(f"{report.total} rows: {report.summary()}. Nothing was imported.")
+        else:
+            self.stdout.write(f"{report.total} rows: {report.summary()} ({verb} imported).")
+            if dry_run and report.secret_changes:
+                self.stdout.write(secrets_will_change(report.secret_changes))

@@ -1,0 +1,44 @@
+"""What a check judged: a digest of the rows a file touches, as they were when it was checked.
+
+A confirmation is only good for the database its check saw. Every save moves a
+user's or a device's `updated_at` (an endpoint's settings are saved with their
+device), and a deletion or a creation makes a row appear or vanish, so a digest
+of (number, user updated_at, device updated_at) for each number of the file
+changes whenever anything the import would touch has changed since.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from itertools import islice
+
+from bulk.csvfile import CsvFileError, read_table
+from bulk.rows import HANDLERS
+from devices.models import Device
+from users.models import PbxUser
+
+_CHUNK = 500
+
+
+def file_keys(kind: str, text: str) -> list[str]:
+    """The numbers (extension or device id) a file names, in any order."""
+    try:
+        table = read_table(text)
+        column = HANDLERS[kind].key_column
+        return [row.cells.get(column, "") for row in table.rows]
+    except CsvFileError:
+        return []
+
+
+def fingerprint(kind: str, keys: Iterable[str]) -> str:
+    digest = hashlib.sha256(kind.encode())
+    ordered = iter(sorted({k for k in keys if k}))
+    while chunk := list(islice(ordered, _CHUNK)):
+        users = dict(PbxUser.objects.filter(pk__in=chunk).values_list("pk", "updated_at"))
+        devices = dict(Device.objects.filter(pk__in=chunk).values_list("pk", "updated_at"))
+        for key in chunk:
+            digest.update(f"{key}|{users.get(key)}|{devices.get(key)}\n".encode())
+    return digest.hexdigest()
+
+
+def file_fingerprint(kind: str, text: str) -> str:
+    return fingerprint(kind, file_keys(kind, text))

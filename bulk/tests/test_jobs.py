@@ -1,0 +1,291 @@
+"""Import jobs that end and checks that are only confirmed for the database they saw
+(issue 13's findings 2 to 5), and saves that go on during an import (finding 3)."""
+
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from bulk import jobs
+from bulk.importing import import_file
+from bulk.jobs import job_check_run, job_confirm, job_progress, job_run
+from bulk.models import ImportJob
+from devices import prompts
+from devices.models import Device
+from devices.tests import conftest as hotdesk
+from devices.tests.fastagi import FakeAsterisk, played
+from portal.testing.forms import form_post_data
+from users.extensions import extension_create
+from users.models import PbxUser
+
+agi_port, office = hotdesk.agi_port, hotdesk.office  # the hot-desk service and its office, as fixtures
+
+REGEN_FILE = "extension,name,tech,secret\n1000,Ana,sip,REGEN\n1001,Ben,sip,REGEN\n"
+
+
+def upload(client, text: str, **fields):
+    data = {"file": SimpleUploadedFile("office.csv", text.encode(), "text/csv"), "kind": "extensions"}
+    client.post("/bulk/", data | fields)
+    return ImportJob.objects.latest("created_at")
+
+
+@pytest.mark.django_db
+def test_a_check_confirmed_after_the_database_changed_is_checked_again_and_writes_nothing(
+    admin_client, committed
+):
+    job = upload(admin_client, REGEN_FILE)
+    assert job.counts["create"] == 2
+    # The same extensions made another way, before the administrator comes back.
+    secrets = {}
+    for number in ("1000", "1001"):
+        committed(extension_create, extension=number, name="Made by hand", tech="sip")
+        secrets[number] = Device.objects.get(pk=number).endpoint.settings["secret"]
+    response = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    assert response["Location"] == f"/bulk/{job.pk}/progress/"
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED, "checked again, waiting for a new confirmation"
+    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert "changed since the check" in page
+    assert job.counts == {"skip": 2, "total": 2}
+    assert {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()} == secrets
+    assert set(PbxUser.objects.values_list("name", flat=True)) == {"Made by hand"}
+
+
+@pytest.mark.django_db
+def test_replacing_existing_regenerated_secrets_needs_the_confirmation(admin_client, committed):
+    for number in ("1000", "1001"):
+        committed(extension_create, extension=number, name="Old", tech="sip")
+    secrets = {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()}
+    job = upload(admin_client, REGEN_FILE, existing="replace")
+    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert "2 secrets will change: those phones must be re-provisioned." in page
+    refused = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"})
+    assert refused.status_code == 400 and "Tick this to go on" in refused.content.decode()
+    assert {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()} == secrets
+    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace", "change_secrets": "on"})
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert all(d.endpoint.settings["secret"] != secrets[d.pk] for d in Device.objects.all())
+
+
+@pytest.mark.django_db
+def test_skip_existing_is_the_default(admin_client):
+    job = upload(admin_client, REGEN_FILE)
+    assert job.replace is False
+    html = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert 'name="existing" value="skip"  id="id_existing_0" required checked>' in html
+
+
+@pytest.mark.django_db
+def test_an_old_check_shows_its_age_and_expires(admin_client, settings):
+    job = upload(admin_client, REGEN_FILE)
+    ImportJob.objects.filter(pk=job.pk).update(checked_at=timezone.now() - timezone.timedelta(hours=3))
+    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert ">3\xa0hours</time> ago" in page and "This check has expired" in page
+    assert "expired: confirming checks again" in admin_client.get("/bulk/").content.decode()
+    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED and not PbxUser.objects.exists()
+    assert timezone.now() - job.checked_at < timezone.timedelta(minutes=5)
+    assert "older than 60 minutes" in job.findings["rechecked"]
+
+
+@pytest.mark.django_db
+def test_a_job_is_queued_and_run_once(admin_client, monkeypatch):
+    started = []
+    monkeypatch.setattr("bulk.views.job_start", lambda *, job: started.append(job.pk))
+    job = upload(admin_client, REGEN_FILE)
+    for _ in range(2):  # a double submit
+        admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    assert started == [job.pk]
+    job_run(job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)  # as if queued twice
+    PbxUser.objects.all().delete()
+    job_run(job.pk)  # the worker takes it once more: the fingerprint no longer matches
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "changed between the check and the import" in job.error
+
+
+@pytest.mark.django_db
+def test_a_killed_worker_leaves_the_job_failed_with_the_reason_and_the_page_stops(admin_client, settings):
+    job = upload(admin_client, REGEN_FILE)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    # The worker's last sign of life, long ago: it was killed mid-way.
+    cache.set(
+        jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_STALE_AFTER - 1, "waiting": False}
+    )
+    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    assert state["finished"] and state["failed"] and state["next"] == f"/bulk/{job.pk}/result/"
+    assert "stopped answering" in state["error"] and "Nothing was imported" in state["error"]
+    page = admin_client.get(f"/bulk/{job.pk}/progress/").content.decode()
+    assert 'id="import-failed" role="alert">The import stopped answering' in page
+    result = admin_client.get(f"/bulk/{job.pk}/result/").content.decode()
+    assert "stopped answering" in result and "0 row" not in result
+
+
+@pytest.mark.django_db
+def test_a_job_no_worker_takes_fails_after_the_queue_timeout(admin_client, settings):
+    job = upload(admin_client, REGEN_FILE)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    cache.set(
+        jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_QUEUE_TIMEOUT - 1, "waiting": True}
+    )
+    assert "No worker took this job" in job_progress(ImportJob.objects.get(pk=job.pk))["error"]
+
+
+@pytest.mark.django_db
+def test_a_crash_or_time_out_fails_the_job_with_the_reason(admin_client, monkeypatch):
+    job = upload(admin_client, REGEN_FILE)
+    job_confirm(job=job, replace=False, weak_secrets="", change_secrets=False)
+
+    def out_of_time(*args, **kwargs):
+        raise TimeoutError("soft time limit exceeded")
+
+    monkeypatch.setattr(jobs, "import_file", out_of_time)
+    job = job_run(job.pk)
+    assert job.status == ImportJob.Status.FAILED
+    assert (
+        job.error
+        == "The import stopped: soft time limit exceeded. Nothing was imported: an import lands whole or not at all."
+    )
+
+
+@pytest.mark.django_db
+def test_the_check_runs_in_the_background_not_in_the_upload_request(admin_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr("bulk.views.job_check_start", lambda *, job: queued.append(job.pk))
+    response = admin_client.post(
+        "/bulk/",
+        {"file": SimpleUploadedFile("big.csv", REGEN_FILE.encode(), "text/csv"), "kind": "extensions"},
+    )
+    job = ImportJob.objects.get()
+    assert response["Location"] == f"/bulk/{job.pk}/progress/" and queued == [job.pk]
+    assert job.status == ImportJob.Status.CHECKING and job.counts == {}
+    assert admin_client.get(f"/bulk/{job.pk}/").status_code == 302, "no preview before the check"
+    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    assert (state["phase"], state["finished"]) == ("check", False)
+    job_check_run(job.pk)
+    assert admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()["next"] == f"/bulk/{job.pk}/"
+
+
+@pytest.mark.django_db
+def test_the_result_says_nothing_changed_and_the_bar_reaches_100(admin_client, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    job = upload(admin_client, "extension,name,tech\n1000,Ana,sip\n")
+    assert "Nothing would change" in admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    assert (state["done"], state["total"], state["percent"]) == (1, 1, 100)
+    result = admin_client.get(f"/bulk/{job.pk}/result/").content.decode()
+    assert "Nothing changed" in result and "config files were written" not in result
+
+
+@pytest.mark.django_db
+def test_the_check_lists_rows_by_kind_with_their_names(admin_client, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    job = upload(
+        admin_client,
+        "extension,name,tech\n1000,Ana Maria,sip\n1001,Ben,sip\n10x2,Typo,sip\n",
+        existing="replace",
+    )
+    for show, names in (("error", ["Typo"]), ("create", ["Ben"]), ("update", ["Ana Maria"])):
+        rows = admin_client.get(f"/bulk/{job.pk}/?show={show}").context["rows"]
+        assert [r["name"] for r in rows] == names
+    html = admin_client.get(f"/bulk/{job.pk}/?show=update").content.decode()
+    assert "<code>name</code>: Ana → Ana Maria" in html
+    assert "1 row cannot be imported" in html and "= <strong>3 rows</strong>" in html
+
+
+@pytest.mark.django_db
+def test_the_extensions_page_lists_the_weak_secrets_kept(admin_client, committed):
+    job = upload(admin_client, "extension,name,tech,secret\n146,Weak,sip,terces\n147,Strong,sip,Strong123\n")
+    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip", "weak_secrets": "keep"})
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE
+    listed = admin_client.get("/extensions/?secret=weak").content.decode()
+    assert ">146</a>" in listed and ">147</a>" not in listed and "weak secret</span>" in listed
+
+
+@pytest.mark.django_db
+def test_a_weak_secret_needs_a_choice_on_the_page(admin_client):
+    job = upload(admin_client, "extension,name,tech,secret\n146,Weak,sip,terces\n")
+    refused = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    assert refused.status_code == 400 and "1 row has a secret too weak" in refused.content.decode()
+    assert not PbxUser.objects.exists()
+
+
+def _hold_an_import(rows: int):
+    """A real import in a thread of its own, held inside its transaction until released."""
+    inside, release = threading.Event(), threading.Event()
+    text = "extension,name,tech\n" + "".join(f"{5000 + n},Person {n},pjsip\n" for n in range(rows))
+
+    def progress(done):
+        inside.set()
+        release.wait(30)
+
+    def run():
+        try:
+            import_file("extensions", text, progress=progress)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert inside.wait(30), "the import started"
+    return thread, release
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_during_an_import_gets_a_clear_message_not_a_500(admin_client, settings):
+    settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3
+    extension_create(extension="1000", name="John Doe", tech="sip")
+    data = form_post_data(admin_client.get("/extensions/1000/")) | {"name": "John Smith", "secret": ""}
+    thread, release = _hold_an_import(3)
+    try:
+        response = admin_client.post("/extensions/1000/", data)
+    finally:
+        release.set()
+        thread.join()
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "The database is busy" in html and "nothing was saved" in html
+    assert 'name="name" value="John Smith"' in html, "what was typed is offered again"
+    assert PbxUser.objects.get(pk="1000").name == "John Doe"
+    assert PbxUser.objects.filter(pk="5000").exists(), "the import went on"
+    retried = admin_client.post("/extensions/1000/", data)
+    assert retried.status_code == 302 and PbxUser.objects.get(pk="1000").name == "John Smith"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_waits_for_an_import_that_ends_within_the_wait(admin_client, settings):
+    settings.PBXADMIN_SQLITE_REQUEST_WAIT = 20
+    extension_create(extension="1000", name="John Doe", tech="sip")
+    data = form_post_data(admin_client.get("/extensions/1000/")) | {"name": "John Smith", "secret": ""}
+    thread, release = _hold_an_import(3)
+    threading.Timer(0.5, release.set).start()
+    try:
+        response = admin_client.post("/extensions/1000/", data)
+    finally:
+        release.set()
+        thread.join()
+    assert response.status_code == 302
+    assert PbxUser.objects.get(pk="1000").name == "John Smith" and PbxUser.objects.filter(pk="5002").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hot_desking_during_an_import_hears_try_later_then_works(agi_port, office, settings):
+    settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3
+    thread, release = _hold_an_import(3)
+    try:
+        commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    finally:
+        release.set()
+        thread.join()
+    assert played(commands)[-3:] == [prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE]
+    assert Device.objects.get(pk="3001").user_id == "1001"
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    assert played(commands) == [prompts.LOGGED_IN]
+    assert Device.objects.get(pk="3001").user_id == "1000"

@@ -1,0 +1,71 @@
+"""Pages and phones stay answerable while a bulk import holds SQLite's one write lock.
+
+SQLite lets one connection write at a time, and an import writes all its rows in
+one transaction (all or nothing). A page's save or a phone's hot-desk login
+waits for the lock at most PBXADMIN_SQLITE_REQUEST_WAIT seconds (not the 20 of
+the workers), then gets a clear "try again" instead of a server error; a page's
+form is offered again with what was typed. PostgreSQL locks rows, so there a save
+of another extension does not wait at all.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import OperationalError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+log = logging.getLogger(__name__)
+
+
+def is_locked(error: BaseException) -> bool:
+    """SQLite's answer when its write lock stayed taken for the whole wait."""
+    return isinstance(error, OperationalError) and "locked" in str(error)
+
+
+def wait_briefly() -> None:
+    """Make this thread's SQLite connection wait only PBXADMIN_SQLITE_REQUEST_WAIT seconds for a lock."""
+    if connection.vendor != "sqlite":
+        return
+    connection.ensure_connection()
+    # On the driver's connection: a setting of the connection, not a query of the request.
+    connection.connection.execute(
+        f"PRAGMA busy_timeout = {int(settings.PBXADMIN_SQLITE_REQUEST_WAIT * 1000)}"
+    )
+
+
+class DatabaseBusyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        wait_briefly()
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_locked(exception):
+            return None
+        log.warning(
+            "%s %s: the database stayed busy (an import?): %s", request.method, request.path, exception
+        )
+        message = (
+            "The database is busy (a bulk import is probably writing): nothing was saved. "
+            "Try again in a moment."
+        )
+        if request.headers.get("Accept") == "application/json":
+            response = JsonResponse({"error": message}, status=503)
+        else:
+            posted = [
+                (name, value)
+                for name, values in request.POST.lists()
+                if name != "csrfmiddlewaretoken"
+                for value in values
+            ]
+            response = render(
+                request,
+                "busy.html",
+                {"message": message, "posted": posted, "action": request.path},
+                status=503,
+            )
+        response["Retry-After"] = "5"
+        return response
