@@ -1,8 +1,10 @@
 """Shared set-up for the benchmarks: a throw-away database and config folder, Django ready."""
 
 import os
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,3 +32,25 @@ def seed_extensions(count: int) -> None:
     from portal.testing.seed import seed_extensions as seed
 
     seed(count)
+
+
+def median_ms(func, repeat: int) -> float:
+    """The median wall time of `func()` over `repeat` calls, in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def keep_one_connection() -> None:
+    """Keep one database connection across test-client requests, as a server with persistent
+    connections does (and so a query count sees only the request's own queries)."""
+    from django.conf import settings
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    settings.ALLOWED_HOSTS = ["testserver"]

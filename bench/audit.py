@@ -8,19 +8,8 @@ Targets: each page <= 150 ms (export: the whole unfiltered file, informational).
 
 import argparse
 import datetime
-import statistics
-import time
 
-from _setup import django_in_temp_dir
-
-
-def median_ms(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        func()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from _setup import django_in_temp_dir, median_ms
 
 
 def main() -> None:

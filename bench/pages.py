@@ -9,19 +9,8 @@ service, its transaction and the rewrite of the extension's config files).
 
 import argparse
 import re
-import statistics
-import time
 
-from _setup import django_in_temp_dir, seed_extensions
-
-
-def median_ms(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        func()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from _setup import django_in_temp_dir, keep_one_connection, median_ms, seed_extensions
 
 
 def main() -> None:
@@ -32,8 +21,7 @@ def main() -> None:
 
     django_in_temp_dir("pages")
     from django.conf import settings
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections, connection
+    from django.db import connection
     from django.test import Client
 
     from asterisk.files import write_files
@@ -43,11 +31,7 @@ def main() -> None:
     from users.forms import ExtensionForm
     from users.models import PbxUser
 
-    # Keep one database connection across requests, as a server with persistent
-    # connections does (and so the query count below sees the request's queries).
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    settings.ALLOWED_HOSTS = ["testserver"]
+    keep_one_connection()
     settings.PBXADMIN_SYNC = "manual"
     seed_extensions(args.extensions)
     write_files()

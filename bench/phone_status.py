@@ -15,19 +15,9 @@ Target: list <= 150 ms.
 import argparse
 import random
 import secrets
-import statistics
 import time
 
-from _setup import django_in_temp_dir, seed_extensions
-
-
-def median_ms(func, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        func()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from _setup import django_in_temp_dir, keep_one_connection, median_ms, seed_extensions
 
 
 def burst_event(phone, rng) -> str:
@@ -64,9 +54,6 @@ def main() -> None:
     args = parser.parse_args()
 
     django_in_temp_dir("phone-status")
-    from django.conf import settings
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
     from django.test import Client
 
     from asterisk.ami import AmiConfig
@@ -77,9 +64,7 @@ def main() -> None:
     from devices.models import Device
     from portal.testing.personas import viewer
 
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    settings.ALLOWED_HOSTS = ["testserver"]
+    keep_one_connection()
     seed_extensions(args.devices)
     devices = list(Device.objects.values_list("id", "tech"))
     rng = random.Random(12)
