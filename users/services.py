@@ -6,6 +6,7 @@ from django.db.models import Q
 from asterisk import outbox
 from devices.models import Device
 from portal.errors import ErrorCollector
+from users.mailboxes import generate_pin
 from users.models import PbxUser
 
 # Everything an administrator may set on a user; the extension is its identity.
@@ -24,6 +25,12 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"unexpected user fields {sorted(unknown)}")
 
 
+def _give_mailbox_a_pin(user: PbxUser) -> None:
+    """A user with a mailbox always has a PIN: a random one unless the administrator chose one."""
+    if user.has_voicemail and not user.vm_pin:
+        user.vm_pin = generate_pin()
+
+
 def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fields) -> PbxUser:
     """Validate a new user without saving it."""
     _check_fields(fields)
@@ -35,6 +42,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
         if taken is not None:
             errors.add("extension", f"Extension {user.extension} is already in use by {taken}.")
     errors.raise_if_any()
+    _give_mailbox_a_pin(user)
     return user
 
 
@@ -54,6 +62,7 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
     for name, value in _strip(fields).items():
         setattr(user, name, value)
     user.full_clean(validate_unique=False)
+    _give_mailbox_a_pin(user)
     user.save()
     outbox.changed(users={user.pk})
     return user
