@@ -7,6 +7,10 @@ pbxadmin does not use is reported as ignored, never silently dropped.
 from django.core.exceptions import ValidationError
 
 from endpoints.techs import TECHS
+from users.mailboxes import normalise_options
+from users.models import NO_VOICEMAIL
+
+DEFAULT_CONTEXT = "default"
 
 # CSV column -> PbxUser field
 USER_COLUMNS = {
@@ -32,6 +36,11 @@ USER_COLUMNS = {
     "accountcode": "accountcode",
     "languages_language": "language",
     "language": "language",
+    # --- Voicemail module columns (issue 11): the mailbox. voicemail_enable is read below. ---
+    "voicemail_vmpwd": "vm_pin",
+    "voicemail_email": "vm_email",
+    "voicemail_pager": "vm_pager",
+    "voicemail_options": "vm_options",
 }
 INTEGER_FIELDS = {"ringtimer", "cfringtimer", "concurrency_limit", "recording_priority"}
 
@@ -80,13 +89,19 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
                 fields[field] = to_bool(value)
             elif field in INTEGER_FIELDS:
                 fields[field] = to_int(value)
+            elif field == "vm_options":
+                fields[field] = normalise_options(value)
             else:
                 fields[field] = value
         except ValidationError as e:
             errors[column] = " ".join(e.messages)
-    # FreePBX's voicemail module column: "no" means no mailbox whatever the context says.
-    if cells.get("voicemail_enable", "").strip().lower() in _FALSE:
-        fields["voicemail"] = "novm"
+    # FreePBX's voicemail module column: "no" means no mailbox whatever the context says,
+    # "yes" a mailbox in the context given (default when none is).
+    enable = cells.get("voicemail_enable", "").strip().lower()
+    if enable in _FALSE:
+        fields["voicemail"] = NO_VOICEMAIL
+    elif enable in _TRUE and fields.get("voicemail", NO_VOICEMAIL) == NO_VOICEMAIL:
+        fields["voicemail"] = DEFAULT_CONTEXT
     return fields, errors
 
 
@@ -118,4 +133,8 @@ def column_for(field: str, header: list[str]) -> str:
         return "languages_language" if "languages_language" in header else "language"
     if field == "callwaiting":
         return "callwaiting_enable" if "callwaiting_enable" in header else "callwaiting"
-    return field
+    return _MAILBOX_COLUMN.get(field, field)
+
+
+_MAILBOX_COLUMN = {"vm_pin": "voicemail_vmpwd", "vm_email": "voicemail_email", "vm_pager": "voicemail_pager",
+                   "vm_options": "voicemail_options"}  # fmt: skip

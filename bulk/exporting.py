@@ -30,12 +30,24 @@ USER_EXPORT = [
     ("callwaiting_enable", "callwaiting"),
     ("accountcode", "accountcode"),
     ("languages_language", "language"),
+    # --- Voicemail module columns (issue 11), in FreePBX's order; voicemail_enable is derived. ---
+    ("voicemail_enable", "voicemail"),
+    ("voicemail_vmpwd", "vm_pin"),
+    ("voicemail_email", "vm_email"),
+    ("voicemail_pager", "vm_pager"),
+    ("voicemail_options", "vm_options"),
 ]
+# The mailbox PIN is a secret: exported only with the secrets.
+SECRET_USER_COLUMNS = {"voicemail_vmpwd"}
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
+def _user_columns(with_secrets: bool) -> list[str]:
+    return [c for c, _ in USER_EXPORT if with_secrets or c not in SECRET_USER_COLUMNS]
+
+
 def extension_columns(*, with_secrets: bool) -> list[str]:
-    columns = ["extension", *(c for c, _ in USER_EXPORT), "tech", "dial", "emergency_cid"]
+    columns = ["extension", *_user_columns(with_secrets), "tech", "dial", "emergency_cid"]
     return columns + [k for k in SETTING_KEYS if with_secrets or k != "secret"]
 
 
@@ -43,7 +55,12 @@ def _user_cells(user: PbxUser) -> dict[str, str]:
     cells = {}
     for column, field_name in USER_EXPORT:
         value = getattr(user, field_name)
-        cells[column] = ("enabled" if value else "disabled") if field_name == "callwaiting" else str(value)
+        if field_name == "callwaiting":
+            cells[column] = "enabled" if value else "disabled"
+        elif column == "voicemail_enable":
+            cells[column] = "yes" if user.has_voicemail else "no"
+        else:
+            cells[column] = str(value)
     return cells
 
 
@@ -80,8 +97,8 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
         yield cells
 
 
-def export_users() -> Iterator[str]:
-    columns = ["extension"] + [c for c, _ in USER_EXPORT]
+def export_users(*, with_secrets: bool) -> Iterator[str]:
+    columns = ["extension", *_user_columns(with_secrets)]
     rows = (
         {"extension": u.extension, **_user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
     )

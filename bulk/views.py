@@ -86,7 +86,7 @@ def export(request):
         form.is_valid() and form.cleaned_data["secrets"] and request.user.has_perm("users.change_pbxuser")
     )
     if kind == "users":
-        chunks = export_users()
+        chunks = export_users(with_secrets=with_secrets)
     elif kind == "devices":
         chunks = export_devices(with_secrets=with_secrets)
     else:

@@ -29,6 +29,8 @@ class PbxUserAdmin(ServiceAddMixin, admin.ModelAdmin):
     list_display = ("extension", "name", "current_devices", "voicemail", "ringtimer")
     search_fields = ("extension", "name")
     readonly_fields = ("created_at", "updated_at")
+    # The mailbox PIN is a secret: viewers may read this page. It is set on the Extensions/Users pages.
+    exclude = ("vm_pin",)
 
     def get_queryset(self, request):
         return (
@@ -47,7 +49,11 @@ class PbxUserAdmin(ServiceAddMixin, admin.ModelAdmin):
         return ("extension", *self.readonly_fields) if obj else self.readonly_fields
 
     def add_sections(self, form):
-        return [*super().add_sections(form), ("Advanced", form.advanced_fields)]
+        return [
+            *super().add_sections(form),
+            ("Voicemail", form.voicemail_fields),
+            ("Advanced", form.advanced_fields),
+        ]
 
     def add_done_message(self, user):
         return f"Extension {user.extension} ({user.name}) created."

@@ -215,7 +215,7 @@ def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkey
     assert len(writes) == 1
     assert PbxUser.objects.count() == 60
     reloads = sorted(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
-    assert reloads == ["chan_sip.so", "dialplan", "res_pjsip.so"], "each once"
+    assert reloads == ["chan_sip.so", "dialplan", "res_pjsip.so", "voicemail"], "each once"
 
 
 @pytest.mark.parametrize(

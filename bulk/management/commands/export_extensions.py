@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, without_secrets, kind, **options):
         if kind == "users":
-            chunks = export_users()
+            chunks = export_users(with_secrets=not without_secrets)
         elif kind == "devices":
             chunks = export_devices(with_secrets=not without_secrets)
         else:
