@@ -160,7 +160,8 @@ class SipSettings(models.Model):
             )
             if clash is not None and clash != field:
                 errors.setdefault(
-                    field, f"Port {port} ({protocol}) is already used by {clash.replace('_', ' ')}."
+                    field,
+                    f"Port {port} ({protocol}) is already used by the {self._meta.get_field(clash).verbose_name}.",
                 )
             taken[(address, protocol, port)] = field
         if errors:
