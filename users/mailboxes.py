@@ -43,7 +43,7 @@ def mailbox_options(value: str) -> None:
     """`key=value` options separated by `|`, e.g. `attach=yes|saycid=no`."""
     if value == "":
         return
-    if any(ch in value for ch in "\r\n\x00") or not all(_OPTION.fullmatch(o) for o in value.split("|")):
+    if "=>" in value or not all(_OPTION.fullmatch(o) for o in value.split("|")):
         raise ValidationError(
             "Write options as key=value separated by | (for example attach=yes|saycid=no); "
             "values may not contain , ; = \\ [ ] or line breaks.",
