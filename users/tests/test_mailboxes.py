@@ -33,15 +33,19 @@ def _mailboxes(conf_dir):
     return parse_conf(text)
 
 
-@pytest.mark.parametrize("bad", ["a,b@example.com", "a|b@example.com", "a=>b@example.com", "a@example.com\n",
-                                 "a@exa\rmple.com", "a\x00@example.com", "a;b@example.com", "not an address"])  # fmt: skip
+BAD_EMAILS = ["a,b@example.com", "a|b@example.com", "a=>b@example.com", "a@example.com\n",
+              "a@exa\rmple.com", "a\x00@example.com", "a;b@example.com", "not an address"]  # fmt: skip
+BAD_OPTIONS = ["attach=yes,saycid=no", "attach=yes|", "attach", "attach=yes\ndelete=yes",
+               "attach=y;es", "attach=>yes", "Attach=yes", "attach=yes|x=a=b", "attach=\x00"]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_EMAILS)
 def test_it_refuses_an_email_that_would_break_the_mailbox_line(bad):
     with pytest.raises(ValidationError):
         mailbox_email(bad)
 
 
-@pytest.mark.parametrize("bad", ["attach=yes,saycid=no", "attach=yes|", "attach", "attach=yes\ndelete=yes",
-                                 "attach=y;es", "attach=>yes", "Attach=yes", "attach=yes|x=a=b", "attach=\x00"])  # fmt: skip
+@pytest.mark.parametrize("bad", BAD_OPTIONS)
 def test_it_refuses_options_that_would_break_the_mailbox_line(bad):
     with pytest.raises(ValidationError):
         mailbox_options(bad)
