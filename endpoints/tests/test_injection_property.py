@@ -11,10 +11,14 @@ from hypothesis import strategies as st
 from asterisk.files import render_files, write_files
 from devices.models import Device
 from devices.services import device_create
-from endpoints.conf import parse_conf
+from endpoints import transports, voicemail
+from endpoints.conf import ConfInjectionError, parse_conf
+from endpoints.models import SipSettings
+from endpoints.services import sip_settings_update
 from endpoints.techs import FILE_TECH, TECHS
 from users.extensions import extension_create
-from users.models import PbxUser
+from users.mailboxes import mailbox_email, mailbox_name, mailbox_options
+from users.models import NO_VOICEMAIL, PbxUser
 from users.services import USER_FIELDS
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +55,18 @@ def _assert_files_read_back_exactly(conf_dir):
         assert sorted(names) == device_ids
         for section in parsed.sections:
             assert all("\n" not in v and "\r" not in v and "\x00" not in v for _, v in section.items)
+    _assert_mailboxes_read_back_exactly(conf_dir / voicemail.FILENAME)
+
+
+def _assert_mailboxes_read_back_exactly(path):
+    """One section per context, one line per mailbox, and each line splits into the five fields stored."""
+    parsed = parse_conf(path.read_text())
+    users = PbxUser.objects.exclude(voicemail=NO_VOICEMAIL)
+    assert sorted(parsed.section_names()) == sorted({u.voicemail for u in users})
+    for user in users:
+        lines = dict(parsed.get(user.voicemail))
+        fields = lines[user.extension].split(",")
+        assert fields == [user.vm_pin, mailbox_name(user.name), user.vm_email, user.vm_pager, user.vm_options]
 
 
 def _attempt(func, conf_dir, django_capture_on_commit_callbacks, check=None, **kwargs):
@@ -85,6 +101,7 @@ def test_any_user_field_value_is_refused_or_harmless(
     field, value, conf_dir, django_capture_on_commit_callbacks
 ):
     kwargs = {"extension": "1000", "name": "Alice", "tech": "sip", "settings": {"secret": SAFE_SECRET}}
+    kwargs["voicemail"] = "default"  # so that every mailbox field reaches voicemail_additional.conf
     kwargs[field] = value
 
     def stored_value_is_single_line():
@@ -147,3 +164,69 @@ def test_any_endpoint_setting_value_is_refused_or_harmless(
         tech=tech,
         settings=values,
     )
+
+
+# --- Mailboxes: the pure validators and writer with many examples ---------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(pin=text, name=text, email=text, pager=text, options=text)
+def test_a_mailbox_line_that_passes_validation_reads_back_as_its_five_fields(
+    pin, name, email, pager, options
+):
+    try:
+        if not pin.isascii() or not pin.isdigit():
+            raise ValidationError("pin")
+        for address in (email, pager):
+            if address:
+                mailbox_email(address)
+        mailbox_options(options)
+    except ValidationError:
+        return
+    try:
+        line = voicemail.mailbox_line("2001", pin, name, email, pager, options)
+    except ConfInjectionError:
+        return  # the writer's own guard: refused, never written
+    parsed = parse_conf(f"[default]\n{line}\n")
+    assert parsed.section_names() == ["default"]
+    [(key, value)] = parsed.get("default")
+    assert key == "2001"
+    assert value.split(",") == [pin, mailbox_name(name), email, pager, options]
+    assert all(option.count("=") == 1 for option in options.split("|") if options)
+
+
+# --- SIP settings: the typed fields through the service, with few examples -------
+
+SIP_TEXT_FIELDS = [
+    "external_address",
+    "local_networks",
+    "tls_cert_file",
+    "sip_bind_address",
+    "pjsip_bind_address",
+]
+
+
+@pytest.mark.parametrize("field", SIP_TEXT_FIELDS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=text)
+def test_any_sip_settings_value_is_refused_or_harmless(
+    field, value, conf_dir, django_capture_on_commit_callbacks
+):
+    sid = transaction.savepoint()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            try:
+                sip_settings_update(**{field: value})
+            except ValidationError as e:
+                assert e.messages and all(m.strip() for m in e.messages)
+                return
+        sip = SipSettings.get()
+        general = parse_conf((conf_dir / transports.SIP_GENERAL).read_text())
+        assert general.section_names() == [], "lines only: the file sits inside sip.conf's [general]"
+        assert (conf_dir / transports.PJSIP_TRANSPORTS).read_text() == transports.render_pjsip_transports(sip)
+        names = parse_conf((conf_dir / transports.PJSIP_TRANSPORTS).read_text()).section_names()
+        assert set(names) == transports.pjsip_transport_names(sip)
+    finally:
+        transaction.savepoint_rollback(sid)
+        for path in conf_dir.glob("*.conf"):
+            path.unlink()
