@@ -61,7 +61,7 @@ class SipSettingsForm(forms.ModelForm):
         fields = SIP_SETTINGS_FIELDS
 
     SECTIONS = (
-        ("NAT (chan_sip and PJSIP)", ("external_address", "local_networks")),
+        ("NAT (both drivers)", ("external_address", "local_networks")),
         ("chan_sip", ("sip_bind_address", "sip_port", "sip_tcp", "sip_tls", "sip_tls_port", "sip_nat")),
         (
             "PJSIP transports",
