@@ -71,7 +71,9 @@ def test_a_user_on_two_devices_gives_freepbx_keys(committed, asterisk, john):
     result = run_sync()
     assert _owned(asterisk) == SAMPLE
     assert asterisk.reloads == ["res_pjsip.so"]
-    assert asterisk.commands == ["dialplan reload", "voicemail reload"], "the extension, its hint, its mailbox"
+    assert asterisk.commands == ["dialplan reload", "voicemail reload"], (
+        "the extension, its hint, its mailbox"
+    )
     assert result.actions == len(SAMPLE) + 3
     assert not SyncChange.objects.exists()
 
