@@ -1,6 +1,7 @@
 """Portal-wide pages: home, Settings, sync now, the config diff, and a fresh secret."""
 
 import difflib
+import re
 
 from django import forms
 from django.contrib import messages
@@ -54,6 +55,17 @@ def sync_now(request):
     return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
 
 
+# Lines that carry a secret: a device's secret or password, a mailbox's PIN (the
+# first field after `=>`). The page shows whether files are current; the values
+# themselves are never needed there, and viewers may open it.
+_SECRET_LINE = re.compile(r"^([-+ ]?(?:secret|password|md5_cred)\s*=\s*).+$")
+_MAILBOX_LINE = re.compile(r"^([-+ ]?[0-9]+\s*=>\s*)[^,]*")
+
+
+def _mask(line: str) -> str:
+    return _MAILBOX_LINE.sub(r"\1••••", _SECRET_LINE.sub(r"\1••••", line))
+
+
 @viewer_required
 def config_diff(request):
     """Per generated file: what is on disk against what the database implies."""
@@ -73,7 +85,12 @@ def config_diff(request):
             )
         )
         files.append(
-            {"name": name, "exists": path.exists(), "diff": diff[:2000], "truncated": len(diff) > 2000}
+            {
+                "name": name,
+                "exists": path.exists(),
+                "diff": [_mask(line) for line in diff[:2000]],
+                "truncated": len(diff) > 2000,
+            }
         )
     return render(request, "config_diff.html", {"files": files, "directory": directory})
 
