@@ -24,9 +24,18 @@ from django.db.models import Q
 
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
-from endpoints.generate import DIALPLAN, FILE_SOURCE, INCLUDES, render_files
+from endpoints.generate import (
+    DIALPLAN,
+    FILE_RELOAD,
+    FILE_SOURCE,
+    INCLUDES,
+    SIP_SETTINGS,
+    TRANSPORT_DEPENDENT,
+    VOICEMAIL,
+    render_files,
+)
 from endpoints.secrets import is_secret_file
-from endpoints.techs import FILE_TECH, TECHS
+from endpoints.techs import FILE_TECH
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +59,9 @@ def files_for(users: set[str], devices: set[str]) -> set[str]:
 
     The dialplan names every user and device. A device's section is in its
     technology's files; a user appears in the sections of the devices they own
-    or are on (mailbox, language). A device that no longer exists was deleted:
-    its technology is not known any more, so every device file is checked
-    (only files whose text changes are written and reloaded).
+    or are on (mailbox, language), and in the mailboxes. A device that no longer
+    exists was deleted: its technology is not known any more, so every device
+    file is checked (only files whose text changes are written and reloaded).
     """
     if len(users) + len(devices) > _MANY:
         return set(FILE_SOURCE)
@@ -62,7 +71,12 @@ def files_for(users: set[str], devices: set[str]) -> set[str]:
     techs = {tech for _pk, tech in found}
     if devices - {pk for pk, _tech in found}:
         techs = set(FILE_TECH.values())
-    return set(files_for_techs({*techs, DIALPLAN}))
+    return set(files_for_techs({*techs, DIALPLAN, *([VOICEMAIL] if users else [])}))
+
+
+def files_for_sip_settings() -> set[str]:
+    """The SIP settings files, and the device files whose `transport=` lines follow them."""
+    return set(files_for_techs({SIP_SETTINGS})) | set(TRANSPORT_DEPENDENT)
 
 
 @contextmanager
@@ -226,9 +240,8 @@ def write_all_files() -> list[str]:
 
 
 def changed_modules(filenames: Iterable[str]) -> set[str]:
-    """What to reload for these rewritten files: a module name, or "dialplan" (`dialplan reload`)."""
-    sources = {FILE_SOURCE[name] for name in filenames if name in FILE_SOURCE}
-    return {DIALPLAN if source == DIALPLAN else TECHS[source].RELOAD_MODULE for source in sources}
+    """What to reload for these rewritten files: a module name, or "dialplan" / "voicemail" (CLI reloads)."""
+    return {FILE_RELOAD[name] for name in filenames if name in FILE_RELOAD}
 
 
 def file_rewrite(*, name: str) -> bool:

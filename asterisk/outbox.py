@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from asterisk.files import file_rewrite, files_for, write_pending_files
+from asterisk.files import file_rewrite, files_for, files_for_sip_settings, write_pending_files
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 
@@ -33,6 +33,14 @@ def changed(*, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None:
     # Each call registers a callback, so a savepoint that rolls back takes its
     # own callback with its own rows; the first callback to run after the
     # commit does the work for all of them, the rest see the round is done.
+    transaction.on_commit(functools.partial(_after_commit, _round()))
+
+
+def sip_settings_changed() -> None:
+    """Say that the SIP settings changed in this transaction: their files and the devices' transports follow."""
+    SyncChange.objects.bulk_create(
+        [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
+    )
     transaction.on_commit(functools.partial(_after_commit, _round()))
 
 

@@ -152,11 +152,15 @@ async def _read_families(session: ami.AmiSession) -> dict[str, str]:
     return held
 
 
+# Reloaded with a CLI command rather than `Reload`, as FreePBX does.
+_RELOAD_COMMANDS = {"dialplan": "dialplan reload", "voicemail": "voicemail reload"}
+
+
 def _reload_actions(modules: list[str]) -> list[dict[str, str]]:
-    """`Reload` for a module; the dialplan is reloaded with the CLI's `dialplan reload`."""
+    """`Reload` for a module; the dialplan and the mailboxes with the CLI's `dialplan reload` / `voicemail reload`."""
     return [
-        {"Action": "Command", "Command": "dialplan reload"}
-        if m == "dialplan"
+        {"Action": "Command", "Command": _RELOAD_COMMANDS[m]}
+        if m in _RELOAD_COMMANDS
         else {"Action": "Reload", "Module": m}
         for m in modules
     ]
@@ -177,7 +181,7 @@ class _ReplyCheck:
         name = action["Action"]
         if name in ("DBDel", "DBDelTree") and message in _ALREADY_GONE:
             return
-        if name == "Reload" or action.get("Command") == "dialplan reload":
+        if name == "Reload" or action.get("Command") in _RELOAD_COMMANDS.values():
             # A module that is not loaded (chan_sip on Asterisk 21) must not block the AstDB.
             self.warnings.append(f"Reload {action.get('Module', '')}: {message}")
             return

@@ -10,6 +10,10 @@ from django.core.exceptions import ValidationError
 
 from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
+from users.mailboxes import normalise_options
+from users.models import NO_VOICEMAIL
+
+DEFAULT_CONTEXT = "default"
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,9 @@ class UserColumn:
 
     name: str  # as FreePBX's export writes it
     field: str  # the PbxUser field
-    kind: str = "text"  # text, int or bool (enabled/disabled)
+    # text, int, bool (enabled/disabled), options (voicemail options), or mailbox: FreePBX's
+    # voicemail_enable, yes/no derived from the voicemail context and read in user_fields_from.
+    kind: str = "text"
     aliases: tuple[str, ...] = ()  # other names an import accepts for it
 
     def read(self, value: str):
@@ -26,11 +32,15 @@ class UserColumn:
             return to_bool(value)
         if self.kind == "int":
             return to_int(value)
+        if self.kind == "options":
+            return normalise_options(value)
         return value
 
     def write(self, value) -> str:
         if self.kind == "bool":
             return "enabled" if value else "disabled"
+        if self.kind == "mailbox":
+            return "yes" if value and value != NO_VOICEMAIL else "no"
         return str(value)
 
 
@@ -56,6 +66,12 @@ USER_COLUMNS = (
     UserColumn("callwaiting_enable", "callwaiting", "bool", aliases=("callwaiting",)),
     UserColumn("accountcode", "accountcode"),
     UserColumn("languages_language", "language", aliases=("language",)),
+    # FreePBX's Voicemail module columns: the mailbox.
+    UserColumn("voicemail_enable", "voicemail", "mailbox"),
+    UserColumn("voicemail_vmpwd", "vm_pin"),
+    UserColumn("voicemail_email", "vm_email"),
+    UserColumn("voicemail_pager", "vm_pager"),
+    UserColumn("voicemail_options", "vm_options", "options"),
 )
 USER_COLUMN_NAMES = frozenset(n for c in USER_COLUMNS for n in (c.name, *c.aliases))
 
@@ -96,7 +112,7 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
     fields: dict = {}
     errors: dict[str, str] = {}
     for column in USER_COLUMNS:
-        if column.name == "name":
+        if column.name == "name" or column.kind == "mailbox":
             continue
         name = next((n for n in (column.name, *column.aliases) if cells.get(n, "") != ""), None)
         if name is None:
@@ -105,9 +121,13 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
             fields[column.field] = column.read(cells[name])
         except ValidationError as e:
             errors[name] = " ".join(e.messages)
-    # FreePBX's voicemail module column: "no" means no mailbox whatever the context says.
-    if cells.get("voicemail_enable", "").strip().lower() in _FALSE:
-        fields["voicemail"] = "novm"
+    # FreePBX's voicemail module column: "no" means no mailbox whatever the context says,
+    # "yes" a mailbox in the context given (default when none is).
+    enable = cells.get("voicemail_enable", "").strip().lower()
+    if enable in _FALSE:
+        fields["voicemail"] = NO_VOICEMAIL
+    elif enable in _TRUE and fields.get("voicemail", NO_VOICEMAIL) == NO_VOICEMAIL:
+        fields["voicemail"] = DEFAULT_CONTEXT
     return fields, errors
 
 
@@ -143,6 +163,6 @@ def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
 def column_for(field: str, header: list[str]) -> str:
     """The CSV column a service's error field came from (for `row 12, column cid_masquerade`)."""
     for column in USER_COLUMNS:
-        if column.field == field:
+        if column.field == field and column.kind != "mailbox":
             return next((n for n in (column.name, *column.aliases) if n in header), column.name)
     return field

@@ -34,22 +34,18 @@ def escape_value(value: str) -> str:
     return value.replace(";", r"\;")
 
 
-def format_section(section: Section) -> str:
-    if not _NAME.fullmatch(section.name):
-        raise ConfInjectionError(f"unsafe section name {section.name!r}")
-    items = section.items
-    arrow = section.arrow_keys
+def _format_body(where: str, items: list[tuple[str, str]], arrow: frozenset[str] = frozenset()) -> str:
     lines = []
     for key, value in items:
         if key not in _checked_keys:
             if not _KEY.fullmatch(key):
-                raise ConfInjectionError(f"unsafe key {key!r} in [{section.name}]")
+                raise ConfInjectionError(f"unsafe key {key!r} in [{where}]")
             _checked_keys.add(key)
         if key in arrow:
             lines.append(f"{key}=>{value}")
         elif value.startswith(">"):
             # `key=>value` is Asterisk's object syntax: the `>` would be dropped.
-            raise ConfInjectionError(f"value of {key!r} in [{section.name}] starts with '>'")
+            raise ConfInjectionError(f"value of {key!r} in [{where}] starts with '>'")
         else:
             lines.append(f"{key}={value}")
     body = "\n".join(lines)
@@ -57,11 +53,23 @@ def format_section(section: Section) -> str:
     # on every regeneration): a line break in a value would add a line, any
     # other control character is refused outright.
     if body.count("\n") != len(lines) - 1 or _UNSAFE_BUT_NEWLINE.search(body):
-        raise ConfInjectionError(f"unsafe value in [{section.name}]")
+        raise ConfInjectionError(f"unsafe value in [{where}]")
     if ";" in body:
         body = escape_value(body)
+    return body
+
+
+def format_section(section: Section) -> str:
+    if not _NAME.fullmatch(section.name):
+        raise ConfInjectionError(f"unsafe section name {section.name!r}")
+    body = _format_body(section.name, section.items, section.arrow_keys)
     header = f";;;;;;[{section.name}]" if section.commented_header else f"[{section.name}]"
-    return f"{header}\n{body}\n" if items else f"{header}\n"
+    return f"{header}\n{body}\n" if section.items else f"{header}\n"
+
+
+def format_items(where: str, items: list[tuple[str, str]]) -> str:
+    """Lines with no section header, for a file included inside another file's section."""
+    return _format_body(where, items) + "\n" if items else ""
 
 
 _checked_keys: set[str] = set()

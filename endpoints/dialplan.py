@@ -9,7 +9,7 @@ the dialplan text, and values read with DB() are never evaluated as dialplan.
 
 Only applications and functions Asterisk 18 to 22 ship are used: Gosub/Return,
 DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), EXTENSION_STATE(),
-Dial(), VoiceMail(), AGI(). No Macro() (gone from Asterisk 21).
+CHANNEL(), Dial(), VoiceMail(), VoiceMailMain(), AGI(). No Macro() (gone from Asterisk 21).
 """
 
 from collections import defaultdict
@@ -34,6 +34,42 @@ def _static(agi_url: str, default_ringtime: int) -> str:
     return f"""[from-internal-additional]
 include => ext-local
 include => app-userlogonoff
+include => app-vmmain
+include => app-dialvm
+
+; Voicemail (FreePBX's *97 / *98). *97 is the mailbox of the user on the
+; calling device. The device is the channel's own endpoint or peer, the name
+; Asterisk authenticated, never the caller ID, which a phone can send as it
+; likes. The PIN is always asked.
+[app-vmmain]
+exten => *97,1,Answer()
+ same => n,Wait(1)
+ same => n,Set(DEV=)
+ same => n,GotoIf($["${{CHANNEL(channeltype)}}" = "PJSIP"]?pjsip)
+ same => n,GotoIf($["${{CHANNEL(channeltype)}}" = "SIP"]?peer)
+ same => n,GotoIf($["${{CHANNEL(channeltype)}}" = "IAX2"]?peer)
+ same => n,Goto(nomailbox)
+ same => n(pjsip),Set(DEV=${{CHANNEL(endpoint)}})
+ same => n,Goto(lookup)
+ same => n(peer),Set(DEV=${{CHANNEL(peername)}})
+ same => n(lookup),GotoIf($[${{LEN(${{DEV}})}} = 0]?nomailbox)
+ same => n,Set(VMUSER=${{DB(DEVICE/${{DEV}}/user)}})
+ same => n,GotoIf($[${{LEN(${{VMUSER}})}} = 0]?nomailbox)
+ same => n,GotoIf($["${{VMUSER}}" = "none"]?nomailbox)
+ same => n,Set(VMCTX=${{DB(AMPUSER/${{VMUSER}}/voicemail)}})
+ same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?nomailbox)
+ same => n,GotoIf($["${{VMCTX}}" = "novm"]?nomailbox)
+ same => n,VoiceMailMain(${{VMUSER}}@${{VMCTX}})
+ same => n,Hangup()
+ same => n(nomailbox),Playback(im-sorry&vm-goodbye)
+ same => n,Hangup()
+
+; *98: any mailbox; VoiceMailMain asks for the mailbox number, then its PIN.
+[app-dialvm]
+exten => *98,1,Answer()
+ same => n,Wait(1)
+ same => n,VoiceMailMain()
+ same => n,Hangup()
 
 ; Hot desking (FreePBX's *11 / *12): the portal's FastAGI service checks the
 ; rules and the PIN and logs the user in or out through the same services as

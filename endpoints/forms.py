@@ -2,6 +2,8 @@
 
 from django import forms
 
+from endpoints.models import SipSettings, split_networks
+from endpoints.services import SIP_SETTINGS_FIELDS
 from endpoints.techs import TECHS
 
 
@@ -42,3 +44,52 @@ def settings_fields(
 def settings_from(cleaned_data: dict, tech: str) -> dict[str, str]:
     keys = {s.key for s in TECHS[tech].SETTINGS}
     return {k: v for k, v in cleaned_data.items() if k in keys}
+
+
+class SipSettingsForm(forms.ModelForm):
+    """The SIP settings page. Validation is the model's, run by the service."""
+
+    # Typed one per line; the service turns the lines into the stored, space-separated list.
+    local_networks = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=SipSettings._meta.get_field("local_networks").help_text,
+    )
+
+    class Meta:
+        model = SipSettings
+        fields = SIP_SETTINGS_FIELDS
+
+    SECTIONS = (
+        ("NAT (both drivers)", ("external_address", "local_networks")),
+        ("chan_sip", ("sip_bind_address", "sip_port", "sip_tcp", "sip_tls", "sip_tls_port", "sip_nat")),
+        (
+            "PJSIP transports",
+            (
+                "pjsip_bind_address",
+                "pjsip_udp",
+                "pjsip_udp_port",
+                "pjsip_tcp",
+                "pjsip_tcp_port",
+                "pjsip_tls",
+                "pjsip_tls_port",
+            ),
+        ),
+        ("TLS", ("tls_cert_file", "tls_key_file")),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Stored separated by spaces; shown one network per line.
+            self.initial["local_networks"] = "\n".join(split_networks(self.instance.local_networks))
+
+    def _post_clean(self):
+        # The model's checks run in the service, with the typed networks normalised first.
+        pass
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)

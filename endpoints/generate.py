@@ -14,8 +14,9 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from devices.models import Device, DeviceType
-from endpoints import dialplan
+from endpoints import dialplan, transports, voicemail
 from endpoints.conf import format_section, join_sections
+from endpoints.models import SipSettings
 from endpoints.techs import FILE_TECH, TECHS
 from endpoints.techs.base import DeviceRow
 from users.models import NO_VOICEMAIL
@@ -72,25 +73,33 @@ def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
 _rendered: dict[str, tuple[tuple, dict[str, str]]] = {}
 
 
-def _render_device(row: tuple) -> dict[str, str]:
+def available_transports(sip: SipSettings) -> dict[str, frozenset[str]]:
+    """Per technology, the transports a device may name under these SIP settings."""
+    return {"sip": transports.chan_sip_protocols(sip), "pjsip": transports.pjsip_transport_names(sip)}
+
+
+def _render_device(row: tuple, available: dict[str, frozenset[str]]) -> dict[str, str]:
+    tech_transports = available.get(row[1], frozenset())
+    key = (*row, tech_transports)
     cached = _rendered.get(row[0])
-    if cached is not None and cached[0] == row:
+    if cached is not None and cached[0] == key:
         return cached[1]
-    device_id, tech, dial, devicetype, user_id, voicemail, language, settings_text = row
+    device_id, tech, dial, devicetype, user_id, vm_context, language, settings_text = row
     fixed_user = user_id if devicetype == DeviceType.FIXED else None
     device = DeviceRow(
         id=device_id,
         dial=dial,
-        mailbox=mailbox_for(device_id, fixed_user, voicemail),
+        mailbox=mailbox_for(device_id, fixed_user, vm_context),
         settings=loads(settings_text) if settings_text else {},
         language=(language or "") if fixed_user else "",
+        transports=tech_transports,
     )
     texts = {
         filename: "\n".join(format_section(section) for section in sections)
         for filename, sections in TECHS[tech].render(device).items()
         if sections
     }
-    _rendered[device_id] = (row, texts)
+    _rendered[device_id] = (key, texts)
     return texts
 
 
@@ -105,10 +114,30 @@ def forget_rendered() -> None:
     _rendered.clear()
 
 
-# The dialplan is one more generated file; it belongs to no technology.
+# Files that belong to no technology, and what fills each.
 DIALPLAN = "dialplan"
-ALL_FILES = [*FILE_TECH, dialplan.FILENAME]
-FILE_SOURCE = {**FILE_TECH, dialplan.FILENAME: DIALPLAN}
+VOICEMAIL = "voicemail"
+SIP_SETTINGS = "sipsettings"
+FILE_SOURCE = {
+    **FILE_TECH,
+    dialplan.FILENAME: DIALPLAN,
+    voicemail.FILENAME: VOICEMAIL,
+    transports.SIP_GENERAL: SIP_SETTINGS,
+    transports.PJSIP_TRANSPORTS: SIP_SETTINGS,
+}
+ALL_FILES = list(FILE_SOURCE)
+
+# What Asterisk reloads after each file changes: a module (AMI `Reload`), or
+# "dialplan" / "voicemail", reloaded with the CLI command of that name (see asterisk.sync).
+FILE_RELOAD = {
+    **{name: TECHS[tech].RELOAD_MODULE for name, tech in FILE_TECH.items()},
+    dialplan.FILENAME: DIALPLAN,
+    voicemail.FILENAME: VOICEMAIL,
+    transports.SIP_GENERAL: TECHS["sip"].RELOAD_MODULE,
+    transports.PJSIP_TRANSPORTS: TECHS["pjsip"].RELOAD_MODULE,
+}
+# The device files whose `transport=` lines follow the SIP settings.
+TRANSPORT_DEPENDENT = (*TECHS["sip"].FILES, "pjsip.endpoint.conf")
 
 
 def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
@@ -119,17 +148,25 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     rows = _fetch(techs) if device_files else []
     _forget_missing(techs, {row[0] for row in rows})
     rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
+    sip = SipSettings.get()
+    available = available_transports(sip)
     parts: dict[str, list[str]] = defaultdict(list)
     for row in rows:
-        for filename, text in _render_device(row).items():
+        for filename, text in _render_device(row, available).items():
             parts[filename].append(text)
     texts = {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in device_files}
     if dialplan.FILENAME in names:
         texts[dialplan.FILENAME] = dialplan.render_dialplan()
+    if voicemail.FILENAME in names:
+        texts[voicemail.FILENAME] = voicemail.render_voicemail()
+    if transports.SIP_GENERAL in names:
+        texts[transports.SIP_GENERAL] = transports.render_sip_general(sip)
+    if transports.PJSIP_TRANSPORTS in names:
+        texts[transports.PJSIP_TRANSPORTS] = transports.render_pjsip_transports(sip)
     return {name: texts[name] for name in names}
 
 
 def device_sections(device_id: str) -> dict[str, str]:
     """The sections one device gets in each file (for the config preview)."""
     rows = _fetch(set(), ids=[device_id])
-    return _render_device(rows[0]) if rows else {}
+    return _render_device(rows[0], available_transports(SipSettings.get())) if rows else {}

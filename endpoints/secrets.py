@@ -17,8 +17,8 @@ from endpoints.techs import TECHS
 MASK = "********"
 CHANGED = "(secret changed)"
 
-# PbxUser fields that are secrets: the hot-desk PIN.
-USER_SECRET_FIELDS = frozenset({"password"})
+# PbxUser fields that are secrets: the hot-desk PIN and the mailbox PIN.
+USER_SECRET_FIELDS = frozenset({"password", "vm_pin"})
 
 
 def _secret_settings(module) -> tuple[str, ...]:
@@ -34,11 +34,17 @@ SECRET_FILES = frozenset(
     for m in TECHS.values()
     for name in getattr(m, "SECRET_FILES", m.FILES if _secret_settings(m) else ())
 )
-# CSV columns that carry a secret (a device secret, a user's hot-desk PIN).
-SECRET_COLUMNS = SECRET_SETTING_KEYS | USER_SECRET_FIELDS
+# The mailbox file holds every mailbox's PIN (`2001 => pin,name,…`).
+VOICEMAIL_FILE = "voicemail_additional.conf"
+SECRET_FILES |= {VOICEMAIL_FILE}
+# CSV columns that carry a secret (a device secret, a user's hot-desk PIN, a mailbox PIN
+# in FreePBX's `voicemail_vmpwd` column).
+SECRET_COLUMNS = SECRET_SETTING_KEYS | {"password", "voicemail_vmpwd"}
 
 # `key=value` or `key=>value`, as endpoints.conf writes them.
 _CONF_LINE = re.compile(r"(?P<key>[a-z][a-z0-9_-]*)\s*=>?")
+# A mailbox line: `2001 => 1234,Ana Müller,…`; the PIN is the first field.
+_MAILBOX_LINE = re.compile(r"(?P<box>[0-9]+\s*=>\s*)[^,]*(?P<rest>,.*)?$")
 
 
 def is_secret_file(name: str) -> bool:
@@ -72,6 +78,10 @@ def mask_diff(lines: Iterable[str]) -> list[str]:
             masked.append(line)
             continue
         prefix, body = line[0], line[1:]
+        mailbox = _MAILBOX_LINE.match(body)
+        if mailbox:
+            masked.append(f"{prefix}{mailbox['box']}{MASK}{mailbox['rest'] or ''}")
+            continue
         key = _secret_key(body)
         if key is None:
             masked.append(line)

@@ -9,6 +9,7 @@ from asterisk import views as asterisk
 from audit import views as audit
 from bulk import views as bulk
 from devices import views as devices
+from endpoints import views as endpoints
 from portal import views as portal
 from users import views as users
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("settings/", portal.portal_settings, name="settings"),
+    path("settings/sip/", endpoints.sip_settings, name="sip_settings"),
     path("sync/", portal.sync_now, name="sync_now"),
     path("sync/status/", portal.sync_status, name="sync_status"),
     path("config/", portal.config_diff, name="config_diff"),

@@ -9,11 +9,57 @@ from endpoints.secrets import USER_SECRET_FIELDS
 from endpoints.techs import TECHS
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
-from users.models import PbxUser
+from users.models import NO_VOICEMAIL, PbxUser
 from users.services import USER_FIELDS
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
-ADVANCED_USER_FIELDS = tuple(f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, "password"))
+VOICEMAIL_FIELDS = ("voicemail_enabled", "voicemail", "vm_pin", "vm_email", "vm_pager", "vm_options")
+ADVANCED_USER_FIELDS = tuple(
+    f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, *VOICEMAIL_FIELDS, "password")
+)
+DEFAULT_CONTEXT = "default"
+
+
+def _voicemail_fields(model_fields: dict, user: PbxUser | None) -> dict[str, forms.Field]:
+    """The Voicemail section: on or off, then the mailbox. The PIN is a secret: never sent back to the browser."""
+    context = model_fields["voicemail"]
+    context.required = False
+    context.help_text = "Usually default."
+    pin = model_fields["vm_pin"]
+    pin.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+    pin.help_text = (
+        "Digits. Leave blank to keep the current PIN."
+        if user and user.vm_pin
+        else "Digits. Blank: a random one."
+    )
+    return {
+        "voicemail_enabled": forms.BooleanField(label="Voicemail", required=False),
+        "voicemail": context,
+        "vm_pin": pin,
+        **{f: model_fields[f] for f in ("vm_email", "vm_pager", "vm_options")},
+    }
+
+
+def _voicemail_initial(user: PbxUser | None) -> dict:
+    if user is None:
+        return {"voicemail": DEFAULT_CONTEXT}
+    return {
+        "voicemail_enabled": user.has_voicemail,
+        "voicemail": user.voicemail if user.has_voicemail else DEFAULT_CONTEXT,
+        "vm_pin": "",
+    }
+
+
+def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
+    """Off: novm (FreePBX's word). A blank PIN keeps the one stored (or has the service make one)."""
+    context = data.get("voicemail") or DEFAULT_CONTEXT
+    kwargs["voicemail"] = (
+        (DEFAULT_CONTEXT if context == NO_VOICEMAIL else context)
+        if data.get("voicemail_enabled")
+        else NO_VOICEMAIL
+    )
+    if not data.get("vm_pin"):
+        kwargs.pop("vm_pin", None)
 
 
 class ExtensionForm(forms.Form):
@@ -25,13 +71,20 @@ class ExtensionForm(forms.Form):
         self.user = user
         initial = kwargs.pop("initial", None) or {}
         if user is not None:
-            initial = {"extension": user.extension, **{f: getattr(user, f) for f in USER_FIELDS}, **initial}
+            initial = {
+                "extension": user.extension,
+                **{f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS},
+                **_voicemail_initial(user),
+                **initial,
+            }
             if device is not None:
                 initial.setdefault("emergency_cid", device.emergency_cid)
                 initial.setdefault("dial", device.dial)
                 initial = {**{k: v for k, v in device.endpoint.settings.items() if k != "secret"}, **initial}
-        elif any(s.key == "secret" for s in TECHS[tech].SETTINGS):
-            initial.setdefault("secret", generate_secret())
+        else:
+            initial = {**_voicemail_initial(None), **initial}
+            if any(s.key == "secret" for s in TECHS[tech].SETTINGS):
+                initial.setdefault("secret", generate_secret())
         super().__init__(*args, initial=initial, **kwargs)
 
         model_fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
@@ -49,18 +102,22 @@ class ExtensionForm(forms.Form):
             )
         endpoint = settings_fields(tech, exclude=("accountcode",), for_update=user is not None)
         general.update({k: f for k, f in endpoint.items() if f.general})
+        voicemail = _voicemail_fields(model_fields, user)
         self.fields = {
             **general,
+            **voicemail,
             **{k: f for k, f in endpoint.items() if not f.general},
             **{f: model_fields[f] for f in ADVANCED_USER_FIELDS},
         }
         self.general_fields = list(general)
+        self.voicemail_fields = list(voicemail)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
         self.advanced_fields = list(ADVANCED_USER_FIELDS)
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
         kwargs = {f: data[f] for f in USER_FIELDS if f in data}
+        _voicemail_kwargs(data, kwargs)
         kwargs["settings"] = settings_from(data, self.tech)
         kwargs["emergency_cid"] = data.get("emergency_cid", "")
         if self.tech == Tech.CUSTOM:
@@ -82,6 +139,7 @@ def extension_sections(form: ExtensionForm) -> list[tuple[str, list]]:
         form,
         [
             ("General", form.general_fields),
+            ("Voicemail", form.voicemail_fields),
             ("Device options", form.device_fields),
             ("Advanced", form.advanced_fields),
         ],
@@ -93,12 +151,20 @@ class UserForm(forms.Form):
 
     def __init__(self, *args, user: PbxUser | None = None, **kwargs):
         self.user = user
+        initial = _voicemail_initial(user)
         if user is not None:
-            # The PIN is write-only: never sent to the browser, not even to administrators.
-            initial = {f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS}
-            kwargs.setdefault("initial", {"extension": user.extension, **initial})
+            # The PINs are write-only: never sent to the browser, not even to administrators.
+            initial = {
+                "extension": user.extension,
+                **{f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS},
+                **initial,
+            }
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-        self.fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
+        model_fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
+        voicemail = _voicemail_fields(model_fields, user)
+        self.fields = {k: f for k, f in model_fields.items() if k not in voicemail}
+        self.fields.update(voicemail)
         pin = self.fields["password"]
         pin.widget = forms.PasswordInput(
             render_value=False, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
@@ -115,12 +181,14 @@ class UserForm(forms.Form):
             self,
             [
                 ("General", ["extension", "name", "outboundcid", "password", "clear_password"]),
+                ("Voicemail", list(VOICEMAIL_FIELDS)),
                 ("Advanced", list(ADVANCED_USER_FIELDS)),
             ],
         )
 
     def service_kwargs(self) -> dict:
         kwargs = {f: self.cleaned_data[f] for f in USER_FIELDS if f in self.cleaned_data}
+        _voicemail_kwargs(self.cleaned_data, kwargs)
         if self.user is None:
             kwargs["extension"] = self.cleaned_data["extension"]
         elif self.cleaned_data.get("clear_password"):

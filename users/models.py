@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from portal.validators import SafeCharField, callerid_format, digits_only
+from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 
 NO_VOICEMAIL = "novm"
 
@@ -94,6 +95,36 @@ class PbxUser(models.Model):
         default=NO_VOICEMAIL,
         validators=[voicemail_context],
         help_text="The voicemail context (usually default), or novm for no voicemail.",
+    )
+    # The mailbox (FreePBX's Voicemail module); used while `voicemail` names a context.
+    vm_pin = SafeCharField(
+        "voicemail PIN",
+        max_length=20,
+        blank=True,
+        validators=[digits_only],
+        help_text="Digits asked when listening to messages. Empty: one is generated.",
+    )
+    vm_email = SafeCharField(
+        "voicemail e-mail",
+        max_length=120,
+        blank=True,
+        validators=[mailbox_email],
+        help_text="New messages are e-mailed here.",
+    )
+    vm_pager = SafeCharField(
+        "voicemail pager e-mail",
+        max_length=120,
+        blank=True,
+        validators=[mailbox_email],
+        help_text="A short notice of each new message is sent here.",
+    )
+    vm_options = SafeCharField(
+        "voicemail options",
+        max_length=400,
+        blank=True,
+        default=DEFAULT_OPTIONS,
+        validators=[mailbox_options],
+        help_text="key=value separated by |, e.g. attach=yes|saycid=no|envelope=no|delete=no.",
     )
     callwaiting = models.BooleanField("call waiting", default=True)
     cwtone = SafeCharField(

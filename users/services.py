@@ -13,6 +13,7 @@ from asterisk import outbox
 from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
+from users.mailboxes import generate_pin
 from users.models import PbxUser
 
 # Everything an administrator may set on a user; the extension is its identity.
@@ -31,6 +32,12 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"unexpected user fields {sorted(unknown)}")
 
 
+def _give_mailbox_a_pin(user: PbxUser) -> None:
+    """A user with a mailbox always has a PIN: a random one unless the administrator chose one."""
+    if user.has_voicemail and not user.vm_pin:
+        user.vm_pin = generate_pin()
+
+
 def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fields) -> PbxUser:
     """Validate a new user without saving it."""
     _check_fields(fields)
@@ -42,6 +49,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
         if taken is not None:
             errors.add("extension", f"Extension {user.extension} is already in use by {taken}.")
     errors.raise_if_any()
+    _give_mailbox_a_pin(user)
     return user
 
 
@@ -64,8 +72,11 @@ def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
     for name, value in _strip(fields).items():
         setattr(updated, name, value)
     updated.full_clean(validate_unique=False)
+    _give_mailbox_a_pin(updated)
     return updated, {
-        f: (getattr(user, f), getattr(updated, f)) for f in fields if getattr(user, f) != getattr(updated, f)
+        f: (getattr(user, f), getattr(updated, f))
+        for f in {*fields, "vm_pin"}
+        if getattr(user, f) != getattr(updated, f)
     }
 
 

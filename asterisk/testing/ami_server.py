@@ -216,6 +216,8 @@ class _Session(PhoneActions, asyncio.Protocol):
             output = ["Asterisk 20.20.1 (pbxadmin test server)"]
         elif command == "dialplan reload":
             output = ["Dialplan reloaded."]
+        elif command == "voicemail reload":
+            output = ["Reloading voicemail configuration..."]
         else:
             hint = " ".join(words[:2])
             return _response(

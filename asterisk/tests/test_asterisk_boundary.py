@@ -40,7 +40,7 @@ def test_a_transaction_with_many_changes_writes_the_files_once(
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for n in range(1000, 1200):
             user_create(extension=str(n), name=f"User {n}")
-    assert file_writes == [["extensions_additional.conf"]]
+    assert file_writes == [["extensions_additional.conf", "voicemail_additional.conf"]]
     assert not _files_pending(), "written, so no longer pending"
     assert SyncChange.objects.filter(kind="user").count() == 200, "the AstDB work waits for the sync"
 

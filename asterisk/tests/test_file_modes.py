@@ -11,7 +11,13 @@ from users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 
-SECRET_FILES = ("pjsip.auth.conf", "pjsip.auth_custom.conf", "sip_additional.conf", "iax_additional.conf")
+SECRET_FILES = (
+    "pjsip.auth.conf",
+    "pjsip.auth_custom.conf",
+    "sip_additional.conf",
+    "iax_additional.conf",
+    "voicemail_additional.conf",
+)
 
 
 def mode(path) -> int:

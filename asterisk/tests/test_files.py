@@ -29,7 +29,10 @@ def test_writeconf_writes_every_file_then_nothing_when_unchanged(conf_dir):
             "pjsip.auth_custom.conf",
             "pjsip.endpoint.conf",
             "pjsip.endpoint_custom.conf",
+            "pjsip.transports.conf",
             "sip_additional.conf",
+            "sip_general_additional.conf",
+            "voicemail_additional.conf",
         ]
     )
     before = {p.name: p.stat().st_mtime_ns for p in conf_dir.glob("*.conf")}

@@ -71,23 +71,37 @@ def test_a_user_on_two_devices_gives_freepbx_keys(committed, asterisk, john):
     result = run_sync()
     assert _owned(asterisk) == SAMPLE
     assert asterisk.reloads == ["res_pjsip.so"]
-    assert asterisk.commands == ["dialplan reload"], "the new extension and its hint"
-    assert result.actions == len(SAMPLE) + 2
+    assert asterisk.commands == ["dialplan reload", "voicemail reload"], (
+        "the extension, its hint, its mailbox"
+    )
+    assert result.actions == len(SAMPLE) + 3
     assert not SyncChange.objects.exists()
 
 
-def test_an_edit_sends_only_what_changed_and_no_reload(committed, asterisk, john):
+def test_an_edit_sends_only_what_changed_and_reloads_only_the_mailboxes(committed, asterisk, john):
     run_sync()
     asterisk.actions.clear()
     asterisk.reloads.clear()
     asterisk.commands.clear()
     committed(extension_update, user=john, name="John Smith")
     result = run_sync()
-    assert [(a["action"], a["key"], a["val"]) for a in asterisk.actions] == [
-        ("DBPut", "1000/cidname", "John Smith")
+    assert [(a["action"], a.get("key"), a.get("val")) for a in asterisk.actions] == [
+        ("DBPut", "1000/cidname", "John Smith"),
+        ("Command", None, None),
     ]
     assert asterisk.reloads == []
-    assert result.actions == 1
+    assert asterisk.commands == ["voicemail reload"], "the name is also the mailbox's full name"
+    assert result.actions == 2
+
+
+def test_an_edit_that_leaves_the_mailbox_as_it_was_reloads_nothing(committed, asterisk, john):
+    run_sync()
+    asterisk.commands.clear()
+    asterisk.reloads.clear()
+    committed(extension_update, user=john, ringtimer=25)
+    run_sync()
+    assert asterisk.reloads == []
+    assert asterisk.commands == []
 
 
 def test_a_one_extension_edit_of_everything_stays_within_40_actions(committed, asterisk, john):

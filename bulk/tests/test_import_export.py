@@ -16,6 +16,7 @@ from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.importing import ImportRefused, check_file, import_file
 from devices.models import Device
 from devices.services import device_create
+from endpoints.conf import parse_conf
 from users.extensions import extension_create
 from users.models import PbxUser
 
@@ -50,6 +51,10 @@ def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb
         name="Ana Müller",
         tech="pjsip",
         voicemail="default",
+        vm_pin="0042",
+        vm_email="ana@example.com",
+        vm_pager="ana.pager@example.com",
+        vm_options="attach=yes|saycid=no|envelope=no|delete=no|tz=european",
         outboundcid='"Sales" <5551234>',
         ringtimer=25,
         callwaiting=False,
@@ -78,7 +83,13 @@ def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb
     committed(
         extension_create, extension="4000", name="Mobile", tech="custom", dial="Local/5551234@from-internal"
     )
+    committed(extension_create, extension="1002", name="Sales box", tech="pjsip", voicemail="sales")
     before_files, before_keys = _snapshot(conf_dir)
+    assert parse_conf(before_files["voicemail_additional.conf"].decode()).section_names() == [
+        "default",
+        "sales",
+    ]
+    before_users = list(PbxUser.objects.values())
     exported = _export()
     assert "'=Branch" in exported, "formula-like cells are neutralised"
     assert "'-1" in exported
@@ -91,6 +102,10 @@ def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb
     after_files, after_keys = _snapshot(conf_dir)
     assert after_files == before_files
     assert after_keys == before_keys
+    strip = ("created_at", "updated_at")
+    assert [{k: v for k, v in u.items() if k not in strip} for u in PbxUser.objects.values()] == [
+        {k: v for k, v in u.items() if k not in strip} for u in before_users
+    ], "every field, the mailbox's PIN and options included"
     assert PbxUser.objects.get(pk="2000").name == "=Branch"
 
 
@@ -212,7 +227,7 @@ def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkey
     assert len(writes) == 1
     assert PbxUser.objects.count() == 60
     reloads = sorted(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
-    assert reloads == ["chan_sip.so", "dialplan", "res_pjsip.so"], "each once"
+    assert reloads == ["chan_sip.so", "dialplan", "res_pjsip.so", "voicemail"], "each once"
 
 
 @pytest.mark.parametrize(
@@ -330,3 +345,28 @@ def test_users_and_devices_files_in_deviceanduser_mode(committed):
     report = check_file("devices", "id,tech,user\n2002,pjsip,9999\n")
     assert report.problems[0]["column"] == "user" and "no user 9999" in report.problems[0]["message"]
     assert desired_keys(users=["1000"])["AMPUSER/1000/device"] == "2001"
+
+
+def test_the_voicemail_columns_are_read_as_freepbx_writes_them(committed):
+    header = "extension,name,tech,voicemail_enable,voicemail_vmpwd,voicemail_email,voicemail_pager,voicemail_options"
+    rows = [
+        '2001,Ana,pjsip,yes,1234,ana@example.com,,"attach=yes,saycid=no"',
+        "2002,Bo,pjsip,no,,,,",
+        "2003,Cy,pjsip,yes,12a4,cy@example.com,,",
+    ]
+    report = check_file("extensions", csv_text(*rows, header=header))
+    assert [(p["line"], p["column"]) for p in report.problems] == [(4, "voicemail_vmpwd")]
+    committed(import_file, "extensions", csv_text(*rows[:2], header=header))
+    ana, bo = PbxUser.objects.get(pk="2001"), PbxUser.objects.get(pk="2002")
+    assert (ana.voicemail, ana.vm_pin, ana.vm_options) == ("default", "1234", "attach=yes|saycid=no")
+    assert bo.voicemail == "novm"
+
+
+def test_the_mailbox_pin_is_exported_only_with_the_secrets(committed):
+    committed(extension_create, extension="2001", name="Ana", tech="custom", dial="Local/1@x", voicemail="default",
+              vm_pin="9876")  # fmt: skip
+    assert "voicemail_vmpwd" in _export() and "9876" in _export()
+    without = _export("--without-secrets")
+    assert "voicemail_vmpwd" not in without and "9876" not in without
+    users = _export("--kind", "users", "--without-secrets")
+    assert "9876" not in users

@@ -14,6 +14,8 @@ class DeviceRow:
     settings: dict[str, str]
     # The prompts language of the device's user (fixed devices), else "".
     language: str = ""
+    # What the SIP settings make available: chan_sip protocols, or PJSIP transport names.
+    transports: frozenset[str] = frozenset()
 
 
 def device_callerid(device_id: str) -> str:

@@ -36,7 +36,8 @@ SETTINGS = (
     Setting("disallow", "Disallowed codecs", check=codecs),
     Setting("allow", "Allowed codecs", check=codecs, help=f"Empty: {DEFAULT_CODECS}."),
     Setting("direct_media", "Direct media", "yes", YES_NO),
-    Setting("transport", "Transport", check=transport_name, help="Empty: any transport."),
+    Setting("transport", "Transport", check=transport_name,
+            help="Empty: any. Written only while SIP Settings has it on, e.g. 0.0.0.0-udp."),
     Setting("max_contacts", "Max contacts", "1", check=integer(1, 100),
             help="How many phones may register to this device at once."),
     Setting("remove_existing", "Remove existing contact", "yes", YES_NO,
@@ -135,7 +136,8 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
         ep.append(("mwi_subscribe_replaces_unsolicited", "yes"))
     if s["accountcode"]:
         ep.append(("accountcode", s["accountcode"]))
-    if s["transport"]:
+    if s["transport"] in row.transports:
+        # Only a transport SIP Settings defines: naming a missing one fails the endpoint.
         ep.append(("transport", s["transport"]))
     if s["namedcallgroup"]:
         ep.append(("named_call_group", s["namedcallgroup"]))

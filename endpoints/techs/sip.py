@@ -74,8 +74,13 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
         )
     ]
     items.append(("nat", _NAT.get(s["nat"], s["nat"])))
-    items += [(k, s[k]) for k in ("port", "qualify", "qualifyfreq", "transport", "avpf",
-                                  "icesupport", "encryption", "callgroup", "pickupgroup")]  # fmt: skip
+    items += [(k, s[k]) for k in ("port", "qualify", "qualifyfreq")]
+    # FreePBX drops the protocols SIP Settings turned off: chan_sip warns about
+    # each one ("'tcp' is not a valid transport type when tcpenable=no").
+    items.append(
+        ("transport", ",".join(t for t in s["transport"].split(",") if t in row.transports) or "udp")
+    )
+    items += [(k, s[k]) for k in ("avpf", "icesupport", "encryption", "callgroup", "pickupgroup")]
     if s["disallow"]:
         top.append(("disallow", s["disallow"]))
     items += [("allow", codec) for codec in split_amp(s["allow"])]

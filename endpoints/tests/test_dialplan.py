@@ -154,3 +154,45 @@ def test_the_dialplan_plays_only_the_prompts_named_in_one_place(committed, dialp
                 if match := re.fullmatch(r"(?:Playback|Background)\((.*)\)", app):
                     played |= set(match.group(1).split(",")[0].split("&"))
     assert played and played <= set(prompts.ALL), played - set(prompts.ALL)
+
+
+def test_no_answer_and_busy_end_in_the_mailbox_with_the_matching_greeting(committed, dialplan):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    steps = parse_dialplan(dialplan())[0]["sub-dial-user"]["s"].steps
+    by_label = {label: (priority, app) for priority, label, app in steps if label}
+    apps = [app for _, _, app in steps]
+    assert by_label["noanswer"][1] == "Set(VMSTATUS=u)", "unavailable greeting"
+    assert by_label["busy"][1] == "Set(VMSTATUS=b)", "busy greeting"
+    assert "VoiceMail(${EXT}@${VMCTX},${VMSTATUS})" in apps
+    # Without a mailbox (novm or no key): busy tone when busy, else hang up.
+    novm = by_label["novm"][0]
+    assert apps[novm - 1 : novm + 3] == [
+        'GotoIf($["${VMSTATUS}" = "b"]?isbusy)',
+        "Hangup()",
+        "Busy(20)",
+        "Return()",
+    ]
+
+
+def test_star97_opens_the_mailbox_of_the_user_on_the_calling_device_and_asks_the_pin(committed, dialplan):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    contexts, includes = parse_dialplan(dialplan())
+    check_targets(contexts, includes)
+    assert {"app-vmmain", "app-dialvm"} <= set(includes["from-internal-additional"])
+    steps = [app for _, _, app in contexts["app-vmmain"]["*97"].steps]
+    text = "\n".join(steps)
+    # The device comes from the channel Asterisk authenticated, never from the caller ID.
+    assert "CALLERID" not in text
+    assert "Set(DEV=${CHANNEL(endpoint)})" in steps and "Set(DEV=${CHANNEL(peername)})" in steps
+    assert "Set(VMUSER=${DB(DEVICE/${DEV}/user)})" in steps
+    main = [app for app in steps if app.startswith("VoiceMailMain(")]
+    assert main == ["VoiceMailMain(${VMUSER}@${VMCTX})"], "no s option: the PIN is asked"
+
+
+def test_star98_asks_for_any_mailbox_and_its_pin(committed, dialplan):
+    committed(user_create, extension="1000", name="Ana")
+    contexts, _ = parse_dialplan(dialplan())
+    assert set(contexts["app-dialvm"]) == {"*98"}, (
+        "no pattern: digits a phone sends never reach the arguments"
+    )
+    assert "VoiceMailMain()" in [app for _, _, app in contexts["app-dialvm"]["*98"].steps]

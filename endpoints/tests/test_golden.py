@@ -3,10 +3,13 @@
 import pytest
 
 from endpoints.conf import BANNER, parse_conf
+from endpoints.services import sip_settings_update
 from endpoints.tests import samples
 from users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
+
+TLS_FILES = {"tls_cert_file": "/etc/asterisk/keys/pbx.crt", "tls_key_file": "/etc/asterisk/keys/pbx.key"}
 
 
 def _create(committed, extension, name, tech, **settings):
@@ -25,6 +28,8 @@ def _read(conf_dir, name, **kwargs):
 
 
 def test_sip_additional_matches_the_freepbx_sample(committed, conf_dir):
+    # The sample assumes TCP and TLS are on in SIP Settings.
+    committed(sip_settings_update, sip_tcp=True, sip_tls=True, **TLS_FILES)
     _create(committed, "1000", "John Doe", "sip")
     parsed = _read(conf_dir, "sip_additional.conf")
     assert parsed.section_names() == ["1000"]

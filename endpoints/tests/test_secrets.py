@@ -77,5 +77,10 @@ def test_masked_settings_hide_secrets_and_keep_an_empty_one_empty():
 
 
 def test_the_files_and_columns_that_hold_secrets():
-    assert {"pjsip.auth.conf", "sip_additional.conf", "iax_additional.conf"} == SECRET_FILES
+    assert {
+        "pjsip.auth.conf",
+        "sip_additional.conf",
+        "iax_additional.conf",
+        "voicemail_additional.conf",
+    } == SECRET_FILES
     assert {"secret", "password"} <= SECRET_COLUMNS

@@ -26,7 +26,8 @@ def seed_extensions(count: int, *, start: int = 100000, batch: int = 2000) -> No
             settings = dict(base[tech])
             if tech == "dahdi":
                 settings["channel"] = str(n + 1)
-            users.append(PbxUser(extension=ext, name=f"Person {n}", voicemail="default" if n % 2 else "novm"))
+            mailbox = {"voicemail": "default", "vm_pin": "4242"} if n % 2 else {}
+            users.append(PbxUser(extension=ext, name=f"Person {n}", **mailbox))
             devices.append(
                 Device(
                     id=ext,

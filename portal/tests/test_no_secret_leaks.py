@@ -45,11 +45,12 @@ OLD = {"pjsip": "OldPjsip7Leak88", "sip": "OldSip7Leak88zz", "iax2": "OldIax7Lea
 NEW = {"pjsip": "NewPjsip3Leak41", "sip": "NewSip3Leak41qq", "iax2": "NewIax3Leak41qq"}
 ADHOC_SECRET = "Adhoc5Leak93secret"
 PINS = ["739152864", "846201937"]
+MAILBOX_PINS = ["5802719346", "6913820457"]
 IMPORT_SECRET = "Import8Leak26secret"
 
 
 def forbidden() -> list[str]:
-    return [*OLD.values(), *NEW.values(), ADHOC_SECRET, *PINS, IMPORT_SECRET]
+    return [*OLD.values(), *NEW.values(), ADHOC_SECRET, *PINS, *MAILBOX_PINS, IMPORT_SECRET]
 
 
 @pytest.fixture
@@ -63,6 +64,8 @@ def pbx(committed, conf_dir, admin_user):
             tech=tech,
             settings={"secret": OLD[tech]},
             password=PINS[n % 2],
+            voicemail="default",
+            vm_pin=MAILBOX_PINS[n % 2],
         )
     committed(extension_create, extension="1004", name="Trunk line", tech="dahdi", settings={"channel": "4"})
     committed(extension_create, extension="1005", name="Mobile", tech="custom", dial="Local/5551234@x")
@@ -71,7 +74,11 @@ def pbx(committed, conf_dir, admin_user):
     committed(device_login, device=Device.objects.get(pk="3001"), user=PbxUser.objects.get(pk="2001"))
     # Change every secret without writing the files: disk and database now differ.
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
-        extension_update(user=PbxUser.objects.get(pk=f"100{n}"), settings={"secret": NEW[tech]})
+        extension_update(
+            user=PbxUser.objects.get(pk=f"100{n}"),
+            settings={"secret": NEW[tech]},
+            vm_pin=MAILBOX_PINS[(n + 1) % 2],
+        )
     (conf_dir / "pjsip.auth.conf").unlink()
     job = job_create(
         kind="extensions",

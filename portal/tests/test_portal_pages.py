@@ -40,6 +40,18 @@ def test_a_viewer_cannot_sync(viewer_client):
     assert viewer_client.post("/sync/").status_code == 403
 
 
+def test_the_config_page_never_shows_a_secret_or_a_mailbox_pin(viewer_client, committed, conf_dir):
+    committed(
+        extension_create, extension="1000", name="A", tech="pjsip", voicemail="default", vm_pin="482913",
+        settings={"secret": "Zq81secretXy"},
+    )  # fmt: skip
+    for path in conf_dir.glob("*.conf"):
+        path.write_text("")
+    html = viewer_client.get("/config/").content.decode()
+    assert "+1000 =&gt; ********,A,," in html and "+password=******** (secret changed)" in html
+    assert "482913" not in html and "Zq81secretXy" not in html
+
+
 def test_new_secrets_come_from_the_server_and_are_strong(admin_client, viewer_client):
     first = admin_client.get("/secret/new/").json()["secret"]
     second = admin_client.get("/secret/new/").json()["secret"]

@@ -86,7 +86,12 @@ def test_add_creates_the_extension_and_its_sections(
     admin_client, conf_dir, django_capture_on_commit_callbacks
 ):
     page = admin_client.get("/extensions/add/?tech=sip")
-    assert [title for title, _ in page.context["sections"]] == ["General", "Device options", "Advanced"]
+    assert [title for title, _ in page.context["sections"]] == [
+        "General",
+        "Voicemail",
+        "Device options",
+        "Advanced",
+    ]
     data = form_post_data(page)
     data.update({"extension": "2212", "name": "Front desk"})
     with django_capture_on_commit_callbacks(execute=True):

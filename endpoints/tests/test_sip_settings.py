@@ -1,0 +1,161 @@
+"""SIP and PJSIP settings: the two generated files read back, and devices name only transports that are on."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from asterisk.models import SyncChange
+from asterisk.sync import run_sync
+from devices.services import device_create
+from endpoints.conf import BANNER, parse_conf
+from endpoints.models import SipSettings
+from endpoints.services import sip_settings_update
+from endpoints.transports import PJSIP_TRANSPORTS, SIP_GENERAL
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).parent / "data"
+SECRET = "Abcd1234efgh"
+TLS_FILES = {"tls_cert_file": "/etc/asterisk/keys/pbx.crt", "tls_key_file": "/etc/asterisk/keys/pbx.key"}
+
+
+@pytest.fixture(autouse=True)
+def installed(conf_dir):
+    """`writeconf` at installation writes every file, the settings files included."""
+    call_command("writeconf", stdout=io.StringIO())
+    SyncChange.objects.all().delete()  # the reloads it queued: not this module's subject
+
+
+def _items(conf_dir, name, section):
+    text = (conf_dir / name).read_text()
+    assert text.startswith(BANNER + "\n")
+    return parse_conf(text).get(section)
+
+
+def _device_transport(conf_dir, device_id):
+    return dict(_items(conf_dir, "sip_additional.conf", device_id))["transport"]
+
+
+def test_a_fresh_install_has_freepbx_17s_defaults(committed, conf_dir):
+    committed(device_create, id="2001", tech="sip", settings={"secret": SECRET})
+    general = _items(conf_dir, SIP_GENERAL, "")
+    assert general == [
+        ("udpbindaddr", "0.0.0.0:5160"),
+        ("tcpenable", "no"),
+        ("tlsenable", "no"),
+        ("nat", "force_rport,comedia"),
+    ]
+    transports = parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text())
+    assert transports.section_names() == ["0.0.0.0-udp"]
+    assert transports.get("0.0.0.0-udp") == [
+        ("type", "transport"),
+        ("protocol", "udp"),
+        ("bind", "0.0.0.0:5060"),
+    ]
+
+
+def test_given_asterisk_20s_sample_sip_conf_then_devices_name_only_udp(committed, conf_dir):
+    """sip.conf's [general] with the README's include line at its end: what chan_sip ends up with."""
+    committed(device_create, id="2001", tech="sip", settings={"secret": SECRET, "transport": "udp,tcp,tls"})
+    sample = parse_conf((DATA / "asterisk-20-sip-general.conf").read_text()).get("general")
+    general = dict(sample + _items(conf_dir, SIP_GENERAL, ""))  # later lines win, as in chan_sip
+    on = {"udp"} | {p for p in ("tcp", "tls") if general.get(f"{p}enable", "no") == "yes"}
+    assert on == {"udp"}
+    assert set(_device_transport(conf_dir, "2001").split(",")) <= on
+    assert _device_transport(conf_dir, "2001") == "udp"
+
+
+def test_turning_tcp_on_rewrites_the_devices_and_reloads_chan_sip(committed, conf_dir, asterisk):
+    committed(device_create, id="2001", tech="sip", settings={"secret": SECRET, "transport": "udp,tcp,tls"})
+    run_sync()
+    asterisk.reloads.clear()
+    committed(sip_settings_update, sip_tcp=True)
+    assert _device_transport(conf_dir, "2001") == "udp,tcp"
+    assert ("tcpenable", "yes") in _items(conf_dir, SIP_GENERAL, "")
+    run_sync()
+    assert asterisk.reloads == ["chan_sip.so"], "PJSIP's files did not change"
+    committed(sip_settings_update, sip_tls=True, **TLS_FILES)
+    assert _device_transport(conf_dir, "2001") == "udp,tcp,tls"
+
+
+def test_a_pjsip_device_names_its_transport_only_while_it_is_on(committed, conf_dir):
+    committed(device_create, id="2002", tech="pjsip", settings={"secret": SECRET, "transport": "0.0.0.0-tcp"})
+    assert "transport" not in dict(_items(conf_dir, "pjsip.endpoint.conf", "2002"))
+    committed(sip_settings_update, pjsip_tcp=True, pjsip_tcp_port=5060)
+    assert dict(_items(conf_dir, "pjsip.endpoint.conf", "2002"))["transport"] == "0.0.0.0-tcp"
+    defined = parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text()).section_names()
+    assert defined == ["0.0.0.0-udp", "0.0.0.0-tcp"]
+
+
+def test_nat_settings_reach_both_drivers(committed, conf_dir):
+    committed(
+        sip_settings_update,
+        external_address="203.0.113.7",
+        local_networks="192.168.0.0/16\r\n10.0.0.0/8, 172.16.0.0/12",
+    )
+    general = _items(conf_dir, SIP_GENERAL, "")
+    assert ("externip", "203.0.113.7") in general
+    assert [v for k, v in general if k == "localnet"] == ["192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12"]
+    udp = _items(conf_dir, PJSIP_TRANSPORTS, "0.0.0.0-udp")
+    assert ("external_media_address", "203.0.113.7") in udp
+    assert ("external_signaling_address", "203.0.113.7") in udp
+    assert [v for k, v in udp if k == "local_net"] == ["192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12"]
+    committed(sip_settings_update, external_address="pbx.example.com")
+    assert ("externhost", "pbx.example.com") in _items(conf_dir, SIP_GENERAL, "")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"pjsip_udp_port": 5160}, "pjsip_udp_port"),
+        ({"sip_tls": True}, "tls_cert_file"),
+        ({"pjsip_udp": False}, "pjsip_udp"),
+        ({"external_address": "pbx.example.com\n[evil]"}, "external_address"),
+        ({"local_networks": "10.0.0.0/8 ;comment"}, "local_networks"),
+        ({"tls_cert_file": "/etc/x.crt\x00", "sip_tls": True}, "tls_cert_file"),
+        ({"sip_bind_address": "0.0.0.0:5060"}, "sip_bind_address"),
+    ],
+)
+def test_it_refuses_settings_asterisk_could_not_load_and_keeps_the_old_ones(committed, fields, field):
+    with pytest.raises(ValidationError) as caught:
+        committed(sip_settings_update, **fields)
+    assert field in caught.value.error_dict
+    assert SipSettings.get().pjsip_udp_port == 5060 and not SipSettings.get().sip_tls
+    assert not SyncChange.objects.exists()
+
+
+def test_viewers_read_the_page_and_cannot_change_it(viewer_client):
+    page = viewer_client.get("/settings/sip/")
+    assert page.status_code == 200
+    assert "<fieldset disabled>" in page.content.decode()
+    assert viewer_client.post("/settings/sip/", {"sip_port": "5070"}).status_code == 403
+    assert SipSettings.get().sip_port == 5160
+
+
+def test_an_administrator_changes_the_settings_from_the_page(
+    admin_client, conf_dir, django_capture_on_commit_callbacks
+):
+    page = admin_client.get("/settings/sip/")
+    form = page.context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value not in (None, False)
+    }
+    data.update(pjsip_tcp="on", local_networks="192.168.1.0/24\n10.0.0.0/8")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/settings/sip/", data)
+    assert response.status_code == 302
+    assert SipSettings.get().local_networks == "192.168.1.0/24 10.0.0.0/8"
+    assert parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text()).section_names() == [
+        "0.0.0.0-udp",
+        "0.0.0.0-tcp",
+    ]
+    clash = {**data, "sip_port": "5060", "sip_tcp": "on"}
+    response = admin_client.post("/settings/sip/", clash)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "already used by the chan_sip port" in " ".join(errors["pjsip_udp_port"])

@@ -1,0 +1,101 @@
+"""The SIP settings as Asterisk reads them: chan_sip's [general] and the PJSIP transports.
+
+`sip_general_additional.conf` is included inside sip.conf's `[general]`, so it
+holds bare `key=value` lines; `pjsip.transports.conf` holds one `type=transport`
+section per protocol that is on, named as FreePBX names them (`0.0.0.0-udp`).
+Devices name only transports that exist (`chan_sip_protocols`, `pjsip_transport_names`).
+"""
+
+import ipaddress
+
+from endpoints.conf import BANNER, Section, format_items, format_section
+from endpoints.models import SipSettings, split_networks
+
+SIP_GENERAL = "sip_general_additional.conf"
+PJSIP_TRANSPORTS = "pjsip.transports.conf"
+
+# chan_sip 11.5+ reads the old nat words as these flags (as for devices).
+_NAT = {"yes": "force_rport,comedia", "route": "force_rport", "never": "no"}
+
+
+def chan_sip_protocols(s: SipSettings) -> frozenset[str]:
+    """What a chan_sip device's `transport=` may name. WebSocket needs no listener of its own here."""
+    return frozenset(
+        {"udp", "ws", "wss"} | ({"tcp"} if s.sip_tcp else set()) | ({"tls"} if s.sip_tls else set())
+    )
+
+
+def _address(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ipaddress.ip_address(address).version == 6 else f"{address}:{port}"
+
+
+def _pjsip_transports(s: SipSettings) -> list[tuple[str, int]]:
+    on = [
+        ("udp", s.pjsip_udp, s.pjsip_udp_port),
+        ("tcp", s.pjsip_tcp, s.pjsip_tcp_port),
+        ("tls", s.pjsip_tls, s.pjsip_tls_port),
+    ]
+    return [(protocol, port) for protocol, enabled, port in on if enabled]
+
+
+def pjsip_transport_names(s: SipSettings) -> frozenset[str]:
+    """The transports `pjsip.transports.conf` defines; a device's `transport=` must be one of them."""
+    return frozenset(f"{s.pjsip_bind_address}-{protocol}" for protocol, _port in _pjsip_transports(s))
+
+
+def _external(s: SipSettings) -> tuple[str, str]:
+    """(`externip` or `externhost`, the address)."""
+    if not s.external_address:
+        return "", ""
+    try:
+        ipaddress.ip_address(s.external_address)
+    except ValueError:
+        return "externhost", s.external_address
+    return "externip", s.external_address
+
+
+def render_sip_general(s: SipSettings) -> str:
+    items = [
+        ("udpbindaddr", _address(s.sip_bind_address, s.sip_port)),
+        ("tcpenable", "yes" if s.sip_tcp else "no"),
+    ]
+    if s.sip_tcp:
+        items.append(("tcpbindaddr", _address(s.sip_bind_address, s.sip_port)))
+    items.append(("tlsenable", "yes" if s.sip_tls else "no"))
+    if s.sip_tls:
+        items += [
+            ("tlsbindaddr", _address(s.sip_bind_address, s.sip_tls_port)),
+            ("tlscertfile", s.tls_cert_file),
+            ("tlsprivatekey", s.tls_key_file),
+        ]
+    # The global nat must match the devices' default, or chan_sip warns for every peer.
+    items.append(("nat", _NAT.get(s.sip_nat, s.sip_nat)))
+    key, address = _external(s)
+    if key:
+        items.append((key, address))
+    items += [("localnet", net) for net in split_networks(s.local_networks)]
+    return f"{BANNER}\n\n{format_items('general', items)}"
+
+
+def render_pjsip_transports(s: SipSettings) -> str:
+    sections = []
+    for protocol, port in _pjsip_transports(s):
+        items = [
+            ("type", "transport"),
+            ("protocol", protocol),
+            ("bind", _address(s.pjsip_bind_address, port)),
+        ]
+        if s.external_address:
+            items += [
+                ("external_media_address", s.external_address),
+                ("external_signaling_address", s.external_address),
+            ]
+        items += [("local_net", net) for net in split_networks(s.local_networks)]
+        if protocol == "tls":
+            items += [
+                ("cert_file", s.tls_cert_file),
+                ("priv_key_file", s.tls_key_file),
+                ("method", "tlsv1_2"),
+            ]
+        sections.append(format_section(Section(f"{s.pjsip_bind_address}-{protocol}", items)))
+    return f"{BANNER}\n\n" + "\n".join(sections)

@@ -1,0 +1,98 @@
+"""The Voicemail section of the Extensions and Users pages; the PIN is a secret the pages never send back."""
+
+import pytest
+
+from endpoints.conf import parse_conf
+from endpoints.voicemail import FILENAME
+from portal.testing.forms import form_post_data
+from users.extensions import extension_create
+from users.models import PbxUser
+from users.services import user_create
+
+pytestmark = pytest.mark.django_db
+
+PIN = "482913"
+
+
+@pytest.fixture
+def ana(committed):
+    return committed(
+        extension_create,
+        extension="2001",
+        name="Ana",
+        tech="pjsip",
+        settings={"secret": "Abcd1234efgh"},
+        voicemail="default",
+        vm_pin=PIN,
+        vm_email="ana@example.com",
+    )
+
+
+def test_an_extension_added_with_voicemail_gets_a_mailbox(
+    admin_client, conf_dir, django_capture_on_commit_callbacks
+):
+    data = form_post_data(admin_client.get("/extensions/add/?tech=pjsip"))
+    data.update(extension="2212", name="Front desk", voicemail_enabled="on", vm_email="desk@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post("/extensions/add/?tech=pjsip", data).status_code == 302
+    pin = PbxUser.objects.get(pk="2212").vm_pin
+    assert pin.isdigit()
+    line = parse_conf((conf_dir / FILENAME).read_text()).get("default")
+    assert line == [("2212", f"{pin},Front desk,desk@example.com,,attach=no|saycid=no|envelope=no|delete=no")]
+
+
+@pytest.mark.parametrize("who", ["admin_client", "viewer_client"])
+def test_the_pin_is_never_sent_to_the_browser(request, ana, who):
+    client = request.getfixturevalue(who)
+    html = client.get("/extensions/2001/").content.decode()
+    assert PIN not in html
+    assert 'type="password" name="vm_pin"' in html
+    assert "ana@example.com" in html
+
+
+def test_a_blank_pin_keeps_it_and_a_typed_one_replaces_it(
+    admin_client, ana, django_capture_on_commit_callbacks
+):
+    data = form_post_data(admin_client.get("/extensions/2001/"))
+    assert data["voicemail_enabled"] == "on" and data.get("vm_pin", "") == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            admin_client.post("/extensions/2001/", {**data, "vm_email": "a@example.com"}).status_code == 302
+        )
+    assert PbxUser.objects.get(pk="2001").vm_pin == PIN
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/extensions/2001/", {**data, "vm_pin": "7777"})
+    assert PbxUser.objects.get(pk="2001").vm_pin == "7777"
+
+
+def test_unticking_voicemail_removes_the_mailbox(
+    admin_client, ana, conf_dir, django_capture_on_commit_callbacks
+):
+    data = form_post_data(admin_client.get("/extensions/2001/"))
+    del data["voicemail_enabled"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post("/extensions/2001/", data).status_code == 302
+    assert PbxUser.objects.get(pk="2001").voicemail == "novm"
+    assert parse_conf((conf_dir / FILENAME).read_text()).section_names() == []
+
+
+def test_a_bad_email_is_shown_next_to_its_field_and_nothing_changes(admin_client, ana):
+    data = form_post_data(admin_client.get("/extensions/2001/"))
+    response = admin_client.post(
+        "/extensions/2001/", {**data, "vm_email": "ana@example.com,evil@example.com"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["vm_email"]
+    assert PbxUser.objects.get(pk="2001").vm_email == "ana@example.com"
+
+
+def test_viewers_cannot_change_a_mailbox(viewer_client, ana):
+    assert viewer_client.post("/extensions/2001/", {"vm_pin": "1111"}).status_code == 403
+    assert PbxUser.objects.get(pk="2001").vm_pin == PIN
+
+
+def test_the_users_page_has_the_voicemail_section(deviceanduser, admin_client, committed, conf_dir):
+    committed(user_create, extension="3000", name="Bo", voicemail="default", vm_pin=PIN)
+    page = admin_client.get("/users/3000/")
+    assert "Voicemail" in [title for title, _ in page.context["form"].sections()]
+    assert PIN not in page.content.decode()
