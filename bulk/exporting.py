@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+from audit.fields import looks_secret
 from bulk.columns import USER_COLUMNS, user_cells
 from bulk.csvfile import write_table
 from devices.models import Device
@@ -9,16 +10,27 @@ from endpoints.techs import TECHS
 from users.models import PbxUser
 from users.selectors import extension_list
 
+# The hot-desk PIN (and any other PIN) among the user columns.
+PIN_COLUMNS = frozenset(c.name for c in USER_COLUMNS if looks_secret(c.name))
+
+
+def _user_columns(with_pins: bool) -> list[str]:
+    return [c.name for c in USER_COLUMNS if with_pins or c.name not in PIN_COLUMNS]
+
+
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 
 
-def extension_columns(*, with_secrets: bool) -> list[str]:
-    columns = ["extension", *(c.name for c in USER_COLUMNS), "tech", "dial", "emergency_cid"]
+def extension_columns(*, with_secrets: bool, with_pins: bool = True) -> list[str]:
+    columns = ["extension", *_user_columns(with_pins), "tech", "dial", "emergency_cid"]
     return columns + [k for k in SETTING_KEYS if with_secrets or k != "secret"]
 
 
-def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterator[str]:
-    columns = extension_columns(with_secrets=with_secrets)
+def export_extensions(
+    *, search: str = "", with_secrets: bool = True, with_pins: bool = True
+) -> Iterator[str]:
+    """`with_pins=False` leaves out the users' PINs (the API's export without include_secrets)."""
+    columns = extension_columns(with_secrets=with_secrets, with_pins=with_pins)
 
     def rows():
         batch: list[PbxUser] = []
@@ -50,8 +62,8 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
         yield cells
 
 
-def export_users() -> Iterator[str]:
-    columns = ["extension", *(c.name for c in USER_COLUMNS)]
+def export_users(*, with_pins: bool = True) -> Iterator[str]:
+    columns = ["extension", *_user_columns(with_pins)]
     rows = (
         {"extension": u.extension, **user_cells(u)} for u in PbxUser.objects.order_by("extension").iterator()
     )

@@ -32,7 +32,9 @@ class EntryOut(serializers.ModelSerializer):
 class AuditQuery(serializers.Serializer):
     """For the schema: the Audit page's filters (audit/forms.py reads them, here as there)."""
 
-    type = serializers.MultipleChoiceField(choices=ObjectType.values, required=False, help_text="Object types.")
+    type = serializers.MultipleChoiceField(
+        choices=ObjectType.values, required=False, help_text="Object types."
+    )
     id = serializers.CharField(max_length=64, required=False, help_text="The object's id (a number).")
     person = serializers.CharField(
         max_length=150, required=False, help_text="A portal account or OS user, exactly."

@@ -167,11 +167,13 @@ class Export(ApiView):
         query.is_valid(raise_exception=True)
         with_secrets = self.include_secrets()
         if kind == "users":
-            chunks = export_users()
+            chunks = export_users(with_pins=with_secrets)
         elif kind == "devices":
             chunks = export_devices(with_secrets=with_secrets)
         else:
-            chunks = export_extensions(search=query.validated_data.get("q", ""), with_secrets=with_secrets)
+            chunks = export_extensions(
+                search=query.validated_data.get("q", ""), with_secrets=with_secrets, with_pins=with_secrets
+            )
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
         response["Cache-Control"] = "no-store"

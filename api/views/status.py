@@ -47,7 +47,7 @@ class PhoneStatusList(ApiView, generics.ListAPIView):
     def list(self, request):
         query = queries.PhoneStatusQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        devices = query.narrow(device_list(**query.selector_kwargs()).only("id", "tech"))
+        devices = query.narrow(device_list(**query.selector_kwargs()).select_related(None).only("id", "tech"))
         return self.get_paginated_response(_rows(self.paginate_queryset(devices)))
 
 
