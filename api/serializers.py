@@ -53,7 +53,7 @@ def with_secrets(serializer, instance, data: dict) -> dict:
     return data
 
 
-class ExtensionOut(serializers.ModelSerializer):
+class ExtensionOut(TypesOnlyModelSerializer):
     tech = serializers.SerializerMethodField()
     devicetype = serializers.SerializerMethodField()
     dial = serializers.SerializerMethodField()
@@ -109,7 +109,7 @@ class ExtensionOut(serializers.ModelSerializer):
         return with_secrets(self, instance, super().to_representation(instance))
 
 
-class UserOut(serializers.ModelSerializer):
+class UserOut(TypesOnlyModelSerializer):
     devices = serializers.SerializerMethodField(help_text="The devices the user is on now, in arrival order.")
 
     class Meta:
@@ -123,7 +123,7 @@ class UserOut(serializers.ModelSerializer):
         return with_secrets(self, instance, super().to_representation(instance))
 
 
-class DeviceOut(serializers.ModelSerializer):
+class DeviceOut(TypesOnlyModelSerializer):
     settings = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
 

@@ -1,7 +1,9 @@
 """/api/v1/… and the schema. Token-authenticated, so the portal's login redirect does not apply."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from api.views import audit, bulk, directory, docs
 from api.views import status as phone
@@ -12,6 +14,13 @@ app_name = "api"
 def _open(view):
     """The API answers 401 itself: no redirect to the login page."""
     return login_not_required(view.as_view())
+
+
+@csrf_exempt  # a POST by a token-holding client, like the API's views (no session, no CSRF)
+@login_not_required
+def not_found(request):
+    """Anything else under /api/ answers in JSON too (not the portal's HTML 404 page)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 urlpatterns = [
@@ -33,4 +42,5 @@ urlpatterns = [
     path("v1/audit/", _open(audit.AuditList), name="audit_list"),
     path("schema/", _open(docs.Schema), name="schema"),
     path("docs/", docs.Docs.as_view(), name="docs"),
+    re_path(r"^", not_found),
 ]

@@ -199,10 +199,18 @@ def test_the_state_filter_and_field_follow_the_phone_status(admin_api):
 
 
 def test_users_are_created_changed_and_deleted_through_their_services(admin_api):
-    made = admin_api.post("/api/v1/users/", {"extension": "500", "name": "Una", "password": "1234"}, format="json")
+    made = admin_api.post(
+        "/api/v1/users/", {"extension": "500", "name": "Una", "password": "1234"}, format="json"
+    )
     assert made.status_code == 201 and "password" not in made.json() and made.json()["devices"] == []
-    assert admin_api.patch("/api/v1/users/500/", {"voicemail": "default"}, format="json").json()["voicemail"] == "default"
-    assert admin_api.post("/api/v1/users/", {"extension": "500", "name": "Again"}, format="json").status_code == 409
+    assert (
+        admin_api.patch("/api/v1/users/500/", {"voicemail": "default"}, format="json").json()["voicemail"]
+        == "default"
+    )
+    assert (
+        admin_api.post("/api/v1/users/", {"extension": "500", "name": "Again"}, format="json").status_code
+        == 409
+    )
     assert admin_api.delete("/api/v1/users/500/").status_code == 204
     assert not PbxUser.objects.exists()
 
@@ -210,7 +218,13 @@ def test_users_are_created_changed_and_deleted_through_their_services(admin_api)
 def test_devices_carry_their_technology_settings(admin_api):
     made = admin_api.post(
         "/api/v1/devices/",
-        {"id": "3001", "tech": "sip", "devicetype": "adhoc", "description": "Desk 1", "settings": {"nat": "no"}},
+        {
+            "id": "3001",
+            "tech": "sip",
+            "devicetype": "adhoc",
+            "description": "Desk 1",
+            "settings": {"nat": "no"},
+        },
         format="json",
     )
     assert made.status_code == 201, made.json()
@@ -226,7 +240,9 @@ def test_devices_carry_their_technology_settings(admin_api):
 def test_hot_desking_logs_a_user_into_an_adhoc_device_and_off_again(admin_api, viewer_api):
     admin_api.post("/api/v1/users/", {"extension": "500", "name": "Una"}, format="json")
     admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip", "devicetype": "adhoc"}, format="json")
-    assert viewer_api.post("/api/v1/devices/3001/login/", {"extension": "500"}, format="json").status_code == 403
+    assert (
+        viewer_api.post("/api/v1/devices/3001/login/", {"extension": "500"}, format="json").status_code == 403
+    )
     logged_in = admin_api.post("/api/v1/devices/3001/login/", {"extension": "500"}, format="json")
     assert logged_in.status_code == 200 and logged_in.json()["user"] == "500"
     assert admin_api.get("/api/v1/users/500/").json()["devices"] == ["3001"]
@@ -250,7 +266,11 @@ def test_hot_desking_refuses_a_fixed_device_and_an_unknown_user(admin_api):
 def test_phone_status_is_read_only_and_per_device(admin_api, viewer_api):
     make_extension(admin_api)
     PhoneStatus.objects.create(
-        device_id="1000", state=PhoneState.REGISTERED, address="192.0.2.7", port=5060, updated_at="2026-01-01T00:00Z"
+        device_id="1000",
+        state=PhoneState.REGISTERED,
+        address="192.0.2.7",
+        port=5060,
+        updated_at="2026-01-01T00:00Z",
     )
     status = viewer_api.get("/api/v1/phone-status/1000/").json()
     assert status["state"] == "registered" and status["address"] == "192.0.2.7:5060"
@@ -271,16 +291,22 @@ def _csv(text: str, name="staff.csv"):
     return SimpleUploadedFile(name, text.encode(), "text/csv")
 
 
-def test_an_import_is_uploaded_checked_confirmed_and_followed(admin_api, settings, django_capture_on_commit_callbacks):
+def test_an_import_is_uploaded_checked_confirmed_and_followed(
+    admin_api, settings, django_capture_on_commit_callbacks
+):
     settings.PBXADMIN_SYNC = "inline"
     uploaded = admin_api.post(
-        "/api/v1/imports/", {"file": _csv("extension,name,tech\n1000,Ana,pjsip\n1001,Ben,sip\n")}, format="multipart"
+        "/api/v1/imports/",
+        {"file": _csv("extension,name,tech\n1000,Ana,pjsip\n1001,Ben,sip\n")},
+        format="multipart",
     )
     assert uploaded.status_code == 201
     job = uploaded.json()
     assert job["status"] == "previewed" and job["counts"]["create"] == 2 and not PbxUser.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        confirmed = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/", {"existing": "skip"}, format="json")
+        confirmed = admin_api.post(
+            f"/api/v1/imports/{job['id']}/confirm/", {"existing": "skip"}, format="json"
+        )
     assert confirmed.status_code == 202
     done = admin_api.get(f"/api/v1/imports/{job['id']}/").json()
     assert done["status"] == "done" and done["progress"]["percent"] == 100
@@ -291,7 +317,9 @@ def test_an_import_is_uploaded_checked_confirmed_and_followed(admin_api, setting
 
 
 def test_a_file_with_bad_rows_fails_its_check_and_a_bad_file_is_400(admin_api):
-    checked = admin_api.post("/api/v1/imports/", {"file": _csv("extension,name\n12a,Ana\n")}, format="multipart")
+    checked = admin_api.post(
+        "/api/v1/imports/", {"file": _csv("extension,name\n12a,Ana\n")}, format="multipart"
+    )
     assert checked.status_code == 201 and checked.json()["status"] == "failed" and checked.json()["problems"]
     binary = SimpleUploadedFile("x.csv", b"\x00\x01\x02", "text/csv")
     refused = admin_api.post("/api/v1/imports/", {"file": binary}, format="multipart")
