@@ -48,6 +48,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) bench/bulk_import.py
 	$(PY) bench/phone_status.py
 	$(PY) bench/audit.py
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache .hypothesis test-artifacts

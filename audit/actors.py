@@ -54,6 +54,11 @@ def portal(request) -> Actor:
     return Actor(Via.PORTAL, user=request.user)
 
 
+def api(token) -> Actor:
+    """An API call: the token's owner, and which of their tokens (a person may hold several)."""
+    return Actor(Via.API, person=token.user.get_username(), detail=f"API token {token.prefix} ({token.name})")
+
+
 # A channel name is <tech>/<endpoint>-<sequence>, e.g. PJSIP/3001-0000002a.
 _CHANNEL = re.compile(r"([A-Za-z0-9]+)/([A-Za-z0-9_.@+-]+?)-[0-9a-fA-F;]+")
 

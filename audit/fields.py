@@ -25,6 +25,7 @@ OBJECT_TYPES = {
     "auth.user": ObjectType.PERSON,
     "auth.group": ObjectType.GROUP,
     "bulk.importjob": ObjectType.IMPORT,
+    "api.apitoken": ObjectType.API_TOKEN,
 }
 
 ENDPOINT_SECRETS = frozenset(s.key for tech in TECHS.values() for s in tech.SETTINGS if s.secret)

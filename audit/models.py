@@ -7,6 +7,7 @@ from django.utils import timezone
 class Via(models.TextChoices):
     PORTAL = "portal", "Portal"
     PHONE = "phone", "Phone"
+    API = "api", "API"
     IMPORT = "import", "Import"
     COMMAND = "command", "Command"
     SYSTEM = "system", "System"
@@ -31,6 +32,7 @@ class ObjectType(models.TextChoices):
     GROUP = "group", "Group"
     IMPORT = "import", "Import"
     AUDIT = "audit", "Audit log"
+    API_TOKEN = "api_token", "API token"
     OTHER = "other", "Other"
 
 

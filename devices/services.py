@@ -21,6 +21,9 @@ from portal.errors import ErrorCollector
 from portal.validators import generate_secret, is_weak_secret
 from users.models import PbxUser
 
+# The code of the error a number already taken raises (the API answers it with 409).
+IN_USE = "in_use"
+
 # A custom dial string is TECH/resource. No `,` (Dial() argument separator), `&`
 # (it would ring a second channel) or `$` / brackets (dialplan expressions).
 _CUSTOM_DIAL = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+*#/=-]+")
@@ -100,7 +103,7 @@ def build_device(
         validate_unique=False,
     )
     if check_duplicate and "id" not in errors.errors and Device.objects.filter(pk=device.id).exists():
-        errors.add("id", f"Device {device.id} already exists.")
+        errors.add("id", ValidationError(f"Device {device.id} already exists.", code=IN_USE))
     if check_channel and tech == Tech.DAHDI and clean.get("channel"):
         errors.collect(_check_dahdi_channel, device.id, clean)
     errors.raise_if_any()

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pbxadmin",
     "asterisk",
     "portal",
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "audit",
     # Last, as its documentation asks: login throttling.
     "axes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +234,46 @@ else:
 
 # Audit entries older than this many days are deleted by `manage.py audit_prune`.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
+
+# --- The REST API (api/, README "API") ---------------------------------------
+
+# Requests a token may make, per DRF rate ("600/minute"); beyond, 429 with Retry-After.
+PBXADMIN_API_RATE = env_str("PBXADMIN_API_RATE", "600/minute")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ViewersReadAdministratorsWrite"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # No OPTIONS self-description: the OpenAPI document is the description.
+    "DEFAULT_METADATA_CLASS": None,
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "pbxadmin API",
+    "DESCRIPTION": "Extensions, users, devices, hot desking, phone and sync status, bulk import and export, "
+    "and the audit log of a pbxadmin portal. Authenticate with `Authorization: Bearer <token>` "
+    "(tokens are made on the portal's API tokens page).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's scripts and styles are served from static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TechEnum": "devices.models.Tech",
+        "ToggleEnum": "users.models.Toggle",
+        "RecordingEnum": "users.models.Recording",
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api import pages as api_pages
 from asterisk import views as asterisk
 from audit import views as audit
 from bulk import views as bulk
@@ -56,6 +57,9 @@ urlpatterns = [
     path("phone-status/", asterisk.phone_status, name="phone_status"),
     path("audit/", audit.entry_index, name="audit_index"),
     path("audit/export/", audit.entry_export, name="audit_export"),
+    path("api/", include("api.urls")),
+    path("api-tokens/", api_pages.token_index, name="api_tokens"),
+    path("api-tokens/<int:token_id>/revoke/", api_pages.token_revoke_page, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on their own (a feed reader, a bookmark): no 404.
     path(

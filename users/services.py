@@ -6,6 +6,7 @@ import's dry run calls the checks, so a row is judged exactly as a save would.
 
 import copy
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
@@ -15,6 +16,9 @@ from devices.models import Device
 from portal.errors import ErrorCollector
 from users.mailboxes import generate_pin
 from users.models import PbxUser
+
+# The code of the error a number already taken raises (the API answers it with 409).
+IN_USE = "in_use"
 
 # Everything an administrator may set on a user; the extension is its identity.
 USER_FIELDS = tuple(
@@ -47,7 +51,10 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
     if check_duplicate and "extension" not in errors.errors:
         taken = PbxUser.objects.filter(pk=user.extension).values_list("name", flat=True).first()
         if taken is not None:
-            errors.add("extension", f"Extension {user.extension} is already in use by {taken}.")
+            errors.add(
+                "extension",
+                ValidationError(f"Extension {user.extension} is already in use by {taken}.", code=IN_USE),
+            )
     errors.raise_if_any()
     _give_mailbox_a_pin(user)
     return user

@@ -17,6 +17,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api.models import ApiToken
+from api.tokens import token_create
 from bulk.jobs import job_check_run, job_create
 from bulk.models import ImportJob
 from devices.models import Device
@@ -38,7 +40,14 @@ SKIPPED_PREFIXES = {
     "admin/": "the Django admin is walked as a view-only staff user (test below)",
 }
 # Query strings every page is fetched with too: the export's kinds and its secrets switch, JSON views.
-VARIANTS = ["", "?secrets=on", "?kind=users&secrets=on", "?kind=devices&secrets=on", "?format=json"]
+VARIANTS = [
+    "",
+    "?secrets=on",
+    "?kind=users&secrets=on",
+    "?kind=devices&secrets=on",
+    "?format=json",
+    "?include_secrets=true",
+]
 
 # Distinctive values: the first ones are written to the files, then changed, so the files are stale.
 OLD = {"pjsip": "OldPjsip7Leak88", "sip": "OldSip7Leak88zz", "iax2": "OldIax7Leak88zz"}
@@ -92,30 +101,34 @@ def pbx(committed, conf_dir, admin_user):
         "extension": list(PbxUser.objects.values_list("pk", flat=True)),
         "device_id": list(Device.objects.values_list("pk", flat=True)),
         "job_id": [job.pk],
+        "kind": ["extensions", "users", "devices"],
+        "token_id": list(ApiToken.objects.values_list("pk", flat=True)),
     }
 
 
-def patterns(resolvers=None, prefix=""):
-    """(route, name) of every URL pattern, includes flattened."""
-    for entry in resolvers if resolvers is not None else get_resolver().url_patterns:
+def patterns(resolver=None, prefix="", namespace=""):
+    """(route, name to reverse, its parameters) of every URL pattern, includes and namespaces flattened."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            yield from patterns(entry.url_patterns, route)
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from patterns(entry, route, inner)
         elif isinstance(entry, URLPattern):
-            yield route, entry.name
+            params = resolver.reverse_dict.getlist(entry.name)[0][0][0][1] if entry.name else None
+            yield route, entry.name and namespace + entry.name, params
 
 
 def portal_urls(values: dict[str, list]) -> list[str]:
     urls = []
-    for route, name in patterns():
+    for route, name, params in patterns():
         if name in SKIPPED or any(route.startswith(p) for p in SKIPPED_PREFIXES):
             continue
         assert name, f"URL pattern {route!r} has no name: the walk reverses patterns by name"
-        params = sorted(get_resolver().reverse_dict.getlist(name)[0][0][0][1])
         missing = [p for p in params if p not in values]
         assert not missing, f"{route!r}: give the walk values for {missing} in the `pbx` fixture"
         combos = [{}]
-        for param in params:
+        for param in sorted(params):
             combos = [{**c, param: v} for c in combos for v in values[param]]
         urls += [reverse(name, kwargs=c) for c in combos]
     return urls
@@ -138,18 +151,26 @@ def leaks(text: str) -> list[str]:
 @pytest.mark.parametrize("mode", [EXTENSIONS, DEVICE_AND_USER])
 def test_no_page_shows_a_viewer_a_secret_or_a_pin(pbx, mode):
     set_pbx_mode(mode=mode)
-    client = Client()
-    client.force_login(viewer())
+    person = viewer()
+    # The same person on the API: a token of their own (the portal's pages ignore the header).
+    _token, raw = token_create(user=person, name="walk")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.force_login(person)
     urls = portal_urls(pbx)
     assert "/config/" in urls and "/devices/1001/preview/" in urls and "/bulk/export/" in urls
+    assert "/api/v1/exports/users/" in urls and "/api/v1/devices/1001/" in urls
     problems = []
+    answered = {}
     for url in (u + v for u in urls for v in VARIANTS):
         response = client.get(url)
+        answered[url] = response.status_code
         if response.status_code >= 500:
             problems.append(f"{url}: {response.status_code}")
         elif found := leaks(body(response)):
             problems.append(f"{url}: shows {found}")
     assert not problems, "\n".join(problems)
+    # Not blind: the viewer's token opens the API, the session the pages.
+    assert answered["/api/v1/devices/1001/"] == 200 and answered["/devices/1001/preview/"] == 200
 
 
 def test_the_walk_would_see_a_leak(pbx):

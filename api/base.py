@@ -1,0 +1,50 @@
+"""What every API view shares: the audit actor, `include_secrets`, and paging like the pages."""
+
+import contextlib
+
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.views import APIView
+
+from audit import actors
+from portal.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from portal.roles import can_edit
+
+
+class ApiView(APIView):
+    def dispatch(self, request, *args, **kwargs):
+        # Closed when the response is made, whatever happened (see `initial`).
+        with contextlib.ExitStack() as self._acting:
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        """After authentication, permissions and throttling: everything recorded is done by the token's owner."""
+        super().initial(request, *args, **kwargs)
+        if request.auth is not None:
+            self._acting.enter_context(actors.acting(actors.api(request.auth)))
+
+    def include_secrets(self) -> bool:
+        """`?include_secrets=true`: secrets and PINs in the answer, for administrators alone."""
+        value = self.request.query_params.get("include_secrets", "")
+        if value.lower() not in ("true", "1"):
+            return False
+        if not can_edit(self.request.user):
+            raise exceptions.PermissionDenied("Only administrators may read secrets and PINs.")
+        return True
+
+    def get_serializer_context(self) -> dict:
+        return {"request": self.request, "view": self, "include_secrets": self.include_secrets()}
+
+
+class Pages(PageNumberPagination):
+    """The pages' limits: `page_size` up to the largest the pages offer."""
+
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = max(PAGE_SIZES)
+
+
+class SecretsQuery(serializers.Serializer):
+    include_secrets = serializers.BooleanField(
+        required=False, help_text="Administrators only: include secrets and PINs in the answer."
+    )

@@ -1,0 +1,53 @@
+"""How the API answers a refusal: {field: [messages]} with every problem at once.
+
+A service's ValidationError names each field it refuses; the API passes the
+whole dict on, with 400, or 409 when a number is already in use.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from users.services import IN_USE
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    if not hasattr(error, "error_dict"):
+        return {NON_FIELD: list(error.messages)}
+    return {
+        (NON_FIELD if name == NON_FIELD_ERRORS else name): [m for e in errors for m in e.messages]
+        for name, errors in error.error_dict.items()
+    }
+
+
+def _in_use(error: DjangoValidationError) -> bool:
+    return (
+        any(e.code == IN_USE for e in error.error_list)
+        if not hasattr(error, "error_dict")
+        else any(e.code == IN_USE for errors in error.error_dict.values() for e in errors)
+    )
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        code = status.HTTP_409_CONFLICT if _in_use(exc) else status.HTTP_400_BAD_REQUEST
+        return Response(field_errors(exc), status=code)
+    return drf_exception_handler(exc, context)
+
+
+# What every operation may answer besides its success, for the schema.
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="{field: [messages]}, every problem at once."),
+    401: OpenApiResponse(OpenApiTypes.OBJECT, description="No token, or not a valid one."),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="The token's owner has no right to this."),
+    429: OpenApiResponse(OpenApiTypes.OBJECT, description="Too many requests for this token."),
+}
+NOT_FOUND = {404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such object.")}
+IN_USE_RESPONSE = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="The number is already in use.")}

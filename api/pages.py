@@ -1,0 +1,65 @@
+"""The API tokens page: a person makes and revokes their own tokens; administrators anyone's."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from api.models import ApiToken
+from api.tokens import token_create, token_revoke
+from portal.forms import add_service_errors
+from portal.pages import viewer_required
+from portal.roles import can_edit
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What the token is for, e.g. HR onboarding.")
+
+    def __init__(self, *args, for_anyone: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_anyone:
+            self.fields["person"] = forms.ModelChoiceField(
+                get_user_model().objects.filter(is_active=True).order_by("username"),
+                required=False,
+                empty_label="Me",
+                help_text="Administrators may make a token for someone else; it acts with that person's role.",
+            )
+
+
+@viewer_required
+@require_http_methods(["GET", "POST"])
+def token_index(request):
+    admin = can_edit(request.user)
+    form = TokenForm(request.POST or None, for_anyone=admin)
+    made = None
+    if request.method == "POST" and form.is_valid():
+        owner = form.cleaned_data.get("person") or request.user
+        try:
+            token, raw = token_create(user=owner, name=form.cleaned_data["name"])
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
+            form = TokenForm(for_anyone=admin)
+            made = {"token": raw, "row": token}
+    tokens = ApiToken.objects.select_related("user")
+    if not admin:
+        tokens = tokens.filter(user=request.user)
+    response = render(
+        request, "api/tokens.html", {"form": form, "tokens": tokens[:500], "made": made, "admin": admin}
+    )
+    # The page may hold a token in clear (once): never cached.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@viewer_required
+@require_POST
+def token_revoke_page(request, token_id):
+    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=token_id)
+    if token.user_id != request.user.pk and not can_edit(request.user):
+        raise PermissionDenied("Only its owner or an administrator may revoke a token.")
+    token_revoke(token=token)
+    messages.success(request, f"Token {token.prefix}… ({token.name}) revoked: it no longer works.")
+    return redirect("api_tokens")

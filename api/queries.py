@@ -1,0 +1,98 @@
+"""The list endpoints' query parameters: parsed (a bad one is a 400) and applied to the pages' selectors."""
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from asterisk.models import PhoneState, PhoneStatus
+from asterisk.selectors import only_down
+from devices.models import DeviceType, Tech
+from devices.selectors import SORTS as DEVICE_SORTS
+from users.selectors import SORTS as USER_SORTS
+
+STATES = [*PhoneState.values, "down"]
+
+
+class ListQuery(serializers.Serializer):
+    number = serializers.RegexField(
+        r"^[0-9]+\Z", max_length=20, required=False, help_text="Numbers starting with these digits."
+    )
+    name = serializers.CharField(max_length=80, required=False, help_text="Names containing this (any case).")
+    state = serializers.ChoiceField(
+        STATES, required=False, help_text="The phone's state; `down` is unregistered or unreachable."
+    )
+    include_secrets = serializers.BooleanField(
+        required=False, help_text="Administrators only: include secrets and PINs in the answer."
+    )
+
+    def __init__(self, *args, number_field: str = "extension", device_field: str = "extension", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.number_field = number_field
+        self.device_field = device_field
+
+    def narrow(self, queryset: QuerySet) -> QuerySet:
+        data = self.validated_data
+        if data.get("number"):
+            queryset = queryset.filter(**{f"{self.number_field}__startswith": data["number"]})
+        if data.get("name"):
+            queryset = queryset.filter(name__icontains=data["name"])
+        return by_state(queryset, self.device_field, data.get("state", ""))
+
+
+def by_state(queryset: QuerySet, field: str, state: str) -> QuerySet:
+    """Rows whose device (`field`) is in `state`; a device Asterisk said nothing about is `unknown`."""
+    if not state or state == "down":
+        return only_down(queryset, field, state)
+    if state == PhoneState.UNKNOWN:
+        known = PhoneStatus.objects.exclude(state=PhoneState.UNKNOWN).values("device_id")
+        return queryset.exclude(**{f"{field}__in": known}).filter(**{f"{field}__isnull": False}).distinct()
+    return queryset.filter(
+        **{f"{field}__in": PhoneStatus.objects.filter(state=state).values("device_id")}
+    ).distinct()
+
+
+class ExtensionQuery(ListQuery):
+    tech = serializers.ChoiceField([*Tech.values, "none"], required=False, help_text="`none`: no device.")
+    type = serializers.ChoiceField(DeviceType.values, required=False, help_text="The device type.")
+    sort = serializers.ChoiceField(list(USER_SORTS), required=False, default="extension")
+
+    def selector_kwargs(self) -> dict:
+        data = self.validated_data
+        return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
+
+
+class UserQuery(ListQuery):
+    sort = serializers.ChoiceField(
+        ["extension", "-extension", "name", "-name"], required=False, default="extension"
+    )
+
+    def selector_kwargs(self) -> dict:
+        return {"sort": self.validated_data["sort"]}
+
+
+class DeviceQuery(ListQuery):
+    name = serializers.CharField(
+        max_length=80, required=False, help_text="Descriptions containing this (any case)."
+    )
+    tech = serializers.ChoiceField(Tech.values, required=False)
+    type = serializers.ChoiceField(DeviceType.values, required=False, help_text="The device type.")
+    sort = serializers.ChoiceField(list(DEVICE_SORTS), required=False, default="id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, number_field="id", device_field="id", **kwargs)
+
+    def narrow(self, queryset: QuerySet) -> QuerySet:
+        name = self.validated_data.get("name")
+        if name:
+            queryset = queryset.filter(description__icontains=name)
+        data = {k: v for k, v in self.validated_data.items() if k != "name"}
+        if data.get("number"):
+            queryset = queryset.filter(id__startswith=data["number"])
+        return by_state(queryset, "id", data.get("state", ""))
+
+    def selector_kwargs(self) -> dict:
+        data = self.validated_data
+        return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
+
+
+class PhoneStatusQuery(DeviceQuery):
+    pass

@@ -1,0 +1,231 @@
+"""Shapes of extensions, users and devices: what the API reads in, and what it answers.
+
+Input serializers parse types only (string, number, choice, length); every rule
+is the services' (users/, devices/), so the API refuses exactly what the pages do.
+Secrets (a device's `secret`, a user's hot-desk `password`, any PIN) are
+write-only: an answer holds them only for `?include_secrets=true` by an administrator.
+"""
+
+from rest_framework import serializers
+
+from audit.fields import ENDPOINT_SECRETS, looks_secret
+from devices.models import Device, Tech
+from devices.services import DEVICE_FIELDS
+from users.models import PbxUser
+from users.services import USER_FIELDS
+
+# A user's secret fields, named as the audit log names them (the hot-desk password,
+# a voicemail PIN when users have one): read from the model, so a new PIN is covered.
+USER_SECRETS = tuple(f for f in USER_FIELDS if looks_secret(f, PbxUser._meta.get_field(f).verbose_name))
+USER_PUBLIC = tuple(f for f in USER_FIELDS if f not in USER_SECRETS)
+
+
+class TypesOnlyModelSerializer(serializers.ModelSerializer):
+    """A model's fields with their types, lengths, ranges and choices, and none of its other rules
+    (digits only, caller ID format, unique …): those are the service's, reported all at once."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        kwargs.pop("validators", None)
+        return field_class, kwargs
+
+
+def settings_field(**kwargs) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=4000, trim_whitespace=False),
+        help_text="The technology's settings by key, as in Bulk Handler CSV columns. A blank `secret` "
+        "keeps the current one; a new device without one gets a generated secret.",
+        **kwargs,
+    )
+
+
+# --- Reading ----------------------------------------------------------------
+
+
+def public_settings(settings: dict, *, include_secrets: bool) -> dict:
+    return {k: v for k, v in settings.items() if include_secrets or k not in ENDPOINT_SECRETS}
+
+
+def with_secrets(serializer, instance, data: dict) -> dict:
+    """The user's secrets added to an answer, when an administrator asked for them."""
+    if serializer.context.get("include_secrets"):
+        data.update({f: getattr(instance, f) for f in USER_SECRETS})
+    return data
+
+
+class ExtensionOut(TypesOnlyModelSerializer):
+    tech = serializers.SerializerMethodField()
+    devicetype = serializers.SerializerMethodField()
+    dial = serializers.SerializerMethodField()
+    emergency_cid = serializers.SerializerMethodField()
+    settings = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PbxUser
+        fields = (
+            "extension",
+            *USER_PUBLIC,
+            "tech",
+            "devicetype",
+            "dial",
+            "emergency_cid",
+            "settings",
+            "state",
+            "created_at",
+            "updated_at",
+        )
+
+    def _device(self, user) -> Device | None:
+        return self.context["devices"].get(user.pk)
+
+    def get_tech(self, user) -> str | None:
+        device = self._device(user)
+        return device.tech if device else None
+
+    def get_devicetype(self, user) -> str | None:
+        device = self._device(user)
+        return device.devicetype if device else None
+
+    def get_dial(self, user) -> str | None:
+        device = self._device(user)
+        return device.dial if device else None
+
+    def get_emergency_cid(self, user) -> str | None:
+        device = self._device(user)
+        return device.emergency_cid if device else None
+
+    def get_settings(self, user) -> dict[str, str]:
+        device = self._device(user)
+        if device is None:
+            return {}
+        return public_settings(device.endpoint.settings, include_secrets=self.context.get("include_secrets"))
+
+    def get_state(self, user) -> str | None:
+        status = self.context["states"].get(user.pk)
+        return status.state if status else None
+
+    def to_representation(self, instance):
+        return with_secrets(self, instance, super().to_representation(instance))
+
+
+class UserOut(TypesOnlyModelSerializer):
+    devices = serializers.SerializerMethodField(help_text="The devices the user is on now, in arrival order.")
+
+    class Meta:
+        model = PbxUser
+        fields = ("extension", *USER_PUBLIC, "devices", "created_at", "updated_at")
+
+    def get_devices(self, user) -> list[str]:
+        return [d.id for d in getattr(user, "devices_now", None) or user.devices.all()]
+
+    def to_representation(self, instance):
+        return with_secrets(self, instance, super().to_representation(instance))
+
+
+class DeviceOut(TypesOnlyModelSerializer):
+    settings = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = (
+            "id",
+            "tech",
+            "dial",
+            "devicetype",
+            "description",
+            "emergency_cid",
+            "default_user",
+            "user",
+            "user_since",
+            "settings",
+            "state",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_settings(self, device) -> dict[str, str]:
+        return public_settings(device.endpoint.settings, include_secrets=self.context.get("include_secrets"))
+
+    def get_state(self, device) -> str | None:
+        status = self.context["states"].get(device.pk)
+        return status.state if status else None
+
+
+# --- Writing ----------------------------------------------------------------
+
+
+class ExtensionIn(TypesOnlyModelSerializer):
+    """A new extension: a user, a fixed device with the same number, and its endpoint."""
+
+    tech = serializers.ChoiceField(Tech.values)
+    dial = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, help_text="Custom devices only: the dial string."
+    )
+    emergency_cid = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    settings = settings_field(required=False)
+
+    class Meta:
+        model = PbxUser
+        fields = ("extension", *USER_FIELDS, "tech", "dial", "emergency_cid", "settings")
+        extra_kwargs = {f: {"write_only": True} for f in USER_SECRETS}
+
+
+class ExtensionChange(ExtensionIn):
+    """Changes to an extension: only the fields sent. The number and the technology stay."""
+
+    class Meta(ExtensionIn.Meta):
+        fields = (*USER_FIELDS, "dial", "emergency_cid", "settings")
+
+
+class UserIn(TypesOnlyModelSerializer):
+    class Meta:
+        model = PbxUser
+        fields = ("extension", *USER_FIELDS)
+        extra_kwargs = {f: {"write_only": True} for f in USER_SECRETS}
+
+
+class UserChange(UserIn):
+    class Meta(UserIn.Meta):
+        fields = USER_FIELDS
+
+
+class DeviceIn(TypesOnlyModelSerializer):
+    default_user = serializers.PrimaryKeyRelatedField(
+        queryset=PbxUser.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="A user's extension, or null.",
+    )
+    dial = serializers.CharField(
+        required=False, allow_blank=True, max_length=120, help_text="Custom devices only: the dial string."
+    )
+    settings = settings_field(required=False)
+
+    class Meta:
+        model = Device
+        fields = (
+            "id",
+            "tech",
+            *(f for f in DEVICE_FIELDS if f not in ("default_user", "dial")),
+            "default_user",
+            "dial",
+            "settings",
+        )
+
+
+class DeviceChange(DeviceIn):
+    class Meta(DeviceIn.Meta):
+        fields = (
+            *(f for f in DEVICE_FIELDS if f not in ("default_user", "dial")),
+            "default_user",
+            "dial",
+            "settings",
+        )
+
+
+class HotDeskLogin(serializers.Serializer):
+    extension = serializers.PrimaryKeyRelatedField(
+        queryset=PbxUser.objects.all(), help_text="The user to log into the device."
+    )

@@ -1,0 +1,359 @@
+"""Every resource through DRF's client: roles, one path for writes (the services), errors, secrets."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from asterisk.models import PhoneState, PhoneStatus, SyncChange, SyncStatus
+from audit.models import Entry, Via
+from bulk.models import ImportJob
+from devices.models import Device
+from users.models import PbxUser
+
+pytestmark = pytest.mark.django_db
+
+EXT = "/api/v1/extensions/"
+
+
+def make_extension(api, number="1000", **fields):
+    body = {"extension": number, "name": f"Person {number}", "tech": "pjsip", **fields}
+    response = api.post(EXT, body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+READS = [
+    EXT,
+    "/api/v1/users/",
+    "/api/v1/devices/",
+    "/api/v1/phone-status/",
+    "/api/v1/sync/",
+    "/api/v1/exports/extensions/",
+]
+WRITES = [
+    ("post", EXT, {"extension": "1000", "name": "A", "tech": "pjsip"}),
+    ("post", "/api/v1/users/", {"extension": "1000", "name": "A"}),
+    ("post", "/api/v1/devices/", {"id": "1000", "tech": "pjsip"}),
+    ("post", "/api/v1/sync/", {}),
+    ("post", "/api/v1/imports/", {}),
+]
+
+
+@pytest.mark.parametrize("url", [*READS, "/api/v1/audit/", "/api/v1/imports/"])
+def test_anonymous_requests_get_401(anonymous_api, url):
+    assert anonymous_api.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("url", READS)
+def test_viewers_read_every_resource(viewer_api, url):
+    assert viewer_api.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "url", "body"), WRITES)
+def test_viewers_get_403_on_every_write(viewer_api, method, url, body):
+    response = getattr(viewer_api, method)(url, body, format="json")
+    assert response.status_code == 403
+    assert not PbxUser.objects.exists() and not Device.objects.exists()
+
+
+def test_viewers_cannot_change_or_delete_an_extension(admin_api, viewer_api):
+    make_extension(admin_api)
+    assert viewer_api.patch(f"{EXT}1000/", {"name": "X"}, format="json").status_code == 403
+    assert viewer_api.delete(f"{EXT}1000/").status_code == 403
+    assert PbxUser.objects.get().name == "Person 1000"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/audit/", "/api/v1/imports/"])
+def test_viewers_get_403_on_what_is_for_administrators(viewer_api, url):
+    assert viewer_api.get(url).status_code == 403
+
+
+def test_people_with_no_pbx_role_read_nothing(norole_api):
+    assert norole_api.get(EXT).status_code == 403
+
+
+# --- Extensions -------------------------------------------------------------
+
+
+def test_an_administrator_creates_an_extension_through_the_service(admin_api):
+    made = make_extension(admin_api, outboundcid='"Sales" <5551234>')
+    assert made["extension"] == "1000" and made["tech"] == "pjsip" and made["dial"] == "PJSIP/1000"
+    device = Device.objects.select_related("endpoint").get(pk="1000")
+    assert device.user_id == "1000" and device.endpoint.settings["secret"]
+    # The outbox holds the work the service queues (files, AstDB), as for the page.
+    assert set(SyncChange.objects.values_list("kind", flat=True)) >= {"user", "device", "file"}
+
+
+def test_every_write_is_audited_with_the_tokens_owner(admin_api):
+    make_extension(admin_api)
+    admin_api.patch(f"{EXT}1000/", {"name": "Renamed"}, format="json")
+    entries = Entry.objects.filter(object_id="1000")
+    assert entries.count() >= 4
+    assert {(e.via, e.person) for e in entries} == {(Via.API, "alice-admin")}
+    assert all(e.detail.startswith("API token ") for e in entries)
+
+
+def test_it_reports_every_field_error_at_once_with_400(admin_api):
+    response = admin_api.post(
+        EXT,
+        {
+            "extension": "12a",
+            "name": "Ann\nEvil",
+            "tech": "pjsip",
+            "outboundcid": "<<",
+            "settings": {"dtmfmode": "smoke", "nosuch": "1"},
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert {"extension", "name", "outboundcid", "dtmfmode", "nosuch"} <= set(response.json())
+    assert all(isinstance(m, list) and m for m in response.json().values())
+    assert not PbxUser.objects.exists()
+
+
+def test_a_type_error_is_a_400_naming_the_field(admin_api):
+    response = admin_api.post(EXT, {"extension": "1000", "name": "A", "tech": "smoke"}, format="json")
+    assert response.status_code == 400 and "tech" in response.json()
+
+
+def test_a_number_in_use_is_409(admin_api):
+    make_extension(admin_api)
+    response = admin_api.post(EXT, {"extension": "1000", "name": "Other", "tech": "sip"}, format="json")
+    assert response.status_code == 409
+    assert "already in use" in response.json()["extension"][0]
+    devices = admin_api.post("/api/v1/devices/", {"id": "1000", "tech": "pjsip"}, format="json")
+    assert devices.status_code == 409 and "id" in devices.json()
+
+
+def test_secrets_and_pins_are_write_only(admin_api, viewer_api):
+    make_extension(admin_api, password="4711", settings={"secret": "Sup3r-Secret-Value-99"})
+    for api in (admin_api, viewer_api):
+        for body in (api.get(f"{EXT}1000/").json(), api.get(EXT).json()["results"][0]):
+            assert "password" not in body and "secret" not in body["settings"]
+    device = admin_api.get("/api/v1/devices/1000/").json()
+    assert "secret" not in device["settings"]
+    assert "password" not in admin_api.get("/api/v1/users/1000/").json()
+
+
+def test_administrators_read_secrets_only_when_they_ask(admin_api):
+    make_extension(admin_api, password="4711", settings={"secret": "Sup3r-Secret-Value-99"})
+    body = admin_api.get(f"{EXT}1000/?include_secrets=true").json()
+    assert body["password"] == "4711" and body["settings"]["secret"] == "Sup3r-Secret-Value-99"
+    device = admin_api.get("/api/v1/devices/1000/?include_secrets=true").json()
+    assert device["settings"]["secret"] == "Sup3r-Secret-Value-99"
+    assert admin_api.get("/api/v1/users/?include_secrets=true").json()["results"][0]["password"] == "4711"
+
+
+def test_viewers_asking_for_secrets_get_403(admin_api, viewer_api):
+    make_extension(admin_api)
+    assert viewer_api.get(f"{EXT}1000/?include_secrets=true").status_code == 403
+    assert viewer_api.get("/api/v1/exports/extensions/?include_secrets=true").status_code == 403
+
+
+def test_a_change_sends_only_the_fields_given(admin_api):
+    make_extension(admin_api, outboundcid="5551234", settings={"secret": "Sup3r-Secret-Value-99"})
+    changed = admin_api.patch(f"{EXT}1000/", {"name": "Ann", "settings": {"dtmfmode": "info"}}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["name"] == "Ann" and changed.json()["outboundcid"] == "5551234"
+    settings = Device.objects.select_related("endpoint").get(pk="1000").endpoint.settings
+    assert settings["dtmfmode"] == "info" and settings["secret"] == "Sup3r-Secret-Value-99"
+
+
+def test_a_bad_change_is_400_and_changes_nothing(admin_api):
+    make_extension(admin_api)
+    response = admin_api.patch(f"{EXT}1000/", {"name": "", "ringtimer": 500}, format="json")
+    assert response.status_code == 400 and {"name", "ringtimer"} <= set(response.json())
+    assert PbxUser.objects.get().name == "Person 1000"
+
+
+def test_deleting_an_extension_removes_its_user_and_device(admin_api):
+    make_extension(admin_api)
+    assert admin_api.delete(f"{EXT}1000/").status_code == 204
+    assert not PbxUser.objects.exists() and not Device.objects.exists()
+    assert admin_api.get(f"{EXT}1000/").status_code == 404
+
+
+def test_lists_filter_sort_and_page_within_the_pages_limits(admin_api):
+    for number, tech in [("200", "sip"), ("2001", "pjsip"), ("2002", "pjsip"), ("3000", "iax2")]:
+        make_extension(admin_api, number, tech=tech)
+    PbxUser.objects.filter(pk="2002").update(name="Zoe")
+    numbers = lambda q: [r["extension"] for r in admin_api.get(EXT + q).json()["results"]]  # noqa: E731
+    assert numbers("?number=200") == ["200", "2001", "2002"]
+    assert numbers("?name=zoe") == ["2002"]
+    assert numbers("?tech=pjsip") == ["2001", "2002"]
+    assert numbers("?sort=-extension") == ["3000", "2002", "2001", "200"]
+    assert numbers("?page_size=2&page=2") == ["2002", "3000"]
+    assert admin_api.get(EXT + "?sort=nosuch").status_code == 400
+    assert admin_api.get(EXT + "?page_size=5000").json()["count"] == 4  # clamped, not refused
+
+
+def test_the_state_filter_and_field_follow_the_phone_status(admin_api):
+    make_extension(admin_api, "1000")
+    make_extension(admin_api, "1001")
+    PhoneStatus.objects.create(device_id="1001", state=PhoneState.UNREACHABLE, updated_at="2026-01-01T00:00Z")
+    rows = admin_api.get(EXT + "?state=down").json()["results"]
+    assert [(r["extension"], r["state"]) for r in rows] == [("1001", "unreachable")]
+    assert [r["extension"] for r in admin_api.get(EXT + "?state=unknown").json()["results"]] == ["1000"]
+
+
+# --- Users and devices --------------------------------------------------------
+
+
+def test_users_are_created_changed_and_deleted_through_their_services(admin_api):
+    made = admin_api.post(
+        "/api/v1/users/", {"extension": "500", "name": "Una", "password": "1234"}, format="json"
+    )
+    assert made.status_code == 201 and "password" not in made.json() and made.json()["devices"] == []
+    assert (
+        admin_api.patch("/api/v1/users/500/", {"voicemail": "default"}, format="json").json()["voicemail"]
+        == "default"
+    )
+    assert (
+        admin_api.post("/api/v1/users/", {"extension": "500", "name": "Again"}, format="json").status_code
+        == 409
+    )
+    assert admin_api.delete("/api/v1/users/500/").status_code == 204
+    assert not PbxUser.objects.exists()
+
+
+def test_devices_carry_their_technology_settings(admin_api):
+    made = admin_api.post(
+        "/api/v1/devices/",
+        {
+            "id": "3001",
+            "tech": "sip",
+            "devicetype": "adhoc",
+            "description": "Desk 1",
+            "settings": {"nat": "no"},
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    assert made.json()["settings"]["nat"] == "no" and made.json()["devicetype"] == "adhoc"
+    changed = admin_api.patch("/api/v1/devices/3001/", {"settings": {"nat": "yes"}}, format="json")
+    assert changed.json()["settings"]["nat"] == "yes"
+    bad = admin_api.patch("/api/v1/devices/3001/", {"default_user": "999"}, format="json")
+    assert bad.status_code == 400 and "default_user" in bad.json()
+    assert admin_api.get("/api/v1/devices/?type=adhoc&tech=sip").json()["count"] == 1
+    assert admin_api.delete("/api/v1/devices/3001/").status_code == 204
+
+
+def test_hot_desking_logs_a_user_into_an_adhoc_device_and_off_again(admin_api, viewer_api):
+    admin_api.post("/api/v1/users/", {"extension": "500", "name": "Una"}, format="json")
+    admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip", "devicetype": "adhoc"}, format="json")
+    assert (
+        viewer_api.post("/api/v1/devices/3001/login/", {"extension": "500"}, format="json").status_code == 403
+    )
+    logged_in = admin_api.post("/api/v1/devices/3001/login/", {"extension": "500"}, format="json")
+    assert logged_in.status_code == 200 and logged_in.json()["user"] == "500"
+    assert admin_api.get("/api/v1/users/500/").json()["devices"] == ["3001"]
+    entry = Entry.objects.get(action="logged_in")
+    assert (entry.via, entry.person) == (Via.API, "alice-admin")
+    logged_out = admin_api.post("/api/v1/devices/3001/logout/")
+    assert logged_out.status_code == 200 and logged_out.json()["user"] is None
+
+
+def test_hot_desking_refuses_a_fixed_device_and_an_unknown_user(admin_api):
+    make_extension(admin_api)
+    fixed = admin_api.post("/api/v1/devices/1000/login/", {"extension": "1000"}, format="json")
+    assert fixed.status_code == 400 and "fixed" in fixed.json()["non_field_errors"][0]
+    unknown = admin_api.post("/api/v1/devices/1000/login/", {"extension": "999"}, format="json")
+    assert unknown.status_code == 400 and "extension" in unknown.json()
+
+
+# --- Status ----------------------------------------------------------------
+
+
+def test_phone_status_is_read_only_and_per_device(admin_api, viewer_api):
+    make_extension(admin_api)
+    PhoneStatus.objects.create(
+        device_id="1000",
+        state=PhoneState.REGISTERED,
+        address="192.0.2.7",
+        port=5060,
+        updated_at="2026-01-01T00:00Z",
+    )
+    status = viewer_api.get("/api/v1/phone-status/1000/").json()
+    assert status["state"] == "registered" and status["address"] == "192.0.2.7:5060"
+    assert viewer_api.get("/api/v1/phone-status/?state=registered").json()["count"] == 1
+    assert admin_api.post("/api/v1/phone-status/1000/", {}).status_code == 405
+
+
+def test_sync_status_and_sync_now(admin_api, viewer_api):
+    assert viewer_api.get("/api/v1/sync/").json()["state"] == "never"
+    response = admin_api.post("/api/v1/sync/")
+    assert response.status_code == 202 and SyncStatus.get().queued
+
+
+# --- Bulk ----------------------------------------------------------------------
+
+
+def _csv(text: str, name="staff.csv"):
+    return SimpleUploadedFile(name, text.encode(), "text/csv")
+
+
+def test_an_import_is_uploaded_checked_confirmed_and_followed(
+    admin_api, settings, django_capture_on_commit_callbacks
+):
+    settings.PBXADMIN_SYNC = "inline"
+    uploaded = admin_api.post(
+        "/api/v1/imports/",
+        {"file": _csv("extension,name,tech\n1000,Ana,pjsip\n1001,Ben,sip\n")},
+        format="multipart",
+    )
+    assert uploaded.status_code == 201
+    job = uploaded.json()
+    assert job["status"] == "previewed" and job["counts"]["create"] == 2 and not PbxUser.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = admin_api.post(
+            f"/api/v1/imports/{job['id']}/confirm/", {"existing": "skip"}, format="json"
+        )
+    assert confirmed.status_code == 202
+    done = admin_api.get(f"/api/v1/imports/{job['id']}/").json()
+    assert done["status"] == "done" and done["progress"]["percent"] == 100
+    assert PbxUser.objects.count() == 2
+    assert set(Entry.objects.filter(via=Via.IMPORT).values_list("person", flat=True)) == {"alice-admin"}
+    again = admin_api.post(f"/api/v1/imports/{job['id']}/confirm/", {}, format="json")
+    assert again.status_code == 409
+
+
+def test_a_file_with_bad_rows_cannot_be_confirmed_and_a_bad_file_is_400(admin_api):
+    checked = admin_api.post(
+        "/api/v1/imports/", {"file": _csv("extension,name\n12a,Ana\n")}, format="multipart"
+    )
+    job = checked.json()
+    assert checked.status_code == 201 and job["status"] == "previewed" and job["problems"]
+    refused_rows = admin_api.post(
+        f"/api/v1/imports/{job['id']}/confirm/", {"existing": "skip"}, format="json"
+    )
+    assert refused_rows.status_code == 400 and "refused" in str(refused_rows.json())
+    binary = SimpleUploadedFile("x.csv", b"\x00\x01\x02", "text/csv")
+    refused = admin_api.post("/api/v1/imports/", {"file": binary}, format="multipart")
+    assert refused.status_code == 400 and "file" in refused.json()
+    assert ImportJob.objects.count() == 1
+
+
+def _export(api, url) -> str:
+    response = api.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return b"".join(response.streaming_content).decode()
+
+
+def test_exports_leave_secrets_and_pins_out_unless_an_administrator_asks(admin_api, viewer_api):
+    make_extension(admin_api, password="4711", settings={"secret": "Sup3r-Secret-Value-99"})
+    for kind in ("extensions", "users", "devices"):
+        plain = _export(viewer_api, f"/api/v1/exports/{kind}/")
+        assert "4711" not in plain and "Sup3r-Secret-Value-99" not in plain and "1000" in plain
+    full = _export(admin_api, "/api/v1/exports/extensions/?include_secrets=true")
+    assert "4711" in full and "Sup3r-Secret-Value-99" in full
+    assert admin_api.get("/api/v1/exports/nosuch/").status_code == 404
+
+
+# --- Audit -----------------------------------------------------------------------
+
+
+def test_administrators_read_the_audit_log_filtered(admin_api):
+    make_extension(admin_api, "1000")
+    make_extension(admin_api, "1001")
+    entries = admin_api.get("/api/v1/audit/?id=1001&type=user").json()
+    assert entries["count"] == 1 and entries["results"][0]["via"] == "api"
+    assert admin_api.get("/api/v1/audit/?since=2026-13-01").status_code == 400

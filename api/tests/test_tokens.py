@@ -1,0 +1,94 @@
+"""API tokens: made and revoked on a page, kept as a hash, the only way into the API, throttled."""
+
+import hashlib
+
+import pytest
+
+from api.models import ApiToken
+from api.tests.conftest import client_for
+from api.tokens import token_create
+from audit.models import Entry, ObjectType
+from portal.testing import personas
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_token_is_kept_only_as_its_hash():
+    token, raw = token_create(user=personas.viewer(), name="HR onboarding")
+    stored = ApiToken.objects.values_list(flat=False).get(pk=token.pk)
+    assert raw not in [str(v) for v in stored]
+    assert token.secret_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert raw.startswith("pbx_" + token.prefix)
+
+
+def test_the_page_shows_a_new_token_once_and_then_only_its_prefix(viewer_client):
+    made = viewer_client.post("/api-tokens/", {"name": "helpdesk"})
+    raw = made.context["made"]["token"]
+    assert raw in made.content.decode() and made["Cache-Control"] == "no-store"
+    listed = viewer_client.get("/api-tokens/").content.decode()
+    assert raw not in listed and ApiToken.objects.get().prefix in listed
+    assert Entry.objects.filter(object_type=ObjectType.API_TOKEN, action="created").exists()
+
+
+def test_the_menu_links_the_tokens_page(viewer_client):
+    assert 'href="/api-tokens/"' in viewer_client.get("/api-tokens/").content.decode()
+
+
+def test_a_revoked_token_no_longer_opens_the_api(viewer_client, viewer_api):
+    assert viewer_api.get("/api/v1/extensions/").status_code == 200
+    token = ApiToken.objects.get()
+    assert viewer_client.post(f"/api-tokens/{token.pk}/revoke/").status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert viewer_api.get("/api/v1/extensions/").status_code == 401
+
+
+def test_a_person_cannot_revoke_someone_elses_token_but_an_administrator_can(viewer_client, admin_client):
+    other, _ = token_create(user=personas.no_role(), name="other")
+    assert viewer_client.post(f"/api-tokens/{other.pk}/revoke/").status_code == 403
+    assert admin_client.post(f"/api-tokens/{other.pk}/revoke/").status_code == 302
+    assert ApiToken.objects.get(pk=other.pk).revoked_at is not None
+
+
+def test_an_administrator_can_make_a_token_for_someone_else(admin_client):
+    viewer = personas.viewer()
+    admin_client.post("/api-tokens/", {"name": "for victor", "person": viewer.pk})
+    assert ApiToken.objects.get().user == viewer
+
+
+def test_a_viewer_sees_only_their_own_tokens(viewer_client):
+    token_create(user=personas.administrator(), name="the admin's")
+    assert "the admin&#x27;s" not in viewer_client.get("/api-tokens/").content.decode()
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer pbx_not-a-real-token", "Token abc", "Bearer a b"])
+def test_it_answers_401_without_a_valid_token(client, header):
+    response = client.get("/api/v1/extensions/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_portal_session_does_not_open_the_api(admin_client):
+    """No session authentication: nothing to forge across sites."""
+    assert admin_client.post("/api/v1/sync/").status_code == 401
+
+
+def test_requests_beyond_the_rate_are_throttled_per_token(settings, admin_api, viewer_api):
+    settings.PBXADMIN_API_RATE = "3/minute"
+    codes = [admin_api.get("/api/v1/sync/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    # Another token has its own allowance.
+    assert viewer_api.get("/api/v1/sync/").status_code == 200
+
+
+def test_a_token_records_when_it_was_last_used(viewer_api):
+    viewer_api.get("/api/v1/sync/")
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_a_token_of_an_inactive_person_is_refused(db):
+    person = personas.viewer()
+    api = client_for(person)
+    person.is_active = False
+    person.save()
+    assert api.get("/api/v1/sync/").status_code == 401

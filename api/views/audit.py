@@ -1,0 +1,61 @@
+"""The audit log (administrators), filtered as on the Audit page."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+
+from api.base import ApiView, Pages
+from api.errors import ERRORS
+from api.permissions import AdministratorsOnly
+from audit.forms import EntryFilterForm
+from audit.models import Action, Entry, ObjectType
+from audit.selectors import entry_list
+
+
+class EntryOut(serializers.ModelSerializer):
+    class Meta:
+        model = Entry
+        fields = (
+            "id",
+            "at",
+            "via",
+            "person",
+            "detail",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+        )
+
+
+class AuditQuery(serializers.Serializer):
+    """For the schema: the Audit page's filters (audit/forms.py reads them, here as there)."""
+
+    type = serializers.MultipleChoiceField(
+        choices=ObjectType.values, required=False, help_text="Object types."
+    )
+    id = serializers.CharField(max_length=64, required=False, help_text="The object's id (a number).")
+    person = serializers.CharField(
+        max_length=150, required=False, help_text="A portal account or OS user, exactly."
+    )
+    action = serializers.ChoiceField(Action.values, required=False)
+    since = serializers.DateField(required=False, help_text="From this day on.")
+    until = serializers.DateField(required=False, help_text="Up to this day, included.")
+
+
+@extend_schema(
+    summary="Audit entries, newest first", parameters=[AuditQuery], responses={200: EntryOut, **ERRORS}
+)
+class AuditList(ApiView, generics.ListAPIView):
+    permission_classes = [AdministratorsOnly]
+    pagination_class = Pages
+    serializer_class = EntryOut
+
+    def get_queryset(self):
+        form = EntryFilterForm(self.request.query_params)
+        if self.request.query_params and not form.is_valid():
+            raise ValidationError(
+                {name: [e["message"] for e in errs] for name, errs in form.errors.get_json_data().items()}
+            )
+        return entry_list(**form.filters())

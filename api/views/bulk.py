@@ -1,0 +1,231 @@
+"""Bulk import jobs (upload and check, confirm, progress, result) and CSV export, as the Bulk pages."""
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import generics, renderers, serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from api.base import ApiView, Pages
+from api.errors import ERRORS, NOT_FOUND
+from api.permissions import AdministratorsOnly
+from bulk.csvfile import CsvFileError, decode
+from bulk.exporting import export_devices, export_extensions, export_users
+from bulk.forms import ConfirmForm
+from bulk.jobs import job_confirm, job_create, job_progress, job_report
+from bulk.models import ImportJob
+from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
+from bulk.tasks import job_check_start, job_start
+
+
+class JobProgress(serializers.Serializer):
+    status = serializers.CharField()
+    phase = serializers.ChoiceField(["check", "import"])
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    finished = serializers.BooleanField()
+    failed = serializers.BooleanField()
+    error = serializers.CharField(allow_blank=True)
+
+
+class ImportJobOut(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = (
+            "id",
+            "kind",
+            "filename",
+            "status",
+            "replace",
+            "checked_at",
+            "error",
+            "counts",
+            "problems",
+            "rows",
+            "ignored",
+            "created_by",
+            "created_at",
+            "finished_at",
+            "progress",
+        )
+
+    @extend_schema_field(JobProgress)
+    def get_progress(self, job) -> dict:
+        """Where the check or the import is, as the progress page shows it."""
+        return job_progress(job)
+
+
+class ImportUpload(serializers.Serializer):
+    file = serializers.FileField(help_text="FreePBX Bulk Handler CSV, UTF-8.")
+    kind = serializers.ChoiceField(ImportJob.Kind.values, default=ImportJob.Kind.EXTENSIONS)
+    existing = serializers.ChoiceField(
+        ["skip", "replace"], default="skip", help_text="What the check assumes for rows whose number exists."
+    )
+
+
+class ImportConfirm(serializers.Serializer):
+    """The page's confirmation (bulk.forms.ConfirmForm), which judges these fields."""
+
+    existing = serializers.ChoiceField(
+        ["skip", "replace"], help_text="What to do with rows whose number exists."
+    )
+    weak_secrets = serializers.ChoiceField(
+        [WEAK_KEEP, WEAK_REGENERATE],
+        required=False,
+        help_text="Asked when a row has a secret too weak for the strong rule.",
+    )
+    change_secrets = serializers.BooleanField(
+        required=False,
+        help_text="Asked when existing phones' secrets would change (they must be re-provisioned).",
+    )
+
+
+CONFLICT = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="The job is not waiting for confirmation.")}
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Recent import jobs", responses={200: ImportJobOut, **ERRORS}),
+    post=extend_schema(
+        summary="Upload a CSV file: it is checked (a dry run) and kept until confirmed",
+        request={"multipart/form-data": ImportUpload},
+        responses={201: ImportJobOut, **ERRORS},
+    ),
+)
+class ImportList(ApiView, generics.ListCreateAPIView):
+    permission_classes = [AdministratorsOnly]
+    pagination_class = Pages
+    serializer_class = ImportJobOut
+    queryset = ImportJob.objects.defer("text").select_related("created_by")
+
+    def create(self, request):
+        upload = ImportUpload(data=request.data)
+        upload.is_valid(raise_exception=True)
+        uploaded = upload.validated_data["file"]
+        try:
+            text = decode(uploaded.read())
+        except CsvFileError as e:
+            raise ValidationError({"file": [str(e)]}) from None
+        job = job_create(
+            kind=upload.validated_data["kind"],
+            filename=uploaded.name or "upload.csv",
+            text=text,
+            replace=upload.validated_data["existing"] == "replace",
+            created_by=request.user,
+        )
+        job_check_start(job=job)
+        job.refresh_from_db()
+        return Response(ImportJobOut(job).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="An import job: its check, status, progress and result",
+    responses={200: ImportJobOut, **ERRORS, **NOT_FOUND},
+)
+class ImportDetail(ApiView, generics.RetrieveAPIView):
+    permission_classes = [AdministratorsOnly]
+    serializer_class = ImportJobOut
+    queryset = ImportJob.objects.defer("text").select_related("created_by")
+    lookup_url_kwarg = "job_id"
+
+
+@extend_schema(
+    summary="Confirm a checked job: it is imported in the background (follow its progress)",
+    request=ImportConfirm,
+    responses={202: ImportJobOut, **ERRORS, **NOT_FOUND, **CONFLICT},
+)
+class ImportConfirmView(ApiView, generics.GenericAPIView):
+    permission_classes = [AdministratorsOnly]
+    serializer_class = ImportConfirm
+
+    def post(self, request, job_id):
+        job = get_object_or_404(ImportJob, pk=job_id)
+        if job.status != ImportJob.Status.PREVIEWED:
+            return Response(
+                {
+                    "non_field_errors": [
+                        f"This job is {job.get_status_display().lower()}: it cannot be confirmed."
+                    ]
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        ImportConfirm(data=request.data).is_valid(raise_exception=True)
+        report = job_report(job)
+        if not report.ok:
+            raise ValidationError(
+                {"non_field_errors": ["Rows of this file are refused: upload a corrected file."]}
+            )
+        form = ConfirmForm(request.data, report=report, replace=job.replace)
+        if not form.is_valid():
+            raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+        outcome = job_confirm(
+            job=job,
+            replace=form.cleaned_data["existing"] == "replace",
+            weak_secrets=form.cleaned_data.get("weak_secrets", ""),
+            change_secrets=form.cleaned_data.get("change_secrets", False),
+        )
+        if outcome == "rechecking":
+            # The check no longer holds for the database (or it expired): checked again; read the new result.
+            job_check_start(job=job)
+        elif outcome == "queued":
+            job_start(job=job)
+        job.refresh_from_db()
+        return Response(ImportJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """Lets a client ask for text/csv; the export streams its own response."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return renderers.JSONRenderer().render(data)
+
+
+KINDS = ["extensions", "users", "devices"]
+
+
+class ExportQuery(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=80, required=False, help_text="Extensions only: number prefix or name."
+    )
+    include_secrets = serializers.BooleanField(required=False, help_text="Administrators only: with secrets.")
+
+
+@extend_schema(
+    summary="Export as Bulk Handler CSV (imports back without loss)",
+    parameters=[ExportQuery, OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=KINDS)],
+    responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS, **NOT_FOUND},
+)
+class Export(ApiView):
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
+
+    def get(self, request, kind):
+        if kind not in KINDS:
+            raise NotFound(f"Export one of: {', '.join(KINDS)}.")
+        query = ExportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        with_secrets = self.include_secrets()
+        if kind == "users":
+            chunks = export_users(with_secrets=with_secrets)
+        elif kind == "devices":
+            chunks = export_devices(with_secrets=with_secrets)
+        else:
+            chunks = export_extensions(search=query.validated_data.get("q", ""), with_secrets=with_secrets)
+        response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,272 @@
+"""Extensions, users and devices, and hot desking: each write is the pages' service."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from api import queries
+from api.base import ApiView, Pages, SecretsQuery
+from api.errors import ERRORS, IN_USE_RESPONSE, NOT_FOUND
+from api.serializers import (
+    DeviceChange,
+    DeviceIn,
+    DeviceOut,
+    ExtensionChange,
+    ExtensionIn,
+    ExtensionOut,
+    HotDeskLogin,
+    UserChange,
+    UserIn,
+    UserOut,
+)
+from asterisk.selectors import device_states
+from devices.models import Device
+from devices.selectors import device_list
+from devices.services import device_create, device_delete, device_login, device_logout, device_update
+from users.extensions import extension_create, extension_delete, extension_update
+from users.models import PbxUser
+from users.selectors import extension_list, user_list
+from users.services import user_create, user_delete, user_update
+
+DETAIL_METHODS = ["get", "patch", "delete", "head", "options"]
+
+
+def parse(view, serializer_class, **kwargs) -> dict:
+    """The request body, typed; a type error is a 400 with every field at once."""
+    serializer = serializer_class(data=view.request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def parse_query(view, query_class, **kwargs):
+    query = query_class(data=view.request.query_params, **kwargs)
+    query.is_valid(raise_exception=True)
+    return query
+
+
+# --- Extensions -------------------------------------------------------------
+
+
+class ExtensionShapes(ApiView):
+    def shape(self, users, *, many: bool):
+        users = list(users) if many else [users]
+        devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
+        context = {**self.get_serializer_context(), "devices": devices, "states": device_states(devices)}
+        return ExtensionOut(users if many else users[0], many=many, context=context).data
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List extensions",
+        parameters=[queries.ExtensionQuery],
+        responses={200: ExtensionOut, **ERRORS},
+    ),
+    post=extend_schema(
+        summary="Create an extension (user, fixed device and endpoint)",
+        request=ExtensionIn,
+        responses={201: ExtensionOut, **ERRORS, **IN_USE_RESPONSE},
+    ),
+)
+class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
+    pagination_class = Pages
+    serializer_class = ExtensionOut
+
+    def list(self, request):
+        query = parse_query(self, queries.ExtensionQuery)
+        page = self.paginate_queryset(query.narrow(extension_list(**query.selector_kwargs())))
+        return self.get_paginated_response(self.shape(page, many=True))
+
+    def create(self, request):
+        user = extension_create(**parse(self, ExtensionIn))
+        return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Read an extension",
+        parameters=[SecretsQuery],
+        responses={200: ExtensionOut, **ERRORS, **NOT_FOUND},
+    ),
+    patch=extend_schema(
+        summary="Change an extension (only the fields sent)",
+        request=ExtensionChange,
+        responses={200: ExtensionOut, **ERRORS, **NOT_FOUND},
+    ),
+    delete=extend_schema(
+        summary="Delete an extension (its user and own device)", responses={204: None, **ERRORS, **NOT_FOUND}
+    ),
+)
+class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
+    http_method_names = DETAIL_METHODS
+    serializer_class = ExtensionOut
+    lookup_url_kwarg = "extension"
+
+    def get(self, request, extension):
+        return Response(self.shape(get_object_or_404(PbxUser, pk=extension), many=False))
+
+    def patch(self, request, extension):
+        user = get_object_or_404(PbxUser, pk=extension)
+        user = extension_update(user=user, **parse(self, ExtensionChange, partial=True))
+        return Response(self.shape(user, many=False))
+
+    def delete(self, request, extension):
+        extension_delete(user=get_object_or_404(PbxUser, pk=extension))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Users (the deviceanduser mode's view of the same people) ------------------
+
+
+class UserShapes(ApiView):
+    def shape(self, user) -> dict:
+        user = user_list().filter(pk=user.pk).get()
+        return UserOut(user, context=self.get_serializer_context()).data
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List users", parameters=[queries.UserQuery], responses={200: UserOut, **ERRORS}
+    ),
+    post=extend_schema(
+        summary="Create a user (no device)",
+        request=UserIn,
+        responses={201: UserOut, **ERRORS, **IN_USE_RESPONSE},
+    ),
+)
+class UserList(UserShapes, generics.ListCreateAPIView):
+    pagination_class = Pages
+    serializer_class = UserOut
+
+    def list(self, request):
+        query = parse_query(self, queries.UserQuery, device_field="devices__id")
+        page = self.paginate_queryset(query.narrow(user_list(**query.selector_kwargs())))
+        return self.get_paginated_response(
+            UserOut(page, many=True, context=self.get_serializer_context()).data
+        )
+
+    def create(self, request):
+        user = user_create(**parse(self, UserIn))
+        return Response(self.shape(user), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Read a user", parameters=[SecretsQuery], responses={200: UserOut, **ERRORS, **NOT_FOUND}
+    ),
+    patch=extend_schema(
+        summary="Change a user (only the fields sent)",
+        request=UserChange,
+        responses={200: UserOut, **ERRORS, **NOT_FOUND},
+    ),
+    delete=extend_schema(
+        summary="Delete a user (their devices are left with no user)",
+        responses={204: None, **ERRORS, **NOT_FOUND},
+    ),
+)
+class UserDetail(UserShapes, generics.GenericAPIView):
+    http_method_names = DETAIL_METHODS
+    serializer_class = UserOut
+
+    def get(self, request, extension):
+        return Response(self.shape(get_object_or_404(PbxUser, pk=extension)))
+
+    def patch(self, request, extension):
+        user = get_object_or_404(PbxUser, pk=extension)
+        return Response(self.shape(user_update(user=user, **parse(self, UserChange, partial=True))))
+
+    def delete(self, request, extension):
+        user_delete(user=get_object_or_404(PbxUser, pk=extension))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Devices ----------------------------------------------------------------
+
+
+class DeviceShapes(ApiView):
+    def shape(self, devices, *, many: bool):
+        devices = list(devices) if many else [devices]
+        context = {**self.get_serializer_context(), "states": device_states(d.pk for d in devices)}
+        return DeviceOut(devices if many else devices[0], many=many, context=context).data
+
+    def device(self, device_id: str) -> Device:
+        return get_object_or_404(Device.objects.select_related("endpoint"), pk=device_id)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List devices", parameters=[queries.DeviceQuery], responses={200: DeviceOut, **ERRORS}
+    ),
+    post=extend_schema(
+        summary="Create a device with its technology settings",
+        request=DeviceIn,
+        responses={201: DeviceOut, **ERRORS, **IN_USE_RESPONSE},
+    ),
+)
+class DeviceList(DeviceShapes, generics.ListCreateAPIView):
+    pagination_class = Pages
+    serializer_class = DeviceOut
+
+    def list(self, request):
+        query = parse_query(self, queries.DeviceQuery)
+        devices = device_list(**query.selector_kwargs()).select_related("endpoint")
+        page = self.paginate_queryset(query.narrow(devices))
+        return self.get_paginated_response(self.shape(page, many=True))
+
+    def create(self, request):
+        device = device_create(**parse(self, DeviceIn))
+        return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Read a device", parameters=[SecretsQuery], responses={200: DeviceOut, **ERRORS, **NOT_FOUND}
+    ),
+    patch=extend_schema(
+        summary="Change a device (only the fields sent; the id and technology stay)",
+        request=DeviceChange,
+        responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+    ),
+    delete=extend_schema(summary="Delete a device", responses={204: None, **ERRORS, **NOT_FOUND}),
+)
+class DeviceDetail(DeviceShapes, generics.GenericAPIView):
+    http_method_names = DETAIL_METHODS
+    serializer_class = DeviceOut
+
+    def get(self, request, device_id):
+        return Response(self.shape(self.device(device_id), many=False))
+
+    def patch(self, request, device_id):
+        device_update(device=self.device(device_id), **parse(self, DeviceChange, partial=True))
+        return Response(self.shape(self.device(device_id), many=False))
+
+    def delete(self, request, device_id):
+        device_delete(device=self.device(device_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    summary="Hot desking: log a user into an adhoc device",
+    request=HotDeskLogin,
+    responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+)
+class DeviceLogin(DeviceShapes, generics.GenericAPIView):
+    serializer_class = HotDeskLogin
+
+    def post(self, request, device_id):
+        device = self.device(device_id)
+        device_login(device=device, user=parse(self, HotDeskLogin)["extension"])
+        return Response(self.shape(self.device(device_id), many=False))
+
+
+@extend_schema(
+    summary="Hot desking: give an adhoc device back to its default user",
+    request=None,
+    responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+)
+class DeviceLogout(DeviceShapes, generics.GenericAPIView):
+    serializer_class = DeviceOut
+
+    def post(self, request, device_id):
+        device_logout(device=self.device(device_id))
+        return Response(self.shape(self.device(device_id), many=False))
