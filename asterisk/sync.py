@@ -168,9 +168,7 @@ class _ReplyCheck:
     def __init__(self) -> None:
         self.warnings: list[str] = []
 
-    def __call__(self, action: dict[str, str], reply) -> None:
-        if isinstance(reply, list):
-            reply = reply[0]
+    def __call__(self, action: dict[str, str], reply: ami.Reply) -> None:
         if reply.success:
             return
         message = reply.get("Message", "")
