@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 
 from django.conf import settings
 from panoramisk import Manager
@@ -84,18 +85,28 @@ _END = "\r\n\r\n"
 class Reply:
     """One reply read by the bulk path: its headers, looked up by name in any case.
 
-    Enough of panoramisk's Message for judging a reply (`success`, `get`), at a
-    fraction of its cost: a full sync reads 300,000 of them.
+    Enough of panoramisk's Message for judging a reply (`success`, `get`), at
+    a fraction of its cost: a full sync reads 300,000 replies, and the text of
+    one is parsed only when a header is asked for.
     """
 
-    __slots__ = ("headers",)
+    __slots__ = ("_headers", "text")
 
-    def __init__(self, headers: dict[str, str | list[str]]):
-        self.headers = headers  # names in lower case; a repeated header is a list
+    def __init__(self, text: str):
+        self.text = text  # without the blank line that ends it
+        self._headers: dict[str, str | list[str]] | None = None
+
+    @property
+    def headers(self) -> dict[str, str | list[str]]:
+        """Names in lower case; a header that comes more than once (`Output`) is a list."""
+        if self._headers is None:
+            self._headers = _parse_headers(self.text)
+        return self._headers
 
     @property
     def success(self) -> bool:
-        return self.headers.get("response") in _SUCCESS
+        # Asterisk starts a response with its status: the common answer needs no parsing.
+        return self.text.startswith("Response: Success\r\n") or self.headers.get("response") in _SUCCESS
 
     def get(self, name: str, default=None):
         return self.headers.get(name.lower(), default)
@@ -107,10 +118,9 @@ class Reply:
         return f"<Reply {self.headers!r}>"
 
 
-def parse_reply(block: str) -> Reply:
-    """One reply's text (without the blank line that ends it) as a Reply."""
+def _parse_headers(text: str) -> dict[str, str | list[str]]:
     headers: dict[str, str | list[str]] = {}
-    for line in block.split("\r\n"):
+    for line in text.split("\r\n"):
         name, sep, value = line.partition(": ")
         if not sep:
             continue  # a blank line, or a legacy `--END COMMAND--`
@@ -122,47 +132,53 @@ def parse_reply(block: str) -> Reply:
             held.append(value)
         else:
             headers[name] = [held, value]
-    return Reply(headers)
+    return headers
 
 
-def _render(actions: list[dict[str, str]], prefix: str) -> list[bytes]:
-    """The wire bytes of `actions`, window by window, each numbered `prefix<index>` as its ActionID.
+def check_actions(actions: list[dict[str, str]]) -> None:
+    """`check_action` on every header of many actions, in a few passes over their text at once.
 
-    Every header is checked before anything is sent. The check runs over each
-    window's text at once, and is the same as `check_action` on every header:
-    only the line breaks the rendering adds may be there, no NUL, no line too
-    long. A window that fails goes through `check_action`, which names the header.
+    The batch passes when no name or value holds a CR, LF or NUL and the longest
+    name and the longest value together fit a header line. Otherwise every
+    action goes through `check_action`, which refuses the header by name.
     """
-    windows = []
-    for start in range(0, len(actions), PIPELINE_WINDOW):
-        window = actions[start : start + PIPELINE_WINDOW]
-        names = {action.get("Action") for action in window}
-        if None in names:
-            raise ValueError("refusing to send an AMI action without an Action header")
-        if any(name.lower() in _LISTS for name in names):
-            raise ValueError(f"the bulk path reads one reply per action; send {sorted(names)} with send()")
-        text = "".join(
-            [
-                "\r\n".join([f"{name}: {value}" for name, value in action.items()])
-                + f"\r\nActionID: {prefix}{index}{_END}"
-                for index, action in enumerate(window, start)
-            ]
-        )
-        breaks = sum(map(len, window)) + 2 * len(window)
-        if (
-            text.count("\r\n") != breaks
-            or text.count("\r") != breaks
-            or text.count("\n") != breaks
-            or "\x00" in text
-            or max(map(len, text.split("\r\n"))) > MAX_HEADER
-        ):
-            for action in window:
-                check_action(action)
-            raise ValueError("refusing to send an AMI header with a line break or NUL")  # not reached
-        if text.lower().count("\nactionid:") != len(window):
-            raise ValueError("the bulk path numbers the actions itself: leave ActionID out")
-        windows.append(text.encode())
-    return windows
+    names = list(chain.from_iterable(actions))
+    values = list(chain.from_iterable(map(dict.values, actions)))
+    try:
+        text = "".join(names) + "".join(values)
+    except TypeError:  # a name or value that is not text yet: check_action formats it
+        text = "\n"
+    if (
+        "\r" in text
+        or "\n" in text
+        or "\x00" in text
+        or max(map(len, names), default=0) + 2 + max(map(len, values), default=0) > MAX_HEADER
+    ):
+        for action in actions:
+            check_action(action)
+
+
+def _check_bulk(actions: list[dict[str, str]]) -> None:
+    """What the bulk path sends: safe headers, one reply per action, its own ActionIDs."""
+    check_actions(actions)
+    kinds = {action.get("Action") for action in actions}
+    if None in kinds:
+        raise ValueError("refusing to send an AMI action without an Action header")
+    if any(kind.lower() in _LISTS for kind in kinds):
+        raise ValueError(f"the bulk path reads one reply per action; send {sorted(kinds)} with send()")
+    if any(name.lower() == "actionid" for name in set(chain.from_iterable(actions))):
+        raise ValueError("the bulk path numbers the actions itself: leave ActionID out")
+
+
+def _render(window: list[dict[str, str]], start: int, prefix: str) -> bytes:
+    """The wire bytes of a window of actions, the one at `start` numbered `<prefix><start>`."""
+    return "".join(
+        [
+            "\r\n".join([f"{name}: {value}" for name, value in action.items()])
+            + f"\r\nActionID: {prefix}{index}{_END}"
+            for index, action in enumerate(window, start)
+        ]
+    ).encode()
 
 
 class _BulkReader(asyncio.Protocol):
@@ -215,13 +231,21 @@ class _BulkReader(asyncio.Protocol):
         complete, end, self.unread = (self.unread + data).rpartition(_END.encode())
         if not end:
             return
-        prefix, size, replies = self.prefix, len(self.prefix), self.replies
+        prefix, replies = self.prefix, self.replies
+        marker = f"ActionID: {prefix}"
         for block in complete.decode(self.encoding, "replace").split(_END):
-            reply = parse_reply(block)
-            action_id = reply.headers.get("actionid", "")
-            number = action_id[size:] if action_id.startswith(prefix) else ""
+            # Asterisk echoes `ActionID: <id>` as sent: find it without parsing the reply.
+            at = block.find(marker)
+            if at == 0 or (at > 0 and block[at - 1] == "\n"):
+                at += len(marker)
+                end = block.find("\r", at)
+                number = block[at:end] if end > 0 else block[at:]
+            else:
+                # Another spelling of the header, or not a reply of this push.
+                action_id = Reply(block).get("ActionID", "")
+                number = action_id[len(prefix) :] if action_id.startswith(prefix) else ""
             if number.isdecimal() and int(number) < len(replies):
-                replies[int(number)] = reply
+                replies[int(number)] = Reply(block)
             elif block.strip():
                 self.protocol.data_received((block + _END).encode(self.encoding))
         self._deliver()
@@ -347,8 +371,7 @@ class AmiSession:
         An action answered by a list of events (DBGet, DBGetTree) gets the list.
         """
         actions = list(actions)
-        for action in actions:
-            check_action(action)
+        check_actions(actions)
         if self._lost.done():
             raise AmiUnavailable("Asterisk closed the connection")
         futures = [self.manager.send_action(dict(action)) for action in actions]
@@ -357,39 +380,40 @@ class AmiSession:
     async def push(self, actions: Iterable[dict[str, str]], on_reply: Callable[[dict, Reply], None]) -> None:
         """Send many one-reply actions pipelined, calling `on_reply(action, reply)` in order.
 
-        The bulk path of a full sync (300,000 actions): every action is checked
-        and rendered to bytes first (nothing is sent if one is refused), then
-        written window by window on the session's connection, two windows in
-        flight so Asterisk always has work; the replies are read by a lean
-        parser matched by ActionID, then the connection goes back to
-        panoramisk. Whatever `on_reply` raises ends the push and is raised here;
+        The bulk path of a full sync (300,000 actions): every header is checked
+        first (nothing is sent if one is refused); then windows of actions are
+        rendered to bytes and written straight to the session's connection, two
+        windows in flight so Asterisk always has work, and the replies are read
+        by a lean parser matched by ActionID, instead of panoramisk's objects
+        per action and reply. The connection then goes back to panoramisk. Whatever `on_reply` raises ends the push and is raised here;
         a dropped connection, or no progress within the timeout, raises AmiUnavailable.
         """
         actions = list(actions)
-        self._pushes += 1
-        windows = _render(actions, f"bulk{self._pushes}/")
+        _check_bulk(actions)
         if not actions:
             return
         if self._lost.done():
             raise AmiUnavailable("Asterisk closed the connection")
+        self._pushes += 1
+        prefix = f"bulk{self._pushes}/"
         protocol = self.manager.protocol
         transport = protocol.transport
-        reader = _BulkReader(protocol, f"bulk{self._pushes}/", actions, on_reply, self.manager.encoding)
+        reader = _BulkReader(protocol, prefix, actions, on_reply, self.manager.encoding)
         transport.set_protocol(reader)
         # Hundreds of thousands of short-lived replies would set off full
         # garbage collections over everything the sync holds; pause the cycle
         # collector for the push (reference counting still frees them).
-        collecting = gc.isenabled() and len(windows) > 1
+        collecting = gc.isenabled() and len(actions) > PIPELINE_WINDOW
         if collecting:
             gc.disable()
         try:
-            for number, window in enumerate(windows):
+            for start in range(0, len(actions), PIPELINE_WINDOW):
                 if self._lost.done():
                     raise AmiUnavailable("Asterisk closed the connection during the push")
-                transport.write(window)
-                if number:
-                    done = number * PIPELINE_WINDOW
-                    await self._wait(reader.until(done), f"actions {done - PIPELINE_WINDOW + 1}-{done}")
+                # Rendered here, while Asterisk works through the window before.
+                transport.write(_render(actions[start : start + PIPELINE_WINDOW], start, prefix))
+                if start:
+                    await self._wait(reader.until(start), f"actions {start - PIPELINE_WINDOW + 1}-{start}")
             await self._wait(reader.until(len(actions)), f"the last of {len(actions)} actions")
         finally:
             if collecting:
