@@ -385,8 +385,10 @@ class AmiSession:
         rendered to bytes and written straight to the session's connection, two
         windows in flight so Asterisk always has work, and the replies are read
         by a lean parser matched by ActionID, instead of panoramisk's objects
-        per action and reply. The connection then goes back to panoramisk. Whatever `on_reply` raises ends the push and is raised here;
-        a dropped connection, or no progress within the timeout, raises AmiUnavailable.
+        per action and reply. The connection then goes back to panoramisk.
+
+        Whatever `on_reply` raises ends the push and is raised here; a dropped
+        connection, or no progress within the timeout, raises AmiUnavailable.
         """
         actions = list(actions)
         _check_bulk(actions)
