@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 # Asterisk refuses header lines over 1022 characters (and drops the value).
 MAX_HEADER = 1000
+# The bulk path writes actions in windows and keeps this many unanswered:
+# enough that Asterisk never waits for the client, even on a busy machine.
 PIPELINE_WINDOW = 2000
+IN_FLIGHT = 16_000
 
 
 class AmiError(Exception):
@@ -382,10 +385,10 @@ class AmiSession:
 
         The bulk path of a full sync (300,000 actions): every header is checked
         first (nothing is sent if one is refused); then windows of actions are
-        rendered to bytes and written straight to the session's connection, two
-        windows in flight so Asterisk always has work, and the replies are read
-        by a lean parser matched by ActionID, instead of panoramisk's objects
-        per action and reply. The connection then goes back to panoramisk.
+        rendered to bytes and written straight to the session's connection, up
+        to IN_FLIGHT unanswered so Asterisk always has work, and the replies are
+        read by a lean parser matched by ActionID, instead of panoramisk's
+        objects per action and reply. The connection then goes back to panoramisk.
 
         Whatever `on_reply` raises ends the push and is raised here; a dropped
         connection, or no progress within the timeout, raises AmiUnavailable.
@@ -412,10 +415,11 @@ class AmiSession:
             for start in range(0, len(actions), PIPELINE_WINDOW):
                 if self._lost.done():
                     raise AmiUnavailable("Asterisk closed the connection during the push")
-                # Rendered here, while Asterisk works through the window before.
+                # Rendered here, while Asterisk works through the windows before.
                 transport.write(_render(actions[start : start + PIPELINE_WINDOW], start, prefix))
-                if start:
-                    await self._wait(reader.until(start), f"actions {start - PIPELINE_WINDOW + 1}-{start}")
+                answered = start + PIPELINE_WINDOW - IN_FLIGHT
+                if answered > 0:
+                    await self._wait(reader.until(answered), f"actions up to {answered}")
             await self._wait(reader.until(len(actions)), f"the last of {len(actions)} actions")
         finally:
             if collecting:
