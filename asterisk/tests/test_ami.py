@@ -153,10 +153,9 @@ def test_what_on_reply_raises_ends_the_push_and_the_session_still_serves(asteris
 
 def test_a_connection_dropped_mid_push_is_unavailable(asterisk):
     asterisk.drop_after = 3000  # the login counts as one
-    handed = []
     with pytest.raises(AmiUnavailable, match="closed the connection"):
-        _push(asterisk, _puts(50_000), lambda action, reply: handed.append(action), timeout=30)
-    assert 0 < len(handed) < 3000, "the replies before the drop were handed over"
+        _push(asterisk, _puts(50_000), timeout=30)
+    assert asterisk.count("DBPut") == 2999
 
 
 def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
