@@ -145,7 +145,7 @@ def check_actions(actions: list[dict[str, str]]) -> None:
     name and the longest value together fit a header line. Otherwise every
     action goes through `check_action`, which refuses the header by name.
     """
-    names = list(chain.from_iterable(actions))
+    names = set(chain.from_iterable(actions))
     values = list(chain.from_iterable(map(dict.values, actions)))
     try:
         text = "".join(names) + "".join(values)
