@@ -234,21 +234,21 @@ class _BulkReader(asyncio.Protocol):
         complete, end, self.unread = (self.unread + data).rpartition(_END.encode())
         if not end:
             return
-        prefix, replies = self.prefix, self.replies
+        prefix, replies, count = self.prefix, self.replies, len(self.replies)
         marker = f"ActionID: {prefix}"
+        skip = len(marker)
         for block in complete.decode(self.encoding, "replace").split(_END):
             # Asterisk echoes `ActionID: <id>` as sent: find it without parsing the reply.
             at = block.find(marker)
             if at == 0 or (at > 0 and block[at - 1] == "\n"):
-                at += len(marker)
                 end = block.find("\r", at)
-                number = block[at:end] if end > 0 else block[at:]
+                number = block[at + skip : end] if end > 0 else block[at + skip :]
             else:
                 # Another spelling of the header, or not a reply of this push.
                 action_id = Reply(block).get("ActionID", "")
                 number = action_id[len(prefix) :] if action_id.startswith(prefix) else ""
-            if number.isdecimal() and int(number) < len(replies):
-                replies[int(number)] = Reply(block)
+            if number.isdecimal() and (index := int(number)) < count:
+                replies[index] = Reply(block)
             elif block.strip():
                 self.protocol.data_received((block + _END).encode(self.encoding))
         self._deliver()
@@ -257,11 +257,11 @@ class _BulkReader(asyncio.Protocol):
     def _deliver(self) -> None:
         """Hand over the replies that have arrived, in the order of the actions."""
         replies, actions, on_reply = self.replies, self.actions, self.on_reply
-        index = self.delivered
+        index, count = self.delivered, len(replies)
         try:
-            while index < len(replies) and (reply := replies[index]) is not None:
-                on_reply(actions[index], reply)
+            while index < count and (reply := replies[index]) is not None:
                 replies[index] = None  # handed over: keep nothing
+                on_reply(actions[index], reply)
                 index += 1
         except Exception as e:  # raised again by the push that waits for these replies
             self.error = e
