@@ -441,14 +441,21 @@ class AmiSession:
 def run(coroutine_factory, config: AmiConfig | None = None):
     """Run `coroutine_factory(session)` in a fresh event loop with one session; return its result."""
 
-    async def main():
+    # The result stays out of the task: asyncio.run formats the finished task,
+    # result and all, when it restores the Ctrl-C handler, and a full sync's
+    # plan of 300,000 actions took 0.4 s to format.
+    results = []
+
+    async def main() -> None:
         async with AmiSession(config or AmiConfig.from_settings()) as session:
-            return await coroutine_factory(session)
+            results.append(await coroutine_factory(session))
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(main())
-    # Called from code that already runs an event loop in this thread: use a thread of our own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+        asyncio.run(main())
+    else:
+        # Called from code that already runs an event loop in this thread: use a thread of our own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, main()).result()
+    return results[0]
