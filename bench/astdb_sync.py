@@ -63,12 +63,16 @@ async def raw_pipelined(port: int, secret: str, count: int, window: int = 2000) 
             await writer.drain()
 
     writing = asyncio.ensure_future(write())
-    replies = 0
+    replies, rest = 0, b""
     while replies < count:
         chunk = await reader.read(1 << 18)
         if not chunk:
             raise SystemExit("the server closed the raw client's connection")
-        replies += chunk.count(b"\r\n\r\n")
+        # A reply's blank line may straddle two reads: count from the last one seen.
+        text = rest + chunk
+        ends = text.count(b"\r\n\r\n")
+        replies += ends
+        rest = text[text.rfind(b"\r\n\r\n") + 4 :] if ends else text
     elapsed = time.perf_counter() - started
     await writing
     writer.close()
@@ -102,6 +106,7 @@ def main() -> None:
         # DBPut, just before and just after the full sync (a busy machine drifts).
         keys_wanted = sum(map(len, desired_by_owner().values()))
         raw_before = asyncio.run(raw_pipelined(port, secret, keys_wanted))
+        ami.run(lambda session: session.send_one({"Action": "DBDelTree", "Family": "RAW"}))
 
         # Asterisk's astdb was lost: rebuild every key (read back, compare, push).
         started = time.perf_counter()
