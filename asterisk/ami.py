@@ -229,8 +229,6 @@ class _BulkReader(asyncio.Protocol):
             waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        if self.error is not None:
-            return  # the push has failed; what is still coming is of no use
         complete, end, self.unread = (self.unread + data).rpartition(_END.encode())
         if not end:
             return
@@ -256,6 +254,8 @@ class _BulkReader(asyncio.Protocol):
 
     def _deliver(self) -> None:
         """Hand over the replies that have arrived, in the order of the actions."""
+        if self.error is not None:
+            return  # the push has failed: the rest is still read, to keep the text in step, but not judged
         replies, actions, on_reply = self.replies, self.actions, self.on_reply
         index, count = self.delivered, len(replies)
         try:
