@@ -5,6 +5,11 @@ reconnects by itself, a refused login does not raise, actions sent while
 disconnected wait forever, and values are written with no escaping. This
 adapter bounds every await with a timeout, checks the login, fails fast when
 the connection drops, and refuses any header that could inject a line.
+
+panoramisk connects, logs in and serves single actions, commands and events.
+A sync's many actions take `AmiSession.push`, a lean path over the same
+connection (pre-rendered bytes out, replies matched by ActionID in), because
+one panoramisk object per action and per reply cost most of a full sync.
 """
 
 import asyncio
