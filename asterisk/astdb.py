@@ -96,11 +96,12 @@ def devices_of_users(extensions: list[str] | None) -> dict[str, list[str]]:
     return result
 
 
-def desired_keys(
+def desired_by_owner(
     *, users: Iterable[str] | None = None, devices: Iterable[str] | None = None
-) -> dict[str, str]:
-    """The keys for these users and devices (None: all of them; empty: none)."""
-    result: dict[str, str] = {}
+) -> dict[str, dict[str, str]]:
+    """The keys for these users and devices (None: all of them; empty: none), by owner
+    (`AMPUSER/1000`, `CW/1000`, `DEVICE/2001`; see `owner_of`)."""
+    result: dict[str, dict[str, str]] = {}
     user_list = None if users is None else sorted(set(users))
     if user_list is None or user_list:
         attached = devices_of_users(user_list)
@@ -108,14 +109,28 @@ def desired_keys(
         for batch in batches:
             qs = PbxUser.objects.all() if batch is None else PbxUser.objects.filter(pk__in=batch)
             for user in qs.iterator(chunk_size=2000):
-                result.update(user_keys(user, attached.get(user.extension, [])))
+                keys = user_keys(user, attached.get(user.extension, []))
+                call_waiting = f"CW/{user.extension}"
+                if call_waiting in keys:
+                    result[call_waiting] = {call_waiting: keys.pop(call_waiting)}
+                result[f"AMPUSER/{user.extension}"] = keys
     device_list = None if devices is None else sorted(set(devices))
     if device_list is None or device_list:
         batches = [None] if device_list is None else _chunks(device_list)
         for batch in batches:
             qs = Device.objects.all() if batch is None else Device.objects.filter(pk__in=batch)
             for row in qs.order_by().values_list(*_DEVICE_COLUMNS).iterator(chunk_size=2000):
-                result.update(device_keys(**dict(zip(_DEVICE_COLUMNS, row, strict=True))))
+                result[f"DEVICE/{row[0]}"] = device_keys(**dict(zip(_DEVICE_COLUMNS, row, strict=True)))
+    return result
+
+
+def desired_keys(
+    *, users: Iterable[str] | None = None, devices: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The keys for these users and devices (None: all of them; empty: none)."""
+    result: dict[str, str] = {}
+    for keys in desired_by_owner(users=users, devices=devices).values():
+        result.update(keys)
     return result
 
 
@@ -125,7 +140,15 @@ def split_key(path: str) -> tuple[str, str]:
     return family, key
 
 
-def owner_of(path: str) -> tuple[str, str]:
-    """The family and object a key belongs to: `AMPUSER/1000/recording/priority` -> (`AMPUSER`, `1000`)."""
+def owner_of(path: str) -> str:
+    """The object a key belongs to, as `family/object`: `AMPUSER/1000/recording/priority` -> `AMPUSER/1000`."""
     family, _, rest = path.partition("/")
-    return family, rest.partition("/")[0]
+    return f"{family}/{rest.partition('/')[0]}"
+
+
+def by_owner(keys: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Flat keys grouped by `owner_of`."""
+    result: dict[str, dict[str, str]] = defaultdict(dict)
+    for key, value in keys.items():
+        result[owner_of(key)][key] = value
+    return dict(result)

@@ -11,7 +11,7 @@ nothing here: the next run sends the same difference again.
 
 import fcntl
 import logging
-from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from asterisk import ami
-from asterisk.astdb import FAMILIES, desired_keys, owner_of, split_key
+from asterisk.astdb import FAMILIES, by_owner, desired_by_owner
 from asterisk.files import write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
@@ -33,9 +33,8 @@ _ALREADY_GONE = ("Database entry could not be deleted", "Database entry not foun
 @dataclass
 class Plan:
     actions: list[dict[str, str]] = field(default_factory=list)
-    puts: dict[str, str] = field(default_factory=dict)
-    deleted: set[str] = field(default_factory=set)
-    reloads: list[str] = field(default_factory=list)
+    puts: int = 0
+    deletes: int = 0
 
 
 @dataclass
@@ -48,71 +47,57 @@ class SyncResult:
     warnings: list[str]
 
 
-def plan_changes(desired: dict[str, str], current: dict[str, str], owners: set[tuple[str, str]]) -> Plan:
-    """The actions that turn `current` into `desired` for these owners (family, object)."""
+def plan_changes(
+    desired: dict[str, dict[str, str]], current: dict[str, dict[str, str]], owners: Iterable[str]
+) -> Plan:
+    """The actions that turn `current` into `desired` for these owners; both are keys by owner."""
     plan = Plan()
-    wanted_by_owner: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    for key, value in desired.items():
-        wanted_by_owner[owner_of(key)][key] = value
-    held_by_owner: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-    for key, value in current.items():
-        held_by_owner[owner_of(key)][key] = value
+    actions = plan.actions
     for owner in sorted(owners):
-        wanted, held = wanted_by_owner.get(owner, {}), held_by_owner.get(owner, {})
-        family, obj = owner
+        wanted, held = desired.get(owner, {}), current.get(owner, {})
+        family, _, obj = owner.partition("/")
         if held and not wanted:
             # The object is gone: one action removes its whole tree (or its one key).
-            if family == "CW":
-                plan.actions.append({"Action": "DBDel", "Family": "CW", "Key": obj})
-            else:
-                plan.actions.append({"Action": "DBDelTree", "Family": family, "Key": obj})
-            plan.deleted.update(held)
+            action = "DBDel" if family == "CW" else "DBDelTree"
+            actions.append({"Action": action, "Family": family, "Key": obj})
+            plan.deletes += len(held)
             continue
+        cut = len(family) + 1
         for key in sorted(wanted):
-            if held.get(key) != wanted[key]:
-                fam, rest = split_key(key)
-                plan.actions.append({"Action": "DBPut", "Family": fam, "Key": rest, "Val": wanted[key]})
-                plan.puts[key] = wanted[key]
-        for key in sorted(set(held) - set(wanted)):
-            fam, rest = split_key(key)
-            plan.actions.append({"Action": "DBDel", "Family": fam, "Key": rest})
-            plan.deleted.add(key)
+            value = wanted[key]
+            if held.get(key) != value:
+                actions.append({"Action": "DBPut", "Family": family, "Key": key[cut:], "Val": value})
+                plan.puts += 1
+        for key in sorted(held.keys() - wanted.keys()):
+            actions.append({"Action": "DBDel", "Family": family, "Key": key[cut:]})
+            plan.deletes += 1
     return plan
 
 
-def _owner_key(owner: tuple[str, str]) -> str:
-    return f"{owner[0]}/{owner[1]}"
-
-
-def _mirror(owners: set[tuple[str, str]]) -> dict[str, str]:
-    """What Asterisk holds for these objects, as of the last successful push."""
-    wanted = sorted(_owner_key(o) for o in owners)
-    result: dict[str, str] = {}
+def _mirror(owners: Iterable[str]) -> dict[str, dict[str, str]]:
+    """What Asterisk holds for these objects, as of the last successful push, by owner."""
+    wanted = sorted(owners)
+    result: dict[str, dict[str, str]] = {}
     for start in range(0, len(wanted), 500):
-        for keys in AstdbEntry.objects.filter(owner_key__in=wanted[start : start + 500]).values_list(
-            "keys", flat=True
-        ):
-            result.update(keys)
+        rows = AstdbEntry.objects.filter(owner_key__in=wanted[start : start + 500])
+        result.update(rows.values_list("owner_key", "keys"))
     return result
 
 
-def _record(desired: dict[str, str], owners: set[tuple[str, str]], *, everything: bool) -> None:
-    """After a successful push Asterisk holds exactly `desired` for these objects."""
-    by_owner: dict[str, dict[str, str]] = defaultdict(dict)
-    for key, value in desired.items():
-        by_owner[_owner_key(owner_of(key))][key] = value
+def _record(desired: dict[str, dict[str, str]], owners: set[str], *, everything: bool) -> None:
+    """After a successful push Asterisk holds exactly `desired` (keys by owner) for these objects."""
     if everything:
-        AstdbEntry.objects.all().delete()
-    else:
-        gone = [_owner_key(o) for o in owners if _owner_key(o) not in by_owner]
-        for start in range(0, len(gone), 500):
-            AstdbEntry.objects.filter(owner_key__in=gone[start : start + 500]).delete()
+        AstdbEntry.objects.replace_all(desired)
+        return
+    gone = sorted(owners - desired.keys())
+    for start in range(0, len(gone), 500):
+        AstdbEntry.objects.filter(owner_key__in=gone[start : start + 500]).delete()
     AstdbEntry.objects.bulk_create(
-        [AstdbEntry(owner_key=k, keys=v) for k, v in by_owner.items()],
-        batch_size=1000,
-        update_conflicts=not everything,
-        unique_fields=None if everything else ["owner_key"],
-        update_fields=None if everything else ["keys"],
+        [AstdbEntry(owner_key=owner, keys=keys) for owner, keys in desired.items()],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["owner_key"],
+        update_fields=["keys"],
     )
 
 
@@ -125,11 +110,10 @@ def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[
         device_list = sorted(devices)
         for start in range(0, len(device_list), 500):
             batch = device_list[start : start + 500]
-            held = _mirror({("DEVICE", d) for d in batch})
-            users.update(v for k, v in held.items() if k.endswith("/user") and v != "none")
-            users.update(
-                u for u in Device.objects.filter(pk__in=batch).values_list("user_id", flat=True) if u
-            )
+            for owner, keys in _mirror(f"DEVICE/{d}" for d in batch).items():
+                users.add(keys.get(f"{owner}/user", "none"))
+            users.update(Device.objects.filter(pk__in=batch).values_list("user_id", flat=True))
+        users -= {"none", None}
     return users, devices, modules
 
 
@@ -172,9 +156,7 @@ class _ReplyCheck:
     def __init__(self) -> None:
         self.warnings: list[str] = []
 
-    def __call__(self, action: dict[str, str], reply) -> None:
-        if isinstance(reply, list):
-            reply = reply[0]
+    def __call__(self, action: dict[str, str], reply: ami.Reply) -> None:
         if reply.success:
             return
         message = reply.get("Message", "")
@@ -263,21 +245,21 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
 
     check = _ReplyCheck()
     if full:
-        desired = desired_keys()
+        desired = desired_by_owner()
 
         async def exchange(session):
-            held = await _read_families(session)
-            plan = plan_changes(desired, held, {owner_of(k) for k in desired} | {owner_of(k) for k in held})
+            held = by_owner(await _read_families(session))
+            plan = plan_changes(desired, held, desired.keys() | held.keys())
             plan.actions += _reload_actions(modules)
             await session.push(plan.actions, check)
             return plan
 
         plan = _session_run(exchange, config)
-        owners: set[tuple[str, str]] = set()
+        owners: set[str] = set()
     else:
-        desired = desired_keys(users=users, devices=devices)
+        desired = desired_by_owner(users=users, devices=devices)
         owners = (
-            {("AMPUSER", u) for u in users} | {("CW", u) for u in users} | {("DEVICE", d) for d in devices}
+            {f"AMPUSER/{u}" for u in users} | {f"CW/{u}" for u in users} | {f"DEVICE/{d}" for d in devices}
         )
         plan = plan_changes(desired, _mirror(owners), owners)
         plan.actions += _reload_actions(modules)
@@ -294,8 +276,8 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
             SyncChange.objects.filter(pk__in=ids[start : start + 500]).delete()
     result = SyncResult(
         actions=len(plan.actions),
-        puts=len(plan.puts),
-        deletes=len(plan.deleted),
+        puts=plan.puts,
+        deletes=plan.deletes,
         reloads=modules,
         full=full,
         warnings=warnings,

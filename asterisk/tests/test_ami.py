@@ -3,6 +3,8 @@
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from asterisk import ami
 from asterisk.ami import AmiAuthError, AmiConfig, AmiUnavailable
@@ -92,3 +94,134 @@ def test_sessions_in_one_process_do_not_interfere(asterisk):
         )
     assert len(asterisk.astdb("T")) == 3
     assert asterisk.connections == 3
+
+
+# -- the bulk path (push) -------------------------------------------------------
+
+
+def _puts(count, family="T"):
+    return [{"Action": "DBPut", "Family": family, "Key": f"k{i}", "Val": str(i)} for i in range(count)]
+
+
+def _push(server, actions, on_reply=None, **config):
+    handed: list[tuple[dict, ami.Reply]] = []
+    ami.run(
+        lambda s: s.push(actions, on_reply or (lambda a, r: handed.append((a, r)))), _config(server, **config)
+    )
+    return handed
+
+
+def test_a_bulk_push_hands_every_reply_over_in_the_order_of_its_actions(asterisk):
+    actions = [*_puts(5000), {"Action": "DBDel", "Family": "T", "Key": "missing"}, *_puts(3, family="U")]
+    handed = _push(asterisk, actions)
+    assert [action for action, _reply in handed] == actions
+    assert all(reply.success for _action, reply in handed[:5000])
+    gone = handed[5000][1]
+    assert not gone.success
+    assert gone.get("Message") == "Database entry could not be deleted"
+    assert gone["message"] == gone.get("MESSAGE"), "header names in any case"
+    assert len(asterisk.astdb("T")) == 5000
+    assert asterisk.astdb("U") == {"U/k0": "0", "U/k1": "1", "U/k2": "2"}
+
+
+def test_a_bulk_push_and_panoramisk_share_one_session(asterisk):
+    async def exchange(session):
+        await session.push(_puts(4000), lambda action, reply: None)
+        single = await session.send_one({"Action": "DBGet", "Family": "T", "Key": "k3999"})
+        lines = await session.command("database show T")
+        await session.push(_puts(2, family="U"), lambda action, reply: None)
+        return single, lines, await session.send([{"Action": "Ping"}])
+
+    single, lines, (pong,) = ami.run(exchange, _config(asterisk))
+    assert single[1]["Val"] == "3999"
+    assert lines[-1] == "4000 results found."
+    assert pong.success
+    assert len(asterisk.astdb("U")) == 2
+    assert asterisk.connections == 1
+
+
+def test_what_on_reply_raises_ends_the_push_and_the_session_still_serves(asterisk):
+    def refuse(action, reply):
+        if not reply.success:
+            raise ValueError(f"{action['Key']}: {reply.get('Message')}")
+
+    actions = [*_puts(3000), {"Action": "DBDel", "Family": "T", "Key": "missing"}, *_puts(20000, family="U")]
+
+    async def exchange(session):
+        with pytest.raises(ValueError, match="missing: Database entry could not be deleted"):
+            await session.push(actions, refuse)
+        return await session.send_one({"Action": "DBGet", "Family": "T", "Key": "k5"})
+
+    reply = ami.run(exchange, _config(asterisk))
+    assert reply[1]["Val"] == "5"
+
+
+def test_a_connection_dropped_mid_push_is_unavailable(asterisk):
+    asterisk.drop_after = 3000  # the login counts as one
+    with pytest.raises(AmiUnavailable, match="closed the connection"):
+        _push(asterisk, _puts(50_000), timeout=30)
+    assert asterisk.count("DBPut") == 2999
+
+
+def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
+    def stall_after_the_first(action, reply):
+        asterisk.stall = True
+
+    started = time.monotonic()
+    with pytest.raises(AmiUnavailable, match="did not answer"):
+        _push(asterisk, _puts(40_000), stall_after_the_first, timeout=0.5)
+    assert time.monotonic() - started < 30, "gave up after its timeout, not never"
+
+
+@pytest.mark.parametrize("value", ["x\r\n\r\nAction: DBDelTree", "x\ry", "x\ny", "x\x00", "v" * 1000])
+def test_the_bulk_path_sends_nothing_when_one_header_could_inject_or_be_cut(asterisk, value):
+    actions = _puts(4999)
+    actions.append({"Action": "DBPut", "Family": "T", "Key": "last", "Val": value})
+    with pytest.raises(ValueError, match=r"refusing to send an AMI header .*: Val"):
+        _push(asterisk, actions)
+    assert asterisk.count("DBPut") == 0
+    assert asterisk.db == {}
+
+
+def test_the_bulk_path_refuses_list_actions_and_its_own_action_ids(asterisk):
+    with pytest.raises(ValueError, match="one reply per action"):
+        _push(asterisk, [{"Action": "DBGetTree", "Family": "T"}])
+    with pytest.raises(ValueError, match="leave ActionID out"):
+        _push(asterisk, [{"Action": "Ping", "actionid": "mine"}])
+    assert asterisk.actions == []
+
+
+header_text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
+    ["", "\r", "\n", "\x00", "a\r\nb"]
+)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            header_text.filter(bool),
+            header_text | st.integers() | st.text(min_size=990, max_size=1000),
+            max_size=4,
+        ),
+        max_size=6,
+    )
+)
+def test_checking_a_batch_refuses_exactly_what_checking_each_header_refuses(actions):
+    def refused(check) -> bool:
+        try:
+            check()
+        except ValueError:
+            return True
+        return False
+
+    one_by_one = any(refused(lambda a=a: ami.check_action(a)) for a in actions)
+    assert refused(lambda: ami.check_actions(actions)) == one_by_one
+
+
+def test_a_reply_is_read_without_panoramisk():
+    reply = ami.Reply("Response: Error\r\nActionID: 7\r\nMessage: No such module\r\nOutput: a\r\nOutput: b")
+    assert not reply.success
+    assert reply.get("message") == "No such module"
+    assert reply["Output"] == ["a", "b"]
+    assert reply.get("Missing", "") == ""
+    assert ami.Reply("Response: Follows\r\nPrivilege: Command\r\n--END COMMAND--").success

@@ -5,10 +5,11 @@ import io
 import pytest
 from django.core.management import call_command
 
-from asterisk.ami import AmiAuthError, AmiUnavailable
+from asterisk import ami
+from asterisk.ami import AmiActionError, AmiAuthError, AmiUnavailable
 from asterisk.astdb import desired_keys
-from asterisk.models import SyncChange, SyncStatus
-from asterisk.sync import run_sync
+from asterisk.models import AstdbEntry, SyncChange, SyncStatus
+from asterisk.sync import _ReplyCheck, run_sync
 from asterisk.tasks import request_sync
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from users.extensions import extension_create, extension_delete, extension_update
@@ -156,6 +157,43 @@ def test_deleting_an_extension_removes_its_whole_trees(committed, asterisk, john
     run_sync()
     assert _owned(asterisk) == {}
     assert {a["action"] for a in asterisk.actions[-4:]} <= {"DBDelTree", "DBDel", "Reload", "Command"}
+
+
+def test_deleting_what_asterisk_already_lost_is_not_a_failure(committed, asterisk, john):
+    run_sync()
+    asterisk.db.clear()  # Asterisk lost its AstDB behind pbxadmin's back
+    committed(extension_delete, user=john)
+    result = run_sync()
+    deletes = [a for a in asterisk.actions if a["action"] in ("DBDelTree", "DBDel")]
+    assert {(a["family"], a["key"]) for a in deletes} == {
+        ("AMPUSER", "1000"),
+        ("CW", "1000"),
+        ("DEVICE", "1000"),
+    }
+    assert result.warnings == []
+    assert SyncStatus.get().last_error == ""
+    assert not AstdbEntry.objects.exists()
+
+
+def test_an_error_reply_in_a_push_names_the_action(asterisk):
+    actions = [
+        {"Action": "DBPut", "Family": "AMPUSER", "Key": f"{n}/cidname", "Val": "x"} for n in range(3000)
+    ]
+    actions.append({"Action": "DBPut", "Family": "AMPUSER", "Val": "no key"})
+    check = _ReplyCheck()
+    with pytest.raises(AmiActionError, match=r"^DBPut AMPUSER/: No key specified$"):
+        ami.run(lambda session: session.push(actions, check))
+    assert len(asterisk.astdb("AMPUSER")) == 3000
+
+
+def test_a_failed_reload_in_a_push_is_a_warning(asterisk):
+    check = _ReplyCheck()
+    actions = [
+        {"Action": "Reload", "Module": "chan_nothing.so"},
+        {"Action": "DBDel", "Family": "CW", "Key": "1"},
+    ]
+    ami.run(lambda session: session.push(actions, check))
+    assert check.warnings == ["Reload chan_nothing.so: No such module"]
 
 
 def test_deleting_a_user_detaches_its_devices_in_astdb(committed, asterisk):
