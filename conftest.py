@@ -67,15 +67,17 @@ def asterisk(settings):
 
 
 @pytest.fixture
-def admin_user(db):
+def administrator_user(db):
+    """A member of "PBX administrators" (not staff, not superuser): the persona who edits the PBX.
+    Named so as not to shadow pytest-django's `admin_user` / `admin_client` (a superuser)."""
     from portal.testing.personas import administrator
 
     return administrator()
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
+def administrator_client(client, administrator_user):
+    client.force_login(administrator_user)
     return client
 
 

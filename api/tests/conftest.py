@@ -17,7 +17,7 @@ def client_for(person) -> APIClient:
 
 
 def _persona(make, username: str):
-    """The same person as the page fixtures' (admin_client, viewer_client) when a test has both."""
+    """The same person as the page fixtures' (administrator_client, viewer_client) when a test has both."""
     return User.objects.filter(username=username).first() or make()
 
 

@@ -43,16 +43,18 @@ def test_a_revoked_token_no_longer_opens_the_api(viewer_client, viewer_api):
     assert viewer_api.get("/api/v1/extensions/").status_code == 401
 
 
-def test_a_person_cannot_revoke_someone_elses_token_but_an_administrator_can(viewer_client, admin_client):
+def test_a_person_cannot_revoke_someone_elses_token_but_an_administrator_can(
+    viewer_client, administrator_client
+):
     other, _ = token_create(user=personas.no_role(), name="other")
     assert viewer_client.post(f"/api-tokens/{other.pk}/revoke/").status_code == 403
-    assert admin_client.post(f"/api-tokens/{other.pk}/revoke/").status_code == 302
+    assert administrator_client.post(f"/api-tokens/{other.pk}/revoke/").status_code == 302
     assert ApiToken.objects.get(pk=other.pk).revoked_at is not None
 
 
-def test_an_administrator_can_make_a_token_for_someone_else(admin_client):
+def test_an_administrator_can_make_a_token_for_someone_else(administrator_client):
     viewer = personas.viewer()
-    admin_client.post("/api-tokens/", {"name": "for victor", "person": viewer.pk})
+    administrator_client.post("/api-tokens/", {"name": "for victor", "person": viewer.pk})
     assert ApiToken.objects.get().user == viewer
 
 
@@ -68,9 +70,9 @@ def test_it_answers_401_without_a_valid_token(client, header):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_portal_session_does_not_open_the_api(admin_client):
+def test_a_portal_session_does_not_open_the_api(administrator_client):
     """No session authentication: nothing to forge across sites."""
-    assert admin_client.post("/api/v1/sync/").status_code == 401
+    assert administrator_client.post("/api/v1/sync/").status_code == 401
 
 
 def test_requests_beyond_the_rate_are_throttled_per_token(settings, admin_api, viewer_api):

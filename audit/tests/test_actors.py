@@ -18,11 +18,11 @@ from users.extensions import extension_create
 
 
 @pytest.mark.django_db
-def test_a_page_records_the_person_logged_in(admin_client, committed):
+def test_a_page_records_the_person_logged_in(administrator_client, committed):
     committed(extension_create, extension="1000", name="John Doe", tech="pjsip")
-    data = form_post_data(admin_client.get("/extensions/1000/"))
+    data = form_post_data(administrator_client.get("/extensions/1000/"))
     data.update({"name": "John Smith", "secret": ""})
-    assert admin_client.post("/extensions/1000/", data).status_code == 302
+    assert administrator_client.post("/extensions/1000/", data).status_code == 302
     (entry,) = entries(action=Action.CHANGED, object_type=ObjectType.USER)
     assert (entry.via, entry.person, entry.detail) == (Via.PORTAL, "alice-admin", "")
     assert entry.changes == {"name": ["John Doe", "John Smith"]}
@@ -42,17 +42,19 @@ def test_a_command_records_its_name_and_the_os_user(tmp_path):
     assert imported.object_repr == str(path) and imported.changes == {"create": 2}
 
 
-def _confirmed_job(admin_user, filename: str, text: str):
-    job = job_create(kind="extensions", filename=filename, text=text, replace=True, created_by=admin_user)
+def _confirmed_job(administrator_user, filename: str, text: str):
+    job = job_create(
+        kind="extensions", filename=filename, text=text, replace=True, created_by=administrator_user
+    )
     job = job_check_run(job.pk)
     job_confirm(job=job, replace=True, weak_secrets="", change_secrets=False)
     return job
 
 
 @pytest.mark.django_db
-def test_an_import_job_records_the_job_its_user_and_every_object(admin_user):
+def test_an_import_job_records_the_job_its_user_and_every_object(administrator_user):
     text = "extension,name,tech,password\n1000,Ann,pjsip,4711\n"
-    job = _confirmed_job(admin_user, "staff.csv", text)
+    job = _confirmed_job(administrator_user, "staff.csv", text)
     job_run(str(job.pk))
     made = entries(action=Action.CREATED)
     assert [e.object_type for e in made] == ["user", "device", "endpoint"]
@@ -70,9 +72,9 @@ def test_an_import_job_records_the_job_its_user_and_every_object(admin_user):
 
 
 @pytest.mark.django_db
-def test_a_refused_import_records_nothing(admin_user):
+def test_a_refused_import_records_nothing(administrator_user):
     text = "extension,name,tech\n1000,Ann,pjsip\n10x1,Typo,sip\n"
-    job = _confirmed_job(admin_user, "bad.csv", text)
+    job = _confirmed_job(administrator_user, "bad.csv", text)
     job_run(str(job.pk))
     assert entries() == []
 
@@ -97,9 +99,9 @@ def test_the_phone_is_the_calling_channel_not_what_the_caller_id_claims():
 
 
 @pytest.mark.django_db
-def test_logging_in_and_out_of_the_portal_is_recorded(admin_user):
-    admin_user.set_password("Audit-test-pass-73")
-    admin_user.save()
+def test_logging_in_and_out_of_the_portal_is_recorded(administrator_user):
+    administrator_user.set_password("Audit-test-pass-73")
+    administrator_user.save()
     client = Client()
     response = client.post("/login/", {"username": "alice-admin", "password": "Audit-test-pass-73"})
     assert response.status_code == 302

@@ -49,94 +49,94 @@ def test_viewers_are_refused(viewer_client, history):
     assert viewer_client.get("/audit/export/").status_code == 403
 
 
-def test_administrators_see_who_changed_what(admin_client, history):
-    page = admin_client.get("/audit/")
+def test_administrators_see_who_changed_what(administrator_client, history):
+    page = administrator_client.get("/audit/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "name: Ann → Anna" in html
     assert "password: changed" in html
 
 
-def test_no_secret_or_pin_appears_in_the_table_the_page_or_the_csv(admin_client, history):
+def test_no_secret_or_pin_appears_in_the_table_the_page_or_the_csv(administrator_client, history):
     assert SECRET not in raw_table_text() and PIN not in raw_table_text()
-    assert SECRET not in admin_client.get("/audit/").content.decode()
-    rows = _csv(admin_client.get("/audit/export/"))
+    assert SECRET not in administrator_client.get("/audit/").content.decode()
+    rows = _csv(administrator_client.get("/audit/export/"))
     text = repr(rows)
     assert SECRET not in text and PIN not in text
     assert any(r["changes"] == "name: Ann → Anna; password: changed" for r in rows)
 
 
-def test_filters_by_object_type_and_id(admin_client):
+def test_filters_by_object_type_and_id(administrator_client):
     _entry(object_type="user", object_id="1000")
     _entry(object_type="device", object_id="1000")
     _entry(object_type="user", object_id="1001")
-    page = admin_client.get("/audit/?type=user&id=1000").context["page"]
+    page = administrator_client.get("/audit/?type=user&id=1000").context["page"]
     assert [(e.object_type, e.object_id) for e in page] == [("user", "1000")]
-    page = admin_client.get("/audit/?type=user&type=device&id=1000").context["page"]
+    page = administrator_client.get("/audit/?type=user&type=device&id=1000").context["page"]
     assert len(page.object_list) == 2
 
 
-def test_filters_by_person_and_action(admin_client):
+def test_filters_by_person_and_action(administrator_client):
     _entry(person="bob", action=Action.DELETED)
     _entry(person="bob", action=Action.CHANGED)
     _entry(person="carol", action=Action.DELETED)
-    page = admin_client.get("/audit/?person=bob&action=deleted").context["page"]
+    page = administrator_client.get("/audit/?person=bob&action=deleted").context["page"]
     assert [(e.person, e.action) for e in page] == [("bob", "deleted")]
 
 
-def test_filters_by_date_range_including_both_days(admin_client):
+def test_filters_by_date_range_including_both_days(administrator_client):
     now = timezone.now()
     for days in (10, 5, 1):
         _entry(at=now - datetime.timedelta(days=days), object_id=str(days))
     since = (now - datetime.timedelta(days=6)).date().isoformat()
     until = (now - datetime.timedelta(days=5)).date().isoformat()
-    page = admin_client.get(f"/audit/?since={since}&until={until}").context["page"]
+    page = administrator_client.get(f"/audit/?since={since}&until={until}").context["page"]
     assert [e.object_id for e in page] == ["5"]
 
 
-def test_a_reversed_date_range_says_so(admin_client):
-    response = admin_client.get("/audit/?since=2025-02-01&until=2025-01-01")
+def test_a_reversed_date_range_says_so(administrator_client):
+    response = administrator_client.get("/audit/?since=2025-02-01&until=2025-01-01")
     assert "The end date is before the start date." in response.content.decode()
 
 
-def test_pages_newest_first_and_keeps_the_filter_in_the_links(admin_client):
+def test_pages_newest_first_and_keeps_the_filter_in_the_links(administrator_client):
     Entry.objects.bulk_create(
         Entry(via=Via.SYSTEM, action=Action.CHANGED, object_type="user", object_id=str(n), person="bob")
         for n in range(PER_PAGE + 5)
     )
-    first = admin_client.get("/audit/?person=bob")
+    first = administrator_client.get("/audit/?person=bob")
     assert first.context["page"].paginator.count == PER_PAGE + 5
     assert first.context["page"][0].object_id == str(PER_PAGE + 4)
     assert "?person=bob&amp;page=2" in first.content.decode()
-    second = admin_client.get("/audit/?person=bob&page=2").context["page"]
+    second = administrator_client.get("/audit/?person=bob&page=2").context["page"]
     assert [e.object_id for e in second] == [str(n) for n in range(4, -1, -1)]
 
 
-def test_the_csv_export_holds_the_filtered_view_with_formulas_neutralised(admin_client):
+def test_the_csv_export_holds_the_filtered_view_with_formulas_neutralised(administrator_client):
     _entry(object_id="1", object_repr="=HYPERLINK(evil)")
     _entry(object_id="2", person="bob")
-    response = admin_client.get("/audit/export/?person=alice-admin&action=changed")
+    response = administrator_client.get("/audit/export/?person=alice-admin&action=changed")
     assert response["Content-Type"].startswith("text/csv")
     rows = _csv(response)
     assert [r["object_id"] for r in rows] == ["1"]
     assert rows[0]["object"] == "'=HYPERLINK(evil)"
 
 
-def test_extension_pages_link_to_their_history(admin_client, history):
-    html = admin_client.get("/extensions/1000/").content.decode()
+def test_extension_pages_link_to_their_history(administrator_client, history):
+    html = administrator_client.get("/extensions/1000/").content.decode()
     link = "/audit/?type=user&amp;type=device&amp;type=endpoint&amp;id=1000"
     assert link in html
-    page = admin_client.get(link.replace("&amp;", "&")).context["page"]
+    page = administrator_client.get(link.replace("&amp;", "&")).context["page"]
     assert {e.object_type for e in page} == {"user", "device", "endpoint"}
 
 
-def test_user_and_device_pages_link_to_their_history(admin_client, deviceanduser):
+def test_user_and_device_pages_link_to_their_history(administrator_client, deviceanduser):
     extension_create(extension="1000", name="Ann", tech="pjsip")
     device_create(id="3001", tech="pjsip", devicetype="adhoc")
-    assert "/audit/?type=user&amp;id=1000" in admin_client.get("/users/1000/").content.decode()
+    assert "/audit/?type=user&amp;id=1000" in administrator_client.get("/users/1000/").content.decode()
     assert (
         "/audit/?type=device&amp;type=endpoint&amp;id=3001"
-        in admin_client.get("/devices/3001/").content.decode()
+        in administrator_client.get("/devices/3001/").content.decode()
     )
 
 

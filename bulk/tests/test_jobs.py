@@ -35,20 +35,20 @@ def upload(client, text: str, **fields):
 
 @pytest.mark.django_db
 def test_a_check_confirmed_after_the_database_changed_is_checked_again_and_writes_nothing(
-    admin_client, committed
+    administrator_client, committed
 ):
-    job = upload(admin_client, REGEN_FILE)
+    job = upload(administrator_client, REGEN_FILE)
     assert job.counts["create"] == 2
     # The same extensions made another way, before the administrator comes back.
     secrets = {}
     for number in ("1000", "1001"):
         committed(extension_create, extension=number, name="Made by hand", tech="sip")
         secrets[number] = Device.objects.get(pk=number).endpoint.settings["secret"]
-    response = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    response = administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert response["Location"] == f"/bulk/{job.pk}/progress/"
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PREVIEWED, "checked again, waiting for a new confirmation"
-    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    page = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
     assert "changed since the check" in page
     assert job.counts == {"skip": 2, "total": 2}
     assert {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()} == secrets
@@ -56,38 +56,38 @@ def test_a_check_confirmed_after_the_database_changed_is_checked_again_and_write
 
 
 @pytest.mark.django_db
-def test_replacing_existing_regenerated_secrets_needs_the_confirmation(admin_client, committed):
+def test_replacing_existing_regenerated_secrets_needs_the_confirmation(administrator_client, committed):
     for number in ("1000", "1001"):
         committed(extension_create, extension=number, name="Old", tech="sip")
     secrets = {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()}
-    job = upload(admin_client, REGEN_FILE, existing="replace")
-    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    job = upload(administrator_client, REGEN_FILE, existing="replace")
+    page = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
     assert "2 secrets will change: those phones must be re-provisioned." in page
-    refused = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"})
+    refused = administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace"})
     assert refused.status_code == 400 and "Tick this to go on" in refused.content.decode()
     assert {d.pk: d.endpoint.settings["secret"] for d in Device.objects.all()} == secrets
-    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace", "change_secrets": "on"})
+    administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "replace", "change_secrets": "on"})
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE, job.error
     assert all(d.endpoint.settings["secret"] != secrets[d.pk] for d in Device.objects.all())
 
 
 @pytest.mark.django_db
-def test_skip_existing_is_the_default(admin_client):
-    job = upload(admin_client, REGEN_FILE)
+def test_skip_existing_is_the_default(administrator_client):
+    job = upload(administrator_client, REGEN_FILE)
     assert job.replace is False
-    html = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    html = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
     assert 'name="existing" value="skip"  id="id_existing_0" required checked>' in html
 
 
 @pytest.mark.django_db
-def test_an_old_check_shows_its_age_and_expires(admin_client, settings):
-    job = upload(admin_client, REGEN_FILE)
+def test_an_old_check_shows_its_age_and_expires(administrator_client, settings):
+    job = upload(administrator_client, REGEN_FILE)
     ImportJob.objects.filter(pk=job.pk).update(checked_at=timezone.now() - timezone.timedelta(hours=3))
-    page = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    page = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
     assert ">3\xa0hours</time> ago" in page and "This check has expired" in page
-    assert "expired: confirming checks again" in admin_client.get("/bulk/").content.decode()
-    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    assert "expired: confirming checks again" in administrator_client.get("/bulk/").content.decode()
+    administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PREVIEWED and not PbxUser.objects.exists()
     assert timezone.now() - job.checked_at < timezone.timedelta(minutes=5)
@@ -95,12 +95,12 @@ def test_an_old_check_shows_its_age_and_expires(admin_client, settings):
 
 
 @pytest.mark.django_db
-def test_a_job_is_queued_and_run_once(admin_client, monkeypatch):
+def test_a_job_is_queued_and_run_once(administrator_client, monkeypatch):
     started = []
     monkeypatch.setattr("bulk.views.job_start", lambda *, job: started.append(job.pk))
-    job = upload(admin_client, REGEN_FILE)
+    job = upload(administrator_client, REGEN_FILE)
     for _ in range(2):  # a double submit
-        admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+        administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert started == [job.pk]
     job_run(job.pk)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)  # as if queued twice
@@ -111,25 +111,27 @@ def test_a_job_is_queued_and_run_once(admin_client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_killed_worker_leaves_the_job_failed_with_the_reason_and_the_page_stops(admin_client, settings):
-    job = upload(admin_client, REGEN_FILE)
+def test_a_killed_worker_leaves_the_job_failed_with_the_reason_and_the_page_stops(
+    administrator_client, settings
+):
+    job = upload(administrator_client, REGEN_FILE)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
     # The worker's last sign of life, long ago: it was killed mid-way.
     cache.set(
         jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_STALE_AFTER - 1, "waiting": False}
     )
-    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    state = administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
     assert state["finished"] and state["failed"] and state["next"] == f"/bulk/{job.pk}/result/"
     assert "stopped answering" in state["error"] and "Nothing was imported" in state["error"]
-    page = admin_client.get(f"/bulk/{job.pk}/progress/").content.decode()
+    page = administrator_client.get(f"/bulk/{job.pk}/progress/").content.decode()
     assert 'id="import-failed" role="alert">The import stopped answering' in page
-    result = admin_client.get(f"/bulk/{job.pk}/result/").content.decode()
+    result = administrator_client.get(f"/bulk/{job.pk}/result/").content.decode()
     assert "stopped answering" in result and "0 row" not in result
 
 
 @pytest.mark.django_db
-def test_a_job_no_worker_takes_fails_after_the_queue_timeout(admin_client, settings):
-    job = upload(admin_client, REGEN_FILE)
+def test_a_job_no_worker_takes_fails_after_the_queue_timeout(administrator_client, settings):
+    job = upload(administrator_client, REGEN_FILE)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
     cache.set(
         jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_QUEUE_TIMEOUT - 1, "waiting": True}
@@ -138,8 +140,8 @@ def test_a_job_no_worker_takes_fails_after_the_queue_timeout(admin_client, setti
 
 
 @pytest.mark.django_db
-def test_a_crash_or_time_out_fails_the_job_with_the_reason(admin_client, monkeypatch):
-    job = upload(admin_client, REGEN_FILE)
+def test_a_crash_or_time_out_fails_the_job_with_the_reason(administrator_client, monkeypatch):
+    job = upload(administrator_client, REGEN_FILE)
     job_confirm(job=job, replace=False, weak_secrets="", change_secrets=False)
 
     def out_of_time(*args, **kwargs):
@@ -155,64 +157,68 @@ def test_a_crash_or_time_out_fails_the_job_with_the_reason(admin_client, monkeyp
 
 
 @pytest.mark.django_db
-def test_the_check_runs_in_the_background_not_in_the_upload_request(admin_client, monkeypatch):
+def test_the_check_runs_in_the_background_not_in_the_upload_request(administrator_client, monkeypatch):
     queued = []
     monkeypatch.setattr("bulk.views.job_check_start", lambda *, job: queued.append(job.pk))
-    response = admin_client.post(
+    response = administrator_client.post(
         "/bulk/",
         {"file": SimpleUploadedFile("big.csv", REGEN_FILE.encode(), "text/csv"), "kind": "extensions"},
     )
     job = ImportJob.objects.get()
     assert response["Location"] == f"/bulk/{job.pk}/progress/" and queued == [job.pk]
     assert job.status == ImportJob.Status.CHECKING and job.counts == {}
-    assert admin_client.get(f"/bulk/{job.pk}/").status_code == 302, "no preview before the check"
-    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    assert administrator_client.get(f"/bulk/{job.pk}/").status_code == 302, "no preview before the check"
+    state = administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
     assert (state["phase"], state["finished"]) == ("check", False)
     job_check_run(job.pk)
-    assert admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()["next"] == f"/bulk/{job.pk}/"
+    assert (
+        administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()["next"] == f"/bulk/{job.pk}/"
+    )
 
 
 @pytest.mark.django_db
-def test_the_result_says_nothing_changed_and_the_bar_reaches_100(admin_client, committed):
+def test_the_result_says_nothing_changed_and_the_bar_reaches_100(administrator_client, committed):
     committed(extension_create, extension="1000", name="Ana", tech="sip")
-    job = upload(admin_client, "extension,name,tech\n1000,Ana,sip\n")
-    assert "Nothing would change" in admin_client.get(f"/bulk/{job.pk}/").content.decode()
-    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
-    state = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    job = upload(administrator_client, "extension,name,tech\n1000,Ana,sip\n")
+    assert "Nothing would change" in administrator_client.get(f"/bulk/{job.pk}/").content.decode()
+    administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    state = administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
     assert (state["done"], state["total"], state["percent"]) == (1, 1, 100)
-    result = admin_client.get(f"/bulk/{job.pk}/result/").content.decode()
+    result = administrator_client.get(f"/bulk/{job.pk}/result/").content.decode()
     assert "Nothing changed" in result and "config files were written" not in result
 
 
 @pytest.mark.django_db
-def test_the_check_lists_rows_by_kind_with_their_names(admin_client, committed):
+def test_the_check_lists_rows_by_kind_with_their_names(administrator_client, committed):
     committed(extension_create, extension="1000", name="Ana", tech="sip")
     job = upload(
-        admin_client,
+        administrator_client,
         "extension,name,tech\n1000,Ana Maria,sip\n1001,Ben,sip\n10x2,Typo,sip\n",
         existing="replace",
     )
     for show, names in (("error", ["Typo"]), ("create", ["Ben"]), ("update", ["Ana Maria"])):
-        rows = admin_client.get(f"/bulk/{job.pk}/?show={show}").context["rows"]
+        rows = administrator_client.get(f"/bulk/{job.pk}/?show={show}").context["rows"]
         assert [r["name"] for r in rows] == names
-    html = admin_client.get(f"/bulk/{job.pk}/?show=update").content.decode()
+    html = administrator_client.get(f"/bulk/{job.pk}/?show=update").content.decode()
     assert "<code>name</code>: Ana → Ana Maria" in html
     assert "1 row cannot be imported" in html and "= <strong>3 rows</strong>" in html
 
 
 @pytest.mark.django_db
-def test_the_extensions_page_lists_the_weak_secrets_kept(admin_client, committed):
-    job = upload(admin_client, "extension,name,tech,secret\n146,Weak,sip,terces\n147,Strong,sip,Strong123\n")
-    admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip", "weak_secrets": "keep"})
+def test_the_extensions_page_lists_the_weak_secrets_kept(administrator_client, committed):
+    job = upload(
+        administrator_client, "extension,name,tech,secret\n146,Weak,sip,terces\n147,Strong,sip,Strong123\n"
+    )
+    administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip", "weak_secrets": "keep"})
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE
-    listed = admin_client.get("/extensions/?secret=weak").content.decode()
+    listed = administrator_client.get("/extensions/?secret=weak").content.decode()
     assert ">146</a>" in listed and ">147</a>" not in listed and "weak secret</span>" in listed
 
 
 @pytest.mark.django_db
-def test_a_weak_secret_needs_a_choice_on_the_page(admin_client):
-    job = upload(admin_client, "extension,name,tech,secret\n146,Weak,sip,terces\n")
-    refused = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+def test_a_weak_secret_needs_a_choice_on_the_page(administrator_client):
+    job = upload(administrator_client, "extension,name,tech,secret\n146,Weak,sip,terces\n")
+    refused = administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert refused.status_code == 400 and "1 row has a secret too weak" in refused.content.decode()
     assert not PbxUser.objects.exists()
 
@@ -239,13 +245,16 @@ def _hold_an_import(rows: int):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_during_an_import_gets_a_clear_message_not_a_500(admin_client, settings):
+def test_a_save_during_an_import_gets_a_clear_message_not_a_500(administrator_client, settings):
     settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3
     extension_create(extension="1000", name="John Doe", tech="sip")
-    data = form_post_data(admin_client.get("/extensions/1000/")) | {"name": "John Smith", "secret": ""}
+    data = form_post_data(administrator_client.get("/extensions/1000/")) | {
+        "name": "John Smith",
+        "secret": "",
+    }
     thread, release = _hold_an_import(3)
     try:
-        response = admin_client.post("/extensions/1000/", data)
+        response = administrator_client.post("/extensions/1000/", data)
     finally:
         release.set()
         thread.join()
@@ -255,19 +264,22 @@ def test_a_save_during_an_import_gets_a_clear_message_not_a_500(admin_client, se
     assert 'name="name" value="John Smith"' in html, "what was typed is offered again"
     assert PbxUser.objects.get(pk="1000").name == "John Doe"
     assert PbxUser.objects.filter(pk="5000").exists(), "the import went on"
-    retried = admin_client.post("/extensions/1000/", data)
+    retried = administrator_client.post("/extensions/1000/", data)
     assert retried.status_code == 302 and PbxUser.objects.get(pk="1000").name == "John Smith"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_save_waits_for_an_import_that_ends_within_the_wait(admin_client, settings):
+def test_a_save_waits_for_an_import_that_ends_within_the_wait(administrator_client, settings):
     settings.PBXADMIN_SQLITE_REQUEST_WAIT = 20
     extension_create(extension="1000", name="John Doe", tech="sip")
-    data = form_post_data(admin_client.get("/extensions/1000/")) | {"name": "John Smith", "secret": ""}
+    data = form_post_data(administrator_client.get("/extensions/1000/")) | {
+        "name": "John Smith",
+        "secret": "",
+    }
     thread, release = _hold_an_import(3)
     threading.Timer(0.5, release.set).start()
     try:
-        response = admin_client.post("/extensions/1000/", data)
+        response = administrator_client.post("/extensions/1000/", data)
     finally:
         release.set()
         thread.join()

@@ -16,20 +16,20 @@ def upload(client, text: str | bytes, name: str = "extensions.csv"):
     return client.post("/bulk/", {"file": SimpleUploadedFile(name, data, "text/csv"), "kind": "extensions"})
 
 
-def test_upload_check_confirm_and_result(admin_client, settings, django_capture_on_commit_callbacks):
+def test_upload_check_confirm_and_result(administrator_client, settings, django_capture_on_commit_callbacks):
     settings.PBXADMIN_SYNC = "inline"
-    response = upload(admin_client, "extension,name,tech,nat\n1000,Ana,pjsip,\n1001,Ben,sip,no\n")
+    response = upload(administrator_client, "extension,name,tech,nat\n1000,Ana,pjsip,\n1001,Ben,sip,no\n")
     job = ImportJob.objects.get()
     assert response["Location"] == f"/bulk/{job.pk}/progress/", "the check has its own progress"
-    state = admin_client.get(response["Location"] + "?format=json").json()
+    state = administrator_client.get(response["Location"] + "?format=json").json()
     assert (state["phase"], state["percent"], state["next"]) == ("import", 100, f"/bulk/{job.pk}/")
-    preview = admin_client.get(f"/bulk/{job.pk}/")
+    preview = administrator_client.get(f"/bulk/{job.pk}/")
     assert preview.context["report"].counts["create"] == 2
     assert b"Import" in preview.content and not PbxUser.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        started = admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+        started = administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert started["Location"] == f"/bulk/{job.pk}/progress/"
-    progress = admin_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
+    progress = administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
     assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == (
         "done",
         2,
@@ -37,18 +37,18 @@ def test_upload_check_confirm_and_result(admin_client, settings, django_capture_
         100,
     )
     assert progress["finished"] and not progress["failed"]
-    result = admin_client.get(f"/bulk/{job.pk}/result/")
+    result = administrator_client.get(f"/bulk/{job.pk}/result/")
     assert "2 created" in result.content.decode()
     assert PbxUser.objects.count() == 2 and Device.objects.get(pk="1001").endpoint.settings["nat"] == "no"
 
 
-def test_a_preview_with_errors_offers_no_import(admin_client):
-    upload(admin_client, "extension,name\n1000,Ana\n10x1,Bad\n")
+def test_a_preview_with_errors_offers_no_import(administrator_client):
+    upload(administrator_client, "extension,name\n1000,Ana\n10x1,Bad\n")
     job = ImportJob.objects.get()
-    html = admin_client.get(f"/bulk/{job.pk}/").content.decode()
+    html = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
     assert "1 row cannot be imported" in html and "Use digits only" in html
     assert f"/bulk/{job.pk}/start/" not in html
-    assert admin_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"}).status_code == 400
+    assert administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"}).status_code == 400
     assert not PbxUser.objects.exists()
 
 
@@ -61,8 +61,8 @@ def test_a_preview_with_errors_offers_no_import(admin_client):
         (b"name,tech\nAna,sip\n", "The file has no extension column"),
     ],
 )
-def test_a_bad_file_is_refused_on_the_upload_form(admin_client, data, message):
-    response = upload(admin_client, data)
+def test_a_bad_file_is_refused_on_the_upload_form(administrator_client, data, message):
+    response = upload(administrator_client, data)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not PbxUser.objects.exists()
@@ -79,16 +79,18 @@ def test_viewers_export_without_secrets_but_cannot_import(viewer_client, committ
     assert "1000,Ana" in exported and secret not in exported
 
 
-def test_administrators_choose_whether_secrets_are_exported(admin_client, committed):
+def test_administrators_choose_whether_secrets_are_exported(administrator_client, committed):
     committed(extension_create, extension="1000", name="Ana", tech="sip")
     committed(extension_create, extension="2000", name="Zed", tech="sip")
     secret = Device.objects.get(pk="1000").endpoint.settings["secret"]
-    response = admin_client.get("/bulk/export/?kind=extensions")
+    response = administrator_client.get("/bulk/export/?kind=extensions")
     assert response["Content-Disposition"] == 'attachment; filename="extensions.csv"'
     assert secret not in b"".join(response.streaming_content).decode()
     with_secrets = b"".join(
-        admin_client.get("/bulk/export/?kind=extensions&secrets=on").streaming_content
+        administrator_client.get("/bulk/export/?kind=extensions&secrets=on").streaming_content
     ).decode()
     assert secret in with_secrets
-    filtered = b"".join(admin_client.get("/bulk/export/?kind=extensions&q=Zed").streaming_content).decode()
+    filtered = b"".join(
+        administrator_client.get("/bulk/export/?kind=extensions&q=Zed").streaming_content
+    ).decode()
     assert "2000" in filtered and "1000," not in filtered

@@ -33,12 +33,12 @@ def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, aste
 
 
 def test_login_with_the_number_dialled_inline_shows_on_the_pages(
-    agi_port, office, admin_client, deviceanduser
+    agi_port, office, administrator_client, deviceanduser
 ):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
     assert commands[0] == "GET DATA agent-pass 6000 20"
     assert Device.objects.get(pk="3001").user_id == "1000"
-    assert [d.id for d in admin_client.get("/users/1000/").context["devices_now"]] == ["2001", "3001"]
+    assert [d.id for d in administrator_client.get("/users/1000/").context["devices_now"]] == ["2001", "3001"]
 
 
 def test_a_wrong_pin_three_times_changes_nothing(agi_port, office):

@@ -94,10 +94,10 @@ def test_deleting_the_user_or_the_device_deletes_its_count(desk):
 # --- Pages ---------------------------------------------------------------------
 
 
-def test_an_administrator_sees_the_lock_out_on_the_user_and_device_pages(desk, admin_client):
+def test_an_administrator_sees_the_lock_out_on_the_user_and_device_pages(desk, administrator_client):
     lock_out(desk)
     for url in ("/users/1000/", "/devices/3001/"):
-        html = admin_client.get(url).content.decode()
+        html = administrator_client.get(url).content.decode()
         assert "Locked until" in html and "5 failed attempts" in html and CHANNEL in html, url
         assert "Lift the lock-out" in html
 
@@ -111,42 +111,42 @@ def test_a_viewer_does_not_see_the_lock_out_and_cannot_lift_it(desk, viewer_clie
     assert hotdesk_lockout_of(device=desk[0]).is_locked
 
 
-def test_an_administrator_lifts_the_lock_out_from_the_users_page(desk, admin_client):
+def test_an_administrator_lifts_the_lock_out_from_the_users_page(desk, administrator_client):
     lock_out(desk)
-    response = admin_client.post("/users/1000/lockout/lift/", {"next": "/users/1000/"}, follow=True)
+    response = administrator_client.post("/users/1000/lockout/lift/", {"next": "/users/1000/"}, follow=True)
     assert response.redirect_chain == [("/users/1000/", 302)]
     assert "lock-out of 1000" in response.content.decode()
     assert hotdesk_lockout_of(user=desk[1]) is None
     assert hotdesk_lockout_of(device=desk[0]).is_locked, "only what was asked"
 
 
-def test_an_administrator_lifts_the_lock_out_from_the_devices_page(desk, admin_client):
+def test_an_administrator_lifts_the_lock_out_from_the_devices_page(desk, administrator_client):
     lock_out(desk)
-    response = admin_client.post("/devices/3001/lockout/lift/")
+    response = administrator_client.post("/devices/3001/lockout/lift/")
     assert response.status_code == 302 and response["Location"] == "/devices/3001/"
     assert hotdesk_lockout_of(device=desk[0]) is None
 
 
-def test_lifting_needs_a_post_with_the_csrf_token(desk, admin_user):
+def test_lifting_needs_a_post_with_the_csrf_token(desk, administrator_user):
     lock_out(desk)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_user)
+    client.force_login(administrator_user)
     assert client.get("/users/1000/lockout/lift/").status_code == 405
     assert client.post("/users/1000/lockout/lift/").status_code == 403
     assert hotdesk_lockout_of(user=desk[1]).is_locked
 
 
-def test_the_lift_button_does_not_redirect_off_site(desk, admin_client):
+def test_the_lift_button_does_not_redirect_off_site(desk, administrator_client):
     lock_out(desk)
-    response = admin_client.post("/users/1000/lockout/lift/", {"next": "//evil.example/"})
+    response = administrator_client.post("/users/1000/lockout/lift/", {"next": "//evil.example/"})
     assert response["Location"] == "/users/1000/"
 
 
-def test_the_extension_page_shows_the_lock_out_too(settings, admin_client):
+def test_the_extension_page_shows_the_lock_out_too(settings, administrator_client):
     from users.extensions import extension_create
 
     settings.PBXADMIN_HOTDESK_MAX_FAILURES = 1
     ana = extension_create(extension="1000", name="Ana", tech="pjsip", password="4711")
     desk = device_create(id="3001", tech="pjsip", devicetype="adhoc")
     hotdesk_pin_check(device=desk, user=ana, pin="0000", channel=CHANNEL)
-    assert "Lift the lock-out" in admin_client.get("/extensions/1000/").content.decode()
+    assert "Lift the lock-out" in administrator_client.get("/extensions/1000/").content.decode()

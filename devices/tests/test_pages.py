@@ -22,14 +22,14 @@ def desk(committed, deviceanduser):
 
 
 def test_the_devices_page_and_adding_a_device(
-    admin_client, alice, conf_dir, django_capture_on_commit_callbacks
+    administrator_client, alice, conf_dir, django_capture_on_commit_callbacks
 ):
-    assert admin_client.get("/devices/").status_code == 200
-    assert b"?tech=iax2" in admin_client.get("/devices/add/").content
-    data = form_post_data(admin_client.get("/devices/add/?tech=iax2"))
+    assert administrator_client.get("/devices/").status_code == 200
+    assert b"?tech=iax2" in administrator_client.get("/devices/add/").content
+    data = form_post_data(administrator_client.get("/devices/add/?tech=iax2"))
     data.update({"id": "2500", "description": "Branch", "devicetype": "fixed", "default_user": "1000"})
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/devices/add/?tech=iax2", data)
+        response = administrator_client.post("/devices/add/?tech=iax2", data)
     assert response.status_code == 302
     device = Device.objects.get(pk="2500")
     assert (device.user_id, device.dial) == ("1000", "IAX2/2500")
@@ -39,63 +39,67 @@ def test_the_devices_page_and_adding_a_device(
     )
 
 
-def test_device_errors_show_next_to_fields(admin_client, desk):
-    data = form_post_data(admin_client.get("/devices/add/?tech=pjsip"))
+def test_device_errors_show_next_to_fields(administrator_client, desk):
+    data = form_post_data(administrator_client.get("/devices/add/?tech=pjsip"))
     data.update({"id": "3001", "devicetype": "adhoc", "emergency_cid": "not a number"})
-    response = admin_client.post("/devices/add/?tech=pjsip", data)
+    response = administrator_client.post("/devices/add/?tech=pjsip", data)
     errors = response.context["form"].errors
     assert errors["id"] == ["Device 3001 already exists."]
     assert "caller ID" in errors["emergency_cid"][0]
 
 
-def test_edit_and_delete_a_device(admin_client, desk, django_capture_on_commit_callbacks):
-    page = admin_client.get("/devices/3001/")
+def test_edit_and_delete_a_device(administrator_client, desk, django_capture_on_commit_callbacks):
+    page = administrator_client.get("/devices/3001/")
     data = form_post_data(page)
     data["description"] = "Hot desk by the window"
-    assert admin_client.post("/devices/3001/", data).status_code == 302
+    assert administrator_client.post("/devices/3001/", data).status_code == 302
     assert Device.objects.get(pk="3001").description == "Hot desk by the window"
     with django_capture_on_commit_callbacks(execute=True):
-        assert admin_client.post("/devices/3001/delete/").status_code == 302
+        assert administrator_client.post("/devices/3001/delete/").status_code == 302
     assert not Device.objects.exists()
 
 
-def test_hot_desk_login_and_logout_from_the_device_page(admin_client, alice, desk):
-    response = admin_client.post("/devices/3001/login/", {"extension": "1000"})
+def test_hot_desk_login_and_logout_from_the_device_page(administrator_client, alice, desk):
+    response = administrator_client.post("/devices/3001/login/", {"extension": "1000"})
     assert response.status_code == 302
     assert Device.objects.get(pk="3001").user_id == "1000"
-    admin_client.post("/devices/3001/logout/")
+    administrator_client.post("/devices/3001/logout/")
     assert Device.objects.get(pk="3001").user is None
 
 
-def test_hot_desk_refuses_fixed_devices_and_unknown_users(admin_client, committed, alice, desk):
+def test_hot_desk_refuses_fixed_devices_and_unknown_users(administrator_client, committed, alice, desk):
     committed(device_create, id="2001", tech="sip", default_user=alice)
-    response = admin_client.post("/devices/2001/login/", {"extension": "1000"}, follow=True)
+    response = administrator_client.post("/devices/2001/login/", {"extension": "1000"}, follow=True)
     assert "fixed" in response.content.decode()
-    response = admin_client.post("/devices/3001/login/", {"extension": "9999"}, follow=True)
+    response = administrator_client.post("/devices/3001/login/", {"extension": "9999"}, follow=True)
     assert "There is no user 9999." in response.content.decode()
     assert Device.objects.get(pk="3001").user is None
 
 
-def test_hot_desk_from_a_users_page_returns_there(admin_client, alice, desk):
-    response = admin_client.post("/devices/3001/login/", {"extension": "1000", "next": "/users/1000/"})
+def test_hot_desk_from_a_users_page_returns_there(administrator_client, alice, desk):
+    response = administrator_client.post(
+        "/devices/3001/login/", {"extension": "1000", "next": "/users/1000/"}
+    )
     assert response["Location"] == "/users/1000/"
-    response = admin_client.post("/devices/3001/login/", {"extension": "1000", "next": "//evil.example/"})
+    response = administrator_client.post(
+        "/devices/3001/login/", {"extension": "1000", "next": "//evil.example/"}
+    )
     assert response["Location"] == "/devices/3001/", "no open redirect"
 
 
-def test_the_config_preview_shows_the_devices_sections(admin_client, desk):
-    response = admin_client.get("/devices/3001/preview/")
+def test_the_config_preview_shows_the_devices_sections(administrator_client, desk):
+    response = administrator_client.get("/devices/3001/preview/")
     files = response.context["files"]
     assert set(files) == {"pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf"}
     assert dict(parse_conf(files["pjsip.endpoint.conf"]).get("3001"))["callerid"] == "device <3001>"
 
 
 def test_secrets_are_masked_in_the_list_and_revealed_only_to_administrators(
-    admin_client, viewer_client, desk
+    administrator_client, viewer_client, desk
 ):
     secret = Device.objects.get(pk="3001").endpoint.settings["secret"]
-    assert secret.encode() not in admin_client.get("/devices/").content
-    reveal = admin_client.get("/devices/3001/secret/")
+    assert secret.encode() not in administrator_client.get("/devices/").content
+    reveal = administrator_client.get("/devices/3001/secret/")
     assert reveal.json() == {"secret": secret} and reveal["Cache-Control"] == "no-store"
     assert viewer_client.get("/devices/3001/secret/").status_code == 403
 
@@ -109,5 +113,5 @@ def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):
     assert Device.objects.get(pk="3001").user is None
 
 
-def test_device_pages_belong_to_deviceanduser_mode(admin_client):
-    assert admin_client.get("/devices/")["Location"] == "/"
+def test_device_pages_belong_to_deviceanduser_mode(administrator_client):
+    assert administrator_client.get("/devices/")["Location"] == "/"

@@ -136,9 +136,9 @@ def test_viewers_read_the_page_and_cannot_change_it(viewer_client):
 
 
 def test_an_administrator_changes_the_settings_from_the_page(
-    admin_client, conf_dir, django_capture_on_commit_callbacks
+    administrator_client, conf_dir, django_capture_on_commit_callbacks
 ):
-    page = admin_client.get("/settings/sip/")
+    page = administrator_client.get("/settings/sip/")
     form = page.context["form"]
     data = {
         name: value
@@ -147,7 +147,7 @@ def test_an_administrator_changes_the_settings_from_the_page(
     }
     data.update(pjsip_tcp="on", local_networks="192.168.1.0/24\n10.0.0.0/8")
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/settings/sip/", data)
+        response = administrator_client.post("/settings/sip/", data)
     assert response.status_code == 302
     assert SipSettings.get().local_networks == "192.168.1.0/24 10.0.0.0/8"
     assert parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text()).section_names() == [
@@ -155,7 +155,7 @@ def test_an_administrator_changes_the_settings_from_the_page(
         "0.0.0.0-tcp",
     ]
     clash = {**data, "sip_port": "5060", "sip_tcp": "on"}
-    response = admin_client.post("/settings/sip/", clash)
+    response = administrator_client.post("/settings/sip/", clash)
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "already used by the chan_sip port" in " ".join(errors["pjsip_udp_port"])

@@ -33,82 +33,88 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_given_a_fresh_install_then_it_says_never_connected_and_where_it_tries(admin_client, settings):
+def test_given_a_fresh_install_then_it_says_never_connected_and_where_it_tries(
+    administrator_client, settings
+):
     settings.AMI_HOST, settings.AMI_PORT, settings.AMI_USERNAME = "pbx.example.org", 5038, "portal"
-    state = status(admin_client)
+    state = status(administrator_client)
     assert state["state"] == "never"
     assert "Not connected to Asterisk yet" in state["headline"]
     assert "pbx.example.org:5038" in state["detail"]
     hints = " ".join(state["hints"])
     assert "manager.conf" in hints and "[portal]" in hints and "AMI_SECRET" in hints
-    html = admin_client.get("/extensions/").content.decode()
+    html = administrator_client.get("/extensions/").content.decode()
     assert "Not connected to Asterisk yet" in html and "AMI_SECRET" in html
     assert "up to date" not in html
 
 
 def test_given_asterisk_refuses_the_connection_then_it_says_unreachable_with_what_to_check(
-    admin_client, settings
+    administrator_client, settings
 ):
     settings.AMI_HOST, settings.AMI_PORT, settings.AMI_TIMEOUT = "127.0.0.1", closed_port(), 2
     try_sync()
     assert SyncStatus.get().last_error_kind == "unreachable"
-    state = status(admin_client)
+    state = status(administrator_client)
     assert state["state"] == "unreachable"
     assert state["headline"] == "Asterisk unreachable"
     assert f"127.0.0.1:{settings.AMI_PORT}" in state["detail"]
     hints = " ".join(state["hints"])
     assert "Asterisk running" in hints and "enabled" in hints and "bindaddr" in hints
     # The raw error is there, but never alone: the plain words come first.
-    html = admin_client.get("/extensions/").content.decode()
+    html = administrator_client.get("/extensions/").content.decode()
     assert html.index("Asterisk unreachable") < html.index("Connect call failed")
 
 
 def test_given_asterisk_refuses_the_login_then_it_names_the_account_to_check(
-    admin_client, asterisk, settings
+    administrator_client, asterisk, settings
 ):
     asterisk.auth_fail_close_delay = 0
     settings.AMI_SECRET = "not-the-secret"
     try_sync()
-    state = status(admin_client)
+    state = status(administrator_client)
     assert state["state"] == "login"
     assert state["headline"] == "Asterisk refused the login"
     hints = " ".join(state["hints"])
     assert f"[{asterisk.username}]" in hints and "AMI_USERNAME" in hints and "AMI_SECRET" in hints
-    assert "not-the-secret" not in admin_client.get("/extensions/").content.decode()
+    assert "not-the-secret" not in administrator_client.get("/extensions/").content.decode()
 
 
-def test_given_a_sync_reached_asterisk_then_it_says_connected_and_up_to_date(admin_client, asterisk):
+def test_given_a_sync_reached_asterisk_then_it_says_connected_and_up_to_date(administrator_client, asterisk):
     try_sync()
-    state = status(admin_client)
+    state = status(administrator_client)
     assert state["state"] == "connected"
     assert state["headline"] == "Connected to Asterisk"
     assert state["pending"] == "up to date"
     assert asterisk.count("Ping") == 1, "with nothing to send, the run still checks the link"
 
 
-def test_given_asterisk_comes_back_then_the_error_gives_way_to_connected(admin_client, asterisk):
+def test_given_asterisk_comes_back_then_the_error_gives_way_to_connected(administrator_client, asterisk):
     asterisk.stop()
     try_sync()
-    assert status(admin_client)["state"] == "unreachable"
+    assert status(administrator_client)["state"] == "unreachable"
     asterisk.start()
     try_sync()
-    assert status(admin_client)["state"] == "connected"
+    assert status(administrator_client)["state"] == "connected"
 
 
-def test_pending_work_counts_extensions_not_keys_and_does_not_rise_on_a_delete(admin_client, committed):
+def test_pending_work_counts_extensions_not_keys_and_does_not_rise_on_a_delete(
+    administrator_client, committed
+):
     for number in ("1000", "1001", "1002"):
         committed(extension_create, extension=number, name=f"Person {number}", tech="pjsip")
-    first = status(admin_client)["pending"]
+    first = status(administrator_client)["pending"]
     assert first.startswith("3 extensions")
     committed(extension_delete, user=PbxUser.objects.get(pk="1000"))
-    assert status(admin_client)["pending"].startswith("3 extensions")
+    assert status(administrator_client)["pending"].startswith("3 extensions")
 
 
-def test_in_deviceanduser_mode_pending_work_is_users_and_devices(admin_client, committed, deviceanduser):
+def test_in_deviceanduser_mode_pending_work_is_users_and_devices(
+    administrator_client, committed, deviceanduser
+):
     committed(user_create, extension="2000", name="Ann")
     device = committed(device_create, id="3000", tech="sip")
     committed(device_delete, device=device)
-    pending = status(admin_client)["pending"]
+    pending = status(administrator_client)["pending"]
     assert pending.startswith("1 user, 1 device and "), pending
     assert "waiting" in pending
 
@@ -118,18 +124,20 @@ def test_the_status_endpoint_needs_a_role(client, viewer_client):
     assert viewer_client.get("/sync/status/").status_code == 200
 
 
-def test_sync_now_answers_with_the_outcome_when_asked_for_json(admin_client, asterisk, committed, settings):
+def test_sync_now_answers_with_the_outcome_when_asked_for_json(
+    administrator_client, asterisk, committed, settings
+):
     committed(extension_create, extension="1000", name="A", tech="sip")
     settings.PBXADMIN_SYNC = "inline"
-    response = admin_client.post("/sync/", HTTP_ACCEPT="application/json")
+    response = administrator_client.post("/sync/", HTTP_ACCEPT="application/json")
     state = response.json()
     assert state["state"] == "connected" and not state["syncing"]
     assert state["outcome"].startswith("Sync finished:") and "sent to Asterisk" in state["outcome"]
     assert asterisk.astdb("DEVICE")["DEVICE/1000/dial"] == "SIP/1000"
 
 
-def test_sync_now_says_what_went_wrong_when_asterisk_is_down(admin_client, settings):
+def test_sync_now_says_what_went_wrong_when_asterisk_is_down(administrator_client, settings):
     settings.AMI_HOST, settings.AMI_PORT, settings.AMI_TIMEOUT = "127.0.0.1", closed_port(), 2
     settings.PBXADMIN_SYNC = "inline"
-    state = admin_client.post("/sync/", HTTP_ACCEPT="application/json").json()
+    state = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()
     assert state["outcome"].startswith("Sync failed: Asterisk unreachable")

@@ -15,41 +15,50 @@ def file_state(client, name: str) -> dict:
     return next(f for f in client.get("/config/").context["files"] if f["name"] == name)
 
 
-def test_a_file_still_in_the_outbox_shows_as_waiting(admin_client):
+def test_a_file_still_in_the_outbox_shows_as_waiting(administrator_client):
     # Not committed: the outbox names the files but nothing has written them yet.
     extension_create(extension="1000", name="A", tech="sip")
     assert SyncChange.objects.filter(kind="file", ref=SIP).exists()
-    assert file_state(admin_client, SIP)["state"] == "pending"
-    html = admin_client.get("/config/").content.decode()
+    assert file_state(administrator_client, SIP)["state"] == "pending"
+    html = administrator_client.get("/config/").content.decode()
     assert "waiting: written at the next sync" in html
-    assert "config file" in admin_client.get("/sync/status/").json()["pending"]
+    assert "config file" in administrator_client.get("/sync/status/").json()["pending"]
 
 
-def test_a_written_file_is_up_to_date_and_a_hand_edit_shows_as_edited(admin_client, committed, conf_dir):
+def test_a_written_file_is_up_to_date_and_a_hand_edit_shows_as_edited(
+    administrator_client, committed, conf_dir
+):
     committed(extension_create, extension="1000", name="A", tech="sip")
-    assert file_state(admin_client, SIP) == {"name": SIP, "state": "current", "diff": [], "truncated": False}
+    assert file_state(administrator_client, SIP) == {
+        "name": SIP,
+        "state": "current",
+        "diff": [],
+        "truncated": False,
+    }
     (conf_dir / SIP).write_text("; edited by hand\n[9999]\ntype=friend\n")
-    edited = file_state(admin_client, SIP)
+    edited = file_state(administrator_client, SIP)
     assert edited["state"] == "edited"
     assert "-; edited by hand" in edited["diff"] and "+[1000]" in edited["diff"]
-    assert "Rewrite this file" in admin_client.get("/config/").content.decode()
+    assert "Rewrite this file" in administrator_client.get("/config/").content.decode()
 
 
-def test_rewrite_this_file_brings_back_the_database_and_queues_the_reload(admin_client, committed, conf_dir):
+def test_rewrite_this_file_brings_back_the_database_and_queues_the_reload(
+    administrator_client, committed, conf_dir
+):
     committed(extension_create, extension="1000", name="A", tech="sip")
     (conf_dir / SIP).write_text("[9999]\ntype=friend\n")
     other = conf_dir / "extensions_additional.conf"
     other.write_text(other.read_text() + "; a note left by hand\n")
     SyncChange.objects.all().delete()
 
-    response = admin_client.post("/config/rewrite/", {"name": SIP})
+    response = administrator_client.post("/config/rewrite/", {"name": SIP})
 
     assert response["Location"] == "/config/"
     parsed = parse_conf((conf_dir / SIP).read_text())
     assert "1000" in parsed.section_names() and "9999" not in parsed.section_names()
     assert other.read_text().endswith("; a note left by hand\n"), "only that file is rewritten"
     assert list(SyncChange.objects.values_list("kind", "ref")) == [("reload", "chan_sip.so")]
-    assert file_state(admin_client, SIP)["state"] == "current"
+    assert file_state(administrator_client, SIP)["state"] == "current"
 
 
 def test_a_viewer_cannot_rewrite_a_file(viewer_client, committed, conf_dir):
@@ -60,8 +69,8 @@ def test_a_viewer_cannot_rewrite_a_file(viewer_client, committed, conf_dir):
     assert "Rewrite this file" not in viewer_client.get("/config/").content.decode()
 
 
-def test_rewrite_needs_a_post_and_a_file_pbxadmin_writes(admin_client, conf_dir):
-    assert admin_client.get("/config/rewrite/?name=" + SIP).status_code == 405
-    response = admin_client.post("/config/rewrite/", {"name": "../manager.conf"}, follow=True)
+def test_rewrite_needs_a_post_and_a_file_pbxadmin_writes(administrator_client, conf_dir):
+    assert administrator_client.get("/config/rewrite/?name=" + SIP).status_code == 405
+    response = administrator_client.post("/config/rewrite/", {"name": "../manager.conf"}, follow=True)
     assert "does not write a file called" in response.content.decode()
     assert not (conf_dir.parent / "manager.conf").exists()

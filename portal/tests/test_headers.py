@@ -24,8 +24,8 @@ def templates() -> list[Path]:
 
 
 @pytest.mark.parametrize("url", ["/login/", "/extensions/", "/config/", "/admin/", "/bulk/export/"])
-def test_pages_allow_only_the_portals_own_origin(admin_client, url):
-    policy = admin_client.get(url)["Content-Security-Policy"]
+def test_pages_allow_only_the_portals_own_origin(administrator_client, url):
+    policy = administrator_client.get(url)["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["default-src"] == "'self'"
     assert directives["script-src"] == "'self'"
@@ -34,8 +34,8 @@ def test_pages_allow_only_the_portals_own_origin(admin_client, url):
     assert "unsafe" not in policy and "*" not in policy
 
 
-def test_the_headers_already_set_stay(admin_client):
-    response = admin_client.get("/extensions/")
+def test_the_headers_already_set_stay(administrator_client):
+    response = administrator_client.get("/extensions/")
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
 

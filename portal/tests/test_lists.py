@@ -28,36 +28,44 @@ def mixed(committed):
     committed(extension_create, extension="7000", name="Virtual", tech="custom", dial="Local/7000@x")
 
 
-def test_numbers_are_in_numeric_order_on_every_list(admin_client, mixed, committed):
-    assert numbers(admin_client.get("/extensions/")) == ["40", "818", "3299", "5001", "7000"]
-    assert numbers(admin_client.get("/extensions/?sort=-extension")) == ["7000", "5001", "3299", "818", "40"]
+def test_numbers_are_in_numeric_order_on_every_list(administrator_client, mixed, committed):
+    assert numbers(administrator_client.get("/extensions/")) == ["40", "818", "3299", "5001", "7000"]
+    assert numbers(administrator_client.get("/extensions/?sort=-extension")) == [
+        "7000",
+        "5001",
+        "3299",
+        "818",
+        "40",
+    ]
     set_pbx_mode(mode="deviceanduser")
-    assert numbers(admin_client.get("/users/")) == ["40", "818", "3299", "5001", "7000"]
-    assert numbers(admin_client.get("/devices/")) == ["40", "818", "3299", "5001", "7000"]
+    assert numbers(administrator_client.get("/users/")) == ["40", "818", "3299", "5001", "7000"]
+    assert numbers(administrator_client.get("/devices/")) == ["40", "818", "3299", "5001", "7000"]
 
 
-def test_the_extensions_list_filters_by_technology_and_type(admin_client, mixed):
-    assert numbers(admin_client.get("/extensions/?tech=pjsip")) == ["40", "5001"]
-    assert numbers(admin_client.get("/extensions/?tech=sip")) == ["818"]
-    assert numbers(admin_client.get("/extensions/?devicetype=adhoc")) == []
-    assert len(numbers(admin_client.get("/extensions/?devicetype=fixed"))) == 5
+def test_the_extensions_list_filters_by_technology_and_type(administrator_client, mixed):
+    assert numbers(administrator_client.get("/extensions/?tech=pjsip")) == ["40", "5001"]
+    assert numbers(administrator_client.get("/extensions/?tech=sip")) == ["818"]
+    assert numbers(administrator_client.get("/extensions/?devicetype=adhoc")) == []
+    assert len(numbers(administrator_client.get("/extensions/?devicetype=fixed"))) == 5
     # An unknown value shows everything rather than an error page.
-    assert len(numbers(admin_client.get("/extensions/?tech=bogus"))) == 5
+    assert len(numbers(administrator_client.get("/extensions/?tech=bogus"))) == 5
 
 
-def test_the_devices_list_filters_by_technology_and_fixed_or_adhoc(admin_client, committed, deviceanduser):
+def test_the_devices_list_filters_by_technology_and_fixed_or_adhoc(
+    administrator_client, committed, deviceanduser
+):
     committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Hot desk")
     committed(device_create, id="2001", tech="sip", description="Desk phone")
     committed(device_create, id="2002", tech="pjsip", description="Lobby")
-    assert numbers(admin_client.get("/devices/?devicetype=adhoc")) == ["3001"]
-    assert numbers(admin_client.get("/devices/?devicetype=fixed&tech=pjsip")) == ["2002"]
-    html = admin_client.get("/devices/?devicetype=adhoc").content.decode()
+    assert numbers(administrator_client.get("/devices/?devicetype=adhoc")) == ["3001"]
+    assert numbers(administrator_client.get("/devices/?devicetype=fixed&tech=pjsip")) == ["2002"]
+    html = administrator_client.get("/devices/?devicetype=adhoc").content.decode()
     assert re.search(r'<option value="adhoc" selected>', html), "the page shows the filter it applies"
 
 
-def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(admin_client):
+def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(administrator_client):
     seed_extensions(1000, start=1000)
-    response = admin_client.get("/extensions/?tech=pjsip&per_page=25&page=10")
+    response = administrator_client.get("/extensions/?tech=pjsip&per_page=25&page=10")
     page = response.context["page"]
     assert page.paginator.per_page == 25 and page.number == 10
     assert page.numbers[:2] == [1, None] and page.numbers[-2:] == [None, page.paginator.num_pages]
@@ -68,39 +76,41 @@ def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(admin_cli
     assert all(row.tech == "pjsip" for row in page)
 
 
-def test_the_page_size_is_one_of_the_offered_sizes(admin_client):
+def test_the_page_size_is_one_of_the_offered_sizes(administrator_client):
     seed_extensions(300, start=1000)
     for size in (25, 50, 100, 200):
-        assert len(admin_client.get(f"/extensions/?per_page={size}").context["page"]) == size
-    assert len(admin_client.get("/extensions/?per_page=100000").context["page"]) == 50
+        assert len(administrator_client.get(f"/extensions/?per_page={size}").context["page"]) == size
+    assert len(administrator_client.get("/extensions/?per_page=100000").context["page"]) == 50
 
 
-def test_no_list_has_a_secret_column(admin_client, mixed):
-    html = admin_client.get("/extensions/").content.decode()
+def test_no_list_has_a_secret_column(administrator_client, mixed):
+    html = administrator_client.get("/extensions/").content.decode()
     assert "<th>Secret</th>" not in html and "••••" not in html
 
 
-def test_every_list_has_delete_for_administrators_only(admin_client, viewer_client, committed, deviceanduser):
+def test_every_list_has_delete_for_administrators_only(
+    administrator_client, viewer_client, committed, deviceanduser
+):
     committed(user_create, extension="1000", name="Ann")
     committed(device_create, id="2001", tech="sip")
-    assert 'href="/devices/2001/delete/"' in admin_client.get("/devices/").content.decode()
-    assert 'href="/users/1000/delete/"' in admin_client.get("/users/").content.decode()
+    assert 'href="/devices/2001/delete/"' in administrator_client.get("/devices/").content.decode()
+    assert 'href="/users/1000/delete/"' in administrator_client.get("/users/").content.decode()
     assert "/delete/" not in viewer_client.get("/devices/").content.decode()
 
 
-def test_a_technology_has_one_name_on_every_page(admin_client, committed):
+def test_a_technology_has_one_name_on_every_page(administrator_client, committed):
     committed(extension_create, extension="818", name="Old phone", tech="sip")
-    assert "SIP (chan_sip)" in admin_client.get("/extensions/").content.decode()
-    assert "SIP (chan_sip)" in admin_client.get("/extensions/818/").content.decode()
+    assert "SIP (chan_sip)" in administrator_client.get("/extensions/").content.decode()
+    assert "SIP (chan_sip)" in administrator_client.get("/extensions/818/").content.decode()
 
 
-def test_the_user_search_suggests_users_in_numeric_order(admin_client, viewer_client, mixed):
-    results = admin_client.get("/users/search/?q=").json()["results"]
+def test_the_user_search_suggests_users_in_numeric_order(administrator_client, viewer_client, mixed):
+    results = administrator_client.get("/users/search/?q=").json()["results"]
     assert [r["extension"] for r in results] == ["40", "818", "3299", "5001", "7000"]
     assert viewer_client.get("/users/search/?q=virt").json()["results"] == [
         {"extension": "7000", "name": "Virtual"}
     ]
-    assert admin_client.get("/users/search/?q=8").json()["results"][0]["extension"] == "818"
+    assert administrator_client.get("/users/search/?q=8").json()["results"][0]["extension"] == "818"
 
 
 def test_the_user_search_needs_a_login_and_a_role(client, mixed):
@@ -110,46 +120,46 @@ def test_the_user_search_needs_a_login_and_a_role(client, mixed):
     assert stranger.get("/users/search/?q=8").status_code == 403
 
 
-def test_the_user_search_returns_few_suggestions_among_ten_thousand_users(admin_client):
+def test_the_user_search_returns_few_suggestions_among_ten_thousand_users(administrator_client):
     seed_extensions(10_000, start=100000)
-    results = admin_client.get("/users/search/?q=1000").json()["results"]
+    results = administrator_client.get("/users/search/?q=1000").json()["results"]
     assert len(results) == 20
     assert results[0]["extension"] == "100000"
 
 
 def test_the_default_user_is_typed_not_a_menu_of_every_user_and_checked_by_the_server(
-    admin_client, committed, deviceanduser
+    administrator_client, committed, deviceanduser
 ):
     committed(user_create, extension="818", name="Ann")
     device = committed(device_create, id="2001", tech="custom", dial="Local/2001@x")
-    html = admin_client.get("/devices/2001/").content.decode()
+    html = administrator_client.get("/devices/2001/").content.decode()
     assert re.search(r'<input[^>]*name="default_user"[^>]*list="id_default_user-choices"', html)
     assert '<select name="default_user"' not in html
     data = {"description": "Desk", "devicetype": "fixed", "default_user": "999", "dial": "Local/2001@x"}
-    response = admin_client.post("/devices/2001/", data)
+    response = administrator_client.post("/devices/2001/", data)
     assert response.status_code == 200 and "There is no user 999." in response.content.decode()
-    admin_client.post("/devices/2001/", {**data, "default_user": "818"})
+    administrator_client.post("/devices/2001/", {**data, "default_user": "818"})
     device.refresh_from_db()
     assert device.default_user_id == "818"
 
 
 def test_the_hot_desk_action_says_what_it_does_and_waits_for_someone_on_the_phone(
-    admin_client, committed, deviceanduser
+    administrator_client, committed, deviceanduser
 ):
     ann = committed(user_create, extension="1000", name="Ann")
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
-    html = admin_client.get("/devices/3001/").content.decode()
+    html = administrator_client.get("/devices/3001/").content.decode()
     button = re.search(r"<button[^>]*>Log the user off this phone</button>", html).group(0)
     assert "disabled" in button
     assert ">Sign out</button>" in html and ">Log out</button>" not in html
     committed(device_login, device=desk, user=ann)
-    html = admin_client.get("/devices/3001/").content.decode()
+    html = administrator_client.get("/devices/3001/").content.decode()
     assert "disabled" not in re.search(r"<button[^>]*>Log the user off this phone</button>", html).group(0)
     assert Device.objects.get(pk="3001").user_id == "1000"
 
 
-def test_every_page_links_a_favicon_that_exists(admin_client, client):
-    html = admin_client.get("/extensions/").content.decode()
+def test_every_page_links_a_favicon_that_exists(administrator_client, client):
+    html = administrator_client.get("/extensions/").content.decode()
     assert '<link rel="icon" href="/static/favicon.svg"' in html
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"

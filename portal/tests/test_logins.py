@@ -65,16 +65,16 @@ def test_the_failure_limit_is_a_setting(client, ana, settings):
     assert log_in(client, RIGHT).status_code == 429
 
 
-def test_an_administrator_sees_the_lock_out_and_lifts_it(client, ana, admin_client):
+def test_an_administrator_sees_the_lock_out_and_lifts_it(client, ana, administrator_client):
     for _ in range(10):
         log_in(client, "guess")
-    page = admin_client.get("/logins/")
+    page = administrator_client.get("/logins/")
     assert page.status_code == 200
     assert b"ana" in page.content and ATTACKER.encode() in page.content
     [lockout] = page.context["lockouts"]
-    response = admin_client.post("/logins/clear/", {"attempt": lockout.pk})
+    response = administrator_client.post("/logins/clear/", {"attempt": lockout.pk})
     assert response.status_code == 302
-    assert not admin_client.get("/logins/").context["lockouts"]
+    assert not administrator_client.get("/logins/").context["lockouts"]
     assert log_in(client, RIGHT).status_code == 302
     assert logged_in(client)
 

@@ -63,7 +63,7 @@ def forbidden() -> list[str]:
 
 
 @pytest.fixture
-def pbx(committed, conf_dir, admin_user):
+def pbx(committed, conf_dir, administrator_user):
     """Extensions of every technology with secrets and PINs; files written, then made stale."""
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
         committed(
@@ -94,7 +94,7 @@ def pbx(committed, conf_dir, admin_user):
         filename="staff.csv",
         text=f"extension,name,tech,secret,password\n1100,New,sip,{IMPORT_SECRET},{PINS[1]}\n",
         replace=False,
-        created_by=admin_user,
+        created_by=administrator_user,
     )
     job_check_run(job.pk)  # its check, with the file's rows, is on the preview page
     return {
@@ -215,13 +215,13 @@ def test_a_view_only_staff_user_walks_the_whole_admin_without_an_error_or_a_secr
     assert client.get("/admin/devices/device/1002/change/").status_code == 200
 
 
-def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, admin_client):
-    page = admin_client.get("/config/").content.decode()
+def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, administrator_client):
+    page = administrator_client.get("/config/").content.decode()
     assert "secret=******** (secret changed)" in page
     assert "password=******** (secret changed)" in page  # pjsip.auth.conf is missing on disk
     assert not leaks(page)
 
 
-def test_the_config_preview_masks_the_secret_for_administrators_too(pbx, admin_client):
-    page = admin_client.get("/devices/1001/preview/").content.decode()
+def test_the_config_preview_masks_the_secret_for_administrators_too(pbx, administrator_client):
+    page = administrator_client.get("/devices/1001/preview/").content.decode()
     assert "password=********" in page and not leaks(page)

@@ -10,16 +10,16 @@ from users.extensions import extension_create
 pytestmark = pytest.mark.django_db
 
 
-def test_home_goes_to_the_modes_first_page(admin_client, deviceanduser):
-    assert admin_client.get("/")["Location"] == "/users/"
+def test_home_goes_to_the_modes_first_page(administrator_client, deviceanduser):
+    assert administrator_client.get("/")["Location"] == "/users/"
 
 
-def test_settings_switch_the_mode(admin_client):
-    assert admin_client.get("/settings/").status_code == 200
-    response = admin_client.post("/settings/", {"mode": "deviceanduser"})
+def test_settings_switch_the_mode(administrator_client):
+    assert administrator_client.get("/settings/").status_code == 200
+    response = administrator_client.post("/settings/", {"mode": "deviceanduser"})
     assert response.status_code == 302
     assert pbx_mode() == "deviceanduser"
-    assert b"Users" in admin_client.get("/users/").content
+    assert b"Users" in administrator_client.get("/users/").content
 
 
 def test_a_viewer_cannot_change_settings(viewer_client):
@@ -27,10 +27,10 @@ def test_a_viewer_cannot_change_settings(viewer_client):
     assert pbx_mode() == "extensions"
 
 
-def test_sync_now_runs_a_sync(admin_client, committed, asterisk, settings):
+def test_sync_now_runs_a_sync(administrator_client, committed, asterisk, settings):
     committed(extension_create, extension="1000", name="A", tech="sip")
     settings.PBXADMIN_SYNC = "inline"
-    response = admin_client.post("/sync/", {"next": "/extensions/"})
+    response = administrator_client.post("/sync/", {"next": "/extensions/"})
     assert response["Location"] == "/extensions/"
     assert asterisk.astdb("DEVICE")["DEVICE/1000/dial"] == "SIP/1000"
     assert not SyncChange.objects.exists()
@@ -52,9 +52,9 @@ def test_the_config_page_never_shows_a_secret_or_a_mailbox_pin(viewer_client, co
     assert "482913" not in html and "Zq81secretXy" not in html
 
 
-def test_new_secrets_come_from_the_server_and_are_strong(admin_client, viewer_client):
-    first = admin_client.get("/secret/new/").json()["secret"]
-    second = admin_client.get("/secret/new/").json()["secret"]
+def test_new_secrets_come_from_the_server_and_are_strong(administrator_client, viewer_client):
+    first = administrator_client.get("/secret/new/").json()["secret"]
+    second = administrator_client.get("/secret/new/").json()["secret"]
     assert first != second and len(first) == 32
     secret_strength(first)
     assert viewer_client.get("/secret/new/").status_code == 403

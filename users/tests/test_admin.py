@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client):
+def superuser_client(client):
     """The Django admin is for superusers."""
     user = User.objects.create_superuser("root", "root@example.com", "not-a-real-pass-123")
     client.force_login(user)
@@ -34,35 +34,35 @@ def test_the_login_page_itself_is_public(client):
 
 
 def test_the_admin_shows_pbx_objects_without_any_way_to_add_change_or_delete_them(
-    admin_client, django_capture_on_commit_callbacks
+    superuser_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         extension_create(extension="1000", name="John", tech="sip")
-    assert admin_client.get("/admin/users/pbxuser/1000/change/").status_code == 200
-    assert admin_client.get("/admin/devices/device/1000/change/").status_code == 200
+    assert superuser_client.get("/admin/users/pbxuser/1000/change/").status_code == 200
+    assert superuser_client.get("/admin/devices/device/1000/change/").status_code == 200
     for url in ("/admin/users/pbxuser/add/", "/admin/devices/device/add/"):
-        assert admin_client.get(url).status_code == 403
-    admin_client.post("/admin/users/pbxuser/1000/change/", {"name": "Changed"})
+        assert superuser_client.get(url).status_code == 403
+    superuser_client.post("/admin/users/pbxuser/1000/change/", {"name": "Changed"})
     for url in ("/admin/users/pbxuser/1000/delete/", "/admin/devices/device/1000/delete/"):
-        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+        assert superuser_client.post(url, {"post": "yes"}).status_code == 403
     bulk_delete = {"action": "delete_selected", "_selected_action": ["1000"], "post": "yes"}
-    admin_client.post("/admin/users/pbxuser/", bulk_delete)
+    superuser_client.post("/admin/users/pbxuser/", bulk_delete)
     assert PbxUser.objects.get(pk="1000").name == "John"
     assert Device.objects.filter(pk="1000").exists()
 
 
 def test_the_admin_links_each_pbx_object_to_the_portal_page_that_edits_it(
-    admin_client, django_capture_on_commit_callbacks
+    superuser_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         extension_create(extension="1000", name="John", tech="sip")
-    assert b'href="/extensions/1000/"' in admin_client.get("/admin/users/pbxuser/1000/change/").content
-    assert b'href="/devices/1000/"' in admin_client.get("/admin/devices/device/1000/change/").content
+    assert b'href="/extensions/1000/"' in superuser_client.get("/admin/users/pbxuser/1000/change/").content
+    assert b'href="/devices/1000/"' in superuser_client.get("/admin/devices/device/1000/change/").content
 
 
-def test_people_and_groups_stay_editable_in_the_admin(admin_client):
-    assert admin_client.get("/admin/auth/user/add/").status_code == 200
-    response = admin_client.post("/admin/auth/group/add/", {"name": "Night shift"})
+def test_people_and_groups_stay_editable_in_the_admin(superuser_client):
+    assert superuser_client.get("/admin/auth/user/add/").status_code == 200
+    response = superuser_client.post("/admin/auth/group/add/", {"name": "Night shift"})
     assert response.status_code == 302
     assert Group.objects.filter(name="Night shift").exists()
 

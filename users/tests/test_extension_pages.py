@@ -18,74 +18,76 @@ def john(committed):
     return committed(extension_create, extension="1000", name="John Doe", tech="pjsip", voicemail="default")
 
 
-def test_the_list_shows_extensions_with_their_technology(admin_client, john):
-    response = admin_client.get("/extensions/")
+def test_the_list_shows_extensions_with_their_technology(administrator_client, john):
+    response = administrator_client.get("/extensions/")
     assert response.status_code == 200
     row = response.context["page"][0]
     assert (row.extension, row.tech, row.dial) == ("1000", "pjsip", "PJSIP/1000")
     assert b"John Doe" in response.content
 
 
-def test_the_list_never_shows_a_secret(admin_client, john):
+def test_the_list_never_shows_a_secret(administrator_client, john):
     secret = Device.objects.get(pk="1000").endpoint.settings["secret"]
-    assert secret.encode() not in admin_client.get("/extensions/").content
+    assert secret.encode() not in administrator_client.get("/extensions/").content
 
 
-def test_search_finds_by_number_prefix_or_name(admin_client, committed, john):
+def test_search_finds_by_number_prefix_or_name(administrator_client, committed, john):
     committed(extension_create, extension="2000", name="Reception", tech="sip")
-    by_number = admin_client.get("/extensions/?q=20")
+    by_number = administrator_client.get("/extensions/?q=20")
     assert [u.extension for u in by_number.context["page"]] == ["2000"]
-    by_name = admin_client.get("/extensions/?q=john")
+    by_name = administrator_client.get("/extensions/?q=john")
     assert [u.extension for u in by_name.context["page"]] == ["1000"]
-    nothing = admin_client.get("/extensions/?q=zzz")
+    nothing = administrator_client.get("/extensions/?q=zzz")
     assert "No extension matches" in nothing.content.decode()
 
 
-def test_sorting_is_numeric_and_reversible(admin_client, committed):
+def test_sorting_is_numeric_and_reversible(administrator_client, committed):
     for number in ("999", "1000", "20"):
         committed(extension_create, extension=number, name=f"N{number}", tech="sip")
-    ascending = [u.extension for u in admin_client.get("/extensions/?sort=extension").context["page"]]
-    descending = [u.extension for u in admin_client.get("/extensions/?sort=-extension").context["page"]]
+    ascending = [u.extension for u in administrator_client.get("/extensions/?sort=extension").context["page"]]
+    descending = [
+        u.extension for u in administrator_client.get("/extensions/?sort=-extension").context["page"]
+    ]
     assert ascending == ["20", "999", "1000"]
     assert descending == ["1000", "999", "20"]
 
 
-def test_pagination_is_on_the_server(admin_client, committed):
+def test_pagination_is_on_the_server(administrator_client, committed):
     for n in range(60):
         committed(extension_create, extension=str(3000 + n), name=f"P{n}", tech="custom", dial=f"Local/{n}@x")
-    first = admin_client.get("/extensions/")
+    first = administrator_client.get("/extensions/")
     assert len(first.context["page"]) == 50
-    second = admin_client.get("/extensions/?page=2")
+    second = administrator_client.get("/extensions/?page=2")
     assert [u.extension for u in second.context["page"]][:1] == ["3050"]
 
 
-def test_the_list_runs_the_same_queries_for_10_or_10000_extensions(admin_client):
+def test_the_list_runs_the_same_queries_for_10_or_10000_extensions(administrator_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from portal.testing.seed import seed_extensions
 
     seed_extensions(10, start=5000)
-    admin_client.get("/extensions/")  # the first page view creates the settings rows
+    administrator_client.get("/extensions/")  # the first page view creates the settings rows
     with CaptureQueriesContext(connection) as few:
-        admin_client.get("/extensions/?page=1")
+        administrator_client.get("/extensions/?page=1")
     seed_extensions(10_000, start=100000)
     with CaptureQueriesContext(connection) as many:
-        response = admin_client.get("/extensions/?page=3")
+        response = administrator_client.get("/extensions/?page=3")
     assert response.context["page"].paginator.count == 10_010
     assert len(many) == len(few)
 
 
-def test_add_asks_for_the_technology_first(admin_client):
-    response = admin_client.get("/extensions/add/")
+def test_add_asks_for_the_technology_first(administrator_client):
+    response = administrator_client.get("/extensions/add/")
     assert response.status_code == 200
     assert b"?tech=pjsip" in response.content and b"?tech=dahdi" in response.content
 
 
 def test_add_creates_the_extension_and_its_sections(
-    admin_client, conf_dir, django_capture_on_commit_callbacks
+    administrator_client, conf_dir, django_capture_on_commit_callbacks
 ):
-    page = admin_client.get("/extensions/add/?tech=sip")
+    page = administrator_client.get("/extensions/add/?tech=sip")
     assert [title for title, _ in page.context["sections"]] == [
         "General",
         "Voicemail",
@@ -95,17 +97,17 @@ def test_add_creates_the_extension_and_its_sections(
     data = form_post_data(page)
     data.update({"extension": "2212", "name": "Front desk"})
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/extensions/add/?tech=sip", data)
+        response = administrator_client.post("/extensions/add/?tech=sip", data)
     assert response.status_code == 302
     items = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2212"))
     assert items["callerid"] == "device <2212>"
     assert PbxUser.objects.get(pk="2212").name == "Front desk"
 
 
-def test_add_shows_each_error_next_to_its_field(admin_client, john):
-    data = form_post_data(admin_client.get("/extensions/add/?tech=pjsip"))
+def test_add_shows_each_error_next_to_its_field(administrator_client, john):
+    data = form_post_data(administrator_client.get("/extensions/add/?tech=pjsip"))
     data.update({"extension": "1000", "name": "Dup", "secret": "abc", "max_contacts": "500"})
-    response = admin_client.post("/extensions/add/?tech=pjsip", data)
+    response = administrator_client.post("/extensions/add/?tech=pjsip", data)
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["extension"] == ["Extension 1000 is already in use by John Doe."]
@@ -115,48 +117,48 @@ def test_add_shows_each_error_next_to_its_field(admin_client, john):
     assert "already in use by John Doe" in html and "is-invalid" in html
 
 
-def test_add_refuses_a_line_break_in_the_name(admin_client):
-    data = form_post_data(admin_client.get("/extensions/add/?tech=sip"))
+def test_add_refuses_a_line_break_in_the_name(administrator_client):
+    data = form_post_data(administrator_client.get("/extensions/add/?tech=sip"))
     data.update({"extension": "2000", "name": "Evil\r\n[inject]"})
-    response = admin_client.post("/extensions/add/?tech=sip", data)
+    response = administrator_client.post("/extensions/add/?tech=sip", data)
     assert response.status_code == 200
     assert "control characters" in response.context["form"].errors["name"][0]
     assert not PbxUser.objects.exists()
 
 
-def test_output_is_escaped(admin_client, committed):
+def test_output_is_escaped(administrator_client, committed):
     committed(extension_create, extension="1000", name="<script>alert(1)</script>", tech="sip")
-    html = admin_client.get("/extensions/").content.decode()
+    html = administrator_client.get("/extensions/").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_edit_saves_and_keeps_the_secret_when_left_empty(
-    admin_client, john, django_capture_on_commit_callbacks
+    administrator_client, john, django_capture_on_commit_callbacks
 ):
     secret = Device.objects.get(pk="1000").endpoint.settings["secret"]
-    page = admin_client.get("/extensions/1000/")
+    page = administrator_client.get("/extensions/1000/")
     assert page.status_code == 200
     assert secret.encode() not in page.content, "the edit form does not carry the secret"
     data = form_post_data(page)
     data.update({"name": "John Smith", "secret": ""})
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/extensions/1000/", data)
+        response = administrator_client.post("/extensions/1000/", data)
     assert response.status_code == 302
     assert PbxUser.objects.get(pk="1000").name == "John Smith"
     assert Device.objects.get(pk="1000").endpoint.settings["secret"] == secret
 
 
-def test_edit_of_a_missing_extension_is_404(admin_client):
-    assert admin_client.get("/extensions/4040/").status_code == 404
+def test_edit_of_a_missing_extension_is_404(administrator_client):
+    assert administrator_client.get("/extensions/4040/").status_code == 404
 
 
-def test_delete_asks_then_removes(admin_client, john, django_capture_on_commit_callbacks):
-    confirm = admin_client.get("/extensions/1000/delete/")
+def test_delete_asks_then_removes(administrator_client, john, django_capture_on_commit_callbacks):
+    confirm = administrator_client.get("/extensions/1000/delete/")
     assert b"Delete extension 1000" in confirm.content
     assert PbxUser.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/extensions/1000/delete/")
+        response = administrator_client.post("/extensions/1000/delete/")
     assert response.status_code == 302
     assert not PbxUser.objects.exists() and not Device.objects.exists()
 
@@ -183,13 +185,13 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
 
 
-def test_every_post_needs_the_csrf_token(admin_user, john):
+def test_every_post_needs_the_csrf_token(administrator_user, john):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_user)
+    client.force_login(administrator_user)
     assert client.post("/extensions/1000/delete/").status_code == 403
     assert PbxUser.objects.exists()
 
 
-def test_extensions_pages_belong_to_extensions_mode(admin_client, deviceanduser):
-    response = admin_client.get("/extensions/")
+def test_extensions_pages_belong_to_extensions_mode(administrator_client, deviceanduser):
+    response = administrator_client.get("/extensions/")
     assert response.status_code == 302 and response["Location"] == "/"

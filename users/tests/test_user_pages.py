@@ -23,55 +23,57 @@ def desk(committed, deviceanduser):
     return committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Hot desk 1")
 
 
-def test_the_users_page_lists_users_and_their_devices_as_links(admin_client, committed, alice, desk):
+def test_the_users_page_lists_users_and_their_devices_as_links(administrator_client, committed, alice, desk):
     committed(device_create, id="2001", tech="sip", default_user=alice)
     committed(device_login, device=desk, user=alice)
-    response = admin_client.get("/users/")
+    response = administrator_client.get("/users/")
     assert response.status_code == 200
     html = response.content.decode()
     assert 'href="/devices/2001/"' in html and 'href="/devices/3001/"' in html
 
 
-def test_the_users_page_runs_the_same_queries_for_few_or_many(admin_client, committed, deviceanduser):
+def test_the_users_page_runs_the_same_queries_for_few_or_many(administrator_client, committed, deviceanduser):
     for n in range(5):
         user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
         committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
-    admin_client.get("/users/")
+    administrator_client.get("/users/")
     with CaptureQueriesContext(connection) as few:
-        admin_client.get("/users/")
+        administrator_client.get("/users/")
     for n in range(5, 80):
         user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
         committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
     with CaptureQueriesContext(connection) as many:
-        admin_client.get("/users/")
+        administrator_client.get("/users/")
     assert len(many) == len(few)
 
 
-def test_add_user_with_a_hot_desk_password(admin_client, deviceanduser):
-    page = admin_client.get("/users/add/")
+def test_add_user_with_a_hot_desk_password(administrator_client, deviceanduser):
+    page = administrator_client.get("/users/add/")
     data = form_post_data(page)
     data.update({"extension": "1500", "name": "Pat", "password": "4321"})
-    response = admin_client.post("/users/add/", data)
+    response = administrator_client.post("/users/add/", data)
     assert response.status_code == 302
     assert PbxUser.objects.get(pk="1500").password == "4321"
 
 
-def test_a_hot_desk_password_must_be_digits(admin_client, deviceanduser):
-    data = form_post_data(admin_client.get("/users/add/"))
+def test_a_hot_desk_password_must_be_digits(administrator_client, deviceanduser):
+    data = form_post_data(administrator_client.get("/users/add/"))
     data.update({"extension": "1500", "name": "Pat", "password": "12ab"})
-    response = admin_client.post("/users/add/", data)
+    response = administrator_client.post("/users/add/", data)
     assert response.context["form"].errors["password"] == ["Use digits only (0-9)."]
 
 
-def test_edit_and_delete_a_user(admin_client, alice, desk, committed, django_capture_on_commit_callbacks):
+def test_edit_and_delete_a_user(
+    administrator_client, alice, desk, committed, django_capture_on_commit_callbacks
+):
     committed(device_login, device=desk, user=alice)
-    page = admin_client.get("/users/1000/")
+    page = administrator_client.get("/users/1000/")
     assert page.status_code == 200
     assert "3001" in page.content.decode()
     data = form_post_data(page)
     data["name"] = "Alice Smith"
-    assert admin_client.post("/users/1000/", data).status_code == 302
+    assert administrator_client.post("/users/1000/", data).status_code == 302
     assert PbxUser.objects.get(pk="1000").name == "Alice Smith"
     with django_capture_on_commit_callbacks(execute=True):
-        assert admin_client.post("/users/1000/delete/").status_code == 302
+        assert administrator_client.post("/users/1000/delete/").status_code == 302
     assert Device.objects.get(pk="3001").user is None

@@ -24,7 +24,7 @@ def posted(client, **changes):
     return client.post("/users/2001/", {**data, **changes})
 
 
-@pytest.mark.parametrize("who", ["admin_client", "viewer_client"])
+@pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
 def test_the_user_page_shows_a_password_field_without_the_pin(desk_user, who, request):
     page = request.getfixturevalue(who).get("/users/2001/").content.decode()
     assert PIN not in page
@@ -32,24 +32,24 @@ def test_the_user_page_shows_a_password_field_without_the_pin(desk_user, who, re
     assert 'type="password"' in field and "value=" not in field
 
 
-def test_saving_with_the_field_blank_keeps_the_pin(desk_user, admin_client):
-    assert posted(admin_client, name="Renamed", password="").status_code == 302
+def test_saving_with_the_field_blank_keeps_the_pin(desk_user, administrator_client):
+    assert posted(administrator_client, name="Renamed", password="").status_code == 302
     user = PbxUser.objects.get(pk="2001")
     assert (user.name, user.password) == ("Renamed", PIN)
 
 
-def test_typing_a_new_pin_sets_it(desk_user, admin_client):
-    assert posted(admin_client, password="7777").status_code == 302
+def test_typing_a_new_pin_sets_it(desk_user, administrator_client):
+    assert posted(administrator_client, password="7777").status_code == 302
     assert PbxUser.objects.get(pk="2001").password == "7777"
 
 
-def test_the_pin_can_be_removed_on_purpose(desk_user, admin_client):
-    assert posted(admin_client, clear_password="on").status_code == 302
+def test_the_pin_can_be_removed_on_purpose(desk_user, administrator_client):
+    assert posted(administrator_client, clear_password="on").status_code == 302
     assert PbxUser.objects.get(pk="2001").password == ""
 
 
-def test_a_pin_refused_by_the_service_is_not_echoed_back(desk_user, admin_client):
-    response = posted(admin_client, password="12ab")
+def test_a_pin_refused_by_the_service_is_not_echoed_back(desk_user, administrator_client):
+    response = posted(administrator_client, password="12ab")
     assert response.status_code == 200
     assert response.context["form"].errors["password"]
     assert "12ab" not in response.content.decode()

@@ -29,19 +29,19 @@ def ana(committed):
 
 
 def test_an_extension_added_with_voicemail_gets_a_mailbox(
-    admin_client, conf_dir, django_capture_on_commit_callbacks
+    administrator_client, conf_dir, django_capture_on_commit_callbacks
 ):
-    data = form_post_data(admin_client.get("/extensions/add/?tech=pjsip"))
+    data = form_post_data(administrator_client.get("/extensions/add/?tech=pjsip"))
     data.update(extension="2212", name="Front desk", voicemail_enabled="on", vm_email="desk@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        assert admin_client.post("/extensions/add/?tech=pjsip", data).status_code == 302
+        assert administrator_client.post("/extensions/add/?tech=pjsip", data).status_code == 302
     pin = PbxUser.objects.get(pk="2212").vm_pin
     assert pin.isdigit()
     line = parse_conf((conf_dir / FILENAME).read_text()).get("default")
     assert line == [("2212", f"{pin},Front desk,desk@example.com,,attach=no|saycid=no|envelope=no|delete=no")]
 
 
-@pytest.mark.parametrize("who", ["admin_client", "viewer_client"])
+@pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
 def test_the_pin_is_never_sent_to_the_browser(request, ana, who):
     client = request.getfixturevalue(who)
     html = client.get("/extensions/2001/").content.decode()
@@ -51,34 +51,35 @@ def test_the_pin_is_never_sent_to_the_browser(request, ana, who):
 
 
 def test_a_blank_pin_keeps_it_and_a_typed_one_replaces_it(
-    admin_client, ana, django_capture_on_commit_callbacks
+    administrator_client, ana, django_capture_on_commit_callbacks
 ):
-    data = form_post_data(admin_client.get("/extensions/2001/"))
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
     assert data["voicemail_enabled"] == "on" and data.get("vm_pin", "") == ""
     with django_capture_on_commit_callbacks(execute=True):
         assert (
-            admin_client.post("/extensions/2001/", {**data, "vm_email": "a@example.com"}).status_code == 302
+            administrator_client.post("/extensions/2001/", {**data, "vm_email": "a@example.com"}).status_code
+            == 302
         )
     assert PbxUser.objects.get(pk="2001").vm_pin == PIN
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post("/extensions/2001/", {**data, "vm_pin": "7777"})
+        administrator_client.post("/extensions/2001/", {**data, "vm_pin": "7777"})
     assert PbxUser.objects.get(pk="2001").vm_pin == "7777"
 
 
 def test_unticking_voicemail_removes_the_mailbox(
-    admin_client, ana, conf_dir, django_capture_on_commit_callbacks
+    administrator_client, ana, conf_dir, django_capture_on_commit_callbacks
 ):
-    data = form_post_data(admin_client.get("/extensions/2001/"))
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
     del data["voicemail_enabled"]
     with django_capture_on_commit_callbacks(execute=True):
-        assert admin_client.post("/extensions/2001/", data).status_code == 302
+        assert administrator_client.post("/extensions/2001/", data).status_code == 302
     assert PbxUser.objects.get(pk="2001").voicemail == "novm"
     assert parse_conf((conf_dir / FILENAME).read_text()).section_names() == []
 
 
-def test_a_bad_email_is_shown_next_to_its_field_and_nothing_changes(admin_client, ana):
-    data = form_post_data(admin_client.get("/extensions/2001/"))
-    response = admin_client.post(
+def test_a_bad_email_is_shown_next_to_its_field_and_nothing_changes(administrator_client, ana):
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
+    response = administrator_client.post(
         "/extensions/2001/", {**data, "vm_email": "ana@example.com,evil@example.com"}
     )
     assert response.status_code == 200
@@ -91,8 +92,8 @@ def test_viewers_cannot_change_a_mailbox(viewer_client, ana):
     assert PbxUser.objects.get(pk="2001").vm_pin == PIN
 
 
-def test_the_users_page_has_the_voicemail_section(deviceanduser, admin_client, committed, conf_dir):
+def test_the_users_page_has_the_voicemail_section(deviceanduser, administrator_client, committed, conf_dir):
     committed(user_create, extension="3000", name="Bo", voicemail="default", vm_pin=PIN)
-    page = admin_client.get("/users/3000/")
+    page = administrator_client.get("/users/3000/")
     assert "Voicemail" in [title for title, _ in page.context["form"].sections()]
     assert PIN not in page.content.decode()
