@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
@@ -213,8 +213,9 @@ def _pending(**filters) -> list[tuple[int, str]]:
     return list(SyncChange.objects.filter(kind=SyncChange.Kind.FILE, **filters).values_list("pk", "ref"))
 
 
-def write_pending_files() -> list[str]:
+def write_pending_files() -> list[str] | None:
     """Write the files the outbox says are out of date; queue reloads for those whose text changed.
+    Returns the files that changed, or None when they could not be written (the rows stay).
 
     Only the rows read here are removed afterwards: a change committed while
     the files were being written keeps its row and is written by its own call.
@@ -226,12 +227,13 @@ def write_pending_files() -> list[str]:
         return _write_and_settle(
             sorted({name for _pk, name in pending if name in FILE_SOURCE}), [pk for pk, _name in pending]
         )
-    except OSError as e:
+    except (OSError, OperationalError) as e:
         # The save is committed and stays; the rows stay too, so the next save,
-        # the worker or `manage.py writeconf` writes the files again.
+        # the worker or `manage.py writeconf` writes the files again. (A locked
+        # SQLite database while settling the rows is no different.)
         log.error("could not write the Asterisk config files: %s", e)
         SyncStatus.fail(f"Could not write the config files: {e}", kind=ErrorKind.FILES)
-        return []
+        return None
 
 
 def write_all_files() -> list[str]:

@@ -148,16 +148,17 @@ class SyncStatus(models.Model):
         cls._row().update(last_connected_at=timezone.now())
 
     @classmethod
-    def succeed(cls, *, actions: int, warnings: list[str]) -> None:
+    def succeed(cls, *, actions: int, warnings: list[str], keep_error: bool = False) -> None:
+        """A run reached Asterisk; `keep_error`: a problem of its own (the files) still stands."""
         now = timezone.now()
-        cls._row().update(
-            last_success_at=now,
-            last_actions=actions,
-            runs=F("runs") + 1,
-            last_error="; ".join(warnings)[:2000],
-            last_error_at=now if warnings else None,
-            last_error_kind=ErrorKind.WARNING if warnings else "",
-        )
+        done = {"last_success_at": now, "last_actions": actions, "runs": F("runs") + 1}
+        if not keep_error:
+            done |= {
+                "last_error": "; ".join(warnings)[:2000],
+                "last_error_at": now if warnings else None,
+                "last_error_kind": ErrorKind.WARNING if warnings else "",
+            }
+        cls._row().update(**done)
 
     @classmethod
     def fail(cls, error: str, *, kind: str) -> None:

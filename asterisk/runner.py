@@ -32,7 +32,9 @@ def run_in_background(
     if how == "celery":
         task.apply_async(args, countdown=countdown)
     elif how == "thread":
-        threading.Thread(target=_run_with_retries, args=(task, args), daemon=True, name=task.name).start()
+        threading.Thread(
+            target=_run_with_retries, args=(task, args, countdown), daemon=True, name=task.name
+        ).start()
     else:  # inline; manual concerns only the AstDB sync, which does not ask in that mode
         try:
             task.run(*args)
@@ -46,8 +48,10 @@ def _retryable(task) -> tuple[type[BaseException], ...]:
     return tuple(getattr(task, "autoretry_for", ()) or ())
 
 
-def _run_with_retries(task, args) -> None:
+def _run_with_retries(task, args, countdown: float) -> None:
     delay = 2.0
+    # As a worker would: wait first, so a burst of saves that asked once is one run.
+    time.sleep(countdown)
     try:
         while True:
             try:

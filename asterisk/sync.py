@@ -192,6 +192,11 @@ def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) ->
         if not e.retryable:
             SyncStatus.release()
         raise
+    except BaseException:
+        # Anything else (a locked database, a time limit) is no reason to block
+        # every later request until the claim goes stale.
+        SyncStatus.release()
+        raise
     SyncStatus.release()
     return result
 
@@ -199,13 +204,21 @@ def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) ->
 def run_sync(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
     """Push what changed (or, with `full`, everything) to Asterisk. Raises ami.AmiError on failure."""
     with _exclusive():
-        write_pending_files()
+        files_written = write_pending_files() is not None
         try:
-            result = _run(full=full, config=config)
+            try:
+                result = _run(full=full, config=config)
+            except ValueError as e:
+                # The adapter's guard refused a value (a line break, NUL): final, and said plainly.
+                raise ami.AmiActionError(f"refused to send to Asterisk: {e}") from e
         except ami.AmiError as e:
             SyncStatus.fail(str(e), kind=error_kind(e))
             raise
-    SyncStatus.succeed(actions=result.actions, warnings=result.warnings)
+    if files_written:
+        SyncStatus.succeed(actions=result.actions, warnings=result.warnings)
+    else:
+        # AstDB is in step, the files are not: the banner keeps saying so.
+        SyncStatus.succeed(actions=result.actions, warnings=result.warnings, keep_error=True)
     return result
 
 

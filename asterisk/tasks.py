@@ -23,13 +23,16 @@ from asterisk.models import SyncChange, SyncStatus
 def sync_asterisk(self) -> dict:
     """Write pending files, push pending AstDB changes and reloads to Asterisk."""
     result = sync.run_requested()
-    request_sync()
+    # More work may have arrived meanwhile. Files alone are not a reason: their
+    # write just failed or they belong to a save whose own request follows.
+    request_sync(files_too=False)
     return {"actions": result.actions, "reloads": result.reloads, "warnings": result.warnings}
 
 
-def request_sync(*, force: bool = False) -> bool:
+def request_sync(*, force: bool = False, files_too: bool = True) -> bool:
     """Ask for a sync run unless one is already asked for; return whether this call asked."""
-    if not force and not SyncChange.objects.exists():
+    pending = SyncChange.objects.all() if files_too else SyncChange.objects.exclude(kind=SyncChange.Kind.FILE)
+    if not force and not pending.exists():
         return False
     if not SyncStatus.claim(force=force):
         return False

@@ -130,3 +130,35 @@ def test_writeconf_settles_what_the_outbox_held_and_queues_the_reloads(conf_dir)
     assert not _files_pending()
     reloads = set(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
     assert {"chan_sip.so", "dialplan"} <= reloads
+
+
+def test_when_the_files_cannot_be_written_the_sync_still_runs_once_and_the_banner_keeps_the_error(
+    settings, asterisk, conf_dir, django_capture_on_commit_callbacks
+):  # it once looped: each run asked for another, for the files it could not write
+    settings.PBXADMIN_SYNC = "inline"
+    blocked = conf_dir.parent / "not-a-folder"
+    blocked.write_text("")  # a file where the folder should be: every write fails, even as root
+    settings.ASTERISK_CONF_DIR = blocked
+    with django_capture_on_commit_callbacks(execute=True):
+        extension_create(extension="1000", name="Ana", tech="sip")
+    status = SyncStatus.get()
+    assert status.runs == 1, "one run pushed AstDB; the leftover file rows did not start another"
+    assert status.last_error_kind == "files" and "config files" in status.last_error
+    assert status.queued is False
+    assert "sip_additional.conf" in _files_pending(), "kept for the next write"
+    assert asterisk.astdb().get("DEVICE/1000/dial") == "SIP/1000"
+
+
+def test_an_unexpected_error_in_a_run_releases_the_request(monkeypatch, asterisk):
+    from asterisk import sync
+
+    extension_create(extension="1000", name="Ana", tech="sip")
+    assert SyncStatus.claim()
+
+    def locked(**kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(sync, "_run", locked)
+    with pytest.raises(RuntimeError):
+        sync.run_requested()
+    assert SyncStatus.get().queued is False, "the next save can ask again"
