@@ -85,9 +85,7 @@ class ConfirmForm(forms.Form):
         data = super().clean()
         if (data.get("existing") == "replace") != self.replace:
             return data  # another choice: the file is checked again for it, and asked again
-        changing = self.report.secret_changes
-        if data.get("weak_secrets") == WEAK_KEEP:
-            changing += self.report.weak_secret_changes
+        changing = self.report.secrets_changing(weak=data.get("weak_secrets", ""))
         if changing and not data.get("change_secrets"):
             self.add_error(
                 "change_secrets" if "change_secrets" in self.fields else None,

@@ -122,8 +122,13 @@ class Report:
         parts = [f"{self.counts[a]} {a}" for a in ACTIONS if self.counts[a]]
         return ", ".join(parts) or "no rows"
 
-    def refuse_unless(self, *, change_secrets: bool) -> None:
-        """Set `refusal` when the import needs a choice the administrator has not made."""
+    def secrets_changing(self, *, weak: str) -> int:
+        """How many existing phones' secrets this import changes, with this choice about weak ones."""
+        return self.secret_changes + (self.weak_secret_changes if weak == WEAK_KEEP else 0)
+
+    def refuse_unless(self, *, change_secrets: bool, weak: str) -> None:
+        """Set `refusal` when the import needs a choice the administrator has not made.
+        The one rule: the page's confirmation form and the command ask it here."""
         if self.undecided:
             self.refusal = (
                 f"{self.undecided} {plural(self.undecided, 'row has a secret', 'rows have secrets')} too "
@@ -132,9 +137,9 @@ class Report:
                 "listed by the Extensions page's 'Weak secrets' filter), or regenerate them (new "
                 "extensions get strong secrets; their phones must be provisioned with them)."
             )
-        elif self.secret_changes and not change_secrets:
+        elif (changing := self.secrets_changing(weak=weak)) and not change_secrets:
             self.refusal = (
-                f"{secrets_will_change(self.secret_changes)} Nothing was imported: confirm the change "
+                f"{secrets_will_change(changing)} Nothing was imported: confirm the change "
                 "of secrets, or remove the secret column (or those rows) from the file."
             )
 
@@ -326,7 +331,7 @@ def import_file(
             if report.refusal:
                 raise _Rollback
             report = _walk(kind, text, replace=replace, apply=True, progress=progress, weak=weak)
-            report.refuse_unless(change_secrets=change_secrets)
+            report.refuse_unless(change_secrets=change_secrets, weak=weak)
             if not report.ok or report.refusal:
                 raise _Rollback
             counts = {

@@ -133,3 +133,14 @@ def test_the_delimiter_is_detected(separator, name):
 def test_a_users_file_without_its_key_column_reads_a_users_file():
     report = check_file("extensions", "name,tech\nAna,sip\n")
     assert report.file_error.startswith("The file has no extension column. An extensions file needs")
+
+
+def test_keeping_weak_secrets_never_gives_an_existing_phone_a_weak_one_without_confirmation(
+    committed, tmp_path
+):
+    committed(extension_create, extension="1000", name="Ana", tech="sip", settings={"secret": "Strong123abc"})
+    path = tmp_path / "weak.csv"
+    path.write_text("extension,name,tech,secret\n1000,Ana,sip,1234\n")
+    with pytest.raises(CommandError, match="--change-secrets"):
+        call_command("import_extensions", str(path), "--replace", "--keep-weak-secrets", stdout=io.StringIO())
+    assert Device.objects.get(pk="1000").endpoint.settings["secret"] == "Strong123abc"

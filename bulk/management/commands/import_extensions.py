@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 )
         except ImportRefused as refused:
             report = refused.report
-        self._print(report, dry_run)
+        self._print(report, dry_run, weak)
         if report.file_error or not report.ok:
             errors = report.counts["error"]
             raise CommandError(
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             )
         return f"{report.refusal}\nRun again with --change-secrets to change them."
 
-    def _print(self, report, dry_run: bool) -> None:
+    def _print(self, report, dry_run: bool, weak: str) -> None:
         verb = "would be" if dry_run else "were"
         if report.ignored:
             self.stdout.write(f"Ignored columns: {', '.join(report.ignored)}")
@@ -110,5 +110,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{report.total} rows: {report.summary()}. Nothing was imported.")
         else:
             self.stdout.write(f"{report.total} rows: {report.summary()} ({verb} imported).")
-            if dry_run and report.secret_changes:
-                self.stdout.write(secrets_will_change(report.secret_changes))
+            if dry_run and (changing := report.secrets_changing(weak=weak)):
+                self.stdout.write(secrets_will_change(changing))
