@@ -42,9 +42,12 @@ SECRET_FILES |= {VOICEMAIL_FILE}
 SECRET_COLUMNS = SECRET_SETTING_KEYS | {"password", "voicemail_vmpwd"}
 
 # `key=value` or `key=>value`, as endpoints.conf writes them.
-_CONF_LINE = re.compile(r"(?P<key>[a-z][a-z0-9_-]*)\s*=>?")
+# Asterisk reads keys in any case and after white space: a hand-edited ` Secret=…` is a secret too.
+_CONF_LINE = re.compile(r"\s*(?P<key>[A-Za-z][\w-]*)\s*=>?")
+# Credentials Asterisk accepts that pbxadmin never writes but a hand edit may hold.
+_HAND_WRITTEN_SECRET_KEYS = frozenset({"secret", "password", "md5secret", "md5_cred"})
 # A mailbox line: `2001 => 1234,Ana Müller,…`; the PIN is the first field.
-_MAILBOX_LINE = re.compile(r"(?P<box>[0-9]+\s*=>\s*)[^,]*(?P<rest>,.*)?$")
+_MAILBOX_LINE = re.compile(r"(?P<box>\s*[0-9]+\s*=>\s*)[^,]*(?P<rest>,.*)?$")
 
 
 def is_secret_file(name: str) -> bool:
@@ -58,7 +61,9 @@ def masked_settings(settings: dict[str, str]) -> dict[str, str]:
 
 def _secret_key(line: str) -> str | None:
     match = _CONF_LINE.match(line)
-    return match["key"] if match and match["key"] in SECRET_CONF_KEYS else None
+    if match and match["key"].lower() in SECRET_CONF_KEYS | _HAND_WRITTEN_SECRET_KEYS:
+        return match["key"]
+    return None
 
 
 def mask_conf_text(text: str) -> str:

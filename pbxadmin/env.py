@@ -10,7 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    # Set but empty (a copied .env.example) means "not set": `DATABASE_URL=` must not crash the
+    # start, `ASTERISK_CONF_DIR=` must not write into the working directory.
+    return os.environ.get(name) or default
 
 
 def env_int(name: str, default: int) -> int:

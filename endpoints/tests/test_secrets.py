@@ -71,6 +71,20 @@ def test_an_unchanged_secret_line_in_a_diffs_context_is_masked():
     assert diff == [f" password={MASK}", "+context=other"]
 
 
+@pytest.mark.parametrize(
+    "line", ["+ secret=Hand1edit22", "+\tSecret = Hand1edit22", "-md5secret=Hand1edit22", " MD5_CRED=Hand1edit22"]
+)
+def test_a_hand_edited_secret_line_is_masked_whatever_its_case_and_indent(line):
+    (masked,) = mask_diff([line])
+    assert "Hand1edit22" not in masked and MASK in masked
+
+
+def test_a_mailbox_line_keeps_its_fields_but_not_its_pin():
+    assert mask_diff(["+ 2001 => 4711,Ana,ana@example.com,,attach=yes"]) == [
+        f"+ 2001 => {MASK},Ana,ana@example.com,,attach=yes"
+    ]
+
+
 def test_masked_settings_hide_secrets_and_keep_an_empty_one_empty():
     assert masked_settings({"secret": "Abc123456", "context": "x"}) == {"secret": MASK, "context": "x"}
     assert masked_settings({"secret": ""}) == {"secret": ""}
