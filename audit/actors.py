@@ -9,7 +9,6 @@ import contextlib
 import contextvars
 import getpass
 import os
-import re
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand
@@ -59,15 +58,12 @@ def api(token) -> Actor:
     return Actor(Via.API, person=token.user.get_username(), detail=f"API token {token.prefix} ({token.name})")
 
 
-# A channel name is <tech>/<endpoint>-<sequence>, e.g. PJSIP/3001-0000002a.
-_CHANNEL = re.compile(r"([A-Za-z0-9]+)/([A-Za-z0-9_.@+-]+?)-[0-9a-fA-F;]+")
-
-
-def phone(channel: str) -> Actor:
-    """A hot-desk call: the device is the calling channel's endpoint (what Asterisk says, not the caller ID)."""
-    match = _CHANNEL.fullmatch(channel or "")
-    device = match.group(2) if match else "unknown"
-    return Actor(Via.PHONE, detail=f"phone on device {device}")
+def phone(device) -> Actor:
+    """A hot-desk call, from the device its channel belongs to (devices.selectors.device_of_channel:
+    what Asterisk says, never the caller ID), or None for a channel that is no device."""
+    return Actor(
+        Via.PHONE, detail=f"phone on device {device.id}" if device else "phone on an unknown channel"
+    )
 
 
 def import_job(job) -> Actor:

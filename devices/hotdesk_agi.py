@@ -49,7 +49,12 @@ class CallEnded(Exception):
 
 
 class Session(Request):
-    """panoramisk's Request, with a time limit on every read and a stop when the caller hangs up."""
+    """panoramisk's Request, with a time limit on every read and a stop when the caller hangs up.
+
+    `device`: the device the call comes from (by its channel), or None.
+    """
+
+    device = None
 
     async def _readline(self) -> str:
         line = await asyncio.wait_for(self.reader.readline(), settings.PBXADMIN_AGI_READ_TIMEOUT)
@@ -103,7 +108,8 @@ class HotDeskAgi(Application):
                 log.warning("FastAGI: no route for %r", headers.get("agi_network_script"))
                 return
             session = Session(self, headers, reader, writer, self.default_encoding)
-            with actors.acting(actors.phone(headers.get("agi_channel", ""))):  # the audit's "who"
+            session.device = await sync_to_async(device_of_channel)(headers.get("agi_channel", ""))
+            with actors.acting(actors.phone(session.device)):  # the audit's "who"
                 try:
                     await route(session)
                 except OperationalError as e:
@@ -165,10 +171,10 @@ def _user(number: str) -> PbxUser | None:
     return PbxUser.objects.filter(pk=number).first() if _DIGITS.fullmatch(number) else None
 
 
-async def _calling_device(request: Request, action: str):
+async def _calling_device(request: Session, action: str):
     """The device the call comes from, by its channel; None (and a log line) for anything else."""
     channel = request.headers.get("agi_channel", "")
-    device = await sync_to_async(device_of_channel)(channel)
+    device = request.device
     if device is None:
         log.warning("hot desk: %s refused: channel %r is no device of the portal", action, channel)
     return device, channel

@@ -12,6 +12,8 @@ from audit.models import HIDDEN_CHANGE, Action, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
 from bulk.jobs import job_check_run, job_confirm, job_create, job_run
 from devices.models import Device
+from devices.selectors import device_of_channel
+from devices.services import device_create
 from devices.tests.fastagi import FakeAsterisk
 from portal.testing.forms import form_post_data
 from users.extensions import extension_create
@@ -92,10 +94,12 @@ def test_a_phone_over_fastagi_is_recorded_with_its_device(agi_port, office):
     assert logout.detail == "phone on device 3001"
 
 
-def test_the_phone_is_the_calling_channel_not_what_the_caller_id_claims():
-    assert phone("PJSIP/3001-0000002a").detail == "phone on device 3001"
-    assert phone("SIP/2002-00000001").detail == "phone on device 2002"
-    assert phone("garbage\nchannel").detail == "phone on device unknown"
+@pytest.mark.django_db
+def test_the_phone_is_the_device_of_the_calling_channel_not_what_the_caller_id_claims():
+    dahdi = device_create(id="2212", tech="dahdi", settings={"channel": "3"})
+    assert phone(device_of_channel("DAHDI/3-1")).detail == "phone on device 2212"
+    assert phone(device_of_channel("garbage\nchannel")).detail == "phone on an unknown channel"
+    assert dahdi.dial == "DAHDI/3"
 
 
 @pytest.mark.django_db

@@ -72,7 +72,8 @@ def test_an_unchanged_secret_line_in_a_diffs_context_is_masked():
 
 
 @pytest.mark.parametrize(
-    "line", ["+ secret=Hand1edit22", "+\tSecret = Hand1edit22", "-md5secret=Hand1edit22", " MD5_CRED=Hand1edit22"]
+    "line",
+    ["+ secret=Hand1edit22", "+\tSecret = Hand1edit22", "-md5secret=Hand1edit22", " MD5_CRED=Hand1edit22"],
 )
 def test_a_hand_edited_secret_line_is_masked_whatever_its_case_and_indent(line):
     (masked,) = mask_diff([line])
