@@ -95,6 +95,9 @@ def hotdesk_pin_check(*, device: Device, user: PbxUser, pin: str, channel: str) 
     now = timezone.now()
     # The rows are locked for the whole check, so concurrent calls (other
     # processes) count one after the other instead of all slipping through.
+    # They must exist to be locked: two first failures at once would both insert.
+    HotdeskLockout.objects.get_or_create(user=user)
+    HotdeskLockout.objects.get_or_create(device=device)
     rows = list(_lockouts(device, user).select_for_update())
     locked = [row for row in rows if row.locked_until and row.locked_until > now]
     if locked:

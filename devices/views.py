@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from asterisk.selectors import device_states, only_down
@@ -18,7 +18,7 @@ from endpoints.secrets import mask_conf_text
 from portal.forms import submit
 from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER
-from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
+from portal.pages import admin_required, check_can_edit, for_mode, safe_next, viewer_required
 from users.models import PbxUser
 
 
@@ -89,10 +89,7 @@ def _back(request, device: Device):
 
 
 def _to_next(request, fallback: str, **kwargs):
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
-        return redirect(target)
-    return redirect(fallback, **kwargs)
+    return redirect(safe_next(request, reverse(fallback, kwargs=kwargs or None)))
 
 
 @admin_required

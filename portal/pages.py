@@ -7,6 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from portal.mode import pbx_mode
 from portal.roles import can_edit, can_view
@@ -56,3 +57,13 @@ def for_mode(mode: str):
         return wrapper
 
     return decorator
+
+
+def safe_next(request, fallback: str) -> str:
+    """The POSTed `next` page when it is one of this site's (no open redirect), else `fallback`."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

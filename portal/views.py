@@ -21,7 +21,7 @@ from portal.banner import banner
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
-from portal.pages import admin_required, viewer_required
+from portal.pages import admin_required, safe_next, viewer_required
 from portal.validators import generate_secret
 
 
@@ -74,8 +74,7 @@ def sync_now(request):
     if "application/json" in request.headers.get("Accept", ""):
         return _status_json(request)
     messages.info(request, "Sync with Asterisk requested: the banner shows how it went.")
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
+    return redirect(safe_next(request, "home"))
 
 
 @viewer_required
