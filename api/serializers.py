@@ -8,15 +8,15 @@ write-only: an answer holds them only for `?include_secrets=true` by an administ
 
 from rest_framework import serializers
 
-from audit.fields import ENDPOINT_SECRETS, looks_secret
 from devices.models import Device, Tech
 from devices.services import DEVICE_FIELDS
+from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from users.models import PbxUser
 from users.services import USER_FIELDS
 
 # A user's secret fields, named as the audit log names them (the hot-desk password,
 # a voicemail PIN when users have one): read from the model, so a new PIN is covered.
-USER_SECRETS = tuple(f for f in USER_FIELDS if looks_secret(f, PbxUser._meta.get_field(f).verbose_name))
+USER_SECRETS = tuple(f for f in USER_FIELDS if f in USER_SECRET_FIELDS)
 USER_PUBLIC = tuple(f for f in USER_FIELDS if f not in USER_SECRETS)
 
 
@@ -43,7 +43,7 @@ def settings_field(**kwargs) -> serializers.DictField:
 
 
 def public_settings(settings: dict, *, include_secrets: bool) -> dict:
-    return {k: v for k, v in settings.items() if include_secrets or k not in ENDPOINT_SECRETS}
+    return {k: v for k, v in settings.items() if include_secrets or k not in SECRET_SETTING_KEYS}
 
 
 def with_secrets(serializer, instance, data: dict) -> dict:

@@ -75,7 +75,3 @@ def token_authenticate(raw: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
-
-
-def tokens_of(user) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=user).select_related("user"))

@@ -1,10 +1,10 @@
 """What an audit entry says about an object: its type, its fields, and which of them are secret.
 
 Fields are read from the model (and an endpoint's settings from its technology),
-so a field added later is recorded without touching this file. Which fields are
-secret is decided here and nowhere else: an endpoint setting its technology
-marks `secret=True`, and any field whose name or label is a password, PIN or
-secret (the hot-desk `password`, a voicemail PIN, a person's password hash).
+so a field added later is recorded without touching this file. What is secret
+on a PBX object is `endpoints/secrets.py`'s to say (a technology's secret
+settings, the user's PINs); on other models (a person's password hash) any
+field whose name or label is a password, PIN or secret counts as one too.
 A secret is recorded as "changed", never with its value.
 """
 
@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db import models
 
 from audit.models import ObjectType
-from endpoints.techs import TECHS
+from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 
 OBJECT_TYPES = {
     "users.pbxuser": ObjectType.USER,
@@ -28,7 +28,6 @@ OBJECT_TYPES = {
     "api.apitoken": ObjectType.API_TOKEN,
 }
 
-ENDPOINT_SECRETS = frozenset(s.key for tech in TECHS.values() for s in tech.SETTINGS if s.secret)
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")
 # Noise, not changes: timestamps Django keeps itself.
 _SKIPPED = frozenset({"last_login"})
@@ -55,7 +54,9 @@ def is_secret(obj, name: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _is_secret(label: str, name: str) -> bool:
     if OBJECT_TYPES.get(label) == ObjectType.ENDPOINT:
-        return name in ENDPOINT_SECRETS or looks_secret(name)
+        return name in SECRET_SETTING_KEYS or looks_secret(name)
+    if OBJECT_TYPES.get(label) == ObjectType.USER and name in USER_SECRET_FIELDS:
+        return True
     try:
         field = apps.get_model(label)._meta.get_field(name)
     except models.FieldDoesNotExist:

@@ -17,17 +17,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from audit import trail
-from audit.fields import ENDPOINT_SECRETS, looks_secret
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, read_table
 from bulk.rows import HANDLERS, WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
+from endpoints.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from portal.validators import keeping_weak_secrets
 
 CHUNK = 500
 MAX_PROBLEMS = 2000  # listed one by one; beyond, only counted
 MAX_ROWS_SHOWN = 1000  # of each action: the check's filters show up to this many
 ACTIONS = ("create", "update", "unchanged", "skip", "error")
-MASK = "••••••"
 
 
 def _shown(value) -> str:
@@ -43,7 +42,7 @@ def shown_changes(changes: dict | None) -> list[list[str]]:
     shown = []
     for name, (before, after) in (changes or {}).items():
         key = name.removeprefix("settings.")
-        secret = key in ENDPOINT_SECRETS if name.startswith("settings.") else looks_secret(name)
+        secret = key in SECRET_SETTING_KEYS if name.startswith("settings.") else key in USER_SECRET_FIELDS
         if secret:
             shown.append([key, MASK if before else "", f"{MASK} (new)" if after else ""])
         else:

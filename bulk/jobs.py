@@ -68,10 +68,11 @@ def _heart(job_id):
 
 
 def _fail(job_id, reason: str, *, only_from=ACTIVE) -> bool:
-    """Move a job to failed with its reason, unless it has moved on meanwhile."""
+    """Move a job to failed with its reason, unless it has moved on meanwhile. Its file goes:
+    it holds secrets and PINs, and a failed job is retried by uploading again."""
     return bool(
         ImportJob.objects.filter(pk=job_id, status__in=only_from).update(
-            status=Status.FAILED, error=reason, finished_at=timezone.now()
+            status=Status.FAILED, error=reason, finished_at=timezone.now(), text=""
         )
     )
 
@@ -94,6 +95,8 @@ def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by
 def job_check_run(job_id) -> ImportJob:
     """The dry run of a job's file (in the worker): every row classified, nothing written."""
     job = ImportJob.objects.get(pk=job_id)
+    if job.status != Status.CHECKING:
+        return job  # checked already (a second worker, a second click), or failed meanwhile
     rechecked = job.error  # why a confirmation asked for this check again (job_confirm)
     try:
         with _heart(job.pk):
@@ -245,8 +248,10 @@ def job_run(job_id) -> ImportJob:
 
 
 def _finish(job: ImportJob, status: str, report: Report, reason: str) -> None:
+    """The job has ended; the uploaded file, which holds secrets and PINs, is not kept."""
     ImportJob.objects.filter(pk=job.pk).update(
         status=status,
+        text="",
         error=reason,
         counts=dict(report.counts, total=report.total),
         problems=report.problems,

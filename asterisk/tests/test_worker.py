@@ -164,4 +164,4 @@ def test_a_burst_of_1000_saves_arrives_whole_in_far_fewer_runs(worker, asterisk,
     assert "AMPUSER/10999/cidname" in _held(asterisk)
     runs = SyncStatus.get().runs - runs_before
     assert 1 <= runs <= saving / settings.PBXADMIN_SYNC_DELAY + 2, f"{runs} runs in {saving:.1f}s of saving"
-    assert runs <= 1000 // 10, f"{runs} runs for 1000 saves"
+    assert runs < 1000 // 2, f"{runs} runs for 1000 saves: far fewer runs than saves"

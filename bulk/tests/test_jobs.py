@@ -301,3 +301,16 @@ def test_hot_desking_during_an_import_hears_try_later_then_works(agi_port, offic
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
     assert played(commands) == [prompts.LOGGED_IN]
     assert Device.objects.get(pk="3001").user_id == "1000"
+
+
+@pytest.mark.django_db
+def test_an_ended_job_keeps_its_report_but_not_the_file_with_its_secrets(administrator_client):
+    job = upload(
+        administrator_client, "extension,name,tech,secret,password\n1000,Ana,sip,Keep9Me9Safe,4711\n"
+    )
+    assert "Keep9Me9Safe" in ImportJob.objects.get(pk=job.pk).text, "kept while it waits for confirmation"
+    administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.counts["create"] == 1
+    assert job.text == ""
+    assert "Keep9Me9Safe" not in str(ImportJob.objects.filter(pk=job.pk).values().get())

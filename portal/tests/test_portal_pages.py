@@ -81,7 +81,9 @@ def test_anyone_logged_in_can_change_their_own_password(viewer_client):
     assert user.check_password("New-pass-for-test-42")
 
 
-@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example/", "javascript:x"])
+@pytest.mark.parametrize(
+    "target", ["/\\evil.example", "//evil.example", "https://evil.example/", "javascript:x"]
+)
 def test_sync_now_never_sends_the_browser_to_another_site(administrator_client, target):
     response = administrator_client.post("/sync/", {"next": target})
     assert response.status_code == 302 and response["Location"] == "/"
