@@ -11,7 +11,9 @@ it has a secret setting). A user's hot-desk PIN (`password`) is a secret too.
 import re
 from collections.abc import Iterable
 
+from endpoints.models import Endpoint
 from endpoints.techs import TECHS
+from users.models import PbxUser
 
 # What a masked secret looks like, and what a diff line of a changed one says.
 MASK = "********"
@@ -75,8 +77,29 @@ def mask_conf_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def mask_diff(lines: Iterable[str]) -> list[str]:
-    """A unified diff of config text with no secret value: a changed secret line says so, nothing more."""
+# A credential anywhere in a line (a comment `;old password=…`, `Secret = …`).
+_ANYWHERE = re.compile(
+    r"(?P<key>\b(?:" + "|".join(sorted(_HAND_WRITTEN_SECRET_KEYS)) + r"))(?P<sep>\s*=>?\s*)[^\s;,]+",
+    re.IGNORECASE,
+)
+# What a stored secret or PIN may be made of; anything else separates them.
+_WORD = re.compile(r"[^\s,;=>\"'|()\[\]]+")
+
+
+def scrub(line: str, known: frozenset[str] = frozenset()) -> str:
+    """The line with every credential after a secret key, and every `known` value, masked:
+    a hand-edited file can hold a secret anywhere (a comment keeping the old one)."""
+    line = _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
+    if known:
+        line = _WORD.sub(lambda m: MASK if m[0] in known else m[0], line)
+    return line
+
+
+def mask_diff(lines: Iterable[str], known: frozenset[str] = frozenset()) -> list[str]:
+    """A unified diff of config text with no secret value: a changed secret line says so, nothing more.
+
+    `known`: the secrets and PINs the database holds (`known_secrets`), masked wherever they appear.
+    """
     masked = []
     for line in lines:
         if line.startswith(("+++", "---", "@@")) or not line:
@@ -89,9 +112,22 @@ def mask_diff(lines: Iterable[str]) -> list[str]:
             continue
         key = _secret_key(body)
         if key is None:
-            masked.append(line)
+            masked.append(prefix + scrub(body, known))
         elif prefix in "+-":
             masked.append(f"{prefix}{key}={MASK} {CHANGED}")
         else:
             masked.append(f"{prefix}{key}={MASK}")
     return masked
+
+
+def known_secrets() -> frozenset[str]:
+    """Every device secret and user PIN the database holds (for masking text written by hand)."""
+    values = {
+        value
+        for settings in Endpoint.objects.values_list("settings", flat=True).iterator(chunk_size=2000)
+        for key, value in settings.items()
+        if key in SECRET_SETTING_KEYS and value
+    }
+    for fields in PbxUser.objects.values_list(*sorted(USER_SECRET_FIELDS)).iterator(chunk_size=2000):
+        values.update(v for v in fields if v)
+    return frozenset(values)

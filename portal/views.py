@@ -16,7 +16,7 @@ from asterisk.models import SyncChange
 from asterisk.outbox import rewrite_file
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
-from endpoints.secrets import mask_diff
+from endpoints.secrets import known_secrets, mask_diff
 from portal.banner import banner
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
@@ -83,6 +83,7 @@ def config_diff(request):
     directory = conf_dir()
     waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
     files = []
+    known = known_secrets()
     for name, wanted in render_files().items():
         path = directory / name
         on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -94,7 +95,8 @@ def config_diff(request):
                 f"{name} (from the database)",
                 lineterm="",
                 n=2,
-            )
+            ),
+            known,
         )
         if name in waiting:
             state = "pending"
