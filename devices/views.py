@@ -15,7 +15,7 @@ from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.generate import device_sections
 from endpoints.secrets import mask_conf_text
-from portal.forms import submit
+from portal.forms import read_only_for, submit
 from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER
 from portal.pages import admin_required, check_can_edit, for_mode, safe_next, viewer_required
@@ -55,7 +55,7 @@ def device_edit(request, device_id):
     device = get_object_or_404(
         Device.objects.select_related("endpoint", "user", "default_user"), pk=device_id
     )
-    form = DeviceForm(request.POST or None, tech=device.tech, device=device)
+    form = read_only_for(request.user, DeviceForm(request.POST or None, tech=device.tech, device=device))
     if request.method == "POST":
         check_can_edit(request)
         if submit(form, device_update, device=device):

@@ -3,6 +3,8 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from portal.roles import can_edit
+
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: next to the field it names, else on top."""
@@ -29,3 +31,11 @@ def submit(form: forms.BaseForm, service, **extra):
     except ValidationError as e:
         add_service_errors(form, e)
         return None
+
+
+def read_only_for(user, form: forms.BaseForm) -> forms.BaseForm:
+    """A viewer gets the form with every field disabled: what they may read, nothing to type into."""
+    if not can_edit(user):
+        for field in form.fields.values():
+            field.disabled = True
+    return form

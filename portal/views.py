@@ -18,6 +18,7 @@ from asterisk.tasks import request_sync
 from endpoints.generate import render_files
 from endpoints.secrets import known_secrets, mask_diff
 from portal.banner import banner
+from portal.forms import read_only_for
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
@@ -41,7 +42,7 @@ class SettingsForm(forms.Form):
 @viewer_required
 @require_http_methods(["GET", "POST"])
 def portal_settings(request):
-    form = SettingsForm(request.POST or None, initial={"mode": pbx_mode()})
+    form = read_only_for(request.user, SettingsForm(request.POST or None, initial={"mode": pbx_mode()}))
     if request.method == "POST":
         if not request.user.has_perm("portal.change_portalsettings"):
             messages.error(request, "Viewers can look but not change: ask an administrator.")

@@ -9,7 +9,7 @@ from asterisk.selectors import device_states, only_down
 from devices.hotdesk_guard import hotdesk_lockout_of
 from devices.models import Device, Tech
 from devices.selectors import BY_ID
-from portal.forms import submit
+from portal.forms import read_only_for, submit
 from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER, EXTENSIONS
 from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
@@ -63,7 +63,9 @@ def extension_edit(request, extension):
     user = get_object_or_404(PbxUser, pk=extension)
     device = Device.objects.select_related("endpoint").filter(pk=user.pk).first()
     tech = device.tech if device else Tech.CUSTOM
-    form = ExtensionForm(request.POST or None, tech=tech, user=user, device=device)
+    form = read_only_for(
+        request.user, ExtensionForm(request.POST or None, tech=tech, user=user, device=device)
+    )
     if request.method == "POST":
         check_can_edit(request)
         if submit(form, extension_update, user=user):
@@ -123,7 +125,7 @@ def user_add(request):
 @require_http_methods(["GET", "POST"])
 def user_edit(request, extension):
     user = get_object_or_404(PbxUser, pk=extension)
-    form = UserForm(request.POST or None, user=user)
+    form = read_only_for(request.user, UserForm(request.POST or None, user=user))
     if request.method == "POST":
         check_can_edit(request)
         if submit(form, user_update, user=user):

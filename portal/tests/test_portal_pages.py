@@ -1,5 +1,7 @@
 """Home, Settings, sync status and sync now, the config diff and the secret generator."""
 
+import re
+
 import pytest
 
 from asterisk.models import SyncChange
@@ -92,3 +94,22 @@ def test_sync_now_never_sends_the_browser_to_another_site(administrator_client, 
 def test_sync_now_returns_to_the_page_it_was_asked_from(administrator_client):
     response = administrator_client.post("/sync/", {"next": "/devices/?page=2"})
     assert response["Location"] == "/devices/?page=2"
+
+
+def _editable_controls(html: str) -> list[str]:
+    """Form controls a person could type into or change (hidden fields and disabled ones aside)."""
+    controls = re.findall(r"<(?:input|select|textarea)\b[^>]*>", html)
+    return [c for c in controls if "disabled" not in c and 'type="hidden"' not in c and 'name="q"' not in c]
+
+
+@pytest.mark.parametrize("url", ["/extensions/1000/", "/settings/"])
+def test_a_viewer_gets_forms_to_read_not_to_fill_in(viewer_client, committed, url):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    html = viewer_client.get(url).content.decode()
+    form = html[html.index("<main") :]
+    assert not [c for c in _editable_controls(form) if "per_page" not in c and 'name="state"' not in c]
+
+
+def test_an_administrator_gets_the_same_forms_to_fill_in(administrator_client, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    assert _editable_controls(administrator_client.get("/extensions/1000/").content.decode())
