@@ -16,6 +16,8 @@ from django.db import transaction
 from asterisk.files import file_rewrite, files_for, files_for_sip_settings, write_pending_files
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
+from audit import trail
+from audit.models import Action, ObjectType
 
 _state = threading.local()
 
@@ -59,5 +61,6 @@ def _after_commit(round: int) -> None:
 def rewrite_file(*, name: str) -> bool:
     """An administrator's "Rewrite this file" (a hand edit undone); the reload is sent at once."""
     changed = file_rewrite(name=name)
+    trail.record(action=Action.REWROTE, kind=ObjectType.FILE, ref=name, label=name)
     request_sync()
     return changed

@@ -22,6 +22,7 @@ OBJECT_TYPES = {
     "devices.device": ObjectType.DEVICE,
     "endpoints.endpoint": ObjectType.ENDPOINT,
     "portal.portalsettings": ObjectType.SETTINGS,
+    "endpoints.sipsettings": ObjectType.SETTINGS,
     "auth.user": ObjectType.PERSON,
     "auth.group": ObjectType.GROUP,
     "bulk.importjob": ObjectType.IMPORT,

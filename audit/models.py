@@ -21,6 +21,8 @@ class Action(models.TextChoices):
     LOGGED_OUT = "logged_out", "Logged out"
     IMPORTED = "imported", "Imported"
     PRUNED = "pruned", "Pruned"
+    EXPORTED = "exported", "Exported"
+    REWROTE = "rewrote", "Rewrote"
 
 
 class ObjectType(models.TextChoices):
@@ -33,6 +35,8 @@ class ObjectType(models.TextChoices):
     IMPORT = "import", "Import"
     AUDIT = "audit", "Audit log"
     API_TOKEN = "api_token", "API token"
+    EXPORT = "export", "Export"
+    FILE = "file", "Config file"
     OTHER = "other", "Other"
 
 

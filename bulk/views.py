@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bulk.csvfile import CsvFileError, decode, read_table
-from bulk.exporting import export_devices, export_extensions, export_users
+from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
 from bulk.importing import header_problem
 from bulk.jobs import check_expired, job_confirm, job_create, job_progress, job_report
@@ -141,14 +141,10 @@ def export(request):
     kind = request.GET.get("kind", "extensions")
     # Secrets (device secrets, hot-desk PINs) only for an administrator who asks.
     with_secrets = form.is_valid() and form.cleaned_data["secrets"] and can_edit(request.user)
-    if kind == "users":
-        chunks = export_users(with_secrets=with_secrets)
-    elif kind == "devices":
-        chunks = export_devices(with_secrets=with_secrets)
-    else:
+    if kind not in EXPORT_KINDS:
         kind = "extensions"
-        search = form.cleaned_data["q"] if form.is_valid() else ""
-        chunks = export_extensions(search=search, with_secrets=with_secrets)
+    search = form.cleaned_data["q"] if form.is_valid() else ""
+    chunks = export_file(kind=kind, with_secrets=with_secrets, search=search)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
     response["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from asterisk import outbox
+from audit import trail
 from endpoints.models import SipSettings, split_networks
 
 # Everything an administrator may set on the SIP settings page.
@@ -19,6 +20,7 @@ def sip_settings_update(**fields) -> SipSettings:
         raise TypeError(f"unexpected SIP settings {sorted(unknown)}")
     SipSettings.get()
     settings = SipSettings.objects.select_for_update().get(pk=1)
+    before = trail.snapshot(settings)
     for name, value in fields.items():
         if name == "local_networks":
             value = " ".join(split_networks(value or ""))
@@ -27,5 +29,6 @@ def sip_settings_update(**fields) -> SipSettings:
         setattr(settings, name, value)
     settings.full_clean()
     settings.save()
+    trail.changed(before, settings)
     outbox.sip_settings_changed()
     return settings

@@ -18,7 +18,7 @@ from api.base import ApiView, Pages
 from api.errors import ERRORS, NOT_FOUND
 from api.permissions import AdministratorsOnly
 from bulk.csvfile import CsvFileError, decode
-from bulk.exporting import export_devices, export_extensions, export_users
+from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm
 from bulk.jobs import job_confirm, job_create, job_progress, job_report
 from bulk.models import ImportJob
@@ -195,7 +195,7 @@ class CsvRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data)
 
 
-KINDS = ["extensions", "users", "devices"]
+KINDS = list(EXPORT_KINDS)
 
 
 class ExportQuery(serializers.Serializer):
@@ -219,12 +219,7 @@ class Export(ApiView):
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         with_secrets = self.include_secrets()
-        if kind == "users":
-            chunks = export_users(with_secrets=with_secrets)
-        elif kind == "devices":
-            chunks = export_devices(with_secrets=with_secrets)
-        else:
-            chunks = export_extensions(search=query.validated_data.get("q", ""), with_secrets=with_secrets)
+        chunks = export_file(kind=kind, with_secrets=with_secrets, search=query.validated_data.get("q", ""))
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
         response["Cache-Control"] = "no-store"

@@ -4,12 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from asterisk.outbox import rewrite_file
 from audit.fields import is_secret, looks_secret, values_of
-from audit.models import HIDDEN_CHANGE, Action, ObjectType, Via
+from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
+from bulk.exporting import export_file
 from devices.models import Device
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from endpoints.models import Endpoint
+from endpoints.services import sip_settings_update
 from portal.mode import DEVICE_AND_USER, set_pbx_mode
 from users.extensions import extension_create, extension_create_many, extension_delete, extension_update
 from users.models import PbxUser
@@ -166,3 +169,21 @@ def test_secret_endpoint_settings_come_from_their_technology():
     endpoint = Endpoint(settings={})
     assert is_secret(endpoint, "secret") and not is_secret(endpoint, "context")
     assert is_secret(PbxUser(), "password") and not is_secret(PbxUser(), "name")
+
+
+@pytest.mark.django_db
+def test_taking_the_secrets_out_of_the_portal_is_on_the_record():
+    "".join(export_file(kind="extensions", with_secrets=False))
+    assert not Entry.objects.filter(action="exported").exists()
+    "".join(export_file(kind="users", with_secrets=True))
+    (entry,) = Entry.objects.filter(action="exported")
+    assert (entry.object_type, entry.object_id) == ("export", "users")
+
+
+@pytest.mark.django_db
+def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir):
+    sip_settings_update(external_address="203.0.113.7")
+    changed = Entry.objects.get(action="changed", object_type="settings")
+    assert changed.changes["external_address"] == ["", "203.0.113.7"]
+    rewrite_file(name="extensions_additional.conf")
+    assert Entry.objects.filter(action="rewrote", object_id="extensions_additional.conf").exists()

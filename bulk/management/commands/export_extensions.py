@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from bulk.exporting import export_devices, export_extensions, export_users
+from bulk.exporting import export_file
 
 
 class Command(BaseCommand):
@@ -18,12 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=["extensions", "users", "devices"], default="extensions")
 
     def handle(self, *args, path, without_secrets, kind, **options):
-        if kind == "users":
-            chunks = export_users(with_secrets=not without_secrets)
-        elif kind == "devices":
-            chunks = export_devices(with_secrets=not without_secrets)
-        else:
-            chunks = export_extensions(with_secrets=not without_secrets)
+        chunks = export_file(kind=kind, with_secrets=not without_secrets)
         if path:
             with Path(path).open("w", encoding="utf-8", newline="") as f:
                 f.writelines(chunks)
