@@ -258,6 +258,11 @@ def test_a_save_during_an_import_gets_a_clear_message_not_a_500(administrator_cl
     finally:
         release.set()
         thread.join()
+    if connection.vendor != "sqlite":
+        # PostgreSQL locks rows, not the database: another extension saves while the import runs.
+        assert response.status_code == 302 and PbxUser.objects.get(pk="1000").name == "John Smith"
+        assert PbxUser.objects.filter(pk="5000").exists(), "the import went on"
+        return
     assert response.status_code == 503
     html = response.content.decode()
     assert "The database is busy" in html and "nothing was saved" in html
@@ -296,6 +301,11 @@ def test_hot_desking_during_an_import_hears_try_later_then_works(agi_port, offic
     finally:
         release.set()
         thread.join()
+    if connection.vendor != "sqlite":
+        # PostgreSQL: the phone is not held up by the import at all.
+        assert played(commands) == [prompts.LOGGED_IN]
+        assert Device.objects.get(pk="3001").user_id == "1000"
+        return
     assert played(commands)[-3:] == [prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE]
     assert Device.objects.get(pk="3001").user_id == "1001"
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
