@@ -32,6 +32,9 @@ class ListFilters(forms.Form):
     )
 
     def __init__(self, data, *, default_sort: str, placeholder: str = "Number or name"):
+        # The page size shown selected is the one in use, also when the URL does not say it.
+        data = data.copy()
+        data.setdefault("per_page", str(DEFAULT_PAGE_SIZE))
         super().__init__(data)
         self.default_sort = default_sort
         self.fields["q"].widget.attrs.update(placeholder=placeholder, type="search")

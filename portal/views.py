@@ -122,7 +122,11 @@ def config_rewrite(request):
         messages.error(request, " ".join(e.messages))
         return redirect("config_diff")
     if changed:
-        messages.success(request, f"{name} rewritten from the database; Asterisk reloads it at this sync.")
+        messages.success(
+            request,
+            f"{name} rewritten from the database; its reload goes to Asterisk with the next sync "
+            "(see the banner).",
+        )
     else:
         messages.info(request, f"{name} already matched the database: nothing to rewrite.")
     return redirect("config_diff")

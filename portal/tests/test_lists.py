@@ -163,3 +163,8 @@ def test_every_page_links_a_favicon_that_exists(administrator_client, client):
     assert '<link rel="icon" href="/static/favicon.svg"' in html
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+
+
+def test_the_page_size_shown_is_the_one_in_use(administrator_client):
+    html = administrator_client.get("/extensions/").content.decode()
+    assert '<option value="50" selected>' in html and '<option value="25" selected>' not in html

@@ -208,3 +208,12 @@ document.addEventListener("change", function (event) {
     select.form.requestSubmit();
   }
 });
+
+// A form that undoes something (a hand edit) asks first: data-confirm holds the question.
+document.addEventListener("submit", function (event) {
+  "use strict";
+  const question = event.target.dataset && event.target.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});
