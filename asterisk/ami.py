@@ -472,12 +472,24 @@ class AmiSession:
                 transport.write(_render(actions[start : start + PIPELINE_WINDOW], start, prefix))
                 answered = start + PIPELINE_WINDOW - IN_FLIGHT
                 if answered > 0:
-                    await self._wait(reader.until(answered), f"actions up to {answered}")
-            await self._wait(reader.until(len(actions)), f"the last of {len(actions)} actions")
+                    await self._progress(reader, answered, f"actions up to {answered}")
+            await self._progress(reader, len(actions), f"the last of {len(actions)} actions")
         finally:
             if collecting:
                 gc.enable()
             reader.hand_back(transport)
+
+    async def _progress(self, reader: _BulkReader, count: int, what: str) -> None:
+        """Wait for the first `count` replies of a push. The timeout is for no progress at
+        all: a slow Asterisk still answering is waited for, a stalled one is not."""
+        while True:
+            seen = reader.delivered
+            try:
+                return await self._wait(reader.until(count), what)
+            except AmiUnavailable:
+                if self._lost.done() or reader.error is not None or reader.delivered == seen:
+                    raise
+                log.debug("Asterisk is slow but answering: %s of %s replies", reader.delivered, count)
 
     async def send_one(self, action: dict[str, str]) -> Message | list[Message]:
         return (await self.send([action]))[0]

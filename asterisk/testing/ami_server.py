@@ -93,7 +93,21 @@ class _Session(PhoneActions, asyncio.Protocol):
                 self.transport.abort()
                 return
         if out and not self.transport.is_closing():
-            self.transport.write("".join(out).encode())
+            if self.server.trickle:
+                self._trickle(out)
+            else:
+                self.transport.write("".join(out).encode())
+
+    def _trickle(self, out: list[str]) -> None:
+        """A slow Asterisk: the replies go out 500 at a time, `trickle` seconds apart."""
+        loop = asyncio.get_running_loop()
+        self.trickle_at = max(getattr(self, "trickle_at", 0.0), loop.time())
+        for start in range(0, len(out), 500):
+            self.trickle_at += self.server.trickle
+            text = "".join(out[start : start + 500]).encode()
+            loop.call_at(
+                self.trickle_at, lambda t=text: self.transport.is_closing() or self.transport.write(t)
+            )
 
     def _handle(self, lines: list[str]) -> str:
         headers: dict[str, str] = {}
@@ -265,6 +279,8 @@ class AmiTestServer:
         self.phones: dict[str, FakePhone] = {}
         self.refuse_logins = False
         self.stall = False
+        # Seconds between batches of 500 replies: an Asterisk that is slow but answering.
+        self.trickle = 0.0
         self.drop_after: int | None = None
         self.auth_fail_close_delay = 1.0
         self.port = port

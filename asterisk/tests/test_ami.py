@@ -173,6 +173,14 @@ def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
     assert time.monotonic() - started < 30, "gave up after its timeout, not never"
 
 
+def test_a_push_to_an_asterisk_that_is_slow_but_answering_waits_for_it(asterisk):
+    # 25,000 replies, 500 every 0.05 s: 2.5 s in all, more than the 1 s timeout, but
+    # never a second without progress. Only no progress at all is a stall.
+    asterisk.trickle = 0.05
+    handed = _push(asterisk, _puts(25_000), timeout=1)
+    assert len(handed) == 25_000 and all(reply.success for _action, reply in handed)
+
+
 @pytest.mark.parametrize("value", ["x\r\n\r\nAction: DBDelTree", "x\ry", "x\ny", "x\x00", "v" * 1000])
 def test_the_bulk_path_sends_nothing_when_one_header_could_inject_or_be_cut(asterisk, value):
     actions = _puts(4999)
