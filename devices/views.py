@@ -119,8 +119,10 @@ def device_hotdesk_logout(request, device_id):
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
     else:
-        who = device.user or "nobody"
-        messages.success(request, f"Device {device.id} logged out; it is back with {who}.")
+        if device.user:
+            messages.success(request, f"Device {device.id} logged out; it is back with {device.user}.")
+        else:
+            messages.success(request, f"Device {device.id} logged out; nobody is on it now.")
     return _back(request, device)
 
 

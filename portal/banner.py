@@ -105,6 +105,14 @@ class Banner:
         return {**asdict(self), "tone": self.tone}
 
 
+def _ago(moment) -> str:
+    """ "3 minutes ago", and "just now" rather than "0 minutes ago"."""
+    if not moment:
+        return ""
+    since = timesince(moment)
+    return "just now" if since.startswith("0\xa0minutes") or since.startswith("0 minutes") else f"{since} ago"
+
+
 def _state(status: SyncStatus) -> str:
     failed = status.last_error_at and status.last_error_kind not in ("", ErrorKind.WARNING)
     if failed and (status.last_connected_at is None or status.last_error_at >= status.last_connected_at):
@@ -121,15 +129,15 @@ def banner(*, mode: str) -> Banner:
     state = _state(status)
     where = f"{settings.AMI_HOST}:{settings.AMI_PORT}"
     account = settings.AMI_USERNAME
-    when = f"{timesince(status.last_error_at)} ago" if status.last_error_at else ""
+    when = _ago(status.last_error_at)
     if state == NEVER:
         result = Banner(
             state,
             "Not connected to Asterisk yet",
             f"No sync has reached Asterisk so far; pbxadmin connects to {where} (AMI_HOST:AMI_PORT).",
             [
-                f"In Asterisk's manager.conf, add an account [{account}] with a secret "
-                "and read/write permissions for system, config and command.",
+                f"In Asterisk's manager.conf, add an account [{account}] with a secret, "
+                "read = system,call,reporting and write = system,config,command,call,reporting (see the README).",
                 "Give pbxadmin the same name and secret in AMI_USERNAME and AMI_SECRET, then press Sync now.",
             ],
         )
@@ -184,7 +192,7 @@ def banner(*, mode: str) -> Banner:
     if state == CONNECTED and not pending.total:
         result.pending = "up to date"
     if status.last_success_at:
-        result.last_sync = f"{timesince(status.last_success_at)} ago"
+        result.last_sync = _ago(status.last_success_at)
     if state == CONNECTED:
         sent = status.last_actions
         result.outcome = (
