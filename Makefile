@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test test-all lint fmt bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,18 @@ run: $(VENV)/.installed node_modules/.installed
 	trap 'kill $$agi $$events 2>/dev/null' EXIT INT TERM; \
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
+# Before every commit: ruff and every test but the slow kinds, on both cores.
 test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 -m "not browser and not worker and not schema"
+
+# Everything, one test at a time: also the browser (chromium), the real celery
+# worker on Redis and the API's schema property tests. What CI runs.
+test-all: $(VENV)/.installed node_modules/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -m ""
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
