@@ -32,6 +32,8 @@ def conf_dir(settings, tmp_path):
     settings.ASTERISK_CONF_DIR = path
     settings.VAR_DIR = tmp_path
     settings.PBXADMIN_SYNC = "manual"
+    # No coalescing wait in tests: a background run must not outlive the test that asked for it.
+    settings.PBXADMIN_SYNC_DELAY = 0
     return path
 
 
