@@ -145,3 +145,12 @@ def test_keeping_weak_secrets_never_gives_an_existing_phone_a_weak_one_without_c
     with pytest.raises(CommandError, match="--change-secrets"):
         call_command("import_extensions", str(path), "--replace", "--keep-weak-secrets", stdout=io.StringIO())
     assert Device.objects.get(pk="1000").endpoint.settings["secret"] == "Strong123abc"
+
+
+def test_the_edit_page_says_a_weak_secret_was_kept(committed, administrator_client):
+    committed(call_command, "import_extensions", str(SAMPLE), "--keep-weak-secrets", stdout=io.StringIO())
+    assert "weak secret kept by an import" in administrator_client.get("/extensions/146/").content.decode()
+    committed(extension_create, extension="200", name="Strong", tech="sip")
+    assert (
+        "weak secret kept by an import" not in administrator_client.get("/extensions/200/").content.decode()
+    )
