@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
-from django.db.models.functions import Length
 
 from asterisk.models import PhoneState, PhoneStatus, PhoneStatusChange, PhoneUsage
 from devices.models import Device
+from devices.selectors import BY_ID
 
 # States the "needs attention" filter of the lists shows.
 DOWN = (PhoneState.UNREGISTERED, PhoneState.UNREACHABLE)
@@ -41,7 +41,7 @@ def recent_changes(device_id: str) -> list[PhoneStatusChange]:
 
 def status_rows(ids: Iterable[str] = ()) -> list[tuple[Device, PhoneStatus]]:
     """Devices (these, or all in number order) with their status, for `device_status`."""
-    devices = Device.objects.only("id", "tech").order_by(Length("id"), "id")
+    devices = Device.objects.only("id", "tech").order_by(*BY_ID)
     if ids:
         devices = devices.filter(id__in=list(ids))
     devices = list(devices)
