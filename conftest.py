@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from asterisk.file_writer import writer
 from asterisk.testing.ami_server import AmiTestServer
 
 # Property tests check what holds, never how fast: a busy machine must not fail
@@ -34,7 +35,9 @@ def conf_dir(settings, tmp_path):
     settings.PBXADMIN_SYNC = "manual"
     # No coalescing wait in tests: a background run must not outlive the test that asked for it.
     settings.PBXADMIN_SYNC_DELAY = 0
-    return path
+    yield path
+    # Nor a file write a save in background mode handed to the writer thread.
+    assert writer.wait(30), "the config file writer did not finish"
 
 
 @pytest.fixture(autouse=True)

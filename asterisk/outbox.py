@@ -2,9 +2,10 @@
 
 It records in the outbox which users and devices changed and which config
 files that touches, in the same transaction as the change (a rollback records
-nothing). After the commit the files are written and a sync is asked for; if
-the process dies first, the rows are still there and the next run (another
-save, the worker, `writeconf`, `asterisk_sync`) does the work.
+nothing). After the commit the files are written (in the request, or by the
+process's file writer when the sync runs in the background) and a sync is asked
+for; if the process dies first, the rows are still there and the next run
+(another save, the worker, `writeconf`, `asterisk_sync`) does the work.
 """
 
 import functools
@@ -13,6 +14,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from asterisk import runner
+from asterisk.file_writer import writer
 from asterisk.files import file_rewrite, files_for, files_for_sip_settings, write_pending_files
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
@@ -54,7 +57,10 @@ def _after_commit(round: int) -> None:
     if round != _round():
         return
     _state.round = round + 1
-    write_pending_files()
+    if runner.in_background():
+        writer.wake()
+    else:
+        write_pending_files()
     request_sync()
 
 

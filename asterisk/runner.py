@@ -23,6 +23,11 @@ def mode() -> str:
     return "celery" if settings.CELERY_BROKER_URL else "thread"
 
 
+def in_background() -> bool:
+    """Whether saves hand their follow-up work to a worker or thread (not the request, not a command)."""
+    return mode() in ("celery", "thread")
+
+
 def run_in_background(
     task, *args, countdown: float = 0, on_give_up: Callable[[], None] | None = None
 ) -> None:

@@ -1,10 +1,13 @@
 """Shared set-up for the benchmarks: a throw-away database and config folder, Django ready."""
 
 import os
+import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +57,20 @@ def keep_one_connection() -> None:
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     settings.ALLOWED_HOSTS = ["testserver"]
+
+
+@contextmanager
+def ami_server_process():
+    """The test AMI server in its own process, as Asterisk would be: client and server get a core each."""
+    secret = secrets.token_hex(8)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asterisk.testing.ami_server", "--secret", secret],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(process.stdout.readline().rsplit(":", 1)[1])
+        yield port, secret
+    finally:
+        process.terminate()
+        process.wait(10)

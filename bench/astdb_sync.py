@@ -17,30 +17,9 @@ actions per second of one-at-a-time, all measured in the same run.
 
 import argparse
 import asyncio
-import secrets
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 
-from _setup import django_in_temp_dir, seed_extensions
-
-
-@contextmanager
-def ami_server_process():
-    """The test AMI server in its own process, as Asterisk would be: client and server get a core each."""
-    secret = secrets.token_hex(8)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "asterisk.testing.ami_server", "--secret", secret],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        port = int(process.stdout.readline().rsplit(":", 1)[1])
-        yield port, secret
-    finally:
-        process.terminate()
-        process.wait(10)
+from _setup import ami_server_process, django_in_temp_dir, seed_extensions
 
 
 async def raw_pipelined(port: int, secret: str, count: int, window: int = 2000) -> float:
