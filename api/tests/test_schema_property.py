@@ -1,6 +1,6 @@
 """The OpenAPI document against the running app: schemathesis generates requests from it
 (valid and invalid bodies, parameters and paths) and fails on any 5xx, or any answer whose
-body or content type breaks the schema. CI runs it on SQLite and on PostgreSQL (`make test`)."""
+body or content type breaks the schema. CI runs it on SQLite and on PostgreSQL (`make test-all`)."""
 
 import pytest
 import schemathesis

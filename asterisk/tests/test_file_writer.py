@@ -29,7 +29,7 @@ def _in_a_thread(func, timeout: float = 30) -> None:
     def run():
         try:
             func()
-        except BaseException as e:  # noqa: BLE001 - handed to the test below
+        except BaseException as e:
             errors.append(e)
 
     thread = threading.Thread(target=run, daemon=True)
