@@ -29,7 +29,7 @@ def _in_a_thread(func, timeout: float = 30) -> None:
     def run():
         try:
             func()
-        except BaseException as e:
+        except BaseException as e:  # re-raised in the test thread below
             errors.append(e)
 
     thread = threading.Thread(target=run, daemon=True)
