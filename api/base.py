@@ -6,7 +6,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
-from audit import actors
+from audit import actors, trail
+from audit.models import Action, ObjectType
 from portal.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from portal.roles import can_edit
 
@@ -33,7 +34,23 @@ class ApiView(APIView):
         return True
 
     def get_serializer_context(self) -> dict:
-        return {"request": self.request, "view": self, "include_secrets": self.include_secrets()}
+        return {"request": self.request, "view": self, "include_secrets": self._reveals_secrets()}
+
+    def _reveals_secrets(self) -> bool:
+        """include_secrets, on the record once per call: taking secrets out of the portal is, as
+        with an export (which records its own)."""
+        if not self.include_secrets():
+            return False
+        if not getattr(self, "_secrets_recorded", False):
+            self._secrets_recorded = True
+            request = self.request
+            trail.record(
+                action=Action.EXPORTED,
+                kind=ObjectType.EXPORT,
+                ref=request.path,
+                label=f"{request.method} {request.path} with secrets",
+            )
+        return True
 
 
 class Pages(PageNumberPagination):

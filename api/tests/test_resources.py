@@ -143,6 +143,22 @@ def test_administrators_read_secrets_only_when_they_ask(admin_api):
     assert admin_api.get("/api/v1/users/?include_secrets=true").json()["results"][0]["password"] == "4711"
 
 
+def test_reading_secrets_is_on_the_record_once_per_call_and_plain_reads_are_not(admin_api):
+    make_extension(admin_api, password="4711")
+    before = Entry.objects.count()
+    admin_api.get(f"{EXT}1000/")
+    admin_api.get(EXT)
+    assert Entry.objects.count() == before
+    admin_api.get(f"{EXT}?include_secrets=true")
+    admin_api.get("/api/v1/devices/1000/?include_secrets=true")
+    reads = Entry.objects.filter(action="exported").order_by("pk")
+    assert [(e.object_repr, e.via, e.person) for e in reads] == [
+        (f"GET {EXT} with secrets", Via.API, "alice-admin"),
+        ("GET /api/v1/devices/1000/ with secrets", Via.API, "alice-admin"),
+    ]
+    assert "4711" not in str(list(Entry.objects.values()))
+
+
 def test_viewers_asking_for_secrets_get_403(admin_api, viewer_api):
     make_extension(admin_api)
     assert viewer_api.get(f"{EXT}1000/?include_secrets=true").status_code == 403
