@@ -10,10 +10,12 @@ its next round. The outbox rows stay until the files are written, so a process
 that dies first loses nothing: the sync run, which begins by writing pending
 files, does it.
 
-Inline and manual modes keep writing in the request: there the caller expects
-the files to be there when the save returns (commands, tests).
+Inline and manual modes (a command without a broker, tests) write in the request:
+the caller expects the files to be there when the save returns. A process that
+exits with a write still owed (a command with a broker) finishes it first.
 """
 
+import atexit
 import logging
 import threading
 
@@ -22,6 +24,9 @@ from django.db import close_old_connections
 from asterisk.files import write_pending_files
 
 log = logging.getLogger(__name__)
+
+# Seconds a process about to exit waits for the files it still owes.
+EXIT_WAIT = 60
 
 
 class FileWriter:
@@ -32,6 +37,7 @@ class FileWriter:
         self._asked = 0  # rounds asked for
         self._done = 0  # the last round asked for that a write covered
         self._thread: threading.Thread | None = None
+        self._drain_at_exit = False
 
     def wake(self) -> None:
         """Ask for the pending files to be written soon (after this call's commit)."""
@@ -41,6 +47,11 @@ class FileWriter:
                 # Also after a fork: the child has no thread until it asks.
                 self._thread = threading.Thread(target=self._run, daemon=True, name="pbxadmin-files")
                 self._thread.start()
+                if not self._drain_at_exit:
+                    # A process that ends (a command, a worker shutting down) finishes its
+                    # write first: a daemon thread is stopped wherever it stands.
+                    atexit.register(self.wait, EXIT_WAIT)
+                    self._drain_at_exit = True
             self._cond.notify_all()
 
     def wait(self, timeout: float) -> bool:

@@ -16,11 +16,26 @@ from django.db import connection
 log = logging.getLogger(__name__)
 
 
+# Whether this process keeps running after the call that asked for background
+# work (the WSGI app, runserver, the FastAGI service). A management command or a
+# script ends when its work is done: a thread would die with it, leaving the
+# sync claimed and undone, so without a broker it does the work itself.
+_serving = False
+
+
+def serving() -> None:
+    """Declare this process long-lived: without a broker, background work may use its threads."""
+    global _serving
+    _serving = True
+
+
 def mode() -> str:
     """celery, thread, inline (in the calling request) or manual (only when a command asks)."""
     if settings.PBXADMIN_SYNC != "auto":
         return settings.PBXADMIN_SYNC
-    return "celery" if settings.CELERY_BROKER_URL else "thread"
+    if settings.CELERY_BROKER_URL:
+        return "celery"
+    return "thread" if _serving else "inline"
 
 
 def in_background() -> bool:

@@ -1,0 +1,81 @@
+"""A command ends when its work is done: what it saved still reaches the files and Asterisk.
+
+Real processes (manage.py), since what is at stake is what happens when one exits.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from asterisk import runner
+from endpoints.conf import parse_conf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, var_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "PBXADMIN_VAR_DIR": str(var_dir),
+        "ASTERISK_CONF_DIR": str(var_dir / "asterisk"),
+        # Its own SQLite file, whatever database the tests run on.
+        "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
+        "CELERY_BROKER_URL": "",
+        "PBXADMIN_SYNC_DELAY": "0",
+        **env,
+    }
+    for name in ("DJANGO_SETTINGS_MODULE", "PBXADMIN_SYNC"):
+        environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+
+def _endpoints(var_dir: Path) -> set[str]:
+    text = (var_dir / "asterisk" / "pjsip.endpoint.conf").read_text()
+    return {section.name for section in parse_conf(text).sections}
+
+
+def test_without_a_broker_only_a_serving_process_hands_work_to_threads(settings, monkeypatch):
+    settings.PBXADMIN_SYNC, settings.CELERY_BROKER_URL = "auto", ""
+    monkeypatch.setattr(runner, "_serving", False)
+    assert runner.mode() == "inline"
+    runner.serving()
+    assert runner.mode() == "thread"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    assert runner.mode() == "celery"
+
+
+def test_an_import_command_leaves_files_written_and_asterisk_in_step(tmp_path, asterisk):
+    var = tmp_path / "var"
+    ami = {
+        "AMI_HOST": "127.0.0.1",
+        "AMI_PORT": str(asterisk.port),
+        "AMI_USERNAME": asterisk.username,
+        "AMI_SECRET": asterisk.secret,
+    }
+    _manage("migrate", "-v0", var_dir=var)
+    staff = tmp_path / "staff.csv"
+    staff.write_text("extension,name,tech\n2001,Ann,pjsip\n2002,Bob,pjsip\n")
+
+    # The default (auto, no broker): the command syncs before it exits.
+    _manage("import_extensions", str(staff), var_dir=var, **ami)
+    assert {"2001", "2002"} <= _endpoints(var)
+    assert asterisk.astdb().get("AMPUSER/2002/cidname") == "Bob"
+    status = _manage(
+        "shell", "-c", "from asterisk.models import SyncStatus as S; print(S.get().queued)", var_dir=var
+    )
+    assert status.stdout.splitlines()[-1] == "False", "no run left claimed by a thread that died"
+
+    # Told to use threads anyway: the process still finishes the files it owes before exiting.
+    more = tmp_path / "more.csv"
+    more.write_text("extension,name,tech\n2003,Cy,pjsip\n")
+    _manage("import_extensions", str(more), var_dir=var, PBXADMIN_SYNC="thread", AMI_PORT="1")
+    assert {"2001", "2002", "2003"} <= _endpoints(var)
+    assert not list((var / "asterisk").glob(".*.tmp")), "no write was cut short"
