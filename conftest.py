@@ -35,6 +35,13 @@ def conf_dir(settings, tmp_path):
     settings.PBXADMIN_SYNC = "manual"
     # No coalescing wait in tests: a background run must not outlive the test that asked for it.
     settings.PBXADMIN_SYNC_DELAY = 0
+    # Nor does a cache entry (an API call count) outlive it.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": tmp_path / "cache",
+        }
+    }
     yield path
     # Nor a file write a save in background mode handed to the writer thread.
     assert writer.wait(30), "the config file writer did not finish"

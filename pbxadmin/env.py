@@ -5,6 +5,7 @@ back to a default that the administrator did not ask for.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,4 +42,14 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name) or default
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as "600/minute": a whole number, a slash, second, minute, hour or day."""
+    value = os.environ.get(name) or default
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 600/minute (per second, minute, hour or day), not {value!r}"
+        )
     return value

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from pbxadmin.env import env_bool, env_choice, env_int, env_str
+from pbxadmin.env import env_bool, env_choice, env_int, env_rate, env_str
 from pbxadmin.var import BASE_DIR, VAR_DIR, read_secret_key
 
 # DJANGO_SECRET_KEY, or the key kept in var/ (pbxadmin/var.py) so sessions
@@ -237,8 +237,9 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 
 # --- The REST API (api/, README "API") ---------------------------------------
 
-# Requests a token may make, per DRF rate ("600/minute"); beyond, 429 with Retry-After.
-PBXADMIN_API_RATE = env_str("PBXADMIN_API_RATE", "600/minute")
+# Calls a token may make per clock second, minute, hour or day ("600/minute"); beyond, 429
+# with Retry-After (api/throttling.py).
+PBXADMIN_API_RATE = env_rate("PBXADMIN_API_RATE", "600/minute")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],

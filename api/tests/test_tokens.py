@@ -1,9 +1,13 @@
 """API tokens: made and revoked on a page, kept as a hash, the only way into the API, throttled."""
 
 import hashlib
+import secrets
+import threading
+from types import SimpleNamespace
 
 import pytest
 
+from api import throttling
 from api.models import ApiToken
 from api.tests.conftest import client_for
 from api.tokens import token_create
@@ -75,12 +79,37 @@ def test_a_portal_session_does_not_open_the_api(administrator_client):
     assert administrator_client.post("/api/v1/sync/").status_code == 401
 
 
-def test_requests_beyond_the_rate_are_throttled_per_token(settings, admin_api, viewer_api):
+@pytest.fixture
+def still_clock(monkeypatch):
+    """12:00:20 for as long as the test runs: no window ends in the middle of it."""
+    monkeypatch.setattr(throttling, "_now", lambda: 1_800_000_000.0 + 20)
+
+
+def test_requests_beyond_the_rate_are_throttled_per_token(settings, admin_api, viewer_api, still_clock):
     settings.PBXADMIN_API_RATE = "3/minute"
-    codes = [admin_api.get("/api/v1/sync/").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    responses = [admin_api.get("/api/v1/sync/") for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert responses[-1]["Retry-After"] == "40", "the rest of the window"
     # Another token has its own allowance.
     assert viewer_api.get("/api/v1/sync/").status_code == 200
+
+
+def test_parallel_calls_cannot_exceed_the_rate(settings, still_clock):
+    """Each count is one atomic step: two calls never both read 49 and both pass."""
+    settings.PBXADMIN_API_RATE = "50/minute"
+    request = SimpleNamespace(auth=SimpleNamespace(secret_hash=secrets.token_hex(32)))
+    allowed = []
+
+    def calls():
+        for _ in range(25):
+            allowed.append(throttling.PerTokenThrottle().allow_request(request, None))
+
+    threads = [threading.Thread(target=calls) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 200 and allowed.count(True) == 50
 
 
 def test_a_token_records_when_it_was_last_used(viewer_api):

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from pbxadmin.env import env_bool, env_choice, env_int
+from pbxadmin.env import env_bool, env_choice, env_int, env_rate
 
 
 @pytest.mark.django_db
@@ -23,12 +23,17 @@ def test_settings_refuse_values_they_cannot_read(monkeypatch):
     monkeypatch.setenv("X_BOOL", "maybe")
     monkeypatch.setenv("X_INT", "ten")
     monkeypatch.setenv("X_MODE", "everything")
+    monkeypatch.setenv("X_RATE", "600 per minute")
     with pytest.raises(ImproperlyConfigured, match="X_BOOL"):
         env_bool("X_BOOL", False)
     with pytest.raises(ImproperlyConfigured, match="X_INT"):
         env_int("X_INT", 1)
     with pytest.raises(ImproperlyConfigured, match="X_MODE"):
         env_choice("X_MODE", "extensions", ("extensions", "deviceanduser"))
+    with pytest.raises(ImproperlyConfigured, match="X_RATE"):
+        env_rate("X_RATE", "600/minute")
+    monkeypatch.setenv("X_RATE", "20/second")
+    assert env_rate("X_RATE", "600/minute") == "20/second"
     monkeypatch.setenv("X_BOOL", "yes")
     assert env_bool("X_BOOL", False) is True
     assert env_int("UNSET_INT_FOR_TEST", 7) == 7
