@@ -26,12 +26,26 @@ class ApiView(APIView):
 
     def include_secrets(self) -> bool:
         """`?include_secrets=true`: secrets and PINs in the answer, for administrators alone."""
-        value = self.request.query_params.get("include_secrets", "")
-        if value.lower() not in ("true", "1"):
+        if "include_secrets" not in self.request.query_params:
+            return False
+        # Read as the schema says (true/false and their spellings); anything else is a 400,
+        # not a quiet "false" that leaves a provisioning script without its secrets.
+        try:
+            value = serializers.BooleanField().run_validation(self.request.query_params["include_secrets"])
+        except serializers.ValidationError as e:
+            raise serializers.ValidationError({"include_secrets": e.detail}) from None
+        if not value:
             return False
         if not can_edit(self.request.user):
             raise exceptions.PermissionDenied("Only administrators may read secrets and PINs.")
         return True
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "_secrets_recorded", False):
+            # An answer holding secrets is kept by no cache, shared or private.
+            response["Cache-Control"] = "no-store"
+        return response
 
     def get_serializer_context(self) -> dict:
         return {"request": self.request, "view": self, "include_secrets": self._reveals_secrets()}

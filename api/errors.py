@@ -6,9 +6,11 @@ whole dict on, with 400, or 409 when a number is already in use.
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,6 +38,9 @@ def _in_use(error: DjangoValidationError) -> bool:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        # Not Django's "No PbxUser matches the given query.": a client knows no model names.
+        exc = NotFound("Not found: nothing has that number or id.")
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if _in_use(exc) else status.HTTP_400_BAD_REQUEST
         return Response(field_errors(exc), status=code)

@@ -197,6 +197,7 @@ class DeviceIn(TypesOnlyModelSerializer):
         allow_null=True,
         required=False,
         help_text="A user's extension, or null.",
+        error_messages={"does_not_exist": "No user {pk_value}."},
     )
     dial = serializers.CharField(
         required=False, allow_blank=True, max_length=120, help_text="Custom devices only: the dial string."
@@ -227,5 +228,7 @@ class DeviceChange(DeviceIn):
 
 class HotDeskLogin(serializers.Serializer):
     extension = serializers.PrimaryKeyRelatedField(
-        queryset=PbxUser.objects.all(), help_text="The user to log into the device."
+        queryset=PbxUser.objects.all(),
+        help_text="The user to log into the device.",
+        error_messages={"does_not_exist": "No user {pk_value}."},
     )

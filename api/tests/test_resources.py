@@ -373,3 +373,49 @@ def test_administrators_read_the_audit_log_filtered(admin_api):
     entries = admin_api.get("/api/v1/audit/?id=1001&type=user").json()
     assert entries["count"] == 1 and entries["results"][0]["via"] == "api"
     assert admin_api.get("/api/v1/audit/?since=2026-13-01").status_code == 400
+
+
+def test_fields_an_operation_does_not_take_are_refused_not_ignored(admin_api):
+    make_extension(admin_api)
+    response = admin_api.patch(
+        f"{EXT}1000/", {"extension": "2999", "tech": "sip", "nmae": "Typo", "name": "Ann"}, format="json"
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"extension", "tech", "nmae"}
+    assert "Cannot be changed" in errors["extension"][0] and "name" in errors["nmae"][0]
+    assert admin_api.get(f"{EXT}1000/").json()["name"] == "Person 1000", "nothing changed"
+
+
+def test_errors_about_settings_are_named_by_the_setting_whatever_finds_them(admin_api):
+    typed = admin_api.post(
+        EXT,
+        {"extension": "1000", "name": "Ann", "tech": "pjsip", "settings": {"context": None}},
+        format="json",
+    )
+    checked = admin_api.post(
+        EXT, {"extension": "1000", "name": "Ann", "tech": "pjsip", "settings": {"nosuch": "x"}}, format="json"
+    )
+    assert typed.status_code == checked.status_code == 400
+    assert "context" in typed.json() and "nosuch" in checked.json()
+
+
+def test_include_secrets_must_say_yes_or_no(admin_api):
+    make_extension(admin_api)
+    response = admin_api.get(f"{EXT}1000/?include_secrets=maybe")
+    assert response.status_code == 400 and "include_secrets" in response.json()
+    assert admin_api.get(f"{EXT}1000/?include_secrets=false").status_code == 200
+
+
+def test_answers_with_secrets_are_not_cached(admin_api):
+    make_extension(admin_api)
+    assert admin_api.get(f"{EXT}1000/?include_secrets=true")["Cache-Control"] == "no-store"
+    assert "no-store" not in admin_api.get(f"{EXT}1000/").get("Cache-Control", "")
+
+
+def test_what_is_not_there_is_said_without_model_names(admin_api):
+    missing = admin_api.get(f"{EXT}4040/")
+    assert missing.status_code == 404 and "PbxUser" not in missing.json()["detail"]
+    admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip", "devicetype": "adhoc"}, format="json")
+    login = admin_api.post("/api/v1/devices/3001/login/", {"extension": "9999"}, format="json")
+    assert login.status_code == 400 and login.json() == {"extension": ["No user 9999."]}
