@@ -1,9 +1,13 @@
 """Every resource through DRF's client: roles, one path for writes (the services), errors, secrets."""
 
+from datetime import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from asterisk.models import PhoneState, PhoneStatus, SyncChange, SyncStatus
+from asterisk.sync import run_sync
 from audit.models import Entry, Via
 from bulk.models import ImportJob
 from devices.models import Device
@@ -295,9 +299,21 @@ def test_phone_status_is_read_only_and_per_device(admin_api, viewer_api):
 
 
 def test_sync_status_and_sync_now(admin_api, viewer_api):
-    assert viewer_api.get("/api/v1/sync/").json()["state"] == "never"
+    body = viewer_api.get("/api/v1/sync/").json()
+    assert body["state"] == "never" and body["last_success_at"] is None and body["syncing"] is False
     response = admin_api.post("/api/v1/sync/")
-    assert response.status_code == 202 and SyncStatus.get().queued
+    assert response.status_code == 202 and SyncStatus.get().queued and response.json()["syncing"] is True
+
+
+def test_the_sync_status_is_data_a_monitor_can_read(admin_api, asterisk, settings):
+    make_extension(admin_api)  # manual sync: waits in the outbox
+    pending = admin_api.get("/api/v1/sync/").json()["pending"]
+    assert pending["extensions"] == 1 and pending["total"] >= 1
+    run_sync()
+    body = admin_api.get("/api/v1/sync/").json()
+    assert body["state"] == "connected" and body["pending"]["total"] == 0
+    assert body["last_actions"] > 0 and body["error"] is None
+    assert datetime.fromisoformat(body["last_success_at"]) <= timezone.now()
 
 
 # --- Bulk ----------------------------------------------------------------------

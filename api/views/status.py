@@ -1,5 +1,7 @@
 """Read-only phone status, and the link to Asterisk (with "sync now")."""
 
+from dataclasses import asdict
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
@@ -13,7 +15,7 @@ from asterisk.selectors import as_json, device_states
 from asterisk.tasks import request_sync
 from devices.models import Device
 from devices.selectors import device_list
-from portal.banner import banner
+from portal.banner import BANNER_STATES, banner, pending_work
 from portal.mode import pbx_mode
 
 PhoneStatusOut = inline_serializer(
@@ -59,26 +61,33 @@ class PhoneStatusDetail(ApiView, generics.GenericAPIView):
         return Response(_rows([get_object_or_404(Device.objects.only("id", "tech"), pk=device_id)])[0])
 
 
+_COUNT = serializers.IntegerField()
 SyncOut = inline_serializer(
     "SyncStatus",
     {
-        "state": serializers.CharField(help_text="never, connected, unreachable, login, action or files."),
-        "headline": serializers.CharField(),
+        "state": serializers.ChoiceField(
+            BANNER_STATES,
+            help_text="never (no run has reached Asterisk), connected, unreachable, login (refused), "
+            "action (Asterisk refused a change) or files (the config files could not be written).",
+        ),
+        "headline": serializers.CharField(help_text="The portal banner's words, for a dashboard."),
         "detail": serializers.CharField(),
-        "hints": serializers.ListField(child=serializers.CharField()),
-        "error": serializers.CharField(),
-        "warning": serializers.CharField(),
-        "pending": serializers.CharField(help_text="What waits to be sent, in words."),
-        "pending_total": serializers.IntegerField(),
-        "last_sync": serializers.CharField(),
-        "syncing": serializers.BooleanField(),
-        "runs": serializers.IntegerField(),
-        "error_at": serializers.CharField(),
-        "outcome": serializers.CharField(),
-        "tone": serializers.CharField(),
+        "hints": serializers.ListField(child=serializers.CharField(), help_text="What to check."),
+        "error": serializers.CharField(allow_null=True, help_text="The last error, as raised."),
+        "error_at": serializers.DateTimeField(allow_null=True),
+        "warning": serializers.CharField(allow_null=True, help_text="E.g. a module that did not reload."),
+        "syncing": serializers.BooleanField(help_text="A run is asked for or under way."),
+        "pending": inline_serializer(
+            "SyncPending",
+            {name: _COUNT for name in ("extensions", "users", "devices", "files", "reloads", "total")},
+            help_text="What waits to be sent: objects and files, not AstDB keys.",
+        ),
         "last_success_at": serializers.DateTimeField(
             allow_null=True, help_text="The last run that succeeded."
         ),
+        "last_connected_at": serializers.DateTimeField(allow_null=True),
+        "last_actions": serializers.IntegerField(help_text="AMI actions the last successful run sent."),
+        "runs": serializers.IntegerField(help_text="Successful runs so far."),
     },
 )
 
@@ -105,5 +114,26 @@ class SyncStatusView(ApiView, generics.GenericAPIView):
 
 
 def _sync_json() -> dict:
-    last = SyncStatus.get().last_success_at
-    return {**banner(mode=pbx_mode()).as_json(), "last_success_at": last.isoformat() if last else None}
+    """The banner's state and words, and the figures behind them as data (times in ISO 8601)."""
+    status = SyncStatus.get()
+    shown = banner(mode=pbx_mode())
+    pending = pending_work(mode=pbx_mode())
+    return {
+        "state": shown.state,
+        "headline": shown.headline,
+        "detail": shown.detail,
+        "hints": shown.hints,
+        "error": status.last_error or None,
+        "error_at": _iso(status.last_error_at),
+        "warning": shown.warning or None,
+        "syncing": status.queued,
+        "pending": {**asdict(pending), "total": pending.total},
+        "last_success_at": _iso(status.last_success_at),
+        "last_connected_at": _iso(status.last_connected_at),
+        "last_actions": status.last_actions,
+        "runs": status.runs,
+    }
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
