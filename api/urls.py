@@ -1,8 +1,10 @@
 """/api/v1/… and the schema. Token-authenticated, so the portal's login redirect does not apply."""
 
-from django.contrib.auth.decorators import login_not_required
+import contextlib
+
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.http import JsonResponse
-from django.urls import path, re_path
+from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from api.views import audit, bulk, directory, docs
@@ -19,8 +21,13 @@ def _open(view):
 @csrf_exempt  # a POST by a token-holding client, like the API's views (no session, no CSRF)
 @login_not_required
 def not_found(request):
-    """Anything else under /api/ answers in JSON too (not the portal's HTML 404 page)."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    """Anything else under /api/ answers in JSON too (not the portal's HTML 404 page), and
+    says so when only the closing slash is missing (no redirect: a POST would lose its body)."""
+    detail = "Not found."
+    with contextlib.suppress(Resolver404):
+        if resolve(request.path + "/").url_name != "not_found":
+            detail = f"Not found. API URLs end in '/': {request.path}/"
+    return JsonResponse({"detail": detail}, status=404)
 
 
 urlpatterns = [
@@ -41,6 +48,7 @@ urlpatterns = [
     path("v1/exports/<str:kind>/", _open(bulk.Export), name="export"),
     path("v1/audit/", _open(audit.AuditList), name="audit_list"),
     path("schema/", _open(docs.Schema), name="schema"),
-    path("docs/", docs.Docs.as_view(), name="docs"),
+    # A portal page: without a session, the login page (DRF views skip the login middleware).
+    path("docs/", login_required(docs.Docs.as_view()), name="docs"),
     re_path(r"^", not_found, name="not_found"),
 ]

@@ -435,3 +435,15 @@ def test_what_is_not_there_is_said_without_model_names(admin_api):
     admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip", "devicetype": "adhoc"}, format="json")
     login = admin_api.post("/api/v1/devices/3001/login/", {"extension": "9999"}, format="json")
     assert login.status_code == 400 and login.json() == {"extension": ["No user 9999."]}
+
+
+def test_a_url_without_its_closing_slash_says_so(admin_api):
+    response = admin_api.post("/api/v1/extensions", {"extension": "1000"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("'/': /api/v1/extensions/")
+    assert admin_api.get("/api/v1/nothing-here/").json() == {"detail": "Not found."}
+
+
+def test_the_docs_page_sends_a_stranger_to_the_login_page(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
