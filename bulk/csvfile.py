@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -95,7 +96,9 @@ def read_table(text: str) -> CsvTable:
     if len(named) != len(set(named)):
         twice = sorted({h for h in named if named.count(h) > 1})
         raise CsvFileError(f"The header names these columns twice: {', '.join(twice)}.")
-    if len(header) < 2:
+    # One column name alone ("extension") is a table missing columns, which the
+    # importer names; anything else on a line without separators is not CSV.
+    if len(header) < 2 and not re.fullmatch(r"[a-z_]+", header[0] if header else ""):
         raise CsvFileError(
             "This does not look like a CSV file: the first line has no column names separated by "
             "commas, semicolons or tabs."

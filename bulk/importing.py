@@ -18,7 +18,7 @@ from django.db import transaction
 
 from audit import trail
 from bulk.columns import IGNORED_WHY
-from bulk.csvfile import CsvFileError, CsvRow, read_table
+from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
 from bulk.rows import HANDLERS, WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
 from endpoints.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from portal.validators import keeping_weak_secrets
@@ -177,6 +177,19 @@ def header_problem(kind: str, header: list[str]) -> str:
         f"The file has no {' and no '.join(missing)} column. {article} {kind} file needs "
         f"{', '.join(HANDLERS[kind].required)}; the header has: {', '.join(header) or 'nothing'}."
     )
+
+
+def uploaded_text(kind: str, data: bytes) -> str:
+    """An uploaded file's text, refused (CsvFileError) when it cannot be a file of this kind.
+
+    Only the header is read (it is quick), so a wrong file is refused on upload,
+    by the page or the API; the rows are checked in the background.
+    """
+    text = decode(data)
+    problem = header_problem(kind, read_table(text).header)
+    if problem:
+        raise CsvFileError(problem)
+    return text
 
 
 def _walk(

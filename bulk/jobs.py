@@ -274,7 +274,10 @@ def job_progress(job: ImportJob) -> dict:
         percent = 100
     return {
         "status": job.status,
-        "phase": "check" if job.status == Status.CHECKING or job.checked_at is None else "import",
+        # A checked job waiting for confirmation has finished its check, not its import.
+        "phase": "check"
+        if job.status in (Status.CHECKING, Status.PREVIEWED) or job.checked_at is None
+        else "import",
         "done": state["done"],
         "total": total,
         "percent": percent,

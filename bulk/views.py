@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk.csvfile import CsvFileError, decode, read_table
+from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
-from bulk.importing import header_problem
+from bulk.importing import uploaded_text
 from bulk.jobs import check_expired, job_confirm, job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.tasks import job_check_start, job_start
@@ -32,14 +32,9 @@ def upload(request):
         uploaded = form.cleaned_data["file"]
         kind = form.cleaned_data["kind"]
         try:
-            text = decode(uploaded.read())
-            # The header is read here (it is quick) so a wrong file is refused on this form;
-            # the rows are checked in the background.
-            problem = header_problem(kind, read_table(text).header)
+            text = uploaded_text(kind, uploaded.read())
         except CsvFileError as e:
-            problem = str(e)
-        if problem:
-            form.add_error("file", problem)
+            form.add_error("file", str(e))
         else:
             job = job_create(
                 kind=kind,

@@ -252,6 +252,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # No ?format=: answers are JSON, exports CSV (by Accept), whatever a query string says.
+    "URL_FORMAT_OVERRIDE": None,
     # No OPTIONS self-description: the OpenAPI document is the description.
     "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": None,

@@ -447,3 +447,10 @@ def test_a_url_without_its_closing_slash_says_so(admin_api):
 def test_the_docs_page_sends_a_stranger_to_the_login_page(client):
     response = client.get("/api/docs/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_an_upload_missing_a_required_column_is_refused_at_once(admin_api):
+    response = admin_api.post("/api/v1/imports/", {"file": _csv("extension\n1000\n")}, format="multipart")
+    assert response.status_code == 400
+    assert "no name column" in response.json()["file"][0]
+    assert not ImportJob.objects.exists()

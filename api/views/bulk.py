@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NOT_FOUND
 from api.permissions import AdministratorsOnly
-from bulk.csvfile import CsvFileError, decode
+from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm
+from bulk.importing import uploaded_text
 from bulk.jobs import job_confirm, job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
@@ -114,7 +115,7 @@ class ImportList(ApiView, generics.ListCreateAPIView):
         upload.is_valid(raise_exception=True)
         uploaded = upload.validated_data["file"]
         try:
-            text = decode(uploaded.read())
+            text = uploaded_text(upload.validated_data["kind"], uploaded.read())
         except CsvFileError as e:
             raise ValidationError({"file": [str(e)]}) from None
         job = job_create(
@@ -155,7 +156,7 @@ class ImportConfirmView(ApiView, generics.GenericAPIView):
             return Response(
                 {
                     "non_field_errors": [
-                        f"This job is {job.get_status_display().lower()}: it cannot be confirmed."
+                        f"Only a checked job (status previewed) can be confirmed; this one is {job.status}."
                     ]
                 },
                 status=status.HTTP_409_CONFLICT,
@@ -218,6 +219,8 @@ class Export(ApiView):
             raise NotFound(f"Export one of: {', '.join(KINDS)}.")
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if query.validated_data.get("q") and kind != "extensions":
+            raise ValidationError({"q": ["Only the extensions export takes q."]})
         with_secrets = self.include_secrets()
         chunks = export_file(kind=kind, with_secrets=with_secrets, search=query.validated_data.get("q", ""))
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")

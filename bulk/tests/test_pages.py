@@ -22,7 +22,7 @@ def test_upload_check_confirm_and_result(administrator_client, settings, django_
     job = ImportJob.objects.get()
     assert response["Location"] == f"/bulk/{job.pk}/progress/", "the check has its own progress"
     state = administrator_client.get(response["Location"] + "?format=json").json()
-    assert (state["phase"], state["percent"], state["next"]) == ("import", 100, f"/bulk/{job.pk}/")
+    assert (state["phase"], state["percent"], state["next"]) == ("check", 100, f"/bulk/{job.pk}/")
     preview = administrator_client.get(f"/bulk/{job.pk}/")
     assert preview.context["report"].counts["create"] == 2
     assert b"Import" in preview.content and not PbxUser.objects.exists()
@@ -57,7 +57,8 @@ def test_a_preview_with_errors_offers_no_import(administrator_client):
     [
         (b"", "The submitted file is empty."),
         (b"\xff\xfeextension", "not UTF-8"),
-        (b"name\nAna\n", "does not look like a CSV file"),
+        (b"Dear administrator\nAna\n", "does not look like a CSV file"),
+        (b"name\nAna\n", "The file has no extension column"),
         (b"name,tech\nAna,sip\n", "The file has no extension column"),
     ],
 )
