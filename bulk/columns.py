@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from endpoints.secrets import SECRET_COLUMNS
+from endpoints.secrets import REGENERATE, SECRET_COLUMNS
 from endpoints.techs import TECHS
 from users.mailboxes import normalise_options
 from users.models import NO_VOICEMAIL
@@ -85,7 +85,6 @@ IGNORED_WHY = {
     "account": "the device id",
 }
 
-REGENERATE = "REGEN"  # in the secret column: make a new one (FreePBX's convention)
 
 _TRUE = {"enabled", "enable", "yes", "on", "true", "1"}
 _FALSE = {"disabled", "disable", "no", "off", "false", "0"}

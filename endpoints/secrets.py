@@ -17,6 +17,8 @@ from users.models import PbxUser
 
 # What a masked secret looks like, and what a diff line of a changed one says.
 MASK = "********"
+# Written as a device secret (a CSV cell, an API call): make a new strong one (FreePBX's convention).
+REGENERATE = "REGEN"
 CHANGED = "(secret changed)"
 
 # PbxUser fields that are secrets: the hot-desk PIN and the mailbox PIN.

@@ -454,3 +454,14 @@ def test_an_upload_missing_a_required_column_is_refused_at_once(admin_api):
     assert response.status_code == 400
     assert "no name column" in response.json()["file"][0]
     assert not ImportJob.objects.exists()
+
+
+def test_regen_gives_a_phone_a_new_strong_secret(admin_api):
+    make_extension(admin_api, settings={"secret": "Sup3r-Secret-Value-99"})
+    response = admin_api.patch(
+        f"{EXT}1000/?include_secrets=true", {"settings": {"secret": "regen"}}, format="json"
+    )
+    assert response.status_code == 200
+    new = Device.objects.get(pk="1000").endpoint.settings["secret"]
+    assert new not in ("Sup3r-Secret-Value-99", "regen") and len(new) >= 16
+    assert response.json()["settings"]["secret"] == new
