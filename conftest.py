@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from asterisk.file_writer import writer
+from asterisk import runner
+from asterisk.outbox import writer
 from asterisk.testing.ami_server import AmiTestServer
 
 # Property tests check what holds, never how fast: a busy machine must not fail
@@ -43,8 +44,14 @@ def conf_dir(settings, tmp_path):
         }
     }
     yield path
-    # Nor a file write a save in background mode handed to the writer thread.
+    # Nor a file write a save in background mode handed to the writer thread,
     assert writer.wait(30), "the config file writer did not finish"
+    _no_background_task_left()
+
+
+def _no_background_task_left() -> None:
+    """A task thread (a sync retrying, an import) must not act on the next test's settings and database."""
+    assert not runner.stop_threads(30), "a background task did not end with its test"
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +83,8 @@ def asterisk(settings):
         # Long enough for a busy machine; tests of the timeout itself set their own.
         settings.AMI_TIMEOUT = 10
         yield server
+        # Before the server stops: a sync under way finishes against it, not in retries.
+        _no_background_task_left()
 
 
 @pytest.fixture

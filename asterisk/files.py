@@ -13,13 +13,13 @@ import grp
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.db.models import Q
 
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
@@ -160,13 +160,20 @@ def atomic_write(path: Path, text: str, *, mode: int = PUBLIC_MODE, gid: int | N
         os.close(dir_fd)
 
 
-def write_files(names: Iterable[str] | None = None) -> list[str]:
-    """Regenerate the named files (default: all); return the names whose content changed."""
+def write_files(
+    names: Iterable[str] | None = None, *, before_replacing: Callable[[list[str]], None] | None = None
+) -> list[str]:
+    """Regenerate the named files (default: all); return the names whose content changed.
+
+    `before_replacing(names)` runs under the lock once the changing files are
+    known and before any of them is replaced (the outbox queues their reloads there).
+    """
     directory = conf_dir()
-    changed = []
     with _locked(directory):
+        _sweep_temp_files(directory)
         gid = conf_group(directory)
         wanted = render_files(names)
+        changed = []
         for name, text in wanted.items():
             path = directory / name
             try:
@@ -175,8 +182,11 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
                     continue
             except FileNotFoundError:
                 pass
-            atomic_write(path, text, mode=file_mode(name), gid=gid)
             changed.append(name)
+        if changed and before_replacing is not None:
+            before_replacing(changed)
+        for name in changed:
+            atomic_write(directory / name, wanted[name], mode=file_mode(name), gid=gid)
         for include in (inc for name in wanted for inc in INCLUDES.get(name, ())):
             # Created empty if missing; then the administrator's, mode included.
             if not (directory / include).exists():
@@ -184,6 +194,24 @@ def write_files(names: Iterable[str] | None = None) -> list[str]:
     if changed:
         log.debug("wrote %s", ", ".join(changed))
     return changed
+
+
+def _sweep_temp_files(directory: Path) -> None:
+    """Under the lock no write is under way: a temp file is what a killed process left behind."""
+    for stale in directory.glob(".*.tmp"):
+        with suppress(FileNotFoundError):
+            stale.unlink()
+
+
+@contextmanager
+def no_write_under_way():
+    """Hold while reading the queued reloads: a reload queued for a file being written is read
+    only once the file is in place."""
+    with ExitStack() as stack:
+        # A folder that cannot be made (the files' own error) has no write under way either.
+        with suppress(OSError):
+            stack.enter_context(_locked(conf_dir()))
+        yield
 
 
 def _keep_owned(path: Path, mode: int, gid: int) -> None:
@@ -198,14 +226,21 @@ def _keep_owned(path: Path, mode: int, gid: int) -> None:
 
 
 def _write_and_settle(names: list[str], done: list[int]) -> list[str]:
-    """Write these files, then in one transaction remove the outbox rows they settle and
-    queue a reload for each module whose file changed."""
-    changed = write_files(names)
-    with transaction.atomic():
-        SyncChange.objects.filter(pk__in=done).delete()
+    """Write these files, queueing a reload for each module whose file changes, then remove
+    the outbox rows they settle.
+
+    The reloads are committed before the first file is replaced: a write that
+    fails halfway, or rows that cannot be removed afterwards, leave a spare
+    reload at worst, never a changed file that Asterisk is not told to reload.
+    """
+
+    def queue_reloads(changing: list[str]) -> None:
         SyncChange.objects.bulk_create(
-            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changed))]
+            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changing))]
         )
+
+    changed = write_files(names, before_replacing=queue_reloads)
+    SyncChange.objects.filter(pk__in=done).delete()
     return changed
 
 
@@ -220,10 +255,10 @@ def write_pending_files() -> list[str] | None:
     Only the rows read here are removed afterwards: a change committed while
     the files were being written keeps its row and is written by its own call.
     """
-    pending = _pending()
-    if not pending:
-        return []
     try:
+        pending = _pending()
+        if not pending:
+            return []
         return _write_and_settle(
             sorted({name for _pk, name in pending if name in FILE_SOURCE}), [pk for pk, _name in pending]
         )

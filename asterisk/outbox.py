@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from asterisk import runner
-from asterisk.file_writer import writer
+from asterisk.file_writer import FileWriter
 from asterisk.files import file_rewrite, files_for, files_for_sip_settings, write_pending_files
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
@@ -47,6 +47,16 @@ def sip_settings_changed() -> None:
         [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
     )
     transaction.on_commit(functools.partial(_after_commit, _round()))
+
+
+def _write_files_then_ask_for_sync() -> None:
+    """The writer's round. Its reloads are queued after the save asked for a sync, which may
+    have run and ended before them: they ask for their own (coalesced) run."""
+    if write_pending_files():
+        request_sync(files_too=False)
+
+
+writer = FileWriter(_write_files_then_ask_for_sync)
 
 
 def _round() -> int:

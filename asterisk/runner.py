@@ -8,6 +8,7 @@ this module retries the same errors with the same capped exponential backoff.
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 from django.conf import settings
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 # script ends when its work is done: a thread would die with it, leaving the
 # sync claimed and undone, so without a broker it does the work itself.
 _serving = False
+_in_worker = False
 
 
 def serving() -> None:
@@ -38,9 +40,17 @@ def mode() -> str:
     return "thread" if _serving else "inline"
 
 
+def working() -> None:
+    """Declare this process a Celery worker: a task's saves write their files in the task
+    (the worker's sync writes pending files anyway; a second writer would render them twice)."""
+    global _in_worker
+    _in_worker = True
+
+
 def in_background() -> bool:
-    """Whether saves hand their follow-up work to a worker or thread (not the request, not a command)."""
-    return mode() in ("celery", "thread")
+    """Whether a save hands its files to the process's writer thread (not the request, not a
+    command, not a worker's task) and its sync to a worker or thread."""
+    return mode() in ("celery", "thread") and not _in_worker
 
 
 def run_in_background(
@@ -52,9 +62,11 @@ def run_in_background(
     if how == "celery":
         task.apply_async(args, countdown=countdown)
     elif how == "thread":
-        threading.Thread(
+        thread = threading.Thread(
             target=_run_with_retries, args=(task, args, countdown), daemon=True, name=task.name
-        ).start()
+        )
+        _threads.add(thread)
+        thread.start()
     else:  # inline; manual concerns only the AstDB sync, which does not ask in that mode
         try:
             task.run(*args)
@@ -68,18 +80,39 @@ def _retryable(task) -> tuple[type[BaseException], ...]:
     return tuple(getattr(task, "autoretry_for", ()) or ())
 
 
+# Set to make this process's task threads end at their next wait (stop_threads).
+_stopping = threading.Event()
+_threads: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def stop_threads(timeout: float) -> list[str]:
+    """End the task threads this process started, at their next wait (one under way finishes
+    its run); return the names of those still running after `timeout`. For tests, whose
+    settings and database a retrying thread must not outlive. What they left is in the outbox."""
+    _stopping.set()
+    try:
+        deadline = time.monotonic() + timeout
+        for thread in list(_threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [t.name for t in _threads if t.is_alive()]
+    finally:
+        _stopping.clear()
+
+
 def _run_with_retries(task, args, countdown: float) -> None:
     delay = 2.0
-    # As a worker would: wait first, so a burst of saves that asked once is one run.
-    time.sleep(countdown)
     try:
+        # As a worker would: wait first, so a burst of saves that asked once is one run.
+        if _stopping.wait(countdown):
+            return
         while True:
             try:
                 task.run(*args)
                 return
             except _retryable(task) as e:
                 log.warning("%s will retry in %.0fs: %s", task.name, delay, e)
-                time.sleep(delay)
+                if _stopping.wait(delay):
+                    return
                 delay = min(delay * 2, settings.PBXADMIN_SYNC_BACKOFF_MAX)
             except Exception:
                 log.exception("background task %s failed", task.name)

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from asterisk import ami
 from asterisk.astdb import FAMILIES, by_owner, desired_by_owner
-from asterisk.files import write_pending_files
+from asterisk.files import no_write_under_way, write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
 
@@ -253,7 +253,8 @@ def _session_run(exchange, config: ami.AmiConfig | None):
 def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
     # Only the rows read here are removed at the end: a change committed
     # during the run keeps its row for the next run.
-    pending = list(SyncChange.objects.exclude(kind=SyncChange.Kind.FILE).values_list("pk", "kind", "ref"))
+    with no_write_under_way():
+        pending = list(SyncChange.objects.exclude(kind=SyncChange.Kind.FILE).values_list("pk", "kind", "ref"))
     users, devices, modules = _affected([(kind, ref) for _pk, kind, ref in pending])
 
     check = _ReplyCheck()

@@ -35,8 +35,8 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from api.tokens import token_create
-    from asterisk.file_writer import writer
     from asterisk.models import SyncChange
+    from asterisk.outbox import writer
     from endpoints.conf import parse_conf
     from portal.testing.personas import administrator
 

@@ -22,9 +22,9 @@ def file_writes(monkeypatch):
     calls: list[list[str]] = []
     real = files.write_files
 
-    def counting(names=None):
+    def counting(names=None, **kwargs):
         calls.append(sorted(names))
-        return real(names)
+        return real(names, **kwargs)
 
     monkeypatch.setattr(files, "write_files", counting)
     return calls
@@ -89,8 +89,8 @@ def test_a_change_committed_while_files_are_written_keeps_its_row(committed, mon
     committed(extension_create, extension="1000", name="Ana", tech="sip")
     real = files.write_files
 
-    def write_then_another_commit(names=None):
-        written = real(names)
+    def write_then_another_commit(names=None, **kwargs):
+        written = real(names, **kwargs)
         # Another process commits a change after this writer read the database.
         with transaction.atomic():
             extension_create(extension="1001", name="Ben", tech="sip")

@@ -6,6 +6,7 @@ Real processes (manage.py), since what is at stake is what happens when one exit
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from asterisk import runner
@@ -79,3 +80,24 @@ def test_an_import_command_leaves_files_written_and_asterisk_in_step(tmp_path, a
     _manage("import_extensions", str(more), var_dir=var, PBXADMIN_SYNC="thread", AMI_PORT="1")
     assert {"2001", "2002", "2003"} <= _endpoints(var)
     assert not list((var / "asterisk").glob(".*.tmp")), "no write was cut short"
+
+
+def test_a_task_thread_waiting_to_retry_ends_when_asked(settings):
+    settings.PBXADMIN_SYNC = "thread"
+    runs = []
+
+    class Flaky:
+        name = "asterisk.tasks.flaky"
+        autoretry_for = (ConnectionError,)
+
+        def run(self):
+            runs.append(1)
+            raise ConnectionError("Asterisk is down")
+
+    runner.run_in_background(Flaky())
+    deadline = time.monotonic() + 30
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # It has run once and waits 2 s to retry; asked to stop, it ends without a second run.
+    assert runner.stop_threads(30) == []
+    assert runs == [1]

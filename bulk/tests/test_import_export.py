@@ -217,9 +217,9 @@ def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkey
     writes = []
     real = files.write_files
 
-    def counting(names=None):
+    def counting(names=None, **kwargs):
         writes.append(names)
-        return real(names)
+        return real(names, **kwargs)
 
     monkeypatch.setattr(files, "write_files", counting)
     rows = [f"{2000 + n},User {n},{'sip' if n % 2 else 'pjsip'},,,,," for n in range(60)]
