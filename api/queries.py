@@ -37,6 +37,11 @@ class ListQuery(serializers.Serializer):
             queryset = queryset.filter(name__icontains=data["name"])
         return by_state(queryset, self.device_field, data.get("state", ""))
 
+    def selector_kwargs(self) -> dict:
+        """The list's selector's arguments, as the page's filters give them (`type` is its `devicetype`)."""
+        data = self.validated_data
+        return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
+
 
 def by_state(queryset: QuerySet, field: str, state: str) -> QuerySet:
     """Rows whose device (`field`) is in `state`; a device Asterisk said nothing about is `unknown`."""
@@ -55,18 +60,21 @@ class ExtensionQuery(ListQuery):
     type = serializers.ChoiceField(DeviceType.values, required=False, help_text="The device type.")
     sort = serializers.ChoiceField(list(USER_SORTS), required=False, default="extension")
 
-    def selector_kwargs(self) -> dict:
-        data = self.validated_data
-        return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
-
 
 class UserQuery(ListQuery):
+    tech = serializers.ChoiceField(
+        [*Tech.values, "none"],
+        required=False,
+        help_text="Users on a device of this technology now; `none`: on no device.",
+    )
+    type = serializers.ChoiceField(
+        DeviceType.values,
+        required=False,
+        help_text="Users on a device of this type now (with `tech`: one device of both).",
+    )
     sort = serializers.ChoiceField(
         ["extension", "-extension", "name", "-name"], required=False, default="extension"
     )
-
-    def selector_kwargs(self) -> dict:
-        return {"sort": self.validated_data["sort"]}
 
 
 class DeviceQuery(ListQuery):
@@ -88,10 +96,6 @@ class DeviceQuery(ListQuery):
         if data.get("number"):
             queryset = queryset.filter(id__startswith=data["number"])
         return by_state(queryset, "id", data.get("state", ""))
-
-    def selector_kwargs(self) -> dict:
-        data = self.validated_data
-        return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
 
 
 class PhoneStatusQuery(DeviceQuery):

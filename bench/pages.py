@@ -1,10 +1,11 @@
-"""Server time of the Extensions page with 10,000 extensions: the list, a search, and an edit save.
+"""Server time of the list pages with 10,000 extensions: the list, a search, an edit save, the Users filter.
 
     python bench/pages.py [--extensions N]
 
-Last line: pages: extensions=N list_ms=… search_ms=… edit_ms=… queries=…
-Targets: list and search <= 150 ms, edit save <= 150 ms (the edit includes the
-service, its transaction and the rewrite of the extension's config files).
+Last line: pages: extensions=N list_ms=… search_ms=… edit_ms=… users_tech_ms=… queries=…
+Targets: each <= 150 ms (the edit includes the service, its transaction and the
+rewrite of the extension's config files; users_tech_ms is the Users page, in
+deviceanduser mode, filtered by technology).
 """
 
 import argparse
@@ -26,6 +27,7 @@ def main() -> None:
 
     from asterisk.files import write_files
     from devices.models import Device
+    from portal.mode import DEVICE_AND_USER, set_pbx_mode
     from portal.testing.forms import form_data
     from portal.testing.personas import administrator
     from users.forms import ExtensionForm
@@ -67,9 +69,11 @@ def main() -> None:
         assert response.status_code == 302, re.findall(r"<strong>([^<]+)</strong>", response.content.decode())
 
     edit_ms = median_ms(save, args.repeat)
+    set_pbx_mode(mode=DEVICE_AND_USER)
+    users_tech_ms = median_ms(lambda: get("/users/?tech=sip&page=3"), args.repeat)
     print(
         f"pages: extensions={args.extensions} list_ms={list_ms:.1f} search_ms={search_ms:.1f} "
-        f"edit_ms={edit_ms:.1f} queries={len(queries)}"
+        f"edit_ms={edit_ms:.1f} users_tech_ms={users_tech_ms:.1f} queries={len(queries)}"
     )
 
 

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from itertools import combinations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -137,8 +138,8 @@ class SipSettings(models.Model):
             errors["pjsip_udp"] = "Turn on at least one PJSIP transport."
         if (self.sip_tls or self.pjsip_tls) and not (self.tls_cert_file and self.tls_key_file):
             errors["tls_cert_file"] = "TLS needs a certificate file and a private key file."
-        # Two listeners on one address and port: the second one fails to bind.
-        taken: dict[tuple[str, str, int], str] = {}
+        # Two listeners on one address, protocol and port: the second one fails to bind. Both
+        # ports say so, each naming the other, so the message is under the one just changed.
         listeners = [
             ("sip_port", "udp", self.sip_bind_address, self.sip_port, True),
             ("sip_port", "tcp", self.sip_bind_address, self.sip_port, self.sip_tcp),
@@ -147,23 +148,18 @@ class SipSettings(models.Model):
             ("pjsip_tcp_port", "tcp", self.pjsip_bind_address, self.pjsip_tcp_port, self.pjsip_tcp),
             ("pjsip_tls_port", "tcp", self.pjsip_bind_address, self.pjsip_tls_port, self.pjsip_tls),
         ]
-        for field, protocol, address, port, on in listeners:
-            if not on:
-                continue
-            clash = next(
-                (
-                    other
-                    for (a, p, n), other in taken.items()
-                    if p == protocol and n == port and _overlap(a, address)
-                ),
-                None,
-            )
-            if clash is not None and clash != field:
-                errors.setdefault(
-                    field,
-                    f"Port {port} ({protocol}) is already used by the {self._meta.get_field(clash).verbose_name}.",
-                )
-            taken[(address, protocol, port)] = field
+        on = [
+            (field, protocol, address, port)
+            for field, protocol, address, port, enabled in listeners
+            if enabled
+        ]
+        for (field, protocol, address, port), (other, protocol2, address2, port2) in combinations(on, 2):
+            if (protocol, port) == (protocol2, port2) and _overlap(address, address2):
+                for here, there in ((field, other), (other, field)):
+                    errors.setdefault(here, []).append(
+                        f"Port {port} ({protocol.upper()}) is also the "
+                        f"{self._meta.get_field(there).verbose_name}: Asterisk cannot listen on it twice."
+                    )
         if errors:
             raise ValidationError(errors)
 

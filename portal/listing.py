@@ -67,10 +67,11 @@ class ListFilters(forms.Form):
         )
 
 
-def tech_filter(*, with_none: bool = False) -> forms.ChoiceField:
+def tech_filter(*, none: str = "") -> forms.ChoiceField:
+    """`none`: the label of the choice "none" (no device), on the lists that offer it."""
     choices = [("", "All technologies"), *Tech.choices]
-    if with_none:
-        choices.append(("none", "None (virtual)"))
+    if none:
+        choices.append(("none", none))
     return forms.ChoiceField(choices=choices, required=False, label="Technology")
 
 

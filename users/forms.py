@@ -199,7 +199,7 @@ class UserForm(forms.Form):
 
 
 class ExtensionFilters(ListFilters):
-    tech = tech_filter(with_none=True)
+    tech = tech_filter(none="None (virtual)")
     devicetype = type_filter()
     # Extensions whose weak secret a migration kept (Device.weak_credential): to change them one by one.
     secret = forms.ChoiceField(
@@ -210,4 +210,7 @@ class ExtensionFilters(ListFilters):
 
 
 class UserFilters(ListFilters):
-    """Search only for now: a user's technology is their devices'."""
+    """A user's technology and type are those of the devices they are on now (users.selectors.user_list)."""
+
+    tech = tech_filter(none="None (on no device)")
+    devicetype = type_filter()

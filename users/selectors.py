@@ -1,6 +1,6 @@
 """Reads for the Extensions and Users pages: a constant number of queries whatever the count."""
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 
 from devices.models import ARRIVAL_ORDER, Device
@@ -55,10 +55,23 @@ def extension_list(
     return _search(queryset, search).order_by(*SORTS.get(sort, SORTS["extension"]))
 
 
-def user_list(*, search: str = "", sort: str = "extension") -> QuerySet:
-    """Users with the devices they are on now (one extra query for the page)."""
+def user_list(*, search: str = "", sort: str = "extension", tech: str = "", devicetype: str = "") -> QuerySet:
+    """Users with the devices they are on now (one extra query for the page).
+
+    `tech` and `devicetype` keep the users on at least one such device now (one
+    device that is both, when both are given), each user once; `tech="none"`
+    keeps the users on no device.
+    """
     on_now = Device.objects.order_by(*ARRIVAL_ORDER).only("id", "user_id")
     queryset = PbxUser.objects.prefetch_related(Prefetch("devices", queryset=on_now, to_attr="devices_now"))
+    if tech == "none":
+        queryset = queryset.filter(~Exists(Device.objects.filter(user=OuterRef("pk"))))
+    such = {"tech": tech} if tech not in ("", "none") else {}
+    if devicetype:
+        such["devicetype"] = devicetype
+    if such:
+        # A semi-join run once: a correlated EXISTS here has SQLite scan the tech index for every user.
+        queryset = queryset.filter(pk__in=Device.objects.filter(**such).values("user_id"))
     sort = sort if sort in ("extension", "-extension", "name", "-name") else "extension"
     return _search(queryset, search).order_by(*SORTS[sort])
 

@@ -235,6 +235,27 @@ def test_users_are_created_changed_and_deleted_through_their_services(admin_api)
     assert not PbxUser.objects.exists()
 
 
+def test_the_users_list_filters_by_the_devices_they_are_on_as_the_page_does(admin_api):
+    make_extension(admin_api, "1000", tech="sip")
+    make_extension(admin_api, "1001", tech="pjsip")
+    assert (
+        admin_api.post("/api/v1/users/", {"extension": "1002", "name": "Cy"}, format="json").status_code
+        == 201
+    )
+    admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "sip", "devicetype": "adhoc"}, format="json")
+    assert (
+        admin_api.post("/api/v1/devices/3001/login/", {"extension": "1000"}, format="json").status_code == 200
+    )
+    numbers = lambda q: [r["extension"] for r in admin_api.get("/api/v1/users/" + q).json()["results"]]  # noqa: E731
+    assert numbers("?tech=sip") == ["1000"]
+    assert numbers("?tech=pjsip") == ["1001"]
+    assert numbers("?tech=none") == ["1002"]
+    assert numbers("?type=adhoc") == ["1000"]
+    assert numbers("?type=adhoc&tech=pjsip") == []
+    assert admin_api.get("/api/v1/users/?tech=sip").json()["count"] == 1
+    assert admin_api.get("/api/v1/users/?tech=bogus").status_code == 400
+
+
 def test_devices_carry_their_technology_settings(admin_api):
     made = admin_api.post(
         "/api/v1/devices/",

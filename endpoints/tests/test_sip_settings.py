@@ -127,6 +127,58 @@ def test_it_refuses_settings_asterisk_could_not_load_and_keeps_the_old_ones(comm
     assert not SyncChange.objects.exists()
 
 
+TLS_FILES = {"tls_cert_file": "/etc/asterisk/keys/pbx.crt", "tls_key_file": "/etc/asterisk/keys/pbx.key"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"sip_port": 5060},
+            {
+                "sip_port": "Port 5060 (UDP) is also the PJSIP UDP port",
+                "pjsip_udp_port": "Port 5060 (UDP) is also the chan_sip port (UDP and TCP)",
+            },
+        ),
+        (
+            {"pjsip_udp_port": 5160},
+            {
+                "pjsip_udp_port": "Port 5160 (UDP) is also the chan_sip port (UDP and TCP)",
+                "sip_port": "Port 5160 (UDP) is also the PJSIP UDP port",
+            },
+        ),
+        (
+            {"sip_tcp": True, "pjsip_tcp": True, "pjsip_tcp_port": 5160},
+            {
+                "sip_port": "Port 5160 (TCP) is also the PJSIP TCP port",
+                "pjsip_tcp_port": "Port 5160 (TCP) is also the chan_sip port (UDP and TCP)",
+            },
+        ),
+        (
+            {"sip_tls": True, "pjsip_tls": True, "sip_tls_port": 5061, **TLS_FILES},
+            {
+                "sip_tls_port": "Port 5061 (TCP) is also the PJSIP TLS port",
+                "pjsip_tls_port": "Port 5061 (TCP) is also the chan_sip TLS port",
+            },
+        ),
+    ],
+)
+def test_a_port_clash_is_shown_on_both_ports_each_naming_the_other(committed, fields, expected):
+    with pytest.raises(ValidationError) as caught:
+        committed(sip_settings_update, **fields)
+    assert caught.value.message_dict == {
+        field: [f"{message}: Asterisk cannot listen on it twice."] for field, message in expected.items()
+    }
+
+
+def test_a_port_is_shared_by_other_protocols_and_other_addresses(committed):
+    committed(sip_settings_update, pjsip_tcp=True, pjsip_tcp_port=5060)
+    committed(
+        sip_settings_update, sip_bind_address="192.0.2.1", pjsip_bind_address="192.0.2.2", sip_port=5060
+    )
+    assert SipSettings.get().sip_port == 5060
+
+
 def test_viewers_read_the_page_and_cannot_change_it(viewer_client):
     page = viewer_client.get("/settings/sip/")
     assert page.status_code == 200
@@ -154,8 +206,20 @@ def test_an_administrator_changes_the_settings_from_the_page(
         "0.0.0.0-udp",
         "0.0.0.0-tcp",
     ]
-    clash = {**data, "sip_port": "5060", "sip_tcp": "on"}
-    response = administrator_client.post("/settings/sip/", clash)
+
+
+def test_a_port_clash_is_shown_under_the_port_the_administrator_changed(administrator_client):
+    form = administrator_client.get("/settings/sip/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    response = administrator_client.post("/settings/sip/", {**data, "sip_port": "5060"})
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert "already used by the chan_sip port" in " ".join(errors["pjsip_udp_port"])
+    assert errors["sip_port"] == [
+        "Port 5060 (UDP) is also the PJSIP UDP port: Asterisk cannot listen on it twice."
+    ]
+    assert "chan_sip port (UDP and TCP)" in errors["pjsip_udp_port"][0]
+    assert "__all__" not in errors
+    html = response.content.decode()
+    under_the_input = html[html.index('id="id_sip_port_error"') :].split("</div>")[0]
+    assert "Port 5060 (UDP) is also the PJSIP UDP port" in under_the_input
+    assert SipSettings.get().sip_port == 5160

@@ -63,6 +63,42 @@ def test_the_devices_list_filters_by_technology_and_fixed_or_adhoc(
     assert re.search(r'<option value="adhoc" selected>', html), "the page shows the filter it applies"
 
 
+@pytest.fixture
+def people_on_phones(committed, deviceanduser):
+    """Ann on two SIP phones and, hot desking, a PJSIP one; Bob on a PJSIP phone; Cy on none."""
+    ann = committed(user_create, extension="1000", name="Ann")
+    bob = committed(user_create, extension="1001", name="Bob")
+    committed(user_create, extension="1002", name="Cy")
+    committed(device_create, id="2001", tech="sip", default_user=ann)
+    committed(device_create, id="2002", tech="sip", default_user=ann)
+    committed(device_create, id="2003", tech="pjsip", default_user=bob)
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=ann)
+    committed(device_create, id="2004", tech="iax2")
+
+
+def test_the_users_list_filters_by_the_technology_and_type_of_the_devices_they_are_on(
+    administrator_client, people_on_phones
+):
+    def shown(query):
+        page = administrator_client.get(f"/users/{query}").context["page"]
+        assert page.paginator.count == len(page.object_list), "no user counted twice"
+        return [user.extension for user in page]
+
+    assert shown("?tech=sip") == ["1000"]
+    assert shown("?tech=pjsip") == ["1000", "1001"]
+    assert shown("?tech=iax2") == []
+    assert shown("?tech=none") == ["1002"]
+    assert shown("?devicetype=adhoc") == ["1000"]
+    assert shown("?devicetype=adhoc&tech=sip") == [], "one device must be both"
+    assert shown("?devicetype=fixed&tech=pjsip&q=bo") == ["1001"]
+    # An unknown value shows everything rather than an error page, as on the other lists.
+    assert shown("?tech=bogus") == ["1000", "1001", "1002"]
+    html = administrator_client.get("/users/?tech=sip").content.decode()
+    assert '<option value="sip" selected>' in html, "the page shows the filter it applies"
+    assert '<select name="devicetype"' in html
+
+
 def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(administrator_client):
     seed_extensions(1000, start=1000)
     response = administrator_client.get("/extensions/?tech=pjsip&per_page=25&page=10")

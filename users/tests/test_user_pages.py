@@ -32,19 +32,23 @@ def test_the_users_page_lists_users_and_their_devices_as_links(administrator_cli
     assert 'href="/devices/2001/"' in html and 'href="/devices/3001/"' in html
 
 
-def test_the_users_page_runs_the_same_queries_for_few_or_many(administrator_client, committed, deviceanduser):
+@pytest.mark.parametrize("query", ["", "?tech=sip&devicetype=fixed"])
+def test_the_users_page_runs_the_same_queries_for_few_or_many(
+    administrator_client, committed, deviceanduser, query
+):
     for n in range(5):
         user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
         committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
-    administrator_client.get("/users/")
+    administrator_client.get(f"/users/{query}")
     with CaptureQueriesContext(connection) as few:
-        administrator_client.get("/users/")
+        administrator_client.get(f"/users/{query}")
     for n in range(5, 80):
         user = committed(user_create, extension=str(1000 + n), name=f"U{n}")
         committed(device_create, id=str(2000 + n), tech="sip", default_user=user)
     with CaptureQueriesContext(connection) as many:
-        administrator_client.get("/users/")
+        response = administrator_client.get(f"/users/{query}")
     assert len(many) == len(few)
+    assert len(response.context["page"]) == 50
 
 
 def test_add_user_with_a_hot_desk_password(administrator_client, deviceanduser):
