@@ -12,7 +12,7 @@ import functools
 import re
 
 from django.apps import apps
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist
 
 from audit.models import ObjectType
 from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
@@ -60,7 +60,7 @@ def _is_secret(label: str, name: str) -> bool:
         return True
     try:
         field = apps.get_model(label)._meta.get_field(name)
-    except models.FieldDoesNotExist:
+    except FieldDoesNotExist:
         return looks_secret(name)
     return looks_secret(name, getattr(field, "verbose_name", ""))
 
