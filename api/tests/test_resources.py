@@ -357,3 +357,11 @@ def test_administrators_read_the_audit_log_filtered(admin_api):
     entries = admin_api.get("/api/v1/audit/?id=1001&type=user").json()
     assert entries["count"] == 1 and entries["results"][0]["via"] == "api"
     assert admin_api.get("/api/v1/audit/?since=2026-13-01").status_code == 400
+
+
+def test_the_audit_log_hands_scripts_the_values_as_stored(admin_api):
+    """The Audit page words them for people (yes/no, labels); the API keeps JSON's own types and codes."""
+    make_extension(admin_api, "1000")
+    admin_api.patch(f"{EXT}1000/", {"callwaiting": False, "recording_in_external": "force"}, format="json")
+    entry = admin_api.get("/api/v1/audit/?id=1000&type=user&action=changed").json()["results"][0]
+    assert entry["changes"] == {"callwaiting": [True, False], "recording_in_external": ["dontcare", "force"]}
