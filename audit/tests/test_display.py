@@ -47,6 +47,10 @@ def test_an_emptied_value_reads_empty(administrator_client):
     text = _page_text(administrator_client)
     assert 'outboundcid: "Sales" <5551234> → (empty)' in text
     assert "''" not in text
+    # Reworded, still escaped: a caller ID's angle brackets are text, not markup.
+    assert (
+        "&quot;Sales&quot; &lt;5551234&gt; → (empty)" in administrator_client.get("/audit/").content.decode()
+    )
 
 
 def test_a_time_reads_in_the_site_time_zone_and_format(administrator_client, deviceanduser, settings):
