@@ -12,6 +12,7 @@ import functools
 import re
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from audit.models import ObjectType
@@ -60,7 +61,7 @@ def _is_secret(label: str, name: str) -> bool:
         return True
     try:
         field = apps.get_model(label)._meta.get_field(name)
-    except models.FieldDoesNotExist:
+    except FieldDoesNotExist:
         return looks_secret(name)
     return looks_secret(name, getattr(field, "verbose_name", ""))
 
@@ -93,3 +94,20 @@ def _recorded_fields(model) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
         and not getattr(f, "auto_now_add", False)
     )
     return fields, tuple(f.name for f in model._meta.many_to_many)
+
+
+@functools.lru_cache(maxsize=1024)
+def recorded_field(kind: str, name: str) -> models.Field | None:
+    """The model field an entry of this object type recorded as `name`; None for an
+    endpoint setting, a field since removed, or an entry's own counts (an import's)."""
+    if kind == ObjectType.ENDPOINT:  # its changes are its settings (`values_of`), not the model's fields
+        return None
+    for label, object_kind in OBJECT_TYPES.items():
+        if object_kind != kind:
+            continue
+        # Portal settings are two models (the mode; the SIP settings): the one that has the field.
+        try:
+            return apps.get_model(label)._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+    return None

@@ -10,7 +10,10 @@ from audit.models import Action, ObjectType
 
 class EntryFilterForm(forms.Form):
     type = forms.MultipleChoiceField(
-        label="Object type", choices=ObjectType.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label="Object type",
+        choices=ObjectType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     id = forms.CharField(label="Object id", max_length=64, required=False)
     person = forms.CharField(

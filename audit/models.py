@@ -1,5 +1,7 @@
 """One audit entry: who did what to which object, when, and each field before → after."""
 
+from collections.abc import Callable
+
 from django.db import models
 from django.utils import timezone
 
@@ -80,7 +82,10 @@ class Entry(models.Model):
     def object_label(self) -> str:
         return f"{self.get_object_type_display()} {self.object_repr or self.object_id}".strip()
 
-    def change_lines(self) -> list[str]:
+    def change_lines(self, show: Callable[[str, object], str] | None = None) -> list[str]:
+        """One line per field. Values as stored (the CSV export) unless `show(name, value)`
+        words them otherwise (the page: audit/display.py)."""
+        show = show or _stored
         lines = []
         for name, value in self.changes.items():
             if value == HIDDEN_CHANGE:
@@ -88,17 +93,17 @@ class Entry(models.Model):
             elif isinstance(value, list) and len(value) == 2:
                 before, after = value
                 if before is None:  # created
-                    lines.append(f"{name}: {_show(after)}")
+                    lines.append(f"{name}: {show(name, after)}")
                 elif after is None:  # deleted
-                    lines.append(f"{name}: was {_show(before)}")
+                    lines.append(f"{name}: was {show(name, before)}")
                 else:
-                    lines.append(f"{name}: {_show(before)} → {_show(after)}")
+                    lines.append(f"{name}: {show(name, before)} → {show(name, after)}")
             else:
-                lines.append(f"{name}: {_show(value)}")
+                lines.append(f"{name}: {show(name, value)}")
         return lines
 
 
-def _show(value) -> str:
+def _stored(name: str, value) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, list):

@@ -486,3 +486,11 @@ def test_regen_gives_a_phone_a_new_strong_secret(admin_api):
     new = Device.objects.get(pk="1000").endpoint.settings["secret"]
     assert new not in ("Sup3r-Secret-Value-99", "regen") and len(new) >= 16
     assert response.json()["settings"]["secret"] == new
+
+
+def test_the_audit_log_hands_scripts_the_values_as_stored(admin_api):
+    """The Audit page words them for people (yes/no, labels); the API keeps JSON's own types and codes."""
+    make_extension(admin_api, "1000")
+    admin_api.patch(f"{EXT}1000/", {"callwaiting": False, "recording_in_external": "force"}, format="json")
+    entry = admin_api.get("/api/v1/audit/?id=1000&type=user&action=changed").json()["results"][0]
+    assert entry["changes"] == {"callwaiting": [True, False], "recording_in_external": ["dontcare", "force"]}

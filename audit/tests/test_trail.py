@@ -171,6 +171,10 @@ def test_secret_endpoint_settings_come_from_their_technology():
     assert is_secret(PbxUser(), "password") and not is_secret(PbxUser(), "name")
 
 
+def test_a_name_the_model_does_not_have_is_judged_by_its_words():
+    assert is_secret(Device(), "old_pin") and not is_secret(Device(), "old_label")
+
+
 @pytest.mark.django_db
 def test_taking_the_secrets_out_of_the_portal_is_on_the_record():
     "".join(export_file(kind="extensions", with_secrets=False))
