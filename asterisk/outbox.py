@@ -6,11 +6,18 @@ nothing). After the commit the files are written (in the request, or by the
 process's file writer when the sync runs in the background) and a sync is asked
 for; if the process dies first, the rows are still there and the next run
 (another save, the worker, `writeconf`, `asterisk_sync`) does the work.
+
+Inside `batch()` (a bulk import) the calls only collect the users and devices,
+and the block records them all at its end: one query for the files, one insert,
+one callback, instead of those for each row.
 """
 
+import contextlib
+import contextvars
 import functools
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -25,16 +32,63 @@ from audit.models import Action, ObjectType
 _state = threading.local()
 
 
+@dataclass
+class _Changes:
+    users: set[str] = field(default_factory=set)
+    devices: set[str] = field(default_factory=set)
+
+
+# Each thread starts with no batch (a context variable is per thread, as audit.trail's).
+_batch: contextvars.ContextVar[_Changes | None] = contextvars.ContextVar("outbox_batch", default=None)
+
+
 def changed(*, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None:
     """Say that these users and devices changed (or were created, or deleted) in this transaction."""
     users = {str(u) for u in users if u}
     devices = {str(d) for d in devices if d}
+    pending = _batch.get()
+    if pending is None:
+        _record(users, devices)
+    else:
+        pending.users |= users
+        pending.devices |= devices
+
+
+@contextlib.contextmanager
+def batch():
+    """Collect what `changed()` is told inside the block and record it once, at its end.
+
+    The block is a transaction of its own (a savepoint inside the caller's): the
+    rows are written inside it, only when it ends normally, so an exception out
+    of the block takes its changes and records nothing. A batch inside a batch
+    adds to the outer one. A block inside that rolls back while the batch goes
+    on (a savepoint caught by the caller) keeps its users and devices in the
+    batch: they are recorded as changed though nothing of theirs did, which
+    costs a look and no write (files and keys are computed from the database).
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    pending = _Changes()
+    with transaction.atomic():
+        token = _batch.set(pending)
+        try:
+            yield
+        finally:
+            _batch.reset(token)
+        _record(pending.users, pending.devices)
+
+
+def _record(users: set[str], devices: set[str]) -> None:
     if not users and not devices:
         return
     rows = [SyncChange(kind=SyncChange.Kind.USER, ref=u) for u in sorted(users)]
     rows += [SyncChange(kind=SyncChange.Kind.DEVICE, ref=d) for d in sorted(devices)]
+    # A batch's union can pass files_for's 500 objects: then it names every file
+    # (only those whose text changes are written).
     rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for(users, devices))]
-    SyncChange.objects.bulk_create(rows)
+    # A whole import's rows: in statements of a bounded size on every database.
+    SyncChange.objects.bulk_create(rows, batch_size=1000)
     # Each call registers a callback, so a savepoint that rolls back takes its
     # own callback with its own rows; the first callback to run after the
     # commit does the work for all of them, the rest see the round is done.

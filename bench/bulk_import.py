@@ -1,13 +1,16 @@
 """Time the dry run and the import of a Bulk Handler file into an empty system, and their peak memory.
 
-    python bench/bulk_import.py [--rows N]
+    python bench/bulk_import.py [--rows N] [--replace R]
 
 Last line: bulk_import: rows=N validate_s=… import_s=… fingerprint_s=… peak_mb=… calib_s=… validate_x=… import_x=…
+replace_rows=R replace_s=… replace_x=…
 (fingerprint = what a confirmation re-reads to know the check still holds;
 calib_s = a fixed pure-Python workload timed on this machine now, and the _x
-figures are validate and import in units of it: comparable on a busy machine.)
+figures are validate, import and replace in units of it: comparable on a busy machine.)
 (validate = the dry run; import = database and config files written; peak_mb =
-the process's peak resident memory growth over both steps, from getrusage.)
+the process's peak resident memory growth over both steps, from getrusage;
+replace = then the file's first R rows, renamed, imported with --replace: each
+an update through the services, one row at a time, config files included.)
 Targets on a 2-core machine: validate <= 5 s, import <= 15 s, memory flat in N.
 """
 
@@ -48,6 +51,7 @@ def calibrate() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--replace", type=int, default=1_000, help="rows re-imported as updates")
     args = parser.parse_args()
 
     work = django_in_temp_dir("bulk")
@@ -76,6 +80,14 @@ def main() -> None:
     started = time.perf_counter()
     file_fingerprint("extensions", text)
     fingerprint_s = time.perf_counter() - started
+    replace_rows = min(args.replace, args.rows)
+    started = time.perf_counter()
+    with transaction.atomic():
+        report = import_file(
+            "extensions", make_csv(replace_rows).replace('"Person ', '"Renamed '), replace=True
+        )
+    replace_s = time.perf_counter() - started
+    assert report.counts["update"] == replace_rows, report.summary()
     calib_s = calibrate()
 
     assert PbxUser.objects.count() == args.rows
@@ -84,7 +96,8 @@ def main() -> None:
     print(
         f"bulk_import: rows={args.rows} validate_s={validate_s:.2f} import_s={import_s:.2f} "
         f"fingerprint_s={fingerprint_s:.2f} peak_mb={peak_mb:.1f} calib_s={calib_s:.2f} "
-        f"validate_x={validate_s / calib_s:.1f} import_x={import_s / calib_s:.1f}"
+        f"validate_x={validate_s / calib_s:.1f} import_x={import_s / calib_s:.1f} "
+        f"replace_rows={replace_rows} replace_s={replace_s:.2f} replace_x={replace_s / calib_s:.1f}"
     )
 
 

@@ -16,6 +16,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from asterisk import outbox
 from audit import trail
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
@@ -334,11 +335,13 @@ def import_file(
     database changed since the check that was confirmed), or "".
     The audit log gets one entry per object created or changed, and one for the
     import itself (`ref` and `label` name it: the job and its file name), saying
-    who chose to keep weak secrets.
+    who chose to keep weak secrets. The outbox records every user and device the
+    import changed once, at the end (rows that update go through the services one
+    by one, and would otherwise each record their own).
     """
     report = Report(kind)
     try:
-        with transaction.atomic(), trail.batch():
+        with transaction.atomic(), trail.batch(), outbox.batch():
             report.refusal = guard() if guard else ""
             if report.refusal:
                 raise _Rollback
