@@ -494,3 +494,11 @@ def test_the_audit_log_hands_scripts_the_values_as_stored(admin_api):
     admin_api.patch(f"{EXT}1000/", {"callwaiting": False, "recording_in_external": "force"}, format="json")
     entry = admin_api.get("/api/v1/audit/?id=1000&type=user&action=changed").json()["results"][0]
     assert entry["changes"] == {"callwaiting": [True, False], "recording_in_external": ["dontcare", "force"]}
+
+
+def test_behind_a_tls_proxy_page_links_say_https(admin_api, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # PBXADMIN_BEHIND_PROXY
+    make_extension(admin_api, "1000")
+    make_extension(admin_api, "1001")
+    page = admin_api.get(f"{EXT}?page_size=1", HTTP_X_FORWARDED_PROTO="https").json()
+    assert page["next"].startswith("https://")

@@ -65,3 +65,16 @@ def test_prepare_makes_var_private_and_keeps_its_key(tmp_path):
     assert (var.stat().st_mode & 0o777) == 0o700
     assert ((var / "secret_key").stat().st_mode & 0o777) == 0o600
     assert _python(code, var).stdout.strip() == first, "the key survives restarts"
+
+
+def test_behind_a_proxy_the_forwarded_scheme_host_and_address_are_trusted(tmp_path):
+    code = (
+        "import django; from django.conf import settings; django.setup(); "
+        "print(settings.SECURE_PROXY_SSL_HEADER, settings.USE_X_FORWARDED_HOST, "
+        "settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "pbxadmin.settings"}
+    trusting = _python(code, tmp_path / "var", PBXADMIN_BEHIND_PROXY="true", **env).stdout
+    assert trusting.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "HTTP_X_FORWARDED_FOR"]
+    direct = _python(code, tmp_path / "var", **env).stdout
+    assert direct.split() == ["None", "False", "REMOTE_ADDR"]
