@@ -13,6 +13,9 @@ from portal.roles import can_edit
 
 
 class ApiView(APIView):
+    # No OPTIONS self-description (the OpenAPI document is the description), so none is offered.
+    http_method_names = [m for m in APIView.http_method_names if m != "options"]
+
     def dispatch(self, request, *args, **kwargs):
         # Closed when the response is made, whatever happened (see `initial`).
         with contextlib.ExitStack() as self._acting:

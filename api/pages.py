@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,7 +10,7 @@ from api.models import ApiToken
 from api.tokens import token_create, token_revoke
 from portal.forms import add_service_errors
 from portal.pages import viewer_required
-from portal.roles import can_edit
+from portal.roles import can_edit, people_with_a_role
 
 
 class TokenForm(forms.Form):
@@ -21,7 +20,8 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if for_anyone:
             self.fields["person"] = forms.ModelChoiceField(
-                get_user_model().objects.filter(is_active=True).order_by("username"),
+                # A token of someone with no PBX role could only ever be refused.
+                people_with_a_role().order_by("username"),
                 required=False,
                 empty_label="Me",
                 help_text="Administrators may make a token for someone else; it acts with that person's role.",

@@ -3,7 +3,7 @@
 import re
 
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Lower
 
 from devices.models import Device, Tech
 
@@ -14,8 +14,8 @@ SORTS = {
     "-id": (Length("id").desc(), "-id"),
     "tech": ("tech", *BY_ID),
     "-tech": ("-tech", *BY_ID),
-    "description": ("description", *BY_ID),
-    "-description": ("-description", *BY_ID),
+    "description": (Lower("description"), *BY_ID),
+    "-description": (Lower("description").desc(), *BY_ID),
 }
 
 

@@ -47,3 +47,16 @@ def can_edit(user) -> bool:
 
 def can_view(user) -> bool:
     return user.has_perm(VIEW_PERMISSION)
+
+
+def people_with_a_role():
+    """Active accounts that can at least view the PBX (superusers, members of either group)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[ADMINISTRATORS, VIEWERS]))
+        .distinct()
+    )

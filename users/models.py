@@ -2,6 +2,7 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 
 from portal.validators import SafeCharField, callerid_format, digits_only
 from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
@@ -181,7 +182,8 @@ class PbxUser(models.Model):
     class Meta:
         verbose_name = "PBX user"
         ordering = ["extension"]
-        indexes = [models.Index(fields=["name"])]
+        # Names sort as people read them: "ada" beside "Ada", not after "Zoe".
+        indexes = [models.Index(fields=["name"]), models.Index(Lower("name"), name="users_name_lower")]
 
     def __str__(self) -> str:
         return f"{self.extension} {self.name}"

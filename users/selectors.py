@@ -1,7 +1,7 @@
 """Reads for the Extensions and Users pages: a constant number of queries whatever the count."""
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Length
+from django.db.models.functions import Length, Lower
 
 from devices.models import ARRIVAL_ORDER, Device
 from users.models import PbxUser
@@ -11,8 +11,8 @@ BY_NUMBER = (Length("extension").asc(), "extension")
 SORTS = {
     "extension": BY_NUMBER,
     "-extension": (Length("extension").desc(), "-extension"),
-    "name": ("name", *BY_NUMBER),
-    "-name": ("-name", *BY_NUMBER),
+    "name": (Lower("name"), *BY_NUMBER),
+    "-name": (Lower("name").desc(), *BY_NUMBER),
     "tech": ("tech", *BY_NUMBER),
     "-tech": ("-tech", *BY_NUMBER),
 }

@@ -9,6 +9,7 @@ import copy
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from asterisk import outbox
 from audit import trail
@@ -110,6 +111,8 @@ def user_delete(*, user: PbxUser) -> None:
     """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
+    # The foreign keys empty themselves (SET_NULL); "on it since" goes with the person.
+    Device.objects.filter(user=user).update(user_since=None, updated_at=timezone.now())
     PbxUser.objects.filter(pk=user.pk).delete()
     trail.deleted(user)
     outbox.changed(users={user.pk}, devices=devices)

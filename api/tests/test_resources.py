@@ -502,3 +502,9 @@ def test_behind_a_tls_proxy_page_links_say_https(admin_api, settings):
     make_extension(admin_api, "1001")
     page = admin_api.get(f"{EXT}?page_size=1", HTTP_X_FORWARDED_PROTO="https").json()
     assert page["next"].startswith("https://")
+
+
+def test_options_is_neither_offered_nor_answered(admin_api):
+    make_extension(admin_api)
+    assert "OPTIONS" not in admin_api.get(f"{EXT}1000/")["Allow"]
+    assert admin_api.options(f"{EXT}1000/").status_code == 405

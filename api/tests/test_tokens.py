@@ -62,6 +62,13 @@ def test_an_administrator_can_make_a_token_for_someone_else(administrator_client
     assert ApiToken.objects.get().user == viewer
 
 
+def test_no_token_is_made_for_someone_with_no_pbx_role(administrator_client):
+    nobody = personas.no_role()
+    response = administrator_client.post("/api-tokens/", {"name": "for nobody", "person": nobody.pk})
+    assert "person" in response.context["form"].errors
+    assert not ApiToken.objects.exists()
+
+
 def test_a_viewer_sees_only_their_own_tokens(viewer_client):
     token_create(user=personas.administrator(), name="the admin's")
     assert "the admin&#x27;s" not in viewer_client.get("/api-tokens/").content.decode()

@@ -30,7 +30,7 @@ from users.models import PbxUser
 from users.selectors import extension_list, user_list
 from users.services import user_create, user_delete, user_update
 
-DETAIL_METHODS = ["get", "patch", "delete", "head", "options"]
+DETAIL_METHODS = ["get", "patch", "delete", "head"]
 
 
 # Named when they are sent to a change: they are the object's identity.

@@ -146,7 +146,7 @@ def test_delete_removes_user_device_and_sections_and_frees_adhoc_devices(committ
     committed(device_login, device=hotdesk, user=user)
     committed(extension_delete, user=user)
     assert not PbxUser.objects.exists()
-    assert list(Device.objects.values_list("pk", "user")) == [("3001", None)]
+    assert list(Device.objects.values_list("pk", "user", "user_since")) == [("3001", None, None)]
     assert _sections(conf_dir, "pjsip.endpoint.conf") == ["3001"]
     assert _sections(conf_dir, "pjsip.auth.conf") == ["3001-auth"]
 
@@ -157,3 +157,12 @@ def test_the_account_code_serves_user_and_device(committed, conf_dir):
     assert (
         dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("1000"))["accountcode"] == "sales"
     )
+
+
+def test_names_sort_as_people_read_them(committed):
+    from users.selectors import extension_list
+
+    for number, name in (("1000", "Zoe"), ("1001", "ada byron"), ("1002", "Katherine")):
+        committed(extension_create, extension=number, name=name, tech="pjsip")
+    assert [u.name for u in extension_list(sort="name")] == ["ada byron", "Katherine", "Zoe"]
+    assert [u.name for u in extension_list(sort="-name")] == ["Zoe", "Katherine", "ada byron"]
