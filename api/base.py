@@ -26,9 +26,15 @@ class ApiView(APIView):
         super().initial(request, *args, **kwargs)
         if request.auth is not None:
             self._acting.enter_context(actors.acting(actors.api(request.auth)))
+        # Judged before the handler runs: a bad value or a viewer asking must be refused
+        # before a write, not after it was saved.
+        self._include_secrets = self._asked_for_secrets()
 
     def include_secrets(self) -> bool:
         """`?include_secrets=true`: secrets and PINs in the answer, for administrators alone."""
+        return self._include_secrets
+
+    def _asked_for_secrets(self) -> bool:
         if "include_secrets" not in self.request.query_params:
             return False
         # Read as the schema says (true/false and their spellings); anything else is a 400,
@@ -68,6 +74,37 @@ class ApiView(APIView):
                 label=f"{request.method} {request.path} with secrets",
             )
         return True
+
+
+# Named when they are sent to a change: they are the object's identity.
+_FIXED_FIELDS = {"extension", "id", "tech"}
+
+
+def parse(view, serializer_class, **kwargs) -> dict:
+    """The request body, typed; a type error is a 400 with every field at once.
+
+    A field the operation does not take is refused, not ignored: a typo or an
+    attempt to renumber must not answer 200 having changed nothing. Errors
+    about endpoint settings are named by the setting, as the services name them.
+    """
+    data = view.request.data
+    serializer = serializer_class(data=data, **kwargs)
+    errors = {} if serializer.is_valid() else dict(serializer.errors)
+    settings_errors = errors.pop("settings", None)
+    if isinstance(settings_errors, dict):
+        errors |= settings_errors
+    elif settings_errors:
+        errors["settings"] = settings_errors
+    writable = {name for name, field in serializer.fields.items() if not field.read_only}
+    for name in sorted(set(data.keys() if hasattr(data, "keys") else ()) - writable):
+        errors[name] = [
+            "Cannot be changed: delete and create again."
+            if name in _FIXED_FIELDS
+            else f"Not a field here. Fields: {', '.join(sorted(writable))}."
+        ]
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return serializer.validated_data
 
 
 class Pages(PageNumberPagination):

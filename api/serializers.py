@@ -10,8 +10,7 @@ from rest_framework import serializers
 
 from devices.models import Device, Tech
 from devices.services import DEVICE_FIELDS
-from endpoints.secrets import REGENERATE, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
-from portal.validators import generate_secret
+from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from users.models import PbxUser
 from users.services import USER_FIELDS
 
@@ -31,19 +30,8 @@ class TypesOnlyModelSerializer(serializers.ModelSerializer):
         return field_class, kwargs
 
 
-class SettingsField(serializers.DictField):
-    """A technology's settings by key; `REGEN` as a secret asks for a new strong one."""
-
-    def to_internal_value(self, data):
-        settings = super().to_internal_value(data)
-        for key in SECRET_SETTING_KEYS & settings.keys():
-            if settings[key].upper() == REGENERATE:
-                settings[key] = generate_secret()
-        return settings
-
-
-def settings_field(**kwargs) -> SettingsField:
-    return SettingsField(
+def settings_field(**kwargs) -> serializers.DictField:
+    return serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=4000, trim_whitespace=False),
         help_text="The technology's settings by key, as in Bulk Handler CSV columns. A blank `secret` "
         "keeps the current one; `REGEN` makes a new strong one (the phone must then be re-provisioned); "

@@ -7,12 +7,11 @@ read the same count and both pass. Redis increments atomically; the file cache
 process on the machine.
 """
 
-import contextlib
 import fcntl
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
@@ -27,29 +26,23 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(calls), _PERIODS[period[:1]]
 
 
-@contextlib.contextmanager
-def _counting():
-    if isinstance(cache, RedisCache):
-        yield
-        return
+def _count_call(key: str, period: int) -> int:
+    """This call's number in its window."""
+    store = caches["default"]
+    if isinstance(store, RedisCache):
+        # INCR is atomic and keeps the key's expiry.
+        store.add(key, 0, timeout=period * 2)
+        return store.incr(key)
+    # Other caches' incr is a get then a set, which also resets the expiry to the
+    # default (5 minutes: an hourly window would restart): count under a lock.
     with open(settings.VAR_DIR / ".api-throttle.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            calls = (store.get(key) or 0) + 1
+            store.set(key, calls, timeout=period * 2)
+            return calls
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _count_call(key: str, period: int) -> int:
-    """This call's number in its window."""
-    with _counting():
-        for _ in range(3):
-            cache.add(key, 0, timeout=period * 2)
-            try:
-                return cache.incr(key)
-            except ValueError:  # expired between add and incr: start it again
-                continue
-    raise RuntimeError(f"could not count API calls in the cache ({key})")
 
 
 class PerTokenThrottle(BaseThrottle):
@@ -60,8 +53,13 @@ class PerTokenThrottle(BaseThrottle):
         allowed, period = parse_rate(settings.PBXADMIN_API_RATE)  # per request: tests change it
         now = _now()
         # The hash, not the row id: ids restart with a fresh database, the cache may not.
-        key = f"api-throttle:{token.secret_hash}:{int(now // period)}"
-        if _count_call(key, period) <= allowed:
+        window = int(now // period)
+        calls = _count_call(f"api-throttle:{token.secret_hash}:{window}", period)
+        if calls == 1:
+            # A new window: the last one's count is done with (the file cache keeps
+            # expired entries until it culls, at random, live counts among them).
+            caches["default"].delete(f"api-throttle:{token.secret_hash}:{window - 1}")
+        if calls <= allowed:
             return True
         self._wait = period - now % period
         return False

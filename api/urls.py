@@ -25,7 +25,7 @@ def not_found(request):
     says so when only the closing slash is missing (no redirect: a POST would lose its body)."""
     detail = "Not found."
     with contextlib.suppress(Resolver404):
-        if resolve(request.path + "/").url_name != "not_found":
+        if resolve(request.path_info + "/").url_name != "not_found":
             detail = f"Not found. API URLs end in '/': {request.path}/"
     return JsonResponse({"detail": detail}, status=404)
 

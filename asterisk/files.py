@@ -9,6 +9,7 @@ last started after both commits and sees both.
 """
 
 import fcntl
+import glob
 import grp
 import logging
 import os
@@ -197,10 +198,14 @@ def write_files(
 
 
 def _sweep_temp_files(directory: Path) -> None:
-    """Under the lock no write is under way: a temp file is what a killed process left behind."""
-    for stale in directory.glob(".*.tmp"):
-        with suppress(FileNotFoundError):
-            stale.unlink()
+    """Under the lock none of our writes is under way: a temp file of ours (`atomic_write`'s
+    `.<name>.<random>.tmp`) is what a killed process left behind. Other tools' files in
+    the folder (often /etc/asterisk) are theirs."""
+    ours = {*FILE_SOURCE, *(inc for includes in INCLUDES.values() for inc in includes)}
+    for name in ours:
+        for stale in directory.glob(f".{glob.escape(name)}.*.tmp"):
+            with suppress(FileNotFoundError):
+                stale.unlink()
 
 
 @contextmanager

@@ -68,12 +68,16 @@ def run_in_background(
         _threads.add(thread)
         thread.start()
     else:  # inline; manual concerns only the AstDB sync, which does not ask in that mode
+        # After a commit (a save, an import): the save stands whatever the task meets,
+        # and the task keeps its own record of it (the sync status, the job).
         try:
             task.run(*args)
         except _retryable(task) as e:
             log.warning("%s failed and is not retried in inline mode: %s", task.name, e)
             if on_give_up is not None:
                 on_give_up()
+        except Exception as e:
+            log.warning("%s failed: %s", task.name, e)
 
 
 def _retryable(task) -> tuple[type[BaseException], ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from endpoints.secrets import REGENERATE, SECRET_COLUMNS
+from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
 from users.mailboxes import normalise_options
 from users.models import NO_VOICEMAIL
@@ -153,10 +153,7 @@ def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
     if module is None:
         return {}
     keys = {s.key for s in module.SETTINGS}
-    values = {k: v for k, v in cells.items() if k in keys and v != ""}
-    if values.get("secret", "").upper() == REGENERATE:
-        values["secret"] = ""  # the services generate one
-    return values
+    return {k: v for k, v in cells.items() if k in keys and v != ""}
 
 
 def column_for(field: str, header: list[str]) -> str:

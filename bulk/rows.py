@@ -19,8 +19,9 @@ from bulk.columns import (
 )
 from devices.models import Device, DeviceType, Tech
 from devices.services import build_device, device_create, device_update, device_update_check
+from endpoints.secrets import REGENERATE
 from endpoints.techs import normalise_tech
-from portal.validators import generate_secret, is_weak_secret
+from portal.validators import is_weak_secret
 from users.extensions import (
     build_extension,
     extension_create,
@@ -122,7 +123,7 @@ class _Rows:
         (an update never replaces a secret the administrator did not see change).
         """
         secret = settings.get("secret", "")
-        if not secret or not is_weak_secret(secret):
+        if not secret or secret.upper() == REGENERATE or not is_weak_secret(secret):
             return False, [], []
         if self.weak == WEAK_KEEP:
             return True, [("secret", "weak secret kept as it is; the extension is marked")], []
@@ -223,8 +224,6 @@ class ExtensionRows(_Rows):
                 "not change the technology (delete the extension first).",
             )
         # An update sets what the row gives and keeps everything else.
-        if settings.get("secret") == "":
-            settings["secret"] = generate_secret()
         user_fields["name"] = name
         update = dict(settings=settings, emergency_cid=emergency or None, dial=dial or None, **user_fields)
         changes = {}
@@ -366,8 +365,6 @@ class DeviceRows(_Rows):
                 "tech",
                 f"Device {key} is {device.get_tech_display()}: an import does not change the technology.",
             )
-        if settings.get("secret") == "":
-            settings["secret"] = generate_secret()
         changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
         if dial:
             changes["dial"] = dial

@@ -16,6 +16,7 @@ from asterisk import outbox
 from audit import trail
 from devices.models import Device, DeviceType, Tech
 from endpoints.models import Endpoint
+from endpoints.secrets import REGENERATE
 from endpoints.techs import TECHS, clean_settings, normalise_tech
 from portal.errors import ErrorCollector
 from portal.validators import generate_secret, is_weak_secret
@@ -57,6 +58,12 @@ def _check_dahdi_channel(device_id: str, settings: dict[str, str]) -> None:
         raise ValidationError({"channel": f"DAHDI channel {channel} is already used by device {clash}."})
 
 
+def _new_secret_wanted(settings: dict, *, blank: bool = False) -> bool:
+    """`REGEN` as the secret (a page, a CSV cell, an API call), or, for a new device, none."""
+    secret = settings.get("secret")
+    return (blank and not secret) or (isinstance(secret, str) and secret.upper() == REGENERATE)
+
+
 def _weak(settings: dict[str, str]) -> bool:
     return bool(settings.get("secret")) and is_weak_secret(settings["secret"])
 
@@ -81,7 +88,7 @@ def build_device(
         raise ValidationError({"tech": e.error_list}) from None
     errors = ErrorCollector()
     settings = dict(settings or {})
-    if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and not settings.get("secret"):
+    if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and _new_secret_wanted(settings, blank=True):
         settings["secret"] = generate_secret()
     clean = errors.collect(clean_settings, tech, settings) or {}
     device = Device(
@@ -152,6 +159,8 @@ def device_update_check(
     if settings:
         if device.tech != Tech.CUSTOM and "secret" in settings and not settings["secret"]:
             settings = {k: v for k, v in settings.items() if k != "secret"}  # blank keeps the old one
+        elif _new_secret_wanted(settings):
+            settings = {**settings, "secret": generate_secret()}
         clean = errors.collect(clean_settings, device.tech, settings, base=before) or clean
     updated.dial = (
         errors.collect(_clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean)

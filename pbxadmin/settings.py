@@ -227,7 +227,7 @@ BULK_CHECK_MAX_AGE = env_int("BULK_CHECK_MAX_AGE", 3600)
 BULK_JOB_STALE_AFTER = env_int("BULK_JOB_STALE_AFTER", 60)
 BULK_JOB_QUEUE_TIMEOUT = env_int("BULK_JOB_QUEUE_TIMEOUT", 900)
 
-# Shared between the web process and the worker: import progress. Redis when
+# Shared between the web process and the worker: import progress, API call counts. Redis when
 # the broker is Redis, else files under var/ (any process on this machine).
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {
@@ -238,6 +238,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": VAR_DIR / "cache",
+            # Past this many entries a third are culled at random: room for the API's
+            # per-token counts and the import jobs' progress, so none is culled alive.
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
 

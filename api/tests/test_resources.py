@@ -437,11 +437,19 @@ def test_errors_about_settings_are_named_by_the_setting_whatever_finds_them(admi
     assert "context" in typed.json() and "nosuch" in checked.json()
 
 
-def test_include_secrets_must_say_yes_or_no(admin_api):
+def test_include_secrets_must_say_yes_or_no_before_anything_is_written(admin_api):
     make_extension(admin_api)
     response = admin_api.get(f"{EXT}1000/?include_secrets=maybe")
     assert response.status_code == 400 and "include_secrets" in response.json()
     assert admin_api.get(f"{EXT}1000/?include_secrets=false").status_code == 200
+    body = {"extension": "2001", "name": "Ann", "tech": "pjsip"}
+    assert admin_api.post(f"{EXT}?include_secrets=maybe", body, format="json").status_code == 400
+    assert (
+        admin_api.patch(f"{EXT}1000/?include_secrets=maybe", {"name": "Bob"}, format="json").status_code
+        == 400
+    )
+    assert not PbxUser.objects.filter(pk="2001").exists(), "refused before the write"
+    assert PbxUser.objects.get(pk="1000").name == "Person 1000"
 
 
 def test_answers_with_secrets_are_not_cached(admin_api):
@@ -468,6 +476,13 @@ def test_a_url_without_its_closing_slash_says_so(admin_api):
 def test_the_docs_page_sends_a_stranger_to_the_login_page(client):
     response = client.get("/api/docs/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_an_upload_with_a_misspelt_field_is_refused(admin_api):
+    staff = _csv("extension,name,tech\n1000,Ana,pjsip\n")
+    response = admin_api.post("/api/v1/imports/", {"file": staff, "exisitng": "replace"}, format="multipart")
+    assert response.status_code == 400 and "exisitng" in response.json()
+    assert not ImportJob.objects.exists()
 
 
 def test_an_upload_missing_a_required_column_is_refused_at_once(admin_api):

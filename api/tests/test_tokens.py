@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -117,6 +118,17 @@ def test_parallel_calls_cannot_exceed_the_rate(settings, still_clock):
     for thread in threads:
         thread.join()
     assert len(allowed) == 200 and allowed.count(True) == 50
+
+
+def test_an_hourly_count_lasts_the_hour(settings, still_clock, monkeypatch):
+    """The file cache's own increment reset an entry's expiry to 5 minutes."""
+    settings.PBXADMIN_API_RATE = "2/hour"
+    request = SimpleNamespace(auth=SimpleNamespace(secret_hash=secrets.token_hex(32)))
+    throttle = throttling.PerTokenThrottle()
+    assert throttle.allow_request(request, None) and throttle.allow_request(request, None)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 10 * 60)  # the cache's clock, 10 minutes on
+    assert not throttle.allow_request(request, None)
 
 
 def test_a_token_records_when_it_was_last_used(viewer_api):

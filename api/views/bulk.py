@@ -14,7 +14,7 @@ from rest_framework import generics, renderers, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from api.base import ApiView, Pages
+from api.base import ApiView, Pages, parse
 from api.errors import ERRORS, NOT_FOUND
 from api.permissions import AdministratorsOnly
 from bulk.csvfile import CsvFileError
@@ -111,18 +111,17 @@ class ImportList(ApiView, generics.ListCreateAPIView):
     queryset = ImportJob.objects.defer("text").select_related("created_by")
 
     def create(self, request):
-        upload = ImportUpload(data=request.data)
-        upload.is_valid(raise_exception=True)
-        uploaded = upload.validated_data["file"]
+        upload = parse(self, ImportUpload)
+        uploaded = upload["file"]
         try:
-            text = uploaded_text(upload.validated_data["kind"], uploaded.read())
+            text = uploaded_text(upload["kind"], uploaded.read())
         except CsvFileError as e:
             raise ValidationError({"file": [str(e)]}) from None
         job = job_create(
-            kind=upload.validated_data["kind"],
+            kind=upload["kind"],
             filename=uploaded.name or "upload.csv",
             text=text,
-            replace=upload.validated_data["existing"] == "replace",
+            replace=upload["existing"] == "replace",
             created_by=request.user,
         )
         job_check_start(job=job)
@@ -161,7 +160,7 @@ class ImportConfirmView(ApiView, generics.GenericAPIView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        ImportConfirm(data=request.data).is_valid(raise_exception=True)
+        parse(self, ImportConfirm)
         report = job_report(job)
         if not report.ok:
             raise ValidationError(

@@ -3,11 +3,10 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api import queries
-from api.base import ApiView, Pages, SecretsQuery
+from api.base import ApiView, Pages, SecretsQuery, parse
 from api.errors import ERRORS, IN_USE_RESPONSE, NOT_FOUND
 from api.serializers import (
     DeviceChange,
@@ -31,37 +30,6 @@ from users.selectors import extension_list, user_list
 from users.services import user_create, user_delete, user_update
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
-
-
-# Named when they are sent to a change: they are the object's identity.
-_FIXED_FIELDS = {"extension", "id", "tech"}
-
-
-def parse(view, serializer_class, **kwargs) -> dict:
-    """The request body, typed; a type error is a 400 with every field at once.
-
-    A field the operation does not take is refused, not ignored: a typo or an
-    attempt to renumber must not answer 200 having changed nothing. Errors
-    about endpoint settings are named by the setting, as the services name them.
-    """
-    data = view.request.data
-    serializer = serializer_class(data=data, **kwargs)
-    errors = {} if serializer.is_valid() else dict(serializer.errors)
-    settings_errors = errors.pop("settings", None)
-    if isinstance(settings_errors, dict):
-        errors |= settings_errors
-    elif settings_errors:
-        errors["settings"] = settings_errors
-    writable = {name for name, field in serializer.fields.items() if not field.read_only}
-    for name in sorted(set(data.keys() if hasattr(data, "keys") else ()) - writable):
-        errors[name] = [
-            "Cannot be changed: delete and create again."
-            if name in _FIXED_FIELDS
-            else f"Not a field here. Fields: {', '.join(sorted(writable))}."
-        ]
-    if errors:
-        raise ValidationError(errors)
-    return serializer.validated_data
 
 
 def parse_query(view, query_class, **kwargs):

@@ -186,9 +186,12 @@ def test_files_replaced_whose_rows_could_not_be_removed_still_get_their_reloads(
     assert not _pending("file")
 
 
-def test_a_temp_file_left_by_a_killed_writer_is_swept(conf_dir):
+def test_a_temp_file_left_by_a_killed_writer_is_swept_and_no_one_elses(conf_dir):
     conf_dir.mkdir(parents=True, exist_ok=True)
     stale = conf_dir / ".pjsip.endpoint.conf.abc123.tmp"
     stale.write_text("half a file")
+    theirs = conf_dir / ".manager.conf.x1y2.tmp"  # another tool's, mid-write
+    theirs.write_text("[general]")
     files.write_files()
     assert not stale.exists()
+    assert theirs.exists()

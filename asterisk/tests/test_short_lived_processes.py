@@ -74,12 +74,20 @@ def test_an_import_command_leaves_files_written_and_asterisk_in_step(tmp_path, a
     )
     assert status.stdout.splitlines()[-1] == "False", "no run left claimed by a thread that died"
 
-    # Told to use threads anyway: the process still finishes the files it owes before exiting.
+    # Told to use threads anyway: the process still finishes the files it owes before exiting
+    # (the sync thread waits 30 s first and dies with the process: the writer did it).
     more = tmp_path / "more.csv"
     more.write_text("extension,name,tech\n2003,Cy,pjsip\n")
-    _manage("import_extensions", str(more), var_dir=var, PBXADMIN_SYNC="thread", AMI_PORT="1")
+    _manage("import_extensions", str(more), var_dir=var, PBXADMIN_SYNC="thread", PBXADMIN_SYNC_DELAY="30")
     assert {"2001", "2002", "2003"} <= _endpoints(var)
     assert not list((var / "asterisk").glob(".*.tmp")), "no write was cut short"
+
+    # Asterisk refusing the login: the import stands, the command reports it and succeeds.
+    last = tmp_path / "last.csv"
+    last.write_text("extension,name,tech\n2004,Di,pjsip\n")
+    refused = _manage("import_extensions", str(last), var_dir=var, **{**ami, "AMI_SECRET": "wrong"})
+    assert "1 create (were imported)" in refused.stdout
+    assert "2004" in _endpoints(var)
 
 
 def test_a_task_thread_waiting_to_retry_ends_when_asked(settings):
@@ -101,3 +109,23 @@ def test_a_task_thread_waiting_to_retry_ends_when_asked(settings):
     # It has run once and waits 2 s to retry; asked to stop, it ends without a second run.
     assert runner.stop_threads(30) == []
     assert runs == [1]
+
+
+def test_a_process_finishes_the_writers_round_before_it_exits(tmp_path):
+    """A daemon thread is stopped wherever it stands at exit; the writer's round is waited for."""
+    marker = tmp_path / "written"
+    script = (
+        "import django, pathlib, time; django.setup()\n"
+        "from asterisk.file_writer import FileWriter\n"
+        "def work():\n"
+        "    time.sleep(0.5)  # a round still under way when the main thread ends\n"
+        f"    pathlib.Path({str(marker)!r}).write_text('done')\n"
+        "FileWriter(work).wake()\n"
+    )
+    environment = {
+        **os.environ,
+        "PBXADMIN_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "pbxadmin.settings",
+    }
+    subprocess.run([sys.executable, "-c", script], env=environment, cwd=ROOT, check=True, timeout=60)
+    assert marker.read_text() == "done"

@@ -11,6 +11,7 @@ from devices.services import (
     device_update,
 )
 from endpoints.conf import parse_conf
+from portal.validators import is_weak_secret
 from users.services import user_create
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,11 @@ def test_a_rolled_back_change_writes_nothing(conf_dir, django_capture_on_commit_
         raise RuntimeError("the surrounding work failed")
     assert callbacks == []
     assert not (conf_dir / "sip_additional.conf").exists()
+
+
+def test_regen_as_the_secret_gives_a_strong_new_one_from_any_entry_point(committed):
+    device = committed(device_create, id="2001", tech="pjsip", settings={"secret": "regen"})
+    first = device.endpoint.settings["secret"]
+    assert first.upper() != "REGEN" and not is_weak_secret(first)
+    device = committed(device_update, device=device, settings={"secret": "REGEN"})
+    assert device.endpoint.settings["secret"] not in (first, "REGEN")
