@@ -7,13 +7,14 @@ read the same count and both pass. Redis increments atomically; the file cache
 process on the machine.
 """
 
-import fcntl
 import time
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
+
+from pbxadmin.locks import machine_lock
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # The clock, a name of its own so a test can hold it still (a window may end mid-test).
@@ -35,14 +36,10 @@ def _count_call(key: str, period: int) -> int:
         return store.incr(key)
     # Other caches' incr is a get then a set, which also resets the expiry to the
     # default (5 minutes: an hourly window would restart): count under a lock.
-    with open(settings.VAR_DIR / ".api-throttle.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            calls = (store.get(key) or 0) + 1
-            store.set(key, calls, timeout=period * 2)
-            return calls
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with machine_lock(settings.VAR_DIR / ".api-throttle.lock"):
+        calls = (store.get(key) or 0) + 1
+        store.set(key, calls, timeout=period * 2)
+        return calls
 
 
 class PerTokenThrottle(BaseThrottle):

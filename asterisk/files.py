@@ -8,7 +8,6 @@ same moment cannot leave a file older than the database: whichever writer runs
 last started after both commits and sees both.
 """
 
-import fcntl
 import glob
 import grp
 import logging
@@ -37,6 +36,7 @@ from endpoints.generate import (
 )
 from endpoints.secrets import is_secret_file
 from endpoints.techs import FILE_TECH
+from pbxadmin.locks import machine_lock
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,8 @@ def files_for_sip_settings() -> set[str]:
 @contextmanager
 def _locked(directory: Path):
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".pbxadmin.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with machine_lock(directory / ".pbxadmin.lock"):
+        yield
 
 
 # Files that hold secrets (device secrets; a PIN, should a file ever carry one) are

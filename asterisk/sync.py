@@ -9,10 +9,8 @@ changed, and only then records the new state. A run that fails changes
 nothing here: the next run sends the same difference again.
 """
 
-import fcntl
 import logging
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -23,6 +21,7 @@ from asterisk.astdb import FAMILIES, by_owner, desired_by_owner
 from asterisk.files import no_write_under_way, write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
+from pbxadmin.locks import machine_lock
 
 log = logging.getLogger(__name__)
 
@@ -170,18 +169,6 @@ class _ReplyCheck:
         raise ami.AmiActionError(f"{name} {action.get('Family', '')}/{action.get('Key', '')}: {message}")
 
 
-@contextmanager
-def _exclusive():
-    """One sync at a time on this machine (web process, worker and commands alike)."""
-    path = settings.VAR_DIR / ".sync.lock"
-    with open(path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
     """One requested run, keeping the status: on success the request is released; a
     retryable failure keeps it claimed, so the caller's retry is the run that follows."""
@@ -203,7 +190,8 @@ def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) ->
 
 def run_sync(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
     """Push what changed (or, with `full`, everything) to Asterisk. Raises ami.AmiError on failure."""
-    with _exclusive():
+    # One sync at a time on this machine (web process, worker and commands alike).
+    with machine_lock(settings.VAR_DIR / ".sync.lock"):
         files_written = write_pending_files() is not None
         try:
             try:
