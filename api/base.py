@@ -1,6 +1,7 @@
 """What every API view shares: the audit actor, `include_secrets`, and paging like the pages."""
 
 import contextlib
+import logging
 
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -10,6 +11,17 @@ from audit import actors, trail
 from audit.models import Action, ObjectType
 from portal.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from portal.roles import can_edit
+
+# One line per call, with whose token made it: writes and secret reads are also in the
+# audit log; this is the trail of everything else (reads, refusals).
+access_log = logging.getLogger("api.access")
+
+
+def _log_call(request, response) -> None:
+    token = getattr(request, "auth", None)
+    who = f"{token.user.get_username()} (token {token.prefix}, {token.name})" if token else "no valid token"
+    # get_full_path() keeps the URL's percent-encoding: nothing in it can start a new log line.
+    access_log.info("%s %s %s by %s", request.method, request.get_full_path(), response.status_code, who)
 
 
 class ApiView(APIView):
@@ -54,6 +66,7 @@ class ApiView(APIView):
         if getattr(self, "_secrets_recorded", False):
             # An answer holding secrets is kept by no cache, shared or private.
             response["Cache-Control"] = "no-store"
+        _log_call(request, response)
         return response
 
     def get_serializer_context(self) -> dict:

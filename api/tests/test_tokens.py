@@ -142,3 +142,16 @@ def test_a_token_of_an_inactive_person_is_refused(db):
     person.is_active = False
     person.save()
     assert api.get("/api/v1/sync/").status_code == 401
+
+
+def test_every_call_is_logged_with_whose_token_made_it(admin_api, anonymous_api, caplog):
+    caplog.set_level("INFO", logger="api.access")
+    admin_api.get("/api/v1/extensions/?number=1%0A2&include_secrets=true")
+    anonymous_api.credentials(HTTP_AUTHORIZATION="Bearer pbx_wrong")
+    anonymous_api.get("/api/v1/sync/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "api.access"]
+    assert lines[0].startswith(
+        "GET /api/v1/extensions/?number=1%0A2&include_secrets=true 400 by alice-admin (token "
+    )
+    assert lines[1] == "GET /api/v1/sync/ 401 by no valid token"
+    assert all("\n" not in line for line in lines)
