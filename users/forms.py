@@ -9,6 +9,7 @@ from endpoints.secrets import USER_SECRET_FIELDS
 from endpoints.techs import TECHS
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
+from users.mailboxes import generate_pin
 from users.models import NO_VOICEMAIL, PbxUser
 from users.services import USER_FIELDS
 
@@ -26,12 +27,18 @@ def _voicemail_fields(model_fields: dict, user: PbxUser | None) -> dict[str, for
     context.required = False
     context.help_text = "Usually default."
     pin = model_fields["vm_pin"]
-    pin.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-    pin.help_text = (
-        "Digits. Leave blank to keep the current PIN."
-        if user and user.vm_pin
-        else "Digits. Blank: a random one."
-    )
+    if user is None:
+        # A new mailbox's PIN is made here, in view, for the administrator to pass on or change.
+        pin.widget = forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})
+        pin.help_text = "Digits. A random one is filled in: note it for the person, or choose another."
+    else:
+        # The stored PIN never goes back to the browser; what was just typed does, after an error.
+        pin.widget = forms.PasswordInput(
+            render_value=True, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
+        )
+        pin.help_text = (
+            "Digits. Leave blank to keep the current PIN." if user.vm_pin else "Digits. Blank: a random one."
+        )
     return {
         "voicemail_enabled": forms.BooleanField(label="Voicemail", required=False),
         "voicemail": context,
@@ -42,7 +49,7 @@ def _voicemail_fields(model_fields: dict, user: PbxUser | None) -> dict[str, for
 
 def _voicemail_initial(user: PbxUser | None) -> dict:
     if user is None:
-        return {"voicemail": DEFAULT_CONTEXT}
+        return {"voicemail": DEFAULT_CONTEXT, "vm_pin": generate_pin()}
     return {
         "voicemail_enabled": user.has_voicemail,
         "voicemail": user.voicemail if user.has_voicemail else DEFAULT_CONTEXT,
@@ -62,7 +69,22 @@ def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
         kwargs.pop("vm_pin", None)
 
 
-class ExtensionForm(forms.Form):
+class _RefusedPinsCleared(forms.Form):
+    """After an error elsewhere the PINs just typed are shown again (hidden), so nothing is lost;
+    a PIN that was itself refused is not sent back."""
+
+    PINS = ("vm_pin", "password")
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        refused = [name for name in self.PINS if name in self.errors and self.data.get(name)]
+        if refused:
+            self.data = self.data.copy()
+            for name in refused:
+                self.data[name] = ""
+
+
+class ExtensionForm(_RefusedPinsCleared):
     """Create or edit an extension of one technology. Validation is the service's."""
 
     def __init__(self, *args, tech: str, user: PbxUser | None = None, device: Device | None = None, **kwargs):
@@ -146,7 +168,7 @@ def extension_sections(form: ExtensionForm) -> list[tuple[str, list]]:
     )
 
 
-class UserForm(forms.Form):
+class UserForm(_RefusedPinsCleared):
     """A user alone (deviceanduser mode): with the hot-desk password, without a device."""
 
     def __init__(self, *args, user: PbxUser | None = None, **kwargs):
@@ -166,8 +188,9 @@ class UserForm(forms.Form):
         self.fields = {k: f for k, f in model_fields.items() if k not in voicemail}
         self.fields.update(voicemail)
         pin = self.fields["password"]
+        # Never the stored password; after an error, what was just typed.
         pin.widget = forms.PasswordInput(
-            render_value=False, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
+            render_value=True, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
         )
         if user is not None:
             self.fields["extension"].disabled = True

@@ -117,6 +117,20 @@ def test_add_shows_each_error_next_to_its_field(administrator_client, john):
     assert "already in use by John Doe" in html and "is-invalid" in html
 
 
+def test_a_new_mailbox_pin_is_shown_and_survives_an_error_elsewhere(administrator_client, john, committed):
+    page = administrator_client.get("/extensions/add/?tech=sip")
+    data = form_post_data(page)
+    assert data["vm_pin"].isdigit(), "a random PIN is filled in, in view"
+    data.update({"extension": "1000", "name": "Dup", "voicemail_enabled": "on", "vm_pin": "7777"})
+    response = administrator_client.post("/extensions/add/?tech=sip", data)
+    assert response.status_code == 200 and "extension" in response.context["form"].errors
+    retry = form_post_data(response)
+    assert retry["vm_pin"] == "7777", "not lost to the number's error"
+    retry["extension"] = "1006"
+    committed(administrator_client.post, "/extensions/add/?tech=sip", retry)
+    assert PbxUser.objects.get(pk="1006").vm_pin == "7777"
+
+
 def test_add_refuses_a_line_break_in_the_name(administrator_client):
     data = form_post_data(administrator_client.get("/extensions/add/?tech=sip"))
     data.update({"extension": "2000", "name": "Evil\r\n[inject]"})
