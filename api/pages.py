@@ -1,5 +1,7 @@
 """The API tokens page: a person makes and revokes their own tokens; administrators anyone's."""
 
+import secrets
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,16 +14,22 @@ from portal.forms import add_service_errors
 from portal.pages import viewer_required
 from portal.roles import can_edit, people_with_a_role
 
+# The session key holding the forms shown and not yet sent (see TokenForm.once).
+_SHOWN = "api_token_forms"
+
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="What the token is for, e.g. HR onboarding.")
+    # One token per form shown: reloading the page that shows a new token sends the form
+    # again, which must not make a second token nobody ever sees.
+    once = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, for_anyone: bool, **kwargs):
+    def __init__(self, *args, for_anyone: bool, me=None, **kwargs):
         super().__init__(*args, **kwargs)
         if for_anyone:
             self.fields["person"] = forms.ModelChoiceField(
-                # A token of someone with no PBX role could only ever be refused.
-                people_with_a_role().order_by("username"),
+                # A token of someone with no PBX role could only ever be refused; "Me" is the blank.
+                people_with_a_role().exclude(pk=getattr(me, "pk", None)).order_by("username"),
                 required=False,
                 empty_label="Me",
                 help_text="Administrators may make a token for someone else; it acts with that person's role.",
@@ -32,17 +40,24 @@ class TokenForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def token_index(request):
     admin = can_edit(request.user)
-    form = TokenForm(request.POST or None, for_anyone=admin)
+    form = TokenForm(request.POST or None, for_anyone=admin, me=request.user)
     made = None
     if request.method == "POST" and form.is_valid():
+        shown = request.session.get(_SHOWN, [])
+        if form.cleaned_data["once"] not in shown:
+            messages.info(request, "That form was already sent: its token is in the list (shown only once).")
+            return redirect("api_tokens")
+        request.session[_SHOWN] = [n for n in shown if n != form.cleaned_data["once"]]
         owner = form.cleaned_data.get("person") or request.user
         try:
             token, raw = token_create(user=owner, name=form.cleaned_data["name"])
         except ValidationError as e:
             add_service_errors(form, e)
         else:
-            form = TokenForm(for_anyone=admin)
+            form = TokenForm(for_anyone=admin, me=request.user)
             made = {"token": raw, "row": token}
+    if not form.is_bound or made or form.errors:
+        form = _with_once(request, form)
     tokens = ApiToken.objects.select_related("user")
     if not admin:
         tokens = tokens.filter(user=request.user)
@@ -52,6 +67,20 @@ def token_index(request):
     # The page may hold a token in clear (once): never cached.
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _with_once(request, form: TokenForm) -> TokenForm:
+    """The form as it is shown, with a number that lets it be sent once."""
+    once = secrets.token_urlsafe(16)
+    # The last few forms shown (several tabs may be open), not every one ever.
+    request.session[_SHOWN] = [*request.session.get(_SHOWN, [])[-9:], once]
+    data = form.data.copy() if form.is_bound else None
+    if data is not None:
+        data["once"] = once
+        form.data = data
+    else:
+        form.initial["once"] = once
+    return form
 
 
 @viewer_required

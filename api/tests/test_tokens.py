@@ -14,6 +14,7 @@ from api.tests.conftest import client_for
 from api.tokens import token_create
 from audit.models import Entry, ObjectType
 from portal.testing import personas
+from portal.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +27,26 @@ def test_a_token_is_kept_only_as_its_hash():
     assert raw.startswith("pbx_" + token.prefix)
 
 
+def _make_on_the_page(client, **fields):
+    """Fill the form as shown (it carries the number that lets it be sent once) and send it."""
+    data = form_post_data(client.get("/api-tokens/"))
+    return client.post("/api-tokens/", {**data, **fields})
+
+
 def test_the_page_shows_a_new_token_once_and_then_only_its_prefix(viewer_client):
-    made = viewer_client.post("/api-tokens/", {"name": "helpdesk"})
+    made = _make_on_the_page(viewer_client, name="helpdesk")
     raw = made.context["made"]["token"]
     assert raw in made.content.decode() and made["Cache-Control"] == "no-store"
     listed = viewer_client.get("/api-tokens/").content.decode()
     assert raw not in listed and ApiToken.objects.get().prefix in listed
     assert Entry.objects.filter(object_type=ObjectType.API_TOKEN, action="created").exists()
+
+
+def test_sending_the_same_form_again_makes_no_second_token(viewer_client):
+    data = form_post_data(viewer_client.get("/api-tokens/"))
+    viewer_client.post("/api-tokens/", {**data, "name": "helpdesk"})
+    again = viewer_client.post("/api-tokens/", {**data, "name": "helpdesk"})  # a reload
+    assert again.status_code == 302 and ApiToken.objects.count() == 1
 
 
 def test_the_menu_links_the_tokens_page(viewer_client):
@@ -59,13 +73,13 @@ def test_a_person_cannot_revoke_someone_elses_token_but_an_administrator_can(
 
 def test_an_administrator_can_make_a_token_for_someone_else(administrator_client):
     viewer = personas.viewer()
-    administrator_client.post("/api-tokens/", {"name": "for victor", "person": viewer.pk})
+    _make_on_the_page(administrator_client, name="for victor", person=viewer.pk)
     assert ApiToken.objects.get().user == viewer
 
 
 def test_no_token_is_made_for_someone_with_no_pbx_role(administrator_client):
     nobody = personas.no_role()
-    response = administrator_client.post("/api-tokens/", {"name": "for nobody", "person": nobody.pk})
+    response = _make_on_the_page(administrator_client, name="for nobody", person=nobody.pk)
     assert "person" in response.context["form"].errors
     assert not ApiToken.objects.exists()
 
