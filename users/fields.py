@@ -54,9 +54,21 @@ class UserChoiceField(forms.CharField):
         text = super().clean(value)
         if not text:
             return None
-        # A pasted suggestion "1000 Ann Smith" still names user 1000.
-        number = text.split()[0]
-        user = PbxUser.objects.filter(pk=number).first()
-        if user is None:
-            raise forms.ValidationError(f"There is no user {number}.", code="no_user")
-        return user
+        # A picked suggestion "1000 Ann Smith" names user 1000; a name alone, the one user of that name.
+        first = text.split()[0]
+        if first.isdigit():
+            user = PbxUser.objects.filter(pk=first).first()
+            if user is None:
+                raise forms.ValidationError(f"There is no user {first}.", code="no_user")
+            return user
+        named = list(PbxUser.objects.filter(name__iexact=text)[:2])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise forms.ValidationError(
+                f"Several users are called {text}: pick one from the list, or type the extension.",
+                code="ambiguous_user",
+            )
+        raise forms.ValidationError(
+            f"No user is called {text}: type the extension, or pick a name from the list.", code="no_user"
+        )

@@ -67,6 +67,17 @@ def test_hot_desk_login_and_logout_from_the_device_page(administrator_client, al
     assert Device.objects.get(pk="3001").user is None
 
 
+def test_hot_desk_login_by_a_name_typed_whole(administrator_client, committed, alice, desk):
+    committed(user_create, extension="1001", name="Ana Müller")
+    administrator_client.post("/devices/3001/login/", {"extension": "ana müller"})
+    assert Device.objects.get(pk="3001").user_id == "1001"
+    committed(user_create, extension="1002", name="Ana Müller")
+    response = administrator_client.post("/devices/3001/login/", {"extension": "Ana Müller"}, follow=True)
+    assert "Several users are called Ana Müller" in response.content.decode()
+    response = administrator_client.post("/devices/3001/login/", {"extension": "Nobody Here"}, follow=True)
+    assert "No user is called Nobody Here" in response.content.decode()
+
+
 def test_hot_desk_refuses_fixed_devices_and_unknown_users(administrator_client, committed, alice, desk):
     committed(device_create, id="2001", tech="sip", default_user=alice)
     response = administrator_client.post("/devices/2001/login/", {"extension": "1000"}, follow=True)
