@@ -80,6 +80,10 @@ class SipSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # A module's name keeps its case: "chan_sip port", not "Chan_sip port".
+            if field.label and field.label.lower().startswith("chan_sip"):
+                field.label = "chan_sip" + field.label[len("chan_sip") :]
         if self.instance.pk:
             # Stored separated by spaces; shown one network per line.
             self.initial["local_networks"] = "\n".join(split_networks(self.instance.local_networks))

@@ -106,7 +106,7 @@ class Banner:
         return {**asdict(self), "tone": self.tone}
 
 
-def _ago(moment) -> str:
+def ago(moment) -> str:
     """ "3 minutes ago", and "just now" rather than "0 minutes ago"."""
     if not moment:
         return ""
@@ -130,7 +130,7 @@ def banner(*, mode: str) -> Banner:
     state = _state(status)
     where = f"{settings.AMI_HOST}:{settings.AMI_PORT}"
     account = settings.AMI_USERNAME
-    when = _ago(status.last_error_at)
+    when = ago(status.last_error_at)
     if state == NEVER:
         result = Banner(
             state,
@@ -193,7 +193,7 @@ def banner(*, mode: str) -> Banner:
     if state == CONNECTED and not pending.total:
         result.pending = "up to date"
     if status.last_success_at:
-        result.last_sync = _ago(status.last_success_at)
+        result.last_sync = ago(status.last_success_at)
     if state == CONNECTED:
         sent = status.last_actions
         result.outcome = (

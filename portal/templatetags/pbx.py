@@ -3,6 +3,7 @@
 from django import template
 
 from endpoints.techs import TECHS
+from portal.banner import ago as _ago
 
 register = template.Library()
 
@@ -12,3 +13,9 @@ def tech_label(tech: str) -> str:
     """The one name of a technology (its module's LABEL), the same on every page."""
     module = TECHS.get(tech or "")
     return module.LABEL if module else (tech or "")
+
+
+@register.filter
+def ago(moment) -> str:
+    """ "3 minutes ago", "just now": as the sync banner says it."""
+    return _ago(moment)
