@@ -10,9 +10,11 @@ import datetime
 
 from django.db import models
 from django.utils import dateformat, timezone
+from django.utils.text import capfirst
 
 from audit.fields import recorded_field
-from audit.models import Entry
+from audit.models import Entry, ObjectType
+from endpoints.techs import TECHS
 
 # The portal's own way of writing a time (the When column, phone and lockout times).
 DATETIME_FORMAT = "Y-m-d H:i:s"
@@ -39,8 +41,21 @@ def readable(value, field: models.Field | None = None) -> str:
     return str(value)
 
 
+def field_label(kind: str, name: str) -> str:
+    """A field's name as its form says it: the model field's verbose name, or the technology
+    setting's label; the stored name when neither is known (a field since removed)."""
+    key = name.removeprefix("settings.")
+    if kind == ObjectType.ENDPOINT or key != name:
+        labels = {s.label for module in TECHS.values() for s in module.SETTINGS if s.key == key}
+        return labels.pop() if len(labels) == 1 else key
+    field = recorded_field(kind, name)
+    return capfirst(str(field.verbose_name)) if field is not None else name
+
+
 def readable_changes(entry: Entry) -> list[str]:
-    """The entry's change lines with each value `readable`, as its model field says."""
+    """The entry's change lines with each value `readable` and each field by its label."""
+    kind = entry.object_type
     return entry.change_lines(
-        show=lambda name, value: readable(value, recorded_field(entry.object_type, name))
+        show=lambda name, value: readable(value, recorded_field(kind, name)),
+        label=lambda name: field_label(kind, name),
     )

@@ -82,24 +82,27 @@ class Entry(models.Model):
     def object_label(self) -> str:
         return f"{self.get_object_type_display()} {self.object_repr or self.object_id}".strip()
 
-    def change_lines(self, show: Callable[[str, object], str] | None = None) -> list[str]:
-        """One line per field. Values as stored (the CSV export) unless `show(name, value)`
-        words them otherwise (the page: audit/display.py)."""
+    def change_lines(
+        self, show: Callable[[str, object], str] | None = None, label: Callable[[str], str] | None = None
+    ) -> list[str]:
+        """One line per field. Names and values as stored (the CSV export) unless `label(field)`
+        and `show(field, value)` word them otherwise (the page: audit/display.py)."""
         show = show or _stored
         lines = []
-        for name, value in self.changes.items():
+        for field, value in self.changes.items():
+            name = label(field) if label else field
             if value == HIDDEN_CHANGE:
                 lines.append(f"{name}: changed")
             elif isinstance(value, list) and len(value) == 2:
                 before, after = value
                 if before is None:  # created
-                    lines.append(f"{name}: {show(name, after)}")
-                elif after is None:  # deleted
-                    lines.append(f"{name}: was {show(name, before)}")
+                    lines.append(f"{name}: {show(field, after)}")
+                elif after is None and self.action == Action.DELETED:
+                    lines.append(f"{name}: was {show(field, before)}")
                 else:
-                    lines.append(f"{name}: {show(name, before)} → {show(name, after)}")
+                    lines.append(f"{name}: {show(field, before)} → {show(field, after)}")
             else:
-                lines.append(f"{name}: {show(name, value)}")
+                lines.append(f"{name}: {show(field, value)}")
         return lines
 
 

@@ -17,7 +17,7 @@ def test_the_audit_page_shows_a_change_made_on_the_extensions_page(page):
     page.click("text=History")
     table = page.inner_text("#audit-entries")
     assert "name: Anna Alvarez → Anna B. Alvarez" in table
-    assert "secret: changed" in table and "alice-admin" in table
+    assert "Secret: changed" in table and "alice-admin" in table
     shot(page, "31-audit-history")
     page.click("nav >> text=Audit")
     page.select_option("#id_action", "created")

@@ -31,21 +31,21 @@ def _page_text(client) -> str:
 def test_a_boolean_change_reads_yes_and_no(administrator_client):
     user_update(user=user_create(extension="1000", name="Ann"), callwaiting=False)
     text = _page_text(administrator_client)
-    assert "callwaiting: yes → no" in text
+    assert "Call waiting: yes → no" in text
     assert "True" not in text and "False" not in text
 
 
 def test_a_choice_change_reads_its_labels_with_the_code_a_label_hides(administrator_client):
     user = user_create(extension="1000", name="Ann", recording_in_external="dontcare")
     user_update(user=user, recording_in_external="force")
-    assert "recording_in_external: Don't care (dontcare) → Force" in _page_text(administrator_client)
+    assert "Record inbound external calls: Don't care (dontcare) → Force" in _page_text(administrator_client)
 
 
 def test_an_emptied_value_reads_empty(administrator_client):
     user = user_create(extension="1000", name="Ann", outboundcid='"Sales" <5551234>')
     user_update(user=user, outboundcid="")
     text = _page_text(administrator_client)
-    assert 'outboundcid: "Sales" <5551234> → (empty)' in text
+    assert 'Outbound CID: "Sales" <5551234> → (empty)' in text
     assert "''" not in text
     # Reworded, still escaped: a caller ID's angle brackets are text, not markup.
     assert (
@@ -60,7 +60,7 @@ def test_a_time_reads_in_the_site_time_zone_and_format(administrator_client, dev
     since = Device.objects.get(pk="3001").user_since
     local = since.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M:%S")
     text = _page_text(administrator_client)
-    assert f"user_since: {local}" in text
+    assert f"User since: {local}" in text
     assert str(since) not in text and since.isoformat() not in text
 
 
@@ -70,7 +70,7 @@ def test_a_secret_change_still_reads_changed_and_never_its_value(administrator_c
     extension_update(user=user, settings={"secret": NEW_SECRET})
     user_update(user=user, password="860213")
     text = _page_text(administrator_client)
-    assert "secret: changed" in text and "password: changed" in text
+    assert "Secret: changed" in text and "Hot-desk password: changed" in text
     for value in (SECRET, NEW_SECRET, "4711", "860213"):
         assert value not in text
 
