@@ -65,7 +65,7 @@ def test_the_audit_page_fits_800_pixels_with_its_columns_whole(page):  # noqa: F
         "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]"
     )
     assert box[0] <= box[1]
-    assert "callwaiting: yes → no" in page.inner_text("#audit-entries")
+    assert "Call waiting: yes → no" in page.inner_text("#audit-entries")
     _fits(page, 1280, "/audit/", "40-audit")
 
 
