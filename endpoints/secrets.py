@@ -51,7 +51,7 @@ _CONF_LINE = re.compile(r"\s*(?P<key>[A-Za-z][\w-]*)\s*=>?")
 # Credentials Asterisk accepts that pbxadmin never writes but a hand edit may hold.
 _HAND_WRITTEN_SECRET_KEYS = frozenset({"secret", "password", "md5secret", "md5_cred"})
 # A mailbox line: `2001 => 1234,Ana Müller,…`; the PIN is the first field.
-_MAILBOX_LINE = re.compile(r"(?P<box>\s*[0-9]+\s*=>\s*)[^,]*(?P<rest>,.*)?$")
+_MAILBOX_LINE = re.compile(r"(?P<box>\s*[0-9]+\s*=>?\s*)[^,]*(?P<rest>,.*)?$")
 
 
 def is_secret_file(name: str) -> bool:
@@ -81,7 +81,8 @@ def mask_conf_text(text: str) -> str:
 
 # A credential anywhere in a line (a comment `;old password=…`, `Secret = …`).
 _ANYWHERE = re.compile(
-    r"(?P<key>\b(?:" + "|".join(sorted(_HAND_WRITTEN_SECRET_KEYS)) + r"))(?P<sep>\s*=>?\s*)[^\s;,]+",
+    # To the end of the line: a secret may hold any character but a line break.
+    r"(?P<key>\b(?:" + "|".join(sorted(_HAND_WRITTEN_SECRET_KEYS)) + r"))(?P<sep>\s*=>?\s*)\S.*",
     re.IGNORECASE,
 )
 # What a stored secret or PIN may be made of; anything else separates them.
@@ -97,10 +98,19 @@ def scrub(line: str, known: frozenset[str] = frozenset()) -> str:
     return line
 
 
-def mask_diff(lines: Iterable[str], known: frozenset[str] = frozenset()) -> list[str]:
+# What a viewer sees of a line of a secret file as it was edited by hand.
+HAND_EDIT_HIDDEN = "(a line as edited by hand: administrators see it, secrets masked)"
+
+
+def mask_diff(
+    lines: Iterable[str], known: frozenset[str] = frozenset(), *, hide_hand_edits: bool = False
+) -> list[str]:
     """A unified diff of config text with no secret value: a changed secret line says so, nothing more.
 
     `known`: the secrets and PINs the database holds (`known_secrets`), masked wherever they appear.
+    `hide_hand_edits` (a viewer, a file that holds secrets): the disk's own lines (`-`) are not
+    shown at all, since a hand edit can put a secret where no rule finds it (inside a comment,
+    glued to other text). The `+` lines are the database's, written by pbxadmin.
     """
     masked = []
     for line in lines:
@@ -108,6 +118,9 @@ def mask_diff(lines: Iterable[str], known: frozenset[str] = frozenset()) -> list
             masked.append(line)
             continue
         prefix, body = line[0], line[1:]
+        if hide_hand_edits and prefix == "-":
+            masked.append(f"-{HAND_EDIT_HIDDEN}")
+            continue
         mailbox = _MAILBOX_LINE.match(body)
         if mailbox:
             masked.append(f"{prefix}{mailbox['box']}{MASK}{mailbox['rest'] or ''}")

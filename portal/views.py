@@ -16,13 +16,14 @@ from asterisk.models import SyncChange
 from asterisk.outbox import rewrite_file
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
-from endpoints.secrets import known_secrets, mask_diff
+from endpoints.secrets import is_secret_file, known_secrets, mask_diff
 from portal.banner import banner
 from portal.forms import read_only_for
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
 from portal.pages import admin_required, safe_next, viewer_required
+from portal.roles import can_edit
 from portal.validators import generate_secret
 
 
@@ -85,19 +86,22 @@ def config_diff(request):
     waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
     files = []
     known = known_secrets()
+    viewer = not can_edit(request.user)
     for name, wanted in render_files().items():
         path = directory / name
         on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
         diff = mask_diff(
             difflib.unified_diff(
-                on_disk.splitlines(),
-                wanted.splitlines(),
+                # Lines as Asterisk reads them: split at line feeds only (not U+2028 and the like).
+                on_disk.split("\n"),
+                wanted.split("\n"),
                 f"{name} (on disk)",
                 f"{name} (from the database)",
                 lineterm="",
                 n=2,
             ),
             known,
+            hide_hand_edits=viewer and is_secret_file(name),
         )
         if name in waiting:
             state = "pending"

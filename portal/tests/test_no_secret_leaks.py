@@ -92,6 +92,10 @@ def pbx(committed, conf_dir, administrator_user):
     # Hand edits hold secrets in other shapes too: a comment keeping one, a key in capitals, indented.
     with open(conf_dir / "sip_additional.conf", "a") as hand_edited:
         hand_edited.write(f";previous: secret={NEW['sip']}\n  Secret = {ADHOC_SECRET}\n;pin {PINS[0]}\n")
+        # Glued to other text, where no rule can tell where a secret starts or ends.
+        hand_edited.write(f";was:x={NEW['iax2']}|kept\n")
+    with open(conf_dir / "voicemail_additional.conf", "a") as hand_edited:
+        hand_edited.write(f"1009 = {MAILBOX_PINS[0]},Someone\n")  # `=` as Asterisk also reads it
     job = job_create(
         kind="extensions",
         filename="staff.csv",
@@ -223,6 +227,11 @@ def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, administr
     assert "secret=******** (secret changed)" in page
     assert "password=******** (secret changed)" in page  # pjsip.auth.conf is missing on disk
     assert not leaks(page)
+
+
+def test_a_viewer_sees_no_hand_edited_line_of_a_file_with_secrets(pbx, viewer_client):
+    page = viewer_client.get("/config/").content.decode()
+    assert "a line as edited by hand" in page and not leaks(page)
 
 
 def test_the_config_preview_masks_the_secret_for_administrators_too(pbx, administrator_client):
