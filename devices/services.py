@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from asterisk import outbox
+from asterisk.ami_wire import MAX_HEADER
 from audit import trail
 from devices.models import Device, DeviceType, Tech
 from endpoints.models import Endpoint
@@ -113,6 +114,7 @@ def build_device(
         errors.add("id", ValidationError(f"Device {device.id} already exists.", code=IN_USE))
     if check_channel and tech == Tech.DAHDI and clean.get("channel"):
         errors.collect(_check_dahdi_channel, device.id, clean)
+    errors.collect(_check_device_list_fits, default_user, device.id)
     errors.raise_if_any()
     return device, clean
 
@@ -170,7 +172,7 @@ def device_update_check(
     # device turned adhoc starts from its default user; an adhoc device keeps
     # whoever is logged in.
     if updated.devicetype == DeviceType.FIXED or was_fixed:
-        _set_current_user(updated, updated.default_user)
+        errors.collect(_set_current_user, updated, updated.default_user)
     updated.weak_credential = _weak(clean)
     errors.collect(updated.full_clean, validate_unique=False)
     if device.tech == Tech.DAHDI:
@@ -210,8 +212,27 @@ def device_delete(*, device: Device) -> None:
     outbox.changed(devices={device.pk})
 
 
+# AMPUSER/<ext>/device lists a user's devices joined by "&", sent as one AMI header
+# ("Val: …"), which Asterisk reads into a 1,024-byte line: a list too long for it
+# would stop every sync, so the device that would make it so is refused.
+_DEVICE_LIST_MAX = MAX_HEADER - len("Val: ")
+
+
+def _check_device_list_fits(user: PbxUser | None, device_id: str) -> None:
+    if user is None:
+        return
+    others = Device.objects.filter(user=user).exclude(pk=device_id).values_list("pk", flat=True)
+    if len("&".join([*others, device_id])) > _DEVICE_LIST_MAX:
+        raise ValidationError(
+            f"User {user.pk} is on too many devices for Asterisk's list of them "
+            f"(AMPUSER/{user.pk}/device, at most {_DEVICE_LIST_MAX} characters): log them out of one first.",
+            code="too_many_devices",
+        )
+
+
 def _set_current_user(device: Device, user: PbxUser | None) -> None:
     if device.user_id != (user.pk if user else None):
+        _check_device_list_fits(user, device.pk)
         device.user = user
         device.user_since = timezone.now() if user else None
 

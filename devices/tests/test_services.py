@@ -135,3 +135,22 @@ def test_regen_as_the_secret_gives_a_strong_new_one_from_any_entry_point(committ
     assert first.upper() != "REGEN" and not is_weak_secret(first)
     device = committed(device_update, device=device, settings={"secret": "REGEN"})
     assert device.endpoint.settings["secret"] not in (first, "REGEN")
+
+
+def test_a_user_is_not_put_on_more_devices_than_asterisk_can_list(committed, alice):
+    """AMPUSER/<ext>/device goes to Asterisk as one AMI header: too long, and no sync goes through."""
+    long_ids = [f"10000000000000000{n:02}" for n in range(60)]  # 19 digits and an "&" each
+    fitted = 0
+    for device_id in long_ids:
+        device = committed(device_create, id=device_id, tech="pjsip", devicetype="adhoc")
+        try:
+            committed(device_login, device=device, user=alice)
+        except ValidationError as e:
+            assert "too many devices" in e.messages[0]
+            break
+        fitted += 1
+    assert 40 <= fitted < 60
+    listed = "&".join(Device.objects.filter(user=alice).values_list("pk", flat=True))
+    assert len(f"Val: {listed}") <= 1000
+    with pytest.raises(ValidationError, match="too many devices"):
+        committed(device_create, id="9" * 19, tech="pjsip", default_user=alice)
