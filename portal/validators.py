@@ -17,7 +17,12 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 # C0 controls and DEL: CR and LF split lines, NUL truncates C strings in Asterisk.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Also C1 controls (U+0085 is a line break to many tools, U+009B a terminal escape), the
+# Unicode line and paragraph separators, and the bidirectional overrides and isolates
+# that make a name read differently from what it holds. Asterisk splits lines at LF
+# only, but a person reads these values in pages, logs and terminals.
+_CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 
 
 def no_control_characters(value: str) -> None:
@@ -33,7 +38,7 @@ digits_only = RegexValidator(r"^[0-9]+\Z", "Use digits only (0-9).", code="digit
 # What may follow "key=" in a generated .conf line: ';' starts a comment, '\'
 # escapes, '[' and ']' look like a section header to a human reader and to
 # naive tools. Values that legitimately need them (secrets) are escaped instead.
-_CONF_UNSAFE = re.compile(r"[;\[\]\\\x00-\x1f\x7f]")
+_CONF_UNSAFE = re.compile(r"[;\[\]\\" + _CONTROL_CHARS + "]")
 
 
 def conf_safe(value: str) -> None:

@@ -523,3 +523,19 @@ def test_options_is_neither_offered_nor_answered(admin_api):
     make_extension(admin_api)
     assert "OPTIONS" not in admin_api.get(f"{EXT}1000/")["Allow"]
     assert admin_api.options(f"{EXT}1000/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"vm_email": "u@exa\u2028mple.com", "voicemail": "default"},
+        {"vm_options": "saycid=x\u2028#include evil", "voicemail": "default"},
+        {"name": "a\x9bb"},
+        {"outboundcid": "Ana \u202eevil"},
+    ],
+)
+def test_unicode_line_breaks_and_display_tricks_are_refused(admin_api, fields):
+    body = {"extension": "3134", "name": "Fuzz", "tech": "pjsip", **fields}
+    response = admin_api.post(EXT, body, format="json")
+    assert response.status_code == 400 and set(fields) - {"voicemail"} <= set(response.json())
+    assert not PbxUser.objects.filter(pk="3134").exists()

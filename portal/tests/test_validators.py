@@ -18,7 +18,14 @@ from portal.validators import (
     secret_strength,
 )
 
-CONTROL = {chr(c) for c in range(0x20)} | {"\x7f"}
+# C0, DEL and C1; the Unicode line and paragraph separators; bidirectional overrides and isolates.
+CONTROL = (
+    {chr(c) for c in range(0x20)}
+    | {chr(c) for c in range(0x7F, 0xA0)}
+    | {"\u2028", "\u2029"}
+    | {chr(c) for c in range(0x202A, 0x202F)}
+    | {chr(c) for c in range(0x2066, 0x206A)}
+)
 ANY_TEXT = st.one_of(typed_text, st.text(alphabet=st.characters(codec="ascii"), max_size=20))
 
 
@@ -35,6 +42,11 @@ def _accepts(validator, value: str) -> bool:
 @given(value=ANY_TEXT)
 def test_control_characters_are_refused_and_nothing_else(value):
     assert _accepts(no_control_characters, value) == (not CONTROL & set(value))
+
+
+@pytest.mark.parametrize("char", sorted(CONTROL))
+def test_each_control_character_is_refused_in_a_name(char):
+    assert not _accepts(no_control_characters, f"Ana{char}Müller")
 
 
 @settings(max_examples=500)
