@@ -25,6 +25,9 @@ def _log_call(request, response) -> None:
 
 
 class ApiView(APIView):
+    # Whether answers can carry secrets with include_secrets (directory views; the export
+    # judges for itself): only then is a read with it on the record.
+    holds_secrets = False
     # No OPTIONS self-description (the OpenAPI document is the description), so none is offered.
     http_method_names = [m for m in APIView.http_method_names if m != "options"]
 
@@ -75,7 +78,7 @@ class ApiView(APIView):
     def _reveals_secrets(self) -> bool:
         """include_secrets, on the record once per call: taking secrets out of the portal is, as
         with an export (which records its own)."""
-        if not self.include_secrets():
+        if not (self.holds_secrets and self.include_secrets()):
             return False
         if not getattr(self, "_secrets_recorded", False):
             self._secrets_recorded = True

@@ -38,7 +38,12 @@ class EntryFilterForm(forms.Form):
             "person": (data.get("person") or "").strip(),
             "action": data.get("action") or "",
             "since": _day_start(data.get("since")),
-            "until": _day_start(data["until"] + datetime.timedelta(days=1)) if data.get("until") else None,
+            # Up to the end of that day; the last day there is, up to its end.
+            "until": (
+                _day_start(data["until"] + datetime.timedelta(days=1))
+                if data.get("until") and data["until"] < datetime.date.max
+                else None
+            ),
         }
 
 

@@ -539,3 +539,18 @@ def test_unicode_line_breaks_and_display_tricks_are_refused(admin_api, fields):
     response = admin_api.post(EXT, body, format="json")
     assert response.status_code == 400 and set(fields) - {"voicemail"} <= set(response.json())
     assert not PbxUser.objects.filter(pk="3134").exists()
+
+
+def test_a_body_nested_a_thousand_deep_is_a_400(admin_api):
+    response = admin_api.post(EXT, "[" * 1200 + "]" * 1200, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+
+
+def test_the_last_day_there_is_filters_the_audit_log(admin_api):
+    assert admin_api.get("/api/v1/audit/?until=9999-12-31").status_code == 200
+
+
+def test_include_secrets_where_nothing_is_secret_is_not_on_the_record(admin_api):
+    admin_api.get("/api/v1/audit/?include_secrets=true")
+    admin_api.get("/api/v1/phone-status/?include_secrets=true")
+    assert not Entry.objects.filter(action="exported").exists()

@@ -42,6 +42,8 @@ def parse_query(view, query_class, **kwargs):
 
 
 class ExtensionShapes(ApiView):
+    holds_secrets = True
+
     def shape(self, users, *, many: bool):
         users = list(users) if many else [users]
         devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
@@ -112,6 +114,8 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
 
 
 class UserShapes(ApiView):
+    holds_secrets = True
+
     def shape(self, user) -> dict:
         user = user_list().filter(pk=user.pk).get()
         return UserOut(user, context=self.get_serializer_context()).data
@@ -177,6 +181,8 @@ class UserDetail(UserShapes, generics.GenericAPIView):
 
 
 class DeviceShapes(ApiView):
+    holds_secrets = True
+
     def shape(self, devices, *, many: bool):
         devices = list(devices) if many else [devices]
         context = {**self.get_serializer_context(), "states": device_states(d.pk for d in devices)}
