@@ -554,3 +554,13 @@ def test_include_secrets_where_nothing_is_secret_is_not_on_the_record(admin_api)
     admin_api.get("/api/v1/audit/?include_secrets=true")
     admin_api.get("/api/v1/phone-status/?include_secrets=true")
     assert not Entry.objects.filter(action="exported").exists()
+
+
+def test_a_dial_string_for_a_device_that_takes_none_is_refused(admin_api):
+    body = {"extension": "1000", "name": "Ann", "tech": "pjsip", "dial": "IGNORED"}
+    assert "dial" in admin_api.post(EXT, body, format="json").json()
+    make_extension(admin_api)
+    assert admin_api.patch(f"{EXT}1000/", {"dial": "SIP/x"}, format="json").status_code == 400
+    assert admin_api.patch("/api/v1/devices/1000/", {"dial": "SIP/x"}, format="json").status_code == 400
+    custom = {"id": "7000", "tech": "custom", "dial": "Local/5551234@from-internal"}
+    assert admin_api.post("/api/v1/devices/", custom, format="json").status_code == 201

@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api import queries
@@ -21,7 +22,7 @@ from api.serializers import (
     UserOut,
 )
 from asterisk.selectors import device_states
-from devices.models import Device
+from devices.models import Device, Tech
 from devices.selectors import device_list
 from devices.services import device_create, device_delete, device_login, device_logout, device_update
 from users.extensions import extension_create, extension_delete, extension_update
@@ -30,6 +31,15 @@ from users.selectors import extension_list, user_list
 from users.services import user_create, user_delete, user_update
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
+
+
+def _dial_only_for_custom(tech: str, fields: dict) -> None:
+    """A dial string is a custom device's alone; others' follow their technology. Sent for one of
+    those, it would be dropped without a word."""
+    if fields.get("dial") and tech != Tech.CUSTOM:
+        raise ValidationError(
+            {"dial": [f"Only custom devices take a dial string: a {tech} device's follows its technology."]}
+        )
 
 
 def parse_query(view, query_class, **kwargs):
@@ -73,7 +83,9 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        user = extension_create(**parse(self, ExtensionIn))
+        fields = parse(self, ExtensionIn)
+        _dial_only_for_custom(fields["tech"], fields)
+        user = extension_create(**fields)
         return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
 
 
@@ -102,7 +114,11 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
-        user = extension_update(user=user, **parse(self, ExtensionChange, partial=True))
+        fields = parse(self, ExtensionChange, partial=True)
+        _dial_only_for_custom(
+            Device.objects.filter(pk=user.pk).values_list("tech", flat=True).first(), fields
+        )
+        user = extension_update(user=user, **fields)
         return Response(self.shape(user, many=False))
 
     def delete(self, request, extension):
@@ -213,7 +229,9 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        device = device_create(**parse(self, DeviceIn))
+        fields = parse(self, DeviceIn)
+        _dial_only_for_custom(fields["tech"], fields)
+        device = device_create(**fields)
         return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
 
 
@@ -236,7 +254,10 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
         return Response(self.shape(self.device(device_id), many=False))
 
     def patch(self, request, device_id):
-        device_update(device=self.device(device_id), **parse(self, DeviceChange, partial=True))
+        device = self.device(device_id)
+        fields = parse(self, DeviceChange, partial=True)
+        _dial_only_for_custom(device.tech, fields)
+        device_update(device=device, **fields)
         return Response(self.shape(self.device(device_id), many=False))
 
     def delete(self, request, device_id):
