@@ -564,3 +564,8 @@ def test_a_dial_string_for_a_device_that_takes_none_is_refused(admin_api):
     assert admin_api.patch("/api/v1/devices/1000/", {"dial": "SIP/x"}, format="json").status_code == 400
     custom = {"id": "7000", "tech": "custom", "dial": "Local/5551234@from-internal"}
     assert admin_api.post("/api/v1/devices/", custom, format="json").status_code == 201
+
+
+def test_the_docs_page_links_back_to_the_portal(administrator_client):
+    page = administrator_client.get("/api/docs/").content.decode()
+    assert 'href="/"' in page and 'href="/api-tokens/"' in page and 'id="swagger-ui"' in page
