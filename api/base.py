@@ -18,7 +18,9 @@ access_log = logging.getLogger("api.access")
 
 
 def _log_call(request, response) -> None:
-    token = getattr(request, "auth", None)
+    # The token authentication found, if it ran: a call refused before it (406, 415) must
+    # not authenticate here, where a bad token's error would escape as a 500.
+    token = request.__dict__.get("_auth")
     who = f"{token.user.get_username()} (token {token.prefix}, {token.name})" if token else "no valid token"
     # get_full_path() keeps the URL's percent-encoding: nothing in it can start a new log line.
     access_log.info("%s %s %s by %s", request.method, request.get_full_path(), response.status_code, who)

@@ -4,6 +4,7 @@ import secrets
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,8 +15,8 @@ from portal.forms import add_service_errors
 from portal.pages import viewer_required
 from portal.roles import can_edit, people_with_a_role
 
-# The session key holding the forms shown and not yet sent (see TokenForm.once).
-_SHOWN = "api_token_forms"
+# How long a form's `once` is remembered as sent: longer than anyone reloads a page.
+_SENT_FOR = 24 * 3600
 
 
 class TokenForm(forms.Form):
@@ -43,11 +44,10 @@ def token_index(request):
     form = TokenForm(request.POST or None, for_anyone=admin, me=request.user)
     made = None
     if request.method == "POST" and form.is_valid():
-        shown = request.session.get(_SHOWN, [])
-        if form.cleaned_data["once"] not in shown:
+        # One atomic add: of two sends of the same form (a reload, a double click) one wins.
+        if not cache.add(f"api-token-form:{form.cleaned_data['once']}", 1, timeout=_SENT_FOR):
             messages.info(request, "That form was already sent: its token is in the list (shown only once).")
             return redirect("api_tokens")
-        request.session[_SHOWN] = [n for n in shown if n != form.cleaned_data["once"]]
         owner = form.cleaned_data.get("person") or request.user
         try:
             token, raw = token_create(user=owner, name=form.cleaned_data["name"])
@@ -57,7 +57,7 @@ def token_index(request):
             form = TokenForm(for_anyone=admin, me=request.user)
             made = {"token": raw, "row": token}
     if not form.is_bound or made or form.errors:
-        form = _with_once(request, form)
+        form = _with_once(form)
     tokens = ApiToken.objects.select_related("user")
     if not admin:
         tokens = tokens.filter(user=request.user)
@@ -69,11 +69,9 @@ def token_index(request):
     return response
 
 
-def _with_once(request, form: TokenForm) -> TokenForm:
-    """The form as it is shown, with a number that lets it be sent once."""
+def _with_once(form: TokenForm) -> TokenForm:
+    """The form as it is shown, with a value that lets it be sent once."""
     once = secrets.token_urlsafe(16)
-    # The last few forms shown (several tabs may be open), not every one ever.
-    request.session[_SHOWN] = [*request.session.get(_SHOWN, [])[-9:], once]
     data = form.data.copy() if form.is_bound else None
     if data is not None:
         data["once"] = once
@@ -90,5 +88,5 @@ def token_revoke_page(request, token_id):
     if token.user_id != request.user.pk and not can_edit(request.user):
         raise PermissionDenied("Only its owner or an administrator may revoke a token.")
     token_revoke(token=token)
-    messages.success(request, f"Token {token.prefix}… ({token.name}) revoked: it no longer works.")
+    messages.success(request, f"Token pbx_{token.prefix}… ({token.name}) revoked: it no longer works.")
     return redirect("api_tokens")

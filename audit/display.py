@@ -48,8 +48,9 @@ def field_label(kind: str, name: str) -> str:
     if kind == ObjectType.ENDPOINT or key != name:
         labels = {s.label for module in TECHS.values() for s in module.SETTINGS if s.key == key}
         return labels.pop() if len(labels) == 1 else key
-    field = recorded_field(kind, name)
-    return capfirst(str(field.verbose_name)) if field is not None else name
+    label = str(getattr(recorded_field(kind, name), "verbose_name", name))
+    # A module's name keeps its case ("chan_sip port"); anything else starts with a capital.
+    return label if label.startswith("chan_sip") else capfirst(label)
 
 
 def readable_changes(entry: Entry) -> list[str]:

@@ -18,7 +18,13 @@ from bulk.columns import (
     user_fields_from,
 )
 from devices.models import Device, DeviceType, Tech
-from devices.services import build_device, device_create, device_update, device_update_check
+from devices.services import (
+    build_device,
+    device_create,
+    device_list_problem,
+    device_update,
+    device_update_check,
+)
 from endpoints.secrets import REGENERATE
 from endpoints.techs import normalise_tech
 from portal.validators import is_weak_secret
@@ -301,6 +307,22 @@ class DeviceRows(_Rows):
         | SETTING_COLUMNS
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The devices each user is on, as the file so far leaves them (read once per user).
+        self.user_devices: dict[str, set[str]] = {}
+
+    def _put_on(self, user: PbxUser, device_id: str) -> list[tuple[str, str]]:
+        """A row puts `user` on this device: refused when their list of devices would be too long."""
+        if user.pk not in self.user_devices:
+            self.user_devices[user.pk] = set(Device.objects.filter(user=user).values_list("pk", flat=True))
+        on = self.user_devices[user.pk]
+        problem = device_list_problem(user.pk, sorted(on | {device_id}))
+        if problem:
+            return [("user", problem)]
+        on.add(device_id)
+        return []
+
     def preload(self, rows):
         devices = Device.objects.select_related("endpoint").in_bulk([cells.get("id", "") for cells in rows])
         users = PbxUser.objects.in_bulk([cells.get("user", "").strip() for cells in rows])
@@ -328,6 +350,8 @@ class DeviceRows(_Rows):
             default_user = users.get(number)
             if default_user is None:
                 problems.append(("user", f"There is no user {number}: import the users file first."))
+            elif device is None or device.user_id != default_user.pk:
+                problems += self._put_on(default_user, key)
         fields = {
             "devicetype": cells.get("devicetype") or (device.devicetype if device else DeviceType.FIXED),
             "description": cells.get("description", ""),
@@ -345,6 +369,7 @@ class DeviceRows(_Rows):
                         settings=settings,
                         check_duplicate=False,
                         check_channel=False,
+                        check_user_devices=False,  # the file's rows are added up above
                         **fields,
                     )
             except ValidationError as e:

@@ -81,6 +81,7 @@ def build_device(
     settings: dict[str, object] | None = None,
     check_duplicate: bool = True,
     check_channel: bool = True,
+    check_user_devices: bool = True,
 ) -> tuple[Device, dict[str, str]]:
     """Validate a new device without saving it; return it and its clean endpoint settings."""
     try:
@@ -114,7 +115,8 @@ def build_device(
         errors.add("id", ValidationError(f"Device {device.id} already exists.", code=IN_USE))
     if check_channel and tech == Tech.DAHDI and clean.get("channel"):
         errors.collect(_check_dahdi_channel, device.id, clean)
-    errors.collect(_check_device_list_fits, default_user, device.id)
+    if check_user_devices:
+        errors.collect(_check_device_list_fits, default_user, device.id)
     errors.raise_if_any()
     return device, clean
 
@@ -218,21 +220,28 @@ def device_delete(*, device: Device) -> None:
 _DEVICE_LIST_MAX = MAX_HEADER - len("Val: ")
 
 
+def device_list_problem(user_id: str, device_ids) -> str:
+    """Why a user cannot be on all these devices at once, or "" (the bulk import adds a file's up)."""
+    if len("&".join(device_ids)) <= _DEVICE_LIST_MAX:
+        return ""
+    return (
+        f"User {user_id} is on too many devices for Asterisk's list of them "
+        f"(AMPUSER/{user_id}/device, at most {_DEVICE_LIST_MAX} characters): log them out of one first."
+    )
+
+
 def _check_device_list_fits(user: PbxUser | None, device_id: str) -> None:
     if user is None:
         return
     others = Device.objects.filter(user=user).exclude(pk=device_id).values_list("pk", flat=True)
-    if len("&".join([*others, device_id])) > _DEVICE_LIST_MAX:
-        raise ValidationError(
-            f"User {user.pk} is on too many devices for Asterisk's list of them "
-            f"(AMPUSER/{user.pk}/device, at most {_DEVICE_LIST_MAX} characters): log them out of one first.",
-            code="too_many_devices",
-        )
+    if problem := device_list_problem(user.pk, [*others, device_id]):
+        raise ValidationError(problem, code="too_many_devices")
 
 
-def _set_current_user(device: Device, user: PbxUser | None) -> None:
+def _set_current_user(device: Device, user: PbxUser | None, *, check: bool = True) -> None:
     if device.user_id != (user.pk if user else None):
-        _check_device_list_fits(user, device.pk)
+        if check:
+            _check_device_list_fits(user, device.pk)
         device.user = user
         device.user_since = timezone.now() if user else None
 
@@ -287,7 +296,15 @@ def device_logout(*, device: Device) -> Device:
         raise ValidationError(f"Device {device.id} is fixed: there is nobody to log out.", code="fixed")
     if device.user_id != device.default_user_id:
         before = trail.snapshot(device)
-        _set_current_user(device, device.default_user)
+        # A log-off is never refused (a phone's *12 must work): the device goes home, or to
+        # nobody when its default user's list of devices is full (a list too long for
+        # Asterisk would stop every sync).
+        home = device.default_user
+        if home is not None and device_list_problem(
+            home.pk, [*Device.objects.filter(user=home).values_list("pk", flat=True), device.pk]
+        ):
+            home = None
+        _set_current_user(device, home, check=False)
         device.save(update_fields=["user", "user_since", "updated_at"])
         trail.changed(before, device, action=trail.Action.LOGGED_OUT)
         outbox.changed(devices={device.pk})

@@ -113,8 +113,12 @@ def mask_diff(
     glued to other text). The `+` lines are the database's, written by pbxadmin.
     """
     masked = []
+    in_hunk = False
     for line in lines:
-        if line.startswith(("+++", "---", "@@")) or not line:
+        # "---"/"+++" are headers only before the first hunk: after it, a line that begins
+        # "--" on disk is a removed line like any other.
+        in_hunk = in_hunk or line.startswith("@@")
+        if line.startswith("@@") or not line or (not in_hunk and line.startswith(("+++", "---"))):
             masked.append(line)
             continue
         prefix, body = line[0], line[1:]

@@ -58,15 +58,16 @@ def _voicemail_initial(user: PbxUser | None) -> dict:
 
 
 def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
-    """Off: novm (FreePBX's word). A blank PIN keeps the one stored (or has the service make one)."""
+    """Off: novm (FreePBX's word). A blank PIN keeps the one stored (or has the service make one);
+    with voicemail off, a PIN typed is not kept."""
     context = data.get("voicemail") or DEFAULT_CONTEXT
     kwargs["voicemail"] = (
         (DEFAULT_CONTEXT if context == NO_VOICEMAIL else context)
         if data.get("voicemail_enabled")
         else NO_VOICEMAIL
     )
-    if not data.get("vm_pin"):
-        kwargs.pop("vm_pin", None)
+    if not data.get("vm_pin") or not data.get("voicemail_enabled"):
+        kwargs.pop("vm_pin", None)  # no mailbox: the PIN filled in on the add form is not kept
 
 
 class _RefusedPinsCleared(forms.Form):

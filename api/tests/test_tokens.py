@@ -169,3 +169,12 @@ def test_every_call_is_logged_with_whose_token_made_it(admin_api, anonymous_api,
     )
     assert lines[1] == "GET /api/v1/sync/ 401 by no valid token"
     assert all("\n" not in line for line in lines)
+
+
+def test_a_call_refused_before_authentication_is_logged_without_a_500(anonymous_api, caplog):
+    caplog.set_level("INFO", logger="api.access")
+    anonymous_api.credentials(HTTP_AUTHORIZATION="Bearer pbx_nope")
+    response = anonymous_api.get("/api/v1/users/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 406
+    logged = [r.getMessage() for r in caplog.records if r.name == "api.access"]
+    assert logged == ["GET /api/v1/users/ 406 by no valid token"]

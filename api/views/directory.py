@@ -37,9 +37,8 @@ def _dial_only_for_custom(tech: str, fields: dict) -> None:
     """A dial string is a custom device's alone; others' follow their technology. Sent for one of
     those, it would be dropped without a word."""
     if fields.get("dial") and tech != Tech.CUSTOM:
-        raise ValidationError(
-            {"dial": [f"Only custom devices take a dial string: a {tech} device's follows its technology."]}
-        )
+        follows = f": a {tech} device's follows its technology" if tech else ""
+        raise ValidationError({"dial": [f"Only custom devices take a dial string{follows}."]})
 
 
 def parse_query(view, query_class, **kwargs):

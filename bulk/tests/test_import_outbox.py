@@ -71,3 +71,15 @@ def test_after_a_replace_import_the_files_and_astdb_hold_every_updated_row(commi
     owned = {k: v for k, v in asterisk.astdb().items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")}
     assert owned == desired_keys()
     assert not SyncChange.objects.exclude(kind="reload").exists(), "the sync settled the import's rows"
+
+
+def test_a_devices_file_putting_one_user_on_too_many_devices_is_refused_at_the_check(deviceanduser):
+    from bulk.importing import check_file
+    from users.services import user_create
+
+    user_create(extension="1000", name="Ann")
+    rows = "".join(f"{20000 + n},pjsip,1000\n" for n in range(200))
+    report = check_file("devices", "id,tech,user\n" + rows)
+    assert not report.ok
+    refused = [p for p in report.problems if "too many devices" in p["message"]]
+    assert refused and refused[0]["column"] == "user"

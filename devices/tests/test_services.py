@@ -154,3 +154,13 @@ def test_a_user_is_not_put_on_more_devices_than_asterisk_can_list(committed, ali
     assert len(f"Val: {listed}") <= 1000
     with pytest.raises(ValidationError, match="too many devices"):
         committed(device_create, id="9" * 19, tech="pjsip", default_user=alice)
+
+
+def test_a_log_off_is_never_refused(committed, alice, bob):
+    """Even when the default user's list of devices cannot take this one back: it goes to nobody."""
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=alice)
+    committed(device_login, device=desk, user=bob)
+    with pytest.raises(ValidationError, match="too many devices"):  # fill Alice's list to the brim
+        for n in range(60):
+            committed(device_create, id=f"10000000000000000{n:02}", tech="pjsip", default_user=alice)
+    assert committed(device_logout, device=desk).user_id is None, "to nobody, not refused"

@@ -99,3 +99,13 @@ def test_the_files_and_columns_that_hold_secrets():
         "voicemail_additional.conf",
     } == SECRET_FILES
     assert {"secret", "password"} <= SECRET_COLUMNS
+
+
+def test_a_removed_line_that_begins_with_dashes_is_not_taken_for_a_header():
+    on_disk = ["[default]", "--old pin of 2001: 4711 password=hunter2", "2001 => 1234,Ana"]
+    wanted = ["[default]", "2001 => 1234,Ana"]
+    diff = list(difflib.unified_diff(on_disk, wanted, "disk", "db", lineterm=""))
+    for hide in (False, True):
+        shown = "\n".join(mask_diff(diff, hide_hand_edits=hide))
+        assert "hunter2" not in shown
+    assert "4711" not in "\n".join(mask_diff(diff, hide_hand_edits=True))
