@@ -86,3 +86,15 @@ def test_the_user_page_keeps_its_buttons_in_the_window(page, width):  # noqa: F8
     hot_desk = device_create(id="3001", tech="pjsip", devicetype="adhoc", description="Hot desk")
     device_login(device=hot_desk, user=PbxUser.objects.get(pk="1000"))  # "Log off this phone"
     _fits(page, width, "/users/1000/", "42-user-edit")
+
+
+def test_the_extensions_list_shows_every_column_it_keeps_at_800_pixels(page):  # noqa: F811
+    """Type and dial string step aside below 992 px; what stays fits, Delete included."""
+    _extension_with_history()
+    log_in(page)
+    _fits(page, 800, "/extensions/", "43-extension-list")
+    box = page.locator(".list-table").evaluate(
+        "t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]"
+    )
+    assert box[0] <= box[1], "no column behind the table's own scroll bar"
+    assert page.locator("text=Delete").first.is_visible()
