@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from asterisk.runner import run_in_background
-from bulk.jobs import job_check_run, job_run
+from bulk.jobs import job_check_run, job_confirm, job_run
 from bulk.models import ImportJob
 
 
@@ -29,3 +29,14 @@ def job_check_start(*, job: ImportJob) -> None:
 def job_start(*, job: ImportJob) -> None:
     """Import a job that job_confirm queued."""
     run_in_background(import_job, str(job.pk))
+
+
+def job_confirm_and_start(*, job: ImportJob, replace: bool, weak_secrets: str, change_secrets: bool) -> str:
+    """Confirm a checked job (page and API alike) and start what follows: the import, or the
+    new check when the old one no longer holds. Returns job_confirm's outcome."""
+    outcome = job_confirm(job=job, replace=replace, weak_secrets=weak_secrets, change_secrets=change_secrets)
+    if outcome == "rechecking":
+        job_check_start(job=job)
+    elif outcome == "queued":
+        job_start(job=job)
+    return outcome

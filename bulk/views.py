@@ -10,9 +10,9 @@ from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
 from bulk.importing import uploaded_text
-from bulk.jobs import check_expired, job_confirm, job_create, job_progress, job_report
+from bulk.jobs import check_expired, job_create, job_progress, job_report
 from bulk.models import ImportJob
-from bulk.tasks import job_check_start, job_start
+from bulk.tasks import job_check_start, job_confirm_and_start
 from portal.mode import pbx_mode
 from portal.pages import admin_required, check_can_edit, viewer_required
 from portal.roles import can_edit
@@ -89,17 +89,13 @@ def start(request, job_id):
         form.add_error(None, "Rows of this file are refused: upload a corrected file.")
     if not form.is_valid():
         return _preview(request, job, form, status=400)
-    outcome = job_confirm(
+    outcome = job_confirm_and_start(
         job=job,
         replace=form.cleaned_data["existing"] == "replace",
         weak_secrets=form.cleaned_data.get("weak_secrets", ""),
         change_secrets=form.cleaned_data.get("change_secrets", False),
     )
-    if outcome == "rechecking":
-        job_check_start(job=job)
-    elif outcome == "queued":
-        job_start(job=job)
-    else:
+    if not outcome:
         messages.info(request, "This file was already confirmed: here is where it is.")
     return redirect("bulk_progress", job_id=job.pk)
 

@@ -21,10 +21,10 @@ from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm
 from bulk.importing import uploaded_text
-from bulk.jobs import job_confirm, job_create, job_progress, job_report
+from bulk.jobs import job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
-from bulk.tasks import job_check_start, job_start
+from bulk.tasks import job_check_start, job_confirm_and_start
 
 
 class JobProgress(serializers.Serializer):
@@ -169,17 +169,13 @@ class ImportConfirmView(ApiView, generics.GenericAPIView):
         form = ConfirmForm(request.data, report=report, replace=job.replace)
         if not form.is_valid():
             raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
-        outcome = job_confirm(
+        # A check that no longer holds (the database moved, it expired) starts again: read the new result.
+        job_confirm_and_start(
             job=job,
             replace=form.cleaned_data["existing"] == "replace",
             weak_secrets=form.cleaned_data.get("weak_secrets", ""),
             change_secrets=form.cleaned_data.get("change_secrets", False),
         )
-        if outcome == "rechecking":
-            # The check no longer holds for the database (or it expired): checked again; read the new result.
-            job_check_start(job=job)
-        elif outcome == "queued":
-            job_start(job=job)
         job.refresh_from_db()
         return Response(ImportJobOut(job).data, status=status.HTTP_202_ACCEPTED)
 

@@ -97,7 +97,7 @@ def test_an_old_check_shows_its_age_and_expires(administrator_client, settings):
 @pytest.mark.django_db
 def test_a_job_is_queued_and_run_once(administrator_client, monkeypatch):
     started = []
-    monkeypatch.setattr("bulk.views.job_start", lambda *, job: started.append(job.pk))
+    monkeypatch.setattr("bulk.tasks.job_start", lambda *, job: started.append(job.pk))
     job = upload(administrator_client, REGEN_FILE)
     for _ in range(2):  # a double submit
         administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
