@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test test-all lint fmt bench clean
+.PHONY: run test test-asterisk test-all lint fmt bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,15 @@ run: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -n 2 -m "not browser and not worker and not schema"
+	$(PY) -m pytest -n 2 -m "not browser and not worker and not schema and not asterisk"
+
+# The tests against a real Asterisk 20 and real SIP phones (baresip), one at a time.
+# Install them first: bash ../shared/asterisk/install.sh
+test-asterisk: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest -m asterisk
 
 # Everything, one test at a time: also the browser (chromium), the real celery
-# worker on Redis and the API's schema property tests. What CI runs.
+# worker on Redis, the API's schema property tests and the real Asterisk. What CI runs.
 test-all: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

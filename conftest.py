@@ -10,6 +10,9 @@ from asterisk import runner
 from asterisk.outbox import writer
 from asterisk.testing.ami_server import AmiTestServer
 
+# Real Asterisk fixtures (private_asterisk, pbx, phone): tests marked `asterisk`.
+pytest_plugins = ["asterisk.testing.fixtures"]
+
 # Property tests check what holds, never how fast: a busy machine must not fail
 # one on time (deadline=None, no too_slow health check). Most are parametrised
 # over every field or setting, hence 50 examples each; the dangerous characters
