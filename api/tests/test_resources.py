@@ -569,3 +569,24 @@ def test_a_dial_string_for_a_device_that_takes_none_is_refused(admin_api):
 def test_the_docs_page_links_back_to_the_portal(administrator_client):
     page = administrator_client.get("/api/docs/").content.decode()
     assert 'href="/"' in page and 'href="/api-tokens/"' in page and 'id="swagger-ui"' in page
+
+
+# --- One body type per operation ---------------------------------------------------
+
+
+def test_a_form_body_where_json_is_read_is_a_415_that_says_what_to_send(admin_api):
+    make_extension(admin_api, settings={"secret": "Sup3r-Secret-Value-99"})
+    for body, content_type in [
+        ({"name": "Ann", "ringtimer": "30"}, "multipart"),
+        ("name=Ann", "application/x-www-form-urlencoded"),
+    ]:
+        kwargs = {"format": content_type} if content_type == "multipart" else {"content_type": content_type}
+        response = admin_api.patch(f"{EXT}1000/", body, **kwargs)
+        assert response.status_code == 415
+        assert "This operation takes application/json." in response.json()["detail"]
+    created = admin_api.post(EXT, {"extension": "1001", "name": "A", "tech": "pjsip"}, format="multipart")
+    assert created.status_code == 415
+    assert PbxUser.objects.get().name == "Person 1000" and not PbxUser.objects.filter(pk="1001").exists()
+    # And the reverse: an upload takes a form, not JSON.
+    upload = admin_api.post("/api/v1/imports/", {"kind": "extensions"}, format="json")
+    assert upload.status_code == 415 and "multipart/form-data" in upload.json()["detail"]

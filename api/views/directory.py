@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from api import queries
 from api.base import ApiView, Pages, SecretsQuery, parse
-from api.errors import ERRORS, IN_USE_RESPONSE, NOT_FOUND
+from api.errors import ERRORS, IN_USE_RESPONSE, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
 from api.serializers import (
     DeviceChange,
     DeviceIn,
@@ -41,6 +41,10 @@ def _dial_only_for_custom(tech: str, fields: dict) -> None:
         raise ValidationError({"dial": [f"Only custom devices take a dial string{follows}."]})
 
 
+# Every write's documented answers besides its own: a refused body, a body of another type.
+WRITE_ERRORS = {**ERRORS, **UNSUPPORTED}
+
+
 def parse_query(view, query_class, **kwargs):
     query = query_class(data=view.request.query_params, **kwargs)
     query.is_valid(raise_exception=True)
@@ -64,12 +68,13 @@ class ExtensionShapes(ApiView):
     get=extend_schema(
         summary="List extensions",
         parameters=[queries.ExtensionQuery],
-        responses={200: ExtensionOut, **ERRORS},
+        responses={200: ExtensionOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create an extension (user, fixed device and endpoint)",
+        parameters=[SecretsQuery],
         request=ExtensionIn,
-        responses={201: ExtensionOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: ExtensionOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
@@ -96,8 +101,9 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change an extension (only the fields sent)",
+        parameters=[SecretsQuery],
         request=ExtensionChange,
-        responses={200: ExtensionOut, **ERRORS, **NOT_FOUND},
+        responses={200: ExtensionOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(
         summary="Delete an extension (its user and own device)", responses={204: None, **ERRORS, **NOT_FOUND}
@@ -138,12 +144,15 @@ class UserShapes(ApiView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="List users", parameters=[queries.UserQuery], responses={200: UserOut, **ERRORS}
+        summary="List users",
+        parameters=[queries.UserQuery],
+        responses={200: UserOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create a user (no device)",
+        parameters=[SecretsQuery],
         request=UserIn,
-        responses={201: UserOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: UserOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class UserList(UserShapes, generics.ListCreateAPIView):
@@ -168,8 +177,9 @@ class UserList(UserShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change a user (only the fields sent)",
+        parameters=[SecretsQuery],
         request=UserChange,
-        responses={200: UserOut, **ERRORS, **NOT_FOUND},
+        responses={200: UserOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(
         summary="Delete a user (their devices are left with no user)",
@@ -209,12 +219,15 @@ class DeviceShapes(ApiView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="List devices", parameters=[queries.DeviceQuery], responses={200: DeviceOut, **ERRORS}
+        summary="List devices",
+        parameters=[queries.DeviceQuery],
+        responses={200: DeviceOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create a device with its technology settings",
+        parameters=[SecretsQuery],
         request=DeviceIn,
-        responses={201: DeviceOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: DeviceOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class DeviceList(DeviceShapes, generics.ListCreateAPIView):
@@ -240,8 +253,9 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change a device (only the fields sent; the id and technology stay)",
+        parameters=[SecretsQuery],
         request=DeviceChange,
-        responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+        responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(summary="Delete a device", responses={204: None, **ERRORS, **NOT_FOUND}),
 )
@@ -266,8 +280,9 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
 
 @extend_schema(
     summary="Hot desking: log a user into an adhoc device",
+    parameters=[SecretsQuery],
     request=HotDeskLogin,
-    responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+    responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND},
 )
 class DeviceLogin(DeviceShapes, generics.GenericAPIView):
     serializer_class = HotDeskLogin
@@ -280,6 +295,7 @@ class DeviceLogin(DeviceShapes, generics.GenericAPIView):
 
 @extend_schema(
     summary="Hot desking: give an adhoc device back to its default user",
+    parameters=[SecretsQuery],
     request=None,
     responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
 )
