@@ -5,7 +5,7 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from api.base import ApiView, Pages
-from api.errors import ERRORS
+from api.errors import ERRORS, NO_SUCH_PAGE
 from api.permissions import AdministratorsOnly
 from audit.forms import EntryFilterForm
 from audit.models import Action, Entry, ObjectType
@@ -13,6 +13,13 @@ from audit.selectors import entry_list
 
 
 class EntryOut(serializers.ModelSerializer):
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text='{field: [before, after]} for each field a change changed, a secret\'s as "changed"; '
+        "other entries keep their own figures here (a purge of old entries: deleted, days).",
+    )
+
     class Meta:
         model = Entry
         fields = (
@@ -45,7 +52,9 @@ class AuditQuery(serializers.Serializer):
 
 
 @extend_schema(
-    summary="Audit entries, newest first", parameters=[AuditQuery], responses={200: EntryOut, **ERRORS}
+    summary="Audit entries, newest first",
+    parameters=[AuditQuery],
+    responses={200: EntryOut, **ERRORS, **NO_SUCH_PAGE},
 )
 class AuditList(ApiView, generics.ListAPIView):
     permission_classes = [AdministratorsOnly]
