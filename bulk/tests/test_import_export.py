@@ -1,5 +1,6 @@
 """Bulk import and export: the round trip, the dry run, all or nothing, and every kind of bad input."""
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -370,3 +371,22 @@ def test_the_mailbox_pin_is_exported_only_with_the_secrets(committed):
     assert "voicemail_vmpwd" not in without and "9876" not in without
     users = _export("--kind", "users", "--without-secrets")
     assert "9876" not in users
+
+
+def test_chan_sip_named_groups_are_imported_written_and_exported(committed, conf_dir):
+    """FreePBX 17's chan_sip call and pickup groups are the named ones: a file's columns reach the
+    device, its section and the next export; none is reported as ignored."""
+    header = "extension,name,tech,secret,namedcallgroup,namedpickupgroup,force_avp,sessiontimers,vmexten"
+    text = csv_text("2001,Ana,sip,Abcd1234efgh,sales,sales_support,yes,refuse,*97", header=header)
+    report = check_file("extensions", text)
+    assert report.ok, report.problems
+    assert report.ignored == []
+    committed(import_file, "extensions", text)
+    settings = Device.objects.get(pk="2001").endpoint.settings
+    assert (settings["namedcallgroup"], settings["namedpickupgroup"]) == ("sales", "sales_support")
+    section = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))
+    assert (section["namedcallgroup"], section["namedpickupgroup"]) == ("sales", "sales_support")
+    assert (section["force_avp"], section["session-timers"], section["vmexten"]) == ("yes", "refuse", "*97")
+    assert "callgroup" not in section, "FreePBX 17 writes only the named groups"
+    (cells,) = csv.DictReader(io.StringIO(_export()))
+    assert (cells["namedcallgroup"], cells["namedpickupgroup"]) == ("sales", "sales_support")
