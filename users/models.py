@@ -128,7 +128,7 @@ class PbxUser(models.Model):
         blank=True,
         default=DEFAULT_OPTIONS,
         validators=[mailbox_options],
-        help_text="key=value separated by |, e.g. attach=yes|saycid=no|envelope=no|delete=no.",
+        help_text="key=value separated by |, e.g. attach=yes|saycid=no. Empty: voicemail.conf's [general] applies.",
     )
     callwaiting = models.BooleanField("call waiting", default=True)
     cwtone = SafeCharField(

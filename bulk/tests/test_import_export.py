@@ -140,6 +140,52 @@ def test_a_freepbx_style_export_is_read_with_its_quirks():
     assert PbxUser.objects.get(pk="818").name == "Doe, John"
 
 
+def test_freepbx_voicemail_options_spread_over_unnamed_cells_are_read_whole(committed):
+    """FreePBX exports `attach=no,saycid=no,envelope=no,delete=no` unquoted: four cells, the last
+    three under the header's unnamed columns. They are one mailbox's options, not 3 unnamed columns."""
+    text = FREEPBX_SAMPLE.read_text()
+    report = check_file("extensions", text, weak="keep")
+    assert report.ok, report.problems
+    assert not [c for c in report.ignored if "unnamed" in c]
+    committed(import_file, "extensions", text, weak="keep")
+    assert PbxUser.objects.get(pk="146").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+    assert PbxUser.objects.get(pk="818").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+
+
+def test_options_running_past_the_unnamed_columns_stay_whole_and_other_cells_keep_their_place():
+    header = "extension,name,voicemail_enable,voicemail_vmpwd,voicemail_options,,"
+    row = "2001,Ana,yes,1234,attach=yes,saycid=no,envelope=no,delete=no"
+    table = read_table(csv_text(row, header=header))
+    (read,) = table.rows
+    assert read.cells["voicemail_options"] == "attach=yes,saycid=no,envelope=no,delete=no"
+    assert table.unnamed == 0
+    middle = read_table("extension,voicemail_options,,,name\n2001,attach=yes,delete=no,,Ana\n")
+    (read,) = middle.rows
+    assert (read.cells["voicemail_options"], read.cells["name"]) == ("attach=yes,delete=no", "Ana")
+
+
+def test_a_voicemail_context_without_voicemail_enable_makes_no_mailbox(committed, conf_dir):
+    """As FreePBX: `voicemail=default` alone makes no mailbox; the device names `<ext>@device`."""
+    header = "extension,name,tech,secret,voicemail,voicemail_enable,voicemail_vmpwd"
+    text = csv_text("2001,Ana,sip,Abcd1234efgh,default,,", "2002,Bo,sip,Abcd1234efgh,default,yes,1002",
+                    header=header)  # fmt: skip
+    report = check_file("extensions", text)
+    assert (
+        "voicemail: voicemail=default without voicemail_enable=yes makes no mailbox"
+        in report.rows[0]["message"]
+    )
+    committed(import_file, "extensions", text)
+    ana, bo = PbxUser.objects.get(pk="2001"), PbxUser.objects.get(pk="2002")
+    assert (ana.voicemail, ana.vm_pin) == ("novm", "")
+    assert (bo.voicemail, bo.vm_pin, bo.vm_options) == ("default", "1002", "")
+    sip = parse_conf((conf_dir / "sip_additional.conf").read_text())
+    assert dict(sip.get("2001"))["mailbox"] == "2001@device"
+    assert dict(sip.get("2002"))["mailbox"] == "2002@default"
+    mailboxes = parse_conf((conf_dir / "voicemail_additional.conf").read_text())
+    assert mailboxes.get("default") == [("2002", "1002,Bo,,,")], "as FreePBX writes it: no options"
+    assert desired_keys(users=["2001"])["AMPUSER/2001/voicemail"] == "novm"
+
+
 def test_the_dry_run_classifies_every_row_and_writes_nothing(committed):
     committed(extension_create, extension="1000", name="Same", tech="sip", settings={"secret": "Abcd1234"})
     committed(extension_create, extension="1001", name="Old name", tech="sip")

@@ -38,7 +38,7 @@ def test_an_extension_added_with_voicemail_gets_a_mailbox(
     pin = PbxUser.objects.get(pk="2212").vm_pin
     assert pin.isdigit()
     line = parse_conf((conf_dir / FILENAME).read_text()).get("default")
-    assert line == [("2212", f"{pin},Front desk,desk@example.com,,attach=no|saycid=no|envelope=no|delete=no")]
+    assert line == [("2212", f"{pin},Front desk,desk@example.com,,")], "no options: [general] decides"
 
 
 @pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
