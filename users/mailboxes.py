@@ -85,11 +85,11 @@ def mailbox_options(value: str) -> None:
 
 
 def split_options(value: str) -> tuple[dict[str, str], str]:
-    """FreePBX's four options (as far as set) and the others, as a page shows them apart."""
+    """FreePBX's four options (as far as set to yes or no) and the others, as a page shows them apart."""
     four, others = {}, []
     for option in filter(None, value.split("|")):
         key, _, setting = option.partition("=")
-        if key in FREEPBX_OPTIONS and key not in four:
+        if key in FREEPBX_OPTIONS and key not in four and setting in ("yes", "no"):
             four[key] = setting
         else:
             others.append(option)
