@@ -1,7 +1,9 @@
 """The AstDB layout: the keys FreePBX 17 writes (reference §1), and what the database implies.
 
 Keys are full paths without the leading slash, `FAMILY/rest/of/key`, as
-`database show` prints them. Only the families pbxadmin owns are computed.
+`database show` prints them. pbxadmin owns only the keys listed in `OWNED`:
+a FreePBX system holds others under the same users (`novmpw`, `vmx/*`,
+`followme/*`, other modules' keys), and a full sync leaves those alone.
 """
 
 from collections import defaultdict
@@ -12,13 +14,66 @@ from users.models import PbxUser
 
 FAMILIES = ("AMPUSER", "DEVICE", "CW")
 
+# The keys pbxadmin writes and may delete, per family, relative to their user or
+# device (`AMPUSER/<ext>/<key>`; `CW/<ext>` itself is ""). A name ending in `/*`
+# owns a whole subtree (e.g. "followme/*" once follow-me is pbxadmin's). Every key
+# `desired_keys` computes must be listed here (a test checks it); anything else
+# under a user or device is someone else's and survives a full sync unless the
+# administrator asks for `--prune-unknown`. The README's list is this one.
+OWNED: dict[str, tuple[str, ...]] = {
+    "AMPUSER": (
+        "accountcode",
+        "answermode",
+        "cfringtimer",
+        "cidname",
+        "cidnum",
+        "concurrency_limit",
+        "cwtone",
+        "device",
+        "hint",
+        "intercom",
+        "language",
+        "noanswer",
+        "outboundcid",
+        "password",
+        "recording",
+        "recording/in/external",
+        "recording/in/internal",
+        "recording/ondemand",
+        "recording/out/external",
+        "recording/out/internal",
+        "recording/priority",
+        "ringtimer",
+        "rvolume",
+        "voicemail",
+    ),
+    "DEVICE": ("default_user", "dial", "emergency_cid", "tech", "type", "user"),
+    "CW": ("",),
+}
+
+
+def object_key(path: str) -> str:
+    """The key below its user or device: `AMPUSER/1000/recording/priority` -> `recording/priority`."""
+    return path.partition("/")[2].partition("/")[2]
+
+
+def is_owned(path: str) -> bool:
+    """Whether pbxadmin writes (and so may delete) this key; see OWNED."""
+    family = path.partition("/")[0]
+    names = OWNED.get(family)
+    if names is None:
+        return False
+    key = object_key(path)
+    return any(key == name or (name.endswith("/*") and key.startswith(name[:-1])) for name in names)
+
+
 _DEVICE_COLUMNS = ("id", "tech", "dial", "devicetype", "user_id", "default_user_id", "emergency_cid")
 
 
-def user_keys(user: PbxUser, device_ids: list[str]) -> dict[str, str]:
+def user_keys(user: PbxUser, devices: list[tuple[str, str]]) -> dict[str, str]:
     """`AMPUSER/<ext>/…` and `CW/<ext>` as the dialplan reads them.
 
-    `device_ids`: the devices the user is on now, in the order they arrived.
+    `devices`: (id, dial string) of the devices the user is on now, in the order they arrived.
     """
     ext = user.extension
     prefix = f"AMPUSER/{ext}/"
@@ -47,9 +102,13 @@ def user_keys(user: PbxUser, device_ids: list[str]) -> dict[str, str]:
         "voicemail": user.voicemail,
     }
     result = {prefix + key: value for key, value in keys.items()}
-    if device_ids:
+    if devices:
         # FreePBX deletes the key when the list becomes empty.
-        result[prefix + "device"] = "&".join(device_ids)
+        result[prefix + "device"] = "&".join(device_id for device_id, _dial in devices)
+        # What FreePBX's reload stores for its intercom hints (`_nointercomX.,hint`):
+        # the devices' dial strings, then the user's presence. Kept current here,
+        # where FreePBX's goes stale until its next reload after a hot-desk login.
+        result[prefix + "hint"] = "&".join(dial for _id, dial in devices) + f",CustomPresence:{ext}"
     if user.callwaiting:
         result[f"CW/{ext}"] = "ENABLED"
     return result
@@ -84,15 +143,15 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
-def devices_of_users(extensions: list[str] | None) -> dict[str, list[str]]:
-    """Each user's current devices, in the order they arrived."""
+def devices_of_users(extensions: list[str] | None) -> dict[str, list[tuple[str, str]]]:
+    """Each user's current devices, (id, dial string), in the order they arrived."""
     queryset = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER)
-    result: dict[str, list[str]] = defaultdict(list)
+    result: dict[str, list[tuple[str, str]]] = defaultdict(list)
     batches = [None] if extensions is None else _chunks(extensions)
     for batch in batches:
         qs = queryset if batch is None else queryset.filter(user_id__in=batch)
-        for device_id, user_id in qs.values_list("id", "user_id"):
-            result[user_id].append(device_id)
+        for device_id, user_id, dial in qs.values_list("id", "user_id", "dial"):
+            result[user_id].append((device_id, dial))
     return result
 
 

@@ -7,17 +7,24 @@ last pushed (AstdbEntry), sends only the difference over one AMI connection
 (DBPut / DBDel / DBDelTree, pipelined), reloads the modules whose files
 changed, and only then records the new state. A run that fails changes
 nothing here: the next run sends the same difference again.
+
+A full run (`asterisk_sync --full`) reads the families back from Asterisk
+instead of trusting the record, and manages only the keys pbxadmin owns
+(`asterisk.astdb.OWNED`): the keys other software wrote under the same users
+and devices (a FreePBX system's `novmpw`, `vmx/*`, `followme/*`) are listed and
+left, unless the administrator asks for them to go (`prune_unknown`).
 """
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 
 from asterisk import ami
-from asterisk.astdb import FAMILIES, by_owner, desired_by_owner
+from asterisk.astdb import FAMILIES, by_owner, desired_by_owner, is_owned
 from asterisk.files import no_write_under_way, write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
@@ -34,6 +41,8 @@ class Plan:
     actions: list[dict[str, str]] = field(default_factory=list)
     puts: int = 0
     deletes: int = 0
+    # A full run: the keys found in Asterisk that pbxadmin does not own, as (key, value).
+    unknown: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +53,13 @@ class SyncResult:
     reloads: list[str]
     full: bool
     warnings: list[str]
+    # A full run: the keys pbxadmin does not own, left in place (or deleted, when `pruned`).
+    unknown: list[tuple[str, str]] = field(default_factory=list)
+    pruned: bool = False
+
+
+class PruneDeclined(Exception):
+    """The administrator did not confirm deleting the keys pbxadmin does not own: nothing was sent."""
 
 
 def plan_changes(
@@ -69,6 +85,50 @@ def plan_changes(
                 plan.puts += 1
         for key in sorted(held.keys() - wanted.keys()):
             actions.append({"Action": "DBDel", "Family": family, "Key": key[cut:]})
+            plan.deletes += 1
+    return plan
+
+
+def _user_or_device(owner: str) -> str:
+    """The object an owner's keys are about: `CW/1000` and `AMPUSER/1000` are both user 1000."""
+    family, _, obj = owner.partition("/")
+    return f"DEVICE/{obj}" if family == "DEVICE" else f"AMPUSER/{obj}"
+
+
+def plan_full(
+    desired: dict[str, dict[str, str]],
+    held: dict[str, dict[str, str]],
+    written: set[str],
+    *,
+    prune_unknown: bool = False,
+) -> Plan:
+    """The actions of a full run, from what Asterisk holds (`held`, keys by owner).
+
+    Every key the database implies is written where it differs. A key Asterisk
+    holds and the database does not imply is deleted only when pbxadmin owns
+    it (OWNED) and the user or device is pbxadmin's, in its database or among
+    the owners it wrote before (`written`). Anything else is someone else's:
+    listed in `unknown` and left, or deleted one key at a time with `prune_unknown`.
+    """
+    plan = Plan()
+    ours = {_user_or_device(owner) for owner in (*desired, *written)}
+    for owner in sorted(desired.keys() | held.keys()):
+        wanted, have = desired.get(owner, {}), held.get(owner, {})
+        family = owner.partition("/")[0]
+        cut = len(family) + 1
+        for key in sorted(wanted):
+            if have.get(key) != wanted[key]:
+                plan.actions.append(
+                    {"Action": "DBPut", "Family": family, "Key": key[cut:], "Val": wanted[key]}
+                )
+                plan.puts += 1
+        known = _user_or_device(owner) in ours
+        for key in sorted(have.keys() - wanted.keys()):
+            if not (known and is_owned(key)):
+                plan.unknown.append((key, have[key]))
+                if not prune_unknown:
+                    continue
+            plan.actions.append({"Action": "DBDel", "Family": family, "Key": key[cut:]})
             plan.deletes += 1
     return plan
 
@@ -169,12 +229,22 @@ class _ReplyCheck:
         raise ami.AmiActionError(f"{name} {action.get('Family', '')}/{action.get('Key', '')}: {message}")
 
 
-def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
+# Asked before a full run deletes keys pbxadmin does not own: given them, True to go on.
+Confirm = Callable[[list[tuple[str, str]]], bool]
+
+
+def run_requested(
+    *,
+    full: bool = False,
+    prune_unknown: bool = False,
+    confirm: Confirm | None = None,
+    config: ami.AmiConfig | None = None,
+) -> SyncResult:
     """One requested run, keeping the status: on success the request is released; a
     retryable failure keeps it claimed, so the caller's retry is the run that follows."""
     SyncStatus.started()
     try:
-        result = run_sync(full=full, config=config)
+        result = run_sync(full=full, prune_unknown=prune_unknown, confirm=confirm, config=config)
     except ami.AmiError as e:
         if not e.retryable:
             SyncStatus.release()
@@ -188,14 +258,24 @@ def run_requested(*, full: bool = False, config: ami.AmiConfig | None = None) ->
     return result
 
 
-def run_sync(*, full: bool = False, config: ami.AmiConfig | None = None) -> SyncResult:
-    """Push what changed (or, with `full`, everything) to Asterisk. Raises ami.AmiError on failure."""
+def run_sync(
+    *,
+    full: bool = False,
+    prune_unknown: bool = False,
+    confirm: Confirm | None = None,
+    config: ami.AmiConfig | None = None,
+) -> SyncResult:
+    """Push what changed (or, with `full`, everything) to Asterisk. Raises ami.AmiError on failure.
+
+    `prune_unknown` (full runs only) also deletes the keys pbxadmin does not own;
+    `confirm`, when given, is asked first with them, and a no sends nothing (PruneDeclined).
+    """
     # One sync at a time on this machine (web process, worker and commands alike).
     with machine_lock(settings.VAR_DIR / ".sync.lock"):
         files_written = write_pending_files() is not None
         try:
             try:
-                result = _run(full=full, config=config)
+                result = _run(full=full, prune_unknown=prune_unknown, confirm=confirm, config=config)
             except ValueError as e:
                 # The adapter's guard refused a value (a line break, NUL): final, and said plainly.
                 raise ami.AmiActionError(f"refused to send to Asterisk: {e}") from e
@@ -238,7 +318,9 @@ def _session_run(exchange, config: ami.AmiConfig | None):
             SyncStatus.connected()
 
 
-def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
+def _run(
+    *, full: bool, prune_unknown: bool, confirm: Confirm | None, config: ami.AmiConfig | None
+) -> SyncResult:
     # Only the rows read here are removed at the end: a change committed
     # during the run keeps its row for the next run.
     with no_write_under_way():
@@ -248,10 +330,15 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
     check = _ReplyCheck()
     if full:
         desired = desired_by_owner()
+        written = set(AstdbEntry.objects.values_list("owner_key", flat=True))
 
         async def exchange(session):
             held = by_owner(await _read_families(session))
-            plan = plan_changes(desired, held, desired.keys() | held.keys())
+            plan = plan_full(desired, held, written, prune_unknown=prune_unknown)
+            # Asked off the event loop: the session stays served while a person reads.
+            wanted = prune_unknown and plan.unknown and confirm is not None
+            if wanted and not await asyncio.to_thread(confirm, plan.unknown):
+                raise PruneDeclined
             plan.actions += _reload_actions(modules)
             await session.push(plan.actions, check)
             return plan
@@ -283,6 +370,8 @@ def _run(*, full: bool, config: ami.AmiConfig | None) -> SyncResult:
         reloads=modules,
         full=full,
         warnings=warnings,
+        unknown=plan.unknown,
+        pruned=full and prune_unknown,
     )
     log.info(
         "asterisk sync: %s actions, %s puts, %s deletes, reloads %s",

@@ -23,7 +23,9 @@ from _setup import django_in_temp_dir
 
 def make_csv(rows: int) -> str:
     techs = ("pjsip", "pjsip", "sip", "iax2", "dahdi", "custom")
-    lines = ["extension,name,tech,secret,outboundcid,voicemail,ringtimer,nat,channel,dial,max_contacts"]
+    lines = [
+        "extension,name,tech,secret,outboundcid,voicemail,voicemail_enable,ringtimer,nat,channel,dial,max_contacts"
+    ]
     for n in range(rows):
         tech = techs[n % len(techs)]
         ext = str(200000 + n)
@@ -33,7 +35,7 @@ def make_csv(rows: int) -> str:
         contacts = "2" if tech == "pjsip" else ""
         secret = f"Secret{n}x9" if tech in ("pjsip", "sip", "iax2") else ""
         lines.append(
-            f'{ext},"Person {n}, Dept {n % 40}",{tech},{secret},{5550000 + n},default,20,{nat},'
+            f'{ext},"Person {n}, Dept {n % 40}",{tech},{secret},{5550000 + n},default,yes,20,{nat},'
             f"{channel},{dial},{contacts}"
         )
     return "\n".join(lines) + "\n"

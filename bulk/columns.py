@@ -106,10 +106,11 @@ def to_int(value: str) -> int:
         raise ValidationError("Write a whole number.") from None
 
 
-def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
-    """The user fields a row sets (empty cells keep the default), and cell errors by column."""
+def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str], list[tuple[str, str]]]:
+    """The user fields a row sets (empty cells keep the default), cell errors by column, and notes."""
     fields: dict = {}
     errors: dict[str, str] = {}
+    notes: list[tuple[str, str]] = []
     for column in USER_COLUMNS:
         if column.name == "name" or column.kind == "mailbox":
             continue
@@ -120,14 +121,22 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str]]:
             fields[column.field] = column.read(cells[name])
         except ValidationError as e:
             errors[name] = " ".join(e.messages)
-    # FreePBX's voicemail module column: "no" means no mailbox whatever the context says,
-    # "yes" a mailbox in the context given (default when none is).
+    # FreePBX's Voicemail module makes a mailbox only for voicemail_enable=yes, in the context
+    # the `voicemail` column names (default when it names none); `voicemail` alone makes none.
+    context = fields.pop("voicemail", "")
     enable = cells.get("voicemail_enable", "").strip().lower()
-    if enable in _FALSE:
+    if enable in _TRUE:
+        fields["voicemail"] = context if context not in ("", NO_VOICEMAIL) else DEFAULT_CONTEXT
+    elif enable in _FALSE or context == NO_VOICEMAIL:
         fields["voicemail"] = NO_VOICEMAIL
-    elif enable in _TRUE and fields.get("voicemail", NO_VOICEMAIL) == NO_VOICEMAIL:
-        fields["voicemail"] = DEFAULT_CONTEXT
-    return fields, errors
+    elif context:
+        notes.append(
+            (
+                "voicemail",
+                f"voicemail={context} without voicemail_enable=yes makes no mailbox (as in FreePBX)",
+            )
+        )
+    return fields, errors, notes
 
 
 def user_cells(user, *, with_secrets: bool = True) -> dict[str, str]:

@@ -68,6 +68,11 @@ class CsvTable:
     delimiter: str = ","
 
 
+# FreePBX's export writes these cells unquoted although they hold commas
+# (`attach=no,saycid=no,envelope=no,delete=no`), so they run on into the unnamed
+# columns that follow them, which its header adds for the purpose.
+SPILLING_COLUMNS = ("voicemail_options",)
+
 # Spreadsheets in many countries save "CSV" with semicolons; some tools write tabs.
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -92,6 +97,7 @@ def read_table(text: str) -> CsvTable:
     except csv.Error as e:
         raise CsvFileError(f"Line 1 is not valid CSV: {e}.") from None
     header = [name.strip().lower().removeprefix(BOM) for name in raw_header]
+    spill = _spill(header)
     named = [h for h in header if h]
     if len(named) != len(set(named)):
         twice = sorted({h for h in named if named.count(h) > 1})
@@ -115,6 +121,8 @@ def read_table(text: str) -> CsvTable:
                 raise CsvFileError(f"Line {reader.line_num} is not valid CSV: {e}.") from None
             if not any(c.strip() for c in cells):
                 continue  # blank line
+            if spill is not None:
+                cells = _join_spilled(cells, *spill, len(header))
             if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
                 # FreePBX's own exports end some rows with an extra empty cell.
                 cells = cells[: len(header)]
@@ -128,7 +136,33 @@ def read_table(text: str) -> CsvTable:
                 {name: unneutralise(cell.strip()) for name, cell in zip(header, cells, strict=True) if name},
             )
 
-    return CsvTable(header=named, unnamed=len(header) - len(named), rows=rows(), delimiter=delimiter)
+    spilled = 0 if spill is None else spill[1] - spill[0] - 1
+    return CsvTable(
+        header=named, unnamed=len(header) - len(named) - spilled, rows=rows(), delimiter=delimiter
+    )
+
+
+def _spill(header: list[str]) -> tuple[int, int] | None:
+    """(the spilling column, the end of the unnamed columns after it), or None."""
+    for name in SPILLING_COLUMNS:
+        if name in header:
+            start = end = header.index(name) + 1
+            while end < len(header) and header[end] == "":
+                end += 1
+            if end > start:
+                return start - 1, end
+    return None
+
+
+def _join_spilled(cells: list[str], column: int, end: int, width: int) -> list[str]:
+    """The spilling column's cell joined again with the cells that ran on into the unnamed ones
+    after it (and, when those end the header, past its end), each row as it was written."""
+    stop = len(cells) if end == width else min(end, len(cells))
+    if stop <= column + 1:
+        return cells
+    pieces = [cells[column], *(c for c in cells[column + 1 : stop] if c.strip())]
+    joined = ",".join(p for p in pieces if p.strip())
+    return [*cells[:column], joined, *[""] * (end - column - 1), *cells[stop:]]
 
 
 def write_table(columns: list[str], rows: Iterator[dict[str, str]]) -> Iterator[str]:

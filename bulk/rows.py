@@ -171,7 +171,7 @@ class ExtensionRows(_Rows):
         users, devices = loaded
         ext, name = cells.get("extension", ""), cells.get("name", "")
         user, device = users.get(ext), devices.get(ext)
-        user_fields, cell_problems = user_fields_from(cells)
+        user_fields, cell_problems, cell_notes = user_fields_from(cells)
         problems = list(cell_problems.items())
         try:
             tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
@@ -184,7 +184,7 @@ class ExtensionRows(_Rows):
         if user is not None and not self.replace:
             return self._skip(line, ext, name)
         weak, notes, warnings = self._weak_secret(settings, exists=user is not None)
-        extra = dict(name=name, notes=notes, warnings=warnings, weak=weak)
+        extra = dict(name=name, notes=cell_notes + notes, warnings=warnings, weak=weak)
 
         if user is None and device is not None:
             return self._error(
@@ -257,9 +257,10 @@ class UserRows(_Rows):
 
     def plan(self, line, cells, users):
         ext, name = cells.get("extension", ""), cells.get("name", "")
-        user_fields, cell_problems = user_fields_from(cells)
+        user_fields, cell_problems, notes = user_fields_from(cells)
         problems = list(cell_problems.items())
         user = users.get(ext)
+        extra = dict(name=name, notes=notes)
         if user is None:
             try:
                 if self.validate:
@@ -267,13 +268,13 @@ class UserRows(_Rows):
             except ValidationError as e:
                 problems += problems_from(e, self.header, "extension")
             if problems:
-                return RowPlan(line, ext, "error", problems, name=name)
+                return RowPlan(line, ext, "error", problems, **extra)
             return RowPlan(
                 line,
                 ext,
                 "create",
                 apply=lambda: user_create(extension=ext, name=name, **user_fields),
-                name=name,
+                **extra,
             )
         if not self.replace:
             return self._skip(line, ext, name)
@@ -284,16 +285,16 @@ class UserRows(_Rows):
         except ValidationError as e:
             problems += problems_from(e, self.header, "extension")
         if problems:
-            return RowPlan(line, ext, "error", problems, name=name)
+            return RowPlan(line, ext, "error", problems, **extra)
         if not changes:
-            return RowPlan(line, ext, "unchanged", name=name)
+            return RowPlan(line, ext, "unchanged", **extra)
         return RowPlan(
             line,
             ext,
             "update",
             apply=lambda: user_update(user=user, **user_fields),
             changes=changes,
-            name=name,
+            **extra,
         )
 
 

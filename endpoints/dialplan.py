@@ -8,8 +8,10 @@ extension and its hint; names and other values a person typed never appear in
 the dialplan text, and values read with DB() are never evaluated as dialplan.
 
 Only applications and functions Asterisk 18 to 22 ship are used: Gosub/Return,
-DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), EXTENSION_STATE(),
+DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), FILTER(), EXTENSION_STATE(),
 CHANNEL(), Dial(), VoiceMail(), VoiceMailMain(), AGI(). No Macro() (gone from Asterisk 21).
+FreePBX's dialling habits are kept: *97, *98, *98<ext>, *<ext> (a user's mailbox
+directly), *11 / *12, and ext-local includes ext-local-custom.
 """
 
 from collections import defaultdict
@@ -36,6 +38,11 @@ include => ext-local
 include => app-userlogonoff
 include => app-vmmain
 include => app-dialvm
+include => app-vm-direct
+
+; The administrator's own additions to ext-local, as in FreePBX (extensions_custom.conf
+; or extensions.conf may add to this context); empty here, so the include always resolves.
+[ext-local-custom]
 
 ; Voicemail (FreePBX's *97 / *98). *97 is the mailbox of the user on the
 ; calling device. The device is the channel's own endpoint or peer, the name
@@ -65,10 +72,52 @@ exten => *97,1,Answer()
  same => n,Hangup()
 
 ; *98: any mailbox; VoiceMailMain asks for the mailbox number, then its PIN.
+; *98<ext>: that mailbox, then its PIN (FreePBX's habit). A user whose own number
+; starts with 98 and has a mailbox is reached first, as FreePBX's *<ext> is.
 [app-dialvm]
 exten => *98,1,Answer()
  same => n,Wait(1)
  same => n,VoiceMailMain()
+ same => n,Hangup()
+exten => _*98X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},try))
+ same => n,Gosub(sub-vm-main,s,1(${{EXTEN:3}}))
+ same => n,Hangup()
+
+; *<ext>: straight to that user's mailbox, unavailable greeting (FreePBX's habit).
+; Included last: every feature code above comes first.
+[app-vm-direct]
+exten => _*X,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}}))
+ same => n,Hangup()
+exten => _*X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}}))
+ same => n,Hangup()
+
+; Leave a message in ARG1's mailbox. The number came from the phone: digits only reach
+; DB() and VoiceMail(). No mailbox: sorry, goodbye; or, with ARG2 "try", back to the caller.
+[sub-vm-direct]
+exten => s,1,GotoIf($[${{LEN(${{FILTER(0123456789,${{ARG1}})}})}} != ${{LEN(${{ARG1}})}}]?nomailbox)
+ same => n,Set(VMCTX=${{DB(AMPUSER/${{ARG1}}/voicemail)}})
+ same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?nomailbox)
+ same => n,GotoIf($["${{VMCTX}}" = "novm"]?nomailbox)
+ same => n,VoiceMail(${{ARG1}}@${{VMCTX}},u)
+ same => n,Hangup()
+ same => n(nomailbox),GotoIf($["${{ARG2}}" = "try"]?back)
+ same => n,Answer()
+ same => n,Playback({_NOBODY})
+ same => n,Hangup()
+ same => n(back),Return()
+
+; Open ARG1's mailbox; VoiceMailMain asks its PIN. Not a mailbox: ask for one, as *98 does.
+[sub-vm-main]
+exten => s,1,Answer()
+ same => n,Wait(1)
+ same => n,Set(VMCTX=)
+ same => n,GotoIf($[${{LEN(${{FILTER(0123456789,${{ARG1}})}})}} != ${{LEN(${{ARG1}})}}]?ask)
+ same => n,Set(VMCTX=${{DB(AMPUSER/${{ARG1}}/voicemail)}})
+ same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?ask)
+ same => n,GotoIf($["${{VMCTX}}" = "novm"]?ask)
+ same => n,VoiceMailMain(${{ARG1}}@${{VMCTX}})
+ same => n,Hangup()
+ same => n(ask),VoiceMailMain()
  same => n,Hangup()
 
 ; Hot desking (FreePBX's *11 / *12): the portal's FastAGI service checks the
@@ -78,7 +127,8 @@ exten => *98,1,Answer()
 [app-userlogonoff]
 exten => *11,1,Gosub(sub-user-logon,s,1())
  same => n,Hangup()
-exten => _*11.,1,Gosub(sub-user-logon,s,1(${{EXTEN:3}}))
+exten => _*11.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},try))
+ same => n,Gosub(sub-user-logon,s,1(${{EXTEN:3}}))
  same => n,Hangup()
 exten => *12,1,Gosub(sub-user-logoff,s,1())
  same => n,Hangup()
@@ -196,7 +246,7 @@ def render_dialplan() -> str:
         BANNER,
         "",
         _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
-        "[ext-local]\n",
+        "[ext-local]\ninclude => ext-local-custom\n",
     ]
     for number in numbers:
         parts.append(

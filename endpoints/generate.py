@@ -17,7 +17,7 @@ from devices.models import Device, DeviceType
 from endpoints import dialplan, transports, voicemail
 from endpoints.conf import format_section, join_sections
 from endpoints.models import SipSettings
-from endpoints.techs import FILE_TECH, TECHS
+from endpoints.techs import FILE_TECH, TECHS, defaults
 from endpoints.techs.base import DeviceRow
 from users.models import NO_VOICEMAIL
 
@@ -27,6 +27,7 @@ INCLUDES = {
     "pjsip.endpoint.conf": ("pjsip.endpoint_custom.conf",),
     "pjsip.aor.conf": ("pjsip.aor_custom.conf",),
     "pjsip.auth.conf": ("pjsip.auth_custom.conf",),
+    transports.PJSIP_TRANSPORTS: (transports.PJSIP_TRANSPORTS_CUSTOM,),
 }
 
 _COLUMNS = (
@@ -68,19 +69,25 @@ def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
         return cursor.fetchall()
 
 
+_DEFAULTS = {tech: defaults(tech) for tech in TECHS}
+
 # device id -> (its inputs, {file name: formatted sections}). One entry per
 # device, replaced when its inputs change, so it never outgrows the devices.
 _rendered: dict[str, tuple[tuple, dict[str, str]]] = {}
 
 
-def available_transports(sip: SipSettings) -> dict[str, frozenset[str]]:
-    """Per technology, the transports a device may name under these SIP settings."""
-    return {"sip": transports.chan_sip_protocols(sip), "pjsip": transports.pjsip_transport_names(sip)}
+def available_transports(sip: SipSettings) -> dict[str, tuple[frozenset[str], str]]:
+    """Per technology, what the SIP settings give a device: the transports it may name, and
+    (PJSIP) the address its media is bound to."""
+    return {
+        "sip": (transports.chan_sip_protocols(sip), ""),
+        "pjsip": (transports.pjsip_transport_names(sip), transports.media_address(sip)),
+    }
 
 
-def _render_device(row: tuple, available: dict[str, frozenset[str]]) -> dict[str, str]:
-    tech_transports = available.get(row[1], frozenset())
-    key = (*row, tech_transports)
+def _render_device(row: tuple, available: dict[str, tuple[frozenset[str], str]]) -> dict[str, str]:
+    tech_transports, media_address = available.get(row[1], (frozenset(), ""))
+    key = (*row, tech_transports, media_address)
     cached = _rendered.get(row[0])
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -90,9 +97,11 @@ def _render_device(row: tuple, available: dict[str, frozenset[str]]) -> dict[str
         id=device_id,
         dial=dial,
         mailbox=mailbox_for(device_id, fixed_user, vm_context),
-        settings=loads(settings_text) if settings_text else {},
+        # A setting added after the device was saved reads as its default.
+        settings={**_DEFAULTS[tech], **loads(settings_text)} if settings_text else dict(_DEFAULTS[tech]),
         language=(language or "") if fixed_user else "",
         transports=tech_transports,
+        media_address=media_address,
     )
     texts = {
         filename: "\n".join(format_section(section) for section in sections)

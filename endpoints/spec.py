@@ -90,6 +90,8 @@ host = _regex(
 )
 accountcode = _regex(r"[A-Za-z0-9_.@-]{1,40}", "An account code is letters, digits and . _ @ - only.")
 named_groups = _regex(r"[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*", "Named groups are names separated by commas.")
+vm_extension = _regex(r"[0-9*#]{1,20}", "A voicemail button number is digits, * and #, e.g. *97.")
+sip_user = _regex(r"[A-Za-z0-9_.+-]{1,80}", "A user name is letters, digits and . _ + - only.")
 transport_name = _regex(r"[A-Za-z0-9_.-]{1,40}", "A transport name is letters, digits, . - and _.")
 mailbox_override = _regex(
     r"[0-9]+@[A-Za-z0-9_-]+(,[0-9]+@[A-Za-z0-9_-]+)*",

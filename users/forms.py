@@ -9,12 +9,22 @@ from endpoints.secrets import USER_SECRET_FIELDS
 from endpoints.techs import TECHS
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
-from users.mailboxes import generate_pin
+from users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
 from users.models import NO_VOICEMAIL, PbxUser
 from users.services import USER_FIELDS
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
-VOICEMAIL_FIELDS = ("voicemail_enabled", "voicemail", "vm_pin", "vm_email", "vm_pager", "vm_options")
+# FreePBX's four mailbox options get a choice each; any other option goes in `vm_options`.
+OPTION_FIELDS = tuple(f"vm_{option}" for option in FREEPBX_OPTIONS)
+VOICEMAIL_FIELDS = (
+    "voicemail_enabled",
+    "voicemail",
+    "vm_pin",
+    "vm_email",
+    "vm_pager",
+    *OPTION_FIELDS,
+    "vm_options",
+)
 ADVANCED_USER_FIELDS = tuple(
     f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, *VOICEMAIL_FIELDS, "password")
 )
@@ -39,27 +49,55 @@ def _voicemail_fields(model_fields: dict, user: PbxUser | None) -> dict[str, for
         pin.help_text = (
             "Digits. Leave blank to keep the current PIN." if user.vm_pin else "Digits. Blank: a random one."
         )
+    others = model_fields["vm_options"]
+    others.label = "Other options"
+    others.help_text = "Any other app_voicemail option, key=value separated by |, e.g. tz=european."
     return {
         "voicemail_enabled": forms.BooleanField(label="Voicemail", required=False),
         "voicemail": context,
         "vm_pin": pin,
-        **{f: model_fields[f] for f in ("vm_email", "vm_pager", "vm_options")},
+        **{f: model_fields[f] for f in ("vm_email", "vm_pager")},
+        **{f"vm_{option}": _option_field(option) for option in FREEPBX_OPTIONS},
+        "vm_options": others,
     }
+
+
+_OPTION_LABELS = {
+    "attach": "Attach the recording to the e-mail",
+    "saycid": "Say the caller's number",
+    "envelope": "Say the date and time (envelope)",
+    "delete": "Delete the message once e-mailed",
+}
+
+
+def _option_field(option: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_OPTION_LABELS[option],
+        required=False,
+        choices=[("", "Default (voicemail.conf [general])"), ("yes", "Yes"), ("no", "No")],
+        help_text=f"app_voicemail's {option} option.",
+    )
 
 
 def _voicemail_initial(user: PbxUser | None) -> dict:
     if user is None:
         return {"voicemail": DEFAULT_CONTEXT, "vm_pin": generate_pin()}
+    four, others = split_options(user.vm_options)
     return {
         "voicemail_enabled": user.has_voicemail,
         "voicemail": user.voicemail if user.has_voicemail else DEFAULT_CONTEXT,
         "vm_pin": "",
+        **{f"vm_{option}": value for option, value in four.items()},
+        "vm_options": others,
     }
 
 
 def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
     """Off: novm (FreePBX's word). A blank PIN keeps the one stored (or has the service make one);
-    with voicemail off, a PIN typed is not kept."""
+    with voicemail off, a PIN typed is not kept. The options' choices and the others make one value."""
+    kwargs["vm_options"] = join_options(
+        {option: data.get(f"vm_{option}", "") for option in FREEPBX_OPTIONS}, data.get("vm_options", "")
+    )
     context = data.get("voicemail") or DEFAULT_CONTEXT
     kwargs["voicemail"] = (
         (DEFAULT_CONTEXT if context == NO_VOICEMAIL else context)
@@ -68,6 +106,14 @@ def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
     )
     if not data.get("vm_pin") or not data.get("voicemail_enabled"):
         kwargs.pop("vm_pin", None)  # no mailbox: the PIN filled in on the add form is not kept
+
+
+def pin_made(form: forms.Form, before: str, user: PbxUser) -> str:
+    """The voicemail PIN the service made in this save (a mailbox, no PIN typed, none stored
+    before), for the page to show once; else ""."""
+    if form.cleaned_data.get("vm_pin") or before or not user.has_voicemail:
+        return ""
+    return user.vm_pin
 
 
 class _RefusedPinsCleared(forms.Form):

@@ -15,8 +15,29 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 PIN_LENGTH = 6
-# FreePBX's voicemail form defaults: no attachment, no caller ID or envelope read out, keep messages.
-DEFAULT_OPTIONS = "attach=no|saycid=no|envelope=no|delete=no"
+# No options by default, as FreePBX's import writes a mailbox: voicemail.conf's [general]
+# (attach, saycid, envelope, delete…) then decides, so one change there applies to everyone.
+DEFAULT_OPTIONS = ""
+# The four options FreePBX's voicemail form offers as yes/no choices, in the order it writes them.
+FREEPBX_OPTIONS = ("attach", "saycid", "envelope", "delete")
+# app_voicemail's per-mailbox options that take yes or no: anything else there is a typo
+# that app_voicemail would read as no.
+YES_NO_OPTIONS = frozenset(
+    {
+        *FREEPBX_OPTIONS,
+        "forcegreetings",
+        "forcename",
+        "hidefromdir",
+        "messagewrap",
+        "moveheard",
+        "nextaftercmd",
+        "operator",
+        "review",
+        "sayduration",
+        "sendvoicemail",
+        "tempgreetwarn",
+    }
+)
 
 _email = EmailValidator("Enter an e-mail address such as ana@example.com.")
 # What would break the mailbox line: the field and option separators, a comment,
@@ -40,7 +61,8 @@ def mailbox_email(value: str) -> None:
 
 
 def mailbox_options(value: str) -> None:
-    """`key=value` options separated by `|`, e.g. `attach=yes|saycid=no`."""
+    """`key=value` options separated by `|`, e.g. `attach=yes|saycid=no`: each option once,
+    yes or no for those that take yes or no."""
     if value == "":
         return
     if "=>" in value or not all(_OPTION.fullmatch(o) for o in value.split("|")):
@@ -49,6 +71,35 @@ def mailbox_options(value: str) -> None:
             "values may not contain , ; = \\ [ ] or line breaks.",
             code="mailbox_options",
         )
+    problems = []
+    seen = set()
+    for option in value.split("|"):
+        key, _, setting = option.partition("=")
+        if key in seen:
+            problems.append(f"{key} is given twice.")
+        seen.add(key)
+        if key in YES_NO_OPTIONS and setting not in ("yes", "no"):
+            problems.append(f"{key} takes yes or no" + (f", not {setting}." if setting else "."))
+    if problems:
+        raise ValidationError(problems, code="mailbox_options")
+
+
+def split_options(value: str) -> tuple[dict[str, str], str]:
+    """FreePBX's four options (as far as set to yes or no) and the others, as a page shows them apart."""
+    four, others = {}, []
+    for option in filter(None, value.split("|")):
+        key, _, setting = option.partition("=")
+        if key in FREEPBX_OPTIONS and key not in four and setting in ("yes", "no"):
+            four[key] = setting
+        else:
+            others.append(option)
+    return four, "|".join(others)
+
+
+def join_options(four: dict[str, str], others: str) -> str:
+    """The inverse of split_options: FreePBX's four first, in its order, then the others as typed."""
+    chosen = [f"{key}={four[key]}" for key in FREEPBX_OPTIONS if four.get(key)]
+    return "|".join([*chosen, *filter(None, others.split("|"))])
 
 
 def normalise_options(value: str) -> str:

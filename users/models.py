@@ -8,6 +8,9 @@ from portal.validators import SafeCharField, callerid_format, digits_only
 from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 
 NO_VOICEMAIL = "novm"
+# FreePBX's CONCURRENCYLIMITDEFAULT: at most 3 outbound calls at once per user, its guard
+# against toll fraud from a stolen phone account (0 lifts the cap).
+CONCURRENCY_LIMIT_DEFAULT = 3
 
 
 class Recording(models.TextChoices):
@@ -86,9 +89,9 @@ class PbxUser(models.Model):
     )
     concurrency_limit = models.PositiveSmallIntegerField(
         "outbound concurrency limit",
-        default=0,
+        default=CONCURRENCY_LIMIT_DEFAULT,
         validators=[MaxValueValidator(120)],
-        help_text="0 means no limit.",
+        help_text="Outbound calls this user may make at once; 0 means no limit.",
     )
     voicemail = SafeCharField(
         "voicemail context",
@@ -125,7 +128,7 @@ class PbxUser(models.Model):
         blank=True,
         default=DEFAULT_OPTIONS,
         validators=[mailbox_options],
-        help_text="key=value separated by |, e.g. attach=yes|saycid=no|envelope=no|delete=no.",
+        help_text="key=value separated by |, e.g. attach=yes|saycid=no. Empty: voicemail.conf's [general] applies.",
     )
     callwaiting = models.BooleanField("call waiting", default=True)
     cwtone = SafeCharField(

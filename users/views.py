@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from asterisk.selectors import device_states, only_down
@@ -14,7 +15,7 @@ from portal.listing import paginate
 from portal.mode import DEVICE_AND_USER, EXTENSIONS
 from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
 from users.extensions import extension_create, extension_delete, extension_update
-from users.forms import ExtensionFilters, ExtensionForm, UserFilters, UserForm, extension_sections
+from users.forms import ExtensionFilters, ExtensionForm, UserFilters, UserForm, extension_sections, pin_made
 from users.models import PbxUser
 from users.selectors import devices_of, extension_list, user_list, user_search
 from users.services import user_create, user_delete, user_update
@@ -23,6 +24,28 @@ from users.services import user_create, user_delete, user_update
 def _tech_or_default(request) -> str | None:
     tech = request.GET.get("tech", "")
     return tech if tech in Tech.values else None
+
+
+# A PIN made for a mailbox waits in the administrator's own session for the page after the
+# save, which shows it once (as a new secret is seen once, in the add form).
+_NEW_PIN = "pbxadmin_new_vm_pin"
+
+
+def _keep_new_pin(request, user: PbxUser, pin: str) -> bool:
+    if pin:
+        request.session[_NEW_PIN] = [user.extension, pin]
+    return bool(pin)
+
+
+def _render_with_new_pin(request, template: str, context: dict):
+    """The page, with the PIN made for this user in the save before, once; never cached."""
+    kept = request.session.pop(_NEW_PIN, None)
+    extension = context["user_obj"].extension
+    pin = kept[1] if kept and kept[0] == extension else ""
+    response = render(request, template, {**context, "new_vm_pin": pin})
+    if pin:
+        add_never_cache_headers(response)
+    return response
 
 
 # --- Extensions -------------------------------------------------------------
@@ -48,6 +71,8 @@ def extension_add(request):
     form = ExtensionForm(request.POST or None, tech=tech)
     if request.method == "POST" and (user := submit(form, extension_create)):
         messages.success(request, f"Extension {user.extension} ({user.name}) created.")
+        if _keep_new_pin(request, user, pin_made(form, "", user)):
+            return redirect("extension_edit", extension=user.extension)
         return redirect("extension_index")
     return render(
         request,
@@ -68,7 +93,8 @@ def extension_edit(request, extension):
     )
     if request.method == "POST":
         check_can_edit(request)
-        if submit(form, extension_update, user=user):
+        if updated := submit(form, extension_update, user=user):
+            _keep_new_pin(request, updated, pin_made(form, user.vm_pin, updated))
             messages.success(request, f"Extension {user.extension} saved.")
             return redirect("extension_edit", extension=user.extension)
     context = {
@@ -81,7 +107,7 @@ def extension_edit(request, extension):
         "devices_now": devices_of(user),
         "lockout": hotdesk_lockout_of(user=user),
     }
-    return render(request, "users/extension_form.html", context)
+    return _render_with_new_pin(request, "users/extension_form.html", context)
 
 
 @admin_required
@@ -115,6 +141,7 @@ def user_index(request):
 def user_add(request):
     form = UserForm(request.POST or None)
     if request.method == "POST" and (user := submit(form, user_create)):
+        _keep_new_pin(request, user, pin_made(form, "", user))
         messages.success(request, f"User {user.extension} ({user.name}) created.")
         return redirect("user_edit", extension=user.extension)
     return render(request, "users/user_form.html", {"form": form})
@@ -128,7 +155,8 @@ def user_edit(request, extension):
     form = read_only_for(request.user, UserForm(request.POST or None, user=user))
     if request.method == "POST":
         check_can_edit(request)
-        if submit(form, user_update, user=user):
+        if updated := submit(form, user_update, user=user):
+            _keep_new_pin(request, updated, pin_made(form, user.vm_pin, updated))
             messages.success(request, f"User {user.extension} saved.")
             return redirect("user_edit", extension=user.extension)
     context = {
@@ -139,7 +167,7 @@ def user_edit(request, extension):
         "adhoc": Device.objects.filter(devicetype="adhoc").exclude(user=user).order_by(*BY_ID)[:200],
         "lockout": hotdesk_lockout_of(user=user),
     }
-    return render(request, "users/user_form.html", context)
+    return _render_with_new_pin(request, "users/user_form.html", context)
 
 
 @admin_required

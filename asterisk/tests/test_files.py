@@ -30,6 +30,7 @@ def test_writeconf_writes_every_file_then_nothing_when_unchanged(conf_dir):
             "pjsip.endpoint.conf",
             "pjsip.endpoint_custom.conf",
             "pjsip.transports.conf",
+            "pjsip.transports_custom.conf",
             "sip_additional.conf",
             "sip_general_additional.conf",
             "voicemail_additional.conf",

@@ -17,17 +17,18 @@ from users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 
-# reference §9, less what belongs to other modules or to reload (hint,
-# CustomPresence), for user 1000 on fixed device 1000 and adhoc device 3001.
+# reference §9, less what belongs to other modules (CustomPresence), for user 1000 on
+# fixed device 1000 and adhoc device 3001; FreePBX's 3 concurrent calls by default.
 SAMPLE = {
     "AMPUSER/1000/accountcode": "",
     "AMPUSER/1000/answermode": "disabled",
     "AMPUSER/1000/cfringtimer": "0",
     "AMPUSER/1000/cidname": "John Doe",
     "AMPUSER/1000/cidnum": "1000",
-    "AMPUSER/1000/concurrency_limit": "0",
+    "AMPUSER/1000/concurrency_limit": "3",
     "AMPUSER/1000/cwtone": "disabled",
     "AMPUSER/1000/device": "1000&3001",
+    "AMPUSER/1000/hint": "PJSIP/1000&PJSIP/3001,CustomPresence:1000",
     "AMPUSER/1000/intercom": "enabled",
     "AMPUSER/1000/language": "",
     "AMPUSER/1000/noanswer": "",
@@ -263,17 +264,146 @@ def test_a_refused_login_is_final_and_reported(committed, asterisk, john):
     assert SyncChange.objects.exists()
 
 
-def test_full_sync_rebuilds_a_lost_astdb_and_removes_strays(committed, asterisk, john):
+def test_full_sync_rebuilds_a_lost_astdb_and_leaves_keys_it_does_not_own(committed, asterisk, john):
     run_sync()
     asterisk.db.clear()
-    asterisk.db["/AMPUSER/9999/cidname"] = "Stray"
+    asterisk.db["/AMPUSER/9999/cidname"] = "Not one of ours"
     asterisk.db["/DEVICE/1000/bogus"] = "x"
+    asterisk.db["/AMPUSER/1000/followme/ddial"] = "EXTENSION"
     asterisk.db["/OTHER/keep"] = "not ours"
     out = io.StringIO()
     call_command("asterisk_sync", "--full", stdout=out)
-    assert _owned(asterisk) == desired_keys()
+    left = {"AMPUSER/9999/cidname", "DEVICE/1000/bogus", "AMPUSER/1000/followme/ddial"}
+    assert _owned(asterisk).keys() == desired_keys().keys() | left
     assert asterisk.db["/OTHER/keep"] == "not ours"
-    assert "full" in out.getvalue()
+    assert not any(a["action"] in ("DBDel", "DBDelTree") for a in asterisk.actions)
+    text = out.getvalue()
+    assert "full sync" in text
+    assert "Left 3 keys pbxadmin does not own" in text
+    assert "  AMPUSER/1000/followme/ddial = EXTENSION" in text
+
+
+def test_full_sync_deletes_stale_keys_it_owns_under_its_users_and_devices(committed, asterisk, john):
+    """What FreePBX left that pbxadmin's database contradicts goes: call waiting now off, an emergency
+    CID now blank, a device list for a user now on no device. Keys of users it never had stay."""
+    committed(user_update, user=john, callwaiting=False)
+    committed(user_create, extension="2000", name="No devices")
+    asterisk.db.update(
+        {
+            "/CW/1000": "ENABLED",
+            "/DEVICE/1000/emergency_cid": "911",
+            "/AMPUSER/2000/device": "2000",
+            "/AMPUSER/2000/hint": "SIP/2000,CustomPresence:2000",
+            "/AMPUSER/7000/cidname": "A FreePBX user not imported",
+        }
+    )
+    run_sync(full=True)
+    held = _owned(asterisk)
+    assert held.keys() == desired_keys().keys() | {"AMPUSER/7000/cidname"}
+    assert {(a["action"], a["family"], a["key"]) for a in asterisk.actions if a["action"] == "DBDel"} == {
+        ("DBDel", "CW", "1000"),
+        ("DBDel", "DEVICE", "1000/emergency_cid"),
+        ("DBDel", "AMPUSER", "2000/device"),
+        ("DBDel", "AMPUSER", "2000/hint"),
+    }
+
+
+def test_full_sync_removes_the_owned_keys_of_an_object_it_wrote_and_has_since_lost(committed, asterisk, john):
+    run_sync()
+    # Deleted while its delete never reached Asterisk (the record says pbxadmin wrote it).
+    asterisk.db["/AMPUSER/1000/vmx/busy/state"] = "blocked"
+    committed(extension_delete, user=john)
+    SyncChange.objects.all().delete()
+    run_sync(full=True)
+    assert _owned(asterisk) == {"AMPUSER/1000/vmx/busy/state": "blocked"}
+
+
+def test_prune_unknown_lists_then_deletes_the_keys_it_does_not_own(committed, asterisk, john):
+    run_sync()
+    asterisk.db["/AMPUSER/1000/novmpw"] = "yes"
+    asterisk.db["/AMPUSER/9999/cidname"] = "Stray"
+    asterisk.db["/OTHER/keep"] = "not ours"
+    out = io.StringIO()
+    call_command("asterisk_sync", "--full", "--prune-unknown", "--no-input", stdout=out)
+    assert _owned(asterisk) == desired_keys()
+    assert asterisk.db["/OTHER/keep"] == "not ours", "only the families pbxadmin writes"
+    lines = out.getvalue().splitlines()
+    listed = lines.index("Deleting 2 keys pbxadmin does not own:")
+    assert lines[listed + 1 : listed + 3] == ["  AMPUSER/1000/novmpw = yes", "  AMPUSER/9999/cidname = Stray"]
+    assert lines.index(next(line for line in lines if line.startswith("full sync:"))) > listed
+
+
+def test_prune_unknown_asks_first_and_a_no_sends_nothing(committed, asterisk, john, monkeypatch):
+    from django.core.management.base import CommandError
+
+    run_sync()
+    asterisk.db["/AMPUSER/1000/novmpw"] = "yes"
+    asterisk.db["/AMPUSER/1000/cidname"] = "Edited by hand"
+    asterisk.actions.clear()
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "no")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was sent"):
+        call_command("asterisk_sync", "--full", "--prune-unknown", stdout=out)
+    assert asked == ["Delete these 1 keys from Asterisk? Type yes to go on: "]
+    assert "  AMPUSER/1000/novmpw = yes" in out.getvalue()
+    assert not [a for a in asterisk.actions if a["action"].startswith("DB")]
+    assert asterisk.db["/AMPUSER/1000/novmpw"] == "yes"
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    call_command("asterisk_sync", "--full", "--prune-unknown", stdout=io.StringIO())
+    assert _owned(asterisk) == desired_keys()
+
+
+def test_prune_unknown_needs_full():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="needs --full"):
+        call_command("asterisk_sync", "--prune-unknown")
+
+
+def test_every_key_pbxadmin_computes_is_one_it_owns(committed, john):
+    """OWNED is the one list of what pbxadmin manages: nothing it writes may be missing from it."""
+    from asterisk.astdb import is_owned
+
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=desk, user=john)
+    committed(device_update, device=desk, emergency_cid="911")
+    committed(user_update, user=john, password="1234", language="fr")
+    keys = desired_keys()
+    assert {"CW/1000", "DEVICE/3001/emergency_cid", "AMPUSER/1000/hint"} <= keys.keys()
+    assert [k for k in keys if not is_owned(k)] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "owned"),
+    [
+        ("AMPUSER/1000/cidname", True),
+        ("AMPUSER/1000/recording/priority", True),
+        ("AMPUSER/1000/hint", True),
+        ("CW/1000", True),
+        ("DEVICE/3001/emergency_cid", True),
+        ("AMPUSER/1000/novmpw", False),
+        ("AMPUSER/1000/vmx/unavail/state", False),
+        ("AMPUSER/1000/followme/ddial", False),
+        ("AMPUSER/1000/recording/other", False),
+        ("DEVICE/3001/bogus", False),
+        ("CustomPresence/1000", False),
+    ],
+)
+def test_which_keys_are_owned(path, owned):
+    from asterisk.astdb import is_owned
+
+    assert is_owned(path) is owned
+
+
+def test_a_subtree_pattern_owns_every_key_below_it(monkeypatch):
+    """How a later module (follow-me) joins the list: one `name/*` entry."""
+    from asterisk import astdb
+
+    monkeypatch.setitem(astdb.OWNED, "AMPUSER", (*astdb.OWNED["AMPUSER"], "followme/*"))
+    assert astdb.is_owned("AMPUSER/1000/followme/ddial")
+    assert astdb.is_owned("AMPUSER/1000/followme/grplist")
+    assert not astdb.is_owned("AMPUSER/1000/followmex")
 
 
 def test_the_command_reports_an_unreachable_asterisk(committed, asterisk, john):

@@ -1,5 +1,6 @@
 """Bulk import and export: the round trip, the dry run, all or nothing, and every kind of bad input."""
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -137,6 +138,52 @@ def test_a_freepbx_style_export_is_read_with_its_quirks():
     assert Device.objects.get(pk="146").endpoint.settings["transport"] == "udp,tcp,tls"
     assert Device.objects.get(pk="818").tech == "pjsip", "sip with sipdriver=chan_pjsip is PJSIP"
     assert PbxUser.objects.get(pk="818").name == "Doe, John"
+
+
+def test_freepbx_voicemail_options_spread_over_unnamed_cells_are_read_whole(committed):
+    """FreePBX exports `attach=no,saycid=no,envelope=no,delete=no` unquoted: four cells, the last
+    three under the header's unnamed columns. They are one mailbox's options, not 3 unnamed columns."""
+    text = FREEPBX_SAMPLE.read_text()
+    report = check_file("extensions", text, weak="keep")
+    assert report.ok, report.problems
+    assert not [c for c in report.ignored if "unnamed" in c]
+    committed(import_file, "extensions", text, weak="keep")
+    assert PbxUser.objects.get(pk="146").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+    assert PbxUser.objects.get(pk="818").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+
+
+def test_options_running_past_the_unnamed_columns_stay_whole_and_other_cells_keep_their_place():
+    header = "extension,name,voicemail_enable,voicemail_vmpwd,voicemail_options,,"
+    row = "2001,Ana,yes,1234,attach=yes,saycid=no,envelope=no,delete=no"
+    table = read_table(csv_text(row, header=header))
+    (read,) = table.rows
+    assert read.cells["voicemail_options"] == "attach=yes,saycid=no,envelope=no,delete=no"
+    assert table.unnamed == 0
+    middle = read_table("extension,voicemail_options,,,name\n2001,attach=yes,delete=no,,Ana\n")
+    (read,) = middle.rows
+    assert (read.cells["voicemail_options"], read.cells["name"]) == ("attach=yes,delete=no", "Ana")
+
+
+def test_a_voicemail_context_without_voicemail_enable_makes_no_mailbox(committed, conf_dir):
+    """As FreePBX: `voicemail=default` alone makes no mailbox; the device names `<ext>@device`."""
+    header = "extension,name,tech,secret,voicemail,voicemail_enable,voicemail_vmpwd"
+    text = csv_text("2001,Ana,sip,Abcd1234efgh,default,,", "2002,Bo,sip,Abcd1234efgh,default,yes,1002",
+                    header=header)  # fmt: skip
+    report = check_file("extensions", text)
+    assert (
+        "voicemail: voicemail=default without voicemail_enable=yes makes no mailbox"
+        in report.rows[0]["message"]
+    )
+    committed(import_file, "extensions", text)
+    ana, bo = PbxUser.objects.get(pk="2001"), PbxUser.objects.get(pk="2002")
+    assert (ana.voicemail, ana.vm_pin) == ("novm", "")
+    assert (bo.voicemail, bo.vm_pin, bo.vm_options) == ("default", "1002", "")
+    sip = parse_conf((conf_dir / "sip_additional.conf").read_text())
+    assert dict(sip.get("2001"))["mailbox"] == "2001@device"
+    assert dict(sip.get("2002"))["mailbox"] == "2002@default"
+    mailboxes = parse_conf((conf_dir / "voicemail_additional.conf").read_text())
+    assert mailboxes.get("default") == [("2002", "1002,Bo,,,")], "as FreePBX writes it: no options"
+    assert desired_keys(users=["2001"])["AMPUSER/2001/voicemail"] == "novm"
 
 
 def test_the_dry_run_classifies_every_row_and_writes_nothing(committed):
@@ -370,3 +417,22 @@ def test_the_mailbox_pin_is_exported_only_with_the_secrets(committed):
     assert "voicemail_vmpwd" not in without and "9876" not in without
     users = _export("--kind", "users", "--without-secrets")
     assert "9876" not in users
+
+
+def test_chan_sip_named_groups_are_imported_written_and_exported(committed, conf_dir):
+    """FreePBX 17's chan_sip call and pickup groups are the named ones: a file's columns reach the
+    device, its section and the next export; none is reported as ignored."""
+    header = "extension,name,tech,secret,namedcallgroup,namedpickupgroup,force_avp,sessiontimers,vmexten"
+    text = csv_text("2001,Ana,sip,Abcd1234efgh,sales,sales_support,yes,refuse,*97", header=header)
+    report = check_file("extensions", text)
+    assert report.ok, report.problems
+    assert report.ignored == []
+    committed(import_file, "extensions", text)
+    settings = Device.objects.get(pk="2001").endpoint.settings
+    assert (settings["namedcallgroup"], settings["namedpickupgroup"]) == ("sales", "sales_support")
+    section = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))
+    assert (section["namedcallgroup"], section["namedpickupgroup"]) == ("sales", "sales_support")
+    assert (section["force_avp"], section["session-timers"], section["vmexten"]) == ("yes", "refuse", "*97")
+    assert "callgroup" not in section, "FreePBX 17 writes only the named groups"
+    (cells,) = csv.DictReader(io.StringIO(_export()))
+    assert (cells["namedcallgroup"], cells["namedpickupgroup"]) == ("sales", "sales_support")

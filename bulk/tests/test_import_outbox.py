@@ -12,14 +12,14 @@ from bulk.importing import import_file
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "extension,name,tech,voicemail,nat"
+HEADER = "extension,name,tech,voicemail,voicemail_enable,nat"
 VOICEMAIL = "voicemail_additional.conf"
 
 
 def _extensions(count: int, name: str, nat: str) -> str:
     """`count` extensions, SIP and PJSIP, each with a mailbox (so its name is in a file too)."""
     rows = [
-        f"{1000 + n},{name} {n},{'sip' if n % 2 else 'pjsip'},default,{nat if n % 2 else ''}"
+        f"{1000 + n},{name} {n},{'sip' if n % 2 else 'pjsip'},default,yes,{nat if n % 2 else ''}"
         for n in range(count)
     ]
     return "\n".join([HEADER, *rows]) + "\n"

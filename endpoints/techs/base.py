@@ -16,6 +16,8 @@ class DeviceRow:
     language: str = ""
     # What the SIP settings make available: chan_sip protocols, or PJSIP transport names.
     transports: frozenset[str] = frozenset()
+    # PJSIP: the one address the transports are bound to, or "" when they listen on every address.
+    media_address: str = ""
 
 
 def device_callerid(device_id: str) -> str:

@@ -152,6 +152,10 @@ def render(row: DeviceRow) -> dict[str, list[Section]]:
     if sendrpid in ("pai", "both"):
         ep.append(("send_pai", "yes"))
     ep += [(k, s[k]) for k in ("rtp_symmetric", "rewrite_contact", "force_rport")]
+    if row.media_address:
+        # Transports bound to one address: media leaves from it too, not from whichever
+        # address the kernel picks (FreePBX writes the same two lines).
+        ep += [("media_address", row.media_address), ("bind_rtp_to_media_address", "yes")]
     ep.append(("language", row.language or "en"))
     ep += [(k, s[k]) for k in ("deny", "permit") if s[k]]
     ep += [

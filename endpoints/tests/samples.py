@@ -1,14 +1,15 @@
 """The samples of reference/freepbx.md §3, as sections, with pbxadmin's two differences:
-every device says `callerid=device <ID>`, and IAX2 carries REALCALLERIDNUM."""
+every device says `callerid=device <ID>`, and IAX2 carries REALCALLERIDNUM. chan_sip
+and IAX2 follow the keys and order of FreePBX 17's real output
+(asterisk/tests/data/freepbx17-ext100), which is checked in full in
+asterisk/tests/test_freepbx_fidelity.py."""
 
 SECRET = "5d41402abc4b2a76b9719d911017c592"
 
 SIP_1000 = [
     ("deny", "0.0.0.0/0.0.0.0"),
-    ("secret", SECRET),
     ("dtmfmode", "rfc2833"),
     ("canreinvite", "no"),
-    ("context", "from-internal"),
     ("host", "dynamic"),
     ("trustrpid", "yes"),
     ("sendrpid", "pai"),
@@ -19,15 +20,24 @@ SIP_1000 = [
     ("qualifyfreq", "60"),
     ("transport", "udp,tcp,tls"),
     ("avpf", "no"),
+    ("force_avp", "no"),
+    ("session-timers", "accept"),
     ("icesupport", "no"),
     ("encryption", "no"),
-    ("callgroup", ""),
-    ("pickupgroup", ""),
-    ("dial", "SIP/1000"),
+    ("namedcallgroup", ""),
+    ("namedpickupgroup", ""),
     ("accountcode", ""),
-    ("mailbox", "1000@default"),
+    ("vmexten", ""),
     ("permit", "0.0.0.0/0.0.0.0"),
+    ("defaultuser", ""),
+    ("rtcp_mux", "no"),
+    ("webrtc", ""),
+    ("dial", "SIP/1000"),
+    ("secret", SECRET),
+    ("context", "from-internal"),
+    ("mailbox", "1000@default"),
     ("callerid", "device <1000>"),
+    ("outbound_proxy", ""),
     ("recordonfeature", "apprecord"),
     ("recordofffeature", "apprecord"),
     ("callcounter", "yes"),
@@ -36,19 +46,20 @@ SIP_1000 = [
 
 IAX_2000 = [
     ("deny", "0.0.0.0/0.0.0.0"),
-    ("secret", SECRET),
     ("transfer", "yes"),
-    ("context", "from-internal"),
     ("host", "dynamic"),
     ("type", "friend"),
     ("port", "4569"),
     ("qualify", "yes"),
-    ("dial", "IAX2/2000"),
     ("accountcode", ""),
-    ("mailbox", "2000@default"),
-    ("permit", "0.0.0.0/0.0.0.0"),
     ("setvar", "REALCALLERIDNUM=2000"),
+    ("permit", "0.0.0.0/0.0.0.0"),
+    ("dial", "IAX2/2000"),
+    ("secret", SECRET),
+    ("context", "from-internal"),
+    ("mailbox", "2000@default"),
     ("callerid", "device <2000>"),
+    ("outbound_proxy", ""),
 ]
 
 DAHDI_3000 = [
@@ -137,14 +148,16 @@ PJSIP_AOR_1000 = [
 # `mailbox`-style FreePBX keys are listed where FreePBX writes them too.
 CHAN_SIP_KEYS = {
     "deny", "secret", "dtmfmode", "canreinvite", "context", "host", "trustrpid", "sendrpid",
-    "type", "nat", "port", "qualify", "qualifyfreq", "transport", "avpf", "icesupport",
-    "encryption", "callgroup", "pickupgroup", "disallow", "allow", "dial", "accountcode",
-    "mailbox", "permit", "callerid", "recordonfeature", "recordofffeature", "callcounter",
-    "faxdetect",
+    "type", "nat", "port", "qualify", "qualifyfreq", "transport", "avpf", "force_avp",
+    "session-timers", "icesupport", "encryption", "namedcallgroup", "namedpickupgroup",
+    "callgroup", "pickupgroup", "disallow", "allow", "dial", "accountcode", "vmexten",
+    "mailbox", "permit", "defaultuser", "rtcp_mux", "webrtc", "callerid", "outbound_proxy",
+    "recordonfeature", "recordofffeature", "callcounter", "faxdetect",
 }  # fmt: skip
 CHAN_IAX2_KEYS = {
     "deny", "secret", "transfer", "context", "host", "type", "port", "qualify", "disallow",
     "allow", "dial", "accountcode", "mailbox", "requirecalltoken", "permit", "setvar", "callerid",
+    "outbound_proxy",
 }  # fmt: skip
 CHAN_DAHDI_KEYS = {
     "context", "immediate", "signalling", "echocancel", "echocancelwhenbridged", "echotraining",

@@ -192,7 +192,55 @@ def test_star97_opens_the_mailbox_of_the_user_on_the_calling_device_and_asks_the
 def test_star98_asks_for_any_mailbox_and_its_pin(committed, dialplan):
     committed(user_create, extension="1000", name="Ana")
     contexts, _ = parse_dialplan(dialplan())
-    assert set(contexts["app-dialvm"]) == {"*98"}, (
-        "no pattern: digits a phone sends never reach the arguments"
-    )
+    assert set(contexts["app-dialvm"]) == {"*98", "_*98X."}
     assert "VoiceMailMain()" in [app for _, _, app in contexts["app-dialvm"]["*98"].steps]
+
+
+def _apps(contexts, context, extension="s"):
+    return [app for _, _, app in contexts[context][extension].steps]
+
+
+DIGITS_ONLY = "GotoIf($[${LEN(${FILTER(0123456789,${ARG1})})} != ${LEN(${ARG1})}]?"
+
+
+def test_star_ext_leaves_a_message_in_that_users_mailbox(committed, dialplan):
+    """FreePBX's *<ext>: straight to the mailbox, unavailable greeting. Its context comes last,
+    so every feature code wins; the digits the phone sent are checked before they are used."""
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    contexts, includes = parse_dialplan(dialplan())
+    check_targets(contexts, includes)
+    assert includes["from-internal-additional"][-1] == "app-vm-direct"
+    assert set(contexts["app-vm-direct"]) == {"_*X", "_*X."}
+    assert _apps(contexts, "app-vm-direct", "_*X.")[0] == "Gosub(sub-vm-direct,s,1(${EXTEN:1}))"
+    direct = _apps(contexts, "sub-vm-direct")
+    assert direct[0].startswith(DIGITS_ONLY), "nothing but digits reaches DB() or VoiceMail()"
+    assert "VoiceMail(${ARG1}@${VMCTX},u)" in direct
+
+
+def test_star98_ext_opens_that_mailbox_and_asks_its_pin(committed, dialplan):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    contexts, _ = parse_dialplan(dialplan())
+    assert _apps(contexts, "app-dialvm", "_*98X.")[1] == "Gosub(sub-vm-main,s,1(${EXTEN:3}))"
+    main = _apps(contexts, "sub-vm-main")
+    assert any(app.startswith(DIGITS_ONLY) for app in main)
+    assert "VoiceMailMain(${ARG1}@${VMCTX})" in main, "no s option: the PIN is asked"
+
+
+@pytest.mark.parametrize(("context", "pattern"), [("app-dialvm", "_*98X."), ("app-userlogonoff", "_*11.")])
+def test_a_users_own_mailbox_comes_before_a_feature_code_that_starts_its_number(
+    committed, dialplan, context, pattern
+):
+    """*9801 and *1105 reach the mailboxes of users 9801 and 1105 when they have one, as FreePBX's
+    per-user *<ext> entries win; otherwise *98 and *11 take the digits as before."""
+    committed(extension_create, extension="9801", name="Ana", tech="pjsip", voicemail="default")
+    contexts, _ = parse_dialplan(dialplan())
+    assert _apps(contexts, context, pattern)[0] == "Gosub(sub-vm-direct,s,1(${EXTEN:1},try))"
+    direct = _apps(contexts, "sub-vm-direct")
+    assert 'GotoIf($["${ARG2}" = "try"]?back)' in direct and direct[-1] == "Return()"
+
+
+def test_ext_local_includes_the_administrators_ext_local_custom(committed, dialplan):
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip")
+    contexts, includes = parse_dialplan(dialplan())
+    assert includes["ext-local"] == ["ext-local-custom"]
+    assert contexts["ext-local-custom"] == {}, "defined empty, so the include resolves without a warning"

@@ -11,7 +11,7 @@ from asterisk.models import SyncChange
 from asterisk.sync import run_sync
 from devices.services import device_create
 from endpoints.conf import BANNER, parse_conf
-from endpoints.models import SipSettings
+from endpoints.models import EVERY_ADDRESS, SipSettings
 from endpoints.services import sip_settings_update
 from endpoints.transports import PJSIP_TRANSPORTS, SIP_GENERAL
 
@@ -43,18 +43,63 @@ def test_a_fresh_install_has_freepbx_17s_defaults(committed, conf_dir):
     committed(device_create, id="2001", tech="sip", settings={"secret": SECRET})
     general = _items(conf_dir, SIP_GENERAL, "")
     assert general == [
+        ("vmexten", "*97"),
+        ("disallow", "all"),
+        ("allow", "ulaw"),
+        ("allow", "alaw"),
+        ("allow", "gsm"),
+        ("allow", "g726"),
+        ("allow", "g722"),
+        ("context", "from-sip-external"),
+        ("callerid", "Unknown"),
+        ("notifyringing", "yes"),
+        ("notifyhold", "yes"),
+        ("tos_sip", "cs3"),
+        ("tos_audio", "ef"),
+        ("tos_video", "af41"),
+        ("alwaysauthreject", "yes"),
+        ("limitonpeers", "yes"),
+        ("nat", "force_rport,comedia"),
+        ("g726nonstandard", "no"),
+        ("videosupport", "no"),
+        ("maxcallbitrate", "384"),
+        ("canreinvite", "no"),
+        ("rtptimeout", "30"),
+        ("rtpholdtimeout", "300"),
+        ("checkmwi", "10"),
+        ("registertimeout", "20"),
+        ("maxexpiry", "3600"),
+        ("minexpiry", "60"),
+        ("defaultexpiry", "120"),
+        ("jbenable", "no"),
+        ("allowguest", "no"),
+        ("srvlookup", "no"),
+        ("callevents", "no"),
         ("udpbindaddr", "0.0.0.0:5160"),
         ("tcpenable", "no"),
         ("tlsenable", "no"),
-        ("nat", "force_rport,comedia"),
     ]
     transports = parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text())
+    assert transports.includes == ["pjsip.transports_custom.conf"]
+    assert (conf_dir / "pjsip.transports_custom.conf").exists(), "res_pjsip fails on a missing include"
     assert transports.section_names() == ["0.0.0.0-udp"]
     assert transports.get("0.0.0.0-udp") == [
         ("type", "transport"),
         ("protocol", "udp"),
         ("bind", "0.0.0.0:5060"),
+        ("allow_reload", "no"),
+        ("tos", "cs3"),
+        ("cos", "3"),
     ]
+
+
+def test_given_asterisk_20s_sample_sip_conf_no_guest_reaches_its_public_context(committed, conf_dir):
+    """sip.conf's [general] with the README's include line at its end: what chan_sip ends up with.
+    The sample lets unauthenticated calls into `context=public`; the generated lines close that."""
+    sample = parse_conf((DATA / "asterisk-20-sip-general.conf").read_text()).get("general")
+    general = dict(sample + _items(conf_dir, SIP_GENERAL, ""))  # later lines win, as in chan_sip
+    assert (general["allowguest"], general["alwaysauthreject"]) == ("no", "yes")
+    assert general["context"] == "from-sip-external"
 
 
 def test_given_asterisk_20s_sample_sip_conf_then_devices_name_only_udp(committed, conf_dir):
@@ -90,6 +135,20 @@ def test_a_pjsip_device_names_its_transport_only_while_it_is_on(committed, conf_
     assert defined == ["0.0.0.0-udp", "0.0.0.0-tcp"]
 
 
+def test_pjsip_bound_to_one_address_sends_media_from_it_too(committed, conf_dir):
+    committed(device_create, id="2002", tech="pjsip", settings={"secret": SECRET})
+    endpoint = [k for k, _ in _items(conf_dir, "pjsip.endpoint.conf", "2002")]
+    assert "media_address" not in endpoint and "bind_rtp_to_media_address" not in endpoint
+    committed(sip_settings_update, pjsip_bind_address="192.0.2.10")
+    items = _items(conf_dir, "pjsip.endpoint.conf", "2002")
+    keys = [k for k, _ in items]
+    at = keys.index("force_rport")
+    assert items[at + 1 : at + 3] == [("media_address", "192.0.2.10"), ("bind_rtp_to_media_address", "yes")]
+    assert parse_conf((conf_dir / PJSIP_TRANSPORTS).read_text()).section_names() == ["192.0.2.10-udp"]
+    committed(sip_settings_update, pjsip_bind_address=EVERY_ADDRESS)
+    assert "media_address" not in dict(_items(conf_dir, "pjsip.endpoint.conf", "2002"))
+
+
 def test_nat_settings_reach_both_drivers(committed, conf_dir):
     committed(
         sip_settings_update,
@@ -103,6 +162,7 @@ def test_nat_settings_reach_both_drivers(committed, conf_dir):
     assert ("external_media_address", "203.0.113.7") in udp
     assert ("external_signaling_address", "203.0.113.7") in udp
     assert [v for k, v in udp if k == "local_net"] == ["192.168.0.0/16", "10.0.0.0/8", "172.16.0.0/12"]
+    assert [k for k, _ in udp][-6:] == ["allow_reload", "tos", "cos", "local_net", "local_net", "local_net"]
     committed(sip_settings_update, external_address="pbx.example.com")
     assert ("externhost", "pbx.example.com") in _items(conf_dir, SIP_GENERAL, "")
 

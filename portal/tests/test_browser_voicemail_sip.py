@@ -20,14 +20,16 @@ def test_an_extension_with_a_mailbox_from_the_extensions_page(page, conf_dir):  
     page.check("#id_voicemail_enabled")
     page.fill("#id_vm_pin", "482913")
     page.fill("#id_vm_email", "ana@example.com")
-    page.fill("#id_vm_options", "attach=yes|saycid=no|envelope=no|delete=no")
+    page.select_option("#id_vm_attach", "yes")
+    page.select_option("#id_vm_saycid", "no")
+    page.fill("#id_vm_options", "tz=european")
     shot(page, "20-voicemail-section")
     page.click("button:has-text('Save')")
     page.wait_for_url("**/extensions/")
 
     mailboxes = parse_conf((conf_dir / "voicemail_additional.conf").read_text())
     assert mailboxes.get("default") == [
-        ("2001", "482913,Ana Müller,ana@example.com,,attach=yes|saycid=no|envelope=no|delete=no")
+        ("2001", "482913,Ana Müller,ana@example.com,,attach=yes|saycid=no|tz=european")
     ]
     endpoint = parse_conf((conf_dir / "pjsip.endpoint.conf").read_text())
     assert dict(endpoint.get("2001"))["mailboxes"] == "2001@default"
@@ -36,11 +38,30 @@ def test_an_extension_with_a_mailbox_from_the_extensions_page(page, conf_dir):  
     page.click("summary:has-text('Voicemail')")
     assert page.input_value("#id_vm_pin") == "", "the PIN is never sent back"
     assert "482913" not in page.content()
+    assert (page.input_value("#id_vm_attach"), page.input_value("#id_vm_envelope")) == ("yes", "")
     page.fill("#id_vm_email", "ana,evil@example.com")
     page.click("button:has-text('Save')")
     assert page.locator("#id_vm_email.is-invalid").is_visible()
     shot(page, "21-voicemail-refused")
     assert PbxUser.objects.get(pk="2001").vm_email == "ana@example.com"
+
+
+def test_a_pin_made_for_a_new_mailbox_is_shown_once_to_note(page, conf_dir):  # noqa: F811
+    log_in(page)
+    page.click("text=Add extension")
+    page.click("text=PJSIP")
+    page.fill("#id_extension", "2003")
+    page.fill("#id_name", "Cy")
+    page.click("summary:has-text('Voicemail')")
+    page.check("#id_voicemail_enabled")
+    page.fill("#id_vm_pin", "")
+    page.click("button:has-text('Save')")
+    page.wait_for_url("**/extensions/2003/")
+    pin = PbxUser.objects.get(pk="2003").vm_pin
+    assert page.locator("#new-vm-pin").inner_text().startswith(f"Voicemail PIN made for 2003: {pin}.")
+    shot(page, "22-voicemail-pin-made")
+    page.reload()
+    assert page.locator("#new-vm-pin").count() == 0
 
 
 def test_the_sip_settings_page_changes_what_devices_are_written_with(page, conf_dir):  # noqa: F811

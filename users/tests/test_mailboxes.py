@@ -36,7 +36,8 @@ def _mailboxes(conf_dir):
 BAD_EMAILS = ["a,b@example.com", "a|b@example.com", "a=>b@example.com", "a@example.com\n",
               "a@exa\rmple.com", "a\x00@example.com", "a;b@example.com", "not an address"]  # fmt: skip
 BAD_OPTIONS = ["attach=yes,saycid=no", "attach=yes|", "attach", "attach=yes\ndelete=yes",
-               "attach=y;es", "attach=>yes", "Attach=yes", "attach=yes|x=a=b", "attach=\x00"]  # fmt: skip
+               "attach=y;es", "attach=>yes", "Attach=yes", "attach=yes|x=a=b", "attach=\x00",
+               "attach=maybe", "attach=yes|attach=no", "delete=", "review=1"]  # fmt: skip
 
 
 @pytest.mark.parametrize("bad", BAD_EMAILS)
@@ -53,7 +54,20 @@ def test_it_refuses_options_that_would_break_the_mailbox_line(bad):
 
 def test_it_accepts_freepbxs_options_and_others_as_written():
     mailbox_options(DEFAULT_OPTIONS)
+    mailbox_options("attach=no|saycid=no|envelope=no|delete=no")
     mailbox_options("attach=yes|tz=eastern|saydurationm=2|callback=from-internal|volgain=0.0")
+
+
+def test_an_option_that_takes_yes_or_no_says_so():
+    with pytest.raises(ValidationError) as caught:
+        mailbox_options("attach=maybe|saycid=no|saycid=yes")
+    assert caught.value.messages == ["attach takes yes or no, not maybe.", "saycid is given twice."]
+
+
+def test_a_new_mailbox_has_no_options_so_voicemail_conf_general_applies(committed, conf_dir):
+    user = committed(user_create, extension="3000", name="X", voicemail="default", vm_pin="1234")
+    assert user.vm_options == ""
+    assert _mailboxes(conf_dir).get("default") == [("3000", "1234,X,,,")]
 
 
 def test_a_new_mailbox_without_a_pin_gets_a_random_one_in_digits(committed):

@@ -28,7 +28,7 @@ def _refused_or_harmless(field: str, value: str) -> None:
         assert e.messages and all(m.strip() for m in e.messages)
         return
     assert not any(ch in getattr(user, field) for ch in LINE_BREAKS_AND_NUL)
-    for key, val in user_keys(user, ["1000"]).items():
+    for key, val in user_keys(user, [("1000", "PJSIP/1000")]).items():
         family, rest = split_key(key)
         check_action({"Action": "DBPut", "Family": family, "Key": rest, "Val": val})
     mailbox = mailbox_for("1000", "1000", user.voicemail)

@@ -38,7 +38,7 @@ def test_an_extension_added_with_voicemail_gets_a_mailbox(
     pin = PbxUser.objects.get(pk="2212").vm_pin
     assert pin.isdigit()
     line = parse_conf((conf_dir / FILENAME).read_text()).get("default")
-    assert line == [("2212", f"{pin},Front desk,desk@example.com,,attach=no|saycid=no|envelope=no|delete=no")]
+    assert line == [("2212", f"{pin},Front desk,desk@example.com,,")], "no options: [general] decides"
 
 
 @pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
@@ -97,3 +97,76 @@ def test_the_users_page_has_the_voicemail_section(deviceanduser, administrator_c
     page = administrator_client.get("/users/3000/")
     assert "Voicemail" in [title for title, _ in page.context["form"].sections()]
     assert PIN not in page.content.decode()
+
+
+def test_freepbxs_four_options_are_choices_and_the_others_a_free_field(
+    administrator_client, ana, conf_dir, django_capture_on_commit_callbacks
+):
+    form = administrator_client.get("/extensions/2001/").context["form"]
+    for option in ("attach", "saycid", "envelope", "delete"):
+        assert [value for value, _ in form.fields[f"vm_{option}"].choices] == ["", "yes", "no"]
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
+    data.update(vm_attach="yes", vm_delete="no", vm_options="tz=european")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert administrator_client.post("/extensions/2001/", data).status_code == 302
+    assert PbxUser.objects.get(pk="2001").vm_options == "attach=yes|delete=no|tz=european"
+    line = parse_conf((conf_dir / FILENAME).read_text()).get("default")
+    assert line == [("2001", f"{PIN},Ana,ana@example.com,,attach=yes|delete=no|tz=european")]
+    again = administrator_client.get("/extensions/2001/").context["form"]
+    assert (again["vm_attach"].value(), again["vm_saycid"].value(), again["vm_options"].value()) == (
+        "yes",
+        None,
+        "tz=european",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"vm_options": "attach=maybe"}, "vm_options", "attach takes yes or no, not maybe."),
+        ({"vm_attach": "no", "vm_options": "attach=yes"}, "vm_options", "attach is given twice."),
+        ({"vm_attach": "maybe"}, "vm_attach", "Select a valid choice."),
+    ],
+)
+def test_a_wrong_option_is_refused_with_the_values_allowed(
+    administrator_client, ana, changes, field, message
+):
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
+    response = administrator_client.post("/extensions/2001/", {**data, **changes})
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert PbxUser.objects.get(pk="2001").vm_options == ""
+
+
+def test_a_pin_made_for_a_new_mailbox_is_shown_once(
+    administrator_client, viewer_client, django_capture_on_commit_callbacks
+):
+    data = form_post_data(administrator_client.get("/extensions/add/?tech=pjsip"))
+    data.update(extension="2212", name="Front desk", voicemail_enabled="on", vm_pin="")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = administrator_client.post("/extensions/add/?tech=pjsip", data)
+    assert response["Location"] == "/extensions/2212/", "to where the PIN can be noted"
+    pin = PbxUser.objects.get(pk="2212").vm_pin
+    assert pin.isdigit()
+    assert pin not in viewer_client.get("/extensions/2212/").content.decode()
+    shown = administrator_client.get("/extensions/2212/")
+    assert f'<strong class="font-monospace">{pin}</strong>' in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
+    assert pin not in administrator_client.get("/extensions/2212/").content.decode(), "once"
+
+
+def test_turning_voicemail_on_without_a_pin_shows_the_pin_made(
+    deviceanduser, administrator_client, committed, django_capture_on_commit_callbacks
+):
+    committed(user_create, extension="3000", name="Bo")
+    data = form_post_data(administrator_client.get("/users/3000/"))
+    data.update(voicemail_enabled="on", vm_pin="")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert administrator_client.post("/users/3000/", data).status_code == 302
+    pin = PbxUser.objects.get(pk="3000").vm_pin
+    page = administrator_client.get("/users/3000/").content.decode()
+    assert f'Voicemail PIN made for 3000: <strong class="font-monospace">{pin}</strong>' in page
+    data = form_post_data(administrator_client.get("/users/3000/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        administrator_client.post("/users/3000/", {**data, "vm_email": "bo@example.com"})
+    assert pin not in administrator_client.get("/users/3000/").content.decode(), "a kept PIN is not shown"

@@ -2,24 +2,49 @@ from django.core.management.base import BaseCommand, CommandError
 
 from asterisk.ami import AmiError
 from asterisk.models import SyncStatus
-from asterisk.sync import run_requested
+from asterisk.sync import PruneDeclined, run_requested
+
+# How many of the keys pbxadmin does not own a plain --full names before "and N more".
+_SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Push pending AstDB changes and reloads to Asterisk; --full rebuilds AMPUSER, DEVICE and CW."
+    help = (
+        "Push pending AstDB changes and reloads to Asterisk; --full rebuilds the keys pbxadmin owns "
+        "in AMPUSER, DEVICE and CW."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--full",
             action="store_true",
-            help="read the families back from Asterisk and make them equal to the database "
-            "(missing keys written, strays deleted)",
+            help="read the families back from Asterisk and make the keys pbxadmin owns equal to the "
+            "database (missing ones written, stale ones deleted); other keys are listed and left",
+        )
+        parser.add_argument(
+            "--prune-unknown",
+            action="store_true",
+            help="with --full: also delete the keys pbxadmin does not own under AMPUSER, DEVICE and CW "
+            "(another program's, such as FreePBX's novmpw or vmx/*), after listing them",
+        )
+        parser.add_argument(
+            "--no-input",
+            "--noinput",
+            action="store_false",
+            dest="interactive",
+            help="with --prune-unknown: do not ask before deleting",
         )
 
-    def handle(self, *args, full: bool, **options):
+    def handle(self, *args, full: bool, prune_unknown: bool, interactive: bool, **options):
+        if prune_unknown and not full:
+            raise CommandError("--prune-unknown needs --full: only a full sync reads Asterisk's keys back.")
         SyncStatus.get()
         try:
-            result = run_requested(full=full)
+            result = run_requested(
+                full=full, prune_unknown=prune_unknown, confirm=self._confirm if interactive else self._list
+            )
+        except PruneDeclined:
+            raise CommandError("Nothing was sent to Asterisk.") from None
         except AmiError as e:
             raise CommandError(f"Asterisk was not brought up to date: {e}") from e
         kind = "full sync" if full else "sync"
@@ -27,5 +52,30 @@ class Command(BaseCommand):
             f"{kind}: {result.actions} actions ({result.puts} keys written, {result.deletes} deleted), "
             f"reloaded: {', '.join(result.reloads) or 'nothing'}"
         )
+        if result.unknown and not result.pruned:
+            self.stdout.write(
+                f"Left {len(result.unknown)} keys pbxadmin does not own "
+                "(asterisk_sync --full --prune-unknown lists and deletes them):"
+            )
+            for key, value in result.unknown[:_SHOWN]:
+                self.stdout.write(f"  {key} = {value}")
+            if len(result.unknown) > _SHOWN:
+                self.stdout.write(f"  … and {len(result.unknown) - _SHOWN} more")
         for warning in result.warnings:
             self.stderr.write(f"warning: {warning}")
+
+    def _list(self, unknown: list[tuple[str, str]]) -> bool:
+        self.stdout.write(f"Deleting {len(unknown)} keys pbxadmin does not own:")
+        for key, value in unknown:
+            self.stdout.write(f"  {key} = {value}")
+        return True
+
+    def _confirm(self, unknown: list[tuple[str, str]]) -> bool:
+        self.stdout.write(f"These {len(unknown)} keys are not pbxadmin's; --prune-unknown deletes them:")
+        for key, value in unknown:
+            self.stdout.write(f"  {key} = {value}")
+        try:
+            answer = input(f"Delete these {len(unknown)} keys from Asterisk? Type yes to go on: ")
+        except EOFError:
+            answer = ""
+        return answer.strip().lower() == "yes"
