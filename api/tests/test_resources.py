@@ -511,6 +511,18 @@ def test_the_audit_log_hands_scripts_the_values_as_stored(admin_api):
     assert entry["changes"] == {"callwaiting": [True, False], "recording_in_external": ["dontcare", "force"]}
 
 
+def test_an_extension_created_is_one_audit_entry_with_each_object_it_touched(admin_api):
+    make_extension(admin_api, "1000")
+    (entry,) = admin_api.get("/api/v1/audit/?id=1000&type=endpoint").json()["results"]
+    assert (entry["action"], entry["object_type"], entry["object_id"]) == ("created", "user", "1000")
+    assert [(o["object_type"], o["action"]) for o in entry["objects"]] == [
+        ("user", "created"),
+        ("device", "created"),
+        ("endpoint", "created"),
+    ]
+    assert entry["objects"][1]["changes"]["dial"] == [None, "PJSIP/1000"]
+
+
 def test_behind_a_tls_proxy_page_links_say_https(admin_api, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # PBXADMIN_BEHIND_PROXY
     make_extension(admin_api, "1000")

@@ -9,10 +9,23 @@ from api.errors import ERRORS
 from api.permissions import AdministratorsOnly
 from audit.forms import EntryFilterForm
 from audit.models import Action, Entry, ObjectType
-from audit.selectors import entry_list
+from audit.selectors import entry_list, with_parts
+
+
+class PartOut(serializers.ModelSerializer):
+    """One object an operation touched, and its changes."""
+
+    class Meta:
+        model = Entry
+        fields = ("object_type", "object_id", "object_repr", "action", "changes")
 
 
 class EntryOut(serializers.ModelSerializer):
+    """One operation: its first object's fields (as one entry per object read before), and
+    `objects`, every object it touched (that one included) with its own changes."""
+
+    objects = PartOut(source="parts", many=True, read_only=True)
+
     class Meta:
         model = Entry
         fields = (
@@ -26,6 +39,7 @@ class EntryOut(serializers.ModelSerializer):
             "object_id",
             "object_repr",
             "changes",
+            "objects",
         )
 
 
@@ -59,3 +73,6 @@ class AuditList(ApiView, generics.ListAPIView):
                 {name: [e["message"] for e in errs] for name, errs in form.errors.get_json_data().items()}
             )
         return entry_list(**form.filters())
+
+    def paginate_queryset(self, queryset):
+        return with_parts(super().paginate_queryset(queryset))
