@@ -8,7 +8,7 @@ Devices name only transports that exist (`chan_sip_protocols`, `pjsip_transport_
 
 import ipaddress
 
-from endpoints.conf import BANNER, Section, format_items, format_section
+from endpoints.conf import Section, banner, format_items, format_section
 from endpoints.models import SipSettings, split_networks
 
 SIP_GENERAL = "sip_general_additional.conf"
@@ -74,7 +74,8 @@ def render_sip_general(s: SipSettings) -> str:
     if key:
         items.append((key, address))
     items += [("localnet", net) for net in split_networks(s.local_networks)]
-    return f"{BANNER}\n\n{format_items('general', items)}"
+    header = banner(settings_page="SIP settings", included_by="sip.conf")
+    return f"{header}\n\n{format_items('general', items)}"
 
 
 def render_pjsip_transports(s: SipSettings) -> str:
@@ -98,4 +99,5 @@ def render_pjsip_transports(s: SipSettings) -> str:
                 ("method", "tlsv1_2"),
             ]
         sections.append(format_section(Section(f"{s.pjsip_bind_address}-{protocol}", items)))
-    return f"{BANNER}\n\n" + "\n".join(sections)
+    header = banner(settings_page="SIP settings", included_by="pjsip.conf")
+    return f"{header}\n\n" + "\n".join(sections)
