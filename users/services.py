@@ -22,8 +22,11 @@ from users.models import PbxUser
 IN_USE = "in_use"
 
 # Everything an administrator may set on a user; the extension is its identity.
+# What a page, a file or a call may set; not the copies kept for searching (editable=False).
 USER_FIELDS = tuple(
-    f.name for f in PbxUser._meta.concrete_fields if f.name not in ("extension", "created_at", "updated_at")
+    f.name
+    for f in PbxUser._meta.concrete_fields
+    if f.editable and f.name not in ("extension", "created_at", "updated_at")
 )
 
 

@@ -581,3 +581,13 @@ def test_a_dial_string_for_a_device_that_takes_none_is_refused(admin_api):
 def test_the_docs_page_links_back_to_the_portal(administrator_client):
     page = administrator_client.get("/api/docs/").content.decode()
     assert 'href="/"' in page and 'href="/api-tokens/"' in page and 'id="swagger-ui"' in page
+
+
+def test_the_name_filter_folds_accents_and_case(admin_api):
+    make_extension(admin_api, "1000", name="Ana Müller")
+    make_extension(admin_api, "1001", name="Bob Miller")
+    found = admin_api.get(f"{EXT}?name=muller").json()["results"]
+    assert [e["extension"] for e in found] == ["1000"]
+    assert [u["extension"] for u in admin_api.get("/api/v1/users/?name=MULLER").json()["results"]] == ["1000"]
+    devices = admin_api.get("/api/v1/devices/?name=muller").json()["results"]
+    assert [d["id"] for d in devices] == ["1000"]
