@@ -3,10 +3,12 @@
 import contextlib
 import logging
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
+from api.errors import field_errors
 from audit import actors, trail
 from audit.models import Action, ObjectType
 from portal.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
@@ -98,19 +100,26 @@ class ApiView(APIView):
 _FIXED_FIELDS = {"extension", "id", "tech"}
 
 
-def parse(view, serializer_class, **kwargs) -> dict:
-    """The request body, typed; a type error is a 400 with every field at once.
+def parse(view, serializer_class, *, rules=None, check=None, **kwargs) -> dict:
+    """The request body, typed; a refusal is a 400 naming every problem at once.
 
     A field the operation does not take is refused, not ignored: a typo or an
     attempt to renumber must not answer 200 having changed nothing. Errors
     about endpoint settings are named by the setting, as the services name them.
+
+    `rules(fields)`: the API's own rules on the fields that parsed, as {field: [messages]}.
+    `check(fields)`: the operation's service check, which saves nothing. When something
+    is refused here, it runs on the fields that parsed, so the answer also names what the
+    service refuses, as a page does; when nothing is, the service call itself judges them.
     """
     data = view.request.data
     serializer = serializer_class(data=data, **kwargs)
     errors = {} if serializer.is_valid() else dict(serializer.errors)
     settings_errors = errors.pop("settings", None)
+    bad_settings = set()
     if isinstance(settings_errors, dict):
         errors |= settings_errors
+        bad_settings = set(settings_errors)
     elif settings_errors:
         errors["settings"] = settings_errors
     writable = {name for name, field in serializer.fields.items() if not field.read_only}
@@ -120,9 +129,44 @@ def parse(view, serializer_class, **kwargs) -> dict:
             if name in _FIXED_FIELDS
             else f"Not a field here. Fields: {', '.join(sorted(writable))}."
         ]
-    if errors:
-        raise exceptions.ValidationError(errors)
-    return serializer.validated_data
+    if not errors:
+        fields = serializer.validated_data
+        errors = dict(rules(fields)) if rules else {}
+        if not errors:
+            return fields
+    else:
+        fields = _parsed_part(serializer_class, data, errors, bad_settings, **kwargs)
+        if fields is not None and rules:
+            errors |= {k: v for k, v in rules(fields).items() if k not in errors}
+    if check is not None and fields is not None:
+        errors |= {k: v for k, v in _service_errors(check, fields, serializer).items() if k not in errors}
+    raise exceptions.ValidationError(errors)
+
+
+def _parsed_part(serializer_class, data, errors: dict, bad_settings: set, **kwargs) -> dict | None:
+    """The fields of a refused body that parsed, typed (the settings that parsed among them)."""
+    if not hasattr(data, "items"):
+        return None
+    good = {k: v for k, v in data.items() if k not in errors}
+    if isinstance(good.get("settings"), dict):
+        good["settings"] = {k: v for k, v in good["settings"].items() if k not in bad_settings}
+    serializer = serializer_class(data=good, **{**kwargs, "partial": True})
+    return dict(serializer.validated_data) if serializer.is_valid() else None
+
+
+def _service_errors(check, fields: dict, serializer) -> dict[str, list[str]]:
+    """What the service's check refuses in `fields`. A required field that was refused (or
+    missing) is given blank: the service then refuses it too, and its message is not kept."""
+    blanks = {
+        name: ""
+        for name, field in serializer.fields.items()
+        if field.required and not serializer.partial and name not in fields
+    }
+    try:
+        check({**blanks, **fields})
+    except DjangoValidationError as e:
+        return {k: v for k, v in field_errors(e).items() if k not in blanks}
+    return {}
 
 
 class Pages(PageNumberPagination):

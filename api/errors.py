@@ -10,7 +10,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, UnsupportedMediaType
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -41,6 +41,11 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         # Not Django's "No PbxUser matches the given query.": a client knows no model names.
         exc = NotFound("Not found: nothing has that number or id.")
+    if isinstance(exc, UnsupportedMediaType) and context.get("view") is not None:
+        # Say what to send instead: a client that sent a form where JSON is read (or the
+        # reverse) learns the fix from the answer.
+        accepted = " or ".join(p.media_type for p in context["view"].get_parsers())
+        exc = UnsupportedMediaType(None, detail=f"{exc.detail} This operation takes {accepted}.")
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if _in_use(exc) else status.HTTP_400_BAD_REQUEST
         return Response(field_errors(exc), status=code)
@@ -55,4 +60,10 @@ ERRORS = {
     429: OpenApiResponse(OpenApiTypes.OBJECT, description="Too many requests for this token."),
 }
 NOT_FOUND = {404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such object.")}
+# A list's `page` past its last page.
+NO_SUCH_PAGE = {404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such page.")}
+# An operation with a body, sent one of another type (a form where JSON is read).
+UNSUPPORTED = {
+    415: OpenApiResponse(OpenApiTypes.OBJECT, description="The body is not of the type the operation takes.")
+}
 IN_USE_RESPONSE = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="The number is already in use.")}

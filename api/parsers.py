@@ -1,7 +1,12 @@
-"""JSON bodies, refused cleanly however they are built."""
+"""Request bodies: JSON everywhere, refused cleanly however it is built; multipart for file uploads alone.
+
+One body type per operation, so the OpenAPI document advertises exactly what is read: a
+client generated from it sends JSON, and nothing it sends is dropped on the way (a form
+body cannot carry a nested `settings`).
+"""
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 
 
 class JsonParser(JSONParser):
@@ -11,3 +16,7 @@ class JsonParser(JSONParser):
         except RecursionError:
             # [[[[…]]]] a thousand deep: Python's parser gives up with this, not a ValueError.
             raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+# For the views that take a file (they set parser_classes = UPLOADS).
+UPLOADS = [MultiPartParser]

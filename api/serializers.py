@@ -7,6 +7,7 @@ write-only: an answer holds them only for `?include_secrets=true` by an administ
 """
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from devices.models import Device, Tech
 from devices.services import DEVICE_FIELDS
@@ -47,14 +48,34 @@ def public_settings(settings: dict, *, include_secrets: bool) -> dict:
     return {k: v for k, v in settings.items() if include_secrets or k not in SECRET_SETTING_KEYS}
 
 
-def with_secrets(serializer, instance, data: dict) -> dict:
-    """The user's secrets added to an answer, when an administrator asked for them."""
-    if serializer.context.get("include_secrets"):
-        data.update({f: getattr(instance, f) for f in USER_SECRETS})
-    return data
+class SecretOut(serializers.CharField):
+    """A secret or PIN in an answer: there only when an administrator asked (include_secrets),
+    else left out. Declared, so the document says what an answer may hold."""
+
+    def get_attribute(self, instance):
+        if not self.context.get("include_secrets"):
+            raise SkipField
+        return super().get_attribute(instance)
 
 
-class ExtensionOut(TypesOnlyModelSerializer):
+class WithUserSecrets(TypesOnlyModelSerializer):
+    """A user's answer, which may carry the user's secrets (every one the model has)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in USER_SECRETS:
+            model_field = PbxUser._meta.get_field(name)
+            fields[name] = SecretOut(
+                required=False,
+                max_length=model_field.max_length,
+                help_text=f"The {model_field.verbose_name}: only with include_secrets=true (administrators).",
+            )
+        return fields
+
+
+class ExtensionOut(WithUserSecrets):
+    """An extension: its user, and its own device with the technology settings (no device: nulls)."""
+
     tech = serializers.SerializerMethodField()
     devicetype = serializers.SerializerMethodField()
     dial = serializers.SerializerMethodField()
@@ -106,11 +127,10 @@ class ExtensionOut(TypesOnlyModelSerializer):
         status = self.context["states"].get(user.pk)
         return status.state if status else None
 
-    def to_representation(self, instance):
-        return with_secrets(self, instance, super().to_representation(instance))
 
+class UserOut(WithUserSecrets):
+    """A user, and the devices they are on now."""
 
-class UserOut(TypesOnlyModelSerializer):
     devices = serializers.SerializerMethodField(help_text="The devices the user is on now, in arrival order.")
 
     class Meta:
@@ -120,11 +140,10 @@ class UserOut(TypesOnlyModelSerializer):
     def get_devices(self, user) -> list[str]:
         return [d.id for d in getattr(user, "devices_now", None) or user.devices.all()]
 
-    def to_representation(self, instance):
-        return with_secrets(self, instance, super().to_representation(instance))
-
 
 class DeviceOut(TypesOnlyModelSerializer):
+    """A device: its user now and by default, and its technology settings."""
+
     settings = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
 

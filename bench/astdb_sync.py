@@ -1,6 +1,6 @@
 """Time the AstDB push against the test AMI server: a full sync, a bare client, one action at a time.
 
-    python bench/astdb_sync.py [--extensions N]
+    python bench/astdb_sync.py [--extensions N] [--asterisk]
 
 Last line: astdb_sync: extensions=N keys=… full_s=… actions_per_s=… raw_actions_per_s=…
 sequential_actions_per_s=… one_edit_actions=…
@@ -10,6 +10,10 @@ over its actions; `raw_actions_per_s` is a bare asyncio client pipelining as
 many DBPut actions against the same server process, which is what the wire
 and the server allow (the mean of a run just before and one just after).
 
+With `--asterisk` the server is a real Asterisk 20 (`bash ../shared/asterisk/install.sh`)
+started on free loopback ports instead of the test AMI server, and the line ends with
+`ratio=…`: the bare client's rate over the full sync's (1.0 = as fast as the wire allows).
+
 Targets: the full sync reaches at least 50 % of the raw figure; a
 one-extension edit sends at most 40 actions; pipelined is at least 5x the
 actions per second of one-at-a-time, all measured in the same run.
@@ -18,6 +22,7 @@ actions per second of one-at-a-time, all measured in the same run.
 import argparse
 import asyncio
 import time
+from contextlib import contextmanager
 
 from _setup import ami_server_process, django_in_temp_dir, seed_extensions
 
@@ -58,10 +63,22 @@ async def raw_pipelined(port: int, secret: str, count: int, window: int = 2000) 
     return count / elapsed
 
 
+@contextmanager
+def real_asterisk():
+    """A private Asterisk 20 on free loopback ports (asterisk/testing/pbx.py)."""
+    from asterisk.testing.pbx import PrivateAsterisk, missing_reason
+
+    if reason := missing_reason():
+        raise SystemExit(f"--asterisk needs the real Asterisk: {reason}")
+    with PrivateAsterisk(name="astdb") as pbx:
+        yield pbx.ports.ami, pbx.ami_secret
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extensions", type=int, default=10_000)
     parser.add_argument("--sequential", type=int, default=5_000, help="actions sent one at a time")
+    parser.add_argument("--asterisk", action="store_true", help="a real Asterisk 20, not the test AMI server")
     args = parser.parse_args()
 
     django_in_temp_dir("astdb")
@@ -77,7 +94,7 @@ def main() -> None:
     seed_extensions(args.extensions)
     settings.PBXADMIN_SYNC = "manual"
 
-    with ami_server_process() as (port, secret):
+    with real_asterisk() if args.asterisk else ami_server_process() as (port, secret):
         settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", port
         settings.AMI_USERNAME, settings.AMI_SECRET, settings.AMI_TIMEOUT = "pbxadmin", secret, 30
 
@@ -128,6 +145,7 @@ def main() -> None:
         f"actions_per_s={full.actions / full_s:.0f} raw_actions_per_s={raw_rate:.0f} "
         f"sequential_actions_per_s={sequential_rate:.0f} "
         f"one_edit_actions={edit.actions}"
+        + (f" ratio={raw_rate / (full.actions / full_s):.2f}" if args.asterisk else "")
     )
 
 

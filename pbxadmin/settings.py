@@ -258,10 +258,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ViewersReadAdministratorsWrite"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JsonParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only: the one operation that takes a file (an import's upload) says so itself.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     # No ?format=: answers are JSON, exports CSV (by Accept), whatever a query string says.
@@ -287,6 +285,7 @@ SPECTACULAR_SETTINGS = {
         "TechEnum": "devices.models.Tech",
         "ToggleEnum": "users.models.Toggle",
         "RecordingEnum": "users.models.Recording",
+        "ImportActionEnum": "bulk.importing.ACTIONS",
     },
 }
 

@@ -591,3 +591,79 @@ def test_the_name_filter_folds_accents_and_case(admin_api):
     assert [u["extension"] for u in admin_api.get("/api/v1/users/?name=MULLER").json()["results"]] == ["1000"]
     devices = admin_api.get("/api/v1/devices/?name=muller").json()["results"]
     assert [d["id"] for d in devices] == ["1000"]
+
+
+# --- One body type per operation, every error at once -------------------------------
+
+
+def test_a_change_names_every_problem_at_once_as_the_page_does(admin_api):
+    make_extension(admin_api, voicemail="default")
+    body = {"ringtimer": 500, "vm_email": "not an address", "settings": {"dtmfmode": "smoke"}}
+    response = admin_api.patch(f"{EXT}1000/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"ringtimer", "vm_email", "dtmfmode"}
+    # A value of the wrong type, the service's own rules and an unknown field, together.
+    body = {
+        "ringtimer": "soon",
+        "name": "",
+        "nmae": "Typo",
+        "settings": {"dtmfmode": "smoke", "context": None},
+    }
+    response = admin_api.patch(f"{EXT}1000/", body, format="json")
+    assert set(response.json()) == {"ringtimer", "name", "nmae", "dtmfmode", "context"}
+    assert PbxUser.objects.get().name == "Person 1000"
+
+
+def test_a_create_names_every_problem_at_once(admin_api):
+    body = {
+        "extension": "1000",
+        "name": "Ann",
+        "tech": "pjsip",
+        "ringtimer": -5,
+        "vm_email": "not an address",
+        "voicemail": "default",
+        "dial": "SIP/x",
+        "settings": {"dtmfmode": "smoke"},
+    }
+    response = admin_api.post(EXT, body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"ringtimer", "vm_email", "dial", "dtmfmode"}
+    # A required field refused or missing is named once, with the rest.
+    response = admin_api.post(
+        EXT, {"name": 5 * "x" * 100, "tech": "pjsip", "outboundcid": "<<"}, format="json"
+    )
+    assert set(response.json()) == {"extension", "name", "outboundcid"}
+    assert response.json()["extension"] == ["This field is required."]
+    assert not PbxUser.objects.exists()
+
+
+def test_users_and_devices_name_every_problem_at_once(admin_api):
+    user = {"extension": "500", "name": "Una", "ringtimer": "x", "outboundcid": "<<"}
+    assert set(admin_api.post("/api/v1/users/", user, format="json").json()) == {"ringtimer", "outboundcid"}
+    admin_api.post("/api/v1/users/", {"extension": "500", "name": "Una"}, format="json")
+    change = {"cfringtimer": 999, "name": "Una\nEvil"}
+    assert set(admin_api.patch("/api/v1/users/500/", change, format="json").json()) == {"cfringtimer", "name"}
+    device = {"id": "3001", "tech": "sip", "devicetype": "smoke", "settings": {"nat": "smoke"}}
+    assert set(admin_api.post("/api/v1/devices/", device, format="json").json()) == {"devicetype", "nat"}
+    admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "sip"}, format="json")
+    change = {"default_user": "999", "dial": "SIP/x", "settings": {"nat": "smoke"}}
+    errors = admin_api.patch("/api/v1/devices/3001/", change, format="json").json()
+    assert set(errors) == {"default_user", "dial", "nat"}
+
+
+def test_a_form_body_where_json_is_read_is_a_415_that_says_what_to_send(admin_api):
+    make_extension(admin_api, settings={"secret": "Sup3r-Secret-Value-99"})
+    for body, content_type in [
+        ({"name": "Ann", "ringtimer": "30"}, "multipart"),
+        ("name=Ann", "application/x-www-form-urlencoded"),
+    ]:
+        kwargs = {"format": content_type} if content_type == "multipart" else {"content_type": content_type}
+        response = admin_api.patch(f"{EXT}1000/", body, **kwargs)
+        assert response.status_code == 415
+        assert "This operation takes application/json." in response.json()["detail"]
+    created = admin_api.post(EXT, {"extension": "1001", "name": "A", "tech": "pjsip"}, format="multipart")
+    assert created.status_code == 415
+    assert PbxUser.objects.get().name == "Person 1000" and not PbxUser.objects.filter(pk="1001").exists()
+    # And the reverse: an upload takes a form, not JSON.
+    upload = admin_api.post("/api/v1/imports/", {"kind": "extensions"}, format="json")
+    assert upload.status_code == 415 and "multipart/form-data" in upload.json()["detail"]

@@ -5,7 +5,7 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from api.base import ApiView, Pages
-from api.errors import ERRORS
+from api.errors import ERRORS, NO_SUCH_PAGE
 from api.permissions import AdministratorsOnly
 from audit.forms import EntryFilterForm
 from audit.models import Action, Entry, ObjectType
@@ -14,6 +14,12 @@ from audit.selectors import entry_list, with_parts
 
 class PartOut(serializers.ModelSerializer):
     """One object an operation touched, and its changes."""
+
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text='{field: [before, after]} for each field of this object that changed, a secret\'s as "changed".',
+    )
 
     class Meta:
         model = Entry
@@ -24,6 +30,12 @@ class EntryOut(serializers.ModelSerializer):
     """One operation: its first object's fields (as one entry per object read before), and
     `objects`, every object it touched (that one included) with its own changes."""
 
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text='{field: [before, after]} for each field a change changed, a secret\'s as "changed"; '
+        "other entries keep their own figures here (a purge of old entries: deleted, days).",
+    )
     objects = PartOut(source="parts", many=True, read_only=True)
 
     class Meta:
@@ -59,7 +71,9 @@ class AuditQuery(serializers.Serializer):
 
 
 @extend_schema(
-    summary="Audit entries, newest first", parameters=[AuditQuery], responses={200: EntryOut, **ERRORS}
+    summary="Audit entries, newest first",
+    parameters=[AuditQuery],
+    responses={200: EntryOut, **ERRORS, **NO_SUCH_PAGE},
 )
 class AuditList(ApiView, generics.ListAPIView):
     permission_classes = [AdministratorsOnly]

@@ -9,18 +9,20 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
 from rest_framework import generics, renderers, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from api.base import ApiView, Pages, parse
-from api.errors import ERRORS, NOT_FOUND
+from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
+from api.parsers import UPLOADS
 from api.permissions import AdministratorsOnly
 from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm
-from bulk.importing import uploaded_text
+from bulk.importing import ACTIONS, MAX_PROBLEMS, MAX_ROWS_SHOWN, uploaded_text
 from bulk.jobs import job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
@@ -38,9 +40,73 @@ class JobProgress(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
 
 
+# The check's findings as bulk.importing.Report keeps them (the job stores them as JSON).
+# For the document: the answer holds them as stored.
+
+# What each action means for a row, as the check page says it.
+_ROWS = {
+    "create": "Rows that make a new one.",
+    "update": "Rows that change an existing one (Replace existing).",
+    "unchanged": "Rows equal to what exists.",
+    "skip": "Rows whose number exists, left as they are (Skip existing).",
+    "error": "Rows refused.",
+}
+ImportCounts = inline_serializer(
+    "ImportCounts",
+    {
+        **{action: serializers.IntegerField(required=False, help_text=_ROWS[action]) for action in ACTIONS},
+        "total": serializers.IntegerField(required=False, help_text="Rows checked."),
+    },
+    help_text="Rows by what the import does with them; an action no row has is left out. "
+    "Empty until the file is read.",
+)
+
+LEVELS = ["error", "warning"]
+
+
+class ImportProblem(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line of the file.")
+    key = serializers.CharField(help_text="The row's number (extension or device id).")
+    column = serializers.CharField()
+    message = serializers.CharField()
+    action = serializers.ChoiceField(ACTIONS)
+    level = serializers.ChoiceField(LEVELS, help_text="An error refuses the row; a warning asks a choice.")
+
+
+class ImportRow(serializers.Serializer):
+    line = serializers.IntegerField()
+    key = serializers.CharField()
+    name = serializers.CharField()
+    action = serializers.ChoiceField(ACTIONS)
+    message = serializers.CharField(help_text="What the check says of the row, or blank.")
+    level = serializers.ChoiceField(["", *LEVELS], help_text="Blank: nothing to say.")
+    changes = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=3, max_length=3),
+        help_text="[field, before, after] for each field an update changes (secrets masked).",
+    )
+
+
+def stored_json(schema, **kwargs) -> serializers.JSONField:
+    """A JSON column answered as stored, declared in the document as `schema` (a class of its
+    own each: the declaration is a class attribute, and fields are copied when bound)."""
+    field_class = extend_schema_field(schema)(type("StoredJson", (serializers.JSONField,), {}))
+    return field_class(read_only=True, **kwargs)
+
+
 class ImportJobOut(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     progress = serializers.SerializerMethodField()
+    counts = stored_json(ImportCounts)
+    problems = stored_json(
+        ImportProblem(many=True), help_text=f"Errors and warnings, row by row (the first {MAX_PROBLEMS})."
+    )
+    rows = stored_json(
+        ImportRow(many=True),
+        help_text=f"Each row as the check shows it (up to {MAX_ROWS_SHOWN} of each action).",
+    )
+    ignored = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The file's columns the import ignores."
+    )
 
     class Meta:
         model = ImportJob
@@ -97,15 +163,16 @@ CONFLICT = {409: OpenApiResponse(OpenApiTypes.OBJECT, description="The job is no
 
 
 @extend_schema_view(
-    get=extend_schema(summary="Recent import jobs", responses={200: ImportJobOut, **ERRORS}),
+    get=extend_schema(summary="Recent import jobs", responses={200: ImportJobOut, **ERRORS, **NO_SUCH_PAGE}),
     post=extend_schema(
         summary="Upload a CSV file: it is checked (a dry run) and kept until confirmed",
         request={"multipart/form-data": ImportUpload},
-        responses={201: ImportJobOut, **ERRORS},
+        responses={201: ImportJobOut, **ERRORS, **UNSUPPORTED},
     ),
 )
 class ImportList(ApiView, generics.ListCreateAPIView):
     permission_classes = [AdministratorsOnly]
+    parser_classes = UPLOADS
     pagination_class = Pages
     serializer_class = ImportJobOut
     queryset = ImportJob.objects.defer("text").select_related("created_by")
@@ -143,7 +210,7 @@ class ImportDetail(ApiView, generics.RetrieveAPIView):
 @extend_schema(
     summary="Confirm a checked job: it is imported in the background (follow its progress)",
     request=ImportConfirm,
-    responses={202: ImportJobOut, **ERRORS, **NOT_FOUND, **CONFLICT},
+    responses={202: ImportJobOut, **ERRORS, **UNSUPPORTED, **NOT_FOUND, **CONFLICT},
 )
 class ImportConfirmView(ApiView, generics.GenericAPIView):
     permission_classes = [AdministratorsOnly]

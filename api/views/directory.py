@@ -3,12 +3,11 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api import queries
 from api.base import ApiView, Pages, SecretsQuery, parse
-from api.errors import ERRORS, IN_USE_RESPONSE, NOT_FOUND
+from api.errors import ERRORS, IN_USE_RESPONSE, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
 from api.serializers import (
     DeviceChange,
     DeviceIn,
@@ -24,21 +23,48 @@ from api.serializers import (
 from asterisk.selectors import device_states
 from devices.models import Device, Tech
 from devices.selectors import device_list
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from users.extensions import extension_create, extension_delete, extension_update
+from devices.services import (
+    build_device,
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+    device_update_check,
+)
+from users.extensions import (
+    build_extension,
+    extension_create,
+    extension_delete,
+    extension_update,
+    extension_update_check,
+)
 from users.models import PbxUser
 from users.selectors import extension_list, user_list
-from users.services import user_create, user_delete, user_update
+from users.services import build_user, user_create, user_delete, user_update, user_update_check
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
 
 
-def _dial_only_for_custom(tech: str, fields: dict) -> None:
-    """A dial string is a custom device's alone; others' follow their technology. Sent for one of
-    those, it would be dropped without a word."""
-    if fields.get("dial") and tech != Tech.CUSTOM:
-        follows = f": a {tech} device's follows its technology" if tech else ""
-        raise ValidationError({"dial": [f"Only custom devices take a dial string{follows}."]})
+def dial_only_for_custom(tech: str | None = None, *, new: bool = False):
+    """A rule for `parse`: a dial string is a custom device's alone; others' follow their
+    technology. Sent for one of those, it would be dropped without a word. `tech`: the
+    device's (none: no device); `new`: the body names it (unless it was refused)."""
+
+    def rule(fields: dict) -> dict:
+        if new and "tech" not in fields:
+            return {}
+        device_tech = fields["tech"] if new else tech
+        if not fields.get("dial") or device_tech == Tech.CUSTOM:
+            return {}
+        follows = f": a {device_tech} device's follows its technology" if device_tech else ""
+        return {"dial": [f"Only custom devices take a dial string{follows}."]}
+
+    return rule
+
+
+# Every write's documented answers besides its own: a refused body, a body of another type.
+WRITE_ERRORS = {**ERRORS, **UNSUPPORTED}
 
 
 def parse_query(view, query_class, **kwargs):
@@ -64,12 +90,13 @@ class ExtensionShapes(ApiView):
     get=extend_schema(
         summary="List extensions",
         parameters=[queries.ExtensionQuery],
-        responses={200: ExtensionOut, **ERRORS},
+        responses={200: ExtensionOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create an extension (user, fixed device and endpoint)",
+        parameters=[SecretsQuery],
         request=ExtensionIn,
-        responses={201: ExtensionOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: ExtensionOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
@@ -82,8 +109,9 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(self, ExtensionIn)
-        _dial_only_for_custom(fields["tech"], fields)
+        fields = parse(
+            self, ExtensionIn, rules=dial_only_for_custom(new=True), check=lambda f: build_extension(**f)
+        )
         user = extension_create(**fields)
         return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
 
@@ -96,8 +124,9 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change an extension (only the fields sent)",
+        parameters=[SecretsQuery],
         request=ExtensionChange,
-        responses={200: ExtensionOut, **ERRORS, **NOT_FOUND},
+        responses={200: ExtensionOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(
         summary="Delete an extension (its user and own device)", responses={204: None, **ERRORS, **NOT_FOUND}
@@ -113,9 +142,13 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
-        fields = parse(self, ExtensionChange, partial=True)
-        _dial_only_for_custom(
-            Device.objects.filter(pk=user.pk).values_list("tech", flat=True).first(), fields
+        device = Device.objects.select_related("endpoint").filter(pk=user.pk).first()
+        fields = parse(
+            self,
+            ExtensionChange,
+            partial=True,
+            rules=dial_only_for_custom(device.tech if device else None),
+            check=lambda f: extension_update_check(user=user, device=device, **f),
         )
         user = extension_update(user=user, **fields)
         return Response(self.shape(user, many=False))
@@ -138,12 +171,15 @@ class UserShapes(ApiView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="List users", parameters=[queries.UserQuery], responses={200: UserOut, **ERRORS}
+        summary="List users",
+        parameters=[queries.UserQuery],
+        responses={200: UserOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create a user (no device)",
+        parameters=[SecretsQuery],
         request=UserIn,
-        responses={201: UserOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: UserOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class UserList(UserShapes, generics.ListCreateAPIView):
@@ -158,7 +194,7 @@ class UserList(UserShapes, generics.ListCreateAPIView):
         )
 
     def create(self, request):
-        user = user_create(**parse(self, UserIn))
+        user = user_create(**parse(self, UserIn, check=lambda f: build_user(**f)))
         return Response(self.shape(user), status=status.HTTP_201_CREATED)
 
 
@@ -168,8 +204,9 @@ class UserList(UserShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change a user (only the fields sent)",
+        parameters=[SecretsQuery],
         request=UserChange,
-        responses={200: UserOut, **ERRORS, **NOT_FOUND},
+        responses={200: UserOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(
         summary="Delete a user (their devices are left with no user)",
@@ -185,7 +222,8 @@ class UserDetail(UserShapes, generics.GenericAPIView):
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
-        return Response(self.shape(user_update(user=user, **parse(self, UserChange, partial=True))))
+        fields = parse(self, UserChange, partial=True, check=lambda f: user_update_check(user=user, **f))
+        return Response(self.shape(user_update(user=user, **fields)))
 
     def delete(self, request, extension):
         user_delete(user=get_object_or_404(PbxUser, pk=extension))
@@ -209,12 +247,15 @@ class DeviceShapes(ApiView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="List devices", parameters=[queries.DeviceQuery], responses={200: DeviceOut, **ERRORS}
+        summary="List devices",
+        parameters=[queries.DeviceQuery],
+        responses={200: DeviceOut, **ERRORS, **NO_SUCH_PAGE},
     ),
     post=extend_schema(
         summary="Create a device with its technology settings",
+        parameters=[SecretsQuery],
         request=DeviceIn,
-        responses={201: DeviceOut, **ERRORS, **IN_USE_RESPONSE},
+        responses={201: DeviceOut, **WRITE_ERRORS, **IN_USE_RESPONSE},
     ),
 )
 class DeviceList(DeviceShapes, generics.ListCreateAPIView):
@@ -228,8 +269,9 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(self, DeviceIn)
-        _dial_only_for_custom(fields["tech"], fields)
+        fields = parse(
+            self, DeviceIn, rules=dial_only_for_custom(new=True), check=lambda f: build_device(**f)
+        )
         device = device_create(**fields)
         return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
 
@@ -240,8 +282,9 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
     ),
     patch=extend_schema(
         summary="Change a device (only the fields sent; the id and technology stay)",
+        parameters=[SecretsQuery],
         request=DeviceChange,
-        responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+        responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND},
     ),
     delete=extend_schema(summary="Delete a device", responses={204: None, **ERRORS, **NOT_FOUND}),
 )
@@ -254,8 +297,13 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
 
     def patch(self, request, device_id):
         device = self.device(device_id)
-        fields = parse(self, DeviceChange, partial=True)
-        _dial_only_for_custom(device.tech, fields)
+        fields = parse(
+            self,
+            DeviceChange,
+            partial=True,
+            rules=dial_only_for_custom(device.tech),
+            check=lambda f: device_update_check(device=device, **f),
+        )
         device_update(device=device, **fields)
         return Response(self.shape(self.device(device_id), many=False))
 
@@ -266,8 +314,9 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
 
 @extend_schema(
     summary="Hot desking: log a user into an adhoc device",
+    parameters=[SecretsQuery],
     request=HotDeskLogin,
-    responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
+    responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND},
 )
 class DeviceLogin(DeviceShapes, generics.GenericAPIView):
     serializer_class = HotDeskLogin
@@ -280,6 +329,7 @@ class DeviceLogin(DeviceShapes, generics.GenericAPIView):
 
 @extend_schema(
     summary="Hot desking: give an adhoc device back to its default user",
+    parameters=[SecretsQuery],
     request=None,
     responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
 )

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api import queries
 from api.base import ApiView, Pages
-from api.errors import ERRORS, NOT_FOUND
+from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
 from asterisk.models import PhoneState, SyncStatus
 from asterisk.selectors import as_json, device_states
 from asterisk.tasks import request_sync
@@ -40,7 +40,7 @@ def _rows(devices) -> list[dict]:
 @extend_schema(
     summary="List the phones' status (as the AMI event listener keeps it)",
     parameters=[queries.PhoneStatusQuery],
-    responses={200: PhoneStatusOut, **ERRORS},
+    responses={200: PhoneStatusOut, **ERRORS, **NO_SUCH_PAGE},
 )
 class PhoneStatusList(ApiView, generics.ListAPIView):
     pagination_class = Pages
@@ -61,7 +61,6 @@ class PhoneStatusDetail(ApiView, generics.GenericAPIView):
         return Response(_rows([get_object_or_404(Device.objects.only("id", "tech"), pk=device_id)])[0])
 
 
-_COUNT = serializers.IntegerField()
 SyncOut = inline_serializer(
     "SyncStatus",
     {
@@ -79,7 +78,12 @@ SyncOut = inline_serializer(
         "syncing": serializers.BooleanField(help_text="A run is asked for or under way."),
         "pending": inline_serializer(
             "SyncPending",
-            {name: _COUNT for name in ("extensions", "users", "devices", "files", "reloads", "total")},
+            # A field instance each: DRF binds a field to one name, so one shared instance
+            # would be declared once, under the last name.
+            {
+                name: serializers.IntegerField()
+                for name in ("extensions", "users", "devices", "files", "reloads", "total")
+            },
             help_text="What waits to be sent: objects and files, not AstDB keys.",
         ),
         "last_success_at": serializers.DateTimeField(

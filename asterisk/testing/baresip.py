@@ -175,11 +175,15 @@ class Phone:
     def hangup(self) -> None:
         self._send("hangup")
 
-    def keys(self, digits: str, gap: float = 0.4) -> None:
-        """Press keys during a call: each becomes RFC 4733 DTMF (one UDP datagram per key to `cons`)."""
+    def keys(self, digits: str, press: float = 0.15, gap: float = 0.25) -> None:
+        """Press keys during a call: each becomes RFC 4733 DTMF. A key is one UDP datagram to
+        `cons`; `cons` never lets go of it by itself, so each press is followed by a release
+        (baresip's KEYCODE_REL, 0x04), else the last key's tone lasts until the next one."""
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             for digit in digits:
                 udp.sendto(digit.encode(), ("127.0.0.1", self.cons_port))
+                time.sleep(press)
+                udp.sendto(b"\x04", ("127.0.0.1", self.cons_port))
                 time.sleep(gap)
 
     # --- what the phone saw -----------------------------------------------------------

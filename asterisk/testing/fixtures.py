@@ -153,3 +153,23 @@ def phone(pbx):
     yield make
     for p in started:
         p.close()
+
+
+@pytest.fixture
+def service(pbx, tmp_path):
+    """`service("fastagi")` runs `manage.py fastagi` (or any long-running command) against this
+    test's database and Asterisk until the test ends."""
+    from asterisk.testing.services import Service
+
+    started: list[Service] = []
+
+    def start(*command: str, **env: str) -> Service:
+        from asterisk.testing.services import environment
+
+        s = Service(*command, log=tmp_path / f"{command[0]}-{len(started)}.log", env=environment(**env))
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
