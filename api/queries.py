@@ -7,6 +7,7 @@ from asterisk.models import PhoneState, PhoneStatus
 from asterisk.selectors import only_down
 from devices.models import DeviceType, Tech
 from devices.selectors import SORTS as DEVICE_SORTS
+from portal.folding import fold
 from users.selectors import SORTS as USER_SORTS
 
 STATES = [*PhoneState.values, "down"]
@@ -16,7 +17,11 @@ class ListQuery(serializers.Serializer):
     number = serializers.RegexField(
         r"^[0-9]+\Z", max_length=20, required=False, help_text="Numbers starting with these digits."
     )
-    name = serializers.CharField(max_length=80, required=False, help_text="Names containing this (any case).")
+    name = serializers.CharField(
+        max_length=80,
+        required=False,
+        help_text="Names containing this (any case; accents ignored: muller finds Müller).",
+    )
     state = serializers.ChoiceField(
         STATES, required=False, help_text="The phone's state; `down` is unregistered or unreachable."
     )
@@ -34,7 +39,7 @@ class ListQuery(serializers.Serializer):
         if data.get("number"):
             queryset = queryset.filter(**{f"{self.number_field}__startswith": data["number"]})
         if data.get("name"):
-            queryset = queryset.filter(name__icontains=data["name"])
+            queryset = queryset.filter(name_folded__contains=fold(data["name"]))
         return by_state(queryset, self.device_field, data.get("state", ""))
 
     def selector_kwargs(self) -> dict:
@@ -91,7 +96,7 @@ class DeviceQuery(ListQuery):
     def narrow(self, queryset: QuerySet) -> QuerySet:
         name = self.validated_data.get("name")
         if name:
-            queryset = queryset.filter(description__icontains=name)
+            queryset = queryset.filter(description_folded__contains=fold(name))
         data = {k: v for k, v in self.validated_data.items() if k != "name"}
         if data.get("number"):
             queryset = queryset.filter(id__startswith=data["number"])

@@ -102,6 +102,9 @@ class SyncStatus(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_actions = models.PositiveIntegerField(default=0)
+    # What the last successful run brought to Asterisk, in the administrator's terms (not AstDB
+    # keys): {"extensions", "users", "devices", "files", "reloads"}: counts (sync.sent_counts).
+    last_sent = models.JSONField(default=dict, blank=True)
     runs = models.PositiveIntegerField(default=0)
     # When a run last logged in to Asterisk: None means no sync has ever reached it.
     last_connected_at = models.DateTimeField(null=True, blank=True)
@@ -148,10 +151,17 @@ class SyncStatus(models.Model):
         cls._row().update(last_connected_at=timezone.now())
 
     @classmethod
-    def succeed(cls, *, actions: int, warnings: list[str], keep_error: bool = False) -> None:
+    def succeed(
+        cls, *, actions: int, warnings: list[str], sent: dict | None = None, keep_error: bool = False
+    ) -> None:
         """A run reached Asterisk; `keep_error`: a problem of its own (the files) still stands."""
         now = timezone.now()
-        done = {"last_success_at": now, "last_actions": actions, "runs": F("runs") + 1}
+        done = {
+            "last_success_at": now,
+            "last_actions": actions,
+            "last_sent": sent or {},
+            "runs": F("runs") + 1,
+        }
         if not keep_error:
             done |= {
                 "last_error": "; ".join(warnings)[:2000],

@@ -56,6 +56,8 @@ class SyncResult:
     # A full run: the keys pbxadmin does not own, left in place (or deleted, when `pruned`).
     unknown: list[tuple[str, str]] = field(default_factory=list)
     pruned: bool = False
+    # What the administrator changed that this run brought to Asterisk (`sent_counts`).
+    sent: dict[str, int] = field(default_factory=dict)
 
 
 class PruneDeclined(Exception):
@@ -158,6 +160,20 @@ def _record(desired: dict[str, dict[str, str]], owners: set[str], *, everything:
         unique_fields=["owner_key"],
         update_fields=["keys"],
     )
+
+
+def sent_counts(changes: list[tuple[str, str]], *, files: int = 0) -> dict[str, int]:
+    """The outbox rows a run settled, counted as the banner counts what waits: users, devices,
+    both as extensions (a user and its device share the number), files and module reloads."""
+    users = {ref for kind, ref in changes if kind == SyncChange.Kind.USER}
+    devices = {ref for kind, ref in changes if kind == SyncChange.Kind.DEVICE}
+    return {
+        "extensions": len(users | devices),
+        "users": len(users),
+        "devices": len(devices),
+        "files": files,
+        "reloads": len({ref for kind, ref in changes if kind == SyncChange.Kind.RELOAD}),
+    }
 
 
 def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[str]]:
@@ -272,21 +288,22 @@ def run_sync(
     """
     # One sync at a time on this machine (web process, worker and commands alike).
     with machine_lock(settings.VAR_DIR / ".sync.lock"):
-        files_written = write_pending_files() is not None
+        written = write_pending_files()
+        files_written = written is not None
         try:
             try:
                 result = _run(full=full, prune_unknown=prune_unknown, confirm=confirm, config=config)
+                result.sent["files"] = len(written or ())
             except ValueError as e:
                 # The adapter's guard refused a value (a line break, NUL): final, and said plainly.
                 raise ami.AmiActionError(f"refused to send to Asterisk: {e}") from e
         except ami.AmiError as e:
             SyncStatus.fail(str(e), kind=error_kind(e))
             raise
-    if files_written:
-        SyncStatus.succeed(actions=result.actions, warnings=result.warnings)
-    else:
-        # AstDB is in step, the files are not: the banner keeps saying so.
-        SyncStatus.succeed(actions=result.actions, warnings=result.warnings, keep_error=True)
+    # Without the files AstDB is in step, the files are not: the banner keeps saying so.
+    SyncStatus.succeed(
+        actions=result.actions, warnings=result.warnings, sent=result.sent, keep_error=not files_written
+    )
     return result
 
 
@@ -372,6 +389,7 @@ def _run(
         warnings=warnings,
         unknown=plan.unknown,
         pruned=full and prune_unknown,
+        sent=sent_counts([(kind, ref) for _pk, kind, ref in pending]),
     )
     log.info(
         "asterisk sync: %s actions, %s puts, %s deletes, reloads %s",

@@ -13,7 +13,7 @@ from django.utils import dateformat, timezone
 from django.utils.text import capfirst
 
 from audit.fields import recorded_field
-from audit.models import Entry, ObjectType
+from audit.models import Action, Entry, ObjectType
 from endpoints.techs import TECHS
 
 # The portal's own way of writing a time (the When column, phone and lockout times).
@@ -46,8 +46,10 @@ def field_label(kind: str, name: str) -> str:
     setting's label; the stored name when neither is known (a field since removed)."""
     key = name.removeprefix("settings.")
     if kind == ObjectType.ENDPOINT or key != name:
-        labels = {s.label for module in TECHS.values() for s in module.SETTINGS if s.key == key}
-        return labels.pop() if len(labels) == 1 else key
+        # Technologies word a few settings their own way ("Trust RPID", "Trust RPID/PAI"); an
+        # entry does not say its technology, so the first module's label stands for them all.
+        labels = [s.label for module in TECHS.values() for s in module.SETTINGS if s.key == key]
+        return labels[0] if labels else key
     label = str(getattr(recorded_field(kind, name), "verbose_name", name))
     # A module's name keeps its case ("chan_sip port"); anything else starts with a capital.
     return label if label.startswith("chan_sip") else capfirst(label)
@@ -60,3 +62,21 @@ def readable_changes(entry: Entry) -> list[str]:
         show=lambda name, value: readable(value, recorded_field(kind, name)),
         label=lambda name: field_label(kind, name),
     )
+
+
+def readable_operation(lead: Entry) -> list[dict]:
+    """Each object of an operation (`selectors.with_parts`) with its changes in words.
+
+    `folded`: a created or deleted object among others lists every field it had, which
+    would bury the rest of the log: the page folds it under its name.
+    """
+    parts = getattr(lead, "parts", None) or [lead]
+    several = len(parts) > 1
+    return [
+        {
+            "entry": part,
+            "lines": readable_changes(part),
+            "folded": several and part.action in (Action.CREATED, Action.DELETED),
+        }
+        for part in parts
+    ]

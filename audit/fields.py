@@ -31,8 +31,9 @@ OBJECT_TYPES = {
 }
 
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")
-# Noise, not changes: timestamps Django keeps itself.
-_SKIPPED = frozenset({"last_login"})
+# Noise, not changes: timestamps Django keeps itself, and the folded copies of names kept for
+# searching (portal/folding.py).
+_SKIPPED = frozenset({"last_login", "name_folded", "description_folded"})
 
 
 def object_type(obj) -> str:

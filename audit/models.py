@@ -1,5 +1,12 @@
-"""One audit entry: who did what to which object, when, and each field before → after."""
+"""The audit log: who did what to which objects, when, and each field before → after.
 
+One row per object touched. The rows of one operation (a service call: an extension
+created is its user, its device and the device's settings) share `operation`, and
+the first of them is its `lead`: the page, the CSV export and the API list leads,
+each with the objects of its operation, so one operation reads as one entry.
+"""
+
+import uuid
 from collections.abc import Callable
 
 from django.db import models
@@ -59,16 +66,22 @@ class Entry(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     # {field: [before, after]}, or {field: "changed"} for a secret or PIN: its value is never kept.
     changes = models.JSONField(default=dict, blank=True)
+    # The operation this row belongs to, and whether it is the operation's first row. A row
+    # made on its own (or before operations were recorded) is an operation by itself.
+    operation = models.UUIDField(default=uuid.uuid4, editable=False)
+    lead = models.BooleanField(default=True, editable=False)
 
     class Meta:
         verbose_name_plural = "audit entries"
         ordering = ["-at", "-id"]
-        # The page's filters, each newest first; the list without a filter walks `at`.
+        # The page's filters, each newest first; the list without a filter walks the leads' `at`.
         indexes = [
             models.Index(fields=["-at", "-id"], name="audit_at"),
+            models.Index(fields=["-at", "-id"], condition=models.Q(lead=True), name="audit_lead_at"),
             models.Index(fields=["object_id", "-at"], name="audit_object"),
             models.Index(fields=["person", "-at"], name="audit_person"),
             models.Index(fields=["action", "-at"], name="audit_action"),
+            models.Index(fields=["operation"], name="audit_operation"),
         ]
 
     def __str__(self) -> str:

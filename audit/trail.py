@@ -6,10 +6,16 @@
 
 Entries are written in the caller's transaction, so a rollback records nothing.
 Inside `batch()` (a bulk import) they are collected and inserted a thousand at a time.
+
+A service is one `operation()` (a decorator): what it records, and what the services
+it calls record, is one entry on the page, listing every object touched. Outside one,
+each call here is an operation of its own.
 """
 
 import contextlib
 import contextvars
+import uuid
+from dataclasses import dataclass
 
 from django.db import connections, router
 from django.utils import timezone
@@ -18,12 +24,56 @@ from audit import actors
 from audit.fields import is_secret, object_id, object_type, values_of
 from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 
-__all__ = ["Action", "ObjectType", "batch", "changed", "created", "deleted", "record", "snapshot"]
+__all__ = [
+    "Action",
+    "ObjectType",
+    "batch",
+    "changed",
+    "created",
+    "deleted",
+    "operation",
+    "record",
+    "snapshot",
+]
 
 BATCH_SIZE = 1000
-# An entry as inserted: (via, person, detail, action, object_type, object_id, object_repr, changes).
-Row = tuple[str, str, str, str, str, str, str, dict]
+# An entry as inserted:
+# (via, person, detail, action, object_type, object_id, object_repr, operation, lead, changes).
+Row = tuple[str, str, str, str, str, str, str, uuid.UUID, bool, dict]
 _batch: contextvars.ContextVar[list[Row] | None] = contextvars.ContextVar("audit_batch", default=None)
+
+
+@dataclass
+class _Operation:
+    key: uuid.UUID
+    led: bool = False  # its first row (the lead) is written
+
+    def mark(self) -> tuple[uuid.UUID, bool]:
+        """This operation's key, and whether the row about to be written leads it."""
+        lead, self.led = not self.led, True
+        return self.key, lead
+
+
+_operation: contextvars.ContextVar[_Operation | None] = contextvars.ContextVar(
+    "audit_operation", default=None
+)
+
+
+@contextlib.contextmanager
+def operation():
+    """Everything recorded inside, by this service and the services it calls, is one operation.
+
+    Nested operations join the outermost one. As a decorator: `@trail.operation()`.
+    """
+    if _operation.get() is not None:
+        yield
+        return
+    token = _operation.set(_Operation(uuid.uuid4()))
+    try:
+        yield
+    finally:
+        _operation.reset(token)
+
 
 Snapshot = dict[tuple[str, str], dict[str, object]]
 
@@ -48,11 +98,18 @@ def diff(obj, before: dict, after: dict) -> dict[str, object]:
     return changes
 
 
-def _row(action: str, obj, changes: dict, *, kind: str = "", ref: str = "", label: str = "") -> Row:
+def _row(
+    op: _Operation, action: str, obj, changes: dict, *, kind: str = "", ref: str = "", label: str = ""
+) -> Row:
     via, person, detail = actors.current().who()
     if obj is not None:
         kind, ref, label = object_type(obj), object_id(obj), str(obj)
-    return (via, person, detail, action, kind, ref[:64], label[:200], changes)
+    return (via, person, detail, action, kind, ref[:64], label[:200], *op.mark(), changes)
+
+
+def _current() -> _Operation:
+    """The operation under way, or a new one for this call alone."""
+    return _operation.get() or _Operation(uuid.uuid4())
 
 
 def _write(rows: list[Row]) -> None:
@@ -66,7 +123,19 @@ def _write(rows: list[Row]) -> None:
         pending.clear()
 
 
-_COLUMNS = ("at", "via", "person", "detail", "action", "object_type", "object_id", "object_repr", "changes")
+_COLUMNS = (
+    "at",
+    "via",
+    "person",
+    "detail",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "operation",
+    "lead",
+    "changes",
+)
 
 
 def _insert(rows: list[Row]) -> None:
@@ -83,25 +152,35 @@ def _insert(rows: list[Row]) -> None:
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     at = ops.adapt_datetimefield_value(timezone.now())
+    key = Entry._meta.get_field("operation").get_db_prep_value  # a native uuid or its hex text
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(at, *row[:-1], ops.adapt_json_value(row[-1], None)) for row in rows])
+        cursor.executemany(
+            sql,
+            [
+                (at, *row[:7], key(row[7], connection), row[8], ops.adapt_json_value(row[9], None))
+                for row in rows
+            ],
+        )
 
 
 def created(*objs) -> None:
-    _write([_row(Action.CREATED, obj, diff(obj, {}, values_of(obj))) for obj in objs])
+    op = _current()
+    _write([_row(op, Action.CREATED, obj, diff(obj, {}, values_of(obj))) for obj in objs])
 
 
 def deleted(*objs) -> None:
-    _write([_row(Action.DELETED, obj, diff(obj, values_of(obj), {})) for obj in objs])
+    op = _current()
+    _write([_row(op, Action.DELETED, obj, diff(obj, values_of(obj), {})) for obj in objs])
 
 
 def changed(before: Snapshot, *objs, action: str = Action.CHANGED) -> None:
     """Record each object whose fields differ from `before` (nothing when none do)."""
+    op = _current()
     rows = []
     for obj in objs:
         changes = diff(obj, before.get(_key(obj), {}), values_of(obj))
         if changes:
-            rows.append(_row(action, obj, changes))
+            rows.append(_row(op, action, obj, changes))
     if rows:
         _write(rows)
 
@@ -113,7 +192,7 @@ def record(
 
     `changes` must hold no secret value.
     """
-    _write([_row(action, obj, changes or {}, kind=kind, ref=ref, label=label)])
+    _write([_row(_current(), action, obj, changes or {}, kind=kind, ref=ref, label=label)])
 
 
 @contextlib.contextmanager

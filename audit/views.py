@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from audit.forms import EntryFilterForm
-from audit.selectors import CSV_COLUMNS, entry_list, entry_rows
+from audit.selectors import CSV_COLUMNS, entry_list, entry_rows, with_parts
 from bulk.csvfile import write_table
 from portal.listing import paginate
 from portal.pages import admin_required
@@ -22,9 +22,11 @@ def entry_index(request):
     form, entries = _filtered(request)
     query = request.GET.copy()
     query.pop("page", None)
+    page = paginate(request, entries)
+    page.object_list = with_parts(page.object_list)
     context = {
         "form": form,
-        "page": paginate(request, entries),
+        "page": page,
         "query": query.urlencode(),
         "retention_days": settings.AUDIT_RETENTION_DAYS,
     }

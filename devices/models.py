@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from endpoints.techs import custom, dahdi, iax2, pjsip, sip
+from portal.folding import FoldedSearch, folded_field
 from portal.validators import SafeCharField, callerid_format, digits_only
 
 
@@ -27,7 +28,7 @@ class DeviceType(models.TextChoices):
 ARRIVAL_ORDER = (models.F("user_since").asc(nulls_first=True), "id")
 
 
-class Device(models.Model):
+class Device(FoldedSearch):
     id = SafeCharField("device ID", primary_key=True, max_length=20, validators=[digits_only])
     tech = SafeCharField("technology", max_length=8, choices=Tech.choices)
     dial = SafeCharField(
@@ -60,6 +61,9 @@ class Device(models.Model):
     user_since = models.DateTimeField(null=True, blank=True)
     emergency_cid = SafeCharField("emergency CID", max_length=80, blank=True, validators=[callerid_format])
     description = SafeCharField(max_length=80, blank=True)
+    # The description folded for searching (portal/folding.py).
+    description_folded = folded_field()
+    FOLDED = {"description_folded": "description"}
     # Set while the endpoint's secret is short of the strong rule: only a bulk
     # import whose administrator chose to keep a migrated office's secrets puts
     # one there. The Extensions page lists these so they can be changed later.

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Length, Lower
 
 from devices.models import Device, Tech
+from portal.folding import fold
 
 # Ids are strings of digits: ordered by length, then value, so 818 < 3299 < 5001.
 BY_ID = (Length("id").asc(), "id")
@@ -28,7 +29,9 @@ def device_list(*, search: str = "", sort: str = "id", tech: str = "", devicetyp
     search = search.strip()
     if search:
         queryset = queryset.filter(
-            Q(id__startswith=search) | Q(description__icontains=search) | Q(dial__icontains=search)
+            Q(id__startswith=search)
+            | Q(description_folded__contains=fold(search))
+            | Q(dial__icontains=search)
         )
     return queryset.order_by(*SORTS.get(sort, SORTS["id"]))
 

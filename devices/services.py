@@ -130,6 +130,7 @@ def save_new_device(device: Device, settings: dict[str, str], *, users: set[str]
 
 
 @transaction.atomic
+@trail.operation()
 def device_create(**fields) -> Device:
     """Create a device and its endpoint. Fields as `build_device`."""
     device, settings = build_device(**fields)
@@ -197,6 +198,7 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
 
 
 @transaction.atomic
+@trail.operation()
 def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
     """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
@@ -207,6 +209,7 @@ def device_update(*, device: Device, settings: dict[str, object] | None = None, 
 
 
 @transaction.atomic
+@trail.operation()
 def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
     Device.objects.filter(pk=device.pk).delete()
@@ -247,6 +250,7 @@ def _set_current_user(device: Device, user: PbxUser | None, *, check: bool = Tru
 
 
 @transaction.atomic
+@trail.operation()
 def device_attach(*, device: Device, user: PbxUser | None) -> Device:
     """Make `user` the owner of `device`: its default user, and its current user now."""
     return (
@@ -268,6 +272,7 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
 
 
 @transaction.atomic
+@trail.operation()
 def device_login(*, device: Device, user: PbxUser) -> Device:
     """Hot desking: log `user` into an adhoc device (reference §2).
 
@@ -289,6 +294,7 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
 
 
 @transaction.atomic
+@trail.operation()
 def device_logout(*, device: Device) -> Device:
     """Hot desking: give an adhoc device back to its default user (or to nobody)."""
     device = Device.objects.select_for_update().get(pk=device.pk)

@@ -21,7 +21,7 @@ from django.db import connection
 
 from devices import prompts
 from devices.models import ARRIVAL_ORDER, Device
-from endpoints.conf import BANNER
+from endpoints.conf import banner
 from users.models import PbxUser
 
 FILENAME = "extensions_additional.conf"
@@ -243,7 +243,7 @@ def _users_and_hints() -> tuple[list[str], dict[str, list[str]]]:
 def render_dialplan() -> str:
     numbers, hints = _users_and_hints()
     parts = [
-        BANNER,
+        banner(included_by="extensions.conf"),
         "",
         _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
         "[ext-local]\ninclude => ext-local-custom\n",

@@ -15,7 +15,7 @@ from django.db.models.functions import Cast
 
 from devices.models import Device, DeviceType
 from endpoints import dialplan, transports, voicemail
-from endpoints.conf import format_section, join_sections
+from endpoints.conf import banner, format_section, join_sections
 from endpoints.models import SipSettings
 from endpoints.techs import FILE_TECH, TECHS, defaults
 from endpoints.techs.base import DeviceRow
@@ -29,6 +29,19 @@ INCLUDES = {
     "pjsip.auth.conf": ("pjsip.auth_custom.conf",),
     transports.PJSIP_TRANSPORTS: (transports.PJSIP_TRANSPORTS_CUSTOM,),
 }
+# The other device files include no file of the administrator's: additions go in the Asterisk
+# file that includes them (README, "Include them from Asterisk's own files").
+INCLUDED_BY = {
+    "sip_additional.conf": "sip.conf",
+    "iax_additional.conf": "iax.conf",
+    "chan_dahdi_additional.conf": "chan_dahdi.conf",
+}
+
+
+def _header(name: str) -> str:
+    custom = INCLUDES.get(name, ())
+    return banner(custom=custom[0]) if custom else banner(included_by=INCLUDED_BY[name])
+
 
 _COLUMNS = (
     "id",
@@ -163,7 +176,10 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     for row in rows:
         for filename, text in _render_device(row, available).items():
             parts[filename].append(text)
-    texts = {name: join_sections(parts[name], includes=INCLUDES.get(name, ())) for name in device_files}
+    texts = {
+        name: join_sections(parts[name], header=_header(name), includes=INCLUDES.get(name, ()))
+        for name in device_files
+    }
     if dialplan.FILENAME in names:
         texts[dialplan.FILENAME] = dialplan.render_dialplan()
     if voicemail.FILENAME in names:

@@ -13,7 +13,7 @@ FreePBX 17's own output, `asterisk/tests/data/freepbx17-ext100/`.
 
 import ipaddress
 
-from endpoints.conf import BANNER, Section, format_items, format_section
+from endpoints.conf import Section, banner, format_items, format_section
 from endpoints.models import EVERY_ADDRESS, SipSettings, split_networks
 
 SIP_GENERAL = "sip_general_additional.conf"
@@ -126,7 +126,8 @@ def render_sip_general(s: SipSettings) -> str:
             ("tlscertfile", s.tls_cert_file),
             ("tlsprivatekey", s.tls_key_file),
         ]
-    return f"{BANNER}\n\n{format_items('general', items)}"
+    header = banner(settings_page="SIP settings", included_by="sip.conf")
+    return f"{header}\n\n{format_items('general', items)}"
 
 
 def render_pjsip_transports(s: SipSettings) -> str:
@@ -151,4 +152,5 @@ def render_pjsip_transports(s: SipSettings) -> str:
         items += _TRANSPORT_DEFAULTS
         items += [("local_net", net) for net in split_networks(s.local_networks)]
         sections.append(format_section(Section(f"{s.pjsip_bind_address}-{protocol}", items)))
-    return f"{BANNER}\n#include {PJSIP_TRANSPORTS_CUSTOM}\n\n" + "\n".join(sections)
+    header = banner(custom=PJSIP_TRANSPORTS_CUSTOM)
+    return f"{header}\n#include {PJSIP_TRANSPORTS_CUSTOM}\n\n" + "\n".join(sections)

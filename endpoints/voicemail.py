@@ -13,7 +13,7 @@ import re
 
 from django.db import connection
 
-from endpoints.conf import BANNER, ConfInjectionError
+from endpoints.conf import ConfInjectionError, banner
 from users.mailboxes import mailbox_name
 from users.models import NO_VOICEMAIL, PbxUser
 
@@ -47,7 +47,7 @@ def render_voicemail() -> str:
         cursor.execute(*queryset.query.sql_with_params())
         rows = cursor.fetchall()
     rows.sort(key=lambda r: (r[0], len(r[1]), r[1]))
-    parts = [BANNER, ""]
+    parts = [banner(included_by="voicemail.conf"), ""]
     current = None
     for context, extension, pin, name, email, pager, options in rows:
         if context != current:

@@ -11,6 +11,7 @@ from audit import views as audit
 from bulk import views as bulk
 from devices import views as devices
 from endpoints import views as endpoints
+from portal import people_views as people
 from portal import views as portal
 from users import views as users
 
@@ -29,6 +30,9 @@ urlpatterns = [
     path("secret/new/", portal.new_secret, name="new_secret"),
     path("logins/", portal.login_lockouts, name="login_lockouts"),
     path("logins/clear/", portal.login_lockout_clear, name="login_lockout_clear"),
+    path("people/", people.person_index, name="people"),
+    path("people/<int:pk>/role/", people.person_role, name="person_role"),
+    path("people/<int:pk>/active/", people.person_active, name="person_active"),
     path("extensions/", users.extension_index, name="extension_index"),
     path("extensions/add/", users.extension_add, name="extension_add"),
     path("extensions/<str:extension>/", users.extension_edit, name="extension_edit"),

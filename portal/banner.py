@@ -37,6 +37,11 @@ class Pending:
         return self.extensions + self.users + self.devices + self.files + self.reloads
 
     def text(self) -> str:
+        listed = self.listed()
+        return f"{listed} waiting" if listed else "nothing waiting"
+
+    def listed(self) -> str:
+        """ "2 extensions and 3 module reloads", or "" for nothing."""
         parts = [
             _count(self.extensions, "extension"),
             _count(self.users, "user"),
@@ -45,10 +50,9 @@ class Pending:
             _count(self.reloads, "module reload"),
         ]
         parts = [p for p in parts if p]
-        if not parts:
-            return "nothing waiting"
-        joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        return f"{joined} waiting"
+        if len(parts) < 2:
+            return "".join(parts)
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _count(n: int, noun: str) -> str:
@@ -195,10 +199,16 @@ def banner(*, mode: str) -> Banner:
     if status.last_success_at:
         result.last_sync = ago(status.last_success_at)
     if state == CONNECTED:
-        sent = status.last_actions
+        # What the administrator changed, counted as what waits is: never the AstDB keys it made.
+        sent = status.last_sent or {}
+        done = Pending(files=sent.get("files", 0), reloads=sent.get("reloads", 0))
+        if mode == EXTENSIONS:
+            done.extensions = sent.get("extensions", 0)
+        else:
+            done.users, done.devices = sent.get("users", 0), sent.get("devices", 0)
         result.outcome = (
-            f"Sync finished: {sent} change{'' if sent == 1 else 's'} sent to Asterisk; {result.pending}."
-            if sent
+            f"Sync finished: {done.listed()} sent to Asterisk; {result.pending}."
+            if done.total
             else f"Sync finished: Asterisk answered; {result.pending}."
         )
     else:

@@ -1,6 +1,6 @@
 from portal.banner import banner
 from portal.mode import pbx_mode
-from portal.roles import can_edit
+from portal.roles import can_edit, can_view
 
 
 def portal(request) -> dict:
@@ -8,8 +8,11 @@ def portal(request) -> dict:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     mode = pbx_mode()
+    edit, view = can_edit(request.user), can_view(request.user)
     return {
         "pbx_mode": mode,
-        "sync_banner": banner(mode=mode),
-        "can_edit": can_edit(request.user),
+        "sync_banner": banner(mode=mode) if view else None,
+        "can_edit": edit,
+        "can_view": view,
+        "role_label": "administrator" if edit else "viewer" if view else "no PBX role",
     }

@@ -12,6 +12,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from portal.mode import pbx_mode
 from portal.roles import can_edit, can_view
 
+# The reasons the 403 page (templates/403.html) gives, under the menu.
+VIEWERS_READ = "Viewers can read but not change: ask an administrator."
+ADMINISTRATORS_ONLY = f"This page is for PBX administrators. {VIEWERS_READ}"
+
 
 def viewer_required(view):
     """Any page: administrators and viewers (login is enforced for every URL by middleware)."""
@@ -31,7 +35,7 @@ def admin_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not can_edit(request.user):
-            raise PermissionDenied("Viewers can look but not change: ask an administrator.")
+            raise PermissionDenied(ADMINISTRATORS_ONLY)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -40,7 +44,7 @@ def admin_required(view):
 def check_can_edit(request) -> None:
     """For pages that viewers may see but whose POST changes something."""
     if not can_edit(request.user):
-        raise PermissionDenied("Viewers can look but not change: ask an administrator.")
+        raise PermissionDenied(VIEWERS_READ)
 
 
 def for_mode(mode: str):

@@ -22,7 +22,7 @@ from portal.forms import read_only_for
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
-from portal.pages import admin_required, safe_next, viewer_required
+from portal.pages import VIEWERS_READ, admin_required, safe_next, viewer_required
 from portal.roles import can_edit
 from portal.validators import generate_secret
 
@@ -46,7 +46,7 @@ def portal_settings(request):
     form = read_only_for(request.user, SettingsForm(request.POST or None, initial={"mode": pbx_mode()}))
     if request.method == "POST":
         if not request.user.has_perm("portal.change_portalsettings"):
-            messages.error(request, "Viewers can look but not change: ask an administrator.")
+            messages.error(request, VIEWERS_READ)
             return redirect("settings")
         if form.is_valid():
             set_pbx_mode(mode=form.cleaned_data["mode"])

@@ -71,6 +71,7 @@ def build_extension(
 
 
 @transaction.atomic
+@trail.operation()
 def extension_create(**fields) -> PbxUser:
     """Create user `extension`, fixed device `extension` and its endpoint, or nothing. Fields as build_extension."""
     user, device, clean = build_extension(**fields)
@@ -110,7 +111,9 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     PbxUser.objects.bulk_create([user for user, _, _ in built])
     Device.objects.bulk_create([device for _, device, _ in built])
     endpoints = Endpoint.objects.bulk_create([Endpoint(device=d, settings=clean) for _, d, clean in built])
-    trail.created(*(obj for user, device, _ in built for obj in (user, device)), *endpoints)
+    for (user, device, _), endpoint in zip(built, endpoints, strict=True):
+        with trail.operation():  # one entry per extension, as extension_create records it
+            trail.created(user, device, endpoint)
     outbox.changed(
         users={user.pk for user, _, _ in built},
         devices={device.pk for _, device, _ in built},
@@ -165,6 +168,7 @@ def save_extension_changes(checked) -> None:
 
 
 @transaction.atomic
+@trail.operation()
 def extension_update(*, user: PbxUser, **fields) -> PbxUser:
     """Update an extension's user and its fixed device together, or neither. Fields as the check."""
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
@@ -182,6 +186,7 @@ def extension_update(*, user: PbxUser, **fields) -> PbxUser:
 
 
 @transaction.atomic
+@trail.operation()
 def extension_delete(*, user: PbxUser) -> None:
     """Delete an extension: its user and its own device. Adhoc devices it was on are freed."""
     device = Device.objects.filter(pk=user.pk).first()

@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 
+from portal.folding import FoldedSearch, folded_field
 from portal.validators import SafeCharField, callerid_format, digits_only
 from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 
@@ -42,7 +43,7 @@ accountcode_chars = RegexValidator(
 )
 
 
-class PbxUser(models.Model):
+class PbxUser(FoldedSearch):
     extension = SafeCharField(
         primary_key=True,
         max_length=20,
@@ -181,6 +182,9 @@ class PbxUser(models.Model):
     language = SafeCharField(max_length=16, blank=True, validators=[language_code])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The name folded for searching (portal/folding.py): `muller` finds `Müller`.
+    name_folded = folded_field()
+    FOLDED = {"name_folded": "name"}
 
     class Meta:
         verbose_name = "PBX user"

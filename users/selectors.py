@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Lower
 
 from devices.models import ARRIVAL_ORDER, Device
+from portal.folding import fold
 from users.models import PbxUser
 
 # Numbers are strings: ordered by length, then value, so 818 < 3299 < 5001.
@@ -24,9 +25,10 @@ def _search(queryset: QuerySet, search: str) -> QuerySet:
     search = search.strip()
     if not search:
         return queryset
+    folded = fold(search)
     if search.isascii() and search.isdigit():
-        return queryset.filter(Q(extension__startswith=search) | Q(name__icontains=search))
-    return queryset.filter(name__icontains=search)
+        return queryset.filter(Q(extension__startswith=search) | Q(name_folded__contains=folded))
+    return queryset.filter(name_folded__contains=folded)
 
 
 def extension_list(

@@ -22,8 +22,11 @@ from users.models import PbxUser
 IN_USE = "in_use"
 
 # Everything an administrator may set on a user; the extension is its identity.
+# What a page, a file or a call may set; not the copies kept for searching (editable=False).
 USER_FIELDS = tuple(
-    f.name for f in PbxUser._meta.concrete_fields if f.name not in ("extension", "created_at", "updated_at")
+    f.name
+    for f in PbxUser._meta.concrete_fields
+    if f.editable and f.name not in ("extension", "created_at", "updated_at")
 )
 
 
@@ -62,6 +65,7 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
 
 
 @transaction.atomic
+@trail.operation()
 def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
@@ -97,6 +101,7 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
 
 
 @transaction.atomic
+@trail.operation()
 def user_update(*, user: PbxUser, **fields) -> PbxUser:
     """Change a user's settings. The extension number is its identity and does not change."""
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
@@ -107,6 +112,7 @@ def user_update(*, user: PbxUser, **fields) -> PbxUser:
 
 
 @transaction.atomic
+@trail.operation()
 def user_delete(*, user: PbxUser) -> None:
     """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.

@@ -511,6 +511,18 @@ def test_the_audit_log_hands_scripts_the_values_as_stored(admin_api):
     assert entry["changes"] == {"callwaiting": [True, False], "recording_in_external": ["dontcare", "force"]}
 
 
+def test_an_extension_created_is_one_audit_entry_with_each_object_it_touched(admin_api):
+    make_extension(admin_api, "1000")
+    (entry,) = admin_api.get("/api/v1/audit/?id=1000&type=endpoint").json()["results"]
+    assert (entry["action"], entry["object_type"], entry["object_id"]) == ("created", "user", "1000")
+    assert [(o["object_type"], o["action"]) for o in entry["objects"]] == [
+        ("user", "created"),
+        ("device", "created"),
+        ("endpoint", "created"),
+    ]
+    assert entry["objects"][1]["changes"]["dial"] == [None, "PJSIP/1000"]
+
+
 def test_behind_a_tls_proxy_page_links_say_https(admin_api, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # PBXADMIN_BEHIND_PROXY
     make_extension(admin_api, "1000")
@@ -569,6 +581,16 @@ def test_a_dial_string_for_a_device_that_takes_none_is_refused(admin_api):
 def test_the_docs_page_links_back_to_the_portal(administrator_client):
     page = administrator_client.get("/api/docs/").content.decode()
     assert 'href="/"' in page and 'href="/api-tokens/"' in page and 'id="swagger-ui"' in page
+
+
+def test_the_name_filter_folds_accents_and_case(admin_api):
+    make_extension(admin_api, "1000", name="Ana Müller")
+    make_extension(admin_api, "1001", name="Bob Miller")
+    found = admin_api.get(f"{EXT}?name=muller").json()["results"]
+    assert [e["extension"] for e in found] == ["1000"]
+    assert [u["extension"] for u in admin_api.get("/api/v1/users/?name=MULLER").json()["results"]] == ["1000"]
+    devices = admin_api.get("/api/v1/devices/?name=muller").json()["results"]
+    assert [d["id"] for d in devices] == ["1000"]
 
 
 # --- One body type per operation, every error at once -------------------------------

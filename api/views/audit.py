@@ -9,16 +9,34 @@ from api.errors import ERRORS, NO_SUCH_PAGE
 from api.permissions import AdministratorsOnly
 from audit.forms import EntryFilterForm
 from audit.models import Action, Entry, ObjectType
-from audit.selectors import entry_list
+from audit.selectors import entry_list, with_parts
+
+
+class PartOut(serializers.ModelSerializer):
+    """One object an operation touched, and its changes."""
+
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text='{field: [before, after]} for each field of this object that changed, a secret\'s as "changed".',
+    )
+
+    class Meta:
+        model = Entry
+        fields = ("object_type", "object_id", "object_repr", "action", "changes")
 
 
 class EntryOut(serializers.ModelSerializer):
+    """One operation: its first object's fields (as one entry per object read before), and
+    `objects`, every object it touched (that one included) with its own changes."""
+
     changes = serializers.DictField(
         child=serializers.JSONField(),
         read_only=True,
         help_text='{field: [before, after]} for each field a change changed, a secret\'s as "changed"; '
         "other entries keep their own figures here (a purge of old entries: deleted, days).",
     )
+    objects = PartOut(source="parts", many=True, read_only=True)
 
     class Meta:
         model = Entry
@@ -33,6 +51,7 @@ class EntryOut(serializers.ModelSerializer):
             "object_id",
             "object_repr",
             "changes",
+            "objects",
         )
 
 
@@ -68,3 +87,6 @@ class AuditList(ApiView, generics.ListAPIView):
                 {name: [e["message"] for e in errs] for name, errs in form.errors.get_json_data().items()}
             )
         return entry_list(**form.filters())
+
+    def paginate_queryset(self, queryset):
+        return with_parts(super().paginate_queryset(queryset))

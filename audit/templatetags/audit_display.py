@@ -2,7 +2,8 @@
 
 from django import template
 
-from audit.display import readable_changes
+from audit.display import readable_changes, readable_operation
 
 register = template.Library()
 register.filter("readable_changes", readable_changes)
+register.filter("readable_operation", readable_operation)

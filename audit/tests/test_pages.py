@@ -12,7 +12,7 @@ from audit.models import Action, Entry, ObjectType, Via
 from audit.tests.helpers import raw_table_text
 from devices.services import device_create
 from portal.listing import DEFAULT_PAGE_SIZE as PER_PAGE
-from users.extensions import extension_create
+from users.extensions import extension_create, extension_update
 from users.models import PbxUser
 from users.services import user_update
 
@@ -127,7 +127,7 @@ def test_extension_pages_link_to_their_history(administrator_client, history):
     link = "/audit/?type=user&amp;type=device&amp;type=endpoint&amp;id=1000"
     assert link in html
     page = administrator_client.get(link.replace("&amp;", "&")).context["page"]
-    assert {e.object_type for e in page} == {"user", "device", "endpoint"}
+    assert {part.object_type for e in page for part in e.parts} == {"user", "device", "endpoint"}
 
 
 def test_user_and_device_pages_link_to_their_history(administrator_client, deviceanduser):
@@ -162,3 +162,52 @@ def test_audit_prune_takes_a_number_of_days(settings):
     _entry(at=timezone.now() - datetime.timedelta(days=8))
     call_command("audit_prune", "--days", "7", stdout=io.StringIO())
     assert not Entry.objects.exclude(action=Action.PRUNED).exists()
+
+
+# --- One entry per operation, with every object it touched ---------------------------------
+
+
+def test_one_extension_created_is_one_entry_that_lists_its_user_device_and_settings(administrator_client):
+    extension_create(extension="1000", name="Ann", tech="pjsip")
+    response = administrator_client.get("/audit/?id=1000")
+    page = response.context["page"]
+    assert page.paginator.count == 1
+    assert [(p.object_type, p.object_id) for p in page[0].parts] == [
+        ("user", "1000"),
+        ("device", "1000"),
+        ("endpoint", "1000"),
+    ]
+    html = response.content.decode()
+    for kind in ("user", "device", "endpoint"):
+        assert f'href="?type={kind}&amp;id=1000"' in html
+    # Each object's fields are folded under its name, so the entry stays a few lines long.
+    assert html.count('<details class="audit-part">') == 3
+
+
+def test_an_operation_is_found_by_any_object_it_touched(administrator_client):
+    extension_create(extension="1000", name="Ann", tech="pjsip")
+    extension_create(extension="1001", name="Bob", tech="pjsip")
+    for query in ("type=endpoint&id=1000", "id=1000", "type=device&type=user&id=1000"):
+        page = administrator_client.get(f"/audit/?{query}").context["page"]
+        assert [[p.object_type for p in e.parts] for e in page] == [["user", "device", "endpoint"]], query
+        assert page[0].object_id == "1000"
+
+
+def test_every_field_of_an_extension_is_shown_by_its_form_label(administrator_client):
+    extension_create(extension="1000", name="Ann", tech="pjsip", voicemail="default")
+    extension_update(user=PbxUser.objects.get(pk="1000"), settings={"trustrpid": "no", "sendrpid": "both"})
+    html = administrator_client.get("/audit/").content.decode()
+    assert "Trust RPID/PAI: yes → no" in html and "Send RPID/PAI: pai → both" in html
+    for key in ("trustrpid:", "sendrpid:", "ringtimer:", "vm_options:", "dtmf_mode:", "default_user:"):
+        assert key not in html
+
+
+def test_the_csv_export_has_one_row_per_operation_naming_each_object(administrator_client):
+    extension_create(extension="1000", name="Ann", tech="pjsip")
+    user_update(user=PbxUser.objects.get(pk="1000"), name="Anna")
+    changed, created = _csv(administrator_client.get("/audit/export/?id=1000"))
+    assert created["objects"] == "user 1000 created; device 1000 created; endpoint 1000 created"
+    assert "device 1000: dial: PJSIP/1000" in created["changes"]
+    assert (created["object_type"], created["object_id"]) == ("user", "1000")
+    # An operation of one object reads as before.
+    assert (changed["objects"], changed["changes"]) == ("user 1000 changed", "name: Ann → Anna")

@@ -145,7 +145,9 @@ def test_many_extensions_created_at_once_are_each_recorded():
 def test_every_field_of_a_user_is_recorded_so_new_fields_need_nothing_more():
     user = PbxUser(extension="1000", name="Ann")
     recorded = set(values_of(user))
-    expected = {f.name for f in PbxUser._meta.concrete_fields} - {"extension", "created_at", "updated_at"}
+    # The name's folded copy (for searching) is the name again: not a change of its own.
+    skipped = {"extension", "created_at", "updated_at", "name_folded"}
+    expected = {f.name for f in PbxUser._meta.concrete_fields} - skipped
     assert recorded == expected
 
 
@@ -191,3 +193,46 @@ def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir):
     assert changed.changes["external_address"] == ["", "203.0.113.7"]
     rewrite_file(name="extensions_additional.conf")
     assert Entry.objects.filter(action="rewrote", object_id="extensions_additional.conf").exists()
+
+
+# --- Operations: one service call is one entry, with every object it touched -------------
+
+
+def _operations() -> dict:
+    """{operation: [(object_type, object_id, lead), …]} in the order written."""
+    grouped: dict = {}
+    for e in entries():
+        grouped.setdefault(e.operation, []).append((e.object_type, e.object_id, e.lead))
+    return grouped
+
+
+def test_creating_an_extension_is_one_operation_led_by_its_user():
+    extension_create(extension="1000", name="Ann", tech="pjsip")
+    (parts,) = _operations().values()
+    assert parts == [("user", "1000", True), ("device", "1000", False), ("endpoint", "1000", False)]
+
+
+def test_changing_then_deleting_an_extension_are_two_operations():
+    extension_create(extension="1000", name="Ann", tech="pjsip")
+    extension_update(user=PbxUser.objects.get(pk="1000"), name="Anna", settings={"dtmfmode": "info"})
+    extension_delete(user=PbxUser.objects.get(pk="1000"))
+    _created, changed, deleted = _operations().values()
+    assert [kind for kind, _, _ in changed] == ["user", "device", "endpoint"]
+    assert [kind for kind, _, _ in deleted] == ["device", "user"]
+    assert [lead for *_, lead in changed + deleted] == [True, False, False, True, False]
+
+
+def test_many_extensions_created_at_once_are_one_operation_each():
+    rows = [{"extension": str(1000 + n), "name": f"P{n}", "tech": "iax2"} for n in range(3)]
+    assert extension_create_many(rows) == {}
+    operations = list(_operations().values())
+    assert [[(kind, ref) for kind, ref, _ in parts] for parts in operations] == [
+        [("user", ref), ("device", ref), ("endpoint", ref)] for ref in ("1000", "1001", "1002")
+    ]
+
+
+def test_what_is_recorded_outside_a_service_is_an_operation_of_its_own():
+    user = user_create(extension="1000", name="Ann")
+    device = device_create(id="3001", tech="pjsip", devicetype="adhoc")
+    device_login(device=device, user=user)
+    assert [len(parts) for parts in _operations().values()] == [1, 2, 1]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from endpoints.conf import BANNER, parse_conf
+from endpoints.conf import GENERATED, parse_conf
 from endpoints.services import sip_settings_update
 from endpoints.tests import samples
 from users.extensions import extension_create
@@ -23,7 +23,7 @@ def _create(committed, extension, name, tech, **settings):
 
 def _read(conf_dir, name, **kwargs):
     text = (conf_dir / name).read_text()
-    assert text.startswith(BANNER + "\n")
+    assert text.startswith(GENERATED)
     return parse_conf(text, **kwargs)
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from asterisk.models import SyncChange
 from asterisk.sync import run_sync
 from devices.services import device_create
-from endpoints.conf import BANNER, parse_conf
+from endpoints.conf import GENERATED, parse_conf
 from endpoints.models import EVERY_ADDRESS, SipSettings
 from endpoints.services import sip_settings_update
 from endpoints.transports import PJSIP_TRANSPORTS, SIP_GENERAL
@@ -31,7 +31,7 @@ def installed(conf_dir):
 
 def _items(conf_dir, name, section):
     text = (conf_dir / name).read_text()
-    assert text.startswith(BANNER + "\n")
+    assert text.startswith(GENERATED)
     return parse_conf(text).get(section)
 
 

@@ -141,3 +141,33 @@ def test_sync_now_says_what_went_wrong_when_asterisk_is_down(administrator_clien
     settings.PBXADMIN_SYNC = "inline"
     state = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()
     assert state["outcome"].startswith("Sync failed: Asterisk unreachable")
+
+
+def test_sync_now_counts_what_the_administrator_changed_not_the_keys_it_sent(
+    administrator_client, asterisk, committed, settings
+):
+    for number in ("1000", "1001"):
+        committed(extension_create, extension=number, name=f"Person {number}", tech="sip")
+    settings.PBXADMIN_SYNC = "inline"
+    outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
+    # Two extensions make some 40 AstDB puts; the sentence speaks of the extensions and reloads.
+    assert SyncStatus.get().last_actions > 20
+    assert outcome.startswith("Sync finished: 2 extensions and "), outcome
+    assert "module reload" in outcome and "sent to Asterisk; up to date." in outcome
+
+
+def test_in_deviceanduser_mode_sync_now_counts_users_and_devices(
+    administrator_client, asterisk, committed, settings, deviceanduser
+):
+    committed(user_create, extension="2000", name="Ann")
+    committed(device_create, id="3000", tech="sip")
+    committed(device_create, id="3001", tech="sip")
+    settings.PBXADMIN_SYNC = "inline"
+    outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
+    assert outcome.startswith("Sync finished: 1 user, 2 devices and "), outcome
+
+
+def test_a_sync_with_nothing_waiting_says_asterisk_answered(administrator_client, asterisk, settings):
+    settings.PBXADMIN_SYNC = "inline"
+    outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
+    assert outcome == "Sync finished: Asterisk answered; up to date."

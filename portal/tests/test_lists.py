@@ -204,3 +204,46 @@ def test_every_page_links_a_favicon_that_exists(administrator_client, client):
 def test_the_page_size_shown_is_the_one_in_use(administrator_client):
     html = administrator_client.get("/extensions/").content.decode()
     assert '<option value="50" selected>' in html and '<option value="25" selected>' not in html
+
+
+# --- Searching names folds accents and case (SQLite and PostgreSQL alike) -----------------
+
+
+@pytest.fixture
+def accented(committed):
+    committed(extension_create, extension="1000", name="Ana Müller", tech="pjsip")
+    committed(extension_create, extension="1001", name="José Ñúñez", tech="pjsip")
+    committed(extension_create, extension="1002", name="Bob Miller", tech="pjsip")
+    committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Empfang Größe")
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("muller", ["1000"]),
+        ("MULLER", ["1000"]),
+        ("müller", ["1000"]),
+        ("nunez", ["1001"]),
+        ("jose", ["1001"]),
+    ],
+)
+def test_the_extensions_search_folds_accents(administrator_client, accented, search, found):
+    assert numbers(administrator_client.get(f"/extensions/?q={search}")) == found
+
+
+def test_the_users_and_devices_searches_fold_accents(administrator_client, accented):
+    set_pbx_mode(mode="deviceanduser")
+    assert numbers(administrator_client.get("/users/?q=muller")) == ["1000"]
+    assert numbers(administrator_client.get("/devices/?q=muller")) == ["1000"]
+    assert numbers(administrator_client.get("/devices/?q=grosse")) == ["3001"]
+    suggestions = administrator_client.get("/users/search/?q=nunez").json()
+    assert [s["extension"] for s in suggestions["results"]] == ["1001"]
+
+
+def test_a_renamed_extension_is_found_by_its_new_name_folded(administrator_client, accented):
+    from users.extensions import extension_update
+    from users.models import PbxUser
+
+    extension_update(user=PbxUser.objects.get(pk="1002"), name="Zoë Øster")
+    assert numbers(administrator_client.get("/extensions/?q=zoe oster")) == ["1002"]
+    assert numbers(administrator_client.get("/extensions/?q=miller")) == []

@@ -110,6 +110,7 @@ def pbx(committed, conf_dir, administrator_user):
         "job_id": [job.pk],
         "kind": ["extensions", "users", "devices"],
         "token_id": list(ApiToken.objects.values_list("pk", flat=True)),
+        "pk": [administrator_user.pk],  # a person on the People page
     }
 
 

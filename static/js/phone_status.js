@@ -20,7 +20,7 @@
     usage.textContent = busy ? device.usage_label : "";
     usage.classList.toggle("d-none", !busy);
     detail.textContent = [device.address, device.user_agent].filter(Boolean).join(" · ");
-    detail.title = device.user_agent;
+    detail.title = detail.textContent;  // the lists cut the line to their cell
   }
 
   async function poll() {

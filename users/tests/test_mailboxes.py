@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from asterisk.sync import run_sync
 from devices.services import device_create, device_login
-from endpoints.conf import BANNER, parse_conf
+from endpoints.conf import GENERATED, parse_conf
 from endpoints.voicemail import FILENAME
 from users.extensions import extension_create, extension_update
 from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
@@ -29,7 +29,7 @@ ANA = {
 
 def _mailboxes(conf_dir):
     text = (conf_dir / FILENAME).read_text()
-    assert text.startswith(BANNER + "\n")
+    assert text.startswith(GENERATED)
     return parse_conf(text)
 
 
