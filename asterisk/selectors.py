@@ -144,6 +144,8 @@ def as_json_with_last_known(status: PhoneStatus, tech: str) -> dict:
 
 # Why the phone states are not current, by the listener's state (SILENT: it stopped writing).
 SILENT = "silent"
+# Every state `Link` takes (the API documents them).
+LINK_STATES = (*ListenerState.values, SILENT, "never")
 NOT_CURRENT = {
     ListenerState.DOWN: "the link to Asterisk is down",
     ListenerState.LOGIN: "Asterisk refused the event listener's login",

@@ -21,6 +21,7 @@ from endpoints.secrets import REGENERATE
 from endpoints.techs import TECHS, clean_settings, normalise_tech
 from portal.errors import ErrorCollector
 from portal.validators import generate_secret, is_weak_secret
+from portal.versions import Expected, check_version, version_of
 from users.models import PbxUser
 
 # The code of the error a number already taken raises (the API answers it with 409).
@@ -196,10 +197,29 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
     return updated
 
 
+def device_version(device: Device) -> str:
+    """What `device_update`'s `expected_version` compares with (the Devices page, the API's ETag).
+
+    A hot-desk login moves it too: the device page's copy of the device is then old.
+    """
+    return version_of(device)
+
+
 @transaction.atomic
-def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
-    """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
+def device_update(
+    *,
+    device: Device,
+    settings: dict[str, object] | None = None,
+    expected_version: Expected = None,
+    **fields,
+) -> Device:
+    """Change a device's fields and (some of) its endpoint settings. The id and technology stay.
+
+    With `expected_version` (from `device_version` when the caller read the device), a device
+    changed meanwhile is refused with StaleVersion and nothing is saved.
+    """
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
+    check_version(expected_version, device, what=f"Device {device.pk}")
     before = trail.snapshot(device, device.endpoint)
     updated = save_device_changes(*device_update_check(device=device, settings=settings, **fields))
     trail.changed(before, updated, updated.endpoint)

@@ -11,7 +11,7 @@ from api import queries
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
 from asterisk.models import PhoneState, SyncStatus
-from asterisk.selectors import as_json_with_last_known, device_states
+from asterisk.selectors import LINK_STATES, as_json_with_last_known, device_states
 from asterisk.tasks import request_sync
 from devices.models import Device
 from devices.selectors import device_list
@@ -23,7 +23,7 @@ PhoneStatusOut = inline_serializer(
     {
         "id": serializers.CharField(),
         "tech": serializers.CharField(),
-        "state": serializers.ChoiceField(PhoneState.values),
+        "state": serializers.ChoiceField(PhoneState.choices),
         "address": serializers.CharField(allow_null=True, help_text="host:port the phone registered from"),
         "user_agent": serializers.CharField(allow_null=True),
         "rtt_ms": serializers.FloatField(allow_null=True),
@@ -36,7 +36,7 @@ PhoneStatusOut = inline_serializer(
             "address, user agent and round trip are what Asterisk said last."
         ),
         "last_known_state": serializers.ChoiceField(
-            PhoneState.values, help_text="What Asterisk said last (the same as `state` unless stale)."
+            PhoneState.choices, help_text="What Asterisk said last (the same as `state` unless stale)."
         ),
         "last_known_since": serializers.DateTimeField(allow_null=True),
     },
@@ -76,7 +76,7 @@ ListenerOut = inline_serializer(
     "EventListener",
     {
         "state": serializers.ChoiceField(
-            ["connected", "down", "login", "stopped", "silent", "never"],
+            LINK_STATES,
             help_text="connected; down (the link dropped, or Asterisk does not answer); login (refused); "
             "stopped; silent (it stopped writing signs of life: not running); never (it never ran).",
         ),

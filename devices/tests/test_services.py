@@ -166,3 +166,18 @@ def test_a_log_off_is_never_refused(committed, alice, bob):
             for device_id in ids:
                 committed(device_create, id=device_id, tech="pjsip", default_user=alice)
     assert committed(device_logout, device=desk).user_id is None, "to nobody, not refused"
+
+
+def test_an_update_made_from_an_old_copy_of_the_device_is_refused_a_hot_desk_login_included(committed, alice):
+    from devices.services import device_version
+    from portal.versions import StaleVersion
+
+    device = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Desk")
+    read = device_version(device)
+    committed(device_login, device=device, user=alice)
+    with pytest.raises(StaleVersion):
+        committed(device_update, device=device, expected_version=read, description="Front desk")
+    assert Device.objects.get(pk="3001").description == "Desk"
+    now = device_version(Device.objects.get(pk="3001"))
+    committed(device_update, device=device, expected_version=now, description="Front desk")
+    assert Device.objects.get(pk="3001").description == "Front desk"
