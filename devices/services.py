@@ -7,6 +7,7 @@ boundary what changed.
 
 import copy
 import re
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -282,6 +283,38 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device.default_user = user
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
+    trail.changed(before, device)
+    outbox.changed(devices={device.pk})
+    return device
+
+
+@transaction.atomic
+def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime | None = None) -> Device:
+    """Put `user` (or nobody) on `device` since `since` (default: now): an import restoring who
+    was on which phone, and so the order each user's phones arrived in (AMPUSER/<ext>/device
+    lists them by `user_since`). A fixed device is always on its default user (FreePBX's rule).
+    """
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    wanted = user.pk if user is not None else None
+    if device.devicetype == DeviceType.FIXED and wanted != device.default_user_id:
+        raise ValidationError(
+            {
+                "current_user": f"Device {device.id} is fixed: the user on it is its default user "
+                f"({device.default_user_id or 'none'})."
+            }
+        )
+    since = (
+        (since or (device.user_since if wanted == device.user_id else None) or timezone.now())
+        if user
+        else None
+    )
+    if (device.user_id, device.user_since) == (wanted, since):
+        return device
+    if user is not None and wanted != device.user_id:
+        _check_device_list_fits(user, device.pk)
+    before = trail.snapshot(device)
+    device.user, device.user_since = user, since
+    device.save(update_fields=["user", "user_since", "updated_at"])
     trail.changed(before, device)
     outbox.changed(devices={device.pk})
     return device

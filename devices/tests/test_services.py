@@ -181,3 +181,22 @@ def test_an_update_made_from_an_old_copy_of_the_device_is_refused_a_hot_desk_log
     now = device_version(Device.objects.get(pk="3001"))
     committed(device_update, device=device, expected_version=now, description="Front desk")
     assert Device.objects.get(pk="3001").description == "Front desk"
+
+
+def test_restoring_who_is_on_a_device_sets_since_when_and_keeps_fixed_devices_on_their_default_user(
+    committed, alice, bob
+):
+    from datetime import UTC, datetime
+
+    from devices.services import device_restore_user
+
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    own = committed(device_create, id="2001", tech="pjsip", default_user=bob)
+    early = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
+    committed(device_restore_user, device=desk, user=bob, since=early)
+    assert _devices_of(bob) == ["3001", "2001"], "in the order their moments give"
+    with pytest.raises(ValidationError) as refused:
+        committed(device_restore_user, device=own, user=alice)
+    assert "is fixed" in refused.value.message_dict["current_user"][0]
+    committed(device_restore_user, device=desk, user=None)
+    assert Device.objects.get(pk="3001").user_since is None and _devices_of(bob) == ["2001"]
