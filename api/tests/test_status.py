@@ -14,7 +14,9 @@ AT = datetime(2025, 11, 26, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def registered(admin_api):
-    response = admin_api.post("/api/v1/extensions/", {"extension": "2001", "name": "Ann", "tech": "pjsip"})
+    response = admin_api.post(
+        "/api/v1/extensions/", {"extension": "2001", "name": "Ann", "tech": "pjsip"}, format="json"
+    )
     assert response.status_code == 201
     PhoneStatus.objects.create(
         device_id="2001", state="registered", usage="idle", address="192.0.2.10", port=5180,

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ann(admin_api):
-    response = admin_api.post("/api/v1/extensions/", {"extension": "1002", "name": "Ann", "tech": "pjsip"})
+    response = admin_api.post(
+        "/api/v1/extensions/", {"extension": "1002", "name": "Ann", "tech": "pjsip"}, format="json"
+    )
     assert response.status_code == 201
 
 
