@@ -100,7 +100,8 @@ class ExtensionRows(Rows):
                 line,
                 ext,
                 "extension",
-                f"Device {ext} exists without a user of that number: delete it or choose another number.",
+                f"Device {ext} exists without a user of that number: write its row with an empty "
+                f"extension and id {ext}, delete it, or choose another number.",
             )
         if user is not None and device is None:
             return self._error(
