@@ -106,6 +106,19 @@ def administrator_client(client, administrator_user):
 
 
 @pytest.fixture
+def second_administrator_client(db):
+    """Another administrator with a client of their own: two people editing one object."""
+    from django.test import Client
+
+    from portal.roles import ADMINISTRATORS
+    from portal.testing.personas import make_persona
+
+    client = Client()
+    client.force_login(make_persona(ADMINISTRATORS, "bea-admin"))
+    return client
+
+
+@pytest.fixture
 def viewer_client(db):
     """A client of its own, so a test can hold an administrator's and a viewer's at once."""
     from django.test import Client

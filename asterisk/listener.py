@@ -6,6 +6,10 @@ changed every `flush_interval` in one batch, so a burst of a thousand events
 a second costs a few upserts, and a device that changed ten times in the
 interval is written once. A dropped connection or a refused login is retried
 with a capped exponential backoff; only a stop ends it.
+
+The state of its own link is written too (`ListenerStatus`), by the same
+writer, after the phone states it concerns: the pages show the phones' states
+as current only while the link is up, and as stale from the moment it drops.
 """
 
 import asyncio
@@ -17,6 +21,7 @@ from django import db
 
 from asterisk import phone_status
 from asterisk.ami import AmiAuthError, AmiConfig, AmiError, AmiEventSession, plain
+from asterisk.models import ListenerState, ListenerStatus
 from asterisk.phone_status import Tracker
 
 log = logging.getLogger(__name__)
@@ -43,14 +48,22 @@ class Listener:
         self.tracker = Tracker()
         self.stopping = asyncio.Event()
         self.connected = asyncio.Event()
+        # The writer's own stop, set after the last state is said (`stopping` comes before it).
+        self._writer_stop = asyncio.Event()
         self.last_error = ""
         self.attempts = 0
         self.saved = 0
+        # The link's state (state, error) to record with the next write, after the phones.
+        self._link: tuple[str, str] | None = None
         # One thread for the database: the ORM is synchronous, the event loop must keep reading.
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-status-db")
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def _say(self, state: str, error: str = "") -> None:
+        """Record the link's state with the writer's next round (within `flush_interval`)."""
+        self._link = (state, error)
 
     async def run(self) -> None:
         """Listen until `stop()`; each failure waits first_delay, doubled each time up to max_delay."""
@@ -63,9 +76,11 @@ class Listener:
                     await self._session()
                 except AmiAuthError as e:
                     self.last_error = f"{e}: check AMI_USERNAME and AMI_SECRET against manager.conf"
+                    self._say(ListenerState.LOGIN, self.last_error)
                     log.error("%s; retrying in %.0fs", self.last_error, delay)
                 except AmiError as e:
                     self.last_error = str(e)
+                    self._say(ListenerState.DOWN, self.last_error)
                     log.warning("%s; retrying in %.0fs", e, delay)
                 else:
                     continue  # stopped
@@ -77,19 +92,22 @@ class Listener:
                 await self._sleep(delay)
                 delay = min(delay * 2, self.max_delay)
         finally:
+            self._say(ListenerState.STOPPED)
             self.stopping.set()
+            self._writer_stop.set()
             await writer
             self._db.shutdown(wait=True)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, until: asyncio.Event | None = None) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), seconds)
+            await asyncio.wait_for((until or self.stopping).wait(), seconds)
 
     async def _session(self) -> None:
         async with AmiEventSession(self.config, self.tracker.apply) as session:
             self.tracker.begin_snapshot()
             await session.snapshot({"Action": name} for name in SNAPSHOT)
             self.tracker.end_snapshot()
+            self._say(ListenerState.CONNECTED)
             self.connected.set()
             self.last_error = ""
             log.info("following Asterisk's events at %s:%s", self.config.host, self.config.port)
@@ -125,25 +143,51 @@ class Listener:
 
     async def _write_forever(self) -> None:
         loop = asyncio.get_running_loop()
+        next_beat = 0.0
         while True:
-            stopping = self.stopping.is_set()
-            if self.tracker.dirty or self.tracker.changes:
-                phones, changes = self.tracker.take()
-                try:
-                    await loop.run_in_executor(self._db, _save, phones, changes)
-                    self.saved += len(phones)
-                except Exception:
-                    # Keep them for the next round: the database may be back by then.
-                    log.exception("could not save %d phone states; will retry", len(phones))
-                    self.tracker.dirty.update(p.device_id for p in phones)
-                    self.tracker.changes[:0] = changes
-                    if stopping:
-                        return
+            stopping = self._writer_stop.is_set()
+            # Taken before the phones: a state said is written after every change made before it.
+            link, self._link = self._link, None
+            try:
+                if await self._write_round(loop, link, heartbeat=loop.time() >= next_beat):
+                    next_beat = loop.time() + ListenerStatus.HEARTBEAT.total_seconds()
+            except Exception:
+                # Keep it for the next round: the database may be back by then.
+                log.exception("could not save the phone states or the link's state; will retry")
+                if self._link is None:
+                    self._link = link
+                if stopping:
+                    return
             if stopping:
                 return
-            await self._sleep(self.flush_interval)
+            await self._sleep(self.flush_interval, self._writer_stop)
+
+    async def _write_round(self, loop, link: tuple[str, str] | None, *, heartbeat: bool) -> bool:
+        """Save the phones that changed, then the link's state (or a heartbeat); True if the latter."""
+        if self.tracker.dirty or self.tracker.changes:
+            phones, changes = self.tracker.take()
+            try:
+                await loop.run_in_executor(self._db, _save, phones, changes)
+            except Exception:
+                self.tracker.dirty.update(p.device_id for p in phones)
+                self.tracker.changes[:0] = changes
+                raise
+            self.saved += len(phones)
+        if link is None and not heartbeat:
+            return False
+        await loop.run_in_executor(self._db, _record_link, link)
+        return True
 
 
 def _save(phones, changes) -> None:
     db.close_old_connections()
     phone_status.save(phones, changes)
+
+
+def _record_link(link: tuple[str, str] | None) -> None:
+    """The link's new state, or only a sign of life (a heartbeat) when it has not changed."""
+    db.close_old_connections()
+    if link is None:
+        ListenerStatus.beat()
+    else:
+        ListenerStatus.record(*link)

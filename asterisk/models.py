@@ -245,3 +245,54 @@ class PhoneStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.state} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ListenerState(models.TextChoices):
+    CONNECTED = "connected", "Following Asterisk's events"
+    DOWN = "down", "The link to Asterisk is down"
+    LOGIN = "login", "Asterisk refused the listener's login"
+    STOPPED = "stopped", "The listener is stopped"
+
+
+class ListenerStatus(models.Model):
+    """One row: whether the AMI event listener follows Asterisk now, as it last said.
+
+    The phone states are only as current as this link: while it is down (or the
+    listener is not running) they are what Asterisk said last, not what is true
+    now. `since` is when the link last went up or down; moves between the ways
+    of being down (refused, dropped, stopped) keep it. The listener writes
+    `heartbeat_at` every few seconds while it runs, so a listener that was
+    killed (and could not say so) is noticed by its silence.
+    """
+
+    # How often the running listener writes a sign of life, and after how long without one
+    # it is taken for dead. Generous: a busy database may delay a write by a few seconds.
+    HEARTBEAT = timedelta(seconds=5)
+    SILENT_AFTER = timedelta(seconds=20)
+
+    state = models.CharField(max_length=12, choices=ListenerState.choices, default=ListenerState.STOPPED)
+    since = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "listener status"
+
+    def __str__(self) -> str:
+        return f"AMI event listener: {self.state}"
+
+    @classmethod
+    def record(cls, state: str, error: str = "") -> None:
+        """The listener's link is now `state`; one or two UPDATEs, no read."""
+        now = timezone.now()
+        cls.objects.get_or_create(pk=1)
+        row = cls.objects.filter(pk=1)
+        up = Q(state=ListenerState.CONNECTED)
+        went = up if state != ListenerState.CONNECTED else ~up
+        values = {"state": state, "error": error[:2000], "heartbeat_at": now}
+        if not row.filter(went | Q(since__isnull=True)).update(since=now, **values):
+            row.update(**values)
+
+    @classmethod
+    def beat(cls) -> None:
+        cls.objects.filter(pk=1).update(heartbeat_at=timezone.now())

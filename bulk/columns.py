@@ -5,8 +5,10 @@ pbxadmin does not use is reported as ignored, never silently dropped.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
@@ -14,6 +16,15 @@ from users.mailboxes import normalise_options
 from users.models import NO_VOICEMAIL
 
 DEFAULT_CONTEXT = "default"
+# FreePBX's Bulk Handler writes tech=virtual for a user with no device (an extension with no phone).
+VIRTUAL = "virtual"
+# Nobody, in the `user` (default user) and `current_user` columns, as in AstDB.
+NOBODY = "none"
+# A device's columns besides its technology's settings: FreePBX's devices table (`user` is the
+# default user), then who is on it now and since when (AMPUSER/<ext>/device lists a user's
+# devices in the order they arrived), which FreePBX keeps in AstDB only.
+DEVICE_COLUMNS = ("id", "tech", "dial", "devicetype", "user", "description", "emergency_cid")
+PRESENCE_COLUMNS = ("current_user", "user_since")
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ IGNORED_WHY = {
     "callerid": "pbxadmin always writes callerid=device <id>",
     "mailbox": "derived from the user's voicemail context",
     "account": "the device id",
+    "devicedata": "each user's devices follow from the devices' current_user and user_since",
 }
 
 
@@ -171,3 +183,30 @@ def column_for(field: str, header: list[str]) -> str:
         if column.field == field and column.kind != "mailbox":
             return next((n for n in (column.name, *column.aliases) if n in header), column.name)
     return field
+
+
+def user_ref(value: str) -> str | None:
+    """A `user` or `current_user` cell: a user's number, or None for `none`."""
+    value = value.strip()
+    if value.lower() == NOBODY:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise ValidationError("Write a user's number, or none.")
+    return value
+
+
+def to_moment(value: str) -> datetime:
+    """A `user_since` cell: a date and time as an export writes it (ISO 8601)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("Write a date and time such as 2025-11-26T10:42:00+00:00.") from None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def presence_cells(device) -> dict[str, str]:
+    """Who is on a device now and since when, as an export writes them."""
+    return {
+        "current_user": device.user_id or NOBODY,
+        "user_since": device.user_since.isoformat() if device.user_id and device.user_since else "",
+    }

@@ -1,12 +1,31 @@
-"""Export extensions (or users, or devices) as Bulk Handler CSV that imports back without loss."""
+"""Export extensions (or users, or devices) as Bulk Handler CSV that imports back without loss.
+
+An extensions file holds every user, then every device that is not a user's
+own (same-number) device, so nothing made in deviceanduser mode is left out:
+
+- a user with a device of the same number: one row, the device's columns
+  (`id` = the number, `tech`, `devicetype`, `user` = its default user,
+  `description`, `current_user`, `user_since`, the settings) beside the user's;
+- a user with no such device: `tech=virtual` (FreePBX's Bulk Handler word) and
+  empty device columns;
+- any other device (adhoc, a user's second phone): a row with an empty
+  `extension` and its `id`, the device columns only.
+
+`current_user` and `user_since` say who is on each device and since when, so each
+user's devices (AMPUSER/<ext>/device) come back in the order they arrived. The
+devices file carries the same two columns.
+"""
 
 from collections.abc import Iterator
 
+from django.db.models import Q
+
 from audit import trail
 from audit.models import Action, ObjectType
-from bulk.columns import USER_COLUMNS, user_cells
+from bulk.columns import DEVICE_COLUMNS, PRESENCE_COLUMNS, USER_COLUMNS, VIRTUAL, presence_cells, user_cells
 from bulk.csvfile import write_table
 from devices.models import Device
+from devices.selectors import BY_ID
 from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
 from users.models import PbxUser
@@ -22,7 +41,7 @@ def _keep(columns, with_secrets: bool) -> list[str]:
 
 
 def extension_columns(*, with_secrets: bool) -> list[str]:
-    columns = ["extension", *(c.name for c in USER_COLUMNS), "tech", "dial", "emergency_cid"]
+    columns = ["extension", *(c.name for c in USER_COLUMNS), *DEVICE_COLUMNS, *PRESENCE_COLUMNS]
     return _keep(columns + SETTING_KEYS, with_secrets)
 
 
@@ -37,8 +56,40 @@ def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterato
                 yield from _extension_batch(batch, with_secrets)
                 batch = []
         yield from _extension_batch(batch, with_secrets)
+        for device in _other_devices(search).iterator(chunk_size=1000):
+            yield _device_cells(device, with_secrets, default_user_none="none")
 
     return write_table(columns, rows())
+
+
+def _other_devices(search: str):
+    """Devices that are no user's own (no user has their number), as the search finds them."""
+    devices = (
+        Device.objects.select_related("endpoint")
+        .exclude(pk__in=PbxUser.objects.values("pk"))
+        .order_by(*BY_ID)
+    )
+    search = search.strip()
+    if search.isascii() and search.isdigit():
+        return devices.filter(Q(id__startswith=search) | Q(description__icontains=search))
+    return devices.filter(description__icontains=search) if search else devices
+
+
+def _device_cells(device: Device, with_secrets: bool, *, default_user_none: str = "") -> dict[str, str]:
+    cells = {
+        "id": device.id,
+        "tech": device.tech,
+        "dial": device.dial if device.tech == "custom" else "",
+        "devicetype": device.devicetype,
+        "user": device.default_user_id or default_user_none,
+        "description": device.description,
+        "emergency_cid": device.emergency_cid,
+        **presence_cells(device),
+    }
+    for key, value in device.endpoint.settings.items():
+        if with_secrets or key not in SECRET_COLUMNS:
+            cells[key] = value
+    return cells
 
 
 def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[str, str]]:
@@ -46,16 +97,13 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
     for user in users:
         cells = {"extension": user.extension, **user_cells(user, with_secrets=with_secrets)}
         device = devices.get(user.pk)
-        if device is not None:
-            cells.update(
-                tech=device.tech,
-                dial=device.dial if device.tech == "custom" else "",
-                emergency_cid=device.emergency_cid,
-            )
-            for key, value in device.endpoint.settings.items():
-                if key == "accountcode" or (key in SECRET_COLUMNS and not with_secrets):
-                    continue
-                cells[key] = value
+        if device is None:
+            cells["tech"] = VIRTUAL
+        else:
+            # The account code is the user's column; the device's follows it (extension_create).
+            device_cells = _device_cells(device, with_secrets, default_user_none="none")
+            device_cells.pop("accountcode", None)
+            cells.update(device_cells)
         yield cells
 
 
@@ -69,24 +117,12 @@ def export_users(*, with_secrets: bool = True) -> Iterator[str]:
 
 
 def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
-    columns = ["id", "tech", "dial", "devicetype", "user", "description", "emergency_cid"]
+    columns = [*DEVICE_COLUMNS, *PRESENCE_COLUMNS]
     columns += _keep(sorted({s.key for m in TECHS.values() for s in m.SETTINGS}), with_secrets)
 
     def rows():
-        for device in Device.objects.select_related("endpoint").order_by("id").iterator(chunk_size=1000):
-            cells = {
-                "id": device.id,
-                "tech": device.tech,
-                "dial": device.dial if device.tech == "custom" else "",
-                "devicetype": device.devicetype,
-                "user": device.default_user_id or "",
-                "description": device.description,
-                "emergency_cid": device.emergency_cid,
-            }
-            cells.update(
-                {k: v for k, v in device.endpoint.settings.items() if with_secrets or k not in SECRET_COLUMNS}
-            )
-            yield cells
+        for device in Device.objects.select_related("endpoint").order_by(*BY_ID).iterator(chunk_size=1000):
+            yield _device_cells(device, with_secrets)
 
     return write_table(columns, rows())
 

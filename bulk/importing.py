@@ -20,7 +20,9 @@ from asterisk import outbox
 from audit import trail
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
-from bulk.rows import HANDLERS, WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
+from bulk.follow_ups import apply_all
+from bulk.kinds import HANDLERS
+from bulk.rows import WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
 from endpoints.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from portal.validators import keeping_weak_secrets
 
@@ -117,6 +119,25 @@ class Report:
                             "level": kind,
                         }
                     )
+
+    def fail(self, plan: RowPlan, problems: list[tuple[str, str]]) -> None:
+        """A row that passed, refused at the last step: counted and listed as an error instead."""
+        self.counts[plan.action] -= 1
+        self.counts["error"] += 1
+        for row in self.rows:
+            if row["line"] == plan.line:
+                row.update(action="error", level="error", message="; ".join(f"{c}: {m}" for c, m in problems))
+        for column, text in problems:
+            self.problems.append(
+                {
+                    "line": plan.line,
+                    "key": plan.key,
+                    "column": column,
+                    "message": text,
+                    "action": "error",
+                    "level": "error",
+                }
+            )
 
     def summary(self) -> str:
         parts = [f"{self.counts[a]} {a}" for a in ACTIONS if self.counts[a]]
@@ -222,7 +243,9 @@ def _walk_rows(kind, text, *, replace, apply, progress, weak) -> Report:
             for c in table.header
             if c not in handler.used
         ] + ([f"{table.unnamed} unnamed"] if table.unnamed else [])
+        handler.prescan(read_table(text).rows)
         seen: dict[str, int] = {}
+        follow_ups: list[RowPlan] = []
         for chunk in _chunks(table.rows, CHUNK):
             loaded = handler.preload([row.cells for row in chunk])
             plans = [_plan_row(handler, row, loaded, seen) for row in chunk]
@@ -230,15 +253,30 @@ def _walk_rows(kind, text, *, replace, apply, progress, weak) -> Report:
                 plans = _apply_chunk(plans, handler)
             for plan in plans:
                 report.add(plan)
+                if plan.follow_up and plan.action in ("create", "update"):
+                    follow_ups.append(plan)
             if progress:
                 progress(report.total)
+        if apply and report.ok and follow_ups:
+            _finish(follow_ups, handler, report)
     except CsvFileError as e:
         report.file_error = str(e)
     return report
 
 
+def _finish(plans: list[RowPlan], handler, report: Report) -> None:
+    """The last step: what rows set on devices once every row exists (bulk.follow_ups)."""
+    try:
+        apply_all([plan.follow_up for plan in plans])
+    except ValidationError as e:
+        # Which row: the service names the device; the import is refused as a whole anyway.
+        device_id = getattr(e, "device_id", "")
+        plan = next((p for p in plans if p.follow_up.device_id == device_id), plans[0])
+        report.fail(plan, problems_from(e, handler.header, handler.key_column))
+
+
 def _plan_row(handler, row: CsvRow, loaded, seen: dict[str, int]) -> RowPlan:
-    key = row.cells.get(handler.key_column, "")  # cells arrive stripped from read_table
+    key = handler.key_of(row.cells)  # cells arrive stripped from read_table
     if not key:
         if any(v for k, v in row.cells.items() if k != handler.key_column):
             return RowPlan(

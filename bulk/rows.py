@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from bulk.columns import (
+    DEVICE_COLUMNS,
+    PRESENCE_COLUMNS,
     SETTING_COLUMNS,
     USER_COLUMN_NAMES,
     column_for,
@@ -17,6 +19,7 @@ from bulk.columns import (
     tech_of,
     user_fields_from,
 )
+from bulk.follow_ups import FollowUp, check_follow_up, read_device_cells, shown_changes
 from devices.models import Device, DeviceType, Tech
 from devices.services import (
     build_device,
@@ -28,13 +31,6 @@ from devices.services import (
 from endpoints.secrets import REGENERATE
 from endpoints.techs import normalise_tech
 from portal.validators import is_weak_secret
-from users.extensions import (
-    build_extension,
-    extension_create,
-    extension_create_many,
-    extension_update,
-    extension_update_check,
-)
 from users.models import PbxUser
 from users.services import build_user, user_create, user_update, user_update_check
 
@@ -61,6 +57,8 @@ class RowPlan:
     changes: dict[str, tuple[object, object]] | None = None
     # For creates that the handler's create_many makes in bulk: the service's arguments.
     create_kwargs: dict | None = None
+    # What the row sets on a device after the file's last row (bulk.follow_ups).
+    follow_up: FollowUp | None = None
 
 
 def problems_from(error: ValidationError, header: list[str], fallback: str) -> list[tuple[str, str]]:
@@ -82,7 +80,7 @@ def secret_changes(plan: RowPlan) -> bool:
     return plan.action == "update" and any(k == "settings.secret" for k in plan.changes or {})
 
 
-class _Rows:
+class Rows:
     key_column = "extension"
     required: tuple[str, ...] = ()
     used: frozenset[str] = frozenset()
@@ -93,6 +91,8 @@ class _Rows:
         self.header = header
         self.replace = replace
         self.weak = weak
+        # The users this file names (created or kept), for rows that refer to a later row's user.
+        self.file_users: set[str] = set()
         # The import calls the services, which check each row themselves; only
         # the dry run needs the planner to check a new row's values.
         self.validate = validate
@@ -100,6 +100,14 @@ class _Rows:
         self.channels = dict(
             Device.objects.filter(tech=Tech.DAHDI).values_list("endpoint__settings__channel", "id")
         )
+
+    @classmethod
+    def key_of(cls, cells: dict[str, str]) -> str:
+        """The number a row is about (unique in a file)."""
+        return cells.get(cls.key_column, "")
+
+    def prescan(self, rows) -> None:
+        """A first look at every row before any is planned (the users the file names)."""
 
     def preload(self, rows: list[dict[str, str]]):
         """What the plans of a chunk of rows need from the database, read in a few queries."""
@@ -151,102 +159,60 @@ class _Rows:
         )
 
 
-class ExtensionRows(_Rows):
-    """Extensions mode: each row is a user plus a fixed device with the same number."""
+class Either:
+    """`number in known`: a user of the system (loaded for this chunk) or of the file."""
 
-    create_many = staticmethod(extension_create_many)
+    def __init__(self, *groups):
+        self.groups = groups
 
-    required = ("extension", "name")
-    used = frozenset(
-        {"extension", "name", "tech", "sipdriver", "voicemail_enable", "emergency_cid", "dial"}
-        | USER_COLUMN_NAMES
-        | SETTING_COLUMNS
-    )
+    def __contains__(self, number) -> bool:
+        return any(number in group for group in self.groups)
 
-    def preload(self, rows):
-        keys = [cells.get("extension", "") for cells in rows]
-        return PbxUser.objects.in_bulk(keys), Device.objects.select_related("endpoint").in_bulk(keys)
 
-    def plan(self, line, cells, loaded):
-        users, devices = loaded
-        ext, name = cells.get("extension", ""), cells.get("name", "")
-        user, device = users.get(ext), devices.get(ext)
-        user_fields, cell_problems, cell_notes = user_fields_from(cells)
-        problems = list(cell_problems.items())
+def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | None) -> RowPlan:
+    """A user alone: a users file's row, or an extensions file's virtual extension."""
+    ext, name = cells.get("extension", ""), cells.get("name", "")
+    user_fields, cell_problems, notes = user_fields_from(cells)
+    problems = list(cell_problems.items())
+    extra = dict(name=name, notes=notes)
+    if user is None:
         try:
-            tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
+            if handler.validate:
+                build_user(extension=ext, name=name, check_duplicate=False, **user_fields)
         except ValidationError as e:
-            return RowPlan(line, ext, "error", [*problems, ("tech", " ".join(e.messages))])
-        settings = row_settings(cells, tech)
-        problems += self._claim_channel(ext, tech, settings)
-        emergency = cells.get("emergency_cid", "")
-        dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
-        if user is not None and not self.replace:
-            return self._skip(line, ext, name)
-        weak, notes, warnings = self._weak_secret(settings, exists=user is not None)
-        extra = dict(name=name, notes=cell_notes + notes, warnings=warnings, weak=weak)
-
-        if user is None and device is not None:
-            return self._error(
-                line,
-                ext,
-                "extension",
-                f"Device {ext} exists without a user of that number: delete it or choose another number.",
-            )
-        if user is None:
-            kwargs = dict(
-                extension=ext,
-                name=name,
-                tech=tech,
-                emergency_cid=emergency,
-                dial=dial,
-                settings=settings,
-                **user_fields,
-            )
-            if self.validate:
-                try:
-                    build_extension(**kwargs, check_duplicate=False, check_channel=False)
-                except ValidationError as e:
-                    problems += problems_from(e, self.header, "extension")
-            if problems:
-                return RowPlan(line, ext, "error", problems, **extra)
-            return RowPlan(
-                line, ext, "create", apply=lambda: extension_create(**kwargs), create_kwargs=kwargs, **extra
-            )
-        if device is None:
-            return self._error(
-                line,
-                ext,
-                "extension",
-                f"User {ext} has no device {ext}, so it is not an extension: "
-                "import it as a user in deviceanduser mode.",
-            )
-        if tech != device.tech:
-            return self._error(
-                line,
-                ext,
-                "tech",
-                f"Extension {ext} is {device.get_tech_display()}: an import does "
-                "not change the technology (delete the extension first).",
-            )
-        # An update sets what the row gives and keeps everything else.
-        user_fields["name"] = name
-        update = dict(settings=settings, emergency_cid=emergency or None, dial=dial or None, **user_fields)
-        changes = {}
-        try:
-            _checked, changes = extension_update_check(user=user, device=device, **update)
-        except ValidationError as e:
-            problems += problems_from(e, self.header, "extension")
+            problems += problems_from(e, handler.header, "extension")
         if problems:
             return RowPlan(line, ext, "error", problems, **extra)
-        if not changes:
-            return RowPlan(line, ext, "unchanged", **extra)
         return RowPlan(
-            line, ext, "update", apply=lambda: extension_update(user=user, **update), changes=changes, **extra
+            line,
+            ext,
+            "create",
+            apply=lambda: user_create(extension=ext, name=name, **user_fields),
+            **extra,
         )
+    if not handler.replace:
+        return handler._skip(line, ext, name)
+    user_fields["name"] = name
+    changes = {}
+    try:
+        _checked, changes = user_update_check(user=user, **user_fields)
+    except ValidationError as e:
+        problems += problems_from(e, handler.header, "extension")
+    if problems:
+        return RowPlan(line, ext, "error", problems, **extra)
+    if not changes:
+        return RowPlan(line, ext, "unchanged", **extra)
+    return RowPlan(
+        line,
+        ext,
+        "update",
+        apply=lambda: user_update(user=user, **user_fields),
+        changes=changes,
+        **extra,
+    )
 
 
-class UserRows(_Rows):
+class UserRows(Rows):
     """deviceanduser mode, users file: one user per row."""
 
     required = ("extension", "name")
@@ -256,64 +222,23 @@ class UserRows(_Rows):
         return PbxUser.objects.in_bulk([cells.get("extension", "") for cells in rows])
 
     def plan(self, line, cells, users):
-        ext, name = cells.get("extension", ""), cells.get("name", "")
-        user_fields, cell_problems, notes = user_fields_from(cells)
-        problems = list(cell_problems.items())
-        user = users.get(ext)
-        extra = dict(name=name, notes=notes)
-        if user is None:
-            try:
-                if self.validate:
-                    build_user(extension=ext, name=name, check_duplicate=False, **user_fields)
-            except ValidationError as e:
-                problems += problems_from(e, self.header, "extension")
-            if problems:
-                return RowPlan(line, ext, "error", problems, **extra)
-            return RowPlan(
-                line,
-                ext,
-                "create",
-                apply=lambda: user_create(extension=ext, name=name, **user_fields),
-                **extra,
-            )
-        if not self.replace:
-            return self._skip(line, ext, name)
-        user_fields["name"] = name
-        changes = {}
-        try:
-            _checked, changes = user_update_check(user=user, **user_fields)
-        except ValidationError as e:
-            problems += problems_from(e, self.header, "extension")
-        if problems:
-            return RowPlan(line, ext, "error", problems, **extra)
-        if not changes:
-            return RowPlan(line, ext, "unchanged", **extra)
-        return RowPlan(
-            line,
-            ext,
-            "update",
-            apply=lambda: user_update(user=user, **user_fields),
-            changes=changes,
-            **extra,
-        )
+        return plan_user(self, line, cells, users.get(cells.get("extension", "")))
 
 
-class DeviceRows(_Rows):
-    """deviceanduser mode, devices file: one device per row; `user` names its default user."""
+class DeviceRows(Rows):
+    """deviceanduser mode, devices file: one device per row; `user` names its default user,
+    `current_user` who is on it now (since `user_since`)."""
 
     key_column = "id"
     required = ("id", "tech")
-    used = frozenset(
-        {"id", "tech", "sipdriver", "dial", "devicetype", "user", "description", "emergency_cid"}
-        | SETTING_COLUMNS
-    )
+    used = frozenset({"sipdriver", *DEVICE_COLUMNS, *PRESENCE_COLUMNS} | SETTING_COLUMNS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The devices each user is on, as the file so far leaves them (read once per user).
         self.user_devices: dict[str, set[str]] = {}
 
-    def _put_on(self, user: PbxUser, device_id: str) -> list[tuple[str, str]]:
+    def put_on(self, user: PbxUser, device_id: str) -> list[tuple[str, str]]:
         """A row puts `user` on this device: refused when their list of devices would be too long."""
         if user.pk not in self.user_devices:
             self.user_devices[user.pk] = set(Device.objects.filter(user=user).values_list("pk", flat=True))
@@ -326,91 +251,121 @@ class DeviceRows(_Rows):
 
     def preload(self, rows):
         devices = Device.objects.select_related("endpoint").in_bulk([cells.get("id", "") for cells in rows])
-        users = PbxUser.objects.in_bulk([cells.get("user", "").strip() for cells in rows])
-        return devices, users
+        refs = [cells.get(c, "").strip() for cells in rows for c in ("user", "current_user")]
+        return devices, PbxUser.objects.in_bulk([r for r in refs if r])
 
     def plan(self, line, cells, loaded):
         devices, users = loaded
-        key = cells.get("id", "")
-        device = devices.get(key)
-        problems: list[tuple[str, str]] = []
+        return plan_device(self, line, cells, devices.get(cells.get("id", "")), users)
+
+
+def plan_device(
+    handler: Rows,
+    line: int,
+    cells: dict[str, str],
+    device: Device | None,
+    users: dict[str, PbxUser],
+    *,
+    known_users=None,
+) -> RowPlan:
+    """A device alone: a devices file's row, or an extensions file's row with an `id` and no extension.
+
+    `known_users` given (an extensions file, whose users may come in later rows): the default user
+    and who is on it are set after the file's last row; otherwise the default user is set with the row.
+    """
+    key = cells.get("id", "")
+    deferred = known_users is not None
+    problems: list[tuple[str, str]] = []
+    try:
+        tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
+    except ValidationError as e:
+        return handler._error(line, key, "tech", " ".join(e.messages))
+    settings = row_settings(cells, tech)
+    problems += handler._claim_channel(key, tech, settings)
+    name = cells.get("description", "")
+    if device is not None and not handler.replace:
+        return handler._skip(line, key, name)
+    weak, notes, warnings = handler._weak_secret(settings, exists=device is not None)
+    extra = dict(name=name, notes=notes, warnings=warnings, weak=weak)
+    follow_up, cell_problems = read_device_cells(cells)
+    follow_up.device_id = key
+    problems += cell_problems
+    devicetype = cells.get("devicetype") or (device.devicetype if device else DeviceType.FIXED)
+    fields = {
+        "devicetype": devicetype,
+        "description": cells.get("description", ""),
+        "emergency_cid": cells.get("emergency_cid", ""),
+    }
+    default_number = follow_up.fields.get("default_user", device.default_user_id if device else None)
+    if deferred:
+        # As in the devices file, an empty `user` cell means no default user.
+        follow_up.fields.setdefault("default_user", None)
+        if device is not None and follow_up.fields["default_user"] == device.default_user_id:
+            del follow_up.fields["default_user"]
+    else:
+        number = follow_up.fields.pop("default_user", None)
+        fields["default_user"] = users.get(number) if number else None
+        if number and fields["default_user"] is None:
+            problems.append(("user", f"There is no user {number}: import the users file first."))
+        elif number and (device is None or device.user_id != number):
+            problems += handler.put_on(fields["default_user"], key)
+        default_number = number
+        known_users = users
+    problems += check_follow_up(
+        follow_up, devicetype=devicetype, default_user=default_number, known_users=known_users
+    )
+    dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+    if device is None:
         try:
-            tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
+            if handler.validate:
+                build_device(
+                    id=key,
+                    tech=tech,
+                    dial=dial,
+                    settings=settings,
+                    check_duplicate=False,
+                    check_channel=False,
+                    check_user_devices=False,  # the file's rows are added up above
+                    **fields,
+                )
         except ValidationError as e:
-            return self._error(line, key, "tech", " ".join(e.messages))
-        settings = row_settings(cells, tech)
-        problems += self._claim_channel(key, tech, settings)
-        name = cells.get("description", "")
-        if device is not None and not self.replace:
-            return self._skip(line, key, name)
-        weak, notes, warnings = self._weak_secret(settings, exists=device is not None)
-        extra = dict(name=name, notes=notes, warnings=warnings, weak=weak)
-        number = cells.get("user", "").strip()
-        default_user = None
-        if number and number != "none":
-            default_user = users.get(number)
-            if default_user is None:
-                problems.append(("user", f"There is no user {number}: import the users file first."))
-            elif device is None or device.user_id != default_user.pk:
-                problems += self._put_on(default_user, key)
-        fields = {
-            "devicetype": cells.get("devicetype") or (device.devicetype if device else DeviceType.FIXED),
-            "description": cells.get("description", ""),
-            "emergency_cid": cells.get("emergency_cid", ""),
-            "default_user": default_user,
-        }
-        dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
-        if device is None:
-            try:
-                if self.validate:
-                    build_device(
-                        id=key,
-                        tech=tech,
-                        dial=dial,
-                        settings=settings,
-                        check_duplicate=False,
-                        check_channel=False,
-                        check_user_devices=False,  # the file's rows are added up above
-                        **fields,
-                    )
-            except ValidationError as e:
-                problems += problems_from(e, self.header, "id")
-            if problems:
-                return RowPlan(line, key, "error", problems, **extra)
-            return RowPlan(
-                line,
-                key,
-                "create",
-                apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
-                **extra,
-            )
-        if tech != device.tech:
-            return self._error(
-                line,
-                key,
-                "tech",
-                f"Device {key} is {device.get_tech_display()}: an import does not change the technology.",
-            )
-        changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
-        if dial:
-            changes["dial"] = dial
-        changed = {}
-        try:
-            _device, _clean, changed = device_update_check(device=device, settings=settings, **changes)
-        except ValidationError as e:
-            problems += problems_from(e, self.header, "id")
+            problems += problems_from(e, handler.header, "id")
         if problems:
             return RowPlan(line, key, "error", problems, **extra)
-        if not changed:
-            return RowPlan(line, key, "unchanged", **extra)
         return RowPlan(
             line,
             key,
-            "update",
-            apply=lambda: device_update(device=device, settings=settings, **changes),
-            changes=changed,
+            "create",
+            apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
+            follow_up=follow_up or None,
             **extra,
         )
-
-
-HANDLERS: dict[str, type[_Rows]] = {"extensions": ExtensionRows, "users": UserRows, "devices": DeviceRows}
+    if tech != device.tech:
+        return handler._error(
+            line,
+            key,
+            "tech",
+            f"Device {key} is {device.get_tech_display()}: an import does not change the technology.",
+        )
+    changes = {k: v for k, v in fields.items() if v not in ("", None) or k == "default_user"}
+    if dial:
+        changes["dial"] = dial
+    changed = {}
+    try:
+        _device, _clean, changed = device_update_check(device=device, settings=settings, **changes)
+    except ValidationError as e:
+        problems += problems_from(e, handler.header, "id")
+    if problems:
+        return RowPlan(line, key, "error", problems, **extra)
+    changed |= shown_changes(device, follow_up)
+    if not changed:
+        return RowPlan(line, key, "unchanged", **extra)
+    return RowPlan(
+        line,
+        key,
+        "update",
+        apply=lambda: device_update(device=device, settings=settings, **changes),
+        changes=changed,
+        follow_up=follow_up or None,
+        **extra,
+    )

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from itertools import islice
 
 from bulk.csvfile import CsvFileError, read_table
-from bulk.rows import HANDLERS
+from bulk.kinds import HANDLERS
 from devices.models import Device
 from users.models import PbxUser
 
@@ -23,8 +23,7 @@ def file_keys(kind: str, text: str) -> list[str]:
     """The numbers (extension or device id) a file names, in any order."""
     try:
         table = read_table(text)
-        column = HANDLERS[kind].key_column
-        return [row.cells.get(column, "") for row in table.rows]
+        return [HANDLERS[kind].key_of(row.cells) for row in table.rows]
     except CsvFileError:
         return []
 

@@ -4,8 +4,10 @@ from django import forms
 from django.forms.models import fields_for_model
 
 from devices.models import Device, Tech
+from devices.services import device_version
 from endpoints.forms import settings_fields, settings_from
 from endpoints.techs import TECHS
+from portal.forms import VersionedForm
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
 from users.fields import UserChoiceField, UserSearchInput
@@ -13,7 +15,7 @@ from users.fields import UserChoiceField, UserSearchInput
 DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")
 
 
-class DeviceForm(forms.Form):
+class DeviceForm(VersionedForm):
     def __init__(self, *args, tech: str, device: Device | None = None, **kwargs):
         self.tech = tech
         self.device = device
@@ -45,6 +47,12 @@ class DeviceForm(forms.Form):
         self.fields = {**general, **{k: f for k, f in endpoint.items() if not f.general}}
         self.general_fields = list(general)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
+        if device is not None:
+            self.carry_version(device_version(device))
+
+    def fresh(self, current):
+        (device,) = current
+        return DeviceForm(tech=self.tech, device=device)
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
@@ -55,6 +63,8 @@ class DeviceForm(forms.Form):
         if self.device is None:
             kwargs["id"] = data["id"]
             kwargs["tech"] = self.tech
+        else:
+            kwargs["expected_version"] = self.expected_version()
         return kwargs
 
     def sections(self):

@@ -7,6 +7,7 @@ boundary what changed.
 
 import copy
 import re
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,7 @@ from endpoints.secrets import REGENERATE
 from endpoints.techs import TECHS, clean_settings, normalise_tech
 from portal.errors import ErrorCollector
 from portal.validators import generate_secret, is_weak_secret
+from portal.versions import Expected, check_version, version_of
 from users.models import PbxUser
 
 # The code of the error a number already taken raises (the API answers it with 409).
@@ -197,11 +199,30 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
     return updated
 
 
+def device_version(device: Device) -> str:
+    """What `device_update`'s `expected_version` compares with (the Devices page, the API's ETag).
+
+    A hot-desk login moves it too: the device page's copy of the device is then old.
+    """
+    return version_of(device)
+
+
 @transaction.atomic
 @trail.operation()
-def device_update(*, device: Device, settings: dict[str, object] | None = None, **fields) -> Device:
-    """Change a device's fields and (some of) its endpoint settings. The id and technology stay."""
+def device_update(
+    *,
+    device: Device,
+    settings: dict[str, object] | None = None,
+    expected_version: Expected = None,
+    **fields,
+) -> Device:
+    """Change a device's fields and (some of) its endpoint settings. The id and technology stay.
+
+    With `expected_version` (from `device_version` when the caller read the device), a device
+    changed meanwhile is refused with StaleVersion and nothing is saved.
+    """
     device = Device.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=device.pk)
+    check_version(expected_version, device, what=f"Device {device.pk}")
     before = trail.snapshot(device, device.endpoint)
     updated = save_device_changes(*device_update_check(device=device, settings=settings, **fields))
     trail.changed(before, updated, updated.endpoint)
@@ -273,6 +294,38 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
 
 @transaction.atomic
 @trail.operation()
+def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime | None = None) -> Device:
+    """Put `user` (or nobody) on `device` since `since` (default: now): an import restoring who
+    was on which phone, and so the order each user's phones arrived in (AMPUSER/<ext>/device
+    lists them by `user_since`). A fixed device is always on its default user (FreePBX's rule).
+    """
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    wanted = user.pk if user is not None else None
+    if device.devicetype == DeviceType.FIXED and wanted != device.default_user_id:
+        raise ValidationError(
+            {
+                "current_user": f"Device {device.id} is fixed: the user on it is its default user "
+                f"({device.default_user_id or 'none'})."
+            }
+        )
+    since = (
+        (since or (device.user_since if wanted == device.user_id else None) or timezone.now())
+        if user
+        else None
+    )
+    if (device.user_id, device.user_since) == (wanted, since):
+        return device
+    if user is not None and wanted != device.user_id:
+        _check_device_list_fits(user, device.pk)
+    before = trail.snapshot(device)
+    device.user, device.user_since = user, since
+    device.save(update_fields=["user", "user_since", "updated_at"])
+    trail.changed(before, device)
+    outbox.changed(devices={device.pk})
+    return device
+
+
+@transaction.atomic
 def device_login(*, device: Device, user: PbxUser) -> Device:
     """Hot desking: log `user` into an adhoc device (reference §2).
 

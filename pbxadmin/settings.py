@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "ToggleEnum": "users.models.Toggle",
         "RecordingEnum": "users.models.Recording",
         "ImportActionEnum": "bulk.importing.ACTIONS",
+        "PhoneStateEnum": "asterisk.models.PhoneState",
+        "ListenerStateEnum": "asterisk.selectors.LINK_STATES",
     },
 }
 

@@ -2,6 +2,12 @@
 
 The same dictionary feeds the banner on every page and its JSON endpoint,
 so the page and its updates can never disagree.
+
+Two witnesses speak for the link: the sync runs (`SyncStatus`, when a save or
+"Sync now" pushes something) and the AMI event listener (`ListenerStatus`,
+connected all the time). The fresher word wins, so an Asterisk that stops
+between two syncs shows as unreachable within seconds, and while the listener
+is not connected the banner says the phones' status is unknown since when.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -10,7 +16,8 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils.timesince import timesince
 
-from asterisk.models import ErrorKind, SyncChange, SyncStatus
+from asterisk.models import ErrorKind, ListenerState, SyncChange, SyncStatus
+from asterisk.selectors import Link, listener_link
 from portal.mode import EXTENSIONS
 
 NEVER = "never"
@@ -99,11 +106,14 @@ class Banner:
     runs: int = 0
     error_at: str = ""
     outcome: str = ""  # what the last run did, in one sentence (shown after "Sync now")
+    # "Phone status unknown since 10:42: the link to Asterisk is down", or "" while it is current.
+    phones: str = ""
+    listener: dict = field(default_factory=dict)  # the event listener's link, as data
 
     @property
     def tone(self) -> str:
         if self.state == CONNECTED:
-            return "warning" if self.warning else "ok"
+            return "warning" if self.warning or self.phones else "ok"
         return "neutral" if self.state == NEVER else "problem"
 
     def as_json(self) -> dict:
@@ -129,12 +139,39 @@ def _state(status: SyncStatus) -> str:
     return CONNECTED if status.last_connected_at else NEVER
 
 
+# The listener's states that say something about Asterisk itself (a stopped listener does not).
+_LISTENER_SAYS = {ListenerState.DOWN: UNREACHABLE, ListenerState.LOGIN: LOGIN_REFUSED}
+
+
+def _listener_is_fresher(status: SyncStatus, link: Link, state: str) -> bool:
+    """The listener lost Asterisk (or was refused) after the last sync reached it, or reached it
+    after the last sync found it unreachable."""
+    if link.since is None:
+        return False
+    if link.state in _LISTENER_SAYS:
+        return state in (CONNECTED, NEVER) and (
+            status.last_connected_at is None or link.since >= status.last_connected_at
+        )
+    return (
+        link.state == ListenerState.CONNECTED
+        and state == UNREACHABLE
+        and status.last_error_at is not None
+        and link.since > status.last_error_at
+    )
+
+
 def banner(*, mode: str) -> Banner:
     status = SyncStatus.get()
+    link = listener_link()
     state = _state(status)
     where = f"{settings.AMI_HOST}:{settings.AMI_PORT}"
     account = settings.AMI_USERNAME
     when = ago(status.last_error_at)
+    error = status.last_error
+    if _listener_is_fresher(status, link, state):
+        state = _LISTENER_SAYS.get(link.state, CONNECTED)
+        when = f"at {link.since_text} (seen by the AMI event listener)"
+        error = link.error
     if state == NEVER:
         result = Banner(
             state,
@@ -158,7 +195,7 @@ def banner(*, mode: str) -> Banner:
                 "and a bindaddr this server can reach.",
                 "Does a firewall stand between this server and that port?",
             ],
-            error=status.last_error,
+            error=error,
         )
     elif state == LOGIN_REFUSED:
         result = Banner(
@@ -170,7 +207,7 @@ def banner(*, mode: str) -> Banner:
                 "after editing it run asterisk -rx 'manager reload'.",
                 "The account's deny/permit lines must allow this server's address.",
             ],
-            error=status.last_error,
+            error=error,
         )
     elif state == FILES_FAILED:
         result = Banner(
@@ -178,7 +215,7 @@ def banner(*, mode: str) -> Banner:
             "Config files not written",
             f"pbxadmin could not write into {settings.ASTERISK_CONF_DIR} {when}.",
             ["That folder must exist and be writable by the user pbxadmin runs as."],
-            error=status.last_error,
+            error=error,
         )
     elif state == ACTION_REFUSED:
         result = Banner(
@@ -186,7 +223,7 @@ def banner(*, mode: str) -> Banner:
             "Asterisk refused a change",
             f"Asterisk at {where} answered an action with an error {when}; the change stays waiting.",
             ["The Asterisk log (and the error below) says which; press Sync now to send it again."],
-            error=status.last_error,
+            error=error,
         )
     else:
         result = Banner(state, "Connected to Asterisk", f"Asterisk at {where} answers.")
@@ -213,6 +250,9 @@ def banner(*, mode: str) -> Banner:
         )
     else:
         result.outcome = f"Sync failed: {result.headline}. {result.detail}"
+    if not link.current:
+        result.phones = f"Phone {link.text}"
+    result.listener = link.as_json()
     result.syncing = status.queued
     result.runs = status.runs
     result.error_at = status.last_error_at.isoformat() if status.last_error_at else ""

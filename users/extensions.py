@@ -17,6 +17,7 @@ from devices.services import (
 from endpoints.models import Endpoint
 from endpoints.techs import ALIASES, TECHS
 from portal.errors import ErrorCollector
+from portal.versions import Expected, check_version, version_of
 from users.models import PbxUser
 from users.services import build_user, save_user_changes, user_delete, user_update_check
 
@@ -167,14 +168,26 @@ def save_extension_changes(checked) -> None:
         save_device_changes(*device_checked)
 
 
+def extension_version(user: PbxUser, device: Device | None) -> str:
+    """What `extension_update`'s `expected_version` compares with: the user and its own device
+    (`device`: the device with the same number, or None), as the page and the API's ETag read them."""
+    return version_of(user, device)
+
+
 @transaction.atomic
 @trail.operation()
-def extension_update(*, user: PbxUser, **fields) -> PbxUser:
-    """Update an extension's user and its fixed device together, or neither. Fields as the check."""
+def extension_update(*, user: PbxUser, expected_version: Expected = None, **fields) -> PbxUser:
+    """Update an extension's user and its fixed device together, or neither. Fields as the check.
+
+    With `expected_version` (from `extension_version` when the caller read the extension), an
+    extension changed meanwhile (its user or its device) is refused with StaleVersion and
+    nothing is saved.
+    """
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
     device = (
         Device.objects.select_for_update(of=("self",)).select_related("endpoint").filter(pk=user.pk).first()
     )
+    check_version(expected_version, user, device, what=f"Extension {user.pk}")
     before = trail.snapshot(user, device, device.endpoint if device else None)
     checked, _changes = extension_update_check(user=user, device=device, **fields)
     save_extension_changes(checked)

@@ -7,11 +7,13 @@ from devices.models import Device, Tech
 from endpoints.forms import settings_fields, settings_from
 from endpoints.secrets import USER_SECRET_FIELDS
 from endpoints.techs import TECHS
+from portal.forms import VersionedForm
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
+from users.extensions import extension_version
 from users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
 from users.models import NO_VOICEMAIL, PbxUser
-from users.services import USER_FIELDS
+from users.services import USER_FIELDS, user_version
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
 # FreePBX's four mailbox options get a choice each; any other option goes in `vm_options`.
@@ -131,13 +133,14 @@ class _RefusedPinsCleared(forms.Form):
                 self.data[name] = ""
 
 
-class ExtensionForm(_RefusedPinsCleared):
+class ExtensionForm(VersionedForm, _RefusedPinsCleared):
     """Create or edit an extension of one technology. Validation is the service's."""
 
     def __init__(self, *args, tech: str, user: PbxUser | None = None, device: Device | None = None, **kwargs):
         """`device`: the extension's own device, with its endpoint, when editing."""
         self.tech = tech
         self.user = user
+        self.device = device
         initial = kwargs.pop("initial", None) or {}
         if user is not None:
             initial = {
@@ -182,6 +185,12 @@ class ExtensionForm(_RefusedPinsCleared):
         self.voicemail_fields = list(voicemail)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
         self.advanced_fields = list(ADVANCED_USER_FIELDS)
+        if user is not None:
+            self.carry_version(extension_version(user, device))
+
+    def fresh(self, current):
+        user, device = current
+        return ExtensionForm(tech=self.tech, user=user, device=device)
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
@@ -194,6 +203,8 @@ class ExtensionForm(_RefusedPinsCleared):
         if self.user is None:
             kwargs["extension"] = data["extension"]
             kwargs["tech"] = self.tech
+        else:
+            kwargs["expected_version"] = self.expected_version()
         return kwargs
 
 
@@ -215,7 +226,7 @@ def extension_sections(form: ExtensionForm) -> list[tuple[str, list]]:
     )
 
 
-class UserForm(_RefusedPinsCleared):
+class UserForm(VersionedForm, _RefusedPinsCleared):
     """A user alone (deviceanduser mode): with the hot-desk password, without a device."""
 
     def __init__(self, *args, user: PbxUser | None = None, **kwargs):
@@ -245,6 +256,11 @@ class UserForm(_RefusedPinsCleared):
             self.fields["clear_password"] = forms.BooleanField(
                 label="Remove the hot-desk password", required=False
             )
+            self.carry_version(user_version(user))
+
+    def fresh(self, current):
+        (user,) = current
+        return UserForm(user=user)
 
     def sections(self):
         return _sections(
@@ -261,7 +277,9 @@ class UserForm(_RefusedPinsCleared):
         _voicemail_kwargs(self.cleaned_data, kwargs)
         if self.user is None:
             kwargs["extension"] = self.cleaned_data["extension"]
-        elif self.cleaned_data.get("clear_password"):
+            return kwargs
+        kwargs["expected_version"] = self.expected_version()
+        if self.cleaned_data.get("clear_password"):
             kwargs["password"] = ""
         elif not kwargs.get("password"):
             kwargs.pop("password", None)  # blank keeps the current one

@@ -15,6 +15,7 @@ from asterisk import outbox
 from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
+from portal.versions import Expected, check_version, version_of
 from users.mailboxes import generate_pin
 from users.models import PbxUser
 
@@ -100,11 +101,21 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
     return updated
 
 
+def user_version(user: PbxUser) -> str:
+    """What `user_update`'s `expected_version` compares with (the Users page, the API's ETag)."""
+    return version_of(user)
+
+
 @transaction.atomic
 @trail.operation()
-def user_update(*, user: PbxUser, **fields) -> PbxUser:
-    """Change a user's settings. The extension number is its identity and does not change."""
+def user_update(*, user: PbxUser, expected_version: Expected = None, **fields) -> PbxUser:
+    """Change a user's settings. The extension number is its identity and does not change.
+
+    With `expected_version` (from `user_version` when the caller read the user), a user
+    changed meanwhile is refused with StaleVersion and nothing is saved.
+    """
     user = PbxUser.objects.select_for_update().get(pk=user.pk)
+    check_version(expected_version, user, what=f"User {user.pk}")
     before = trail.snapshot(user)
     updated = save_user_changes(*user_update_check(user=user, **fields))
     trail.changed(before, updated)

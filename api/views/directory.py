@@ -20,6 +20,7 @@ from api.serializers import (
     UserIn,
     UserOut,
 )
+from api.versions import ETAG, IF_MATCH, STALE_RESPONSE, etag, if_match, stale_is_412
 from asterisk.selectors import device_states
 from devices.models import Device, Tech
 from devices.selectors import device_list
@@ -31,6 +32,7 @@ from devices.services import (
     device_logout,
     device_update,
     device_update_check,
+    device_version,
 )
 from users.extensions import (
     build_extension,
@@ -38,10 +40,11 @@ from users.extensions import (
     extension_delete,
     extension_update,
     extension_update_check,
+    extension_version,
 )
 from users.models import PbxUser
 from users.selectors import extension_list, user_list
-from users.services import build_user, user_create, user_delete, user_update, user_update_check
+from users.services import build_user, user_create, user_delete, user_update, user_update_check, user_version
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
 
@@ -65,6 +68,11 @@ def dial_only_for_custom(tech: str | None = None, *, new: bool = False):
 
 # Every write's documented answers besides its own: a refused body, a body of another type.
 WRITE_ERRORS = {**ERRORS, **UNSUPPORTED}
+
+
+def _versioned(response: Response, version: str) -> Response:
+    response["ETag"] = etag(version)
+    return response
 
 
 def parse_query(view, query_class, **kwargs):
@@ -119,14 +127,14 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
 @extend_schema_view(
     get=extend_schema(
         summary="Read an extension",
-        parameters=[SecretsQuery],
+        parameters=[SecretsQuery, ETAG],
         responses={200: ExtensionOut, **ERRORS, **NOT_FOUND},
     ),
     patch=extend_schema(
-        summary="Change an extension (only the fields sent)",
-        parameters=[SecretsQuery],
+        summary="Change an extension (only the fields sent; If-Match: only if unchanged since read)",
+        parameters=[SecretsQuery, IF_MATCH, ETAG],
         request=ExtensionChange,
-        responses={200: ExtensionOut, **WRITE_ERRORS, **NOT_FOUND},
+        responses={200: ExtensionOut, **WRITE_ERRORS, **NOT_FOUND, **STALE_RESPONSE},
     ),
     delete=extend_schema(
         summary="Delete an extension (its user and own device)", responses={204: None, **ERRORS, **NOT_FOUND}
@@ -138,7 +146,7 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
     lookup_url_kwarg = "extension"
 
     def get(self, request, extension):
-        return Response(self.shape(get_object_or_404(PbxUser, pk=extension), many=False))
+        return self.answer(get_object_or_404(PbxUser, pk=extension))
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
@@ -150,8 +158,13 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
             rules=dial_only_for_custom(device.tech if device else None),
             check=lambda f: extension_update_check(user=user, device=device, **f),
         )
-        user = extension_update(user=user, **fields)
-        return Response(self.shape(user, many=False))
+        with stale_is_412():
+            user = extension_update(user=user, expected_version=if_match(request), **fields)
+        return self.answer(user)
+
+    def answer(self, user: PbxUser) -> Response:
+        device = Device.objects.only("id", "updated_at").filter(pk=user.pk).first()
+        return _versioned(Response(self.shape(user, many=False)), extension_version(user, device))
 
     def delete(self, request, extension):
         extension_delete(user=get_object_or_404(PbxUser, pk=extension))
@@ -200,13 +213,15 @@ class UserList(UserShapes, generics.ListCreateAPIView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="Read a user", parameters=[SecretsQuery], responses={200: UserOut, **ERRORS, **NOT_FOUND}
+        summary="Read a user",
+        parameters=[SecretsQuery, ETAG],
+        responses={200: UserOut, **ERRORS, **NOT_FOUND},
     ),
     patch=extend_schema(
-        summary="Change a user (only the fields sent)",
-        parameters=[SecretsQuery],
+        summary="Change a user (only the fields sent; If-Match: only if unchanged since read)",
+        parameters=[SecretsQuery, IF_MATCH, ETAG],
         request=UserChange,
-        responses={200: UserOut, **WRITE_ERRORS, **NOT_FOUND},
+        responses={200: UserOut, **WRITE_ERRORS, **NOT_FOUND, **STALE_RESPONSE},
     ),
     delete=extend_schema(
         summary="Delete a user (their devices are left with no user)",
@@ -218,12 +233,15 @@ class UserDetail(UserShapes, generics.GenericAPIView):
     serializer_class = UserOut
 
     def get(self, request, extension):
-        return Response(self.shape(get_object_or_404(PbxUser, pk=extension)))
+        user = get_object_or_404(PbxUser, pk=extension)
+        return _versioned(Response(self.shape(user)), user_version(user))
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
         fields = parse(self, UserChange, partial=True, check=lambda f: user_update_check(user=user, **f))
-        return Response(self.shape(user_update(user=user, **fields)))
+        with stale_is_412():
+            user = user_update(user=user, expected_version=if_match(request), **fields)
+        return _versioned(Response(self.shape(user)), user_version(user))
 
     def delete(self, request, extension):
         user_delete(user=get_object_or_404(PbxUser, pk=extension))
@@ -278,13 +296,16 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
 
 @extend_schema_view(
     get=extend_schema(
-        summary="Read a device", parameters=[SecretsQuery], responses={200: DeviceOut, **ERRORS, **NOT_FOUND}
+        summary="Read a device",
+        parameters=[SecretsQuery, ETAG],
+        responses={200: DeviceOut, **ERRORS, **NOT_FOUND},
     ),
     patch=extend_schema(
-        summary="Change a device (only the fields sent; the id and technology stay)",
-        parameters=[SecretsQuery],
+        summary="Change a device (only the fields sent; the id and technology stay; If-Match: only if "
+        "unchanged since read)",
+        parameters=[SecretsQuery, IF_MATCH, ETAG],
         request=DeviceChange,
-        responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND},
+        responses={200: DeviceOut, **WRITE_ERRORS, **NOT_FOUND, **STALE_RESPONSE},
     ),
     delete=extend_schema(summary="Delete a device", responses={204: None, **ERRORS, **NOT_FOUND}),
 )
@@ -293,7 +314,7 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
     serializer_class = DeviceOut
 
     def get(self, request, device_id):
-        return Response(self.shape(self.device(device_id), many=False))
+        return self.answer(self.device(device_id))
 
     def patch(self, request, device_id):
         device = self.device(device_id)
@@ -304,8 +325,12 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
             rules=dial_only_for_custom(device.tech),
             check=lambda f: device_update_check(device=device, **f),
         )
-        device_update(device=device, **fields)
-        return Response(self.shape(self.device(device_id), many=False))
+        with stale_is_412():
+            device_update(device=device, expected_version=if_match(request), **fields)
+        return self.answer(self.device(device_id))
+
+    def answer(self, device: Device) -> Response:
+        return _versioned(Response(self.shape(device, many=False)), device_version(device))
 
     def delete(self, request, device_id):
         device_delete(device=self.device(device_id))

@@ -11,7 +11,7 @@ from api import queries
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
 from asterisk.models import PhoneState, SyncStatus
-from asterisk.selectors import as_json, device_states
+from asterisk.selectors import LINK_STATES, as_json_with_last_known, device_states
 from asterisk.tasks import request_sync
 from devices.models import Device
 from devices.selectors import device_list
@@ -23,18 +23,29 @@ PhoneStatusOut = inline_serializer(
     {
         "id": serializers.CharField(),
         "tech": serializers.CharField(),
-        "state": serializers.ChoiceField(PhoneState.values),
+        "state": serializers.ChoiceField(PhoneState.choices),
         "address": serializers.CharField(allow_null=True, help_text="host:port the phone registered from"),
         "user_agent": serializers.CharField(allow_null=True),
         "rtt_ms": serializers.FloatField(allow_null=True),
-        "since": serializers.DateTimeField(allow_null=True, help_text="When the state last changed."),
+        "since": serializers.DateTimeField(
+            allow_null=True,
+            help_text="When the state last changed; while `stale`, when the link to Asterisk went down.",
+        ),
+        "stale": serializers.BooleanField(
+            help_text="The AMI event listener is not connected to Asterisk: `state` is unknown, and "
+            "address, user agent and round trip are what Asterisk said last."
+        ),
+        "last_known_state": serializers.ChoiceField(
+            PhoneState.choices, help_text="What Asterisk said last (the same as `state` unless stale)."
+        ),
+        "last_known_since": serializers.DateTimeField(allow_null=True),
     },
 )
 
 
 def _rows(devices) -> list[dict]:
     states = device_states(d.id for d in devices)
-    return [as_json(states[d.id], d.tech) for d in devices]
+    return [as_json_with_last_known(states[d.id], d.tech) for d in devices]
 
 
 @extend_schema(
@@ -61,6 +72,22 @@ class PhoneStatusDetail(ApiView, generics.GenericAPIView):
         return Response(_rows([get_object_or_404(Device.objects.only("id", "tech"), pk=device_id)])[0])
 
 
+ListenerOut = inline_serializer(
+    "EventListener",
+    {
+        "state": serializers.ChoiceField(
+            LINK_STATES,
+            help_text="connected; down (the link dropped, or Asterisk does not answer); login (refused); "
+            "stopped; silent (it stopped writing signs of life: not running); never (it never ran).",
+        ),
+        "current": serializers.BooleanField(help_text="Whether the phones' states are current."),
+        "since": serializers.DateTimeField(allow_null=True, help_text="When the link last went up or down."),
+        "error": serializers.CharField(allow_null=True),
+        "text": serializers.CharField(
+            allow_null=True, help_text="e.g. status unknown since 10:42: the link to Asterisk is down"
+        ),
+    },
+)
 SyncOut = inline_serializer(
     "SyncStatus",
     {
@@ -92,6 +119,10 @@ SyncOut = inline_serializer(
         "last_connected_at": serializers.DateTimeField(allow_null=True),
         "last_actions": serializers.IntegerField(help_text="AMI actions the last successful run sent."),
         "runs": serializers.IntegerField(help_text="Successful runs so far."),
+        "phones": serializers.CharField(
+            allow_null=True, help_text="Why the phones' states are not current, or null while they are."
+        ),
+        "listener": ListenerOut,
     },
 )
 
@@ -136,6 +167,8 @@ def _sync_json() -> dict:
         "last_connected_at": _iso(status.last_connected_at),
         "last_actions": status.last_actions,
         "runs": status.runs,
+        "phones": shown.phones or None,
+        "listener": shown.listener,
     }
 
 

@@ -2,14 +2,13 @@
 
 from django import template
 
-from asterisk.models import PhoneStatus
-from asterisk.selectors import device_states, recent_changes
+from asterisk.selectors import States, device_states, recent_changes
 
 register = template.Library()
 
 
 @register.inclusion_tag("asterisk/_phone_mark.html")
-def phone_mark(states: dict[str, PhoneStatus] | None, device_id: str):
+def phone_mark(states: States | None, device_id: str):
     """`{% phone_mark states d.id %}` with `states` from `selectors.device_states` (one query per page)."""
     status = (states or {}).get(device_id) or device_states([device_id])[device_id]
     return {"status": status}

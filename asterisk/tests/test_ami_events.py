@@ -6,6 +6,7 @@ import pytest
 
 from asterisk.ami import AmiConfig
 from asterisk.models import PhoneStatus, PhoneStatusChange
+from asterisk.selectors import listener_link
 from asterisk.testing.listener import eventually, running_listener
 from asterisk.testing.phones import BARESIP, FakePhone, recorded_phones, recorded_steps
 from devices.models import Device, Tech
@@ -171,3 +172,59 @@ def test_phones_the_portal_does_not_know_are_kept_apart_and_a_deleted_device_los
     assert not Device.objects.filter(id="9999").exists()
     Device.objects.get(id="2001").delete()
     assert not PhoneStatus.objects.filter(device_id="2001").exists()
+
+
+def _marks(client, *device_ids) -> dict:
+    response = client.get("/phone-status/", {"ids": ",".join(device_ids)})
+    return {"link": response.json()["link"], **{d["id"]: d for d in response.json()["devices"]}}
+
+
+def test_when_asterisk_stops_the_marks_say_unknown_since_then_within_seconds_and_are_current_again_after(
+    asterisk, config, devices, viewer_client
+):
+    asterisk.phones["2001"] = FakePhone(
+        "2001", "pjsip", "registered", "192.0.2.10", 5180, "Yealink T46S", 1500, "NOT_INUSE"
+    )
+    with running_listener(config, flush_interval=0.05, first_delay=0.1, max_delay=0.2) as listener:
+        _listening(asterisk, listener)
+        eventually(lambda: listener_link().current and _state("2001") == "registered", what="a current link")
+        mark = _marks(viewer_client, "2001")["2001"]
+        assert (mark["state"], mark["state_label"], mark["stale"]) == ("registered", "Registered", False)
+
+        asterisk.stop()
+        # The listener notices the dropped connection at once and says so with its next write.
+        link = eventually(lambda: (lnk := listener_link()).state == "down" and lnk, what="the link down")
+        assert not link.current and "Asterisk closed the connection" in link.error
+        marks = _marks(viewer_client, "2001", "2003")
+        assert marks["link"]["current"] is False
+        assert (
+            marks["link"]["text"] == f"status unknown since {link.since_text}: the link to Asterisk is down"
+        )
+        mark = marks["2001"]
+        assert (mark["state"], mark["stale"], mark["last_known_state"]) == ("unknown", True, "registered")
+        assert mark["state_label"] == f"Unknown since {link.since_text}"
+        assert mark["detail"] == "last known: Registered · 192.0.2.10:5180 · Yealink T46S"
+        assert (marks["2003"]["state"], marks["2003"]["detail"]) == ("unknown", "last known: Unregistered")
+        # The database keeps what Asterisk said last: the pages only tell it as stale.
+        assert _state("2001") == "registered"
+        since = link.since
+
+        # Retries while it is down move nothing: still unknown since the same moment.
+        attempts = listener.attempts
+        eventually(lambda: listener.attempts >= attempts + 2, what="two more attempts")
+        assert listener_link().since == since
+
+        asterisk.start()
+        eventually(lambda: listener_link().current, what="the link back")
+        mark = _marks(viewer_client, "2001")["2001"]
+        assert (mark["state"], mark["stale"], mark["state_label"]) == ("registered", False, "Registered")
+    assert listener_link().state == "stopped" and not listener_link().current
+
+
+def test_a_refused_login_leaves_the_marks_stale_with_the_reason(asterisk, config, devices):
+    asterisk.refuse_logins = True
+    asterisk.auth_fail_close_delay = 0.01
+    with running_listener(config, flush_interval=0.05, first_delay=0.05, max_delay=0.2):
+        link = eventually(lambda: (lnk := listener_link()).state == "login" and lnk, what="the refusal")
+    assert link.text.endswith(": Asterisk refused the event listener's login")
+    assert "AMI_SECRET" in link.error

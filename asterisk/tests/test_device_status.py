@@ -68,3 +68,13 @@ def test_the_text_form_prints_one_line_per_device_asked_for(phones):
 def test_it_refuses_a_device_that_does_not_exist(phones):
     with pytest.raises(CommandError, match="no such device: 999"):
         _run("2001", "999")
+
+
+def test_while_the_listener_is_down_the_states_are_unknown_and_the_command_says_why(phones):
+    from asterisk.models import ListenerState, ListenerStatus
+
+    ListenerStatus.record(ListenerState.DOWN, "Asterisk closed the connection")
+    objects = {o["id"]: o for o in json.loads(_run("--json"))}
+    assert objects["2001"]["state"] == "unknown" and objects["2001"]["address"] == "192.0.2.10:5180"
+    first = _run().splitlines()[0]
+    assert first.startswith("Phone status unknown since ") and "the link to Asterisk is down" in first

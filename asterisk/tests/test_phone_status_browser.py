@@ -1,9 +1,13 @@
 """In the browser: a phone's mark follows Asterisk while the page stays open (no reload)."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from asterisk.ami import AmiConfig
+from asterisk.models import PhoneStatus
+from asterisk.selectors import listener_link
 from asterisk.testing.listener import eventually, running_listener
 from asterisk.testing.phones import recorded_phones
 from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
@@ -47,3 +51,34 @@ def test_a_mark_turns_from_unregistered_to_registered_when_the_recorded_phones_r
         page.goto("/extensions/?state=down")
         assert page.locator("[data-phone-device]").count() == 1
         shot(page, "phone-status-800-down-filter")
+
+
+def test_when_asterisk_stops_the_marks_and_the_banner_say_unknown_since_then_and_recover(page, asterisk):  # noqa: F811
+    extension_create(extension="2001", name="Ann PJSIP", tech="pjsip")
+    asterisk.phones = recorded_phones()
+    config = AmiConfig("127.0.0.1", asterisk.port, asterisk.username, asterisk.secret, 2)
+    with running_listener(config, flush_interval=0.1, first_delay=0.1, max_delay=0.5) as listener:
+        eventually(listener.connected.is_set, what="the listener to connect")
+        asterisk.play("PHONES")
+        eventually(lambda: PhoneStatus.objects.filter(device_id="2001", state="registered").exists())
+        eventually(lambda: listener_link().current, what="a current link")
+        log_in(page)
+        state = page.locator('[data-phone-device="2001"] [data-phone-part=state]')
+        detail = page.locator('[data-phone-device="2001"] [data-phone-part=detail]')
+        expect(state).to_have_text("Registered")
+
+        asterisk.stop()
+        # Without a reload: the marks poll every second, the banner every five.
+        expect(state).to_have_text(re.compile(r"^Unknown since \d\d:\d\d$"))
+        expect(detail).to_contain_text("last known: Registered")
+        assert "phone-unknown" in state.get_attribute("class")
+        expect(page.locator("[data-banner-phones]")).to_contain_text(
+            "Phone status unknown since", timeout=30_000
+        )
+        expect(page.locator("#sync-banner")).not_to_contain_text("up to date")
+        shot(page, "phone-status-1366-link-down")
+
+        asterisk.start()
+        expect(state).to_have_text("Registered")
+        expect(detail).not_to_contain_text("last known")
+        expect(page.locator("[data-banner-phones]")).to_have_count(0)

@@ -126,3 +126,30 @@ def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):
 
 def test_device_pages_belong_to_deviceanduser_mode(administrator_client):
     assert administrator_client.get("/devices/")["Location"] == "/"
+
+
+def test_a_save_from_an_older_devices_page_is_refused_with_what_changed(
+    administrator_client, second_administrator_client, committed, desk, alice
+):
+    page_a = form_post_data(administrator_client.get("/devices/3001/"))
+    page_b = form_post_data(second_administrator_client.get("/devices/3001/"))
+    posted = {**page_a, "default_user": "1000", "dtmfmode": "inband"}
+    assert committed(administrator_client.post, "/devices/3001/", posted).status_code == 302
+    response = committed(
+        second_administrator_client.post, "/devices/3001/", {**page_b, "description": "Desk B"}
+    )
+    assert response.status_code == 200
+    changes = response.context["form"].conflict["changes"]
+    assert ("Default user", "(empty)", "1000", None) in changes
+    assert ("DTMF signalling", "rfc4733", "inband", None) in changes
+    assert Device.objects.get(pk="3001").description == "Hot desk 1"
+    assert (
+        committed(second_administrator_client.post, "/devices/3001/", form_post_data(response)).status_code
+        == 302
+    )
+    device = Device.objects.select_related("endpoint").get(pk="3001")
+    assert (device.description, device.default_user_id, device.endpoint.settings["dtmfmode"]) == (
+        "Desk B",
+        "1000",
+        "inband",
+    )

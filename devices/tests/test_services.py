@@ -166,3 +166,37 @@ def test_a_log_off_is_never_refused(committed, alice, bob):
             for device_id in ids:
                 committed(device_create, id=device_id, tech="pjsip", default_user=alice)
     assert committed(device_logout, device=desk).user_id is None, "to nobody, not refused"
+
+
+def test_an_update_made_from_an_old_copy_of_the_device_is_refused_a_hot_desk_login_included(committed, alice):
+    from devices.services import device_version
+    from portal.versions import StaleVersion
+
+    device = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Desk")
+    read = device_version(device)
+    committed(device_login, device=device, user=alice)
+    with pytest.raises(StaleVersion):
+        committed(device_update, device=device, expected_version=read, description="Front desk")
+    assert Device.objects.get(pk="3001").description == "Desk"
+    now = device_version(Device.objects.get(pk="3001"))
+    committed(device_update, device=device, expected_version=now, description="Front desk")
+    assert Device.objects.get(pk="3001").description == "Front desk"
+
+
+def test_restoring_who_is_on_a_device_sets_since_when_and_keeps_fixed_devices_on_their_default_user(
+    committed, alice, bob
+):
+    from datetime import UTC, datetime
+
+    from devices.services import device_restore_user
+
+    desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    own = committed(device_create, id="2001", tech="pjsip", default_user=bob)
+    early = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
+    committed(device_restore_user, device=desk, user=bob, since=early)
+    assert _devices_of(bob) == ["3001", "2001"], "in the order their moments give"
+    with pytest.raises(ValidationError) as refused:
+        committed(device_restore_user, device=own, user=alice)
+    assert "is fixed" in refused.value.message_dict["current_user"][0]
+    committed(device_restore_user, device=desk, user=None)
+    assert Device.objects.get(pk="3001").user_since is None and _devices_of(bob) == ["2001"]

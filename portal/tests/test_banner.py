@@ -2,11 +2,14 @@
 
 import contextlib
 import socket
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from asterisk.ami import AmiError
-from asterisk.models import SyncStatus
+from asterisk.models import ListenerState, ListenerStatus, SyncStatus
+from asterisk.selectors import listener_link
 from asterisk.sync import run_requested
 from devices.services import device_create, device_delete
 from users.extensions import extension_create, extension_delete
@@ -171,3 +174,72 @@ def test_a_sync_with_nothing_waiting_says_asterisk_answered(administrator_client
     settings.PBXADMIN_SYNC = "inline"
     outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
     assert outcome == "Sync finished: Asterisk answered; up to date."
+
+
+# The AMI event listener is the second witness: connected all the time, it knows first.
+
+
+def test_given_asterisk_stops_after_a_sync_then_the_listener_s_word_wins_within_its_next_write(
+    administrator_client, asterisk
+):
+    try_sync()
+    ListenerStatus.record(ListenerState.CONNECTED)
+    assert status(administrator_client)["pending"] == "up to date"
+    ListenerStatus.record(ListenerState.DOWN, "Asterisk closed the connection")
+    since = listener_link().since_text
+    state = status(administrator_client)
+    assert (state["state"], state["headline"], state["tone"]) == (
+        "unreachable",
+        "Asterisk unreachable",
+        "problem",
+    )
+    assert state["phones"] == f"Phone status unknown since {since}: the link to Asterisk is down"
+    assert state["listener"]["state"] == "down" and state["listener"]["current"] is False
+    assert "Asterisk closed the connection" in state["error"]
+    html = administrator_client.get("/extensions/").content.decode()
+    assert "Connected to Asterisk" not in html and "up to date" not in html
+    assert f"Phone status unknown since {since}: the link to Asterisk is down" in html
+
+
+def test_given_the_listener_is_back_after_a_failed_sync_then_it_says_connected_again(
+    administrator_client, asterisk
+):
+    asterisk.stop()
+    try_sync()
+    ListenerStatus.record(ListenerState.DOWN, "cannot connect")
+    assert status(administrator_client)["state"] == "unreachable"
+    ListenerStatus.record(ListenerState.CONNECTED)
+    state = status(administrator_client)
+    assert (state["state"], state["phones"], state["listener"]["current"]) == ("connected", "", True)
+
+
+def test_given_a_silent_listener_then_connected_is_only_a_warning_naming_the_listener(
+    administrator_client, asterisk
+):
+    try_sync()
+    ListenerStatus.record(ListenerState.CONNECTED)
+    last_beat = timezone.now() - ListenerStatus.SILENT_AFTER - timedelta(seconds=1)
+    ListenerStatus.objects.update(heartbeat_at=last_beat)
+    state = status(administrator_client)
+    assert (state["state"], state["tone"], state["listener"]["state"]) == ("connected", "warning", "silent")
+    assert state["phones"].endswith(": the AMI event listener is not running")
+    assert state["listener"]["since"] == last_beat.isoformat()
+
+
+def test_the_listener_s_since_moves_only_when_the_link_goes_up_or_down(db):
+    ListenerStatus.record(ListenerState.DOWN, "refused")
+    first = ListenerStatus.objects.get().since
+    ListenerStatus.record(ListenerState.LOGIN, "login refused")
+    ListenerStatus.record(ListenerState.STOPPED)
+    assert ListenerStatus.objects.get().since == first
+    ListenerStatus.record(ListenerState.CONNECTED)
+    up = ListenerStatus.objects.get().since
+    assert up > first
+    ListenerStatus.record(ListenerState.CONNECTED)
+    assert ListenerStatus.objects.get().since == up
+    assert listener_link().text == ""
+
+
+def test_before_any_listener_ran_the_phones_are_not_called_stale(administrator_client):
+    state = status(administrator_client)
+    assert state["phones"] == "" and state["listener"]["state"] == "never"

@@ -11,16 +11,22 @@
   const ids = Array.from(new Set(marks.map(function (m) { return m.dataset.phoneDevice; })));
 
   function show(mark, device) {
+    // The words come from the server (asterisk/selectors.py), as the page's first drawing did.
     const state = mark.querySelector("[data-phone-part=state]");
     const usage = mark.querySelector("[data-phone-part=usage]");
     const detail = mark.querySelector("[data-phone-part=detail]");
     STATES.forEach(function (s) { state.classList.toggle("phone-" + s, s === device.state); });
+    mark.classList.toggle("phone-stale", device.stale);
     state.textContent = device.state_label;
-    const busy = device.state === "registered" && device.usage !== "idle" && device.usage !== "unknown";
-    usage.textContent = busy ? device.usage_label : "";
-    usage.classList.toggle("d-none", !busy);
-    detail.textContent = [device.address, device.user_agent].filter(Boolean).join(" · ");
-    detail.title = detail.textContent;  // the lists cut the line to their cell
+    if (device.stale) {
+      state.title = device.title;
+    } else {
+      state.removeAttribute("title");
+    }
+    usage.textContent = device.busy ? device.usage_label : "";
+    usage.classList.toggle("d-none", !device.busy);
+    detail.textContent = device.detail;
+    detail.title = device.title;
   }
 
   async function poll() {

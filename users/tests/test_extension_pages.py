@@ -209,3 +209,60 @@ def test_every_post_needs_the_csrf_token(administrator_user, john):
 def test_extensions_pages_belong_to_extensions_mode(administrator_client, deviceanduser):
     response = administrator_client.get("/extensions/")
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+# Two administrators on one extension: the second save from an old copy is refused, not lost.
+
+
+def test_given_a_saves_a_name_when_b_saves_a_ring_time_from_the_older_page_then_b_is_told_and_nothing_reverts(
+    administrator_client, second_administrator_client, committed
+):
+    committed(extension_create, extension="1002", name="Ann", tech="pjsip")
+    page_a = form_post_data(administrator_client.get("/extensions/1002/"))
+    page_b = form_post_data(second_administrator_client.get("/extensions/1002/"))
+    assert (
+        committed(administrator_client.post, "/extensions/1002/", {**page_a, "name": "Anna"}).status_code
+        == 302
+    )
+
+    response = committed(second_administrator_client.post, "/extensions/1002/", {**page_b, "ringtimer": "30"})
+    assert response.status_code == 200
+    saved = PbxUser.objects.get(pk="1002")
+    assert (saved.name, saved.ringtimer) == ("Anna", 0), "B's save refused: A's name did not revert"
+    html = response.content.decode()
+    assert "Extension 1002 was changed by someone else after you opened it, so nothing was saved." in html
+    assert response.context["form"].conflict["changes"] == [("Display name", "Ann", "Anna", None)]
+    assert "Display name: Ann → Anna" in html
+    # The form holds A's name (B never touched it) and B's ring time; saving again keeps both.
+    again = form_post_data(response)
+    assert (again["name"], again["ringtimer"]) == ("Anna", "30")
+    assert committed(second_administrator_client.post, "/extensions/1002/", again).status_code == 302
+    saved = PbxUser.objects.get(pk="1002")
+    assert (saved.name, saved.ringtimer) == ("Anna", 30)
+
+
+def test_when_both_changed_the_same_field_what_b_typed_stays_in_the_form_and_the_message_says_so(
+    administrator_client, second_administrator_client, committed
+):
+    committed(extension_create, extension="1002", name="Ann", tech="pjsip")
+    page_a = form_post_data(administrator_client.get("/extensions/1002/"))
+    page_b = form_post_data(second_administrator_client.get("/extensions/1002/"))
+    committed(administrator_client.post, "/extensions/1002/", {**page_a, "name": "Anna", "callwaiting": ""})
+    response = committed(second_administrator_client.post, "/extensions/1002/", {**page_b, "name": "Annie"})
+    assert PbxUser.objects.get(pk="1002").name == "Anna"
+    changes = response.context["form"].conflict["changes"]
+    assert ("Display name", "Ann", "Anna", "Annie") in changes
+    assert ("Call waiting", "yes", "no", None) in changes
+    assert "(you typed Annie: kept in the form)" in response.content.decode()
+    again = form_post_data(response)
+    assert again["name"] == "Annie" and "callwaiting" not in again
+
+
+def test_a_version_that_this_portal_did_not_sign_is_refused_as_stale(administrator_client, committed):
+    committed(extension_create, extension="1002", name="Ann", tech="pjsip")
+    data = form_post_data(administrator_client.get("/extensions/1002/"))
+    response = committed(
+        administrator_client.post, "/extensions/1002/", {**data, "version": "forged", "name": "X"}
+    )
+    assert response.status_code == 200 and response.context["form"].conflict is not None
+    assert PbxUser.objects.get(pk="1002").name == "Ann"

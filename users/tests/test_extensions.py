@@ -166,3 +166,39 @@ def test_names_sort_as_people_read_them(committed):
         committed(extension_create, extension=number, name=name, tech="pjsip")
     assert [u.name for u in extension_list(sort="name")] == ["ada byron", "Katherine", "Zoe"]
     assert [u.name for u in extension_list(sort="-name")] == ["Zoe", "Katherine", "ada byron"]
+
+
+def test_given_two_administrators_read_it_when_the_second_saves_an_old_copy_then_it_is_refused(committed):
+    from portal.versions import StaleVersion
+    from users.extensions import extension_version
+
+    user = committed(extension_create, extension="1002", name="Ann", tech="pjsip")
+    read = extension_version(user, Device.objects.get(pk="1002"))
+    committed(extension_update, user=user, expected_version=read, name="Anna")  # A, first
+    with pytest.raises(StaleVersion) as refused:
+        committed(extension_update, user=user, expected_version=read, name="Ann", ringtimer=30)  # B
+    saved = PbxUser.objects.get(pk="1002")
+    assert (saved.name, saved.ringtimer) == ("Anna", 0), "nothing of B's save, and A's name stays"
+    assert refused.value.code == "stale" and "Extension 1002 was changed by someone else" in str(
+        refused.value
+    )
+    current_user, current_device = refused.value.current
+    assert current_user.name == "Anna" and current_device.description == "Anna"
+    assert refused.value.version == extension_version(saved, Device.objects.get(pk="1002"))
+    committed(extension_update, user=user, expected_version=refused.value.version, ringtimer=30)
+    assert PbxUser.objects.get(pk="1002").ringtimer == 30
+
+
+def test_a_change_to_the_extension_s_device_alone_also_makes_an_old_copy_stale(committed):
+    from devices.services import device_update
+    from portal.versions import StaleVersion
+    from users.extensions import extension_version
+
+    user = committed(extension_create, extension="1002", name="Ann", tech="pjsip")
+    read = extension_version(user, Device.objects.get(pk="1002"))
+    committed(device_update, device=Device.objects.get(pk="1002"), settings={"dtmfmode": "inband"})
+    with pytest.raises(StaleVersion):
+        committed(extension_update, user=user, expected_version=read, ringtimer=30)
+    # Without a version (an import row, a script), only what is named changes, as before.
+    committed(extension_update, user=user, ringtimer=30)
+    assert Device.objects.get(pk="1002").endpoint.settings["dtmfmode"] == "inband"

@@ -27,3 +27,24 @@ def test_changing_voicemail_rewrites_the_fixed_devices_mailbox(committed, conf_d
     committed(user_update, user=alice, voicemail="default")
     items = dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))
     assert items["mailbox"] == "1000@default"
+
+
+def test_an_update_made_from_an_old_copy_of_the_user_is_refused(committed, alice):
+    from portal.versions import StaleVersion
+    from users.models import PbxUser
+    from users.services import user_version
+
+    read = user_version(alice)
+    committed(user_update, user=alice, expected_version=read, name="Alicia")
+    with pytest.raises(StaleVersion):
+        committed(user_update, user=alice, expected_version=read, name="Alice", ringtimer=20)
+    assert PbxUser.objects.get(pk="1000").name == "Alicia"
+    assert (
+        committed(
+            user_update,
+            user=alice,
+            expected_version={"old", user_version(PbxUser.objects.get(pk="1000"))},
+            ringtimer=20,
+        ).ringtimer
+        == 20
+    )

@@ -81,3 +81,24 @@ def test_edit_and_delete_a_user(
     with django_capture_on_commit_callbacks(execute=True):
         assert administrator_client.post("/users/1000/delete/").status_code == 302
     assert Device.objects.get(pk="3001").user is None
+
+
+def test_a_save_from_an_older_users_page_is_refused_with_what_changed(
+    administrator_client, second_administrator_client, committed, alice
+):
+    page_a = form_post_data(administrator_client.get("/users/1000/"))
+    page_b = form_post_data(second_administrator_client.get("/users/1000/"))
+    assert (
+        committed(administrator_client.post, "/users/1000/", {**page_a, "outboundcid": "5551234"}).status_code
+        == 302
+    )
+    response = committed(second_administrator_client.post, "/users/1000/", {**page_b, "ringtimer": "25"})
+    assert response.status_code == 200
+    assert response.context["form"].conflict["changes"] == [("Outbound CID", "(empty)", "5551234", None)]
+    assert PbxUser.objects.get(pk="1000").ringtimer == 0
+    assert (
+        committed(second_administrator_client.post, "/users/1000/", form_post_data(response)).status_code
+        == 302
+    )
+    saved = PbxUser.objects.get(pk="1000")
+    assert (saved.outboundcid, saved.ringtimer, saved.password) == ("5551234", 25, "1234")

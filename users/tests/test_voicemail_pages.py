@@ -61,6 +61,8 @@ def test_a_blank_pin_keeps_it_and_a_typed_one_replaces_it(
             == 302
         )
     assert PbxUser.objects.get(pk="2001").vm_pin == PIN
+    # The page as it is after that save (the form carries the version it shows).
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
     with django_capture_on_commit_callbacks(execute=True):
         administrator_client.post("/extensions/2001/", {**data, "vm_pin": "7777"})
     assert PbxUser.objects.get(pk="2001").vm_pin == "7777"

@@ -24,6 +24,9 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(objects, indent=2))
             return
+        link = rows[0][1].link if rows else None
+        if link is not None and not link.current:
+            self.stdout.write(f"Phone {link.text}; address and user agent below are the last known.")
         for o in objects:
             rtt = f"{o['rtt_ms']:g} ms" if o["rtt_ms"] is not None else "-"
             self.stdout.write(
