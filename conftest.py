@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from asterisk import runner
-from asterisk.outbox import writer
+from asterisk.tasks import sync_asterisk
 from asterisk.testing.ami_server import AmiTestServer
+from pbxadmin.celery import app as celery_app
 
 # Real Asterisk fixtures (private_asterisk, pbx, phone): tests marked `asterisk`.
 pytest_plugins = ["asterisk.testing.fixtures"]
@@ -32,13 +32,13 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pbxadmin"
 
 @pytest.fixture(autouse=True)
 def conf_dir(settings, tmp_path):
-    """Each test writes its Asterisk files into its own folder, and syncs only when it says so."""
+    """Each test writes its Asterisk files into its own folder, and reaches no Asterisk unless it
+    brings one (the `asterisk` or `pbx` fixture): without AMI_SECRET a sync writes the files and
+    leaves AstDB and the reloads waiting."""
     path = tmp_path / "asterisk"
     settings.ASTERISK_CONF_DIR = path
     settings.VAR_DIR = tmp_path
-    settings.PBXADMIN_SYNC = "manual"
-    # No coalescing wait in tests: a background run must not outlive the test that asked for it.
-    settings.PBXADMIN_SYNC_DELAY = 0
+    settings.AMI_SECRET = ""
     # Nor does a cache entry (an API call count) outlive it.
     settings.CACHES = {
         "default": {
@@ -46,15 +46,51 @@ def conf_dir(settings, tmp_path):
             "LOCATION": tmp_path / "cache",
         }
     }
-    yield path
-    # Nor a file write a save in background mode handed to the writer thread,
-    assert writer.wait(30), "the config file writer did not finish"
-    _no_background_task_left()
+    return path
 
 
-def _no_background_task_left() -> None:
-    """A task thread (a sync retrying, an import) must not act on the next test's settings and database."""
-    assert not runner.stop_threads(30), "a background task did not end with its test"
+@pytest.fixture(autouse=True)
+def celery_runs_in_the_test(monkeypatch):
+    """Background work (the sync, imports) runs in the test itself, at the commit that asks for
+    it: Celery's eager mode, the same tasks as on a worker. A failed sync is not retried here
+    (eagerly, a retry would run at once, again and again); tests of retries use a real worker."""
+    conf = celery_app.conf
+    saved = {key: conf[key] for key in ("task_always_eager", "task_eager_propagates")}
+    conf.update(task_always_eager=True, task_eager_propagates=False)
+    monkeypatch.setattr(sync_asterisk, "max_retries", 0)
+    yield
+    conf.update(saved)
+
+
+class _WorkerAway(list):
+    """The requests queued while no worker took them; `come_back()` and they run again, `go()`
+    and they wait again."""
+
+    def __init__(self, monkeypatch):
+        from asterisk import tasks
+
+        super().__init__()
+        self._patch = monkeypatch
+        self._real = tasks._enqueue
+        self.go()
+
+    def go(self) -> None:
+        from asterisk import tasks
+
+        self._patch.setattr(tasks, "_enqueue", lambda: self.append(1) or True)
+
+    def come_back(self) -> None:
+        from asterisk import tasks
+
+        self._patch.setattr(tasks, "_enqueue", self._real)
+
+
+@pytest.fixture
+def worker_away(monkeypatch):
+    """Saves ask for a sync and no worker takes it (stopped, busy elsewhere): the outbox keeps
+    their rows until the test runs the sync itself, or calls `worker_away.come_back()`.
+    It holds the requests that were queued meanwhile."""
+    return _WorkerAway(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -83,11 +119,11 @@ def asterisk(settings):
         settings.AMI_PORT = server.port
         settings.AMI_USERNAME = server.username
         settings.AMI_SECRET = server.secret
+        # Its `dialplan reload` reads the dialplan file pbxadmin writes, as Asterisk does.
+        server.conf_dir = settings.ASTERISK_CONF_DIR
         # Long enough for a busy machine; tests of the timeout itself set their own.
         settings.AMI_TIMEOUT = 10
         yield server
-        # Before the server stops: a sync under way finishes against it, not in retries.
-        _no_background_task_left()
 
 
 @pytest.fixture

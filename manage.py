@@ -10,12 +10,6 @@ def main():
     from pbxadmin.var import prepare
 
     prepare()
-    if sys.argv[1:2] in (["runserver"], ["fastagi"]):
-        # Services: background work may run in their threads (see asterisk.runner).
-        from asterisk import runner
-
-        runner.serving()
-
     execute_from_command_line(sys.argv)
 
 

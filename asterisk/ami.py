@@ -44,6 +44,8 @@ SNAPSHOT_LISTS = (
 # enough that Asterisk never waits for the client, even on a busy machine.
 PIPELINE_WINDOW = 2000
 IN_FLIGHT = 16_000
+# Seconds between progress reports of a long push.
+PROGRESS_EVERY = 2.0
 
 
 class AmiError(Exception):
@@ -52,6 +54,17 @@ class AmiError(Exception):
 
 class AmiUnavailable(AmiError):
     """Asterisk could not be reached, stalled or dropped the connection: try again later."""
+
+    retryable = True
+
+
+class AmiNoAnswer(AmiUnavailable):
+    """The connection is up but Asterisk did not answer within the time allowed."""
+
+
+class AmiBusy(AmiError):
+    """Asterisk is there but has not finished what it was asked (a reload of a big dialplan)
+    within the generous time allowed: try again later, and never call it unreachable."""
 
     retryable = True
 
@@ -70,7 +83,11 @@ class AmiConfig:
     port: int
     username: str
     secret: str
+    # How long an ordinary action may go unanswered before Asterisk counts as unreachable.
     timeout: float
+    # How long a reload, or a long CLI command (`database show` of a big system), may take:
+    # a busy Asterisk is not a missing one.
+    slow_timeout: float = 600.0
 
     @classmethod
     def from_settings(cls) -> "AmiConfig":
@@ -80,7 +97,14 @@ class AmiConfig:
             settings.AMI_USERNAME,
             settings.AMI_SECRET,
             settings.AMI_TIMEOUT,
+            settings.AMI_RELOAD_TIMEOUT,
         )
+
+    @property
+    def configured(self) -> bool:
+        """Whether pbxadmin was told how to reach Asterisk (a manager account always has a
+        secret). Without one, syncs write the config files and leave AstDB for later."""
+        return bool(self.secret)
 
 
 class _ListAction(Action):
@@ -205,21 +229,29 @@ class AmiSession:
             await future  # collect the cancellation, so asyncio does not report it as lost
         if self._lost in done:
             raise AmiUnavailable(f"Asterisk closed the connection during {what}")
-        raise AmiUnavailable(f"Asterisk did not answer {what} within {timeout}s")
+        raise AmiNoAnswer(f"Asterisk did not answer {what} within {timeout}s")
 
-    async def send(self, actions: Iterable[dict[str, str]]) -> list[Message | list[Message]]:
+    async def send(
+        self, actions: Iterable[dict[str, str]], timeout: float | None = None
+    ) -> list[Message | list[Message]]:
         """Send a few actions through panoramisk, pipelined; return their replies in order.
 
-        An action answered by a list of events (DBGet, DBGetTree) gets the list.
+        An action answered by a list of events (DBGet, DBGetTree) gets the list. `timeout`
+        (default AMI_TIMEOUT) bounds the wait for all the replies.
         """
         actions = list(actions)
         check_actions(actions)
         if self._lost.done():
             raise AmiUnavailable("Asterisk closed the connection")
         futures = [self.manager.send_action(dict(action)) for action in actions]
-        return list(await self._wait(asyncio.gather(*futures), f"{len(actions)} actions"))
+        return list(await self._wait(asyncio.gather(*futures), f"{len(actions)} actions", timeout))
 
-    async def push(self, actions: Iterable[dict[str, str]], on_reply: Callable[[dict, Reply], None]) -> None:
+    async def push(
+        self,
+        actions: Iterable[dict[str, str]],
+        on_reply: Callable[[dict, Reply], None],
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         """Send many one-reply actions pipelined, calling `on_reply(action, reply)` in order.
 
         The bulk path of a full sync (300,000 actions): every header is checked
@@ -231,6 +263,9 @@ class AmiSession:
 
         Whatever `on_reply` raises ends the push and is raised here; a dropped
         connection, or no progress within the timeout, raises AmiUnavailable.
+        `on_progress(answered, total)`, when given, is called in a worker thread (it may
+        use the database) every few seconds of a long push: a first full sync of a big
+        system says how far it is, and keeps its claim on the run.
         """
         actions = list(actions)
         check_bulk(actions)
@@ -250,6 +285,15 @@ class AmiSession:
         collecting = gc.isenabled() and len(actions) > PIPELINE_WINDOW
         if collecting:
             gc.disable()
+        loop = asyncio.get_running_loop()
+        told = loop.time()
+
+        async def tell() -> None:
+            nonlocal told
+            if on_progress is not None and loop.time() - told >= PROGRESS_EVERY:
+                told = loop.time()
+                await asyncio.to_thread(on_progress, reader.delivered, len(actions))
+
         try:
             for start in range(0, len(actions), PIPELINE_WINDOW):
                 if self._lost.done():
@@ -259,6 +303,7 @@ class AmiSession:
                 answered = start + PIPELINE_WINDOW - IN_FLIGHT
                 if answered > 0:
                     await self._progress(reader, answered, f"actions up to {answered}")
+                    await tell()
             await self._progress(reader, len(actions), f"the last of {len(actions)} actions")
         finally:
             if collecting:
@@ -277,12 +322,12 @@ class AmiSession:
                     raise
                 log.debug("Asterisk is slow but answering: %s of %s replies", reader.delivered, count)
 
-    async def send_one(self, action: dict[str, str]) -> Message | list[Message]:
-        return (await self.send([action]))[0]
+    async def send_one(self, action: dict[str, str], timeout: float | None = None) -> Message | list[Message]:
+        return (await self.send([action], timeout))[0]
 
-    async def command(self, command: str) -> list[str]:
+    async def command(self, command: str, timeout: float | None = None) -> list[str]:
         """A CLI command; its output lines."""
-        reply = await self.send_one({"Action": "Command", "Command": command})
+        reply = await self.send_one({"Action": "Command", "Command": command}, timeout)
         if not reply.success:
             raise AmiActionError(f"{command!r}: {reply.get('Message', '')} {reply.get('Output', '')}".strip())
         output = reply.get("Output", [])

@@ -24,6 +24,8 @@ from django.db.models import Q
 
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from devices.models import Device
+from endpoints.dialplan import FILENAME as DIALPLAN_FILE
+from endpoints.dialplan import static_part
 from endpoints.generate import (
     DIALPLAN,
     FILE_RELOAD,
@@ -158,30 +160,35 @@ def atomic_write(path: Path, text: str, *, mode: int = PUBLIC_MODE, gid: int | N
 
 
 def write_files(
-    names: Iterable[str] | None = None, *, before_replacing: Callable[[list[str]], None] | None = None
+    names: Iterable[str] | None = None,
+    *,
+    before_replacing: Callable[[dict[str, tuple[str | None, str]]], None] | None = None,
 ) -> list[str]:
     """Regenerate the named files (default: all); return the names whose content changed.
 
-    `before_replacing(names)` runs under the lock once the changing files are
-    known and before any of them is replaced (the outbox queues their reloads there).
+    `before_replacing({name: (text on disk or None, new text)})` runs under the lock once the
+    changing files are known and before any of them is replaced (the outbox queues their
+    reloads there).
     """
     directory = conf_dir()
     with _locked(directory):
         _sweep_temp_files(directory)
         gid = conf_group(directory)
         wanted = render_files(names)
-        changed = []
+        changing: dict[str, tuple[str | None, str]] = {}
         for name, text in wanted.items():
             path = directory / name
             try:
-                if path.read_text(encoding="utf-8") == text:
-                    _keep_owned(path, file_mode(name), gid)
-                    continue
+                old = path.read_text(encoding="utf-8")
             except FileNotFoundError:
-                pass
-            changed.append(name)
-        if changed and before_replacing is not None:
-            before_replacing(changed)
+                old = None
+            if old == text:
+                _keep_owned(path, file_mode(name), gid)
+                continue
+            changing[name] = (old, text)
+        changed = list(changing)
+        if changing and before_replacing is not None:
+            before_replacing(changing)
         for name in changed:
             atomic_write(directory / name, wanted[name], mode=file_mode(name), gid=gid)
         for include in (inc for name in wanted for inc in INCLUDES.get(name, ())):
@@ -235,9 +242,9 @@ def _write_and_settle(names: list[str], done: list[int]) -> list[str]:
     reload at worst, never a changed file that Asterisk is not told to reload.
     """
 
-    def queue_reloads(changing: list[str]) -> None:
+    def queue_reloads(changing: dict[str, tuple[str | None, str]]) -> None:
         SyncChange.objects.bulk_create(
-            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(changed_modules(changing))]
+            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(reloads_for(changing))]
         )
 
     changed = write_files(names, before_replacing=queue_reloads)
@@ -282,14 +289,23 @@ def changed_modules(filenames: Iterable[str]) -> set[str]:
     return {FILE_RELOAD[name] for name in filenames if name in FILE_RELOAD}
 
 
-def file_rewrite(*, name: str) -> bool:
-    """Rewrite one generated file from the database (after a hand edit) and queue its module's reload.
+def reloads_for(changing: dict[str, tuple[str | None, str]]) -> set[str]:
+    """What to reload for files about to change from their old text to their new one.
 
-    Returns whether the text on disk changed. Outbox rows that named this file
-    before the write are settled by it.
+    The dialplan is reloaded only when its static part changes (or the file is new): a
+    user's entries, below the marker, are applied to the running dialplan by the sync.
     """
+    modules = set()
+    for name, (old, new) in changing.items():
+        if name == DIALPLAN_FILE and old is not None and static_part(old) == static_part(new):
+            continue
+        modules |= changed_modules([name])
+    return modules
+
+
+def file_rewrite_requested(*, name: str) -> None:
+    """Name one generated file in the outbox (inside the caller's transaction): the next run
+    rewrites it from the database, after a hand edit, and reloads its module if its text changes."""
     if name not in FILE_SOURCE:
         raise ValidationError(f"pbxadmin does not write a file called {name!r}.", code="unknown_file")
-    changed = _write_and_settle([name], [pk for pk, _name in _pending(ref=name)])
-    log.info("rewrote %s from the database%s", name, "" if changed else " (it was already current)")
-    return bool(changed)
+    SyncChange.objects.create(kind=SyncChange.Kind.FILE, ref=name)

@@ -2,10 +2,12 @@
 
 It records in the outbox which users and devices changed and which config
 files that touches, in the same transaction as the change (a rollback records
-nothing). After the commit the files are written (in the request, or by the
-process's file writer when the sync runs in the background) and a sync is asked
-for; if the process dies first, the rows are still there and the next run
-(another save, the worker, `writeconf`, `asterisk_sync`) does the work.
+nothing). After the commit a sync run is asked for (`asterisk.tasks.request_sync`):
+a worker writes the files, pushes AstDB and the dialplan and sends the reloads.
+The web process writes nothing under ASTERISK_CONF_DIR. If the request is lost
+(the process dies, the broker is down), the rows are still there and the next
+run (another save, the periodic check, a worker's start, `writeconf`,
+`asterisk_sync`) does the work.
 
 Inside `batch()` (a bulk import) the calls only collect the users and devices,
 and the block records them all at its end: one query for the files, one insert,
@@ -14,22 +16,16 @@ one callback, instead of those for each row.
 
 import contextlib
 import contextvars
-import functools
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from asterisk import runner
-from asterisk.file_writer import FileWriter
-from asterisk.files import file_rewrite, files_for, files_for_sip_settings, write_pending_files
+from asterisk.files import file_rewrite_requested, files_for, files_for_sip_settings
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 from audit import trail
 from audit.models import Action, ObjectType
-
-_state = threading.local()
 
 
 @dataclass
@@ -89,10 +85,9 @@ def _record(users: set[str], devices: set[str]) -> None:
     rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for(users, devices))]
     # A whole import's rows: in statements of a bounded size on every database.
     SyncChange.objects.bulk_create(rows, batch_size=1000)
-    # Each call registers a callback, so a savepoint that rolls back takes its
-    # own callback with its own rows; the first callback to run after the
-    # commit does the work for all of them, the rest see the round is done.
-    transaction.on_commit(functools.partial(_after_commit, _round()))
+    # A savepoint that rolls back takes its callback with it; several calls in one transaction
+    # ask once (the first request marks a run as asked for, the others find it so).
+    transaction.on_commit(request_sync, robust=True)
 
 
 def sip_settings_changed() -> None:
@@ -100,37 +95,12 @@ def sip_settings_changed() -> None:
     SyncChange.objects.bulk_create(
         [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
     )
-    transaction.on_commit(functools.partial(_after_commit, _round()))
+    transaction.on_commit(request_sync, robust=True)
 
 
-def _write_files_then_ask_for_sync() -> None:
-    """The writer's round. Its reloads are queued after the save asked for a sync, which may
-    have run and ended before them: they ask for their own (coalesced) run."""
-    if write_pending_files():
-        request_sync(files_too=False)
-
-
-writer = FileWriter(_write_files_then_ask_for_sync)
-
-
-def _round() -> int:
-    return getattr(_state, "round", 0)
-
-
-def _after_commit(round: int) -> None:
-    if round != _round():
-        return
-    _state.round = round + 1
-    if runner.in_background():
-        writer.wake()
-    else:
-        write_pending_files()
-    request_sync()
-
-
-def rewrite_file(*, name: str) -> bool:
-    """An administrator's "Rewrite this file" (a hand edit undone); the reload is sent at once."""
-    changed = file_rewrite(name=name)
+def rewrite_file(*, name: str) -> None:
+    """An administrator's "Rewrite this file" (a hand edit undone): the next run writes it from
+    the database, whatever it holds now, and reloads its module."""
+    file_rewrite_requested(name=name)
     trail.record(action=Action.REWROTE, kind=ObjectType.FILE, ref=name, label=name)
-    request_sync()
-    return changed
+    transaction.on_commit(lambda: request_sync(force=True), robust=True)

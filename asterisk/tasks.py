@@ -1,43 +1,99 @@
-"""The sync as a Celery task, and how to ask for one.
+"""The sync as a Celery task, how to ask for one, and what a starting worker takes up.
 
-A burst of saves asks many times but claims one run (SyncStatus.claim); the
-run takes everything pending, then asks again if more arrived meanwhile.
+A save asks for a run after its commit (`request_sync`): the first change after a
+quiet spell goes out at once, and a burst coalesces into the runs it overlaps
+(a request that finds one already asked for adds nothing; the run to come reads
+every row committed before it begins). One run at a time, on any host, by the
+lease in `SyncStatus`. Retries are Celery's: exponential backoff while Asterisk
+is unreachable or busy, for as long as it takes.
+
+Nothing here can turn a committed save into an error: with the broker down the
+request is dropped (the outbox keeps the work) and asked again by the periodic
+`sync_if_pending`, by the next save, or by a worker's start (`recover`).
 """
+
+import logging
+import os
+import socket
 
 from celery import shared_task
 from django.conf import settings
 
-from asterisk import runner, sync
-from asterisk.ami import AmiUnavailable
+from asterisk import sync
+from asterisk.ami import AmiBusy, AmiUnavailable
 from asterisk.models import SyncChange, SyncStatus
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(AmiUnavailable,),
+    autoretry_for=(AmiUnavailable, AmiBusy),
     retry_backoff=2,
     retry_backoff_max=settings.PBXADMIN_SYNC_BACKOFF_MAX,
     retry_jitter=False,
     max_retries=None,  # Asterisk will come back; the backoff is what is bounded.
+    acks_late=True,
 )
 def sync_asterisk(self) -> dict:
-    """Write pending files, push pending AstDB changes and reloads to Asterisk."""
-    result = sync.run_requested()
-    # More work may have arrived meanwhile. Files alone are not a reason: their
-    # write just failed or they belong to a save whose own request follows.
-    request_sync(files_too=False)
-    return {"actions": result.actions, "reloads": result.reloads, "warnings": result.warnings}
+    """Write the pending config files, push the pending AstDB and dialplan changes and reloads."""
+    owner = _owner(self.request)
+    try:
+        outcome = sync.run_requested(owner=owner)
+    except (AmiUnavailable, AmiBusy):
+        # One retry chain is enough: later saves find a run asked for and add none.
+        SyncStatus.request(force=True)
+        raise
+    if outcome.asked_meanwhile:
+        _enqueue()
+    result = outcome.result
+    if result is None:
+        return {"ran": False}
+    return {"ran": True, "actions": result.actions, "reloads": result.reloads, "warnings": result.warnings}
+
+
+@shared_task(acks_late=True)
+def sync_if_pending() -> bool:
+    """The periodic safety net (celery beat): a change whose request never reached a worker (the
+    broker was down at the save, a message was lost) is synced now."""
+    return request_sync(files_too=True)
+
+
+def _owner(request) -> str:
+    """Who runs: the worker's node name (what `recover` matches), this process, this task."""
+    node = request.hostname or f"local@{socket.gethostname()}"
+    return f"{node}/{os.getpid()}/{request.id or '-'}"
+
+
+def _enqueue() -> bool:
+    """Hand a run to the workers; False (logged) when the broker cannot be reached."""
+    try:
+        sync_asterisk.apply_async()
+    except Exception as e:  # kombu raises its own and the socket's errors alike
+        log.warning("could not ask a worker for a sync (the change is kept and follows later): %s", e)
+        SyncStatus.unrequest()
+        return False
+    return True
 
 
 def request_sync(*, force: bool = False, files_too: bool = True) -> bool:
-    """Ask for a sync run unless one is already asked for; return whether this call asked."""
+    """Ask for a sync run unless one is already asked for; return whether this call asked.
+
+    `force` ("Sync now") asks even with nothing pending or a run already asked for.
+    """
     pending = SyncChange.objects.all() if files_too else SyncChange.objects.exclude(kind=SyncChange.Kind.FILE)
     if not force and not pending.exists():
         return False
-    if not SyncStatus.claim(force=force):
+    if not SyncStatus.request(force=force):
         return False
-    if runner.mode() != "manual":
-        runner.run_in_background(
-            sync_asterisk, countdown=settings.PBXADMIN_SYNC_DELAY, on_give_up=SyncStatus.release
-        )
-    return True
+    return _enqueue()
+
+
+def recover(*, node: str) -> None:
+    """A worker starts as `node`: lift the run an earlier life of it held (killed mid-run) and
+    ask for a run if anything waits, instead of waiting for the claim to expire."""
+    if SyncStatus.release_node(node):
+        log.warning("a sync run of an earlier %s did not finish; taking it up again", node)
+    if SyncChange.objects.exists():
+        SyncStatus.request(force=True)
+        _enqueue()

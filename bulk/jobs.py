@@ -2,15 +2,14 @@
 
 A job moves checking → previewed → queued → running → done, or to failed with
 the reason, from any state. Each move is one conditional UPDATE, so two clicks
-or two workers cannot both move it (a job is queued and run once). While a
-worker holds a job it beats a heart in the cache shared with the web process;
-the progress page, when it polls, fails a job whose heart stopped (a killed
-worker, a crashed machine) instead of waiting for it forever.
+or two workers cannot both move it (a job is queued and run once). A job
+records which worker took it and when: a worker that starts again fails the
+jobs an earlier life of it was running (bulk.tasks.recover), and a job no
+worker took within BULK_JOB_QUEUE_TIMEOUT, or still running past the task's
+time limit, is failed when the page polls it or by the periodic check, instead
+of being waited for forever.
 """
 
-import contextlib
-import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -27,7 +26,6 @@ from bulk.stamps import file_fingerprint
 Status = ImportJob.Status
 ACTIVE = (Status.CHECKING, Status.QUEUED, Status.RUNNING)
 FINISHED = (Status.PREVIEWED, Status.DONE, Status.FAILED)
-HEARTBEAT_SECONDS = 5
 NOTHING_IMPORTED = "Nothing was imported: an import lands whole or not at all."
 
 
@@ -35,39 +33,20 @@ def _progress_key(job_id) -> str:
     return f"bulk-import-progress:{job_id}"
 
 
-def _beat_key(job_id) -> str:
-    return f"bulk-import-beat:{job_id}"
-
-
 def _set_progress(job_id, *, done: int, total: int) -> None:
     cache.set(_progress_key(job_id), {"done": done, "total": total}, 86400)
 
 
-def _beat(job_id, *, waiting: bool) -> None:
-    cache.set(_beat_key(job_id), {"at": time.time(), "waiting": waiting}, 86400)
+def _take(job_id, from_status: str, to_status: str, worker: str) -> bool:
+    """A worker takes a waiting job (once: a second worker, or a job failed meanwhile, is not)."""
+    return bool(
+        ImportJob.objects.filter(pk=job_id, status=from_status, started_at__isnull=True).update(
+            status=to_status, worker=worker[:200], started_at=timezone.now()
+        )
+    )
 
 
-@contextlib.contextmanager
-def _heart(job_id):
-    """Beat every few seconds while the work inside runs, from a thread of its own:
-    one long step (the commit of 60,000 rows) must not look like a dead worker."""
-    stop = threading.Event()
-
-    def beat():
-        while not stop.wait(HEARTBEAT_SECONDS):
-            _beat(job_id, waiting=False)
-
-    _beat(job_id, waiting=False)
-    thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat {job_id}")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _fail(job_id, reason: str, *, only_from=ACTIVE) -> bool:
+def job_fail(job_id, reason: str, *, only_from=ACTIVE) -> bool:
     """Move a job to failed with its reason, unless it has moved on meanwhile. Its file goes:
     it holds secrets and PINs, and a failed job is retried by uploading again."""
     return bool(
@@ -86,32 +65,32 @@ def job_create(*, kind: str, filename: str, text: str, replace: bool, created_by
         replace=replace,
         created_by=created_by,
         status=Status.CHECKING,
+        waiting_since=timezone.now(),
     )
     _set_progress(job.pk, done=0, total=0)
-    _beat(job.pk, waiting=True)
     return job
 
 
-def job_check_run(job_id) -> ImportJob:
+def job_check_run(job_id, worker: str = "") -> ImportJob:
     """The dry run of a job's file (in the worker): every row classified, nothing written."""
+    if not _take(job_id, Status.CHECKING, Status.CHECKING, worker):
+        # checked already (a second worker, a second click), or failed meanwhile
+        return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.get(pk=job_id)
-    if job.status != Status.CHECKING:
-        return job  # checked already (a second worker, a second click), or failed meanwhile
     rechecked = job.error  # why a confirmation asked for this check again (job_confirm)
     try:
-        with _heart(job.pk):
-            total = count_rows(job.text)
-            _set_progress(job.pk, done=0, total=total)
-            # Taken before the rows are read: a change made while they are is noticed too.
-            stamp = file_fingerprint(job.kind, job.text)
-            report = check_file(
-                job.kind,
-                job.text,
-                replace=job.replace,
-                progress=lambda done: _set_progress(job.pk, done=done, total=total),
-            )
+        total = count_rows(job.text)
+        _set_progress(job.pk, done=0, total=total)
+        # Taken before the rows are read: a change made while they are is noticed too.
+        stamp = file_fingerprint(job.kind, job.text)
+        report = check_file(
+            job.kind,
+            job.text,
+            replace=job.replace,
+            progress=lambda done: _set_progress(job.pk, done=done, total=total),
+        )
     except Exception as e:  # a crash, a time-out: the job says so, and the page stops waiting
-        _fail(job.pk, f"The check stopped: {e or type(e).__name__}. Nothing was imported.")
+        job_fail(job.pk, f"The check stopped: {e or type(e).__name__}. Nothing was imported.")
     else:
         ImportJob.objects.filter(pk=job.pk, status=Status.CHECKING).update(
             status=Status.FAILED if report.file_error else Status.PREVIEWED,
@@ -187,23 +166,24 @@ def job_confirm(*, job: ImportJob, replace: bool, weak_secrets: str, change_secr
             "Something this file touches changed since the check: it was checked again. "
             "Read the new result before you confirm."
         )
+    again = {"waiting_since": timezone.now(), "worker": "", "started_at": None}
     if why:
-        if not waiting.update(status=Status.CHECKING, replace=replace, error=why):
+        if not waiting.update(status=Status.CHECKING, replace=replace, error=why, **again):
             return ""
         _set_progress(job.pk, done=0, total=0)
-        _beat(job.pk, waiting=True)
         return "rechecking"
-    if not waiting.update(status=Status.QUEUED, weak_secrets=weak_secrets, change_secrets=change_secrets):
+    if not waiting.update(
+        status=Status.QUEUED, weak_secrets=weak_secrets, change_secrets=change_secrets, **again
+    ):
         return ""
     _set_progress(job.pk, done=0, total=job.counts.get("total", 0))
-    _beat(job.pk, waiting=True)
     return "queued"
 
 
-def job_run(job_id) -> ImportJob:
+def job_run(job_id, worker: str = "") -> ImportJob:
     """Import the job's file now (in the worker); all or nothing. Runs once: a job already
     taken (or failed meanwhile) is left alone."""
-    if not ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(status=Status.RUNNING):
+    if not _take(job_id, Status.QUEUED, Status.RUNNING, worker):
         return ImportJob.objects.get(pk=job_id)
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     total = job.counts.get("total", 0)
@@ -220,7 +200,7 @@ def job_run(job_id) -> ImportJob:
         )
 
     try:
-        with _heart(job.pk), actors.acting(actors.import_job(job)):
+        with actors.acting(actors.import_job(job)):
             report = import_file(
                 job.kind,
                 job.text,
@@ -239,7 +219,7 @@ def job_run(job_id) -> ImportJob:
             reason = f"{report.counts['error']} {'row' if report.counts['error'] == 1 else 'rows'} refused."
         _finish(job, Status.FAILED, report, reason)
     except Exception as e:  # a crash, a time-out (Celery's soft limit): say so, nothing landed
-        _fail(job.pk, f"The import stopped: {e or type(e).__name__}. {NOTHING_IMPORTED}")
+        job_fail(job.pk, f"The import stopped: {e or type(e).__name__}. {NOTHING_IMPORTED}")
     else:
         # Unconditional: if a poll took this job for dead meanwhile, the commit says otherwise.
         _finish(job, Status.DONE, report, "")
@@ -264,7 +244,7 @@ def job_progress(job: ImportJob) -> dict:
     """Where a job is, for the progress page; a job whose worker stopped answering is failed here."""
     if job.status in ACTIVE:
         reason = _stalled(job)
-        if reason and _fail(job.pk, reason, only_from=(job.status,)):
+        if reason and job_fail(job.pk, reason, only_from=(job.status,)):
             job.refresh_from_db()
     state = cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.counts.get("total", 0)}
     finished = job.status in FINISHED
@@ -288,21 +268,44 @@ def job_progress(job: ImportJob) -> dict:
 
 
 def _stalled(job: ImportJob) -> str:
-    beat = cache.get(_beat_key(job.pk))
-    now = time.time()
-    if beat is None:
-        beat = {"at": job.created_at.timestamp(), "waiting": True}
-    if beat["waiting"]:
-        if now - beat["at"] <= settings.BULK_JOB_QUEUE_TIMEOUT:
+    """Why a job no worker is on any more is over: never taken, or running past its time limit."""
+    now = timezone.now()
+    if job.started_at is None:
+        since = job.waiting_since or job.created_at
+        if (now - since).total_seconds() <= settings.BULK_JOB_QUEUE_TIMEOUT:
             return ""
         return (
             f"No worker took this job within {settings.BULK_JOB_QUEUE_TIMEOUT // 60} minutes: "
             f"is the worker running? {NOTHING_IMPORTED}"
         )
-    if now - beat["at"] <= settings.BULK_JOB_STALE_AFTER:
+    if (now - job.started_at).total_seconds() <= settings.BULK_JOB_TIME_LIMIT:
         return ""
     what = "check" if job.status == Status.CHECKING else "import"
     return (
-        f"The {what} stopped answering (no sign of life for {settings.BULK_JOB_STALE_AFTER} seconds): "
-        f"its worker was stopped or killed. {NOTHING_IMPORTED} Upload the file again to retry."
+        f"The {what} did not finish within {settings.BULK_JOB_TIME_LIMIT // 60} minutes: its worker "
+        f"was stopped or killed. {NOTHING_IMPORTED} Upload the file again to retry."
     )
+
+
+def jobs_expire() -> int:
+    """Fail every active job that `_stalled` gives up on (the periodic check); how many."""
+    failed = 0
+    for job in ImportJob.objects.filter(status__in=ACTIVE):
+        reason = _stalled(job)
+        if reason and job_fail(job.pk, reason):
+            failed += 1
+    return failed
+
+
+def jobs_recover(*, node: str) -> int:
+    """A worker starts as `node`: the jobs an earlier life of it had taken died with it."""
+    failed = 0
+    for job in ImportJob.objects.filter(status__in=ACTIVE, worker__startswith=f"{node}/"):
+        what = "check" if job.status == Status.CHECKING else "import"
+        if job_fail(
+            job.pk,
+            f"The {what}'s worker was stopped or killed (it has started again). "
+            f"{NOTHING_IMPORTED} Upload the file again to retry.",
+        ):
+            failed += 1
+    return failed

@@ -45,6 +45,11 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Since when the job waits for a worker (checking or queued, none has taken it yet).
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    # The worker that took it (its node name first, for bulk.tasks.recover) and when.
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

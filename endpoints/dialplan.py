@@ -15,6 +15,8 @@ directly), *11 / *12, and ext-local includes ext-local-custom.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
@@ -220,40 +222,105 @@ exten => s,1,Set(EXT=${{ARG1}})
 """
 
 
-def _users_and_hints() -> tuple[list[str], dict[str, list[str]]]:
-    """Every user's number, and the dial strings of the devices each is on now, in arrival order.
+# Everything above this line of the file is the static dialplan: it changes only with an
+# upgrade or a setting, and is loaded with `dialplan reload`. Everything below is each user's
+# entry, which pbxadmin applies to the running dialplan over AMI when it changes
+# (`asterisk.sync`), so adding, changing or deleting a user never reloads 10,000 hints; the
+# file stays what a restart (or a reload) loads.
+PER_USER_MARKER = "; --- per-user entries (applied live over AMI; a restart loads the same) ---"
+USER_CONTEXT = "ext-local"
 
-    Read with the cursor, not model instances: this runs on every change to
-    extensions or hints, over every user.
-    """
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a user's dialplan: a priority (`1`, `2`…) or `hint`, and what it runs or watches."""
+
+    context: str
+    exten: str
+    priority: str
+    app: str
+    data: str = ""
+
+
+def user_entries(number: str, dials: Iterable[str]) -> list[Entry]:
+    """A user's entries: ring them as themselves (`sub-dial-user`), and a hint on the devices
+    they are on now (none when they are on no device)."""
+    entries = [
+        Entry(USER_CONTEXT, number, "1", "Gosub", "sub-user-callerid,s,1()"),
+        Entry(USER_CONTEXT, number, "2", "Gosub", f"sub-dial-user,s,1({number})"),
+        Entry(USER_CONTEXT, number, "3", "Hangup"),
+    ]
+    dials = list(dials)
+    if dials:
+        entries.append(Entry(USER_CONTEXT, number, "hint", "&".join(dials)))
+    return entries
+
+
+def entries_text(entries: list[Entry]) -> str:
+    """Entries as extensions.conf lines (the priorities in order, then the hint)."""
+    lines = []
+    for e in entries:
+        if e.priority == "hint":
+            lines.append(f"exten => {e.exten},hint,{e.app}")
+        elif e.priority == "1":
+            lines.append(f"exten => {e.exten},1,{e.app}({e.data})")
+        else:
+            lines.append(f" same => n,{e.app}({e.data})")
+    return "".join(line + "\n" for line in lines)
+
+
+def static_part(text: str) -> str:
+    """The file's text before the per-user entries: what a change must reload the dialplan for."""
+    return text.partition(PER_USER_MARKER)[0]
+
+
+def _sort_key(number: str) -> tuple[int, str]:
+    return (len(number), number)
+
+
+def _dials_by_user(users: list[str] | None) -> dict[str, list[str]]:
+    """The dial strings of the devices each user is on now, in arrival order (cursor, not models:
+    this runs over every user for the file)."""
+    devices = Device.objects.filter(user__isnull=False)
+    if users is not None:
+        devices = devices.filter(user_id__in=users)
+    query = devices.order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
+    dials: dict[str, list[str]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(*PbxUser.objects.values_list("extension").query.sql_with_params())
-        numbers = [number for (number,) in cursor.fetchall()]
-        devices = (
-            Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
-        )
-        cursor.execute(*devices.query.sql_with_params())
-        hints: dict[str, list[str]] = defaultdict(list)
+        cursor.execute(*query.query.sql_with_params())
         for user_id, dial in cursor.fetchall():
-            hints[user_id].append(dial)
-    numbers.sort(key=lambda n: (len(n), n))
-    return numbers, hints
+            dials[user_id].append(dial)
+    return dials
+
+
+def entries_by_user(users: Iterable[str] | None = None) -> dict[str, list[Entry]]:
+    """Each user's entries (None: every user), by number; a number that is no user maps to []."""
+    wanted = None if users is None else sorted(set(users))
+    result: dict[str, list[Entry]] = {}
+    batches = [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
+    for batch in batches:
+        numbers = PbxUser.objects.values_list("extension", flat=True)
+        if batch is not None:
+            numbers = numbers.filter(pk__in=batch)
+        with connection.cursor() as cursor:
+            cursor.execute(*numbers.query.sql_with_params())
+            existing = [number for (number,) in cursor.fetchall()]
+        dials = _dials_by_user(batch)
+        for number in existing:
+            result[number] = user_entries(number, dials.get(number, ()))
+        for number in batch or ():
+            result.setdefault(number, [])
+    return result
 
 
 def render_dialplan() -> str:
-    numbers, hints = _users_and_hints()
+    by_user = entries_by_user()
     parts = [
         banner(included_by="extensions.conf"),
         "",
         _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
-        "[ext-local]\ninclude => ext-local-custom\n",
+        f"[{USER_CONTEXT}]\ninclude => ext-local-custom\n",
+        f"{PER_USER_MARKER}\n",
     ]
-    for number in numbers:
-        parts.append(
-            f"exten => {number},1,Gosub(sub-user-callerid,s,1())\n"
-            f" same => n,Gosub(sub-dial-user,s,1({number}))\n"
-            " same => n,Hangup()\n"
-        )
-        if number in hints:
-            parts.append(f"exten => {number},hint,{'&'.join(hints[number])}\n")
-    return "\n".join(parts[:4]) + "".join(parts[4:])
+    body = "".join(entries_text(by_user[number]) for number in sorted(by_user, key=_sort_key))
+    return "\n".join(parts[:4]) + "\n" + parts[4] + body

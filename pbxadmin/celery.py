@@ -1,13 +1,15 @@
 """The Celery app: `celery -A pbxadmin worker`. Configured from Django settings (CELERY_*).
 
-Imported with the settings (pbxadmin/__init__.py), so it must not touch the disk: the
-worker uses the var/ folder that `manage.py migrate` prepared.
+Celery runs all background work (the Asterisk sync, imports), in every setup: with
+Redis in production, with an embedded filesystem broker under var/ for `make run`.
+Imported with the settings (pbxadmin/__init__.py), so it must not touch the disk at
+import: the folders are made when a worker starts or a message is first sent.
 """
 
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
 
@@ -16,9 +18,28 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["asterisk", "bulk"])
 
 
-@worker_init.connect
-def _a_worker(**kwargs) -> None:
-    # Before the pool forks: every child inherits it.
-    from asterisk import runner
+def _broker_folders() -> None:
+    """The embedded broker's folders (kombu does not make them)."""
+    from django.conf import settings
 
-    runner.working()
+    for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
+        if isinstance(folder, str) and folder.startswith(str(settings.CELERY_BROKER_FOLDER)):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+
+
+@before_task_publish.connect
+@worker_init.connect
+@beat_init.connect
+def _before_the_broker_is_used(**kwargs) -> None:
+    _broker_folders()
+
+
+@worker_ready.connect
+def _worker_ready(sender, **kwargs) -> None:
+    """A worker (re)starts: whatever an earlier life of it left half done is taken up now, not
+    when a claim expires (asterisk.tasks.recover, bulk.tasks.recover)."""
+    from asterisk.tasks import recover as recover_sync
+    from bulk.tasks import recover as recover_jobs
+
+    recover_sync(node=sender.hostname)
+    recover_jobs(node=sender.hostname)

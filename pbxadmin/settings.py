@@ -178,24 +178,53 @@ AMI_PORT = env_int("AMI_PORT", 5038)
 AMI_USERNAME = env_str("AMI_USERNAME", "pbxadmin")
 AMI_SECRET = env_str("AMI_SECRET", "")
 AMI_TIMEOUT = env_int("AMI_TIMEOUT", 5)
+# A reload (a big dialplan takes tens of seconds) or a long CLI command may take this long before
+# Asterisk counts as busy; it is never called unreachable for being slow.
+AMI_RELOAD_TIMEOUT = env_int("AMI_RELOAD_TIMEOUT", 600)
 
-# Unset: the AstDB sync runs in a background thread of the process that saved (no broker needed).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 300
-CELERY_TASK_TIME_LIMIT = 360
+# Background work (the sync, imports) runs on Celery, always. Without a broker configured, an
+# embedded one: kombu's filesystem transport under var/celery/, which `make run`'s worker reads
+# (nothing to install; one host). In production, Redis: CELERY_BROKER_URL=redis://…
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
+CELERY_BROKER_FOLDER = VAR_DIR / "celery"
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
+        "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+        # How often the worker looks for a new message: a save reaches Asterisk this much later.
+        "polling_interval": 0.02,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# A save commits whether or not the broker answers (asterisk.tasks.request_sync): do not wait.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it ends, and one whose worker died is handed out again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 3600
+CELERY_TASK_TIME_LIMIT = 3700
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "pbxadmin")
-
-# How the AstDB sync runs: auto (celery with a broker, else thread), celery,
-# thread, inline (in the saving request) or manual (only `asterisk_sync`).
-PBXADMIN_SYNC = env_choice("PBXADMIN_SYNC", "auto", ("auto", "celery", "thread", "inline", "manual"))
-# Seconds a sync waits after being asked, so a burst of saves becomes one run.
-PBXADMIN_SYNC_DELAY = env_int("PBXADMIN_SYNC_DELAY", 1)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The safety net: every so often a worker looks for changes no run was asked for (the broker was
+# down when they were saved) and asks for one. Run by `celery beat` (`worker -B` in `make run`).
+PBXADMIN_SYNC_CHECK_EVERY = env_int("PBXADMIN_SYNC_CHECK_EVERY", 30)
+CELERY_BEAT_SCHEDULE = {
+    "sync-if-pending": {
+        "task": "asterisk.tasks.sync_if_pending",
+        "schedule": float(PBXADMIN_SYNC_CHECK_EVERY),
+    },
+    "bulk-jobs-expire": {"task": "bulk.tasks.expire_stale_jobs", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # Retries back off exponentially up to this many seconds, and go on until Asterisk answers.
 PBXADMIN_SYNC_BACKOFF_MAX = env_int("PBXADMIN_SYNC_BACKOFF_MAX", 300)
+# How long a sync run's claim holds without news from it (renewed as a long run goes).
+PBXADMIN_SYNC_LEASE = env_int("PBXADMIN_SYNC_LEASE", 120)
 
 # Where Asterisk reaches the portal's FastAGI service (hot desking, *11 / *12),
 # as written into the dialplan; and where that service listens.
@@ -222,9 +251,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
 # A check older than this many seconds is not confirmed as it is: confirming checks again.
 BULK_CHECK_MAX_AGE = env_int("BULK_CHECK_MAX_AGE", 3600)
-# A check or import whose worker shows no sign of life for this many seconds is
-# failed (a killed worker); a job no worker takes within BULK_JOB_QUEUE_TIMEOUT too.
-BULK_JOB_STALE_AFTER = env_int("BULK_JOB_STALE_AFTER", 60)
+# A check or import may run this many seconds (the task's hard time limit): one still running
+# after it is failed (its worker was killed and never came back; a worker that starts again
+# fails its earlier life's jobs at once). A job no worker takes within BULK_JOB_QUEUE_TIMEOUT too.
+BULK_JOB_TIME_LIMIT = env_int("BULK_JOB_TIME_LIMIT", 1900)
 BULK_JOB_QUEUE_TIMEOUT = env_int("BULK_JOB_QUEUE_TIMEOUT", 900)
 
 # Shared between the web process and the worker: import progress, API call counts. Redis when

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -118,21 +119,19 @@ def config_diff(request):
 @admin_required
 @require_POST
 def config_rewrite(request):
-    """Rewrite one file from the database (it was edited by hand) and send the reload."""
+    """Have one file rewritten from the database (it was edited by hand), and its module reloaded."""
     name = request.POST.get("name", "")
     try:
-        changed = rewrite_file(name=name)
+        with transaction.atomic():
+            rewrite_file(name=name)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("config_diff")
-    if changed:
-        messages.success(
-            request,
-            f"{name} rewritten from the database; its reload goes to Asterisk with the next sync "
-            "(see the banner).",
-        )
-    else:
-        messages.info(request, f"{name} already matched the database: nothing to rewrite.")
+    messages.success(
+        request,
+        f"{name} is rewritten from the database by the sync, and its module reloaded if its text "
+        "changed (see the banner).",
+    )
     return redirect("config_diff")
 
 

@@ -319,7 +319,7 @@ def test_phone_status_is_read_only_and_per_device(admin_api, viewer_api):
     assert admin_api.post("/api/v1/phone-status/1000/", {}).status_code == 405
 
 
-def test_sync_status_and_sync_now(admin_api, viewer_api):
+def test_sync_status_and_sync_now(admin_api, viewer_api, worker_away):
     body = viewer_api.get("/api/v1/sync/").json()
     assert body["state"] == "never" and body["last_success_at"] is None and body["syncing"] is False
     response = admin_api.post("/api/v1/sync/")

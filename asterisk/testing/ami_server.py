@@ -22,6 +22,7 @@ import codecs
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from asterisk.testing.phones import FakePhone, PhoneActions, follow, recorded_steps
 
@@ -214,6 +215,33 @@ class _Session(PhoneActions, asyncio.Protocol):
             return _response("Error", action_id, ("Message", "Database entry not found"))
         return _response("Success", action_id, ("Message", "Key tree deleted successfully"))
 
+    # The running dialplan's per-user lines, as `DialplanExtensionAdd` / `Remove` change them
+    # (Asterisk 20's messages): {(context, exten): {priority: (application, data)}}.
+    def _action_dialplanextensionadd(self, h, action_id):
+        missing = [k for k in ("context", "extension", "priority", "application") if not h.get(k)]
+        if missing:
+            return _response("Error", action_id, ("Message", f"{missing[0].capitalize()} not specified"))
+        lines = self.server.dialplan.setdefault((h["context"], h["extension"]), {})
+        replace = h.get("replace", "").lower() in ("yes", "true", "1")
+        if h["priority"] in lines and not replace:
+            return _response(
+                "Error", action_id, ("Message", "That extension and priority already exist at that context")
+            )
+        lines[h["priority"]] = (h["application"], h.get("applicationdata", ""))
+        return _response("Success", action_id, ("Message", "Added requested extension"))
+
+    def _action_dialplanextensionremove(self, h, action_id):
+        key = (h.get("context", ""), h.get("extension", ""))
+        lines = self.server.dialplan.get(key)
+        priority = h.get("priority")
+        if not lines or (priority and priority not in lines):
+            return _response("Error", action_id, ("Message", "Failed to remove requested extension"))
+        if priority:
+            del lines[priority]
+        if not priority or not lines:
+            del self.server.dialplan[key]
+        return _response("Success", action_id, ("Message", "Removed the requested extension"))
+
     def _action_command(self, h, action_id):
         command = h.get("command", "").strip()
         words = command.split()
@@ -229,6 +257,7 @@ class _Session(PhoneActions, asyncio.Protocol):
         elif command == "core show version":
             output = ["Asterisk 20.20.1 (pbxadmin test server)"]
         elif command == "dialplan reload":
+            self.server.load_dialplan()
             output = ["Dialplan reloaded."]
         elif command == "voicemail reload":
             output = ["Reloading voicemail configuration..."]
@@ -274,6 +303,9 @@ class AmiTestServer:
         self.actions: list[dict[str, str]] = []
         self.commands: list[str] = []
         self.reloads: list[str] = []
+        self.dialplan: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        # Where `dialplan reload` reads extensions_additional.conf from (the tests' ASTERISK_CONF_DIR).
+        self.conf_dir: Path | None = None
         self.connections = 0
         self.failed_logins = 0
         self.phones: dict[str, FakePhone] = {}
@@ -305,6 +337,35 @@ class AmiTestServer:
             return await func() if asyncio.iscoroutinefunction(func) else func()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    def load_dialplan(self) -> None:
+        """`dialplan reload`: the running dialplan becomes the file's, as in Asterisk (only the
+        `exten =>` / `same =>` lines; what they run is not checked)."""
+        path = self.conf_dir / "extensions_additional.conf" if self.conf_dir else None
+        if path is None or not path.exists():
+            return
+        dialplan: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        context, exten, priority = "", "", 0
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                context = line[1:-1]
+            elif line.startswith(("exten =>", "same =>")):
+                target = line.partition("=>")[2].strip()
+                if line.startswith("exten"):
+                    exten, _, target = target.partition(",")
+                    which, _, body = target.partition(",")
+                else:
+                    which, _, body = target.partition(",")
+                if which == "hint":
+                    dialplan.setdefault((context, exten), {})["hint"] = (body, "")
+                    continue
+                # `n`, or `n(label)`: the next priority; else a number, perhaps labelled too.
+                number = which.split("(")[0]
+                priority = priority + 1 if number == "n" else int(number)
+                app, _, data = body.partition("(")
+                dialplan.setdefault((context, exten), {})[str(priority)] = (app, data[:-1] if data else "")
+        self.dialplan = dialplan
 
     def start(self) -> None:
         """Listen (again, on the same port): connections are accepted."""

@@ -49,14 +49,24 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def worker_command(name: str = "worker") -> list[str]:
+    """A Celery worker (with the periodic checks) as `make run` starts it, named `name@<host>`."""
+    return [
+        "-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "solo",
+        "--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"{name}@%h",
+    ]  # fmt: skip
+
+
 class Service:
-    """`python manage.py <command>` in the background; `stop()` sends SIGTERM, then SIGKILL."""
+    """`python manage.py <command>` (or `python -m celery …` for `worker`) in the background;
+    `stop()` sends SIGTERM, then SIGKILL."""
 
     def __init__(self, *command: str, log: Path, env: dict[str, str] | None = None):
         self.log = log
+        argv = worker_command() if command == ("worker",) else ["manage.py", *command]
         with open(log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", *command],
+                [sys.executable, *argv],
                 cwd=ROOT,
                 env=env or environment(),
                 stdin=subprocess.DEVNULL,

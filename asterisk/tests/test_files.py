@@ -4,11 +4,13 @@ import os
 import threading
 
 import pytest
+from django.db import OperationalError
 
-from asterisk import files
+from asterisk import files, outbox, tasks
 from asterisk.files import files_for_techs, render_files, write_files
-from asterisk.models import SyncStatus
+from asterisk.models import SyncChange, SyncStatus
 from endpoints.conf import parse_conf
+from endpoints.generate import FILE_RELOAD
 from users.extensions import extension_create
 
 
@@ -117,3 +119,67 @@ def test_atomic_write_replaces_in_one_step(tmp_path):
     assert target.stat().st_ino != inode, "a rename, not an in-place rewrite"
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
     assert os.listdir(tmp_path) == ["x.conf"]
+
+
+# --- Whatever fails, a file that changed has its reload queued ---------------------
+
+
+def _pending(kind: str) -> set[str]:
+    return set(SyncChange.objects.filter(kind=kind).values_list("ref", flat=True))
+
+
+def _saved_not_written(monkeypatch) -> None:
+    """A save committed and its sync not run yet (a worker will): the outbox names its files."""
+    monkeypatch.setattr(tasks, "request_sync", lambda **kwargs: False)
+    monkeypatch.setattr(outbox, "request_sync", lambda **kwargs: False)
+    extension_create(extension="1000", name="Ana", tech="pjsip")
+    monkeypatch.undo()
+    assert _pending("file") and not _pending("reload")
+
+
+@pytest.mark.django_db
+def test_a_file_replaced_before_a_later_one_failed_still_gets_its_reload(conf_dir, monkeypatch):
+    _saved_not_written(monkeypatch)
+    real, replaced = files.atomic_write, []
+
+    def full_disk_on_the_second(path, text, **kwargs):
+        if replaced:
+            raise OSError(28, "No space left on device")
+        replaced.append(path.name)
+        return real(path, text, **kwargs)
+
+    monkeypatch.setattr(files, "atomic_write", full_disk_on_the_second)
+    assert files.write_pending_files() is None
+    assert FILE_RELOAD[replaced[0]] in _pending("reload")
+    assert _pending("file"), "kept for the next round"
+
+
+@pytest.mark.django_db
+def test_files_replaced_whose_rows_could_not_be_removed_still_get_their_reloads(conf_dir, monkeypatch):
+    _saved_not_written(monkeypatch)
+    real_delete = files.SyncChange.objects.filter
+
+    def locked_database(*args, **kwargs):
+        if "pk__in" in kwargs:
+            raise OperationalError("database is locked")
+        return real_delete(*args, **kwargs)
+
+    monkeypatch.setattr(files.SyncChange.objects, "filter", locked_database)
+    assert files.write_pending_files() is None
+    monkeypatch.undo()
+    assert "1000" in parse_conf((conf_dir / "pjsip.endpoint.conf").read_text()).section_names()
+    assert files.write_pending_files() == [], "the next round finds the text in place"
+    assert {"res_pjsip.so", "dialplan"} <= _pending("reload")
+    assert not _pending("file")
+
+
+@pytest.mark.django_db
+def test_a_temp_file_left_by_a_killed_writer_is_swept_and_no_one_elses(conf_dir):
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    stale = conf_dir / ".pjsip.endpoint.conf.abc123.tmp"
+    stale.write_text("half a file")
+    theirs = conf_dir / ".manager.conf.x1y2.tmp"  # another tool's, mid-write
+    theirs.write_text("[general]")
+    files.write_files()
+    assert not stale.exists()
+    assert theirs.exists()

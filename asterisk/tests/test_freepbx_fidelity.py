@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from asterisk.astdb import desired_keys, is_owned, object_key
+from asterisk.astdb_plan import parse_database_show
 from asterisk.files import write_files
-from asterisk.sync import parse_database_show
 from bulk.importing import import_file
 from bulk.rows import WEAK_KEEP
 from endpoints.conf import parse_conf

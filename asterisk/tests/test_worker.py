@@ -108,7 +108,6 @@ def worker(asterisk, settings, tmp_path):
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
     settings.CELERY_BROKER_URL = REDIS_URL
-    settings.PBXADMIN_SYNC = "celery"
     try:
         wait_for(lambda: "ready" in log_path.read_text(), what="the worker to start")
         yield process
@@ -124,6 +123,12 @@ def worker(asterisk, settings, tmp_path):
         print(log_path.read_text()[-3000:])
 
 
+def _settled() -> bool:
+    """Nothing waits and no run is asked for or under way (a run clears its request as it begins)."""
+    status = SyncStatus.get()
+    return not SyncChange.objects.exists() and not status.queued and status.running_by == ""
+
+
 def _held(server) -> dict[str, str]:
     return {k: v for k, v in server.astdb().items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")}
 
@@ -132,9 +137,10 @@ def test_a_saved_extension_reaches_asterisk_with_one_reload_per_file_it_changed(
     # The first save also writes voicemail_additional.conf for the first time: voicemail reloads once.
     extension_create(extension="1000", name="John Doe", tech="pjsip")
     wait_for(lambda: _held(asterisk).get("DEVICE/1000/user") == "1000", what="the keys in AstDB")
-    wait_for(lambda: SyncStatus.get().queued is False, what="the run to finish")
+    wait_for(_settled, what="the run to finish")
     assert _held(asterisk) == desired_keys()
     assert asterisk.reloads == ["res_pjsip.so"]
+    # The first save writes the dialplan file anew: it is loaded whole, once; later users go live.
     assert sorted(asterisk.commands) == ["dialplan reload", "voicemail reload"]
 
 
@@ -150,19 +156,15 @@ def test_a_change_made_while_asterisk_is_down_arrives_when_it_is_back(worker, as
     assert not SyncChange.objects.exists(), "nothing left pending"
 
 
-def test_a_burst_of_1000_saves_arrives_whole_in_far_fewer_runs(worker, asterisk, settings):
-    """Saves that come while a run is asked for join it: at most one run starts per
-    PBXADMIN_SYNC_DELAY of saving, plus the one that takes the last saves. How many
-    that is depends on the machine's speed, so the bound is measured, not fixed."""
-    settings.PBXADMIN_SYNC_DELAY = 1  # the coalescing wait this test is about
+def test_a_burst_of_1000_saves_arrives_whole_in_far_fewer_runs(worker, asterisk):
+    """Saves that come while a run is asked for, or under way, join the next one: the first
+    save after a quiet spell goes out at once, and the burst coalesces into the runs it
+    overlaps. How many depends on the machine's speed; far fewer than the saves, always."""
     runs_before = SyncStatus.get().runs
-    started = time.monotonic()
     for n in range(1000):
         user_create(extension=str(10000 + n), name=f"User {n}")
-    saving = time.monotonic() - started
-    wait_for(lambda: not SyncChange.objects.exists() and not SyncStatus.get().queued, what="the sync")
+    wait_for(_settled, what="the sync")
     assert _held(asterisk) == desired_keys(), "every change arrived, nothing was lost"
     assert "AMPUSER/10999/cidname" in _held(asterisk)
     runs = SyncStatus.get().runs - runs_before
-    assert 1 <= runs <= saving / settings.PBXADMIN_SYNC_DELAY + 2, f"{runs} runs in {saving:.1f}s of saving"
-    assert runs < 1000 // 2, f"{runs} runs for 1000 saves: far fewer runs than saves"
+    assert 1 <= runs < 1000 // 2, f"{runs} runs for 1000 saves: far fewer runs than saves"

@@ -2,10 +2,9 @@
 (issue 13's findings 2 to 5), and saves that go on during an import (finding 3)."""
 
 import threading
-import time
+from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -103,7 +102,8 @@ def test_a_job_is_queued_and_run_once(administrator_client, monkeypatch):
         administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     assert started == [job.pk]
     job_run(job.pk)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)  # as if queued twice
+    # As if confirmed again and queued anew:
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED, started_at=None)
     PbxUser.objects.all().delete()
     job_run(job.pk)  # the worker takes it once more: the fingerprint no longer matches
     job.refresh_from_db()
@@ -111,32 +111,65 @@ def test_a_job_is_queued_and_run_once(administrator_client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_killed_worker_leaves_the_job_failed_with_the_reason_and_the_page_stops(
+def test_a_job_running_past_its_time_limit_is_failed_with_the_reason_and_the_page_stops(
     administrator_client, settings
 ):
     job = upload(administrator_client, REGEN_FILE)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    # The worker's last sign of life, long ago: it was killed mid-way.
-    cache.set(
-        jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_STALE_AFTER - 1, "waiting": False}
+    # Taken by a worker long ago, and never finished: it was killed mid-way and never came back.
+    taken = timezone.now() - timedelta(seconds=settings.BULK_JOB_TIME_LIMIT + 1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, worker="celery@gone/1/x", started_at=taken
     )
     state = administrator_client.get(f"/bulk/{job.pk}/progress/?format=json").json()
     assert state["finished"] and state["failed"] and state["next"] == f"/bulk/{job.pk}/result/"
-    assert "stopped answering" in state["error"] and "Nothing was imported" in state["error"]
+    assert "did not finish within" in state["error"] and "Nothing was imported" in state["error"]
     page = administrator_client.get(f"/bulk/{job.pk}/progress/").content.decode()
-    assert 'id="import-failed" role="alert">The import stopped answering' in page
+    assert 'id="import-failed" role="alert">The import did not finish within' in page
     result = administrator_client.get(f"/bulk/{job.pk}/result/").content.decode()
-    assert "stopped answering" in result and "0 row" not in result
+    assert "did not finish within" in result and "0 row" not in result
+
+
+@pytest.mark.django_db
+def test_a_worker_that_starts_again_fails_the_jobs_its_earlier_life_held(administrator_client):
+    from bulk.tasks import recover
+
+    mine = upload(administrator_client, REGEN_FILE)
+    theirs = upload(administrator_client, REGEN_FILE)
+    now = timezone.now()
+    ImportJob.objects.filter(pk=mine.pk).update(
+        status=ImportJob.Status.RUNNING, worker="celery@pbx1/4242/abc", started_at=now
+    )
+    ImportJob.objects.filter(pk=theirs.pk).update(
+        status=ImportJob.Status.RUNNING, worker="celery@pbx10/77/def", started_at=now
+    )
+    recover(node="celery@pbx1")
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.status == ImportJob.Status.FAILED and "worker was stopped or killed" in mine.error
+    assert theirs.status == ImportJob.Status.RUNNING, "another worker's job is left alone"
 
 
 @pytest.mark.django_db
 def test_a_job_no_worker_takes_fails_after_the_queue_timeout(administrator_client, settings):
     job = upload(administrator_client, REGEN_FILE)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
-    cache.set(
-        jobs._beat_key(job.pk), {"at": time.time() - settings.BULK_JOB_QUEUE_TIMEOUT - 1, "waiting": True}
+    long_ago = timezone.now() - timedelta(seconds=settings.BULK_JOB_QUEUE_TIMEOUT + 1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.QUEUED, waiting_since=long_ago, started_at=None
     )
     assert "No worker took this job" in job_progress(ImportJob.objects.get(pk=job.pk))["error"]
+
+
+@pytest.mark.django_db
+def test_the_periodic_check_fails_what_no_worker_took(administrator_client, settings):
+    from bulk.tasks import expire_stale_jobs
+
+    job = upload(administrator_client, REGEN_FILE)
+    long_ago = timezone.now() - timedelta(seconds=settings.BULK_JOB_QUEUE_TIMEOUT + 1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.QUEUED, waiting_since=long_ago, started_at=None
+    )
+    assert expire_stale_jobs() == 1
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.FAILED
 
 
 @pytest.mark.django_db

@@ -55,6 +55,7 @@ def test_given_asterisk_refuses_the_connection_then_it_says_unreachable_with_wha
     administrator_client, settings
 ):
     settings.AMI_HOST, settings.AMI_PORT, settings.AMI_TIMEOUT = "127.0.0.1", closed_port(), 2
+    settings.AMI_SECRET = "configured"
     try_sync()
     assert SyncStatus.get().last_error_kind == "unreachable"
     state = status(administrator_client)
@@ -128,10 +129,10 @@ def test_the_status_endpoint_needs_a_role(client, viewer_client):
 
 
 def test_sync_now_answers_with_the_outcome_when_asked_for_json(
-    administrator_client, asterisk, committed, settings
+    administrator_client, asterisk, committed, worker_away
 ):
     committed(extension_create, extension="1000", name="A", tech="sip")
-    settings.PBXADMIN_SYNC = "inline"
+    worker_away.come_back()
     response = administrator_client.post("/sync/", HTTP_ACCEPT="application/json")
     state = response.json()
     assert state["state"] == "connected" and not state["syncing"]
@@ -141,37 +142,36 @@ def test_sync_now_answers_with_the_outcome_when_asked_for_json(
 
 def test_sync_now_says_what_went_wrong_when_asterisk_is_down(administrator_client, settings):
     settings.AMI_HOST, settings.AMI_PORT, settings.AMI_TIMEOUT = "127.0.0.1", closed_port(), 2
-    settings.PBXADMIN_SYNC = "inline"
+    settings.AMI_SECRET = "configured"
     state = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()
     assert state["outcome"].startswith("Sync failed: Asterisk unreachable")
 
 
 def test_sync_now_counts_what_the_administrator_changed_not_the_keys_it_sent(
-    administrator_client, asterisk, committed, settings
+    administrator_client, asterisk, committed, worker_away
 ):
     for number in ("1000", "1001"):
         committed(extension_create, extension=number, name=f"Person {number}", tech="sip")
-    settings.PBXADMIN_SYNC = "inline"
+    worker_away.come_back()
     outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
     # Two extensions make some 40 AstDB puts; the sentence speaks of the extensions and reloads.
     assert SyncStatus.get().last_actions > 20
-    assert outcome.startswith("Sync finished: 2 extensions and "), outcome
+    assert outcome.startswith("Sync finished: 2 extensions, 3 config files and "), outcome
     assert "module reload" in outcome and "sent to Asterisk; up to date." in outcome
 
 
 def test_in_deviceanduser_mode_sync_now_counts_users_and_devices(
-    administrator_client, asterisk, committed, settings, deviceanduser
+    administrator_client, asterisk, committed, deviceanduser, worker_away
 ):
     committed(user_create, extension="2000", name="Ann")
     committed(device_create, id="3000", tech="sip")
     committed(device_create, id="3001", tech="sip")
-    settings.PBXADMIN_SYNC = "inline"
+    worker_away.come_back()
     outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
-    assert outcome.startswith("Sync finished: 1 user, 2 devices and "), outcome
+    assert outcome.startswith("Sync finished: 1 user, 2 devices, 3 config files and "), outcome
 
 
-def test_a_sync_with_nothing_waiting_says_asterisk_answered(administrator_client, asterisk, settings):
-    settings.PBXADMIN_SYNC = "inline"
+def test_a_sync_with_nothing_waiting_says_asterisk_answered(administrator_client, asterisk):
     outcome = administrator_client.post("/sync/", HTTP_ACCEPT="application/json").json()["outcome"]
     assert outcome == "Sync finished: Asterisk answered; up to date."
 

@@ -43,7 +43,7 @@ def test_a_written_file_is_up_to_date_and_a_hand_edit_shows_as_edited(
 
 
 def test_rewrite_this_file_brings_back_the_database_and_queues_the_reload(
-    administrator_client, committed, conf_dir
+    administrator_client, committed, conf_dir, django_capture_on_commit_callbacks
 ):
     committed(extension_create, extension="1000", name="A", tech="sip")
     (conf_dir / SIP).write_text("[9999]\ntype=friend\n")
@@ -51,7 +51,8 @@ def test_rewrite_this_file_brings_back_the_database_and_queues_the_reload(
     other.write_text(other.read_text() + "; a note left by hand\n")
     SyncChange.objects.all().delete()
 
-    response = administrator_client.post("/config/rewrite/", {"name": SIP})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = administrator_client.post("/config/rewrite/", {"name": SIP})
 
     assert response["Location"] == "/config/"
     parsed = parse_conf((conf_dir / SIP).read_text())

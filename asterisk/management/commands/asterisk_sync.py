@@ -1,3 +1,8 @@
+import os
+import socket
+import time
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from asterisk.ami import AmiError
@@ -39,18 +44,41 @@ class Command(BaseCommand):
         if prune_unknown and not full:
             raise CommandError("--prune-unknown needs --full: only a full sync reads Asterisk's keys back.")
         SyncStatus.get()
-        try:
-            result = run_requested(
-                full=full, prune_unknown=prune_unknown, confirm=self._confirm if interactive else self._list
+        owner = f"command@{socket.gethostname()}/{os.getpid()}/asterisk_sync"
+        # A run under way (a worker's) ends first: one run at a time.
+        deadline = time.monotonic() + settings.PBXADMIN_SYNC_LEASE + settings.AMI_RELOAD_TIMEOUT
+        while True:
+            try:
+                outcome = run_requested(
+                    owner=owner,
+                    full=full,
+                    prune_unknown=prune_unknown,
+                    confirm=self._confirm if interactive else self._list,
+                )
+            except PruneDeclined:
+                raise CommandError("Nothing was sent to Asterisk.") from None
+            except AmiError as e:
+                raise CommandError(f"Asterisk was not brought up to date: {e}") from e
+            if outcome.result is not None or SyncStatus.get().running_by == "":
+                break
+            if time.monotonic() > deadline:
+                raise CommandError(f"Another sync run ({SyncStatus.get().running_by}) is still under way.")
+            time.sleep(0.5)
+        if outcome.asked_meanwhile:
+            from asterisk.tasks import request_sync
+
+            request_sync()
+        result = outcome.result
+        if result is None:
+            raise CommandError(
+                "AMI_SECRET is not set: the config files are written, nothing was sent to Asterisk "
+                "(see README, Keeping Asterisk in step)."
             )
-        except PruneDeclined:
-            raise CommandError("Nothing was sent to Asterisk.") from None
-        except AmiError as e:
-            raise CommandError(f"Asterisk was not brought up to date: {e}") from e
         kind = "full sync" if full else "sync"
         self.stdout.write(
-            f"{kind}: {result.actions} actions ({result.puts} keys written, {result.deletes} deleted), "
-            f"reloaded: {', '.join(result.reloads) or 'nothing'}"
+            f"{kind}: {result.actions} actions ({result.puts} keys written, {result.deletes} deleted, "
+            f"{result.dialplan_live} dialplan lines changed live), "
+            f"reloaded: {', '.join(result.reloads) or 'nothing'}; {result.seconds:.1f}s"
         )
         if result.unknown and not result.pruned:
             self.stdout.write(

@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from asterisk import ami
 from asterisk.astdb import is_owned
-from asterisk.sync import parse_database_show
+from asterisk.astdb_plan import parse_database_show
 from asterisk.testing.pbx import wait_for
 
 pytestmark = pytest.mark.asterisk

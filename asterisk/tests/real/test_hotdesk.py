@@ -24,8 +24,11 @@ def _desk(pbx, phone, service, **env):
     extension_create(extension="2001", name="Ana Müller", tech="pjsip")
     device_create(id="3001", tech="pjsip", devicetype="adhoc", description="Shared desk")
     call_command("asterisk_sync", "--full")
+    # As `make run`: the worker takes the syncs the FastAGI service's logins ask for.
+    worker = service("worker")
     agi = service("fastagi", **env)
     wait_for(lambda: "FastAGI" in agi.output() or "listening" in agi.output(), "the FastAGI service")
+    wait_for(lambda: "ready" in worker.output(), "the Celery worker")
     desk = phone("3001")
     wait_for(lambda: registered(pbx, "3001", "pjsip"), "the shared phone to register")
     return desk, agi

@@ -1,0 +1,192 @@
+"""The state of the link to Asterisk as the pages show it, and who runs the sync now."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+# A request older than this with no run to show for it (a message the broker lost,
+# a worker killed before it began) no longer blocks new requests.
+STALE_REQUEST = timedelta(minutes=2)
+
+
+class ErrorKind(models.TextChoices):
+    """The kinds of failure the banner tells apart (set from the AMI error class)."""
+
+    UNREACHABLE = "unreachable", "Asterisk unreachable"
+    BUSY = "busy", "Asterisk busy"
+    LOGIN = "login", "Login refused"
+    ACTION = "action", "Action refused"
+    FILES = "files", "Config files not written"
+    WARNING = "warning", "Warning"
+
+
+class SyncStatus(models.Model):
+    """One row: the state of the link to Asterisk, as the pages show it, and who runs the sync.
+
+    Every change of state goes through the methods below; each is one conditional
+    UPDATE, so the web process, the workers and the commands can call them at once,
+    on any host (the database is the one place they all see).
+
+    - `queued`: a run is asked for and none has begun since (`request`). A save that
+      finds it set asks for nothing more: the run to come reads everything committed
+      before it begins.
+    - `running_by` / `lease_until`: the run under way and how long its claim holds
+      (`acquire`, `renew`, `finish`). A worker that dies mid-run leaves a lease that
+      its restart lifts at once (`release_node`) or that simply expires; it never
+      blocks the next run for long.
+    """
+
+    # A run has been asked for (by a save, an import or "sync now") and none has begun since.
+    queued = models.BooleanField(default=False)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The run under way: who (a worker's node name, or a command's host and pid) and until when.
+    running_by = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # What Asterisk is reloading for the run under way, and since when (a big dialplan takes
+    # seconds to tens of seconds: the banner says "busy", not "unreachable").
+    reloading = models.CharField(max_length=40, blank=True)
+    reloading_since = models.DateTimeField(null=True, blank=True)
+    # A long run's progress, for the banner: {"what": …, "done": n, "total": n} (a first full sync).
+    progress = models.JSONField(default=dict, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # How long the last successful run took, and whether it was a full one.
+    last_duration_s = models.FloatField(null=True, blank=True)
+    last_full = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_actions = models.PositiveIntegerField(default=0)
+    # What the last successful run brought to Asterisk, in the administrator's terms (not AstDB
+    # keys): {"extensions", "users", "devices", "files", "reloads"}: counts (sync.sent_counts).
+    last_sent = models.JSONField(default=dict, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    # When a run last logged in to Asterisk: None means no sync has ever reached it.
+    last_connected_at = models.DateTimeField(null=True, blank=True)
+    # What the last error was, so the banner can say what to check.
+    last_error_kind = models.CharField(max_length=12, choices=ErrorKind.choices, blank=True)
+
+    class Meta:
+        verbose_name_plural = "sync status"
+
+    def __str__(self) -> str:
+        return "Asterisk sync status"
+
+    @classmethod
+    def get(cls) -> "SyncStatus":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def _row(cls) -> models.QuerySet:
+        cls.get()
+        return cls.objects.filter(pk=1)
+
+    # --- asking for a run, and running it ---------------------------------------------
+
+    @classmethod
+    def request(cls, *, force: bool = False) -> bool:
+        """Mark a run as asked for; True when the caller must queue it (none is asked for yet,
+        or the last request is stale: its message was lost), or when forced."""
+        now = timezone.now()
+        row = cls._row()
+        if not force:
+            row = row.filter(Q(queued=False) | Q(queued_at__lt=now - STALE_REQUEST))
+        return bool(row.update(queued=True, queued_at=now))
+
+    @classmethod
+    def unrequest(cls) -> None:
+        """The request could not be queued (the broker is down): the next save, or the periodic
+        check once the broker is back, asks again."""
+        cls._row().update(queued=False, queued_at=None)
+
+    @classmethod
+    def acquire(cls, owner: str, lease: timedelta) -> bool:
+        """Begin a run as `owner` unless another run holds an unexpired lease. A run that begins
+        takes the request with it: what is committed from now on asks for a run of its own."""
+        now = timezone.now()
+        free = Q(running_by="") | Q(lease_until__lt=now) | Q(running_by=owner)
+        return bool(
+            cls._row()
+            .filter(free)
+            .update(
+                running_by=owner,
+                lease_until=now + lease,
+                queued=False,
+                queued_at=None,
+                reloading="",
+                reloading_since=None,
+                progress={},
+            )
+        )
+
+    @classmethod
+    def renew(cls, owner: str, lease: timedelta) -> bool:
+        """Keep a long run's claim; False when it was lost (expired and taken)."""
+        return bool(cls._row().filter(running_by=owner).update(lease_until=timezone.now() + lease))
+
+    @classmethod
+    def finish(cls, owner: str) -> bool:
+        """End `owner`'s run; return whether a run was asked for meanwhile (the caller queues it:
+        a request made while this run held the lease found it taken and gave up)."""
+        cls._row().filter(running_by=owner).update(
+            running_by="", lease_until=None, reloading="", reloading_since=None, progress={}
+        )
+        return cls._row().filter(queued=True).exists()
+
+    @classmethod
+    def release_node(cls, node: str) -> int:
+        """A worker starting as `node` lifts what a killed earlier life of it held."""
+        return (
+            cls._row()
+            .filter(running_by__startswith=f"{node}/")
+            .update(running_by="", lease_until=None, reloading="", reloading_since=None, progress={})
+        )
+
+    @classmethod
+    def reloading_now(cls, what: str) -> None:
+        """The run asks Asterisk to reload `what` (empty: the reloads are over)."""
+        cls._row().update(reloading=what, reloading_since=timezone.now() if what else None)
+
+    @classmethod
+    def progressed(cls, what: str, done: int, total: int) -> None:
+        cls._row().update(progress={"what": what, "done": done, "total": total})
+
+    # --- what a run found ----------------------------------------------------------------
+
+    @classmethod
+    def connected(cls) -> None:
+        """A run logged in to Asterisk: the link works, whatever comes next."""
+        cls._row().update(last_connected_at=timezone.now())
+
+    @classmethod
+    def succeed(
+        cls,
+        *,
+        actions: int,
+        warnings: list[str],
+        sent: dict | None = None,
+        keep_error: bool = False,
+        duration_s: float | None = None,
+        full: bool = False,
+    ) -> None:
+        """A run reached Asterisk; `keep_error`: a problem of its own (the files) still stands."""
+        now = timezone.now()
+        done = {
+            "last_success_at": now,
+            "last_actions": actions,
+            "last_sent": sent or {},
+            "last_duration_s": duration_s,
+            "last_full": full,
+            "runs": F("runs") + 1,
+        }
+        if not keep_error:
+            done |= {
+                "last_error": "; ".join(warnings)[:2000],
+                "last_error_at": now if warnings else None,
+                "last_error_kind": ErrorKind.WARNING if warnings else "",
+            }
+        cls._row().update(**done)
+
+    @classmethod
+    def fail(cls, error: str, *, kind: str) -> None:
+        cls._row().update(last_error=error[:2000], last_error_at=timezone.now(), last_error_kind=kind)
