@@ -21,11 +21,14 @@ run: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py writeconf
-	@# The hot-desk FastAGI service (*11 / *12) and the AMI event listener (phone status)
-	@# run beside the web server and stop with it.
+	@# Beside the web server, and stopping with it: the Celery worker that runs the Asterisk
+	@# sync and the imports (with the periodic checks, --beat; its broker is a folder under var/
+	@# unless CELERY_BROKER_URL names one), the hot-desk FastAGI service (*11 / *12) and the AMI
+	@# event listener (phone status).
+	$(PY) -m celery -A pbxadmin worker --beat --pool threads --concurrency 2 --loglevel INFO -n pbxadmin@%h & worker=$$!; \
 	$(PY) manage.py fastagi & agi=$$!; \
 	$(PY) manage.py ami_events & events=$$!; \
-	trap 'kill $$agi $$events 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker $$agi $$events 2>/dev/null' EXIT INT TERM; \
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 # Before every commit: ruff and every test but the slow kinds, on both cores.

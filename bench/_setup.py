@@ -19,8 +19,8 @@ def django_in_temp_dir(label: str) -> Path:
     os.environ.setdefault("PBXADMIN_VAR_DIR", str(work))
     os.environ["ASTERISK_CONF_DIR"] = str(work / "asterisk")
     os.environ.setdefault("PBXADMIN_LOG_LEVEL", "WARNING")
-    # No Asterisk here: a benchmark that wants the sync runs it itself.
-    os.environ.setdefault("PBXADMIN_SYNC", "manual")
+    # No Asterisk here unless a benchmark brings one (AMI_SECRET unset: syncs write files only).
+    os.environ.setdefault("AMI_SECRET", "")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -28,6 +28,11 @@ def django_in_temp_dir(label: str) -> Path:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    # A save's sync runs at its commit, in this process (Celery's eager mode): what a benchmark
+    # times includes the files it writes. bench/api.py and bench/live.py run a real worker.
+    from pbxadmin.celery import app
+
+    app.conf.task_always_eager = True
     return work
 
 
@@ -74,3 +79,34 @@ def ami_server_process():
     finally:
         process.terminate()
         process.wait(10)
+
+
+@contextmanager
+def worker_process(**env: str):
+    """A Celery worker in its own process, as `make run` starts one, on this benchmark's database,
+    folders and broker (the embedded filesystem one unless CELERY_BROKER_URL says otherwise)."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"sqlite:///{db['NAME']}" if connection.vendor == "sqlite" else os.environ.get("DATABASE_URL", "")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "pbxadmin", "worker", "--pool", "threads",
+         "--concurrency", "2", "--loglevel", "WARNING", "-n", "bench@%h"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "PBXADMIN_VAR_DIR": str(settings.VAR_DIR),
+            "ASTERISK_CONF_DIR": str(settings.ASTERISK_CONF_DIR),
+            **env,
+        },
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -6,11 +6,11 @@ Last line: api: create_per_s=… list_ms=…
 Targets: create_per_s >= 50 (each call is the Extensions page's service: validation,
 transaction, outbox, audit), list_ms <= 150 (a page of 200 of 10,000, as the pages' limit).
 
-The creates run as `make run` runs without a broker: the AstDB sync in a
-background thread against the test AMI server (in its own process, as Asterisk
-would be), the config files written by the process's file writer. The clock
-stops when the last call has returned *and* the files hold every extension, so
-a write the calls merely handed off is counted.
+The creates run as `make run` runs them: each call commits and asks for a sync; a
+Celery worker in its own process (the embedded filesystem broker) writes the
+config files and pushes AstDB to the test AMI server (in its own process, as
+Asterisk would be). The clock stops when the last call has returned *and* the
+files hold every extension, so the work the calls handed off is counted.
 """
 
 import argparse
@@ -18,7 +18,7 @@ import statistics
 import time
 from pathlib import Path
 
-from _setup import ami_server_process, django_in_temp_dir, seed_extensions
+from _setup import ami_server_process, django_in_temp_dir, seed_extensions, worker_process
 
 
 def main() -> None:
@@ -35,9 +35,9 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from api.tokens import token_create
-    from asterisk.models import SyncChange
-    from asterisk.outbox import writer
+    from asterisk.models import SyncChange, SyncStatus
     from endpoints.conf import parse_conf
+    from pbxadmin.celery import app
     from portal.testing.personas import administrator
 
     conf = Path(settings.ASTERISK_CONF_DIR)
@@ -46,7 +46,7 @@ def main() -> None:
     def _settled(since: float, timeout: float) -> float:
         """Seconds from `since` until the background sync has pushed everything the outbox held."""
         deadline = time.monotonic() + timeout
-        while SyncChange.objects.exists():
+        while SyncChange.objects.exists() or SyncStatus.get().running_by:
             if time.monotonic() > deadline:
                 raise SystemExit("the background sync did not catch up")
             time.sleep(0.05)
@@ -61,8 +61,24 @@ def main() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
-    with ami_server_process() as (port, secret):
-        settings.PBXADMIN_SYNC = "thread"
+    def files_hold_every_create() -> bool:
+        try:
+            endpoints = parse_conf((conf / "pjsip.endpoint.conf").read_text()).sections
+        except FileNotFoundError:
+            return False
+        return len({s.name for s in endpoints} & wanted) == args.creates
+
+    with (
+        ami_server_process() as (port, secret),
+        worker_process(
+            AMI_HOST="127.0.0.1",
+            AMI_PORT=str(port),
+            AMI_USERNAME="pbxadmin",
+            AMI_SECRET=secret,
+            AMI_TIMEOUT="30",
+        ),
+    ):
+        app.conf.task_always_eager = False
         settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", port
         settings.AMI_USERNAME, settings.AMI_SECRET, settings.AMI_TIMEOUT = "pbxadmin", secret, 30
         started = time.perf_counter()
@@ -70,12 +86,14 @@ def main() -> None:
             body = {"extension": str(900000 + n), "name": f"API person {n}", "tech": "pjsip"}
             response = client.post("/api/v1/extensions/", body, format="json")
             assert response.status_code == 201, response.content
-        assert writer.wait(60), "the file writer did not finish"
+        deadline = time.monotonic() + 120
+        while not files_hold_every_create():
+            if time.monotonic() > deadline:
+                raise SystemExit("the worker did not write every create into the files")
+            time.sleep(0.01)
         create_per_s = args.creates / (time.perf_counter() - started)
-        endpoints = parse_conf((conf / "pjsip.endpoint.conf").read_text()).sections
-        assert len({s.name for s in endpoints} & wanted) == args.creates, "a create is missing from the files"
         sync_settled_s = _settled(time.perf_counter(), timeout=120)
-        settings.PBXADMIN_SYNC = "manual"
+        app.conf.task_always_eager = True
 
     seed_extensions(max(0, args.extensions - args.creates))
 

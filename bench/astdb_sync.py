@@ -92,7 +92,6 @@ def main() -> None:
     from users.models import PbxUser
 
     seed_extensions(args.extensions)
-    settings.PBXADMIN_SYNC = "manual"
 
     with real_asterisk() if args.asterisk else ami_server_process() as (port, secret):
         settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", port

@@ -57,14 +57,12 @@ def main() -> None:
     args = parser.parse_args()
 
     work = django_in_temp_dir("bulk")
-    from django.conf import settings
     from django.db import transaction
 
     from bulk.importing import check_file, import_file
     from bulk.stamps import file_fingerprint
     from users.models import PbxUser
 
-    settings.PBXADMIN_SYNC = "manual"
     text = make_csv(args.rows)
 
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

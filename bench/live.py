@@ -18,7 +18,7 @@ Last line:
 live: extensions=N astdb_p50_ms=… astdb_p95_ms=… setting_p50_ms=… create_p50_ms=… delete_p50_ms=…
 sync_failures=… (then the p95s and the first full sync's time)
 
-`sync_failures` counts the runs the portal logged as failed or retried while the bench ran;
+`sync_failures` counts the sync runs the worker logged as failed or retried while the bench ran;
 `not_shown` the changes Asterisk did not show within 180 s (counted as 180 s in the figures).
 """
 
@@ -190,7 +190,6 @@ def main() -> None:
         "PBXADMIN_AGI_URL": f"agi://127.0.0.1:{agi_port}",
         "PBXADMIN_AGI_LISTEN": f"127.0.0.1:{agi_port}",
         "PBXADMIN_API_RATE": "1000000/minute",
-        "PBXADMIN_SYNC": "auto",
         "PYTHONUNBUFFERED": "1",
     }
     os.environ.update({k: v for k, v in env.items() if k.startswith(("AMI_", "ASTERISK_", "PBXADMIN_AGI"))})
@@ -223,8 +222,12 @@ def main() -> None:
         _, token = token_create(user=administrator(), name="live bench")
         logs = work / "logs"
         logs.mkdir()
-        # As `make run`: the FastAGI service and the AMI event listener beside the web server.
+        # As `make run`: the Celery worker, the FastAGI service and the AMI event listener beside
+        # the web server.
+        worker = ["-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "threads",
+                  "--concurrency", "2", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
         for name, command in (
+            ("worker", worker),
             ("fastagi", ["fastagi"]),
             ("ami_events", ["ami_events"]),
             ("web", ["runserver", "--noreload", f"127.0.0.1:{web_port}"]),
@@ -233,7 +236,7 @@ def main() -> None:
             services.append(
                 (
                     subprocess.Popen(
-                        [sys.executable, "manage.py", *command],
+                        [sys.executable, *(command if name == "worker" else ["manage.py", *command])],
                         cwd=ROOT,
                         env={**env, "PBXADMIN_DEBUG": "1"},
                         stdout=out,
@@ -306,8 +309,8 @@ def main() -> None:
             out.close()
         pbx.close()
 
-    web_log = (work / "logs" / "web.log").read_text(errors="replace")
-    failures = len(re.findall(r"will retry in|sync_asterisk failed|sync failed", web_log))
+    worker_log = (work / "logs" / "worker.log").read_text(errors="replace")
+    failures = len(re.findall(r"Task asterisk\.tasks\.sync_asterisk\[[^\]]+\] (retry|raised)", worker_log))
     settings_ms = sip_settings + pjsip_settings
     print(f"name changes (ms): {[round(v) for v in names]}")
     print(f"chan_sip settings (ms): {[round(v) for v in sip_settings]}")

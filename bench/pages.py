@@ -21,7 +21,6 @@ def main() -> None:
     args = parser.parse_args()
 
     django_in_temp_dir("pages")
-    from django.conf import settings
     from django.db import connection
     from django.test import Client
 
@@ -34,7 +33,6 @@ def main() -> None:
     from users.models import PbxUser
 
     keep_one_connection()
-    settings.PBXADMIN_SYNC = "manual"
     seed_extensions(args.extensions)
     write_files()
     client = Client()

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.timesince import timesince
 
 from asterisk.models import ErrorKind, ListenerState, SyncChange, SyncStatus
@@ -22,11 +23,12 @@ from portal.mode import EXTENSIONS
 
 NEVER = "never"
 CONNECTED = "connected"
+BUSY = "busy"
 UNREACHABLE = "unreachable"
 LOGIN_REFUSED = "login"
 ACTION_REFUSED = "action"
 FILES_FAILED = "files"
-BANNER_STATES = (NEVER, CONNECTED, UNREACHABLE, LOGIN_REFUSED, ACTION_REFUSED, FILES_FAILED)
+BANNER_STATES = (NEVER, CONNECTED, BUSY, UNREACHABLE, LOGIN_REFUSED, ACTION_REFUSED, FILES_FAILED)
 
 
 @dataclass
@@ -109,11 +111,18 @@ class Banner:
     # "Phone status unknown since 10:42: the link to Asterisk is down", or "" while it is current.
     phones: str = ""
     listener: dict = field(default_factory=dict)  # the event listener's link, as data
+    # What the run under way is doing, in words ("Asterisk is reloading the dialplan (since
+    # 10:42:03)", "Full sync: 120,000 of 290,000 AstDB keys written"), or "".
+    activity: str = ""
+    # How long the last successful run took ("the last full sync took 67 s"), or "".
+    last_run: str = ""
 
     @property
     def tone(self) -> str:
         if self.state == CONNECTED:
             return "warning" if self.warning or self.phones else "ok"
+        if self.state == BUSY:
+            return "warning"
         return "neutral" if self.state == NEVER else "problem"
 
     def as_json(self) -> dict:
@@ -133,6 +142,7 @@ def _state(status: SyncStatus) -> str:
     if failed and (status.last_connected_at is None or status.last_error_at >= status.last_connected_at):
         return {
             ErrorKind.UNREACHABLE: UNREACHABLE,
+            ErrorKind.BUSY: BUSY,
             ErrorKind.LOGIN: LOGIN_REFUSED,
             ErrorKind.FILES: FILES_FAILED,
         }.get(status.last_error_kind, ACTION_REFUSED)
@@ -197,6 +207,19 @@ def banner(*, mode: str) -> Banner:
             ],
             error=error,
         )
+    elif state == BUSY:
+        result = Banner(
+            state,
+            "Asterisk is busy",
+            f"Asterisk at {where} took a reload but had not finished it {when}; it was not sent again. "
+            "The next sync waits for Asterisk to answer first.",
+            [
+                "A dialplan of many thousand hints takes Asterisk tens of seconds to reload: "
+                "AMI_RELOAD_TIMEOUT says how long pbxadmin waits for one.",
+                "asterisk -rx 'core show uptime' and the Asterisk log say whether it is still at it.",
+            ],
+            error=error,
+        )
     elif state == LOGIN_REFUSED:
         result = Banner(
             state,
@@ -253,7 +276,34 @@ def banner(*, mode: str) -> Banner:
     if not link.current:
         result.phones = f"Phone {link.text}"
     result.listener = link.as_json()
-    result.syncing = status.queued
+    result.activity = activity(status)
+    if status.last_duration_s is not None and status.last_success_at:
+        what = "full sync" if status.last_full else "sync"
+        result.last_run = f"the last {what} took {_seconds(status.last_duration_s)}"
+    result.syncing = status.queued or bool(status.running_by)
     result.runs = status.runs
     result.error_at = status.last_error_at.isoformat() if status.last_error_at else ""
     return result
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def activity(status: SyncStatus) -> str:
+    """What the run under way is doing, in the administrator's words; "" when none is."""
+    if not status.running_by:
+        return ""
+    if status.reloading:
+        since = (
+            timezone.localtime(status.reloading_since).strftime("%H:%M:%S") if status.reloading_since else ""
+        )
+        return f"Asterisk is reloading {status.reloading}" + (f" (since {since})" if since else "") + "."
+    progress = status.progress or {}
+    if progress.get("total"):
+        return (
+            f"Full sync: {progress['done']:,} of {progress['total']:,} {progress.get('what', '')}.".replace(
+                " .", "."
+            )
+        )
+    return "A sync is under way."

@@ -93,8 +93,10 @@ SyncOut = inline_serializer(
     {
         "state": serializers.ChoiceField(
             BANNER_STATES,
-            help_text="never (no run has reached Asterisk), connected, unreachable, login (refused), "
-            "action (Asterisk refused a change) or files (the config files could not be written).",
+            help_text="never (no run has reached Asterisk), connected, busy (Asterisk took a reload and "
+            "had not finished it in AMI_RELOAD_TIMEOUT: waited for, never called unreachable), "
+            "unreachable, login (refused), action (Asterisk refused a change) or files (the config "
+            "files could not be written).",
         ),
         "headline": serializers.CharField(help_text="The portal banner's words, for a dashboard."),
         "detail": serializers.CharField(),
@@ -103,6 +105,29 @@ SyncOut = inline_serializer(
         "error_at": serializers.DateTimeField(allow_null=True),
         "warning": serializers.CharField(allow_null=True, help_text="E.g. a module that did not reload."),
         "syncing": serializers.BooleanField(help_text="A run is asked for or under way."),
+        "activity": serializers.CharField(
+            allow_null=True,
+            help_text="What the run under way is doing (a reload and since when, a full sync's "
+            "progress), or null.",
+        ),
+        "reloading": serializers.CharField(
+            allow_null=True, help_text="What Asterisk is reloading for the run under way, or null."
+        ),
+        "reloading_since": serializers.DateTimeField(allow_null=True),
+        "progress": inline_serializer(
+            "SyncProgress",
+            {
+                "what": serializers.CharField(),
+                "done": serializers.IntegerField(),
+                "total": serializers.IntegerField(),
+            },
+            allow_null=True,
+            help_text="A long run's progress (a first full sync), or null.",
+        ),
+        "last_duration_s": serializers.FloatField(
+            allow_null=True, help_text="How long the last successful run took, in seconds."
+        ),
+        "last_full": serializers.BooleanField(help_text="Whether the last successful run was a full sync."),
         "pending": inline_serializer(
             "SyncPending",
             # A field instance each: DRF binds a field to one name, so one shared instance
@@ -161,7 +186,13 @@ def _sync_json() -> dict:
         "error": status.last_error or None,
         "error_at": _iso(status.last_error_at),
         "warning": shown.warning or None,
-        "syncing": status.queued,
+        "syncing": shown.syncing,
+        "activity": shown.activity or None,
+        "reloading": status.reloading or None,
+        "reloading_since": _iso(status.reloading_since),
+        "progress": status.progress if status.running_by and status.progress else None,
+        "last_duration_s": status.last_duration_s,
+        "last_full": status.last_full,
         "pending": {**asdict(pending), "total": pending.total},
         "last_success_at": _iso(status.last_success_at),
         "last_connected_at": _iso(status.last_connected_at),

@@ -272,9 +272,17 @@ class _Session(PhoneActions, asyncio.Protocol):
                     f"No such command '{command}' (type 'core show help {hint}' for other possible commands)",
                 ),
             )
-        return _response(
+        reply = _response(
             "Success", action_id, ("Message", "Command output follows"), *[("Output", o) for o in output]
         )
+        delay = self.server.slow_commands.get(command)
+        if delay:
+            # A busy Asterisk: the command is done (recorded above), its answer comes late.
+            asyncio.get_running_loop().call_later(
+                delay, lambda: self.transport.is_closing() or self.transport.write(reply.encode())
+            )
+            return ""
+        return reply
 
     def _action_reload(self, h, action_id):
         module = h.get("module", "")
@@ -304,6 +312,8 @@ class AmiTestServer:
         self.commands: list[str] = []
         self.reloads: list[str] = []
         self.dialplan: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        # CLI commands whose answer comes this many seconds late ({"dialplan reload": 3}).
+        self.slow_commands: dict[str, float] = {}
         # Where `dialplan reload` reads extensions_additional.conf from (the tests' ASTERISK_CONF_DIR).
         self.conf_dir: Path | None = None
         self.connections = 0

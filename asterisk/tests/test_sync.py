@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from asterisk import ami
+from asterisk import ami, sync
 from asterisk.ami import AmiActionError, AmiAuthError, AmiUnavailable
 from asterisk.astdb import desired_keys
 from asterisk.models import AstdbEntry, SyncChange, SyncStatus
@@ -430,3 +430,76 @@ def test_a_burst_of_saves_requests_one_run(committed, worker_away):
     assert SyncStatus.get().queued is True
     assert request_sync() is False, "already requested: no second run"
     assert SyncChange.objects.filter(kind="user").count() == 20
+
+
+# --- A busy Asterisk is not a missing one ---------------------------------------------
+
+
+def _static_change(settings):
+    """A change of the static dialplan (the default ring time): it takes a `dialplan reload`."""
+    from asterisk.files import write_all_files
+
+    settings.PBXADMIN_RINGTIME_DEFAULT += 1
+    write_all_files()
+
+
+def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(asterisk, settings, committed, john):
+    settings.AMI_TIMEOUT, settings.AMI_RELOAD_TIMEOUT = 1, 30
+    asterisk.slow_commands["dialplan reload"] = 2
+    _static_change(settings)
+    outcome = sync.run_requested(owner="test")
+    assert outcome.result is not None and outcome.result.reloads[-1] == "dialplan", "the slow one last"
+    status = SyncStatus.get()
+    assert status.last_error == "" and status.last_error_kind == ""
+    assert not SyncChange.objects.exists()
+
+
+def test_a_reload_that_outlasts_even_its_own_timeout_is_busy_and_never_sent_twice(
+    asterisk, settings, committed, john, client, administrator_user
+):
+    settings.AMI_TIMEOUT, settings.AMI_RELOAD_TIMEOUT = 1, 1
+    asterisk.slow_commands["dialplan reload"] = 3
+    _static_change(settings)
+    with pytest.raises(ami.AmiBusy, match="busy reloading the dialplan"):
+        sync.run_requested(owner="test")
+    status = SyncStatus.get()
+    assert status.last_error_kind == "busy"
+    assert not SyncChange.objects.filter(kind="reload", ref="dialplan").exists(), "Asterisk has it"
+    client.force_login(administrator_user)
+    state = client.get("/sync/status/").json()
+    assert state["state"] == "busy" and state["headline"] == "Asterisk is busy"
+
+    # The next run waits for a Ping first, then sends what waits, and not the reload again.
+    asterisk.actions.clear()
+    asterisk.commands.clear()
+    committed(extension_update, user=john, ringtimer=25)
+    assert asterisk.actions[0]["action"] == "Ping"
+    assert asterisk.commands == []
+    assert SyncStatus.get().last_error_kind == ""
+
+
+def test_a_run_that_finds_another_under_way_leaves_it_alone_and_it_asks_again_at_its_end(
+    asterisk, committed, john, worker_away
+):
+    assert SyncStatus.acquire("other/1/x", sync._lease())
+    committed(extension_update, user=john, ringtimer=25)
+    assert sync.run_requested(owner="me").result is None, "the run under way holds the lease"
+    assert SyncChange.objects.filter(kind="user").exists()
+    asked = worker_away[:]
+    assert SyncStatus.finish("other/1/x") is True, "a run was asked for meanwhile: queue it"
+    assert asked, "the save asked for a run"
+
+
+def test_a_worker_that_starts_again_lifts_the_run_its_earlier_life_held(
+    asterisk, committed, john, worker_away
+):
+    from asterisk.tasks import recover
+
+    assert SyncStatus.acquire("celery@pbx1/4242/abc", sync._lease())
+    assert SyncStatus.acquire("celery@pbx1/9999/new", sync._lease()) is False
+    committed(extension_update, user=john, ringtimer=25)
+    worker_away.come_back()
+    recover(node="celery@pbx1")
+    assert SyncStatus.get().running_by == ""
+    assert not SyncChange.objects.exists(), "what waited was synced at once"
+    assert _owned(asterisk)["AMPUSER/1000/ringtimer"] == "25"
