@@ -55,8 +55,13 @@ def sync_asterisk(self) -> dict:
 @shared_task(acks_late=True)
 def sync_if_pending() -> bool:
     """The periodic safety net (celery beat): a change whose request never reached a worker (the
-    broker was down at the save, a message was lost) is synced now."""
-    return request_sync(files_too=True)
+    broker was down at the save, the process that saved died before it asked, a message was
+    lost) is synced now. With no run under way it asks whatever the request flag says: a
+    second request is harmless (runs coalesce), a lost one would wait for it to go stale."""
+    if not SyncChange.objects.exists() or SyncStatus.get().running_by:
+        return False
+    SyncStatus.request(force=True)
+    return _enqueue()
 
 
 def _owner(request) -> str:

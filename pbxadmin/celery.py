@@ -19,9 +19,10 @@ app.autodiscover_tasks(["asterisk", "bulk"])
 
 
 def _broker_folders() -> None:
-    """The embedded broker's folders (kombu does not make them)."""
+    """The embedded broker's folders and beat's schedule file's (kombu and beat make neither)."""
     from django.conf import settings
 
+    os.makedirs(settings.CELERY_BROKER_FOLDER, mode=0o700, exist_ok=True)
     for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
         if isinstance(folder, str) and folder.startswith(str(settings.CELERY_BROKER_FOLDER)):
             os.makedirs(folder, mode=0o700, exist_ok=True)
