@@ -60,6 +60,14 @@ def wait_for(predicate, timeout: float = PATIENCE, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _point_at(broker_url: str) -> None:
+    """This process publishes to `broker_url` from now on: the app's connection pools, made for
+    the broker it used before, are dropped (as Celery does after a fork)."""
+    celery_app.conf.broker_url = broker_url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 class Worker:
     """One `celery worker` process (with beat, as `make run` runs it), on Redis, by PID; it can be
     killed (SIGKILL, mid-run) and started again under the same node name."""
@@ -114,7 +122,7 @@ def worker(asterisk, settings, tmp_path):
         "PBXADMIN_LOG_LEVEL": "INFO",
     }
     old = (celery_app.conf.broker_url, celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url = REDIS_URL
+    _point_at(REDIS_URL)
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
     settings.CELERY_BROKER_URL = REDIS_URL
@@ -123,9 +131,8 @@ def worker(asterisk, settings, tmp_path):
         yield running.start()
     finally:
         running.stop()
-        celery_app.conf.broker_url, celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = (
-            old
-        )
+        _point_at(old[0])
+        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = old[1:]
         print(running.log.read_text()[-3000:])
 
 
@@ -274,7 +281,7 @@ def test_with_the_broker_down_a_save_is_no_error_and_its_sync_follows_when_it_is
     broker.start()
     worker.stop()  # the fixture's worker is on the shared Redis: this test's runs on its own
     own = Worker({**worker.env, "CELERY_BROKER_URL": broker.url}, worker.queue, tmp_path / "own-worker.log")
-    celery_app.conf.broker_url = broker.url
+    _point_at(broker.url)
     try:
         own.start()
         broker.stop()  # the broker is down
