@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from asterisk.tasks import sync_asterisk
+from asterisk.tasks import reload_asterisk, sync_asterisk
 from asterisk.testing.ami_server import AmiTestServer
 from pbxadmin.celery import app as celery_app
 
@@ -58,6 +58,7 @@ def celery_runs_in_the_test(monkeypatch):
     saved = {key: conf[key] for key in ("task_always_eager", "task_eager_propagates")}
     conf.update(task_always_eager=True, task_eager_propagates=False)
     monkeypatch.setattr(sync_asterisk, "max_retries", 0)
+    monkeypatch.setattr(reload_asterisk, "max_retries", 0)
     yield
     conf.update(saved)
 
@@ -77,7 +78,7 @@ class _WorkerAway(list):
     def go(self) -> None:
         from asterisk import tasks
 
-        self._patch.setattr(tasks, "_enqueue", lambda: self.append(1) or True)
+        self._patch.setattr(tasks, "_enqueue", lambda task=None: self.append(1) or True)
 
     def come_back(self) -> None:
         from asterisk import tasks

@@ -1,23 +1,29 @@
 """Make Asterisk's AstDB, its running dialplan and its loaded config follow the database.
 
-A run (one at a time, on any host: the lease in `SyncStatus`):
+A sync run (`run_requested`; one at a time, on any host: the lease in `SyncStatus`):
 
-1. writes any config file the outbox still names (a crash after a commit is repaired here);
-2. reads the pending outbox rows and works out the AstDB keys (`asterisk.astdb_plan`) and
-   the per-user dialplan entries (`asterisk.live_dialplan`) the database implies for the
-   users and devices they name;
-3. sends only the difference over one AMI connection, pipelined (DBPut / DBDel /
-   DBDelTree, DialplanExtensionAdd / Remove), records what Asterisk now holds and settles
-   those rows;
-4. reloads, one at a time, the modules whose files changed: each may take as long as
-   Asterisk needs (AMI_RELOAD_TIMEOUT), and is settled once sent and answered. One that
-   does not answer in time was received: it is settled too (Asterisk is finishing it) and
-   the run ends as *busy*, never *unreachable*; the next run waits for Asterisk to answer
-   a Ping before it sends anything. A reload is never sent twice for one change.
+1. pushes the AstDB keys the database implies for the users and devices the pending
+   outbox rows name, sending only what differs from what Asterisk holds (as of the
+   last push: `asterisk.astdb_plan`), pipelined over one AMI connection; a user's
+   name is in Asterisk as soon as this step ends;
+2. writes the config files the outbox names (a crash after a commit is repaired here),
+   queueing the reload of each module whose file changed;
+3. applies the changed users' dialplan entries to the running dialplan
+   (`asterisk.live_dialplan`), after the file that a restart would load;
+4. records what Asterisk now holds, settles the rows it read, and leaves the reloads to
+   a run of their own (`run_reloads`), so a slow reload never holds up the next change.
+
+A reload run (`run_reloads`, its own lease: one reload in flight at a time) sends the
+queued reloads one by one, each given as long as Asterisk needs (AMI_RELOAD_TIMEOUT),
+settling each once answered. One still unanswered after that was received: it is
+settled too (Asterisk is finishing it) and the run ends as *busy*, never
+*unreachable*; the next reload run waits for Asterisk to answer a Ping before it
+sends anything. A reload is never sent twice for one change.
 
 A run that fails before a step records nothing of that step: the next run sends the same
 difference again. A full run (`asterisk_sync --full`) reads the AstDB families back from
-Asterisk instead of trusting the record, and reloads the dialplan from the file.
+Asterisk instead of trusting the record, reloads the dialplan from the file, and sends
+its reloads itself.
 """
 
 import asyncio
@@ -68,6 +74,9 @@ class SyncResult:
     # Per-user dialplan lines changed in the running Asterisk (no reload).
     dialplan_live: int = 0
     seconds: float = 0.0
+    files_written: bool = True
+    # Milliseconds per step (read, astdb, files, dialplan, record, reloads).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,11 +211,12 @@ def run_sync(
     written and the rest waits. `prune_unknown` (full runs only) also deletes the keys pbxadmin
     does not own; `confirm`, when given, is asked first with them, and a no sends nothing
     (PruneDeclined). Call it under the lease (`run_requested`) when other runs may start.
+    A full run also sends the reloads; an incremental one leaves them to `run_reloads`.
     """
     started = time.monotonic()
     config = config or ami.AmiConfig.from_settings()
-    written = write_pending_files()
     if not config.configured:
+        write_pending_files()
         return None
     try:
         try:
@@ -217,19 +227,18 @@ def run_sync(
     except ami.AmiError as e:
         SyncStatus.fail(str(e), kind=error_kind(e))
         raise
-    result.sent["files"] = len(written or ())
     result.seconds = time.monotonic() - started
     # Without the files AstDB is in step, the files are not: the banner keeps saying so.
     SyncStatus.succeed(
         actions=result.actions,
         warnings=result.warnings,
         sent=result.sent,
-        keep_error=written is None,
+        keep_error=not result.files_written,
         duration_s=result.seconds,
         full=full,
     )
     log.info(
-        "asterisk sync%s: %s actions (%s puts, %s deletes, %s dialplan lines), reloads %s, %.2fs",
+        "asterisk sync%s: %s actions (%s puts, %s deletes, %s dialplan lines), reloads %s, %.3fs (%s)",
         " (full)" if full else "",
         result.actions,
         result.puts,
@@ -237,6 +246,7 @@ def run_sync(
         result.dialplan_live,
         ",".join(result.reloads) or "none",
         result.seconds,
+        ", ".join(f"{phase} {ms:.0f} ms" for phase, ms in result.phases.items()),
     )
     return result
 
@@ -246,49 +256,60 @@ class _Run:
         self.owner, self.config = owner, config
         self.full, self.prune_unknown, self.confirm = full, prune_unknown, confirm
         self.check = _ReplyCheck()
-        self.connected = False
+        self.phases: dict[str, float] = {}
+        self._clock = time.monotonic()
+
+    def _lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = (now - self._clock) * 1000
+        self._clock = now
 
     def go(self) -> SyncResult:
         # Only the rows read here are settled: a change committed during the run keeps its
         # row (and its request) for the next run.
-        with no_write_under_way():
-            pending = list(
-                SyncChange.objects.exclude(kind=SyncChange.Kind.FILE).values_list("pk", "kind", "ref")
-            )
+        pending = list(SyncChange.objects.exclude(kind=SyncChange.Kind.FILE).values_list("pk", "kind", "ref"))
         changes = [(kind, ref) for _pk, kind, ref in pending]
-        users, devices, modules = _affected(changes)
-        if self.full and "dialplan" not in modules:
-            # Asterisk's running dialplan is not read back: the file is the truth, loaded whole.
-            modules.append("dialplan")
+        users, devices, _modules = _affected(changes)
+        self._lap("read")
         busy_before = SyncStatus.get().last_error_kind == ErrorKind.BUSY
-        try:
-            plan, dialplan_lines = self._push(
-                users, devices, reloading_dialplan="dialplan" in modules, ping_first=busy_before
-            )
-            with transaction.atomic():
-                self._record(plan)
-                settled = [pk for pk, kind, _ref in pending if kind != SyncChange.Kind.RELOAD]
-                _delete(settled)
-            self._reload(modules, {ref: pk for pk, kind, ref in pending if kind == SyncChange.Kind.RELOAD})
-        finally:
-            if self.connected:
-                SyncStatus.connected()
+        plan = self._push_keys(users, devices, ping_first=busy_before and self.full)
+        self._lap("astdb")
+        written = write_pending_files()
+        self._lap("files")
+        live = self._push_dialplan(users)
+        self._lap("dialplan")
+        with transaction.atomic():
+            record_keys(self.desired_keys, self.owners, everything=self.full)
+            live_dialplan.record(self.desired_entries, everything=self.full)
+            _delete([pk for pk, kind, _ref in pending if kind != SyncChange.Kind.RELOAD])
+        self._lap("record")
+        reloads: list[str] = []
+        if self.full:
+            # A full run reloads the dialplan from the file, and sends its reloads itself (unless
+            # a reload run is under way: it takes them) to report them.
+            SyncChange.objects.create(kind=SyncChange.Kind.RELOAD, ref="dialplan")
+            outcome = run_reloads(owner=self.owner, config=self.config)
+            if outcome is not None:
+                reloads, self.check.warnings = outcome.reloads, outcome.warnings
+            self._lap("reloads")
         return SyncResult(
-            actions=len(plan.actions) + len(modules),
+            actions=len(plan.actions) + live + len(reloads),
             puts=plan.puts,
             deletes=plan.deletes,
-            reloads=modules,
+            reloads=reloads,
             full=self.full,
             warnings=self.check.warnings,
             unknown=plan.unknown,
             pruned=self.full and self.prune_unknown,
-            sent=sent_counts(changes),
-            dialplan_live=dialplan_lines,
+            sent=sent_counts(changes, files=len(written or ())),
+            dialplan_live=live,
+            files_written=written is not None,
+            phases=self.phases,
         )
 
-    # --- step 3: AstDB and the users' dialplan entries ---------------------------------
+    # --- step 1: AstDB ------------------------------------------------------------------
 
-    def _push(self, users, devices, *, reloading_dialplan: bool, ping_first: bool) -> tuple[Plan, int]:
+    def _push_keys(self, users, devices, *, ping_first: bool) -> Plan:
         self.desired_keys = (
             desired_by_owner() if self.full else desired_by_owner(users=users, devices=devices)
         )
@@ -299,15 +320,8 @@ class _Run:
             | {f"CW/{u}" for u in users}
             | {f"DEVICE/{d}" for d in devices}
         )
-        self.desired_entries = entries_by_user(None if self.full else users)
         # The owners pbxadmin wrote before (a full run deletes only those keys of theirs).
         self.written = set(AstdbEntry.objects.values_list("owner_key", flat=True)) if self.full else set()
-        # A dialplan reload in this run loads every entry from the file: nothing to send live.
-        live = (
-            []
-            if reloading_dialplan
-            else live_dialplan.plan(self.desired_entries, live_dialplan.held(self.desired_entries))
-        )
         progress = self._progress if self.full else None
         # The database is read here, not in the event loop.
         incremental = (
@@ -315,7 +329,6 @@ class _Run:
         )
 
         async def exchange(session: ami.AmiSession) -> Plan:
-            self.connected = True
             if ping_first:
                 # The last run left Asterisk busy (a reload it did not see end): let it finish.
                 await session.send_one({"Action": "Ping"}, timeout=self.config.slow_timeout)
@@ -327,14 +340,16 @@ class _Run:
                     raise PruneDeclined
             else:
                 plan = incremental
-            plan.actions += live
             # With nothing to send the run still logs in (and pings): "Sync now" is how an
             # administrator checks the link, and the banner says what it found.
             await session.push(plan.actions or [{"Action": "Ping"}], self.check, progress)
             return plan
 
+        if self.full:
+            SyncStatus.progressed("reading what Asterisk holds", 0, 0)
         plan = ami.run(exchange, self.config)
-        return plan, len(live)
+        SyncStatus.connected()
+        return plan
 
     def _progress(self, done: int, total: int) -> None:
         """A long push (a first full sync) says how far it is, and keeps its claim on the run."""
@@ -342,34 +357,100 @@ class _Run:
         if self.owner:
             SyncStatus.renew(self.owner, _lease())
 
-    def _record(self, plan: Plan) -> None:
-        record_keys(self.desired_keys, self.owners, everything=self.full)
-        live_dialplan.record(self.desired_entries, everything=self.full)
+    # --- step 3: the users' dialplan entries ----------------------------------------------
 
-    # --- step 4: reloads, one at a time -------------------------------------------------
+    def _push_dialplan(self, users) -> int:
+        self.desired_entries = entries_by_user(None if self.full else users)
+        if self.full:
+            # Asterisk's running dialplan is not read back: the file is the truth, loaded whole.
+            return 0
+        actions = live_dialplan.plan(self.desired_entries, live_dialplan.held(self.desired_entries))
+        if actions:
+            ami.run(lambda session: session.push(actions, self.check), self.config)
+        return len(actions)
 
-    def _reload(self, modules: list[str], rows: dict[str, int]) -> None:
-        for module in modules:
-            SyncStatus.reloading_now(RELOAD_WORDS.get(module, module))
-            if self.owner:
-                SyncStatus.renew(self.owner, _lease() + timedelta(seconds=self.config.slow_timeout))
-            action = reload_action(module)
-            try:
-                reply = ami.run(
-                    lambda session, a=action: session.send_one(a, timeout=self.config.slow_timeout),
-                    self.config,
-                )
-            except ami.AmiNoAnswer as e:
-                # Received, and still under way in Asterisk: never sent again for this change.
-                _delete([rows[module]] if module in rows else [])
-                raise ami.AmiBusy(
-                    f"Asterisk is busy reloading {RELOAD_WORDS.get(module, module)}: "
-                    f"no answer within {self.config.slow_timeout:.0f}s ({e})"
-                ) from e
-            self.connected = True
-            self.check(action, reply)
-            _delete([rows[module]] if module in rows else [])
+
+@dataclass
+class ReloadOutcome:
+    reloads: list[str]
+    warnings: list[str]
+
+
+def run_reloads(*, owner: str | None = None, config: ami.AmiConfig | None = None) -> ReloadOutcome | None:
+    """Send the queued reloads, under their own lease; None when another reload run holds it (it
+    takes what was queued meanwhile before it ends) or Asterisk is not configured."""
+    owner = owner or f"local@{socket.gethostname()}/{os.getpid()}/direct"
+    config = config or ami.AmiConfig.from_settings()
+    if not config.configured or not SyncStatus.acquire(owner, _lease(), kind="reload"):
+        return None
+    try:
+        return _Reloads(owner, config).go()
+    except ami.AmiError as e:
+        SyncStatus.fail(str(e), kind=error_kind(e))
+        raise
+    finally:
+        SyncStatus.finish(owner, kind="reload")
+
+
+class _Reloads:
+    """One reload at a time, until none waits; each settled once Asterisk has it."""
+
+    def __init__(self, owner: str, config: ami.AmiConfig):
+        self.owner, self.config = owner, config
+        self.check = _ReplyCheck()
+
+    def _waiting(self) -> dict[str, list[int]]:
+        # Read under the files' lock: a reload queued for a file being written is read only
+        # once the file is in place.
+        with no_write_under_way():
+            rows = SyncChange.objects.filter(kind=SyncChange.Kind.RELOAD).values_list("pk", "ref")
+            waiting: dict[str, list[int]] = {}
+            for pk, ref in rows:
+                waiting.setdefault(ref, []).append(pk)
+        return waiting
+
+    def go(self) -> ReloadOutcome:
+        sent: list[str] = []
+        if SyncStatus.get().last_error_kind == ErrorKind.BUSY:
+            # The last reload run left Asterisk busy: let it finish before asking for more.
+            ami.run(
+                lambda session: session.send_one({"Action": "Ping"}, timeout=self.config.slow_timeout),
+                self.config,
+            )
+        while True:
+            waiting = self._waiting()
+            if not waiting:
+                break
+            # The dialplan reload is the slow one: the others first.
+            for module in sorted(waiting, key=lambda m: (m == "dialplan", m)):
+                self._one(module, waiting[module])
+                sent.append(module)
         SyncStatus.reloading_now("")
+        SyncStatus.reloads_done(self.check.warnings)
+        if sent:
+            log.info("asterisk reloads: %s", ",".join(sent))
+        return ReloadOutcome(sent, self.check.warnings)
+
+    def _one(self, module: str, rows: list[int]) -> None:
+        SyncStatus.reloading_now(RELOAD_WORDS.get(module, module))
+        if self.owner:
+            SyncStatus.renew(
+                self.owner, _lease() + timedelta(seconds=self.config.slow_timeout), kind="reload"
+            )
+        action = reload_action(module)
+        try:
+            reply = ami.run(
+                lambda session: session.send_one(action, timeout=self.config.slow_timeout), self.config
+            )
+        except ami.AmiNoAnswer as e:
+            # Received, and still under way in Asterisk: never sent again for this change.
+            _delete(rows)
+            raise ami.AmiBusy(
+                f"Asterisk is busy reloading {RELOAD_WORDS.get(module, module)}: "
+                f"no answer within {self.config.slow_timeout:.0f}s ({e})"
+            ) from e
+        self.check(action, reply)
+        _delete(rows)
 
 
 def _delete(ids: list[int]) -> None:

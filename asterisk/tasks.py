@@ -41,15 +41,42 @@ def sync_asterisk(self) -> dict:
     try:
         outcome = sync.run_requested(owner=owner)
     except (AmiUnavailable, AmiBusy):
-        # One retry chain is enough: later saves find a run asked for and add none.
-        SyncStatus.request(force=True)
+        if self.max_retries is None or self.request.retries < self.max_retries:
+            # One retry chain is enough: later saves find a run asked for and add none.
+            SyncStatus.request(force=True)
         raise
     if outcome.asked_meanwhile:
         _enqueue()
+    if _reloads_waiting():
+        _enqueue(reload_asterisk)
     result = outcome.result
     if result is None:
         return {"ran": False}
-    return {"ran": True, "actions": result.actions, "reloads": result.reloads, "warnings": result.warnings}
+    return {"ran": True, "actions": result.actions, "phases": result.phases}
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(AmiUnavailable, AmiBusy),
+    retry_backoff=2,
+    retry_backoff_max=settings.PBXADMIN_SYNC_BACKOFF_MAX,
+    retry_jitter=False,
+    max_retries=None,
+    acks_late=True,
+)
+def reload_asterisk(self) -> dict:
+    """Send the queued reloads, one at a time (a run of their own: never in the way of AstDB)."""
+    outcome = sync.run_reloads(owner=_owner(self.request))
+    if outcome is not None and _reloads_waiting():
+        # Queued after the run looked for the last time, by a run whose request found it busy.
+        _enqueue(reload_asterisk)
+    if outcome is None:
+        return {"ran": False}
+    return {"ran": True, "reloads": outcome.reloads, "warnings": outcome.warnings}
+
+
+def _reloads_waiting() -> bool:
+    return SyncChange.objects.filter(kind=SyncChange.Kind.RELOAD).exists()
 
 
 @shared_task(acks_late=True)
@@ -70,13 +97,16 @@ def _owner(request) -> str:
     return f"{node}/{os.getpid()}/{request.id or '-'}"
 
 
-def _enqueue() -> bool:
-    """Hand a run to the workers; False (logged) when the broker cannot be reached."""
+def _enqueue(task=None) -> bool:
+    """Hand a run (a sync, or `reload_asterisk`) to the workers; False (logged) when the broker
+    cannot be reached: the outbox keeps the work, and the periodic check asks again."""
+    task = task or sync_asterisk
     try:
-        sync_asterisk.apply_async()
+        task.apply_async()
     except Exception as e:  # kombu raises its own and the socket's errors alike
         log.warning("could not ask a worker for a sync (the change is kept and follows later): %s", e)
-        SyncStatus.unrequest()
+        if task is sync_asterisk:
+            SyncStatus.unrequest()
         return False
     return True
 
@@ -102,3 +132,5 @@ def recover(*, node: str) -> None:
     if SyncChange.objects.exists():
         SyncStatus.request(force=True)
         _enqueue()
+    if _reloads_waiting():
+        _enqueue(reload_asterisk)

@@ -30,9 +30,12 @@ def django_in_temp_dir(label: str) -> Path:
     call_command("migrate", verbosity=0)
     # A save's sync runs at its commit, in this process (Celery's eager mode): what a benchmark
     # times includes the files it writes. bench/api.py and bench/live.py run a real worker.
+    from asterisk.tasks import reload_asterisk, sync_asterisk
     from pbxadmin.celery import app
 
     app.conf.task_always_eager = True
+    # Eagerly, a retry would run at once, again and again: a failed sync here is not retried.
+    sync_asterisk.max_retries = reload_asterisk.max_retries = 0
     return work
 
 

@@ -280,7 +280,7 @@ def banner(*, mode: str) -> Banner:
     if status.last_duration_s is not None and status.last_success_at:
         what = "full sync" if status.last_full else "sync"
         result.last_run = f"the last {what} took {_seconds(status.last_duration_s)}"
-    result.syncing = status.queued or bool(status.running_by)
+    result.syncing = status.queued or bool(status.running_by) or bool(status.reload_by)
     result.runs = status.runs
     result.error_at = status.last_error_at.isoformat() if status.last_error_at else ""
     return result
@@ -291,8 +291,8 @@ def _seconds(seconds: float) -> str:
 
 
 def activity(status: SyncStatus) -> str:
-    """What the run under way is doing, in the administrator's words; "" when none is."""
-    if not status.running_by:
+    """What the runs under way are doing, in the administrator's words; "" when none is."""
+    if not status.running_by and not status.reload_by:
         return ""
     if status.reloading:
         since = (
@@ -300,6 +300,8 @@ def activity(status: SyncStatus) -> str:
         )
         return f"Asterisk is reloading {status.reloading}" + (f" (since {since})" if since else "") + "."
     progress = status.progress or {}
+    if progress.get("what") and not progress.get("total"):
+        return f"Full sync: {progress['what']}."
     if progress.get("total"):
         return (
             f"Full sync: {progress['done']:,} of {progress['total']:,} {progress.get('what', '')}.".replace(

@@ -19,6 +19,7 @@ from django.db import connection
 
 from api.tokens import token_create
 from asterisk.testing.pbx import free_ports, wait_for
+from asterisk.testing.services import Service
 from devices.models import Device
 from portal.testing import personas
 from users.models import PbxUser
@@ -43,16 +44,17 @@ def _database_url() -> str:
 
 @pytest.fixture
 def portal(tmp_path):
-    """`manage.py runserver` on a free port, seeing the test's database; stopped at the end."""
+    """The portal as `make run` runs it: `manage.py runserver` on a free port and a Celery worker
+    (the embedded broker, under the same var/), seeing the test's database; stopped at the end."""
     (port,) = free_ports(1)
     env = {
         **{k: v for k, v in os.environ.items() if k != "CELERY_BROKER_URL"},
         "DATABASE_URL": _database_url(),
         "PBXADMIN_VAR_DIR": str(tmp_path / "var"),
         "ASTERISK_CONF_DIR": str(tmp_path / "asterisk"),
-        "PBXADMIN_SYNC": "manual",
     }
     log = (tmp_path / "runserver.log").open("w")
+    worker = Service("worker", log=tmp_path / "worker.log", env=env)
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
         cwd=ROOT,
@@ -76,6 +78,7 @@ def portal(tmp_path):
         wait_for(answers, "runserver to answer", timeout=120, interval=0.2)
         yield url
     finally:
+        worker.stop()
         server.terminate()
         try:
             server.wait(timeout=30)

@@ -38,7 +38,6 @@ def wsgi_in_test_transaction():
 def admin_token(settings, wsgi_in_test_transaction):
     # Many requests from one token in a few seconds: not a test of throttling.
     settings.PBXADMIN_API_RATE = "100000/minute"
-    settings.PBXADMIN_SYNC = "manual"
     return client_for(personas.administrator()).raw_token
 
 

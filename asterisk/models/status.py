@@ -11,6 +11,10 @@ from django.utils import timezone
 STALE_REQUEST = timedelta(minutes=2)
 
 
+# The two kinds of run and where each keeps its lease.
+_LEASE = {"sync": ("running_by", "lease_until"), "reload": ("reload_by", "reload_until")}
+
+
 class ErrorKind(models.TextChoices):
     """The kinds of failure the banner tells apart (set from the AMI error class)."""
 
@@ -36,6 +40,8 @@ class SyncStatus(models.Model):
       (`acquire`, `renew`, `finish`). A worker that dies mid-run leaves a lease that
       its restart lifts at once (`release_node`) or that simply expires; it never
       blocks the next run for long.
+    - `reload_by` / `reload_until`: the same for the reloads, which run apart (`kind="reload"`):
+      one reload in flight at a time, and none of them in the way of AstDB.
     """
 
     # A run has been asked for (by a save, an import or "sync now") and none has begun since.
@@ -44,6 +50,9 @@ class SyncStatus(models.Model):
     # The run under way: who (a worker's node name, or a command's host and pid) and until when.
     running_by = models.CharField(max_length=200, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # The reloads under way (their own run: a slow reload never holds up the next AstDB push).
+    reload_by = models.CharField(max_length=200, blank=True)
+    reload_until = models.DateTimeField(null=True, blank=True)
     # What Asterisk is reloading for the run under way, and since when (a big dialplan takes
     # seconds to tens of seconds: the banner says "busy", not "unreachable").
     reloading = models.CharField(max_length=40, blank=True)
@@ -100,47 +109,50 @@ class SyncStatus(models.Model):
         cls._row().update(queued=False, queued_at=None)
 
     @classmethod
-    def acquire(cls, owner: str, lease: timedelta) -> bool:
-        """Begin a run as `owner` unless another run holds an unexpired lease. A run that begins
-        takes the request with it: what is committed from now on asks for a run of its own."""
+    def acquire(cls, owner: str, lease: timedelta, *, kind: str = "sync") -> bool:
+        """Begin a run (`kind` "sync" or "reload") as `owner` unless another holds an unexpired
+        lease. A sync run that begins takes the request with it: what is committed from now on
+        asks for a run of its own."""
+        by, until = _LEASE[kind]
         now = timezone.now()
-        free = Q(running_by="") | Q(lease_until__lt=now) | Q(running_by=owner)
-        return bool(
-            cls._row()
-            .filter(free)
-            .update(
-                running_by=owner,
-                lease_until=now + lease,
-                queued=False,
-                queued_at=None,
-                reloading="",
-                reloading_since=None,
-                progress={},
-            )
-        )
+        free = Q(**{by: ""}) | Q(**{f"{until}__lt": now}) | Q(**{by: owner})
+        values = {by: owner, until: now + lease}
+        if kind == "sync":
+            values |= {"queued": False, "queued_at": None, "progress": {}}
+        else:
+            values |= {"reloading": "", "reloading_since": None}
+        return bool(cls._row().filter(free).update(**values))
 
     @classmethod
-    def renew(cls, owner: str, lease: timedelta) -> bool:
+    def renew(cls, owner: str, lease: timedelta, *, kind: str = "sync") -> bool:
         """Keep a long run's claim; False when it was lost (expired and taken)."""
-        return bool(cls._row().filter(running_by=owner).update(lease_until=timezone.now() + lease))
+        by, until = _LEASE[kind]
+        return bool(cls._row().filter(**{by: owner}).update(**{until: timezone.now() + lease}))
 
     @classmethod
-    def finish(cls, owner: str) -> bool:
-        """End `owner`'s run; return whether a run was asked for meanwhile (the caller queues it:
-        a request made while this run held the lease found it taken and gave up)."""
-        cls._row().filter(running_by=owner).update(
-            running_by="", lease_until=None, reloading="", reloading_since=None, progress={}
-        )
-        return cls._row().filter(queued=True).exists()
+    def finish(cls, owner: str, *, kind: str = "sync") -> bool:
+        """End `owner`'s run; for a sync run, return whether a run was asked for meanwhile (the
+        caller queues it: a request made while this run held the lease found it taken)."""
+        by, until = _LEASE[kind]
+        values = {by: "", until: None}
+        values |= {"progress": {}} if kind == "sync" else {"reloading": "", "reloading_since": None}
+        cls._row().filter(**{by: owner}).update(**values)
+        return kind == "sync" and cls._row().filter(queued=True).exists()
 
     @classmethod
     def release_node(cls, node: str) -> int:
         """A worker starting as `node` lifts what a killed earlier life of it held."""
-        return (
+        lifted = (
             cls._row()
             .filter(running_by__startswith=f"{node}/")
-            .update(running_by="", lease_until=None, reloading="", reloading_since=None, progress={})
+            .update(running_by="", lease_until=None, progress={})
         )
+        lifted += (
+            cls._row()
+            .filter(reload_by__startswith=f"{node}/")
+            .update(reload_by="", reload_until=None, reloading="", reloading_since=None)
+        )
+        return lifted
 
     @classmethod
     def reloading_now(cls, what: str) -> None:
@@ -179,13 +191,32 @@ class SyncStatus(models.Model):
             "last_full": full,
             "runs": F("runs") + 1,
         }
-        if not keep_error:
-            done |= {
-                "last_error": "; ".join(warnings)[:2000],
-                "last_error_at": now if warnings else None,
-                "last_error_kind": ErrorKind.WARNING if warnings else "",
-            }
         cls._row().update(**done)
+        if not keep_error:
+            # A reload's news (busy, a warning) is the reloads' own to clear (reloads_done).
+            cls._row().exclude(last_error_kind__in=[ErrorKind.WARNING, ErrorKind.BUSY]).update(
+                last_error="; ".join(warnings)[:2000],
+                last_error_at=now if warnings else None,
+                last_error_kind=ErrorKind.WARNING if warnings else "",
+            )
+
+    @classmethod
+    def reloads_done(cls, warnings: list[str]) -> None:
+        """The reloads a run sent are answered: their warnings (a module not loaded) replace an
+        earlier warning or busy state; a real error of a sync run stays."""
+        now = timezone.now()
+        row = cls._row()
+        if warnings:
+            row.filter(
+                Q(last_error_kind="") | Q(last_error_kind__in=[ErrorKind.WARNING, ErrorKind.BUSY])
+            ).update(
+                last_error="; ".join(warnings)[:2000], last_error_at=now, last_error_kind=ErrorKind.WARNING
+            )
+        else:
+            row.filter(last_error_kind__in=[ErrorKind.WARNING, ErrorKind.BUSY]).update(
+                last_error="", last_error_at=None, last_error_kind=""
+            )
+        row.update(last_connected_at=now)
 
     @classmethod
     def fail(cls, error: str, *, kind: str) -> None:

@@ -98,7 +98,7 @@ def test_an_edit_sends_only_what_changed_and_reloads_only_the_mailboxes(committe
     ]
     assert asterisk.reloads == []
     assert asterisk.commands == ["voicemail reload"], "the name is also the mailbox's full name"
-    assert SyncStatus.get().last_actions == 2
+    assert SyncStatus.get().last_actions == 1, "the run's own; the reload is a run of its own"
 
 
 def test_an_edit_that_leaves_the_mailbox_as_it_was_reloads_nothing(committed, asterisk, john):
@@ -443,38 +443,46 @@ def _static_change(settings):
     write_all_files()
 
 
-def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(asterisk, settings, committed, john):
+def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(
+    asterisk, settings, committed, john, worker_away
+):
     settings.AMI_TIMEOUT, settings.AMI_RELOAD_TIMEOUT = 1, 30
     asterisk.slow_commands["dialplan reload"] = 2
     _static_change(settings)
-    outcome = sync.run_requested(owner="test")
-    assert outcome.result is not None and outcome.result.reloads[-1] == "dialplan", "the slow one last"
+    outcome = sync.run_reloads(owner="test")
+    assert outcome is not None and outcome.reloads[-1] == "dialplan", "the slow one last"
     status = SyncStatus.get()
     assert status.last_error == "" and status.last_error_kind == ""
     assert not SyncChange.objects.exists()
 
 
 def test_a_reload_that_outlasts_even_its_own_timeout_is_busy_and_never_sent_twice(
-    asterisk, settings, committed, john, client, administrator_user
+    asterisk, settings, committed, john, client, administrator_user, worker_away
 ):
     settings.AMI_TIMEOUT, settings.AMI_RELOAD_TIMEOUT = 1, 1
     asterisk.slow_commands["dialplan reload"] = 3
     _static_change(settings)
     with pytest.raises(ami.AmiBusy, match="busy reloading the dialplan"):
-        sync.run_requested(owner="test")
+        sync.run_reloads(owner="test")
     status = SyncStatus.get()
-    assert status.last_error_kind == "busy"
+    assert status.last_error_kind == "busy" and status.reload_by == ""
     assert not SyncChange.objects.filter(kind="reload", ref="dialplan").exists(), "Asterisk has it"
     client.force_login(administrator_user)
     state = client.get("/sync/status/").json()
     assert state["state"] == "busy" and state["headline"] == "Asterisk is busy"
 
-    # The next run waits for a Ping first, then sends what waits, and not the reload again.
+    # An AstDB change goes through meanwhile; the next reload run waits for a Ping first,
+    # and sends what waits, not the reload again.
+    worker_away.come_back()
     asterisk.actions.clear()
     asterisk.commands.clear()
-    committed(extension_update, user=john, ringtimer=25)
-    assert asterisk.actions[0]["action"] == "Ping"
-    assert asterisk.commands == []
+    committed(extension_update, user=john, name="John Busy")
+    assert _owned(asterisk)["AMPUSER/1000/cidname"] == "John Busy"
+    reloads = [a for a in asterisk.actions if a["action"] in ("Ping", "Command", "Reload")]
+    assert [(a["action"], a.get("command")) for a in reloads] == [
+        ("Ping", None),
+        ("Command", "voicemail reload"),
+    ]
     assert SyncStatus.get().last_error_kind == ""
 
 

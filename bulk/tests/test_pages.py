@@ -17,7 +17,6 @@ def upload(client, text: str | bytes, name: str = "extensions.csv"):
 
 
 def test_upload_check_confirm_and_result(administrator_client, settings, django_capture_on_commit_callbacks):
-    settings.PBXADMIN_SYNC = "inline"
     response = upload(administrator_client, "extension,name,tech,nat\n1000,Ana,pjsip,\n1001,Ben,sip,no\n")
     job = ImportJob.objects.get()
     assert response["Location"] == f"/bulk/{job.pk}/progress/", "the check has its own progress"

@@ -38,7 +38,6 @@ def agi_port():
 @pytest.fixture
 def office(settings):
     """Dana (PIN 4711) on her fixed 2001, Eli (no PIN), and adhoc desk 3001 whose default user is Eli."""
-    settings.PBXADMIN_SYNC = "manual"
     dana = user_create(extension="1000", name="Dana", password="4711")
     eli = user_create(extension="1001", name="Eli")
     device_create(id="2001", tech="pjsip", default_user=dana)

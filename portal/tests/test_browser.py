@@ -172,7 +172,7 @@ def test_hot_desking_in_deviceanduser_mode(page):
 
 
 def test_bulk_import_with_a_correction_and_live_progress(page, settings, asterisk):
-    settings.PBXADMIN_SYNC = "thread"  # the import runs in the background, as with a worker
+
     log_in(page)
     rows = [f"{5000 + n},Person {n},{'sip' if n % 3 else 'pjsip'}" for n in range(400)]
     broken = "\n".join(["extension,name,tech", *rows, "50x1,Typo,sip"]) + "\n"
@@ -208,7 +208,6 @@ def test_bulk_import_with_a_correction_and_live_progress(page, settings, asteris
 
 def test_a_stale_check_is_checked_again_before_anything_is_written(page, settings):
     """Issue 13, finding 2: a check left unconfirmed while the same extensions were made another way."""
-    settings.PBXADMIN_SYNC = "thread"
     log_in(page)
     text = "extension,name,tech,secret\n1000,Ana,sip,REGEN\n1001,Ben,sip,REGEN\n"
     page.click("nav >> text=Bulk import")

@@ -47,7 +47,6 @@ def test_the_lists_hold_at_1366_and_800_pixels(page):
 
 
 def test_sync_now_shows_progress_then_the_outcome(page, settings, asterisk):
-    settings.PBXADMIN_SYNC = "thread"
     log_in(page)
     assert "Not connected to Asterisk yet" in page.inner_text("#sync-banner")
     shot(page, "33-banner-never-connected")

@@ -31,7 +31,6 @@ def test_a_viewer_cannot_change_settings(viewer_client):
 
 def test_sync_now_runs_a_sync(administrator_client, committed, asterisk, settings):
     committed(extension_create, extension="1000", name="A", tech="sip")
-    settings.PBXADMIN_SYNC = "inline"
     response = administrator_client.post("/sync/", {"next": "/extensions/"})
     assert response["Location"] == "/extensions/"
     assert asterisk.astdb("DEVICE")["DEVICE/1000/dial"] == "SIP/1000"
