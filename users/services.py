@@ -16,6 +16,7 @@ from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
 from portal.versions import Expected, check_version, version_of
+from users.call_features import services as call_feature_rules
 from users.mailboxes import generate_pin
 from users.models import PbxUser
 
@@ -51,8 +52,10 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
     """Validate a new user without saving it."""
     _check_fields(fields)
     user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
+    call_feature_rules.normalise(user)
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
+    errors.collect(call_feature_rules.check, user)
     if check_duplicate and "extension" not in errors.errors:
         taken = PbxUser.objects.filter(pk=user.extension).values_list("name", flat=True).first()
         if taken is not None:
@@ -84,7 +87,11 @@ def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
     updated = copy.copy(user)
     for name, value in _strip(fields).items():
         setattr(updated, name, value)
-    updated.full_clean(validate_unique=False)
+    call_feature_rules.normalise(updated)
+    errors = ErrorCollector()
+    errors.collect(updated.full_clean, validate_unique=False)
+    errors.collect(call_feature_rules.check, updated)
+    errors.raise_if_any()
     _give_mailbox_a_pin(updated)
     return updated, {
         f: (getattr(user, f), getattr(updated, f))
