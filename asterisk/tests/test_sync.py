@@ -80,7 +80,7 @@ def test_each_save_syncs_at_its_commit_and_a_user_on_two_devices_gives_freepbx_k
     assert asterisk.commands == [], "the hint changed in the running dialplan"
     assert asterisk.dialplan[("ext-local", "1000")] == {
         "1": ("Gosub", "sub-user-callerid,s,1()"),
-        "2": ("Gosub", "sub-dial-user,s,1(1000)"),
+        "2": ("Gosub", "sub-dial-user,s,1(1000,from-internal)"),
         "3": ("Hangup", ""),
         "hint": ("PJSIP/1000&PJSIP/3001", ""),
     }
