@@ -48,7 +48,7 @@ def check(user: PbxUser) -> None:
     """The rules across fields; every problem at once."""
     errors: dict[str, str] = {}
     for field, words in FORWARD_WORDS.items():
-        if getattr(user, field) == user.extension:
+        if getattr(user, field) and getattr(user, field) == user.extension:
             errors[field] = f"Forwarding {words} to {user.extension} itself would never ring: leave it empty."
     if user.followme and not user.followme_list:
         errors["followme_list"] = "Follow me needs at least one number to ring."
