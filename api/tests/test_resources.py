@@ -725,4 +725,3 @@ def test_the_call_features_rules_answer_400_with_every_problem(admin_api):
     assert errors.keys() >= {"cf", "cfb", "followme_list", "followme_strategy"}
     user = PbxUser.objects.get(pk="1000")
     assert (user.cf, user.cfb, user.followme) == ("", "", False)
-

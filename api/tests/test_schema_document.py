@@ -104,7 +104,13 @@ def test_every_list_declares_the_404_of_a_page_past_its_last(admin_api):
 
 
 def test_the_call_features_are_typed_fields_and_the_follow_me_list_a_list_of_numbers():
-    for name in ("ExtensionOut", "UserOut", "ExtensionInRequest", "PatchedExtensionChangeRequest", "UserInRequest"):
+    for name in (
+        "ExtensionOut",
+        "UserOut",
+        "ExtensionInRequest",
+        "PatchedExtensionChangeRequest",
+        "UserInRequest",
+    ):
         properties = COMPONENTS[name]["properties"]
         assert properties["followme_list"]["type"] == "array", name
         assert properties["followme_list"]["items"]["type"] == "string", name
