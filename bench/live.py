@@ -225,7 +225,7 @@ def main() -> None:
         # As `make run`: the Celery worker, the FastAGI service and the AMI event listener beside
         # the web server.
         worker = ["-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "threads",
-                  "--concurrency", "2", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
+                  "--concurrency", "4", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
         for name, command in (
             ("worker", worker),
             ("fastagi", ["fastagi"]),
