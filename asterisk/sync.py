@@ -6,7 +6,8 @@ A sync run (`run_requested`; one at a time, on any host: the lease in `SyncStatu
    outbox rows name, sending only what differs from what Asterisk holds (as of the
    last push: `asterisk.astdb_plan`), pipelined over one AMI connection; a user's
    name is in Asterisk as soon as this step ends;
-2. writes the config files the outbox names (a crash after a commit is repaired here),
+2. writes the config files the outbox names (the worker leaves this to a run of its own,
+   `asterisk.tasks.write_config_files`, so a render never holds up the next push),
    queueing the reload of each module whose file changed;
 3. applies the changed users' dialplan entries to the running dialplan
    (`asterisk.live_dialplan`), after the file that a restart would load;
@@ -180,6 +181,7 @@ def run_requested(
     *,
     owner: str | None = None,
     full: bool = False,
+    files: bool = True,
     prune_unknown: bool = False,
     confirm: Confirm | None = None,
     config: ami.AmiConfig | None = None,
@@ -191,7 +193,9 @@ def run_requested(
     if not SyncStatus.acquire(owner, _lease()):
         return Outcome(None)
     try:
-        result = run_sync(owner=owner, full=full, prune_unknown=prune_unknown, confirm=confirm, config=config)
+        result = run_sync(
+            owner=owner, full=full, files=files, prune_unknown=prune_unknown, confirm=confirm, config=config
+        )
     finally:
         asked = SyncStatus.finish(owner)
     return Outcome(result, asked_meanwhile=asked)
@@ -201,6 +205,7 @@ def run_sync(
     *,
     owner: str = "",
     full: bool = False,
+    files: bool = True,
     prune_unknown: bool = False,
     confirm: Confirm | None = None,
     config: ami.AmiConfig | None = None,
@@ -212,15 +217,19 @@ def run_sync(
     does not own; `confirm`, when given, is asked first with them, and a no sends nothing
     (PruneDeclined). Call it under the lease (`run_requested`) when other runs may start.
     A full run also sends the reloads; an incremental one leaves them to `run_reloads`.
+    With `files` False (the worker's runs) the files are left to their own writer
+    (`asterisk.tasks.write_config_files`), so rendering them never holds up the next AstDB push.
     """
     started = time.monotonic()
     config = config or ami.AmiConfig.from_settings()
     if not config.configured:
-        write_pending_files()
+        if files:
+            write_pending_files()
         return None
     try:
         try:
-            result = _Run(owner, config, full=full, prune_unknown=prune_unknown, confirm=confirm).go()
+            run = _Run(owner, config, full=full, prune_unknown=prune_unknown, confirm=confirm)
+            result = run.go(files=files or full)
         except ValueError as e:
             # The adapter's guard refused a value (a line break, NUL): final, and said plainly.
             raise ami.AmiActionError(f"refused to send to Asterisk: {e}") from e
@@ -236,6 +245,7 @@ def run_sync(
         keep_error=not result.files_written,
         duration_s=result.seconds,
         full=full,
+        files_checked=files or full,
     )
     log.info(
         "asterisk sync%s: %s actions (%s puts, %s deletes, %s dialplan lines), reloads %s, %.3fs (%s)",
@@ -264,7 +274,7 @@ class _Run:
         self.phases[phase] = (now - self._clock) * 1000
         self._clock = now
 
-    def go(self) -> SyncResult:
+    def go(self, *, files: bool) -> SyncResult:
         # Only the rows read here are settled: a change committed during the run keeps its
         # row (and its request) for the next run.
         pending = list(SyncChange.objects.exclude(kind=SyncChange.Kind.FILE).values_list("pk", "kind", "ref"))
@@ -274,7 +284,7 @@ class _Run:
         busy_before = SyncStatus.get().last_error_kind == ErrorKind.BUSY
         plan = self._push_keys(users, devices, ping_first=busy_before and self.full)
         self._lap("astdb")
-        written = write_pending_files()
+        written = write_pending_files() if files else []
         self._lap("files")
         live = self._push_dialplan(users)
         self._lap("dialplan")

@@ -195,7 +195,7 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
         if clean != updated.endpoint.settings:
             Endpoint.objects.filter(device=updated).update(settings=clean)
             updated.endpoint.settings = clean
-        outbox.changed(devices={updated.id})
+        outbox.changed(devices={updated.id}, fields=changes)
     return updated
 
 

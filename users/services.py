@@ -104,7 +104,7 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
     """Store a user checked by `user_update_check` (inside the caller's transaction)."""
     if changes:
         updated.save()
-        outbox.changed(users={updated.pk})
+        outbox.changed(users={updated.pk}, fields=changes)
     return updated
 
 

@@ -262,13 +262,13 @@ def test_a_row_that_fails_at_import_time_leaves_nothing_written(committed):
 
 def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkeypatch):
     writes = []
-    real = files.write_files
+    real = files._write_locked
 
-    def counting(names=None, **kwargs):
+    def counting(names, before_replacing):
         writes.append(names)
-        return real(names, **kwargs)
+        return real(names, before_replacing)
 
-    monkeypatch.setattr(files, "write_files", counting)
+    monkeypatch.setattr(files, "_write_locked", counting)
     rows = [f"{2000 + n},User {n},{'sip' if n % 2 else 'pjsip'},,,,," for n in range(60)]
     committed(import_file, "extensions", csv_text(*rows))
     assert len(writes) == 1
