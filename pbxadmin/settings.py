@@ -249,6 +249,11 @@ PBXADMIN_RINGTIME_DEFAULT = env_int("PBXADMIN_RINGTIME_DEFAULT", 15)
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
+# What one file may hold: columns (FreePBX's exports have about a hundred), and characters
+# in one cell (a mailbox's options, the longest value, take 400). A file beyond either is
+# refused whole, before any row is checked: the work of reading it grows with both.
+BULK_IMPORT_MAX_COLUMNS = env_int("BULK_IMPORT_MAX_COLUMNS", 500)
+BULK_IMPORT_MAX_CELL = env_int("BULK_IMPORT_MAX_CELL", 4000)
 # A check older than this many seconds is not confirmed as it is: confirming checks again.
 BULK_CHECK_MAX_AGE = env_int("BULK_CHECK_MAX_AGE", 3600)
 # A check or import may run this many seconds (the task's hard time limit): one still running
