@@ -17,7 +17,7 @@ from asterisk.models import SyncChange
 from asterisk.outbox import rewrite_file
 from asterisk.tasks import request_sync
 from endpoints.generate import render_files
-from endpoints.secrets import is_secret_file, known_secrets, mask_diff
+from endpoints.secrets import VOICEMAIL_FILE, is_secret_file, mask_diff
 from portal.banner import banner
 from portal.forms import read_only_for
 from portal.lockouts import lockout_clear, lockout_list
@@ -86,7 +86,6 @@ def config_diff(request):
     directory = conf_dir()
     waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
     files = []
-    known = known_secrets()
     viewer = not can_edit(request.user)
     for name, wanted in render_files().items():
         path = directory / name
@@ -101,7 +100,7 @@ def config_diff(request):
                 lineterm="",
                 n=2,
             ),
-            known,
+            mailboxes=name == VOICEMAIL_FILE,
             hide_hand_edits=viewer and is_secret_file(name),
         )
         if name in waiting:

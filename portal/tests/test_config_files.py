@@ -75,3 +75,17 @@ def test_rewrite_needs_a_post_and_a_file_pbxadmin_writes(administrator_client, c
     response = administrator_client.post("/config/rewrite/", {"name": "../manager.conf"}, follow=True)
     assert "does not write a file called" in response.content.decode()
     assert not (conf_dir.parent / "manager.conf").exists()
+
+
+def test_a_stored_pin_is_not_searched_for_so_no_masked_number_gives_it_away(viewer_client, conf_dir):
+    """With a hot-desk PIN of 2002, a viewer saw `exten => ********,hint,SIP/2002`: every
+    stored PIN was masked wherever it stood as a word. Masking goes by structure alone."""
+    extension_create(extension="2002", name="Bo", tech="sip")
+    extension_create(extension="2001", name="Ana", tech="sip", password="2002", voicemail="default")
+    dialplan = file_state(viewer_client, "extensions_additional.conf")["diff"]
+    assert "+exten => 2002,hint,SIP/2002" in dialplan
+    assert not any("********" in line for line in dialplan), "the dialplan holds no secret"
+    devices = file_state(viewer_client, SIP)["diff"]
+    assert "+[2002]" in devices and "+secret=******** (secret changed)" in devices
+    mailboxes = file_state(viewer_client, "voicemail_additional.conf")["diff"]
+    assert any(line.startswith("+2001 => ********,Ana,") for line in mailboxes)
