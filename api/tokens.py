@@ -25,8 +25,9 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`: the row (hash only) and the token itself, to show once."""
+def token_create(*, user, name: str, created_by=None) -> tuple[ApiToken, str]:
+    """A new token for `user`, made by `created_by` (`user` when not given): the row (hash
+    only) and the token itself, to show once."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Say what the token is for."})
@@ -42,6 +43,7 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
         name=name,
         prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + SHOWN],
         secret_hash=hash_token(raw),
+        created_by=created_by or user,
     )
     trail.created(token)
     return token, raw
@@ -64,7 +66,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "created_by")
         .filter(secret_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
     )

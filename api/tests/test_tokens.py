@@ -7,6 +7,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from rest_framework.test import APIClient
 
 from api import throttling
 from api.models import ApiToken
@@ -178,3 +179,25 @@ def test_a_call_refused_before_authentication_is_logged_without_a_500(anonymous_
     assert response.status_code == 406
     logged = [r.getMessage() for r in caplog.records if r.name == "api.access"]
     assert logged == ["GET /api/v1/users/ 406 by no valid token"]
+
+
+def test_every_entry_a_token_makes_names_who_made_the_token(administrator_client):
+    """A token an administrator makes for someone else acts as that person: the log says who made it."""
+    other = personas.make_persona(personas.ADMINISTRATORS, "bea-admin")
+    made = _make_on_the_page(administrator_client, name="for bea", person=other.pk)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {made.context['made']['token']}")
+    assert api.post("/api/v1/users/", {"extension": "2001", "name": "Ana"}, format="json").status_code == 201
+    assert api.get("/api/v1/users/2001/?include_secrets=true").status_code == 200
+    entries = Entry.objects.filter(via="api")
+    assert {e.action for e in entries} == {"created", "exported"}
+    assert all(e.person == "bea-admin" and e.detail.endswith(", made by alice-admin") for e in entries)
+
+
+def test_a_token_made_by_its_owner_says_nothing_more(admin_api):
+    assert (
+        admin_api.post("/api/v1/users/", {"extension": "2001", "name": "Ana"}, format="json").status_code
+        == 201
+    )
+    entry = Entry.objects.get(via="api")
+    assert entry.detail.startswith("API token ") and "made by" not in entry.detail

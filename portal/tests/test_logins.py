@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from audit.models import Entry
 from portal.roles import ADMINISTRATORS, ensure_roles
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,19 @@ def test_viewers_neither_see_nor_lift_lock_outs(viewer_client, client, ana):
     assert viewer_client.get("/logins/").status_code == 403
     assert viewer_client.post("/logins/clear/", {"attempt": "1"}).status_code == 403
     assert log_in(client, RIGHT).status_code == 429
+
+
+def test_lifting_a_login_lock_out_is_in_the_audit_log(client, ana, administrator_client):
+    for _ in range(10):
+        log_in(client, "guess")
+    [lockout] = administrator_client.get("/logins/").context["lockouts"]
+    administrator_client.post("/logins/clear/", {"attempt": lockout.pk})
+    [entry] = Entry.objects.filter(action="unlocked")
+    assert (entry.via, entry.person, entry.object_type, entry.object_id) == (
+        "portal",
+        "alice-admin",
+        "person",
+        "ana",
+    )
+    assert entry.object_repr == f"ana from {ATTACKER}"
+    assert entry.changes == {"failed attempts": [10, 0]}
