@@ -83,13 +83,14 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Behind one reverse proxy that terminates HTTPS (nginx, Apache): trust the X-Forwarded-Proto,
-# -Host and -For it sets, so links (the API's page links) say https and lock-outs see the
-# client's address. Only then: a client reaching the app directly could forge them.
-if env_bool("PBXADMIN_BEHIND_PROXY", False):
+# -Host and -For it sets, so links (the API's page links) say https and lock-outs count the
+# client's address (the rightmost X-Forwarded-For entry: portal/client_address.py). Only
+# then: a client reaching the app directly could forge them.
+PBXADMIN_BEHIND_PROXY = env_bool("PBXADMIN_BEHIND_PROXY", False)
+if PBXADMIN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 
 ROOT_URLCONF = "pbxadmin.urls"
 LOGIN_URL = "login"
