@@ -236,6 +236,10 @@ PBXADMIN_AGI_LISTEN = env_str("PBXADMIN_AGI_LISTEN", "127.0.0.1:4573")
 # is closed. Sessions open at once are bounded; extra connections close at once.
 PBXADMIN_AGI_READ_TIMEOUT = env_int("PBXADMIN_AGI_READ_TIMEOUT", 30)
 PBXADMIN_AGI_MAX_SESSIONS = env_int("PBXADMIN_AGI_MAX_SESSIONS", 50)
+# A session's headers (Asterisk sends about 1 KB) and the sessions of one calling device
+# (channels that are no device count as one) are bounded too.
+PBXADMIN_AGI_MAX_HEADER_BYTES = env_int("PBXADMIN_AGI_MAX_HEADER_BYTES", 8192)
+PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE = env_int("PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE", 3)
 # Hot-desk PIN guessing: after this many failed attempts in a row (per user and
 # per device, across calls) logins are refused for a lock-out that starts at
 # PBXADMIN_HOTDESK_LOCKOUT seconds and doubles with each further failure, up to
