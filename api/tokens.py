@@ -4,6 +4,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +39,14 @@ def token_create(*, user, name: str, created_by=None) -> tuple[ApiToken, str]:
         raise ValidationError({"name": e.error_list}) from None
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise ValidationError({"name": "At most 80 characters."})
+    # The person's row locked: two tokens made at once are counted one after the other.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    limit = settings.PBXADMIN_API_TOKENS_PER_PERSON
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= limit:
+        raise ValidationError(
+            f"{user.get_username()} has {limit} active API tokens, the most one person may hold "
+            "(PBXADMIN_API_TOKENS_PER_PERSON): revoke one first."
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

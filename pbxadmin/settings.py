@@ -292,11 +292,15 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 # Calls a token may make per clock second, minute, hour or day ("600/minute"); beyond, 429
 # with Retry-After (api/throttling.py).
 PBXADMIN_API_RATE = env_rate("PBXADMIN_API_RATE", "600/minute")
+# The same for one person, whatever token they call with, and how many unrevoked tokens one
+# person may hold (api/tokens.py).
+PBXADMIN_API_RATE_PER_PERSON = env_rate("PBXADMIN_API_RATE_PER_PERSON", "1200/minute")
+PBXADMIN_API_TOKENS_PER_PERSON = env_int("PBXADMIN_API_TOKENS_PER_PERSON", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ViewersReadAdministratorsWrite"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle", "api.throttling.PerPersonThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only: the one operation that takes a file (an import's upload) says so itself.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],

@@ -7,12 +7,13 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from api import throttling
 from api.models import ApiToken
 from api.tests.conftest import client_for
-from api.tokens import token_create
+from api.tokens import token_create, token_revoke
 from audit.models import Entry, ObjectType
 from portal.testing import personas
 from portal.testing.forms import form_post_data
@@ -201,3 +202,37 @@ def test_a_token_made_by_its_owner_says_nothing_more(admin_api):
     )
     entry = Entry.objects.get(via="api")
     assert entry.detail.startswith("API token ") and "made by" not in entry.detail
+
+
+def test_a_person_is_throttled_across_all_their_tokens(settings, still_clock):
+    """Ten tokens were ten allowances: the person has one of their own too."""
+    settings.PBXADMIN_API_RATE = "3/minute"
+    settings.PBXADMIN_API_RATE_PER_PERSON = "4/minute"
+    person = personas.administrator()
+    first, second = client_for(person), client_for(person)
+    assert [first.get("/api/v1/sync/").status_code for _ in range(3)] == [200, 200, 200]
+    refused = [second.get("/api/v1/sync/") for _ in range(2)]
+    assert [r.status_code for r in refused] == [200, 429]
+    assert refused[-1]["Retry-After"] == "40"
+    # Someone else's allowance is their own.
+    assert client_for(personas.viewer()).get("/api/v1/sync/").status_code == 200
+
+
+def test_a_person_holds_at_most_the_token_limit(settings):
+    settings.PBXADMIN_API_TOKENS_PER_PERSON = 2
+    person = personas.viewer()
+    first, _ = token_create(user=person, name="one")
+    token_create(user=person, name="two")
+    with pytest.raises(ValidationError, match="2 active API tokens, the most one person may hold"):
+        token_create(user=person, name="three")
+    assert ApiToken.objects.filter(user=person).count() == 2
+    token_revoke(token=first)
+    token_create(user=person, name="three")  # a revoked token does not count
+
+
+def test_the_page_says_when_the_token_limit_is_reached(settings, viewer_client):
+    settings.PBXADMIN_API_TOKENS_PER_PERSON = 1
+    _make_on_the_page(viewer_client, name="one")
+    response = _make_on_the_page(viewer_client, name="two")
+    assert "the most one person may hold" in response.content.decode()
+    assert ApiToken.objects.count() == 1
