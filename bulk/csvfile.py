@@ -12,6 +12,9 @@ BOM = "\ufeff"
 # A cell starting with one of these is run as a formula by spreadsheets
 # (CSV injection). Exports put a ' in front; imports take it off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with ' gets one more in front too, so the import's taking one off gives it
+# back as it was (`'=1+1` came back as `=1+1`).
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 class CsvFileError(ValueError):
@@ -50,14 +53,14 @@ def decode(data: bytes) -> str:
 
 
 def unneutralise(value: str) -> str:
-    """Undo the ' that an export put before a formula-like cell."""
-    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+    """Undo the ' that an export put before a formula-like cell (or a cell starting with ')."""
+    if value.startswith("'") and value[1:2] and value[1] in ESCAPED_STARTS:
         return value[1:]
     return value
 
 
 def neutralise(value: str) -> str:
-    return f"'{value}" if value and value[0] in FORMULA_STARTS else value
+    return f"'{value}" if value and value[0] in ESCAPED_STARTS else value
 
 
 @dataclass

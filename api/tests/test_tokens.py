@@ -236,3 +236,22 @@ def test_the_page_says_when_the_token_limit_is_reached(settings, viewer_client):
     response = _make_on_the_page(viewer_client, name="two")
     assert "the most one person may hold" in response.content.decode()
     assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?token={raw}",
+        "?access_token={raw}&number=1",
+        "?q=Bearer%20{raw}",
+        "?number=1&{raw}=",
+        "?api_key=not-ours",
+    ],
+)
+def test_the_access_log_never_writes_a_token_from_the_query_string(admin_api, caplog, query):
+    caplog.set_level("INFO", logger="api.access")
+    raw = admin_api.raw_token
+    admin_api.get("/api/v1/extensions/" + query.format(raw=raw))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "api.access"]
+    assert raw not in line and raw[len("pbx_") :][:20] not in line and "not-ours" not in line
+    assert line.startswith("GET /api/v1/extensions/?") and "[hidden]" in line

@@ -6,10 +6,14 @@ import tracemalloc
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from bulk.csvfile import CsvFileError, read_table
-from bulk.importing import check_file
+from bulk.csvfile import CsvFileError, neutralise, read_table, unneutralise
+from bulk.exporting import export_file
+from bulk.importing import check_file, import_file
 from bulk.models import ImportJob
+from devices.models import Device
 from portal.testing.timing import growth
+from users.extensions import extension_create
+from users.models import PbxUser
 
 
 def test_a_header_wider_than_the_column_limit_is_refused(settings):
@@ -80,3 +84,20 @@ def test_checking_a_long_caller_id_cell_takes_time_in_proportion_to_it(settings)
 
     ratio = growth(check, make, 2_000, 16_000)
     assert ratio < 24, f"8x the cell took {ratio:.0f}x the time"
+
+
+@pytest.mark.parametrize("value", ["'=1+1", "'", "''", "'abc", "''=x", "=1", "-1", "abc", ""])
+def test_a_cell_comes_back_from_an_export_as_it_was(value):
+    """A cell starting with ' is escaped too, or `'=1+1` came back as `=1+1`."""
+    assert unneutralise(neutralise(value)) == value
+
+
+@pytest.mark.django_db
+def test_a_name_starting_with_a_quote_survives_export_and_import(committed):
+    committed(extension_create, extension="1000", name="'=1+1", tech="pjsip")
+    exported = "".join(export_file(kind="extensions", with_secrets=True))
+    assert "''=1+1" in exported
+    PbxUser.objects.all().delete()
+    Device.objects.all().delete()
+    committed(import_file, "extensions", exported)
+    assert PbxUser.objects.get(pk="1000").name == "'=1+1"

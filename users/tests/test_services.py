@@ -84,3 +84,16 @@ def test_a_short_pin_kept_from_before_does_not_block_other_changes():
     PbxUser.objects.filter(pk="2001").update(password="471")
     user_update(user=PbxUser.objects.get(pk="2001"), name="Anna")
     assert PbxUser.objects.get(pk="2001").password == "471"
+
+
+@pytest.mark.parametrize("context", ["general", "zonemessages", "General", "ZONEMESSAGES"])
+def test_a_voicemail_context_named_as_a_section_of_voicemail_conf_is_refused(context):
+    """[general] and [zonemessages] are voicemail.conf's settings: mailboxes there are not mailboxes."""
+    with pytest.raises(ValidationError) as refused:
+        user_create(extension="2001", name="Ana", voicemail=context)
+    assert refused.value.message_dict["voicemail"] == [
+        f"{context} is a section of voicemail.conf, not a voicemail context: choose another name."
+    ]
+    user = user_create(extension="2001", name="Ana", voicemail="default")
+    with pytest.raises(ValidationError):
+        user_update(user=user, voicemail=context)
