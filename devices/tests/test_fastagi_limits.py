@@ -88,8 +88,9 @@ def test_connections_beyond_the_bound_are_closed_at_once_and_the_others_go_on(ag
     # The held sessions were not disturbed: one answers and is told the number is invalid.
     held[0].sendall(b"200 result=4040\n")
     assert held[0].recv(4096).startswith(f"STREAM FILE {prompts.INVALID}".encode())
-    for sock in held:
-        sock.close()
+    for sock in held:  # the callers hang up: their sessions end before the service stops
+        sock.sendall(b"HANGUP\n")
+        assert closed_by_the_service(sock)
     # Once they are gone, calls are served again.
     deadline = time.monotonic() + PATIENCE
     while True:
@@ -180,5 +181,6 @@ def test_sessions_beyond_the_bound_per_device_are_closed_and_other_devices_go_on
     assert played(commands) == [prompts.INVALID]
     held[0].sendall(b"200 result=4040\n")
     assert held[0].recv(4096).startswith(f"STREAM FILE {prompts.INVALID}".encode())
-    for sock in held:
-        sock.close()
+    for sock in held:  # the callers hang up: their sessions end before the service stops
+        sock.sendall(b"HANGUP\n")
+        assert closed_by_the_service(sock)
