@@ -55,6 +55,16 @@ _REMOVALS = ("DBDel", "DBDelTree", "DialplanExtensionRemove")
 
 # Reloaded with a CLI command rather than `Reload`, as FreePBX does.
 RELOAD_COMMANDS = {"dialplan": "dialplan reload", "voicemail": "voicemail reload"}
+# The order reloads go in when several wait: what Asterisk needs the least time for first
+# (at 10,000 extensions chan_sip reloads in tens of milliseconds, res_pjsip in a few hundred,
+# the mailboxes and the dialplan in seconds).
+_RELOAD_ORDER = ("chan_sip.so", "chan_iax2.so", "chan_dahdi.so", "res_pjsip.so", "voicemail", "dialplan")
+
+
+def reload_cost(module: str) -> tuple[int, str]:
+    return (_RELOAD_ORDER.index(module) if module in _RELOAD_ORDER else 3, module)
+
+
 # What the banner calls a reload under way.
 RELOAD_WORDS = {"dialplan": "the dialplan", "voicemail": "the mailboxes"}
 
@@ -124,8 +134,7 @@ def _affected(changes: list[tuple[str, str]]) -> tuple[set[str], set[str], list[
                 users.add(keys.get(f"{owner}/user", "none"))
             users.update(Device.objects.filter(pk__in=batch).values_list("user_id", flat=True))
         users -= {"none", None}
-    # The dialplan reload is the slow one: the others first.
-    modules.sort(key=lambda m: (m == "dialplan", m))
+    modules.sort(key=reload_cost)
     return users, devices, modules
 
 
@@ -425,18 +434,22 @@ class _Reloads:
                 lambda session: session.send_one({"Action": "Ping"}, timeout=self.config.slow_timeout),
                 self.config,
             )
-        while True:
-            waiting = self._waiting()
-            if not waiting:
-                break
-            # The dialplan reload is the slow one: the others first.
-            for module in sorted(waiting, key=lambda m: (m == "dialplan", m)):
-                self._one(module, waiting[module])
-                sent.append(module)
+        timings = []
+        # The cheapest waiting reload first, looked for again after each one: a chan_sip change
+        # (milliseconds) never waits behind the mailboxes or the dialplan (seconds at 10,000),
+        # and a slow module waits at most for the cheap ones that keep arriving. Rows queued
+        # for a module while its reload runs get a reload of their own (the file may have
+        # changed after Asterisk read it).
+        while waiting := self._waiting():
+            module = min(waiting, key=reload_cost)
+            started = time.monotonic()
+            self._one(module, waiting[module])
+            timings.append(f"{module} {(time.monotonic() - started) * 1000:.0f} ms")
+            sent.append(module)
         SyncStatus.reloading_now("")
         SyncStatus.reloads_done(self.check.warnings)
         if sent:
-            log.info("asterisk reloads: %s", ",".join(sent))
+            log.info("asterisk reloads: %s", ", ".join(timings))
         return ReloadOutcome(sent, self.check.warnings)
 
     def _one(self, module: str, rows: list[int]) -> None:

@@ -190,6 +190,7 @@ def main() -> None:
         "PBXADMIN_AGI_URL": f"agi://127.0.0.1:{agi_port}",
         "PBXADMIN_AGI_LISTEN": f"127.0.0.1:{agi_port}",
         "PBXADMIN_API_RATE": "1000000/minute",
+        "PBXADMIN_API_RATE_PER_PERSON": "1000000/minute",
         "PYTHONUNBUFFERED": "1",
     }
     os.environ.update({k: v for k, v in env.items() if k.startswith(("AMI_", "ASTERISK_", "PBXADMIN_AGI"))})

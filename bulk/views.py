@@ -10,7 +10,7 @@ from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
 from bulk.forms import ConfirmForm, ExportForm, UploadForm
 from bulk.importing import uploaded_text
-from bulk.jobs import check_expired, job_create, job_progress, job_report
+from bulk.jobs import check_expired, checks_expire, job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.tasks import job_check_start, job_confirm_and_start
 from portal.mode import pbx_mode
@@ -62,7 +62,6 @@ def _preview(request, job, form=None, *, status=200):
         "form": form,
         "show": show,
         "rows": rows if show else report.rows,
-        "expired": check_expired(job),
         "rechecked": (job.findings or {}).get("rechecked", ""),
     }
     return render(request, "bulk/preview.html", context, status=status)
@@ -71,6 +70,8 @@ def _preview(request, job, form=None, *, status=200):
 @admin_required
 def preview(request, job_id):
     job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
+    if job.status == Status.PREVIEWED and check_expired(job) and checks_expire(job.pk):
+        job.refresh_from_db()  # expired unconfirmed: failed, its file deleted
     if job.status != Status.PREVIEWED:
         return redirect(_next_url(job))
     return _preview(request, job)

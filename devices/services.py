@@ -199,6 +199,13 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
     return updated
 
 
+def device_secret_reveal(*, device: Device) -> str:
+    """The device's secret, for an administrator who asked to see it (the page's Reveal). On the
+    record as an export: the secret leaves the portal, as with an export with secrets."""
+    trail.record(action=trail.Action.EXPORTED, obj=device, changes={"secret": "revealed"})
+    return device.endpoint.settings.get("secret", "")
+
+
 def device_version(device: Device) -> str:
     """What `device_update`'s `expected_version` compares with (the Devices page, the API's ETag).
 

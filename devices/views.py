@@ -12,7 +12,14 @@ from devices.forms import DeviceFilters, DeviceForm, HotDeskForm
 from devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
 from devices.models import Device, Tech
 from devices.selectors import device_list
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
+from devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_secret_reveal,
+    device_update,
+)
 from endpoints.generate import device_sections
 from endpoints.secrets import mask_conf_text
 from portal.forms import read_only_for, submit
@@ -138,7 +145,7 @@ def device_preview(request, device_id):
 def device_secret(request, device_id):
     """The current secret, for the Reveal button of the edit form (never in lists or logs)."""
     device = get_object_or_404(Device.objects.select_related("endpoint"), pk=device_id)
-    response = JsonResponse({"secret": device.endpoint.settings.get("secret", "")})
+    response = JsonResponse({"secret": device_secret_reveal(device=device)})
     response["Cache-Control"] = "no-store"
     return response
 

@@ -34,6 +34,11 @@ def wait_briefly() -> None:
     )
 
 
+# What a save refused for a busy database is told, on a page and over the API alike.
+BUSY = "The database is busy (a bulk import is probably writing): nothing was saved. Try again in a moment."
+RETRY_AFTER = "5"
+
+
 class DatabaseBusyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,10 +53,7 @@ class DatabaseBusyMiddleware:
         log.warning(
             "%s %s: the database stayed busy (an import?): %s", request.method, request.path, exception
         )
-        message = (
-            "The database is busy (a bulk import is probably writing): nothing was saved. "
-            "Try again in a moment."
-        )
+        message = BUSY
         if request.headers.get("Accept") == "application/json":
             response = JsonResponse({"error": message}, status=503)
         else:
@@ -67,5 +69,5 @@ class DatabaseBusyMiddleware:
                 {"message": message, "posted": posted, "action": request.path},
                 status=503,
             )
-        response["Retry-After"] = "5"
+        response["Retry-After"] = RETRY_AFTER
         return response

@@ -1,7 +1,5 @@
 """Portal-wide pages: home, Settings, sync now, the config diff, and a fresh secret."""
 
-import difflib
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -13,12 +11,10 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from asterisk.files import conf_dir
-from asterisk.models import SyncChange
 from asterisk.outbox import rewrite_file
 from asterisk.tasks import request_sync
-from endpoints.generate import render_files
-from endpoints.secrets import is_secret_file, known_secrets, mask_diff
 from portal.banner import banner
+from portal.config_files import config_files
 from portal.forms import read_only_for
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
@@ -83,37 +79,8 @@ def sync_now(request):
 @viewer_required
 def config_diff(request):
     """Per generated file: what is on disk against what the database implies (secrets masked), and whether it waits."""
-    directory = conf_dir()
-    waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
-    files = []
-    known = known_secrets()
-    viewer = not can_edit(request.user)
-    for name, wanted in render_files().items():
-        path = directory / name
-        on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
-        diff = mask_diff(
-            difflib.unified_diff(
-                # Lines as Asterisk reads them: split at line feeds only (not U+2028 and the like).
-                on_disk.split("\n"),
-                wanted.split("\n"),
-                f"{name} (on disk)",
-                f"{name} (from the database)",
-                lineterm="",
-                n=2,
-            ),
-            known,
-            hide_hand_edits=viewer and is_secret_file(name),
-        )
-        if name in waiting:
-            state = "pending"
-        elif not path.exists():
-            state = "missing"
-        elif diff:
-            state = "edited"
-        else:
-            state = "current"
-        files.append({"name": name, "state": state, "diff": diff[:2000], "truncated": len(diff) > 2000})
-    return render(request, "config_diff.html", {"files": files, "directory": directory})
+    files = config_files(viewer=not can_edit(request.user))
+    return render(request, "config_diff.html", {"files": files, "directory": conf_dir()})
 
 
 @admin_required

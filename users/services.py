@@ -42,6 +42,40 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"unexpected user fields {sorted(unknown)}")
 
 
+# The shortest PIN taken, for hot desking and for a mailbox: three digits are a thousand
+# guesses. Judged where a PIN is set (a new user, a changed PIN), so one kept from before
+# the rule (FreePBX takes any) does not block the user's other changes.
+PIN_MIN_LENGTH = 4
+PIN_FIELDS = ("password", "vm_pin")
+
+
+def _pin_rules(user: PbxUser, errors: ErrorCollector, before: PbxUser | None = None) -> None:
+    for field in PIN_FIELDS:
+        value = getattr(user, field)
+        if field in errors.errors or not value or len(value) >= PIN_MIN_LENGTH:
+            continue
+        if before is None or getattr(before, field) != value:
+            errors.add(
+                field, ValidationError(f"A PIN has at least {PIN_MIN_LENGTH} digits.", code="pin_length")
+            )
+
+
+# voicemail.conf's own sections: app_voicemail reads them as settings (in any case), so a
+# mailbox context of that name would hold no mailboxes (its lines taken for settings).
+RESERVED_VOICEMAIL_CONTEXTS = frozenset({"general", "zonemessages"})
+
+
+def _voicemail_rules(user: PbxUser, errors: ErrorCollector) -> None:
+    if "voicemail" not in errors.errors and user.voicemail.lower() in RESERVED_VOICEMAIL_CONTEXTS:
+        errors.add(
+            "voicemail",
+            ValidationError(
+                f"{user.voicemail} is a section of voicemail.conf, not a voicemail context: choose another name.",
+                code="reserved_context",
+            ),
+        )
+
+
 def _give_mailbox_a_pin(user: PbxUser) -> None:
     """A user with a mailbox always has a PIN: a random one unless the administrator chose one."""
     if user.has_voicemail and not user.vm_pin:
@@ -56,6 +90,8 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
     errors.collect(call_feature_rules.check, user)
+    _pin_rules(user, errors)
+    _voicemail_rules(user, errors)
     if check_duplicate and "extension" not in errors.errors:
         taken = PbxUser.objects.filter(pk=user.extension).values_list("name", flat=True).first()
         if taken is not None:
@@ -91,6 +127,8 @@ def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
     errors = ErrorCollector()
     errors.collect(updated.full_clean, validate_unique=False)
     errors.collect(call_feature_rules.check, updated)
+    _pin_rules(updated, errors, before=user)
+    _voicemail_rules(updated, errors)
     errors.raise_if_any()
     _give_mailbox_a_pin(updated)
     return updated, {

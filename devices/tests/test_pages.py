@@ -2,6 +2,7 @@
 
 import pytest
 
+from audit.models import Entry
 from devices.models import Device
 from devices.services import device_create
 from endpoints.conf import parse_conf
@@ -113,6 +114,20 @@ def test_secrets_are_masked_in_the_list_and_revealed_only_to_administrators(
     reveal = administrator_client.get("/devices/3001/secret/")
     assert reveal.json() == {"secret": secret} and reveal["Cache-Control"] == "no-store"
     assert viewer_client.get("/devices/3001/secret/").status_code == 403
+
+
+def test_revealing_a_secret_is_recorded_as_an_export(administrator_client, desk):
+    secret = Device.objects.get(pk="3001").endpoint.settings["secret"]
+    administrator_client.get("/devices/3001/secret/")
+    [entry] = Entry.objects.filter(action="exported")
+    assert (entry.via, entry.person, entry.object_type, entry.object_id) == (
+        "portal",
+        "alice-admin",
+        "device",
+        "3001",
+    )
+    assert entry.changes == {"secret": "revealed"}
+    assert secret not in str(Entry.objects.values_list())
 
 
 def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):
