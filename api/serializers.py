@@ -12,6 +12,7 @@ from rest_framework.fields import SkipField
 from devices.models import Device, Tech
 from devices.services import DEVICE_FIELDS
 from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from users.call_features.fields import LIST_MAX, LIST_SEPARATOR
 from users.models import PbxUser
 from users.services import USER_FIELDS
 
@@ -21,6 +22,24 @@ USER_SECRETS = tuple(f for f in USER_FIELDS if f in USER_SECRET_FIELDS)
 USER_PUBLIC = tuple(f for f in USER_FIELDS if f not in USER_SECRETS)
 
 
+class NumberList(serializers.ListField):
+    """A follow-me list: its numbers in the order they ring, as stored (FreePBX's findmefollow
+    marks an outside number with a final `#`: `["2003", "0171234567#"]`)."""
+
+    child = serializers.CharField(max_length=32)
+
+    def __init__(self, **kwargs):
+        kwargs.pop("max_length", None)
+        kwargs.pop("allow_blank", None)
+        super().__init__(max_length=LIST_MAX, **kwargs)
+
+    def to_representation(self, data):
+        return [entry for entry in (data or "").split(LIST_SEPARATOR) if entry]
+
+    def to_internal_value(self, data):
+        return LIST_SEPARATOR.join(super().to_internal_value(data))
+
+
 class TypesOnlyModelSerializer(serializers.ModelSerializer):
     """A model's fields with their types, lengths, ranges and choices, and none of its other rules
     (digits only, caller ID format, unique …): those are the service's, reported all at once."""
@@ -28,6 +47,8 @@ class TypesOnlyModelSerializer(serializers.ModelSerializer):
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         kwargs.pop("validators", None)
+        if field_name == "followme_list":
+            return NumberList, {k: v for k, v in kwargs.items() if k in ("required", "help_text", "label")}
         return field_class, kwargs
 
 

@@ -10,9 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from devices.models import ARRIVAL_ORDER, Device
+from users.call_features import astdb as call_features
 from users.models import PbxUser
 
-FAMILIES = ("AMPUSER", "DEVICE", "CW")
+# The families of one key per user (`CW/1000`): call waiting, and the call features'.
+ONE_KEY_FAMILIES = ("CW", *call_features.FAMILIES)
+FAMILIES = ("AMPUSER", "DEVICE", *ONE_KEY_FAMILIES)
 
 # The keys pbxadmin writes and may delete, per family, relative to their user or
 # device (`AMPUSER/<ext>/<key>`; `CW/<ext>` itself is ""). A name ending in `/*`
@@ -46,9 +49,10 @@ OWNED: dict[str, tuple[str, ...]] = {
         "ringtimer",
         "rvolume",
         "voicemail",
+        *(call_features.FOLLOWME + key for key in call_features.FOLLOWME_KEYS),
     ),
     "DEVICE": ("default_user", "dial", "emergency_cid", "tech", "type", "user"),
-    "CW": ("",),
+    **{family: ("",) for family in ONE_KEY_FAMILIES},
 }
 
 
@@ -111,6 +115,7 @@ def user_keys(user: PbxUser, devices: list[tuple[str, str]]) -> dict[str, str]:
         result[prefix + "hint"] = "&".join(dial for _id, dial in devices) + f",CustomPresence:{ext}"
     if user.callwaiting:
         result[f"CW/{ext}"] = "ENABLED"
+    result.update(call_features.user_keys(user))
     return result
 
 
@@ -169,9 +174,10 @@ def desired_by_owner(
             qs = PbxUser.objects.all() if batch is None else PbxUser.objects.filter(pk__in=batch)
             for user in qs.iterator(chunk_size=2000):
                 keys = user_keys(user, attached.get(user.extension, []))
-                call_waiting = f"CW/{user.extension}"
-                if call_waiting in keys:
-                    result[call_waiting] = {call_waiting: keys.pop(call_waiting)}
+                for family in ONE_KEY_FAMILIES:
+                    one = f"{family}/{user.extension}"
+                    if one in keys:
+                        result[one] = {one: keys.pop(one)}
                 result[f"AMPUSER/{user.extension}"] = keys
     device_list = None if devices is None else sorted(set(devices))
     if device_list is None or device_list:
@@ -191,6 +197,11 @@ def desired_keys(
     for keys in desired_by_owner(users=users, devices=devices).values():
         result.update(keys)
     return result
+
+
+def user_owners(extension: str) -> list[str]:
+    """The owners a user's keys are filed under (`AMPUSER/1000`, `CW/1000`, `DND/1000`…)."""
+    return [f"{family}/{extension}" for family in ("AMPUSER", *ONE_KEY_FAMILIES)]
 
 
 def split_key(path: str) -> tuple[str, str]:

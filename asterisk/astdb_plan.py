@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from asterisk import ami
-from asterisk.astdb import FAMILIES, is_owned
+from asterisk.astdb import FAMILIES, ONE_KEY_FAMILIES, is_owned
 from asterisk.models import AstdbEntry
+from users.call_features.astdb import state_actions
 
 
 @dataclass
@@ -34,20 +35,24 @@ def plan_changes(
     for owner in sorted(owners):
         wanted, held = desired.get(owner, {}), current.get(owner, {})
         family, _, obj = owner.partition("/")
+        cut = len(family) + 1
         if held and not wanted:
             # The object is gone: one action removes its whole tree (or its one key).
-            action = "DBDel" if family == "CW" else "DBDelTree"
+            action = "DBDel" if family in ONE_KEY_FAMILIES else "DBDelTree"
             actions.append({"Action": action, "Family": family, "Key": obj})
             plan.deletes += len(held)
+            for key in sorted(held):
+                actions.extend(state_actions(family, key[cut:], None))
             continue
-        cut = len(family) + 1
         for key in sorted(wanted):
             value = wanted[key]
             if held.get(key) != value:
                 actions.append({"Action": "DBPut", "Family": family, "Key": key[cut:], "Val": value})
+                actions.extend(state_actions(family, key[cut:], value))
                 plan.puts += 1
         for key in sorted(held.keys() - wanted.keys()):
             actions.append({"Action": "DBDel", "Family": family, "Key": key[cut:]})
+            actions.extend(state_actions(family, key[cut:], None))
             plan.deletes += 1
     return plan
 
@@ -84,6 +89,7 @@ def plan_full(
                 plan.actions.append(
                     {"Action": "DBPut", "Family": family, "Key": key[cut:], "Val": wanted[key]}
                 )
+                plan.actions.extend(state_actions(family, key[cut:], wanted[key]))
                 plan.puts += 1
         known = _user_or_device(owner) in ours
         for key in sorted(have.keys() - wanted.keys()):
@@ -92,6 +98,7 @@ def plan_full(
                 if not prune_unknown:
                     continue
             plan.actions.append({"Action": "DBDel", "Family": family, "Key": key[cut:]})
+            plan.actions.extend(state_actions(family, key[cut:], None))
             plan.deletes += 1
     return plan
 

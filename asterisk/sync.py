@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import transaction
 
 from asterisk import ami, live_dialplan
-from asterisk.astdb import by_owner, desired_by_owner
+from asterisk.astdb import by_owner, desired_by_owner, user_owners
 from asterisk.astdb_plan import Plan, held_keys, plan_changes, plan_full, read_families, record_keys
 from asterisk.files import no_write_under_way, write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
@@ -335,9 +335,7 @@ class _Run:
         self.owners = (
             set()
             if self.full
-            else {f"AMPUSER/{u}" for u in users}
-            | {f"CW/{u}" for u in users}
-            | {f"DEVICE/{d}" for d in devices}
+            else {owner for u in users for owner in user_owners(u)} | {f"DEVICE/{d}" for d in devices}
         )
         # The owners pbxadmin wrote before (a full run deletes only those keys of theirs).
         self.written = set(AstdbEntry.objects.values_list("owner_key", flat=True)) if self.full else set()

@@ -4,6 +4,7 @@ Names follow FreePBX's Bulk Handler so files move between the two. A column
 pbxadmin does not use is reported as ignored, never silently dropped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from endpoints.secrets import SECRET_COLUMNS
 from endpoints.techs import TECHS
+from users.call_features import columns as call_feature_columns
 from users.mailboxes import normalise_options
 from users.models import NO_VOICEMAIL
 
@@ -37,8 +39,13 @@ class UserColumn:
     # voicemail_enable, yes/no derived from the voicemail context and read in user_fields_from.
     kind: str = "text"
     aliases: tuple[str, ...] = ()  # other names an import accepts for it
+    # A column with its own reading and writing (the call features': users/call_features/columns.py).
+    reader: Callable[[str], object] | None = None
+    writer: Callable[[object], str] | None = None
 
     def read(self, value: str):
+        if self.reader is not None:
+            return self.reader(value)
         if self.kind == "bool":
             return to_bool(value)
         if self.kind == "int":
@@ -48,6 +55,8 @@ class UserColumn:
         return value
 
     def write(self, value) -> str:
+        if self.writer is not None:
+            return self.writer(value)
         if self.kind == "bool":
             return "enabled" if value else "disabled"
         if self.kind == "mailbox":
@@ -83,6 +92,11 @@ USER_COLUMNS = (
     UserColumn("voicemail_email", "vm_email"),
     UserColumn("voicemail_pager", "vm_pager"),
     UserColumn("voicemail_options", "vm_options", "options"),
+    # Call features: FreePBX's findmefollow columns, and do not disturb and the forwards.
+    *(
+        UserColumn(name, field, reader=reader, writer=writer)
+        for name, field, reader, writer in call_feature_columns.COLUMNS
+    ),
 )
 USER_COLUMN_NAMES = frozenset(n for c in USER_COLUMNS for n in (c.name, *c.aliases))
 
@@ -95,6 +109,7 @@ IGNORED_WHY = {
     "mailbox": "derived from the user's voicemail context",
     "account": "the device id",
     "devicedata": "each user's devices follow from the devices' current_user and user_since",
+    **call_feature_columns.IGNORED_WHY,
 }
 
 
@@ -133,6 +148,7 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str], list[
             fields[column.field] = column.read(cells[name])
         except ValidationError as e:
             errors[name] = " ".join(e.messages)
+    notes.extend(call_feature_columns.notes(cells))
     # FreePBX's Voicemail module makes a mailbox only for voicemail_enable=yes, in the context
     # the `voicemail` column names (default when it names none); `voicemail` alone makes none.
     context = fields.pop("voicemail", "")

@@ -282,6 +282,10 @@ def make_app() -> HotDeskAgi:
     app = HotDeskAgi(loop=asyncio.get_running_loop())
     app.add_route("hotdesk-login", hotdesk_login)
     app.add_route("hotdesk-logout", hotdesk_logout)
+    # The call features' codes (*76, *72…) share the service: same guards, same bounds.
+    from users.call_features.agi import add_routes
+
+    add_routes(app)
     return app
 
 

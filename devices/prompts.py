@@ -19,6 +19,24 @@ GOODBYE = "vm-goodbye"
 SORRY = "im-sorry"
 TRY_LATER = "please-try-call-later"  # locked out, or the service could not be reached
 
+# Call features from the phone (users/call_features/agi.py), FreePBX's words where the core
+# set has them: "do not disturb activated", "call forwarding unconditional for extension 2001
+# is set to 2003", "call waiting de-activated". Follow me has no prompt of its own there.
+DND = "do-not-disturb"
+CALL_WAITING = "call-waiting"
+FORWARD_ALL = "call-fwd-unconditional"
+FORWARD_BUSY = "call-fwd-on-busy"
+FORWARD_NO_ANSWER = "call-fwd-no-ans"
+ACTIVATED = "activated"
+DEACTIVATED = "de-activated"
+FOR = "for"
+EXTENSION = "extension"
+IS_SET_TO = "is-set-to"
+ASK_NUMBER = "vm-enter-num-to-call"  # the number to forward to, then pound
+# Follow-me's confirmation, asked of an outside number that answers (app_followme's prompts).
+FOLLOWME_CALL_FROM = "followme/call-from"
+FOLLOWME_OPTIONS = "followme/options"
+
 ALL = (
     ASK_USER,
     ASK_PIN,
@@ -30,4 +48,17 @@ ALL = (
     GOODBYE,
     SORRY,
     TRY_LATER,
+    DND,
+    CALL_WAITING,
+    FORWARD_ALL,
+    FORWARD_BUSY,
+    FORWARD_NO_ANSWER,
+    ACTIVATED,
+    DEACTIVATED,
+    FOR,
+    EXTENSION,
+    IS_SET_TO,
+    ASK_NUMBER,
+    FOLLOWME_CALL_FROM,
+    FOLLOWME_OPTIONS,
 )

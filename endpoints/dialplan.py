@@ -24,6 +24,7 @@ from django.db import connection
 from devices import prompts
 from devices.models import ARRIVAL_ORDER, Device
 from endpoints.conf import banner
+from users.call_features import dialplan as call_features
 from users.models import PbxUser
 
 FILENAME = "extensions_additional.conf"
@@ -38,6 +39,7 @@ def _static(agi_url: str, default_ringtime: int) -> str:
     return f"""[from-internal-additional]
 include => ext-local
 include => app-userlogonoff
+include => app-callfeatures
 include => app-vmmain
 include => app-dialvm
 include => app-vm-direct
@@ -173,17 +175,31 @@ exten => s,1,GotoIf($[${{LEN(${{REALCALLERIDNUM}})}} > 0]?known)
  same => n,Playback({_NOBODY})
  same => n,Hangup()
 
-; Calling a user: ring every device they are on now, at once, for their ring
-; time; then voicemail, or busy / hang up. ARG1 is the user's number.
+; Calling a user: forward all calls, do not disturb and follow me first (users/call_features);
+; then ring every device they are on now, at once, for their ring time; then a forward when busy
+; or unanswered, voicemail, or busy / hang up. ARG1 is the user's number, ARG2 the context their
+; forwards are dialled in, ARG3 "member" when someone's follow-me list rings them.
 [sub-dial-user]
 exten => s,1,Set(EXT=${{ARG1}})
- same => n,Set(DEVICES=${{DB(AMPUSER/${{EXT}}/device)}})
+ same => n,Set(FWDCTX=${{ARG2}})
+ same => n,GotoIf($[${{LEN(${{FWDCTX}})}} > 0]?known)
+ same => n,Set(FWDCTX=from-internal)
+ same => n(known),Set(DEVICES=${{DB(AMPUSER/${{EXT}}/device)}})
+ same => n,Gosub(sub-cf-all,s,1(${{EXT}},${{FWDCTX}},${{ARG3}}))
+ same => n,GotoIf($["${{CFRESULT}}" = "answered"]?end)
+ same => n,GotoIf($["${{CFRESULT}}" = "noanswer"]?unanswered)
+ same => n,GotoIf($["${{DB(DND/${{EXT}})}}" = "YES"]?occupied)
  same => n,GotoIf($["${{DB(CW/${{EXT}})}}" = "ENABLED"]?collect)
  same => n,Set(STATE=${{EXTENSION_STATE(${{EXT}}@ext-local)}})
- same => n,GotoIf($["${{STATE}}" = "INUSE"]?busy)
- same => n,GotoIf($["${{STATE}}" = "BUSY"]?busy)
- same => n,GotoIf($["${{STATE}}" = "RINGINUSE"]?busy)
- same => n,GotoIf($["${{STATE}}" = "ONHOLD"]?busy)
+ same => n,GotoIf($["${{STATE}}" = "INUSE"]?occupied)
+ same => n,GotoIf($["${{STATE}}" = "BUSY"]?occupied)
+ same => n,GotoIf($["${{STATE}}" = "RINGINUSE"]?occupied)
+ same => n,GotoIf($["${{STATE}}" = "ONHOLD"]?occupied)
+ same => n,Goto(collect)
+ same => n(occupied),Set(DSTRING=)
+ same => n,GotoIf($["${{ARG3}}" = "member"]?end)
+ same => n,GotoIf($["${{FM}}" = "1" & "${{FMPRIM}}" != "1"]?followme)
+ same => n,Goto(busy)
  same => n(collect),Set(DSTRING=)
  same => n,Set(I=1)
  same => n(loop),Set(DEV=${{CUT(DEVICES,&,${{I}})}})
@@ -198,7 +214,9 @@ exten => s,1,Set(EXT=${{ARG1}})
  same => n,Goto(loop)
  same => n(first),Set(DSTRING=${{ONE}})
  same => n,Goto(loop)
- same => n(ring),GotoIf($[${{LEN(${{DSTRING}})}} = 0]?unavailable)
+ same => n(ring),GotoIf($["${{ARG3}}" = "member"]?member)
+ same => n,GotoIf($["${{FM}}" = "1"]?followme)
+ same => n,GotoIf($[${{LEN(${{DSTRING}})}} = 0]?unavailable)
  same => n,Set(RT=${{DB(AMPUSER/${{EXT}}/ringtimer)}})
  same => n,GotoIf($[${{LEN(${{RT}})}} = 0]?default)
  same => n,GotoIf($[${{RT}} > 0]?dial)
@@ -206,10 +224,24 @@ exten => s,1,Set(EXT=${{ARG1}})
  same => n(dial),Dial(${{DSTRING}},${{RT}},tr)
  same => n,GotoIf($["${{DIALSTATUS}}" = "BUSY"]?busy)
  same => n,Goto(noanswer)
+ same => n(followme),Set(FMOWN=${{DSTRING}})
+ same => n,Gosub(sub-followme,s,1(${{EXT}},${{FWDCTX}}))
+ same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?end)
+ same => n,Goto(unanswered)
+ same => n(member),GotoIf($[${{LEN(${{DSTRING}})}} = 0]?end)
+ same => n,Dial(${{DSTRING}},,t)
+ same => n,Goto(end)
  same => n(unavailable),Set(DIALSTATUS=CHANUNAVAIL)
  same => n(noanswer),Set(VMSTATUS=u)
- same => n,Goto(voicemail)
+ same => n,Set(CFTO=${{DB(CFU/${{EXT}})}})
+ same => n,Goto(forward)
  same => n(busy),Set(VMSTATUS=b)
+ same => n,Set(CFTO=${{DB(CFB/${{EXT}})}})
+ same => n(forward),GotoIf($[${{LEN(${{CFTO}})}} = 0]?voicemail)
+ same => n,Gosub(sub-cf-dial,s,1(${{EXT}},${{CFTO}},${{FWDCTX}}))
+ same => n,GotoIf($["${{DIALSTATUS}}" = "ANSWER"]?end)
+ same => n,Goto(voicemail)
+ same => n(unanswered),Set(VMSTATUS=u)
  same => n(voicemail),Set(VMCTX=${{DB(AMPUSER/${{EXT}}/voicemail)}})
  same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?novm)
  same => n,GotoIf($["${{VMCTX}}" = "novm"]?novm)
@@ -218,8 +250,9 @@ exten => s,1,Set(EXT=${{ARG1}})
  same => n(novm),GotoIf($["${{VMSTATUS}}" = "b"]?isbusy)
  same => n,Hangup()
  same => n(isbusy),Busy(20)
- same => n,Return()
-"""
+ same => n(end),Return()
+
+""" + call_features.static_text(agi_url, default_ringtime)
 
 
 # Everything above this line of the file is the static dialplan: it changes only with an
@@ -229,6 +262,8 @@ exten => s,1,Set(EXT=${{ARG1}})
 # file stays what a restart (or a reload) loads.
 PER_USER_MARKER = "; --- per-user entries (applied live over AMI; a restart loads the same) ---"
 USER_CONTEXT = "ext-local"
+# The forwards' context of a user with no phone of their own.
+NO_CONTEXT = call_features.forward_context(None)
 
 
 @dataclass(frozen=True)
@@ -242,12 +277,13 @@ class Entry:
     data: str = ""
 
 
-def user_entries(number: str, dials: Iterable[str]) -> list[Entry]:
-    """A user's entries: ring them as themselves (`sub-dial-user`), and a hint on the devices
-    they are on now (none when they are on no device)."""
+def user_entries(number: str, dials: Iterable[str], context: str = NO_CONTEXT) -> list[Entry]:
+    """A user's entries: ring them as themselves (`sub-dial-user`, with the context their own
+    phone dials from, for their forwards), and a hint on the devices they are on now (none when
+    they are on no device)."""
     entries = [
         Entry(USER_CONTEXT, number, "1", "Gosub", "sub-user-callerid,s,1()"),
-        Entry(USER_CONTEXT, number, "2", "Gosub", f"sub-dial-user,s,1({number})"),
+        Entry(USER_CONTEXT, number, "2", "Gosub", f"sub-dial-user,s,1({number},{context})"),
         Entry(USER_CONTEXT, number, "3", "Hangup"),
     ]
     dials = list(dials)
@@ -306,8 +342,9 @@ def entries_by_user(users: Iterable[str] | None = None) -> dict[str, list[Entry]
             cursor.execute(*numbers.query.sql_with_params())
             existing = [number for (number,) in cursor.fetchall()]
         dials = _dials_by_user(batch)
+        contexts = call_features.forward_contexts(batch)
         for number in existing:
-            result[number] = user_entries(number, dials.get(number, ()))
+            result[number] = user_entries(number, dials.get(number, ()), contexts.get(number, NO_CONTEXT))
         for number in batch or ():
             result.setdefault(number, [])
     return result

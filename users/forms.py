@@ -10,6 +10,7 @@ from endpoints.techs import TECHS
 from portal.forms import VersionedForm
 from portal.listing import ListFilters, tech_filter, type_filter
 from portal.validators import generate_secret
+from users.call_features import forms as call_feature_forms
 from users.extensions import extension_version
 from users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
 from users.models import NO_VOICEMAIL, PbxUser
@@ -27,8 +28,11 @@ VOICEMAIL_FIELDS = (
     *OPTION_FIELDS,
     "vm_options",
 )
+CALL_FEATURE_FIELDS = call_feature_forms.SECTION
 ADVANCED_USER_FIELDS = tuple(
-    f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, *VOICEMAIL_FIELDS, "password")
+    f
+    for f in USER_FIELDS
+    if f not in (*GENERAL_USER_FIELDS, *VOICEMAIL_FIELDS, *CALL_FEATURE_FIELDS, "password")
 )
 DEFAULT_CONTEXT = "default"
 
@@ -147,6 +151,7 @@ class ExtensionForm(VersionedForm, _RefusedPinsCleared):
                 "extension": user.extension,
                 **{f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS},
                 **_voicemail_initial(user),
+                **call_feature_forms.section_initial(user),
                 **initial,
             }
             if device is not None:
@@ -175,14 +180,17 @@ class ExtensionForm(VersionedForm, _RefusedPinsCleared):
         endpoint = settings_fields(tech, exclude=("accountcode",), for_update=user is not None)
         general.update({k: f for k, f in endpoint.items() if f.general})
         voicemail = _voicemail_fields(model_fields, user)
+        features = call_feature_forms.section_fields(model_fields)
         self.fields = {
             **general,
             **voicemail,
+            **features,
             **{k: f for k, f in endpoint.items() if not f.general},
             **{f: model_fields[f] for f in ADVANCED_USER_FIELDS},
         }
         self.general_fields = list(general)
         self.voicemail_fields = list(voicemail)
+        self.call_feature_fields = list(features)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
         self.advanced_fields = list(ADVANCED_USER_FIELDS)
         if user is not None:
@@ -220,6 +228,7 @@ def extension_sections(form: ExtensionForm) -> list[tuple[str, list]]:
         [
             ("General", form.general_fields),
             ("Voicemail", form.voicemail_fields),
+            (call_feature_forms.TITLE, form.call_feature_fields),
             ("Device options", form.device_fields),
             ("Advanced", form.advanced_fields),
         ],
@@ -238,13 +247,16 @@ class UserForm(VersionedForm, _RefusedPinsCleared):
                 "extension": user.extension,
                 **{f: getattr(user, f) for f in USER_FIELDS if f not in USER_SECRET_FIELDS},
                 **initial,
+                **call_feature_forms.section_initial(user),
             }
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         model_fields = fields_for_model(PbxUser, fields=("extension", *USER_FIELDS))
         voicemail = _voicemail_fields(model_fields, user)
-        self.fields = {k: f for k, f in model_fields.items() if k not in voicemail}
+        features = call_feature_forms.section_fields(model_fields)
+        self.fields = {k: f for k, f in model_fields.items() if k not in voicemail and k not in features}
         self.fields.update(voicemail)
+        self.fields.update(features)
         pin = self.fields["password"]
         # Never the stored password; after an error, what was just typed.
         pin.widget = forms.PasswordInput(
@@ -268,6 +280,7 @@ class UserForm(VersionedForm, _RefusedPinsCleared):
             [
                 ("General", ["extension", "name", "outboundcid", "password", "clear_password"]),
                 ("Voicemail", list(VOICEMAIL_FIELDS)),
+                (call_feature_forms.TITLE, list(CALL_FEATURE_FIELDS)),
                 ("Advanced", list(ADVANCED_USER_FIELDS)),
             ],
         )

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 
 from portal.folding import FoldedSearch, folded_field
 from portal.validators import SafeCharField, callerid_format, digits_only
+from users.call_features import fields as call_features
 from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 
 NO_VOICEMAIL = "novm"
@@ -180,6 +181,68 @@ class PbxUser(FoldedSearch):
     )
     accountcode = SafeCharField(max_length=40, blank=True, validators=[accountcode_chars])
     language = SafeCharField(max_length=16, blank=True, validators=[language_code])
+    # Call features (users/call_features/: FreePBX's donotdisturb, callforward and findmefollow).
+    dnd = models.BooleanField(
+        "do not disturb",
+        default=False,
+        help_text="Calls never ring the user's phones: voicemail, or busy without a mailbox.",
+    )
+    cf = SafeCharField(
+        "forward all calls to",
+        max_length=31,
+        blank=True,
+        validators=[call_features.forward_number],
+        help_text="A number (internal or outside); empty: no forward. Phones: *72 / *73.",
+    )
+    cfb = SafeCharField(
+        "forward when busy to",
+        max_length=31,
+        blank=True,
+        validators=[call_features.forward_number],
+        help_text="Phones: *90 / *91.",
+    )
+    cfu = SafeCharField(
+        "forward on no answer or unavailable to",
+        max_length=31,
+        blank=True,
+        validators=[call_features.forward_number],
+        help_text="After the ring time, or at once when no phone of the user is reachable. Phones: *52 / *53.",
+    )
+    followme = models.BooleanField(
+        "follow me",
+        default=False,
+        help_text="Calls also ring the follow-me list. Phones: *21 turns it on and off.",
+    )
+    followme_list = SafeCharField(
+        "follow-me list",
+        max_length=400,
+        blank=True,
+        validators=[call_features.followme_list_format],
+        help_text="Numbers to ring, internal or outside, one per line.",
+    )
+    followme_prering = models.PositiveSmallIntegerField(
+        "initial ring time",
+        default=call_features.PRERING_DEFAULT,
+        validators=[MaxValueValidator(call_features.PRERING_MAX)],
+        help_text="Seconds the user's own phones ring before the list; 0 rings the list at once.",
+    )
+    followme_grptime = models.PositiveSmallIntegerField(
+        "follow-me ring time",
+        default=call_features.GRPTIME_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(call_features.GRPTIME_MAX)],
+        help_text="Seconds the list rings (each number, when in turn).",
+    )
+    followme_strategy = SafeCharField(
+        "follow-me ring strategy",
+        max_length=16,
+        choices=call_features.Strategy.choices,
+        default=call_features.STRATEGY_DEFAULT,
+    )
+    followme_confirm = models.BooleanField(
+        "confirm outside calls",
+        default=False,
+        help_text="An outside number on the list must press 1 to take the call (a mobile's voicemail cannot).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The name folded for searching (portal/folding.py): `muller` finds `Müller`.

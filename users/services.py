@@ -16,6 +16,7 @@ from audit import trail
 from devices.models import Device
 from portal.errors import ErrorCollector
 from portal.versions import Expected, check_version, version_of
+from users.call_features import services as call_feature_rules
 from users.mailboxes import generate_pin
 from users.models import PbxUser
 
@@ -85,8 +86,10 @@ def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fie
     """Validate a new user without saving it."""
     _check_fields(fields)
     user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
+    call_feature_rules.normalise(user)
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
+    errors.collect(call_feature_rules.check, user)
     _pin_rules(user, errors)
     _voicemail_rules(user, errors)
     if check_duplicate and "extension" not in errors.errors:
@@ -120,8 +123,10 @@ def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
     updated = copy.copy(user)
     for name, value in _strip(fields).items():
         setattr(updated, name, value)
+    call_feature_rules.normalise(updated)
     errors = ErrorCollector()
     errors.collect(updated.full_clean, validate_unique=False)
+    errors.collect(call_feature_rules.check, updated)
     _pin_rules(updated, errors, before=user)
     _voicemail_rules(updated, errors)
     errors.raise_if_any()

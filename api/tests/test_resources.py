@@ -688,3 +688,58 @@ def test_a_form_body_where_json_is_read_is_a_415_that_says_what_to_send(admin_ap
     # And the reverse: an upload takes a form, not JSON.
     upload = admin_api.post("/api/v1/imports/", {"kind": "extensions"}, format="json")
     assert upload.status_code == 415 and "multipart/form-data" in upload.json()["detail"]
+
+
+# --- Call features ------------------------------------------------------------
+
+
+def test_an_extensions_call_features_are_fields_read_and_changed_like_the_others(admin_api):
+    make_extension(admin_api, "1000")
+    make_extension(admin_api, "1001")
+    response = admin_api.patch(
+        f"{EXT}1000/",
+        {
+            "dnd": True,
+            "cf": "1001",
+            "cfu": "+4930123456",
+            "followme": True,
+            "followme_list": ["1001", "0171234567#"],
+            "followme_prering": 5,
+            "followme_strategy": "hunt",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["dnd"], body["cf"], body["cfb"], body["cfu"]) == (True, "1001", "", "+4930123456")
+    assert body["followme_list"] == ["1001", "0171234567#"]
+    assert (body["followme_prering"], body["followme_grptime"], body["followme_strategy"]) == (5, 20, "hunt")
+    user = PbxUser.objects.get(pk="1000")
+    assert user.followme_list == "1001-0171234567#"
+    assert admin_api.get(f"{EXT}1000/").json()["followme_list"] == ["1001", "0171234567#"]
+    entry = Entry.objects.filter(via=Via.API, object_id="1000").latest("pk")
+    assert entry.changes["dnd"] == [False, True]
+
+
+def test_a_users_call_features_are_on_the_users_resource_too(admin_api):
+    response = admin_api.post(
+        "/api/v1/users/", {"extension": "2000", "name": "Ann", "cfb": "2001", "dnd": True}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["cfb"] == "2001"
+    assert admin_api.get("/api/v1/users/2000/").json()["dnd"] is True
+
+
+def test_the_call_features_rules_answer_400_with_every_problem(admin_api):
+    make_extension(admin_api, "1000")
+    response = admin_api.patch(
+        f"{EXT}1000/",
+        {"cf": "1000", "cfb": "12;3", "followme": True, "followme_strategy": "memoryhunt"},
+        format="json",
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert "itself" in errors["cf"][0]
+    assert errors.keys() >= {"cf", "cfb", "followme_list", "followme_strategy"}
+    user = PbxUser.objects.get(pk="1000")
+    assert (user.cf, user.cfb, user.followme) == ("", "", False)

@@ -101,3 +101,20 @@ def test_every_list_declares_the_404_of_a_page_past_its_last(admin_api):
     for path in lists:
         assert "404" in DOCUMENT["paths"][path]["get"]["responses"], path
         assert admin_api.get(f"{path}?page=999").status_code == 404, path
+
+
+def test_the_call_features_are_typed_fields_and_the_follow_me_list_a_list_of_numbers():
+    for name in (
+        "ExtensionOut",
+        "UserOut",
+        "ExtensionInRequest",
+        "PatchedExtensionChangeRequest",
+        "UserInRequest",
+    ):
+        properties = COMPONENTS[name]["properties"]
+        assert properties["followme_list"]["type"] == "array", name
+        assert properties["followme_list"]["items"]["type"] == "string", name
+        assert properties["dnd"]["type"] == "boolean", name
+        assert properties["cf"]["type"] == "string", name
+        assert "FollowmeStrategyEnum" in str(properties["followme_strategy"]), name
+    assert set(COMPONENTS["FollowmeStrategyEnum"]["enum"]) >= {"ringallv2", "ringall", "hunt"}

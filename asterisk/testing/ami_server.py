@@ -291,6 +291,21 @@ class _Session(PhoneActions, asyncio.Protocol):
         self.server.reloads.append(module or "all")
         return _response("Success", action_id, ("Message", "Module Reloaded"))
 
+    def _action_setvar(self, h, action_id):
+        variable = h.get("variable", "")
+        if not variable:
+            return _response("Error", action_id, ("Message", "No variable specified"))
+        if h.get("channel"):
+            return _response("Error", action_id, ("Message", "No such channel"))
+        # DEVICE_STATE(Custom:X) as func_devstate writes it: the state, kept in CustomDevstate/X.
+        if variable.startswith("DEVICE_STATE(Custom:") and variable.endswith(")"):
+            name = variable[len("DEVICE_STATE(Custom:") : -1]
+            self.server.device_states[name] = h.get("value", "")
+            self.server.db[f"/CustomDevstate/{name}"] = h.get("value", "")
+        else:
+            self.server.globals[variable] = h.get("value", "")
+        return _response("Success", action_id, ("Message", "Variable Set"))
+
     def _action_userevent(self, h, action_id):
         fields = [(k, v) for k, v in h.items() if k not in ("action", "actionid", "userevent")]
         self.server.broadcast(_event("UserEvent", None, ("UserEvent", h.get("userevent", "")), *fields))
@@ -312,6 +327,9 @@ class AmiTestServer:
         self.commands: list[str] = []
         self.reloads: list[str] = []
         self.dialplan: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        # Custom device states (`Setvar DEVICE_STATE(Custom:DND1000)`) and global variables.
+        self.device_states: dict[str, str] = {}
+        self.globals: dict[str, str] = {}
         # CLI commands whose answer comes this many seconds late ({"dialplan reload": 3}).
         self.slow_commands: dict[str, float] = {}
         # Where `dialplan reload` reads extensions_additional.conf from (the tests' ASTERISK_CONF_DIR).

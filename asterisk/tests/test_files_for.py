@@ -42,6 +42,17 @@ USER_CHANGES = {
     "recording_priority": 20,
     "accountcode": "sales7",
     "language": "de",
+    # The call features live in AstDB only (users/call_features).
+    "dnd": True,
+    "cf": "1002",
+    "cfb": "1002",
+    "cfu": "0301234567",
+    "followme": True,
+    "followme_list": "1002-0171234567#",
+    "followme_prering": 3,
+    "followme_grptime": 40,
+    "followme_strategy": "hunt",
+    "followme_confirm": True,
 }
 DEVICE_CHANGES = {
     "description": {"description": "Front desk"},
@@ -49,6 +60,8 @@ DEVICE_CHANGES = {
     "devicetype": {"devicetype": "adhoc"},
     "settings.dtmfmode": {"settings": {"dtmfmode": "info"}},
     "settings.secret": {"settings": {"secret": "Zq8-new-secret-7731"}},
+    # The user's entry in the dialplan names the context of their own phone (their forwards').
+    "settings.context": {"settings": {"context": "from-staff"}},
 }
 
 
@@ -63,7 +76,9 @@ def office(committed):
             device_create, id=id, tech=tech, devicetype="fixed", default_user=PbxUser.objects.get(pk=user)
         )
 
-    committed(user_create, extension="1000", name="Ana", voicemail="default", vm_pin="1357")
+    committed(
+        user_create, extension="1000", name="Ana", voicemail="default", vm_pin="1357", followme_list="1001"
+    )
     device("1000", "pjsip", "1000")
     device("1001", "sip", "1000")
     committed(user_create, extension="1002", name="Ben")

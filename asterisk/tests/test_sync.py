@@ -80,7 +80,7 @@ def test_each_save_syncs_at_its_commit_and_a_user_on_two_devices_gives_freepbx_k
     assert asterisk.commands == [], "the hint changed in the running dialplan"
     assert asterisk.dialplan[("ext-local", "1000")] == {
         "1": ("Gosub", "sub-user-callerid,s,1()"),
-        "2": ("Gosub", "sub-dial-user,s,1(1000)"),
+        "2": ("Gosub", "sub-dial-user,s,1(1000,from-internal)"),
         "3": ("Hangup", ""),
         "hint": ("PJSIP/1000&PJSIP/3001", ""),
     }
@@ -277,18 +277,18 @@ def test_full_sync_rebuilds_a_lost_astdb_and_leaves_keys_it_does_not_own(committ
     asterisk.db.clear()
     asterisk.db["/AMPUSER/9999/cidname"] = "Not one of ours"
     asterisk.db["/DEVICE/1000/bogus"] = "x"
-    asterisk.db["/AMPUSER/1000/followme/ddial"] = "EXTENSION"
+    asterisk.db["/AMPUSER/1000/followme/grppre"] = "Sales:"
     asterisk.db["/OTHER/keep"] = "not ours"
     out = io.StringIO()
     call_command("asterisk_sync", "--full", stdout=out)
-    left = {"AMPUSER/9999/cidname", "DEVICE/1000/bogus", "AMPUSER/1000/followme/ddial"}
+    left = {"AMPUSER/9999/cidname", "DEVICE/1000/bogus", "AMPUSER/1000/followme/grppre"}
     assert _owned(asterisk).keys() == desired_keys().keys() | left
     assert asterisk.db["/OTHER/keep"] == "not ours"
     assert not any(a["action"] in ("DBDel", "DBDelTree") for a in asterisk.actions)
     text = out.getvalue()
     assert "full sync" in text
     assert "Left 3 keys pbxadmin does not own" in text
-    assert "  AMPUSER/1000/followme/ddial = EXTENSION" in text
+    assert "  AMPUSER/1000/followme/grppre = Sales:" in text
 
 
 def test_full_sync_deletes_stale_keys_it_owns_under_its_users_and_devices(committed, asterisk, john):
@@ -378,8 +378,10 @@ def test_every_key_pbxadmin_computes_is_one_it_owns(committed, john):
     committed(device_login, device=desk, user=john)
     committed(device_update, device=desk, emergency_cid="911")
     committed(user_update, user=john, password="1234", language="fr")
+    committed(user_update, user=john, dnd=True, cf="2000", cfb="2001", cfu="+4930123", followme_list="2000")
     keys = desired_keys()
     assert {"CW/1000", "DEVICE/3001/emergency_cid", "AMPUSER/1000/hint"} <= keys.keys()
+    assert {"DND/1000", "CF/1000", "CFB/1000", "CFU/1000", "AMPUSER/1000/followme/grplist"} <= keys.keys()
     assert [k for k in keys if not is_owned(k)] == []
 
 
@@ -393,7 +395,13 @@ def test_every_key_pbxadmin_computes_is_one_it_owns(committed, john):
         ("DEVICE/3001/emergency_cid", True),
         ("AMPUSER/1000/novmpw", False),
         ("AMPUSER/1000/vmx/unavail/state", False),
-        ("AMPUSER/1000/followme/ddial", False),
+        ("AMPUSER/1000/followme/ddial", True),
+        ("AMPUSER/1000/followme/grplist", True),
+        ("AMPUSER/1000/followme/grppre", False),
+        ("DND/1000", True),
+        ("CF/1000", True),
+        ("CFB/1000", True),
+        ("CFU/1000", True),
         ("AMPUSER/1000/recording/other", False),
         ("DEVICE/3001/bogus", False),
         ("CustomPresence/1000", False),

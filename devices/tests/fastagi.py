@@ -25,6 +25,7 @@ class FakeAsterisk:
         arg: str = "",
         digits: list[str] | None = None,
         channel: str | None = None,
+        arg2: str = "",
     ):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.file = self.sock.makefile("rwb")
@@ -43,6 +44,8 @@ class FakeAsterisk:
         }
         if arg:
             headers["agi_arg_1"] = arg
+        if arg2:
+            headers["agi_arg_2"] = arg2
         self.file.write("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
         self.file.flush()
 

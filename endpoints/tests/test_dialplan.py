@@ -112,7 +112,7 @@ def test_every_user_has_its_extension_and_a_hint_of_the_devices_it_is_on(committ
     assert ext_local["1001"].hint == "SIP/1001"
     assert ext_local["1002"].hint == "Local/5551234@from-internal"
     assert ext_local["1003"].hint is None, "no device, no hint"
-    assert ext_local["1000"].steps[1][2] == "Gosub(sub-dial-user,s,1(1000))"
+    assert ext_local["1000"].steps[1][2] == "Gosub(sub-dial-user,s,1(1000,from-internal))"
 
 
 def test_a_login_rewrites_the_hint_and_needs_no_dialplan_reload(committed, dialplan):

@@ -91,6 +91,7 @@ def test_add_creates_the_extension_and_its_sections(
     assert [title for title, _ in page.context["sections"]] == [
         "General",
         "Voicemail",
+        "Call features",
         "Device options",
         "Advanced",
     ]

@@ -8,7 +8,10 @@ from devices.hotdesk_agi import serve
 
 
 class Command(BaseCommand):
-    help = "Run the hot-desking FastAGI service that the dialplan's *11 and *12 call (PBXADMIN_AGI_LISTEN)."
+    help = (
+        "Run the FastAGI service that the dialplan's hot-desk codes (*11, *12) and call-feature codes "
+        "(*76, *78, *72…) call (PBXADMIN_AGI_LISTEN)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -1,0 +1,160 @@
+"""The call features' rules and what the phone's codes do, through the user services."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audit import actors
+from audit.models import Entry, Via
+from devices.models import Device
+from users.call_features import services
+from users.call_features.fields import split_list
+from users.extensions import extension_create, extension_update
+from users.models import PbxUser
+from users.services import user_create, user_update, user_update_check
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ana(committed):
+    return committed(extension_create, extension="2001", name="Ana", tech="pjsip")
+
+
+def test_a_new_user_has_every_call_feature_off_with_freepbxs_follow_me_defaults():
+    user = user_create(extension="2001", name="Ana")
+    assert (user.dnd, user.cf, user.cfb, user.cfu, user.followme, user.followme_list) == (
+        False,
+        "",
+        "",
+        "",
+        False,
+        "",
+    )
+    assert (user.followme_prering, user.followme_grptime, user.followme_strategy) == (7, 20, "ringallv2-prim")
+    assert user.callwaiting is True
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("2003\n0171234567#\n", "2003-0171234567#"),
+        ("2003-0171234567#", "2003-0171234567#"),
+        (["2003", " 2004 "], "2003-2004"),
+        ("2003, 2003; 2004", "2003-2004"),
+        ("2001#\n2003", "2001-2003"),  # the user's own number rings their phones: never `#`
+        ("", ""),
+    ],
+)
+def test_the_follow_me_list_is_kept_as_freepbx_keeps_it_whatever_was_typed(ana, typed, stored):
+    assert user_update(user=ana, followme_list=typed).followme_list == stored
+
+
+@pytest.mark.parametrize("bad", ["20:03", "2003&2004", "${SHELL(x)}", "12 34x", "+", "1#2"])
+def test_a_follow_me_list_with_anything_but_numbers_is_refused(ana, bad):
+    with pytest.raises(ValidationError) as refused:
+        user_update(user=ana, followme_list=bad)
+    assert "followme_list" in refused.value.error_dict
+
+
+def test_a_follow_me_list_has_at_most_20_numbers(ana):
+    with pytest.raises(ValidationError):
+        user_update(user=ana, followme_list="\n".join(str(3000 + n) for n in range(21)))
+    assert (
+        len(
+            split_list(
+                user_update(user=ana, followme_list=" ".join(str(3000 + n) for n in range(20))).followme_list
+            )
+        )
+        == 20
+    )
+
+
+@pytest.mark.parametrize("field", ["cf", "cfb", "cfu"])
+@pytest.mark.parametrize("bad", ["20 03", "*97", "2003#", "1-800", "00${x}", "+"])
+def test_a_forward_takes_a_number_only(ana, field, bad):
+    with pytest.raises(ValidationError) as refused:
+        user_update(user=ana, **{field: bad})
+    assert field in refused.value.error_dict
+
+
+@pytest.mark.parametrize("field", ["cf", "cfb", "cfu"])
+def test_a_forward_to_the_users_own_number_is_refused(ana, field):
+    with pytest.raises(ValidationError) as refused:
+        user_update(user=ana, **{field: "2001"})
+    assert "itself" in refused.value.error_dict[field][0].messages[0]
+    assert getattr(PbxUser.objects.get(pk="2001"), field) == ""
+
+
+def test_an_outside_forward_and_a_plus_number_are_taken(ana):
+    user = user_update(user=ana, cf="00441234567890", cfb="+4930123456", cfu="2002")
+    assert (user.cf, user.cfb, user.cfu) == ("00441234567890", "+4930123456", "2002")
+
+
+def test_follow_me_needs_a_number_to_ring(ana):
+    with pytest.raises(ValidationError) as refused:
+        user_update(user=ana, followme=True)
+    assert "followme_list" in refused.value.error_dict
+
+
+def test_every_problem_comes_at_once_with_the_other_fields(ana):
+    with pytest.raises(ValidationError) as refused:
+        user_update_check(
+            user=ana,
+            cf="2001",
+            followme=True,
+            followme_grptime=0,
+            followme_strategy="memoryhunt",
+            ringtimer=500,
+        )
+    assert set(refused.value.error_dict) == {
+        "cf",
+        "followme_list",
+        "followme_grptime",
+        "followme_strategy",
+        "ringtimer",
+    }
+
+
+def test_the_forward_context_is_the_users_own_phones():
+    assert services.forward_context({"context": "from-internal-restricted"}) == "from-internal-restricted"
+    assert services.forward_context({}) == services.forward_context(None) == "from-internal"
+
+
+# --- the phone's operations ------------------------------------------------------------------
+
+
+def test_the_phones_operations_change_the_user_and_the_audit_names_the_device(ana):
+    device = Device.objects.get(pk="2001")
+    with actors.acting(actors.phone(device)):
+        services.dnd_set(user=ana, on=True)
+        services.forward_set(user=ana, field="cfb", number="2002")
+        services.callwaiting_set(user=ana, on=False)
+    user = PbxUser.objects.get(pk="2001")
+    assert (user.dnd, user.cfb, user.callwaiting) == (True, "2002", False)
+    entries = Entry.objects.filter(via=Via.PHONE, object_id="2001").order_by("pk")
+    assert [e.detail for e in entries] == ["phone on device 2001"] * 3
+    assert [list(e.changes) for e in entries] == [["dnd"], ["cfb"], ["callwaiting"]]
+
+
+def test_toggles_flip_what_the_database_holds_now(ana):
+    PbxUser.objects.filter(pk="2001").update(dnd=True)  # another writer, after `ana` was read
+    assert services.dnd_toggle(user=ana).dnd is False
+    assert services.dnd_toggle(user=ana).dnd is True
+
+
+def test_follow_me_toggles_only_with_a_list(ana):
+    with pytest.raises(ValidationError):
+        services.followme_toggle(user=ana)
+    extension_update(user=ana, followme_list="2002")
+    assert services.followme_toggle(user=ana).followme is True
+    assert services.followme_toggle(user=ana).followme is False
+
+
+def test_an_empty_number_ends_a_forward_and_a_bad_one_changes_nothing(ana):
+    services.forward_set(user=ana, field="cf", number="2002")
+    with pytest.raises(ValidationError):
+        services.forward_set(user=ana, field="cf", number="2001")
+    assert PbxUser.objects.get(pk="2001").cf == "2002"
+    assert services.forward_set(user=ana, field="cf", number="").cf == ""
+    with pytest.raises(ValueError):
+        services.forward_set(user=ana, field="callwaiting", number="1")
