@@ -131,7 +131,7 @@ def asterisk(settings):
 def administrator_user(db):
     """A member of "PBX administrators" (not staff, not superuser): the persona who edits the PBX.
     Named so as not to shadow pytest-django's `admin_user` / `admin_client` (a superuser)."""
-    from portal.testing.personas import administrator
+    from web.testing.personas import administrator
 
     return administrator()
 
@@ -148,7 +148,7 @@ def second_administrator_client(db):
     from django.test import Client
 
     from portal.roles import ADMINISTRATORS
-    from portal.testing.personas import make_persona
+    from web.testing.personas import make_persona
 
     client = Client()
     client.force_login(make_persona(ADMINISTRATORS, "bea-admin"))
@@ -160,7 +160,7 @@ def viewer_client(db):
     """A client of its own, so a test can hold an administrator's and a viewer's at once."""
     from django.test import Client
 
-    from portal.testing.personas import viewer
+    from web.testing.personas import viewer
 
     client = Client()
     client.force_login(viewer())

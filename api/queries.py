@@ -5,10 +5,10 @@ from rest_framework import serializers
 
 from asterisk.models import PhoneState, PhoneStatus
 from asterisk.selectors import only_down
-from devices.models import DeviceType, Tech
-from devices.selectors import SORTS as DEVICE_SORTS
-from portal.folding import fold
-from users.selectors import SORTS as USER_SORTS
+from directory.devices.models import DeviceType, Tech
+from directory.devices.selectors import SORTS as DEVICE_SORTS
+from directory.folding import fold
+from directory.users.selectors import SORTS as USER_SORTS
 
 STATES = [*PhoneState.values, "down"]
 

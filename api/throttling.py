@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
-from pbxadmin.locks import machine_lock
+from asterisk.locks import machine_lock
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # The clock, a name of its own so a test can hold it still (a window may end mid-test).

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, status
 
-from portal.versions import StaleVersion
+from directory.versions import StaleVersion
 
 
 class PreconditionFailed(exceptions.APIException):

@@ -9,8 +9,8 @@ a FreePBX system holds others under the same users (`novmpw`, `vmx/*`,
 from collections import defaultdict
 from collections.abc import Iterable
 
-from devices.models import ARRIVAL_ORDER, Device
-from users.models import PbxUser
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.users.models import PbxUser
 
 FAMILIES = ("AMPUSER", "DEVICE", "CW")
 

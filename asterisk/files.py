@@ -22,11 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.db.models import Q
 
+from asterisk.locks import machine_lock
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
-from devices.models import Device
-from endpoints.dialplan import FILENAME as DIALPLAN_FILE
-from endpoints.dialplan import static_part
-from endpoints.generate import (
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
+from asterisk.render.dialplan import static_part
+from asterisk.render.generate import (
     DIALPLAN,
     FILE_RELOAD,
     FILE_SOURCE,
@@ -36,9 +36,9 @@ from endpoints.generate import (
     VOICEMAIL,
     render_files,
 )
-from endpoints.secrets import is_secret_file
-from endpoints.techs import FILE_TECH
-from pbxadmin.locks import machine_lock
+from directory.devices.models import Device
+from directory.secrets import is_secret_file
+from directory.techs import FILE_TECH
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ channel, so it listens on localhost (PBXADMIN_AGI_LISTEN).
 What it bounds: every read (the headers, each command's reply) waits at most
 PBXADMIN_AGI_READ_TIMEOUT seconds; at most PBXADMIN_AGI_MAX_SESSIONS sessions
 are open at once, and a connection beyond that is closed at once. PIN guessing
-across calls is counted and locked out by `devices.hotdesk_guard`.
+across calls is counted and locked out by `directory.devices.hotdesk_guard`.
 """
 
 import asyncio
@@ -28,14 +28,14 @@ from django.db import OperationalError, close_old_connections
 from panoramisk.fast_agi import Application, Request
 from panoramisk.utils import parse_agi_result
 
+from asterisk import prompts
 from audit import actors
-from devices import prompts
-from devices.hotdesk_guard import PinCheck, hotdesk_locked_until, hotdesk_pin_check
-from devices.models import DeviceType
-from devices.selectors import device_of_channel
-from devices.services import device_login, device_logout
-from portal import busy
-from users.models import PbxUser
+from directory.devices.hotdesk_guard import PinCheck, hotdesk_locked_until, hotdesk_pin_check
+from directory.devices.models import DeviceType
+from directory.devices.selectors import device_of_channel
+from directory.devices.services import device_login, device_logout
+from directory.users.models import PbxUser
+from web import busy
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from asterisk.models import (
     PhoneStatusChange,
     PhoneUsage,
 )
-from devices.models import Device
-from devices.selectors import BY_ID
+from directory.devices.models import Device
+from directory.devices.selectors import BY_ID
 
 # States the "needs attention" filter of the lists shows.
 DOWN = (PhoneState.UNREGISTERED, PhoneState.UNREACHABLE)

@@ -16,7 +16,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from audit.models import ObjectType
-from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 
 OBJECT_TYPES = {
     "users.pbxuser": ObjectType.USER,

@@ -10,10 +10,10 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from endpoints.secrets import SECRET_COLUMNS
-from endpoints.techs import TECHS
-from users.mailboxes import normalise_options
-from users.models import NO_VOICEMAIL
+from directory.secrets import SECRET_COLUMNS
+from directory.techs import TECHS
+from directory.users.mailboxes import normalise_options
+from directory.users.models import NO_VOICEMAIL
 
 DEFAULT_CONTEXT = "default"
 # FreePBX's Bulk Handler writes tech=virtual for a user with no device (an extension with no phone).

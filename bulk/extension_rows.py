@@ -19,16 +19,16 @@ from bulk.columns import (
 )
 from bulk.follow_ups import UNSET, FollowUp, check_follow_up, read_device_cells, shown_changes
 from bulk.rows import DEFAULT_TECH, Either, RowPlan, Rows, plan_device, plan_user, problems_from
-from devices.models import Device, DeviceType, Tech
-from endpoints.techs import normalise_tech
-from users.extensions import (
+from directory.devices.models import Device, DeviceType, Tech
+from directory.techs import normalise_tech
+from directory.users.extensions import (
     build_extension,
     extension_create,
     extension_create_many,
     extension_update,
     extension_update_check,
 )
-from users.models import PbxUser
+from directory.users.models import PbxUser
 
 
 class ExtensionRows(Rows):

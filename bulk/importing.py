@@ -23,8 +23,8 @@ from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
 from bulk.follow_ups import apply_all
 from bulk.kinds import HANDLERS
 from bulk.rows import WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
-from endpoints.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
-from portal.validators import keeping_weak_secrets
+from directory.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.validators import keeping_weak_secrets
 
 CHUNK = 500
 MAX_PROBLEMS = 2000  # listed one by one; beyond, only counted

@@ -20,19 +20,19 @@ from bulk.columns import (
     user_fields_from,
 )
 from bulk.follow_ups import FollowUp, check_follow_up, read_device_cells, shown_changes
-from devices.models import Device, DeviceType, Tech
-from devices.services import (
+from directory.devices.models import Device, DeviceType, Tech
+from directory.devices.services import (
     build_device,
     device_create,
     device_list_problem,
     device_update,
     device_update_check,
 )
-from endpoints.secrets import REGENERATE
-from endpoints.techs import normalise_tech
-from portal.validators import is_weak_secret
-from users.models import PbxUser
-from users.services import build_user, user_create, user_update, user_update_check
+from directory.secrets import REGENERATE
+from directory.techs import normalise_tech
+from directory.users.models import PbxUser
+from directory.users.services import build_user, user_create, user_update, user_update_check
+from directory.validators import is_weak_secret
 
 DEFAULT_TECH = Tech.PJSIP
 

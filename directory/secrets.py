@@ -11,9 +11,9 @@ it has a secret setting). A user's hot-desk PIN (`password`) is a secret too.
 import re
 from collections.abc import Iterable
 
-from endpoints.models import Endpoint
-from endpoints.techs import TECHS
-from users.models import PbxUser
+from directory.endpoints.models import Endpoint
+from directory.techs import TECHS
+from directory.users.models import PbxUser
 
 # What a masked secret looks like, and what a diff line of a changed one says.
 MASK = "********"
@@ -45,7 +45,7 @@ SECRET_FILES |= {VOICEMAIL_FILE}
 # in FreePBX's `voicemail_vmpwd` column).
 SECRET_COLUMNS = SECRET_SETTING_KEYS | {"password", "voicemail_vmpwd"}
 
-# `key=value` or `key=>value`, as endpoints.conf writes them.
+# `key=value` or `key=>value`, as asterisk.render.conf writes them.
 # Asterisk reads keys in any case and after white space: a hand-edited ` Secret=…` is a secret too.
 _CONF_LINE = re.compile(r"\s*(?P<key>[A-Za-z][\w-]*)\s*=>?")
 # Credentials Asterisk accepts that pbxadmin never writes but a hand edit may hold.

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from api.models import ApiToken
 from api.tokens import token_create, token_revoke
-from portal.forms import add_service_errors
-from portal.pages import viewer_required
 from portal.roles import can_edit, people_with_a_role
+from web.forms import add_service_errors
+from web.pages import viewer_required
 
 # How long a form's `once` is remembered as sent: longer than anyone reloads a page.
 _SENT_FOR = 24 * 3600

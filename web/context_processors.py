@@ -1,4 +1,4 @@
-from portal.banner import banner
+from asterisk.banner import banner
 from portal.mode import pbx_mode
 from portal.roles import can_edit, can_view
 

@@ -4,8 +4,8 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from directory.versions import StaleVersion
 from portal.roles import can_edit
-from portal.versions import StaleVersion
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:

@@ -8,7 +8,7 @@ its selector as keyword arguments, and the template renders the same form.
 from django import forms
 from django.core.paginator import Page, Paginator
 
-from devices.models import DeviceType, Tech
+from directory.devices.models import DeviceType, Tech
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50

@@ -7,8 +7,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.forms import submit
-from portal.pages import admin_required
 from portal.people import (
     ROLE_CHOICES,
     VIEWER,
@@ -18,6 +16,8 @@ from portal.people import (
     person_set_role,
     role_of,
 )
+from web.forms import submit
+from web.pages import admin_required
 
 
 class PersonForm(forms.Form):

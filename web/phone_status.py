@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 
 from asterisk.phone_status import DEVICE_ID
 from asterisk.selectors import device_states, host_port
-from portal.pages import viewer_required
+from web.pages import viewer_required
 
 # A page shows at most a few hundred devices.
 MAX_IDS = 500

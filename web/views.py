@@ -12,20 +12,20 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
+from asterisk.banner import banner
 from asterisk.files import conf_dir
 from asterisk.models import SyncChange
 from asterisk.outbox import rewrite_file
+from asterisk.render.generate import render_files
 from asterisk.tasks import request_sync
-from endpoints.generate import render_files
-from endpoints.secrets import is_secret_file, known_secrets, mask_diff
-from portal.banner import banner
-from portal.forms import read_only_for
+from directory.secrets import is_secret_file, known_secrets, mask_diff
+from directory.validators import generate_secret
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
 from portal.models import PortalSettings
-from portal.pages import VIEWERS_READ, admin_required, safe_next, viewer_required
 from portal.roles import can_edit
-from portal.validators import generate_secret
+from web.forms import read_only_for
+from web.pages import VIEWERS_READ, admin_required, safe_next, viewer_required
 
 
 @viewer_required

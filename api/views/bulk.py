@@ -21,12 +21,12 @@ from api.parsers import UPLOADS
 from api.permissions import AdministratorsOnly
 from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
-from bulk.forms import ConfirmForm
 from bulk.importing import ACTIONS, MAX_PROBLEMS, MAX_ROWS_SHOWN, uploaded_text
 from bulk.jobs import job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
 from bulk.tasks import job_check_start, job_confirm_and_start
+from web.bulk.forms import ConfirmForm
 
 
 class JobProgress(serializers.Serializer):
@@ -143,7 +143,7 @@ class ImportUpload(serializers.Serializer):
 
 
 class ImportConfirm(serializers.Serializer):
-    """The page's confirmation (bulk.forms.ConfirmForm), which judges these fields."""
+    """The page's confirmation (web.bulk.forms.ConfirmForm), which judges these fields."""
 
     existing = serializers.ChoiceField(
         ["skip", "replace"], help_text="What to do with rows whose number exists."

@@ -22,9 +22,9 @@ from api.serializers import (
 )
 from api.versions import ETAG, IF_MATCH, STALE_RESPONSE, etag, if_match, stale_is_412
 from asterisk.selectors import device_states
-from devices.models import Device, Tech
-from devices.selectors import device_list
-from devices.services import (
+from directory.devices.models import Device, Tech
+from directory.devices.selectors import device_list
+from directory.devices.services import (
     build_device,
     device_create,
     device_delete,
@@ -34,7 +34,7 @@ from devices.services import (
     device_update_check,
     device_version,
 )
-from users.extensions import (
+from directory.users.extensions import (
     build_extension,
     extension_create,
     extension_delete,
@@ -42,9 +42,16 @@ from users.extensions import (
     extension_update_check,
     extension_version,
 )
-from users.models import PbxUser
-from users.selectors import extension_list, user_list
-from users.services import build_user, user_create, user_delete, user_update, user_update_check, user_version
+from directory.users.models import PbxUser
+from directory.users.selectors import extension_list, user_list
+from directory.users.services import (
+    build_user,
+    user_create,
+    user_delete,
+    user_update,
+    user_update_check,
+    user_version,
+)
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
 

@@ -10,12 +10,12 @@ from rest_framework.response import Response
 from api import queries
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
+from asterisk.banner import BANNER_STATES, banner, pending_work
 from asterisk.models import PhoneState, SyncStatus
 from asterisk.selectors import LINK_STATES, as_json_with_last_known, device_states
 from asterisk.tasks import request_sync
-from devices.models import Device
-from devices.selectors import device_list
-from portal.banner import BANNER_STATES, banner, pending_work
+from directory.devices.models import Device
+from directory.devices.selectors import device_list
 from portal.mode import pbx_mode
 
 PhoneStatusOut = inline_serializer(

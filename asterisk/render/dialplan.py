@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from devices import prompts
-from devices.models import ARRIVAL_ORDER, Device
-from endpoints.conf import banner
-from users.models import PbxUser
+from asterisk import prompts
+from asterisk.render.conf import banner
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.users.models import PbxUser
 
 FILENAME = "extensions_additional.conf"
 

@@ -13,13 +13,13 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from devices.models import Device, DeviceType
-from endpoints import dialplan, transports, voicemail
-from endpoints.conf import banner, format_section, join_sections
-from endpoints.models import SipSettings
-from endpoints.techs import FILE_TECH, TECHS, defaults
-from endpoints.techs.base import DeviceRow
-from users.models import NO_VOICEMAIL
+from asterisk.render import dialplan, transports, voicemail
+from asterisk.render.conf import banner, format_section, join_sections
+from directory.devices.models import Device, DeviceType
+from directory.endpoints.models import SipSettings
+from directory.techs import FILE_TECH, TECHS, defaults
+from directory.techs.base import DeviceRow
+from directory.users.models import NO_VOICEMAIL
 
 # Each PJSIP file starts by including the administrator's own additions
 # (FreePBX's layout); those files must exist or res_pjsip fails to load.

@@ -13,8 +13,8 @@ FreePBX 17's own output, `asterisk/tests/data/freepbx17-ext100/`.
 
 import ipaddress
 
-from endpoints.conf import Section, banner, format_items, format_section
-from endpoints.models import EVERY_ADDRESS, SipSettings, split_networks
+from asterisk.render.conf import Section, banner, format_items, format_section
+from directory.endpoints.models import EVERY_ADDRESS, SipSettings, split_networks
 
 SIP_GENERAL = "sip_general_additional.conf"
 PJSIP_TRANSPORTS = "pjsip.transports.conf"

@@ -13,9 +13,9 @@ import re
 
 from django.db import connection
 
-from endpoints.conf import ConfInjectionError, banner
-from users.mailboxes import mailbox_name
-from users.models import NO_VOICEMAIL, PbxUser
+from asterisk.render.conf import ConfInjectionError, banner
+from directory.users.mailboxes import mailbox_name
+from directory.users.models import NO_VOICEMAIL, PbxUser
 
 FILENAME = "voicemail_additional.conf"
 

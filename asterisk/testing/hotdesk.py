@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from devices.hotdesk_agi import serve
-from devices.services import device_create
-from users.services import user_create
+from asterisk.hotdesk_agi import serve
+from directory.devices.services import device_create
+from directory.users.services import user_create
 
 
 @pytest.fixture

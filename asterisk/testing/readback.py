@@ -1,8 +1,8 @@
 """Write a device's sections and read them back as Asterisk would."""
 
-from endpoints.conf import Section, format_file, parse_conf
-from endpoints.techs import FILE_TECH, TECHS, defaults
-from endpoints.techs.base import DeviceRow
+from asterisk.render.conf import Section, format_file, parse_conf
+from directory.techs import FILE_TECH, TECHS, defaults
+from directory.techs.base import DeviceRow
 
 SAFE_SECRET = "Abcd1234efgh"
 

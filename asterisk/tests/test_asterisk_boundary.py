@@ -9,10 +9,10 @@ from django.db import transaction
 from asterisk import files, outbox
 from asterisk.models import SyncChange, SyncStatus
 from asterisk.sync import run_reloads, run_sync
-from devices.services import device_create, device_delete
-from users.extensions import extension_create
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.services import device_create, device_delete
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 

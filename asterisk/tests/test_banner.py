@@ -11,10 +11,10 @@ from asterisk.ami import AmiError
 from asterisk.models import ListenerState, ListenerStatus, SyncStatus
 from asterisk.selectors import listener_link
 from asterisk.sync import run_requested
-from devices.services import device_create, device_delete
-from users.extensions import extension_create, extension_delete
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.services import device_create, device_delete
+from directory.users.extensions import extension_create, extension_delete
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 

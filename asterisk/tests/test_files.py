@@ -9,9 +9,9 @@ from django.db import OperationalError
 from asterisk import files, outbox, tasks
 from asterisk.files import files_for_techs, render_files, write_files
 from asterisk.models import SyncChange, SyncStatus
-from endpoints.conf import parse_conf
-from endpoints.generate import FILE_RELOAD
-from users.extensions import extension_create
+from asterisk.render.conf import parse_conf
+from asterisk.render.generate import FILE_RELOAD
+from directory.users.extensions import extension_create
 
 
 @pytest.mark.django_db

@@ -4,12 +4,12 @@ import socket
 
 import pytest
 
+from asterisk import prompts
 from asterisk.astdb import desired_keys
 from asterisk.sync import run_sync
-from devices import prompts
-from devices.models import Device
-from devices.services import device_login
-from devices.tests.fastagi import FakeAsterisk, played
+from asterisk.testing.fastagi import FakeAsterisk, played
+from directory.devices.models import Device
+from directory.devices.services import device_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from devices import prompts
-from devices.models import HotdeskLockout
-from devices.tests.fastagi import FakeAsterisk, played
+from asterisk import prompts
+from asterisk.testing.fastagi import FakeAsterisk, played
+from directory.devices.models import HotdeskLockout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

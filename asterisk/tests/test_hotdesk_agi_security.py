@@ -4,13 +4,13 @@ import logging
 
 import pytest
 
-from devices import prompts
-from devices.hotdesk_guard import hotdesk_locked_until
-from devices.models import Device, HotdeskLockout
-from devices.services import device_create, device_login
-from devices.tests.fastagi import FakeAsterisk, asked, played
-from users.models import PbxUser
-from users.services import user_create
+from asterisk import prompts
+from asterisk.testing.fastagi import FakeAsterisk, asked, played
+from directory.devices.hotdesk_guard import hotdesk_locked_until
+from directory.devices.models import Device, HotdeskLockout
+from directory.devices.services import device_create, device_login
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from devices import prompts
-from devices.hotdesk_guard import hotdesk_pin_check
-from devices.models import Device
-from devices.tests.fastagi import CORE_PROMPTS, FakeAsterisk, asked, played
-from users.models import PbxUser
+from asterisk import prompts
+from asterisk.testing.fastagi import CORE_PROMPTS, FakeAsterisk, asked, played
+from directory.devices.hotdesk_guard import hotdesk_pin_check
+from directory.devices.models import Device
+from directory.users.models import PbxUser
 
 
 def test_the_core_prompt_list_is_the_real_package_listing():

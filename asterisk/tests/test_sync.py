@@ -11,9 +11,15 @@ from asterisk.astdb import desired_keys
 from asterisk.models import AstdbEntry, SyncChange, SyncStatus
 from asterisk.sync import _ReplyCheck, run_sync
 from asterisk.tasks import request_sync
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from users.extensions import extension_create, extension_delete, extension_update
-from users.services import user_create, user_delete, user_update
+from directory.devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from django.db import connection
 
 from asterisk.astdb import desired_keys
 from asterisk.models import SyncChange, SyncStatus
+from directory.users.extensions import extension_create
+from directory.users.services import user_create, user_update
 from pbxadmin.celery import app as celery_app
-from portal.testing.forms import form_post_data
-from users.extensions import extension_create
-from users.services import user_create, user_update
+from web.testing.forms import form_post_data
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 

@@ -9,14 +9,25 @@ from audit.fields import is_secret, looks_secret, values_of
 from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
 from bulk.exporting import export_file
-from devices.models import Device
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from endpoints.models import Endpoint
-from endpoints.services import sip_settings_update
+from directory.devices.models import Device
+from directory.devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from directory.endpoints.models import Endpoint
+from directory.endpoints.services import sip_settings_update
+from directory.users.extensions import (
+    extension_create,
+    extension_create_many,
+    extension_delete,
+    extension_update,
+)
+from directory.users.models import PbxUser
+from directory.users.services import user_create, user_delete, user_update
 from portal.mode import DEVICE_AND_USER, set_pbx_mode
-from users.extensions import extension_create, extension_create_many, extension_delete, extension_update
-from users.models import PbxUser
-from users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 

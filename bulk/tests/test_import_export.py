@@ -13,13 +13,13 @@ from asterisk import files
 from asterisk.astdb import desired_keys
 from asterisk.files import write_files
 from asterisk.models import SyncChange
+from asterisk.render.conf import parse_conf
 from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.importing import ImportRefused, check_file, import_file
-from devices.models import Device
-from devices.services import device_create
-from endpoints.conf import parse_conf
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class DevicesConfig(AppConfig):
-    name = "devices"
+    name = "directory.devices"

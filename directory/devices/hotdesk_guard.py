@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from devices.models import Device, HotdeskLockout
-from users.models import PbxUser
+from directory.devices.models import Device, HotdeskLockout
+from directory.users.models import PbxUser
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 from django.db import models
 from django.utils import timezone
 
-from endpoints.techs import custom, dahdi, iax2, pjsip, sip
-from portal.folding import FoldedSearch, folded_field
-from portal.validators import SafeCharField, callerid_format, digits_only
+from directory.folding import FoldedSearch, folded_field
+from directory.techs import custom, dahdi, iax2, pjsip, sip
+from directory.validators import SafeCharField, callerid_format, digits_only
 
 
 class Tech(models.TextChoices):

@@ -5,8 +5,8 @@ import re
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Length, Lower
 
-from devices.models import Device, Tech
-from portal.folding import fold
+from directory.devices.models import Device, Tech
+from directory.folding import fold
 
 # Ids are strings of digits: ordered by length, then value, so 818 < 3299 < 5001.
 BY_ID = (Length("id").asc(), "id")

@@ -16,14 +16,14 @@ from django.utils import timezone
 from asterisk import outbox
 from asterisk.ami_wire import MAX_HEADER
 from audit import trail
-from devices.models import Device, DeviceType, Tech
-from endpoints.models import Endpoint
-from endpoints.secrets import REGENERATE
-from endpoints.techs import TECHS, clean_settings, normalise_tech
-from portal.errors import ErrorCollector
-from portal.validators import generate_secret, is_weak_secret
-from portal.versions import Expected, check_version, version_of
-from users.models import PbxUser
+from directory.devices.models import Device, DeviceType, Tech
+from directory.endpoints.models import Endpoint
+from directory.errors import ErrorCollector
+from directory.secrets import REGENERATE
+from directory.techs import TECHS, clean_settings, normalise_tech
+from directory.users.models import PbxUser
+from directory.validators import generate_secret, is_weak_secret
+from directory.versions import Expected, check_version, version_of
 
 # The code of the error a number already taken raises (the API answers it with 409).
 IN_USE = "in_use"

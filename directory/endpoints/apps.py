@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class EndpointsConfig(AppConfig):
-    name = "endpoints"
+    name = "directory.endpoints"

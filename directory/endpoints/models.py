@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from portal.validators import SafeCharField
+from directory.validators import SafeCharField
 
 
 class Endpoint(models.Model):
@@ -19,7 +19,7 @@ class Endpoint(models.Model):
         related_name="endpoint",
     )
     # key -> value strings, checked against the technology's SETTINGS by the
-    # services (see endpoints.techs.clean_settings). Kept as strings, like
+    # services (see directory.techs.clean_settings). Kept as strings, like
     # FreePBX's sip/iax/dahdi tables, so Bulk Handler columns map one to one.
     settings = models.JSONField(default=dict)
 

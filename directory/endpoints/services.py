@@ -4,7 +4,7 @@ from django.db import transaction
 
 from asterisk import outbox
 from audit import trail
-from endpoints.models import SipSettings, split_networks
+from directory.endpoints.models import SipSettings, split_networks
 
 # Everything an administrator may set on the SIP settings page.
 SIP_SETTINGS_FIELDS = tuple(

@@ -5,7 +5,7 @@ from types import ModuleType
 
 from django.core.exceptions import ValidationError
 
-from endpoints.techs import custom, dahdi, iax2, pjsip, sip
+from directory.techs import custom, dahdi, iax2, pjsip, sip
 
 TECHS: dict[str, ModuleType] = {m.TECH: m for m in (pjsip, sip, iax2, dahdi, custom)}
 

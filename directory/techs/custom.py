@@ -1,7 +1,7 @@
 """Custom devices: a dial string the administrator types, and no config file."""
 
-from endpoints.conf import Section
-from endpoints.techs.base import DeviceRow
+from asterisk.render.conf import Section
+from directory.techs.base import DeviceRow
 
 TECH = "custom"
 # The one name pages, forms and messages use for this technology.

@@ -5,9 +5,9 @@ context, and each `channel=>N` line creates a channel with the options above
 it. FreePBX marks each device with a `;;;;;;[id]` comment.
 """
 
-from endpoints.conf import Section
-from endpoints.spec import YES_NO, Setting, accountcode, call_groups, context, integer
-from endpoints.techs.base import DeviceRow, device_callerid
+from asterisk.render.conf import Section
+from directory.techs.base import DeviceRow, device_callerid
+from directory.techs.spec import YES_NO, Setting, accountcode, call_groups, context, integer
 
 TECH = "dahdi"
 # The one name pages, forms and messages use for this technology.

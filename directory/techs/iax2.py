@@ -2,8 +2,9 @@
 (`asterisk/tests/data/freepbx17-ext100/iax_additional.conf`), with
 `callerid=device <id>` and REALCALLERIDNUM carrying the number."""
 
-from endpoints.conf import Section
-from endpoints.spec import (
+from asterisk.render.conf import Section
+from directory.techs.base import DeviceRow, device_callerid, split_amp
+from directory.techs.spec import (
     YES_NO,
     Setting,
     accountcode,
@@ -14,7 +15,6 @@ from endpoints.spec import (
     integer,
     secret,
 )
-from endpoints.techs.base import DeviceRow, device_callerid, split_amp
 
 TECH = "iax2"
 # The one name pages, forms and messages use for this technology.

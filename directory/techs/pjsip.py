@@ -1,7 +1,8 @@
 """PJSIP devices: an endpoint, an AOR and (with a secret) an auth section, in three files."""
 
-from endpoints.conf import Section
-from endpoints.spec import (
+from asterisk.render.conf import Section
+from directory.techs.base import DeviceRow, device_callerid
+from directory.techs.spec import (
     YES_NO,
     Setting,
     accountcode,
@@ -13,7 +14,6 @@ from endpoints.spec import (
     secret,
     transport_name,
 )
-from endpoints.techs.base import DeviceRow, device_callerid
 
 TECH = "pjsip"
 # The one name pages, forms and messages use for this technology.

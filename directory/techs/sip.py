@@ -5,8 +5,9 @@ The keys, their order and their defaults are those of FreePBX 17's own file
 deliberate difference is `callerid=device <id>`.
 """
 
-from endpoints.conf import Section
-from endpoints.spec import (
+from asterisk.render.conf import Section
+from directory.techs.base import DeviceRow, device_callerid, split_amp
+from directory.techs.spec import (
     YES_NO,
     Setting,
     accountcode,
@@ -22,7 +23,6 @@ from endpoints.spec import (
     transports,
     vm_extension,
 )
-from endpoints.techs.base import DeviceRow, device_callerid, split_amp
 
 TECH = "sip"
 # The one name pages, forms and messages use for this technology.

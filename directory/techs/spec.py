@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from portal.validators import conf_safe, no_control_characters, secret_strength
+from directory.validators import conf_safe, no_control_characters, secret_strength
 
 Check = Callable[[str], str]  # returns the normalised value or raises ValidationError
 

@@ -4,8 +4,8 @@ import difflib
 
 import pytest
 
-from endpoints.conf import format_section, parse_conf
-from endpoints.secrets import (
+from asterisk.render.conf import format_section, parse_conf
+from directory.secrets import (
     CHANGED,
     MASK,
     SECRET_COLUMNS,
@@ -15,8 +15,8 @@ from endpoints.secrets import (
     mask_diff,
     masked_settings,
 )
-from endpoints.techs import TECHS, defaults
-from endpoints.techs.base import DeviceRow
+from directory.techs import TECHS, defaults
+from directory.techs.base import DeviceRow
 
 SECRET = "Zq9Secret7Unique;x"
 TECHS_WITH_SECRETS = [t for t, m in TECHS.items() if any(s.secret for s in m.SETTINGS)]

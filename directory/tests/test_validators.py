@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.testing.strategies import LINE_BREAKS_AND_NUL, VALID_SAMPLES, dangerous_variants, typed_text
-from portal.validators import (
+from directory.validators import (
     GENERATED_SECRET_LENGTH,
     callerid_format,
     conf_safe,
@@ -17,6 +16,7 @@ from portal.validators import (
     no_control_characters,
     secret_strength,
 )
+from web.testing.strategies import LINE_BREAKS_AND_NUL, VALID_SAMPLES, dangerous_variants, typed_text
 
 # C0, DEL and C1; the Unicode line and paragraph separators; bidirectional overrides and isolates.
 CONTROL = (

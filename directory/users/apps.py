@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class UsersConfig(AppConfig):
-    name = "users"
+    name = "directory.users"
     verbose_name = "PBX users"

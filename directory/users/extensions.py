@@ -6,20 +6,20 @@ from django.utils import timezone
 
 from asterisk import outbox
 from audit import trail
-from devices.models import Device, DeviceType
-from devices.services import (
+from directory.devices.models import Device, DeviceType
+from directory.devices.services import (
     build_device,
     device_delete,
     device_update_check,
     save_device_changes,
     save_new_device,
 )
-from endpoints.models import Endpoint
-from endpoints.techs import ALIASES, TECHS
-from portal.errors import ErrorCollector
-from portal.versions import Expected, check_version, version_of
-from users.models import PbxUser
-from users.services import build_user, save_user_changes, user_delete, user_update_check
+from directory.endpoints.models import Endpoint
+from directory.errors import ErrorCollector
+from directory.techs import ALIASES, TECHS
+from directory.users.models import PbxUser
+from directory.users.services import build_user, save_user_changes, user_delete, user_update_check
+from directory.versions import Expected, check_version, version_of
 
 
 def _with_accountcode(tech: str, settings: dict | None, accountcode: str | None) -> dict:

@@ -4,9 +4,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 
-from portal.folding import FoldedSearch, folded_field
-from portal.validators import SafeCharField, callerid_format, digits_only
-from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
+from directory.folding import FoldedSearch, folded_field
+from directory.users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
+from directory.validators import SafeCharField, callerid_format, digits_only
 
 NO_VOICEMAIL = "novm"
 # FreePBX's CONCURRENCYLIMITDEFAULT: at most 3 outbound calls at once per user, its guard

@@ -3,9 +3,9 @@
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length, Lower
 
-from devices.models import ARRIVAL_ORDER, Device
-from portal.folding import fold
-from users.models import PbxUser
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.folding import fold
+from directory.users.models import PbxUser
 
 # Numbers are strings: ordered by length, then value, so 818 < 3299 < 5001.
 BY_NUMBER = (Length("extension").asc(), "extension")

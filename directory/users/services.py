@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from asterisk import outbox
 from audit import trail
-from devices.models import Device
-from portal.errors import ErrorCollector
-from portal.versions import Expected, check_version, version_of
-from users.mailboxes import generate_pin
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.errors import ErrorCollector
+from directory.users.mailboxes import generate_pin
+from directory.users.models import PbxUser
+from directory.versions import Expected, check_version, version_of
 
 # The code of the error a number already taken raises (the API answers it with 409).
 IN_USE = "in_use"

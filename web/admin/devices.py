@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from devices.models import Device
-from endpoints.secrets import SECRET_SETTING_KEYS
-from portal.admin import ReadOnlyAdmin
+from directory.devices.models import Device
+from directory.secrets import SECRET_SETTING_KEYS
+from web.admin.read_only import ReadOnlyAdmin
 
 
 @admin.register(Device)

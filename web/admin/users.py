@@ -3,11 +3,11 @@
 from django.contrib import admin
 from django.db.models import Prefetch
 
-from devices.models import ARRIVAL_ORDER, Device
-from endpoints.secrets import USER_SECRET_FIELDS
-from portal.admin import ReadOnlyAdmin
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.secrets import USER_SECRET_FIELDS
+from directory.users.models import PbxUser
 from portal.mode import EXTENSIONS, pbx_mode
-from users.models import PbxUser
+from web.admin.read_only import ReadOnlyAdmin
 
 
 @admin.register(PbxUser)

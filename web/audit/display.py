@@ -14,7 +14,7 @@ from django.utils.text import capfirst
 
 from audit.fields import recorded_field
 from audit.models import Action, Entry, ObjectType
-from endpoints.techs import TECHS
+from directory.techs import TECHS
 
 # The portal's own way of writing a time (the When column, phone and lockout times).
 DATETIME_FORMAT = "Y-m-d H:i:s"

@@ -8,8 +8,8 @@ from django.utils import timezone
 from audit.forms import EntryFilterForm
 from audit.selectors import CSV_COLUMNS, entry_list, entry_rows, with_parts
 from bulk.csvfile import write_table
-from portal.listing import paginate
-from portal.pages import admin_required
+from web.listing import paginate
+from web.pages import admin_required
 
 
 def _filtered(request):

@@ -8,14 +8,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bulk.csvfile import CsvFileError
 from bulk.exporting import EXPORT_KINDS, export_file
-from bulk.forms import ConfirmForm, ExportForm, UploadForm
 from bulk.importing import uploaded_text
 from bulk.jobs import check_expired, job_create, job_progress, job_report
 from bulk.models import ImportJob
 from bulk.tasks import job_check_start, job_confirm_and_start
 from portal.mode import pbx_mode
-from portal.pages import admin_required, check_can_edit, viewer_required
 from portal.roles import can_edit
+from web.bulk.forms import ConfirmForm, ExportForm, UploadForm
+from web.pages import admin_required, check_can_edit, viewer_required
 
 Status = ImportJob.Status
 

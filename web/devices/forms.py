@@ -3,14 +3,14 @@
 from django import forms
 from django.forms.models import fields_for_model
 
-from devices.models import Device, Tech
-from devices.services import device_version
-from endpoints.forms import settings_fields, settings_from
-from endpoints.techs import TECHS
-from portal.forms import VersionedForm
-from portal.listing import ListFilters, tech_filter, type_filter
-from portal.validators import generate_secret
-from users.fields import UserChoiceField, UserSearchInput
+from directory.devices.models import Device, Tech
+from directory.devices.services import device_version
+from directory.techs import TECHS
+from directory.validators import generate_secret
+from web.endpoints.forms import settings_fields, settings_from
+from web.forms import VersionedForm
+from web.listing import ListFilters, tech_filter, type_filter
+from web.users.fields import UserChoiceField, UserSearchInput
 
 DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")
 

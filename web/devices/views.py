@@ -7,19 +7,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from asterisk.render.generate import device_sections
 from asterisk.selectors import device_states, only_down
-from devices.forms import DeviceFilters, DeviceForm, HotDeskForm
-from devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
-from devices.models import Device, Tech
-from devices.selectors import device_list
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from endpoints.generate import device_sections
-from endpoints.secrets import mask_conf_text
-from portal.forms import read_only_for, submit
-from portal.listing import paginate
+from directory.devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
+from directory.devices.models import Device, Tech
+from directory.devices.selectors import device_list
+from directory.devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from directory.secrets import mask_conf_text
+from directory.users.models import PbxUser
 from portal.mode import DEVICE_AND_USER
-from portal.pages import admin_required, check_can_edit, for_mode, safe_next, viewer_required
-from users.models import PbxUser
+from web.devices.forms import DeviceFilters, DeviceForm, HotDeskForm
+from web.forms import read_only_for, submit
+from web.listing import paginate
+from web.pages import admin_required, check_can_edit, for_mode, safe_next, viewer_required
 
 
 @viewer_required

@@ -2,9 +2,9 @@
 
 from django import forms
 
-from endpoints.models import SipSettings, split_networks
-from endpoints.services import SIP_SETTINGS_FIELDS
-from endpoints.techs import TECHS
+from directory.endpoints.models import SipSettings, split_networks
+from directory.endpoints.services import SIP_SETTINGS_FIELDS
+from directory.techs import TECHS
 
 
 def settings_fields(
@@ -12,7 +12,7 @@ def settings_fields(
 ) -> dict[str, forms.Field]:
     """One form field per setting, labelled and defaulted as the technology module says.
 
-    The fields only shape the input; `endpoints.techs.clean_settings` (called by
+    The fields only shape the input; `directory.techs.clean_settings` (called by
     the services) is what accepts or refuses a value.
     """
     fields: dict[str, forms.Field] = {}

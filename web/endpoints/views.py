@@ -4,11 +4,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from endpoints.forms import SipSettingsForm
-from endpoints.models import SipSettings
-from endpoints.services import sip_settings_update
-from portal.forms import submit
-from portal.pages import check_can_edit, viewer_required
+from directory.endpoints.models import SipSettings
+from directory.endpoints.services import sip_settings_update
+from web.endpoints.forms import SipSettingsForm
+from web.forms import submit
+from web.pages import check_can_edit, viewer_required
 
 
 @viewer_required

@@ -2,7 +2,7 @@
 
 from django import template
 
-from audit.display import readable_changes, readable_operation
+from web.audit.display import readable_changes, readable_operation
 
 register = template.Library()
 register.filter("readable_changes", readable_changes)

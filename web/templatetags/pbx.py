@@ -2,8 +2,8 @@
 
 from django import template
 
-from endpoints.techs import TECHS
-from portal.banner import ago as _ago
+from asterisk.banner import ago as _ago
+from directory.techs import TECHS
 
 register = template.Library()
 

@@ -10,10 +10,10 @@ def seed_extensions(count: int, *, start: int = 100000, batch: int = 2000) -> No
     """
     from django.db import transaction
 
-    from devices.models import Device
-    from endpoints.models import Endpoint
-    from endpoints.techs import TECHS, clean_settings
-    from users.models import PbxUser
+    from directory.devices.models import Device
+    from directory.endpoints.models import Endpoint
+    from directory.techs import TECHS, clean_settings
+    from directory.users.models import PbxUser
 
     mix = ("pjsip", "pjsip", "pjsip", "sip", "iax2", "dahdi")
     base = {tech: clean_settings(tech, {"secret": "Bench1234secret"}) for tech in ("pjsip", "sip", "iax2")}

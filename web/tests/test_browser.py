@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from asterisk.astdb import desired_keys
-from devices.models import Device
-from endpoints.conf import parse_conf
-from portal.testing.personas import administrator
-from users.extensions import extension_create
-from users.models import PbxUser
+from asterisk.render.conf import parse_conf
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.personas import administrator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import pytest
 
 from asterisk.models import PhoneStatus
-from devices.services import device_create, device_login
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 from portal.mode import DEVICE_AND_USER, EXTENSIONS, set_pbx_mode
-from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
-from users.extensions import extension_create
-from users.models import PbxUser
+from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,8 +3,8 @@
 import pytest
 
 from portal.mode import set_pbx_mode
-from portal.testing.seed import seed_extensions
-from portal.tests.test_browser import browser, log_in, shot  # noqa: F401 (the browser fixture)
+from web.testing.seed import seed_extensions
+from web.tests.test_browser import browser, log_in, shot  # noqa: F401 (the browser fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

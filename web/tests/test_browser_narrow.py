@@ -2,13 +2,13 @@
 
 import pytest
 
-from devices.models import Device
-from devices.services import device_create, device_login
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from directory.users.services import user_update
 from portal.mode import DEVICE_AND_USER, set_pbx_mode
-from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
-from users.extensions import extension_create
-from users.models import PbxUser
-from users.services import user_update
+from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

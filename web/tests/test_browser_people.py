@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
+from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

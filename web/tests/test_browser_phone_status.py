@@ -10,8 +10,8 @@ from asterisk.models import PhoneStatus
 from asterisk.selectors import listener_link
 from asterisk.testing.listener import eventually, running_listener
 from asterisk.testing.phones import recorded_phones
-from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
-from users.extensions import extension_create
+from directory.users.extensions import extension_create
+from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from endpoints.conf import parse_conf
-from endpoints.models import SipSettings
-from portal.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
-from users.models import PbxUser
+from asterisk.render.conf import parse_conf
+from directory.endpoints.models import SipSettings
+from directory.users.models import PbxUser
+from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,13 +6,13 @@ import re
 import pytest
 from django.test import Client
 
-from devices.models import Device
-from devices.services import device_create, device_login
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create
+from directory.users.services import user_create
 from portal.mode import set_pbx_mode
-from portal.testing.personas import no_role
-from portal.testing.seed import seed_extensions
-from users.extensions import extension_create
-from users.services import user_create
+from web.testing.personas import no_role
+from web.testing.seed import seed_extensions
 
 pytestmark = pytest.mark.django_db
 
@@ -241,8 +241,8 @@ def test_the_users_and_devices_searches_fold_accents(administrator_client, accen
 
 
 def test_a_renamed_extension_is_found_by_its_new_name_folded(administrator_client, accented):
-    from users.extensions import extension_update
-    from users.models import PbxUser
+    from directory.users.extensions import extension_update
+    from directory.users.models import PbxUser
 
     extension_update(user=PbxUser.objects.get(pk="1002"), name="Zoë Øster")
     assert numbers(administrator_client.get("/extensions/?q=zoe oster")) == ["1002"]

@@ -19,16 +19,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from api.models import ApiToken
 from api.tokens import token_create
+from asterisk.render.conf import escape_value
 from bulk.jobs import job_check_run, job_create
 from bulk.models import ImportJob
-from devices.models import Device
-from devices.services import device_create, device_login
-from endpoints.conf import escape_value
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 from portal.mode import DEVICE_AND_USER, EXTENSIONS, set_pbx_mode
-from portal.testing.personas import viewer
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
-from users.services import user_create
+from web.testing.personas import viewer
 
 pytestmark = pytest.mark.django_db
 

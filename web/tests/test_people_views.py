@@ -28,7 +28,7 @@ def test_the_menu_links_the_people_page_for_administrators_only(administrator_cl
 
 
 def test_viewers_and_people_without_a_role_are_refused(viewer_client, client):
-    from portal.testing.personas import no_role
+    from web.testing.personas import no_role
 
     assert viewer_client.get("/people/").status_code == 403
     assert viewer_client.post("/people/", {"username": "x", "role": "administrator"}).status_code == 403
@@ -120,7 +120,7 @@ def test_a_refused_change_says_why_too(viewer_client):
 
 
 def test_someone_without_a_role_is_told_so_and_offered_no_menu(client):
-    from portal.testing.personas import no_role
+    from web.testing.personas import no_role
 
     client.force_login(no_role())
     response = client.get("/extensions/")

@@ -6,7 +6,7 @@ import pytest
 
 from asterisk.models import PhoneStatus, PhoneStatusChange
 from asterisk.phone_status import MAX_USER_AGENT, Tracker
-from devices.services import device_create
+from directory.devices.services import device_create
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,9 @@ def test_the_state_filter_shows_only_unregistered_or_unreachable_devices(viewer_
 
 
 def test_the_users_list_marks_the_devices_each_user_is_on(viewer_client, committed, phones):
-    from devices.models import Device
-    from devices.services import device_update
-    from users.services import user_create
+    from directory.devices.models import Device
+    from directory.devices.services import device_update
+    from directory.users.services import user_create
 
     user = committed(user_create, extension="1000", name="Ann")
     committed(device_update, device=Device.objects.get(id="2002"), default_user=user)
@@ -54,7 +54,7 @@ def test_the_users_list_marks_the_devices_each_user_is_on(viewer_client, committ
 
 
 def test_the_extensions_list_shows_the_state_of_each_extension_s_phone(viewer_client, committed):
-    from users.extensions import extension_create
+    from directory.users.extensions import extension_create
 
     committed(extension_create, extension="3001", name="Bo", tech="pjsip")
     PhoneStatus.objects.create(device_id="3001", state="unregistered", since=AT, updated_at=AT)

@@ -5,9 +5,9 @@ import re
 import pytest
 
 from asterisk.models import SyncChange
+from directory.users.extensions import extension_create
+from directory.validators import secret_strength
 from portal.mode import pbx_mode
-from portal.validators import secret_strength
-from users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 

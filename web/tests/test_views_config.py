@@ -3,8 +3,8 @@
 import pytest
 
 from asterisk.models import SyncChange
-from endpoints.conf import parse_conf
-from users.extensions import extension_create
+from asterisk.render.conf import parse_conf
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.html import format_html
 
-from users.models import PbxUser
+from directory.users.models import PbxUser
 
 
 class UserSearchInput(forms.TextInput):

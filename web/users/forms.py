@@ -3,17 +3,17 @@
 from django import forms
 from django.forms.models import fields_for_model
 
-from devices.models import Device, Tech
-from endpoints.forms import settings_fields, settings_from
-from endpoints.secrets import USER_SECRET_FIELDS
-from endpoints.techs import TECHS
-from portal.forms import VersionedForm
-from portal.listing import ListFilters, tech_filter, type_filter
-from portal.validators import generate_secret
-from users.extensions import extension_version
-from users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
-from users.models import NO_VOICEMAIL, PbxUser
-from users.services import USER_FIELDS, user_version
+from directory.devices.models import Device, Tech
+from directory.secrets import USER_SECRET_FIELDS
+from directory.techs import TECHS
+from directory.users.extensions import extension_version
+from directory.users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
+from directory.users.models import NO_VOICEMAIL, PbxUser
+from directory.users.services import USER_FIELDS, user_version
+from directory.validators import generate_secret
+from web.endpoints.forms import settings_fields, settings_from
+from web.forms import VersionedForm
+from web.listing import ListFilters, tech_filter, type_filter
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
 # FreePBX's four mailbox options get a choice each; any other option goes in `vm_options`.
@@ -298,7 +298,7 @@ class ExtensionFilters(ListFilters):
 
 
 class UserFilters(ListFilters):
-    """A user's technology and type are those of the devices they are on now (users.selectors.user_list)."""
+    """A user's technology and type are those of the devices they are on now (directory.users.selectors.user_list)."""
 
     tech = tech_filter(none="None (on no device)")
     devicetype = type_filter()

@@ -7,18 +7,25 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
 from asterisk.selectors import device_states, only_down
-from devices.hotdesk_guard import hotdesk_lockout_of
-from devices.models import Device, Tech
-from devices.selectors import BY_ID
-from portal.forms import read_only_for, submit
-from portal.listing import paginate
+from directory.devices.hotdesk_guard import hotdesk_lockout_of
+from directory.devices.models import Device, Tech
+from directory.devices.selectors import BY_ID
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.models import PbxUser
+from directory.users.selectors import devices_of, extension_list, user_list, user_search
+from directory.users.services import user_create, user_delete, user_update
 from portal.mode import DEVICE_AND_USER, EXTENSIONS
-from portal.pages import admin_required, check_can_edit, for_mode, viewer_required
-from users.extensions import extension_create, extension_delete, extension_update
-from users.forms import ExtensionFilters, ExtensionForm, UserFilters, UserForm, extension_sections, pin_made
-from users.models import PbxUser
-from users.selectors import devices_of, extension_list, user_list, user_search
-from users.services import user_create, user_delete, user_update
+from web.forms import read_only_for, submit
+from web.listing import paginate
+from web.pages import admin_required, check_can_edit, for_mode, viewer_required
+from web.users.forms import (
+    ExtensionFilters,
+    ExtensionForm,
+    UserFilters,
+    UserForm,
+    extension_sections,
+    pin_made,
+)
 
 
 def _tech_or_default(request) -> str | None:

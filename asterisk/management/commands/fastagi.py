@@ -4,7 +4,7 @@ import contextlib
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from devices.hotdesk_agi import serve
+from asterisk.hotdesk_agi import serve
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from endpoints.conf import ConfInjectionError, Section, format_file, format_section, parse_conf
-from portal.testing.strategies import typed_text
+from asterisk.render.conf import ConfInjectionError, Section, format_file, format_section, parse_conf
+from web.testing.strategies import typed_text
 
 
 def test_the_writer_refuses_a_line_break_that_validation_missed():

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from devices import prompts
-from devices.services import device_create, device_login
-from endpoints.conf import parse_conf
-from endpoints.dialplan import FILENAME
-from users.extensions import extension_create
-from users.services import user_create
+from asterisk import prompts
+from asterisk.render.conf import parse_conf
+from asterisk.render.dialplan import FILENAME
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_a_login_rewrites_the_hint_and_needs_no_dialplan_reload(committed, dialp
 
 
 def test_a_name_change_leaves_the_dialplan_alone(committed, dialplan, conf_dir):
-    from users.services import user_update
+    from directory.users.services import user_update
 
     ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
     before = (conf_dir / FILENAME).stat().st_mtime_ns

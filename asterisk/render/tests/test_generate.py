@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from endpoints.conf import parse_conf
-from endpoints.generate import ALL_FILES, render_files
-from users.extensions import extension_create
+from asterisk.render.conf import parse_conf
+from asterisk.render.generate import ALL_FILES, render_files
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 

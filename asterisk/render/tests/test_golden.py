@@ -2,10 +2,10 @@
 
 import pytest
 
-from endpoints.conf import GENERATED, parse_conf
-from endpoints.services import sip_settings_update
-from endpoints.tests import samples
-from users.extensions import extension_create
+from asterisk.render.conf import GENERATED, parse_conf
+from asterisk.render.tests import samples
+from directory.endpoints.services import sip_settings_update
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 

@@ -13,14 +13,14 @@ from django.core.exceptions import ValidationError
 
 from asterisk.astdb import desired_keys
 from asterisk.files import render_files, write_files
-from devices.models import Device
-from devices.services import device_create
-from endpoints.conf import parse_conf
-from endpoints.techs import FILE_TECH
-from endpoints.tests.readback import SAFE_SECRET
-from portal.testing.strategies import LINE_BREAKS_AND_NUL
-from users.extensions import extension_create
-from users.models import PbxUser
+from asterisk.render.conf import parse_conf
+from asterisk.testing.readback import SAFE_SECRET
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.techs import FILE_TECH
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.strategies import LINE_BREAKS_AND_NUL
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@
 from django.core.exceptions import ValidationError
 from hypothesis import given
 
-from endpoints import voicemail
-from endpoints.conf import ConfInjectionError, parse_conf
-from portal.testing.strategies import typed_text as text
-from users.mailboxes import mailbox_email, mailbox_name, mailbox_options
+from asterisk.render import voicemail
+from asterisk.render.conf import ConfInjectionError, parse_conf
+from directory.users.mailboxes import mailbox_email, mailbox_name, mailbox_options
+from web.testing.strategies import typed_text as text
 
 
 @given(pin=text, name=text, email=text, pager=text, options=text)

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import portal.validators
+import directory.validators
 from django.db import migrations, models
 
 
@@ -18,13 +18,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Device',
             fields=[
-                ('id', portal.validators.SafeCharField(max_length=20, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^[0-9]+\\Z', 'Use digits only (0-9).', code='digits')], verbose_name='device ID')),
-                ('tech', portal.validators.SafeCharField(choices=[('pjsip', 'PJSIP'), ('sip', 'SIP (chan_sip)'), ('iax2', 'IAX2'), ('dahdi', 'DAHDI'), ('custom', 'Custom')], max_length=8, verbose_name='technology')),
-                ('dial', portal.validators.SafeCharField(help_text='How Asterisk reaches the device, e.g. PJSIP/1000. Typed only for custom devices.', max_length=120, verbose_name='dial string')),
-                ('devicetype', portal.validators.SafeCharField(choices=[('fixed', 'Fixed'), ('adhoc', 'Adhoc (hot desk)')], default='fixed', max_length=8, verbose_name='device type')),
+                ('id', directory.validators.SafeCharField(max_length=20, primary_key=True, serialize=False, validators=[django.core.validators.RegexValidator('^[0-9]+\\Z', 'Use digits only (0-9).', code='digits')], verbose_name='device ID')),
+                ('tech', directory.validators.SafeCharField(choices=[('pjsip', 'PJSIP'), ('sip', 'SIP (chan_sip)'), ('iax2', 'IAX2'), ('dahdi', 'DAHDI'), ('custom', 'Custom')], max_length=8, verbose_name='technology')),
+                ('dial', directory.validators.SafeCharField(help_text='How Asterisk reaches the device, e.g. PJSIP/1000. Typed only for custom devices.', max_length=120, verbose_name='dial string')),
+                ('devicetype', directory.validators.SafeCharField(choices=[('fixed', 'Fixed'), ('adhoc', 'Adhoc (hot desk)')], default='fixed', max_length=8, verbose_name='device type')),
                 ('user_since', models.DateTimeField(blank=True, null=True)),
-                ('emergency_cid', portal.validators.SafeCharField(blank=True, max_length=80, validators=[portal.validators.callerid_format], verbose_name='emergency CID')),
-                ('description', portal.validators.SafeCharField(blank=True, max_length=80)),
+                ('emergency_cid', directory.validators.SafeCharField(blank=True, max_length=80, validators=[directory.validators.callerid_format], verbose_name='emergency CID')),
+                ('description', directory.validators.SafeCharField(blank=True, max_length=80)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('default_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='default_devices', to='users.pbxuser')),

@@ -3,10 +3,15 @@
 import pytest
 from django.test import Client
 
-from devices.hotdesk_guard import PinCheck, hotdesk_lockout_lift, hotdesk_lockout_of, hotdesk_pin_check
-from devices.models import Device, HotdeskLockout
-from devices.services import device_create
-from users.services import user_create
+from directory.devices.hotdesk_guard import (
+    PinCheck,
+    hotdesk_lockout_lift,
+    hotdesk_lockout_of,
+    hotdesk_pin_check,
+)
+from directory.devices.models import Device, HotdeskLockout
+from directory.devices.services import device_create
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +148,7 @@ def test_the_lift_button_does_not_redirect_off_site(desk, administrator_client):
 
 
 def test_the_extension_page_shows_the_lock_out_too(settings, administrator_client):
-    from users.extensions import extension_create
+    from directory.users.extensions import extension_create
 
     settings.PBXADMIN_HOTDESK_MAX_FAILURES = 1
     ana = extension_create(extension="1000", name="Ana", tech="pjsip", password="4711")

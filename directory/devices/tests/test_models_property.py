@@ -10,9 +10,9 @@ from hypothesis import given
 
 from asterisk.ami import check_action
 from asterisk.astdb import device_keys, split_key
-from devices.services import build_device
-from endpoints.tests.readback import SAFE_SECRET, assert_sections_read_back_exactly, render_device
-from portal.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
+from asterisk.testing.readback import SAFE_SECRET, assert_sections_read_back_exactly, render_device
+from directory.devices.services import build_device
+from web.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
 
 DEVICE_TEXT_FIELDS = ["id", "description", "emergency_cid", "dial"]
 

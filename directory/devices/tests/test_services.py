@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from devices.models import ARRIVAL_ORDER, Device
-from devices.services import (
+from asterisk.render.conf import parse_conf
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.devices.services import (
     device_attach,
     device_create,
     device_delete,
@@ -10,9 +11,8 @@ from devices.services import (
     device_logout,
     device_update,
 )
-from endpoints.conf import parse_conf
-from portal.validators import is_weak_secret
-from users.services import user_create
+from directory.users.services import user_create
+from directory.validators import is_weak_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -169,8 +169,8 @@ def test_a_log_off_is_never_refused(committed, alice, bob):
 
 
 def test_an_update_made_from_an_old_copy_of_the_device_is_refused_a_hot_desk_login_included(committed, alice):
-    from devices.services import device_version
-    from portal.versions import StaleVersion
+    from directory.devices.services import device_version
+    from directory.versions import StaleVersion
 
     device = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Desk")
     read = device_version(device)
@@ -188,7 +188,7 @@ def test_restoring_who_is_on_a_device_sets_since_when_and_keeps_fixed_devices_on
 ):
     from datetime import UTC, datetime
 
-    from devices.services import device_restore_user
+    from directory.devices.services import device_restore_user
 
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
     own = committed(device_create, id="2001", tech="pjsip", default_user=bob)

@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 
-from endpoints import transports
-from endpoints.conf import parse_conf
-from endpoints.models import SipSettings
-from endpoints.services import sip_settings_update
-from portal.testing.strategies import typed_text as text
+from asterisk.render import transports
+from asterisk.render.conf import parse_conf
+from directory.endpoints.models import SipSettings
+from directory.endpoints.services import sip_settings_update
+from web.testing.strategies import typed_text as text
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from endpoints.spec import call_groups
-from endpoints.techs import TECHS, defaults
+from directory.techs import TECHS, defaults
+from directory.techs.spec import call_groups
 
 WITH_DEFAULTS = [(tech, s) for tech, module in TECHS.items() for s in module.SETTINGS if s.default]
 

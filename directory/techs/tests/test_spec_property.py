@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import given
 
-from endpoints.techs import TECHS
-from endpoints.tests.readback import assert_sections_read_back_exactly, device_settings, render_device
-from portal.testing.strategies import LINE_BREAKS_AND_NUL, VALID_SAMPLES, dangerous_variants, typed_text
+from asterisk.testing.readback import assert_sections_read_back_exactly, device_settings, render_device
+from directory.techs import TECHS
+from web.testing.strategies import LINE_BREAKS_AND_NUL, VALID_SAMPLES, dangerous_variants, typed_text
 
 TECH_SETTINGS = [pytest.param(tech, s, id=f"{tech}-{s.key}") for tech, m in TECHS.items() for s in m.SETTINGS]
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from portal.folding import fold
+from directory.folding import fold
 
 CHUNK = 2000
 

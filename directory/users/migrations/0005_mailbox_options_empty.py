@@ -5,8 +5,8 @@ may have been chosen, and clearing it would start e-mailing recordings where [ge
 says attach=yes. The README says how to clear them.
 """
 
-import portal.validators
-import users.mailboxes
+import directory.validators
+import directory.users.mailboxes
 from django.db import migrations
 
 
@@ -20,6 +20,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='pbxuser',
             name='vm_options',
-            field=portal.validators.SafeCharField(blank=True, default='', help_text="key=value separated by |, e.g. attach=yes|saycid=no. Empty: voicemail.conf's [general] applies.", max_length=400, validators=[users.mailboxes.mailbox_options], verbose_name='voicemail options'),
+            field=directory.validators.SafeCharField(blank=True, default='', help_text="key=value separated by |, e.g. attach=yes|saycid=no. Empty: voicemail.conf's [general] applies.", max_length=400, validators=[directory.users.mailboxes.mailbox_options], verbose_name='voicemail options'),
         ),
     ]

@@ -1,11 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from devices.models import Device, DeviceType
-from endpoints.conf import parse_conf
-from portal.validators import secret_strength
-from users.extensions import extension_create, extension_delete, extension_update
-from users.models import PbxUser
+from asterisk.render.conf import parse_conf
+from directory.devices.models import Device, DeviceType
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.models import PbxUser
+from directory.validators import secret_strength
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_it_refuses_a_number_in_use_and_says_by_whom(committed):
 
 
 def test_it_refuses_a_number_taken_by_a_device_and_creates_no_user(committed):
-    from devices.services import device_create
+    from directory.devices.services import device_create
 
     committed(device_create, id="1000", tech="pjsip", devicetype="adhoc")
     with pytest.raises(ValidationError) as excinfo:
@@ -139,7 +139,7 @@ def test_a_failed_update_changes_nothing(committed):
 
 
 def test_delete_removes_user_device_and_sections_and_frees_adhoc_devices(committed, conf_dir):
-    from devices.services import device_create, device_login
+    from directory.devices.services import device_create, device_login
 
     user = committed(extension_create, extension="1000", name="John Doe", tech="pjsip")
     hotdesk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
@@ -160,7 +160,7 @@ def test_the_account_code_serves_user_and_device(committed, conf_dir):
 
 
 def test_names_sort_as_people_read_them(committed):
-    from users.selectors import extension_list
+    from directory.users.selectors import extension_list
 
     for number, name in (("1000", "Zoe"), ("1001", "ada byron"), ("1002", "Katherine")):
         committed(extension_create, extension=number, name=name, tech="pjsip")
@@ -169,8 +169,8 @@ def test_names_sort_as_people_read_them(committed):
 
 
 def test_given_two_administrators_read_it_when_the_second_saves_an_old_copy_then_it_is_refused(committed):
-    from portal.versions import StaleVersion
-    from users.extensions import extension_version
+    from directory.users.extensions import extension_version
+    from directory.versions import StaleVersion
 
     user = committed(extension_create, extension="1002", name="Ann", tech="pjsip")
     read = extension_version(user, Device.objects.get(pk="1002"))
@@ -190,9 +190,9 @@ def test_given_two_administrators_read_it_when_the_second_saves_an_old_copy_then
 
 
 def test_a_change_to_the_extension_s_device_alone_also_makes_an_old_copy_stale(committed):
-    from devices.services import device_update
-    from portal.versions import StaleVersion
-    from users.extensions import extension_version
+    from directory.devices.services import device_update
+    from directory.users.extensions import extension_version
+    from directory.versions import StaleVersion
 
     user = committed(extension_create, extension="1002", name="Ann", tech="pjsip")
     read = extension_version(user, Device.objects.get(pk="1002"))

@@ -3,14 +3,14 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from asterisk.render.conf import GENERATED, parse_conf
+from asterisk.render.voicemail import FILENAME
 from asterisk.sync import run_sync
-from devices.services import device_create, device_login
-from endpoints.conf import GENERATED, parse_conf
-from endpoints.voicemail import FILENAME
-from users.extensions import extension_create, extension_update
-from users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
-from users.models import PbxUser
-from users.services import user_create, user_update
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create, extension_update
+from directory.users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
+from directory.users.models import PbxUser
+from directory.users.services import user_create, user_update
 
 pytestmark = pytest.mark.django_db
 

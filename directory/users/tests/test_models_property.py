@@ -11,11 +11,11 @@ from hypothesis import given
 
 from asterisk.ami import check_action
 from asterisk.astdb import split_key, user_keys
-from endpoints.generate import mailbox_for
-from endpoints.tests.readback import assert_sections_read_back_exactly, render_device
-from portal.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
-from users.models import PbxUser
-from users.services import USER_FIELDS, build_user
+from asterisk.render.generate import mailbox_for
+from asterisk.testing.readback import assert_sections_read_back_exactly, render_device
+from directory.users.models import PbxUser
+from directory.users.services import USER_FIELDS, build_user
+from web.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
 
 TEXT_USER_FIELDS = [f for f in USER_FIELDS if PbxUser._meta.get_field(f).get_internal_type() == "CharField"]
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from devices.models import Device
-from devices.services import device_create
-from endpoints.conf import parse_conf
-from users.services import user_create, user_delete, user_update
+from asterisk.render.conf import parse_conf
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,9 @@ def test_changing_voicemail_rewrites_the_fixed_devices_mailbox(committed, conf_d
 
 
 def test_an_update_made_from_an_old_copy_of_the_user_is_refused(committed, alice):
-    from portal.versions import StaleVersion
-    from users.models import PbxUser
-    from users.services import user_version
+    from directory.users.models import PbxUser
+    from directory.users.services import user_version
+    from directory.versions import StaleVersion
 
     read = user_version(alice)
     committed(user_update, user=alice, expected_version=read, name="Alicia")

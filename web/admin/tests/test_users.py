@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from devices.models import Device
-from portal.testing.personas import viewer
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.personas import viewer
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.tests.test_browser import add_extension, log_in, shot
+from web.tests.test_browser import add_extension, log_in, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from audit.display import readable
-from devices.models import Device
-from devices.services import device_create, device_login
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
-from users.services import user_create, user_update
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_create, user_update
+from web.audit.display import readable
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from audit.models import Action, Entry, ObjectType, Via
 from audit.tests.helpers import raw_table_text
-from devices.services import device_create
-from portal.listing import DEFAULT_PAGE_SIZE as PER_PAGE
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
-from users.services import user_update
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_update
+from web.listing import DEFAULT_PAGE_SIZE as PER_PAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bulk.models import ImportJob
-from devices.models import Device
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from devices.models import Device
-from devices.services import device_create
-from endpoints.conf import parse_conf
-from portal.testing.forms import form_post_data
-from users.services import user_create
+from asterisk.render.conf import parse_conf
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.users.services import user_create
+from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from users.models import PbxUser
-from users.services import user_create
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 

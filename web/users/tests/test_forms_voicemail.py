@@ -2,12 +2,12 @@
 
 import pytest
 
-from endpoints.conf import parse_conf
-from endpoints.voicemail import FILENAME
-from portal.testing.forms import form_post_data
-from users.extensions import extension_create
-from users.models import PbxUser
-from users.services import user_create
+from asterisk.render.conf import parse_conf
+from asterisk.render.voicemail import FILENAME
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from directory.users.services import user_create
+from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,12 @@
 import pytest
 from django.test import Client
 
-from devices.models import Device
-from endpoints.conf import parse_conf
-from portal.testing.forms import form_post_data
-from portal.testing.personas import no_role
-from users.extensions import extension_create
-from users.models import PbxUser
+from asterisk.render.conf import parse_conf
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.forms import form_post_data
+from web.testing.personas import no_role
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_the_list_runs_the_same_queries_for_10_or_10000_extensions(administrator
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from portal.testing.seed import seed_extensions
+    from web.testing.seed import seed_extensions
 
     seed_extensions(10, start=5000)
     administrator_client.get("/extensions/")  # the first page view creates the settings rows

@@ -4,11 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from devices.models import Device
-from devices.services import device_create, device_login
-from portal.testing.forms import form_post_data
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.models import PbxUser
+from directory.users.services import user_create
+from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from asterisk.models import SyncChange
+from asterisk.render.conf import GENERATED, parse_conf
+from asterisk.render.transports import PJSIP_TRANSPORTS, SIP_GENERAL
 from asterisk.sync import run_sync
-from devices.services import device_create
-from endpoints.conf import GENERATED, parse_conf
-from endpoints.models import EVERY_ADDRESS, SipSettings
-from endpoints.services import sip_settings_update
-from endpoints.transports import PJSIP_TRANSPORTS, SIP_GENERAL
+from directory.devices.services import device_create
+from directory.endpoints.models import EVERY_ADDRESS, SipSettings
+from directory.endpoints.services import sip_settings_update
 
 pytestmark = pytest.mark.django_db
 
