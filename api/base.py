@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from api.errors import field_errors
 from audit import actors, trail
 from audit.models import Action, ObjectType
+from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from portal.roles import can_edit
-from web.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 # One line per call, with whose token made it: writes and secret reads are also in the
 # audit log; this is the trail of everything else (reads, refusals).

@@ -19,7 +19,6 @@ from django.utils.timesince import timesince
 
 from asterisk.models import ErrorKind, ListenerState, SyncChange, SyncStatus
 from asterisk.selectors import Link, listener_link
-from portal.mode import EXTENSIONS
 
 NEVER = "never"
 CONNECTED = "connected"
@@ -68,18 +67,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}" if n else ""
 
 
-def pending_work(*, mode: str) -> Pending:
+def pending_work(*, per_extension: bool) -> Pending:
     """Distinct users, devices and files named in the outbox.
 
     A save and then a delete of the same extension name it twice: it still
-    counts once. In extensions mode a user and its device share the number,
-    so they count as one extension.
+    counts once. `per_extension` (the portal's extensions mode): a user and its device
+    share the number, so they count as one extension.
     """
     by_kind = dict(SyncChange.objects.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by())
     pending = Pending(
         files=by_kind.get(SyncChange.Kind.FILE, 0), reloads=by_kind.get(SyncChange.Kind.RELOAD, 0)
     )
-    if mode == EXTENSIONS:
+    if per_extension:
         if by_kind.get(SyncChange.Kind.USER) or by_kind.get(SyncChange.Kind.DEVICE):
             pending.extensions = (
                 SyncChange.objects.filter(kind__in=[SyncChange.Kind.USER, SyncChange.Kind.DEVICE])
@@ -170,7 +169,7 @@ def _listener_is_fresher(status: SyncStatus, link: Link, state: str) -> bool:
     )
 
 
-def banner(*, mode: str) -> Banner:
+def banner(*, per_extension: bool) -> Banner:
     status = SyncStatus.get()
     link = listener_link()
     state = _state(status)
@@ -252,7 +251,7 @@ def banner(*, mode: str) -> Banner:
         result = Banner(state, "Connected to Asterisk", f"Asterisk at {where} answers.")
         if status.last_error_kind == ErrorKind.WARNING:
             result.warning = status.last_error
-    pending = pending_work(mode=mode)
+    pending = pending_work(per_extension=per_extension)
     result.pending, result.pending_total = pending.text(), pending.total
     if state == CONNECTED and not pending.total:
         result.pending = "up to date"
@@ -262,7 +261,7 @@ def banner(*, mode: str) -> Banner:
         # What the administrator changed, counted as what waits is: never the AstDB keys it made.
         sent = status.last_sent or {}
         done = Pending(files=sent.get("files", 0), reloads=sent.get("reloads", 0))
-        if mode == EXTENSIONS:
+        if per_extension:
             done.extensions = sent.get("extensions", 0)
         else:
             done.users, done.devices = sent.get("users", 0), sent.get("devices", 0)
@@ -309,3 +308,38 @@ def activity(status: SyncStatus) -> str:
             )
         )
     return "A sync is under way."
+
+
+def sync_report(*, per_extension: bool) -> dict:
+    """The banner's state and words, and the figures behind them as data (times in ISO 8601):
+    what the API's /sync/ answers."""
+    status = SyncStatus.get()
+    shown = banner(per_extension=per_extension)
+    pending = pending_work(per_extension=per_extension)
+    return {
+        "state": shown.state,
+        "headline": shown.headline,
+        "detail": shown.detail,
+        "hints": shown.hints,
+        "error": status.last_error or None,
+        "error_at": _iso(status.last_error_at),
+        "warning": shown.warning or None,
+        "syncing": shown.syncing,
+        "activity": shown.activity or None,
+        "reloading": status.reloading or None,
+        "reloading_since": _iso(status.reloading_since),
+        "progress": status.progress if status.running_by and status.progress else None,
+        "last_duration_s": status.last_duration_s,
+        "last_full": status.last_full,
+        "pending": {**asdict(pending), "total": pending.total},
+        "last_success_at": _iso(status.last_success_at),
+        "last_connected_at": _iso(status.last_connected_at),
+        "last_actions": status.last_actions,
+        "runs": status.runs,
+        "phones": shown.phones or None,
+        "listener": shown.listener,
+    }
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None

@@ -36,9 +36,9 @@ from asterisk.render.generate import (
     VOICEMAIL,
     render_files,
 )
+from asterisk.render.secrets import is_secret_file
+from asterisk.render.techs import FILE_TECH
 from directory.devices.models import Device
-from directory.secrets import is_secret_file
-from directory.techs import FILE_TECH
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ from panoramisk.utils import parse_agi_result
 
 from asterisk import prompts
 from audit import actors
+from directory import busy
 from directory.devices.hotdesk_guard import PinCheck, hotdesk_locked_until, hotdesk_pin_check
 from directory.devices.models import DeviceType
 from directory.devices.selectors import device_of_channel
 from directory.devices.services import device_login, device_logout
 from directory.users.models import PbxUser
-from web import busy
 
 log = logging.getLogger(__name__)
 

@@ -100,6 +100,22 @@ def only_down(queryset: QuerySet, field: str, state: str) -> QuerySet:
     return queryset.filter(**{f"{field}__in": down}).distinct()
 
 
+def with_phone_state(queryset: QuerySet, field: str, state: str) -> QuerySet:
+    """Rows whose device (`field`) is in `state`; a device Asterisk said nothing about is `unknown`."""
+    if not state or state == "down":
+        return only_down(queryset, field, state)
+    if state == PhoneState.UNKNOWN:
+        known = PhoneStatus.objects.exclude(state=PhoneState.UNKNOWN).values("device_id")
+        return queryset.exclude(**{f"{field}__in": known}).filter(**{f"{field}__isnull": False}).distinct()
+    return queryset.filter(
+        **{f"{field}__in": PhoneStatus.objects.filter(state=state).values("device_id")}
+    ).distinct()
+
+
+# What a list (and the API's `state`) filters phones by: a state, or "down" (unregistered or unreachable).
+PHONE_STATE_FILTERS = [*PhoneState.values, "down"]
+
+
 def recent_changes(device_id: str) -> list[PhoneStatusChange]:
     return list(
         PhoneStatusChange.objects.filter(device_id=device_id).order_by("-id")[

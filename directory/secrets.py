@@ -1,142 +1,39 @@
 """Which values are secrets, and how they are shown to someone who may not read them.
 
-The one place that knows it: previews, the Config files diff, exports and the
-file writer ask here. A technology's secret settings are the ones its SETTINGS
-flag `secret=True`; a technology module may say under which keys they appear in
-its config files (`SECRET_CONF_KEYS`, PJSIP writes its secret as `password=`)
-and which of its files hold them (`SECRET_FILES`; by default all its files when
-it has a secret setting). A user's hot-desk PIN (`password`) is a secret too.
+The one place that knows it: previews, exports, the audit log and the API ask here. A
+technology's secret settings are the ones its SETTINGS flag `secret=True`; a user's
+hot-desk PIN (`password`) and mailbox PIN are secrets too. Where secrets land in
+Asterisk's files, and how a file's text is masked, is the boundary's
+(`asterisk/render/secrets.py`).
 """
-
-import re
-from collections.abc import Iterable
 
 from directory.endpoints.models import Endpoint
 from directory.techs import TECHS
 from directory.users.models import PbxUser
 
-# What a masked secret looks like, and what a diff line of a changed one says.
+# What a masked secret looks like.
 MASK = "********"
 # Written as a device secret (a CSV cell, an API call): make a new strong one (FreePBX's convention).
 REGENERATE = "REGEN"
-CHANGED = "(secret changed)"
 
 # PbxUser fields that are secrets: the hot-desk PIN and the mailbox PIN.
 USER_SECRET_FIELDS = frozenset({"password", "vm_pin"})
 
 
-def _secret_settings(module) -> tuple[str, ...]:
+def secret_settings(module) -> tuple[str, ...]:
+    """The keys of a technology's secret settings."""
     return tuple(s.key for s in module.SETTINGS if s.secret)
 
 
-SECRET_SETTING_KEYS = frozenset(key for m in TECHS.values() for key in _secret_settings(m))
-SECRET_CONF_KEYS = frozenset(
-    key for m in TECHS.values() for key in getattr(m, "SECRET_CONF_KEYS", _secret_settings(m))
-)
-SECRET_FILES = frozenset(
-    name
-    for m in TECHS.values()
-    for name in getattr(m, "SECRET_FILES", m.FILES if _secret_settings(m) else ())
-)
-# The mailbox file holds every mailbox's PIN (`2001 => pin,name,…`).
-VOICEMAIL_FILE = "voicemail_additional.conf"
-SECRET_FILES |= {VOICEMAIL_FILE}
+SECRET_SETTING_KEYS = frozenset(key for m in TECHS.values() for key in secret_settings(m))
 # CSV columns that carry a secret (a device secret, a user's hot-desk PIN, a mailbox PIN
 # in FreePBX's `voicemail_vmpwd` column).
 SECRET_COLUMNS = SECRET_SETTING_KEYS | {"password", "voicemail_vmpwd"}
-
-# `key=value` or `key=>value`, as asterisk.render.conf writes them.
-# Asterisk reads keys in any case and after white space: a hand-edited ` Secret=…` is a secret too.
-_CONF_LINE = re.compile(r"\s*(?P<key>[A-Za-z][\w-]*)\s*=>?")
-# Credentials Asterisk accepts that pbxadmin never writes but a hand edit may hold.
-_HAND_WRITTEN_SECRET_KEYS = frozenset({"secret", "password", "md5secret", "md5_cred"})
-# A mailbox line: `2001 => 1234,Ana Müller,…`; the PIN is the first field.
-_MAILBOX_LINE = re.compile(r"(?P<box>\s*[0-9]+\s*=>?\s*)[^,]*(?P<rest>,.*)?$")
-
-
-def is_secret_file(name: str) -> bool:
-    return name in SECRET_FILES
 
 
 def masked_settings(settings: dict[str, str]) -> dict[str, str]:
     """Endpoint settings with every secret replaced by the mask (an empty one stays empty)."""
     return {k: (MASK if k in SECRET_SETTING_KEYS and v else v) for k, v in settings.items()}
-
-
-def _secret_key(line: str) -> str | None:
-    match = _CONF_LINE.match(line)
-    if match and match["key"].lower() in SECRET_CONF_KEYS | _HAND_WRITTEN_SECRET_KEYS:
-        return match["key"]
-    return None
-
-
-def mask_conf_text(text: str) -> str:
-    """Config file text with the value of every secret line masked."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if key := _secret_key(line):
-            lines[i] = f"{key}={MASK}"
-    return "\n".join(lines)
-
-
-# A credential anywhere in a line (a comment `;old password=…`, `Secret = …`).
-_ANYWHERE = re.compile(
-    # To the end of the line: a secret may hold any character but a line break.
-    r"(?P<key>\b(?:" + "|".join(sorted(_HAND_WRITTEN_SECRET_KEYS)) + r"))(?P<sep>\s*=>?\s*)\S.*",
-    re.IGNORECASE,
-)
-# What a stored secret or PIN may be made of; anything else separates them.
-_WORD = re.compile(r"[^\s,;=>\"'|()\[\]]+")
-
-
-def scrub(line: str, known: frozenset[str] = frozenset()) -> str:
-    """The line with every credential after a secret key, and every `known` value, masked:
-    a hand-edited file can hold a secret anywhere (a comment keeping the old one)."""
-    line = _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
-    if known:
-        line = _WORD.sub(lambda m: MASK if m[0] in known else m[0], line)
-    return line
-
-
-# What a viewer sees of a line of a secret file as it was edited by hand.
-HAND_EDIT_HIDDEN = "(a line as edited by hand: administrators see it, secrets masked)"
-
-
-def mask_diff(
-    lines: Iterable[str], known: frozenset[str] = frozenset(), *, hide_hand_edits: bool = False
-) -> list[str]:
-    """A unified diff of config text with no secret value: a changed secret line says so, nothing more.
-
-    `known`: the secrets and PINs the database holds (`known_secrets`), masked wherever they appear.
-    `hide_hand_edits` (a viewer, a file that holds secrets): the disk's own lines (`-`) are not
-    shown at all, since a hand edit can put a secret where no rule finds it (inside a comment,
-    glued to other text). The `+` lines are the database's, written by pbxadmin.
-    """
-    masked = []
-    in_hunk = False
-    for line in lines:
-        # "---"/"+++" are headers only before the first hunk: after it, a line that begins
-        # "--" on disk is a removed line like any other.
-        in_hunk = in_hunk or line.startswith("@@")
-        if line.startswith("@@") or not line or (not in_hunk and line.startswith(("+++", "---"))):
-            masked.append(line)
-            continue
-        prefix, body = line[0], line[1:]
-        if hide_hand_edits and prefix == "-":
-            masked.append(f"-{HAND_EDIT_HIDDEN}")
-            continue
-        mailbox = _MAILBOX_LINE.match(body)
-        if mailbox:
-            masked.append(f"{prefix}{mailbox['box']}{MASK}{mailbox['rest'] or ''}")
-            continue
-        key = _secret_key(body)
-        if key is None:
-            masked.append(prefix + scrub(body, known))
-        elif prefix in "+-":
-            masked.append(f"{prefix}{key}={MASK} {CHANGED}")
-        else:
-            masked.append(f"{prefix}{key}={MASK}")
-    return masked
 
 
 def known_secrets() -> frozenset[str]:

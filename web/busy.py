@@ -10,28 +10,12 @@ of another extension does not wait at all.
 
 import logging
 
-from django.conf import settings
-from django.db import OperationalError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from directory.busy import is_locked, wait_briefly
+
 log = logging.getLogger(__name__)
-
-
-def is_locked(error: BaseException) -> bool:
-    """SQLite's answer when its write lock stayed taken for the whole wait."""
-    return isinstance(error, OperationalError) and "locked" in str(error)
-
-
-def wait_briefly() -> None:
-    """Make this thread's SQLite connection wait only PBXADMIN_SQLITE_REQUEST_WAIT seconds for a lock."""
-    if connection.vendor != "sqlite":
-        return
-    connection.ensure_connection()
-    # On the driver's connection: a setting of the connection, not a query of the request.
-    connection.connection.execute(
-        f"PRAGMA busy_timeout = {int(settings.PBXADMIN_SQLITE_REQUEST_WAIT * 1000)}"
-    )
 
 
 class DatabaseBusyMiddleware:

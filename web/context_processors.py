@@ -1,5 +1,5 @@
-from asterisk.banner import banner
-from portal.mode import pbx_mode
+from asterisk.boundary import banner
+from portal.mode import EXTENSIONS, pbx_mode
 from portal.roles import can_edit, can_view
 
 
@@ -11,7 +11,7 @@ def portal(request) -> dict:
     edit, view = can_edit(request.user), can_view(request.user)
     return {
         "pbx_mode": mode,
-        "sync_banner": banner(mode=mode) if view else None,
+        "sync_banner": banner(per_extension=mode == EXTENSIONS) if view else None,
         "can_edit": edit,
         "can_view": view,
         "role_label": "administrator" if edit else "viewer" if view else "no PBX role",

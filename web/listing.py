@@ -9,9 +9,7 @@ from django import forms
 from django.core.paginator import Page, Paginator
 
 from directory.devices.models import DeviceType, Tech
-
-PAGE_SIZES = (25, 50, 100, 200)
-DEFAULT_PAGE_SIZE = 50
+from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 
 
 class ListFilters(forms.Form):

@@ -3,8 +3,7 @@
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from asterisk.phone_status import DEVICE_ID
-from asterisk.selectors import device_states, host_port
+from asterisk.boundary import DEVICE_ID, device_states, host_port
 from web.pages import viewer_required
 
 # A page shows at most a few hundred devices.

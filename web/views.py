@@ -1,7 +1,5 @@
 """Portal-wide pages: home, Settings, sync now, the config diff, and a fresh secret."""
 
-import difflib
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -12,13 +10,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
-from asterisk.banner import banner
-from asterisk.files import conf_dir
-from asterisk.models import SyncChange
-from asterisk.outbox import rewrite_file
-from asterisk.render.generate import render_files
-from asterisk.tasks import request_sync
-from directory.secrets import is_secret_file, known_secrets, mask_diff
+from asterisk.boundary import banner, conf_dir, config_files, request_sync, rewrite_file
+from audit import trail
 from directory.validators import generate_secret
 from portal.lockouts import lockout_clear, lockout_list
 from portal.mode import EXTENSIONS, pbx_mode, set_pbx_mode
@@ -57,7 +50,7 @@ def portal_settings(request):
 
 
 def _status_json(request) -> JsonResponse:
-    state = banner(mode=pbx_mode())
+    state = banner(per_extension=pbx_mode() == EXTENSIONS)
     html = render_to_string("_sync_banner_body.html", {"b": state}, request=request)
     response = JsonResponse({**state.as_json(), "html": html})
     response["Cache-Control"] = "no-store"
@@ -83,37 +76,8 @@ def sync_now(request):
 @viewer_required
 def config_diff(request):
     """Per generated file: what is on disk against what the database implies (secrets masked), and whether it waits."""
-    directory = conf_dir()
-    waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
-    files = []
-    known = known_secrets()
-    viewer = not can_edit(request.user)
-    for name, wanted in render_files().items():
-        path = directory / name
-        on_disk = path.read_text(encoding="utf-8") if path.exists() else ""
-        diff = mask_diff(
-            difflib.unified_diff(
-                # Lines as Asterisk reads them: split at line feeds only (not U+2028 and the like).
-                on_disk.split("\n"),
-                wanted.split("\n"),
-                f"{name} (on disk)",
-                f"{name} (from the database)",
-                lineterm="",
-                n=2,
-            ),
-            known,
-            hide_hand_edits=viewer and is_secret_file(name),
-        )
-        if name in waiting:
-            state = "pending"
-        elif not path.exists():
-            state = "missing"
-        elif diff:
-            state = "edited"
-        else:
-            state = "current"
-        files.append({"name": name, "state": state, "diff": diff[:2000], "truncated": len(diff) > 2000})
-    return render(request, "config_diff.html", {"files": files, "directory": directory})
+    files = config_files(hand_edits_hidden=not can_edit(request.user))
+    return render(request, "config_diff.html", {"files": files, "directory": conf_dir()})
 
 
 @admin_required
@@ -124,6 +88,7 @@ def config_rewrite(request):
     try:
         with transaction.atomic():
             rewrite_file(name=name)
+            trail.file_rewritten(name=name)
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
         return redirect("config_diff")

@@ -21,7 +21,7 @@ from api.serializers import (
     UserOut,
 )
 from api.versions import ETAG, IF_MATCH, STALE_RESPONSE, etag, if_match, stale_is_412
-from asterisk.selectors import device_states
+from asterisk.boundary import device_states
 from directory.devices.models import Device, Tech
 from directory.devices.selectors import device_list
 from directory.devices.services import (

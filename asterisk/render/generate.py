@@ -15,10 +15,11 @@ from django.db.models.functions import Cast
 
 from asterisk.render import dialplan, transports, voicemail
 from asterisk.render.conf import banner, format_section, join_sections
+from asterisk.render.techs import FILE_TECH, RENDERERS
+from asterisk.render.techs.base import DeviceRow
 from directory.devices.models import Device, DeviceType
 from directory.endpoints.models import SipSettings
-from directory.techs import FILE_TECH, TECHS, defaults
-from directory.techs.base import DeviceRow
+from directory.techs import TECHS, defaults
 from directory.users.models import NO_VOICEMAIL
 
 # Each PJSIP file starts by including the administrator's own additions
@@ -118,7 +119,7 @@ def _render_device(row: tuple, available: dict[str, tuple[frozenset[str], str]])
     )
     texts = {
         filename: "\n".join(format_section(section) for section in sections)
-        for filename, sections in TECHS[tech].render(device).items()
+        for filename, sections in RENDERERS[tech].render(device).items()
         if sections
     }
     _rendered[device_id] = (key, texts)
@@ -152,14 +153,14 @@ ALL_FILES = list(FILE_SOURCE)
 # What Asterisk reloads after each file changes: a module (AMI `Reload`), or
 # "dialplan" / "voicemail", reloaded with the CLI command of that name (see asterisk.sync).
 FILE_RELOAD = {
-    **{name: TECHS[tech].RELOAD_MODULE for name, tech in FILE_TECH.items()},
+    **{name: RENDERERS[tech].RELOAD_MODULE for name, tech in FILE_TECH.items()},
     dialplan.FILENAME: DIALPLAN,
     voicemail.FILENAME: VOICEMAIL,
-    transports.SIP_GENERAL: TECHS["sip"].RELOAD_MODULE,
-    transports.PJSIP_TRANSPORTS: TECHS["pjsip"].RELOAD_MODULE,
+    transports.SIP_GENERAL: RENDERERS["sip"].RELOAD_MODULE,
+    transports.PJSIP_TRANSPORTS: RENDERERS["pjsip"].RELOAD_MODULE,
 }
 # The device files whose `transport=` lines follow the SIP settings.
-TRANSPORT_DEPENDENT = (*TECHS["sip"].FILES, "pjsip.endpoint.conf")
+TRANSPORT_DEPENDENT = (*RENDERERS["sip"].FILES, "pjsip.endpoint.conf")
 
 
 def render_files(names: Iterable[str] | None = None) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Write a device's sections and read them back as Asterisk would."""
 
 from asterisk.render.conf import Section, format_file, parse_conf
-from directory.techs import FILE_TECH, TECHS, defaults
-from directory.techs.base import DeviceRow
+from asterisk.render.techs import FILE_TECH, RENDERERS
+from asterisk.render.techs.base import DeviceRow
+from directory.techs import defaults
 
 SAFE_SECRET = "Abcd1234efgh"
 
@@ -22,7 +23,7 @@ def render_device(tech: str, *, id: str = "2001", settings: dict[str, str] | Non
     """The sections each of the technology's files gets for one device."""
     row.setdefault("mailbox", f"{id}@device")
     settings = device_settings(tech) if settings is None else settings
-    return TECHS[tech].render(DeviceRow(id=id, dial=f"{tech.upper()}/{id}", settings=settings, **row))
+    return RENDERERS[tech].render(DeviceRow(id=id, dial=f"{tech.upper()}/{id}", settings=settings, **row))
 
 
 def assert_sections_read_back_exactly(files: dict[str, list[Section]]) -> None:

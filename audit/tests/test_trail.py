@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
-from asterisk.outbox import rewrite_file
 from audit.fields import is_secret, looks_secret, values_of
 from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
@@ -198,11 +198,11 @@ def test_taking_the_secrets_out_of_the_portal_is_on_the_record():
 
 
 @pytest.mark.django_db
-def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir):
+def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir, administrator_client):
     sip_settings_update(external_address="203.0.113.7")
     changed = Entry.objects.get(action="changed", object_type="settings")
     assert changed.changes["external_address"] == ["", "203.0.113.7"]
-    rewrite_file(name="extensions_additional.conf")
+    administrator_client.post(reverse("config_rewrite"), {"name": "extensions_additional.conf"})
     assert Entry.objects.filter(action="rewrote", object_id="extensions_additional.conf").exists()
 
 

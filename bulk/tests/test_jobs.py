@@ -192,7 +192,7 @@ def test_a_crash_or_time_out_fails_the_job_with_the_reason(administrator_client,
 @pytest.mark.django_db
 def test_the_check_runs_in_the_background_not_in_the_upload_request(administrator_client, monkeypatch):
     queued = []
-    monkeypatch.setattr("web.bulk.views.job_check_start", lambda *, job: queued.append(job.pk))
+    monkeypatch.setattr("bulk.services.job_check_start", lambda *, job: queued.append(job.pk))
     response = administrator_client.post(
         "/bulk/",
         {"file": SimpleUploadedFile("big.csv", REGEN_FILE.encode(), "text/csv"), "kind": "extensions"},

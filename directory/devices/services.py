@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from asterisk import outbox
 from asterisk.ami_wire import MAX_HEADER
 from audit import trail
+from directory import announce
 from directory.devices.models import Device, DeviceType, Tech
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
@@ -127,7 +127,7 @@ def save_new_device(device: Device, settings: dict[str, str], *, users: set[str]
     """Insert a device built by `build_device`; `users` are recorded as changed with it."""
     device.save(force_insert=True)
     trail.created(device, Endpoint.objects.create(device=device, settings=settings))
-    outbox.changed(devices={device.id}, users=users)
+    announce.changed(devices={device.id}, users=users)
     return device
 
 
@@ -195,7 +195,7 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
         if clean != updated.endpoint.settings:
             Endpoint.objects.filter(device=updated).update(settings=clean)
             updated.endpoint.settings = clean
-        outbox.changed(devices={updated.id})
+        announce.changed(devices={updated.id})
     return updated
 
 
@@ -235,7 +235,7 @@ def device_delete(*, device: Device) -> None:
     """Delete a device and its endpoint; its user keeps their other devices."""
     Device.objects.filter(pk=device.pk).delete()
     trail.deleted(device)
-    outbox.changed(devices={device.pk})
+    announce.changed(devices={device.pk})
 
 
 # AMPUSER/<ext>/device lists a user's devices joined by "&", sent as one AMI header
@@ -288,7 +288,7 @@ def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     _set_current_user(device, user)
     device.save(update_fields=["default_user", "user", "user_since", "updated_at"])
     trail.changed(before, device)
-    outbox.changed(devices={device.pk})
+    announce.changed(devices={device.pk})
     return device
 
 
@@ -321,7 +321,7 @@ def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime
     device.user, device.user_since = user, since
     device.save(update_fields=["user", "user_since", "updated_at"])
     trail.changed(before, device)
-    outbox.changed(devices={device.pk})
+    announce.changed(devices={device.pk})
     return device
 
 
@@ -342,7 +342,7 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])
         trail.changed(before, device, action=trail.Action.LOGGED_IN)
-        outbox.changed(devices={device.pk})
+        announce.changed(devices={device.pk})
     return device
 
 
@@ -366,5 +366,5 @@ def device_logout(*, device: Device) -> Device:
         _set_current_user(device, home, check=False)
         device.save(update_fields=["user", "user_since", "updated_at"])
         trail.changed(before, device, action=trail.Action.LOGGED_OUT)
-        outbox.changed(devices={device.pk})
+        announce.changed(devices={device.pk})
     return device

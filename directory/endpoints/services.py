@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from asterisk import outbox
 from audit import trail
+from directory import announce
 from directory.endpoints.models import SipSettings, split_networks
 
 # Everything an administrator may set on the SIP settings page.
@@ -30,5 +30,5 @@ def sip_settings_update(**fields) -> SipSettings:
     settings.full_clean()
     settings.save()
     trail.changed(before, settings)
-    outbox.sip_settings_changed()
+    announce.sip_settings_changed()
     return settings

@@ -1,5 +1,7 @@
-"""The registry of endpoint technologies. Each module has the same shape:
-TECH, LABEL, FILES, RELOAD_MODULE, SETTINGS, dial(id, settings), render(row)."""
+"""The registry of endpoint technologies. Each module has the same shape: TECH, LABEL,
+SETTINGS (the settings a device of it has, which drive the forms, the CSV columns and the
+checks) and dial(id, settings). How its devices are written into Asterisk's files is the
+boundary's: `asterisk/render/techs/`, one module of the same name each."""
 
 from types import ModuleType
 
@@ -8,9 +10,6 @@ from django.core.exceptions import ValidationError
 from directory.techs import custom, dahdi, iax2, pjsip, sip
 
 TECHS: dict[str, ModuleType] = {m.TECH: m for m in (pjsip, sip, iax2, dahdi, custom)}
-
-# Every generated file, in a stable order, and the technology that fills it.
-FILE_TECH: dict[str, str] = {name: m.TECH for m in TECHS.values() for name in m.FILES}
 
 # `zap` is DAHDI's old name; FreePBX 2.x files and exports still use it.
 ALIASES = {"zap": "dahdi"}

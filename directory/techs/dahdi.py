@@ -1,19 +1,12 @@
-"""DAHDI analogue and digital channels: blocks in chan_dahdi_additional.conf.
-
-These are not sections: chan_dahdi reads the file inside its [channels]
-context, and each `channel=>N` line creates a channel with the options above
-it. FreePBX marks each device with a `;;;;;;[id]` comment.
+"""DAHDI analogue and digital channels: their settings. Written by
+`asterisk/render/techs/dahdi.py` (blocks in chan_dahdi_additional.conf).
 """
 
-from asterisk.render.conf import Section
-from directory.techs.base import DeviceRow, device_callerid
 from directory.techs.spec import YES_NO, Setting, accountcode, call_groups, context, integer
 
 TECH = "dahdi"
 # The one name pages, forms and messages use for this technology.
 LABEL = "DAHDI"
-FILES = ("chan_dahdi_additional.conf",)
-RELOAD_MODULE = "chan_dahdi.so"
 
 _SIGNALLING = (
     "fxo_ks", "fxo_ls", "fxo_gs", "fxs_ks", "fxs_ls", "fxs_gs",
@@ -47,22 +40,6 @@ SETTINGS = (
     Setting("pickupgroup", "Pickup groups", check=call_groups),
 )  # fmt: skip
 
-_PLAIN = ("context", "immediate", "signalling", "echocancel", "echocancelwhenbridged",
-          "echotraining", "busydetect", "busycount", "callprogress", "accountcode",
-          "callgroup", "pickupgroup")  # fmt: skip
-
 
 def dial(device_id: str, settings: dict[str, str]) -> str:
     return f"DAHDI/{settings['channel']}"
-
-
-def render(row: DeviceRow) -> dict[str, list[Section]]:
-    s = row.settings
-    items = [(k, s[k]) for k in _PLAIN]
-    items += [
-        ("mailbox", row.mailbox),
-        ("callerid", device_callerid(row.id)),
-        ("channel", s["channel"]),
-    ]
-    section = Section(row.id, items, commented_header=True, arrow_keys=frozenset({"channel"}))
-    return {"chan_dahdi_additional.conf": [section]}

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from asterisk import outbox
 from audit import trail
+from directory import announce
 from directory.devices.models import Device, DeviceType
 from directory.devices.services import (
     build_device,
@@ -115,7 +115,7 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     for (user, device, _), endpoint in zip(built, endpoints, strict=True):
         with trail.operation():  # one entry per extension, as extension_create records it
             trail.created(user, device, endpoint)
-    outbox.changed(
+    announce.changed(
         users={user.pk for user, _, _ in built},
         devices={device.pk for _, device, _ in built},
     )

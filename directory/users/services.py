@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from asterisk import outbox
 from audit import trail
+from directory import announce
 from directory.devices.models import Device
 from directory.errors import ErrorCollector
 from directory.users.mailboxes import generate_pin
@@ -71,7 +71,7 @@ def user_create(*, extension: str, name: str, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, **fields)
     user.save(force_insert=True)
     trail.created(user)
-    outbox.changed(users={user.pk})
+    announce.changed(users={user.pk})
     return user
 
 
@@ -97,7 +97,7 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
     """Store a user checked by `user_update_check` (inside the caller's transaction)."""
     if changes:
         updated.save()
-        outbox.changed(users={updated.pk})
+        announce.changed(users={updated.pk})
     return updated
 
 
@@ -132,4 +132,4 @@ def user_delete(*, user: PbxUser) -> None:
     Device.objects.filter(user=user).update(user_since=None, updated_at=timezone.now())
     PbxUser.objects.filter(pk=user.pk).delete()
     trail.deleted(user)
-    outbox.changed(users={user.pk}, devices=devices)
+    announce.changed(users={user.pk}, devices=devices)

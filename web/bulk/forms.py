@@ -44,6 +44,7 @@ class ConfirmForm(forms.Form):
 
     `report` is the check's: the weak-secret choice is asked only when a row has a
     weak secret, and the secrets confirmation only when existing phones' secrets change.
+    Whether the choices made are enough is the service's to judge (`bulk.services.import_confirm`).
     """
 
     existing = EXISTING
@@ -64,7 +65,6 @@ class ConfirmForm(forms.Form):
         self.report = report
         self.replace = replace
         if report.weak:
-            self.fields["weak_secrets"].required = True
             self.fields["weak_secrets"].label = (
                 f"{report.weak} {'row has a secret' if report.weak == 1 else 'rows have secrets'} "
                 "too weak for the strong rule (6 characters, 2 letters, 2 digits)"
@@ -81,17 +81,13 @@ class ConfirmForm(forms.Form):
         else:
             del self.fields["change_secrets"]
 
-    def clean(self):
-        data = super().clean()
-        if (data.get("existing") == "replace") != self.replace:
-            return data  # another choice: the file is checked again for it, and asked again
-        changing = self.report.secrets_changing(weak=data.get("weak_secrets", ""))
-        if changing and not data.get("change_secrets"):
-            self.add_error(
-                "change_secrets" if "change_secrets" in self.fields else None,
-                f"Tick this to go on: {secrets_will_change(changing)}",
-            )
-        return data
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "existing": data["existing"],
+            "weak_secrets": data.get("weak_secrets", ""),
+            "change_secrets": data.get("change_secrets", False),
+        }
 
 
 class ExportForm(forms.Form):

@@ -1,20 +1,20 @@
 """Bulk import (upload, check, confirm, progress, result) and export screens."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bulk.csvfile import CsvFileError
-from bulk.exporting import EXPORT_KINDS, export_file
-from bulk.importing import uploaded_text
-from bulk.jobs import check_expired, job_create, job_progress, job_report
+from bulk import services
+from bulk.exporting import EXPORT_KINDS
+from bulk.jobs import check_expired, job_progress, job_report
 from bulk.models import ImportJob
-from bulk.tasks import job_check_start, job_confirm_and_start
 from portal.mode import pbx_mode
 from portal.roles import can_edit
 from web.bulk.forms import ConfirmForm, ExportForm, UploadForm
+from web.forms import add_service_errors, submit
 from web.pages import admin_required, check_can_edit, viewer_required
 
 Status = ImportJob.Status
@@ -30,20 +30,17 @@ def upload(request):
         check_can_edit(request)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
-        kind = form.cleaned_data["kind"]
         try:
-            text = uploaded_text(kind, uploaded.read())
-        except CsvFileError as e:
-            form.add_error("file", str(e))
-        else:
-            job = job_create(
-                kind=kind,
+            job = services.import_upload(
+                kind=form.cleaned_data["kind"],
                 filename=uploaded.name,
-                text=text,
-                replace=form.cleaned_data["existing"] == "replace",
+                content=uploaded.read(),
+                existing=form.cleaned_data["existing"],
                 created_by=request.user,
             )
-            job_check_start(job=job)
+        except ValidationError as e:
+            add_service_errors(form, e)
+        else:
             return redirect("bulk_progress", job_id=job.pk)
     recent = ImportJob.objects.defer("text").select_related("created_by")[:10]
     for job in recent:
@@ -83,18 +80,13 @@ def start(request, job_id):
     if job.status != Status.PREVIEWED:
         messages.info(request, "This file was already confirmed: here is where it is.")
         return redirect(_next_url(job))
-    report = job_report(job)
-    form = ConfirmForm(request.POST, report=report, replace=job.replace)
-    if not report.ok:
-        form.add_error(None, "Rows of this file are refused: upload a corrected file.")
-    if not form.is_valid():
+    form = ConfirmForm(request.POST, report=job_report(job), replace=job.replace)
+    try:
+        outcome = submit(form, services.import_confirm, job=job)
+    except services.JobNotWaiting:
+        outcome = ""  # confirmed meanwhile (a second click)
+    if outcome is None:
         return _preview(request, job, form, status=400)
-    outcome = job_confirm_and_start(
-        job=job,
-        replace=form.cleaned_data["existing"] == "replace",
-        weak_secrets=form.cleaned_data.get("weak_secrets", ""),
-        change_secrets=form.cleaned_data.get("change_secrets", False),
-    )
     if not outcome:
         messages.info(request, "This file was already confirmed: here is where it is.")
     return redirect("bulk_progress", job_id=job.pk)
@@ -135,7 +127,7 @@ def export(request):
     if kind not in EXPORT_KINDS:
         kind = "extensions"
     search = form.cleaned_data["q"] if form.is_valid() else ""
-    chunks = export_file(kind=kind, with_secrets=with_secrets, search=search)
+    chunks = services.export(kind=kind, with_secrets=with_secrets, search=search)
     response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
     response["Cache-Control"] = "no-store"

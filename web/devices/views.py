@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from asterisk.render.generate import device_sections
-from asterisk.selectors import device_states, only_down
+from asterisk.boundary import device_preview as config_preview
+from asterisk.boundary import device_states, only_down
 from directory.devices.hotdesk_guard import hotdesk_lockout_lift, hotdesk_lockout_of
 from directory.devices.models import Device, Tech
 from directory.devices.selectors import device_list
@@ -19,7 +19,6 @@ from directory.devices.services import (
     device_logout,
     device_update,
 )
-from directory.secrets import mask_conf_text
 from directory.users.models import PbxUser
 from portal.mode import DEVICE_AND_USER
 from web.devices.forms import DeviceFilters, DeviceForm, HotDeskForm
@@ -136,7 +135,7 @@ def device_hotdesk_logout(request, device_id):
 def device_preview(request, device_id):
     """The exact sections this device gets in each generated file, its secret masked (Reveal shows it)."""
     device = get_object_or_404(Device, pk=device_id)
-    files = {name: mask_conf_text(text) for name, text in device_sections(device.pk).items()}
+    files = config_preview(device.pk, secrets_shown=False)
     return render(request, "devices/device_preview.html", {"device": device, "files": files})
 
 

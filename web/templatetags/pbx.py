@@ -2,7 +2,7 @@
 
 from django import template
 
-from asterisk.banner import ago as _ago
+from asterisk.boundary import ago as _ago
 from directory.techs import TECHS
 
 register = template.Library()

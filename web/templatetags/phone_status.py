@@ -2,7 +2,7 @@
 
 from django import template
 
-from asterisk.selectors import States, device_states, recent_changes
+from asterisk.boundary import States, device_states, recent_changes
 
 register = template.Library()
 

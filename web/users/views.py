@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods
 
-from asterisk.selectors import device_states, only_down
+from asterisk.boundary import device_states, only_down
 from directory.devices.hotdesk_guard import hotdesk_lockout_of
 from directory.devices.models import Device, Tech
 from directory.devices.selectors import BY_ID

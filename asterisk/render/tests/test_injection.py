@@ -14,10 +14,10 @@ from django.core.exceptions import ValidationError
 from asterisk.astdb import desired_keys
 from asterisk.files import render_files, write_files
 from asterisk.render.conf import parse_conf
+from asterisk.render.techs import FILE_TECH
 from asterisk.testing.readback import SAFE_SECRET
 from directory.devices.models import Device
 from directory.devices.services import device_create
-from directory.techs import FILE_TECH
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
 from web.testing.strategies import LINE_BREAKS_AND_NUL

@@ -1,22 +1,16 @@
-"""The one place that knows which values are secrets, checked against what the renderers write."""
+"""Which values are secrets (directory/secrets.py) and where they land in the files
+(asterisk/render/secrets.py), checked against what the renderers write."""
 
 import difflib
 
 import pytest
 
 from asterisk.render.conf import format_section, parse_conf
-from directory.secrets import (
-    CHANGED,
-    MASK,
-    SECRET_COLUMNS,
-    SECRET_CONF_KEYS,
-    SECRET_FILES,
-    mask_conf_text,
-    mask_diff,
-    masked_settings,
-)
+from asterisk.render.secrets import CHANGED, SECRET_CONF_KEYS, SECRET_FILES, mask_conf_text, mask_diff
+from asterisk.render.techs import RENDERERS
+from asterisk.render.techs.base import DeviceRow
+from directory.secrets import MASK, SECRET_COLUMNS, masked_settings
 from directory.techs import TECHS, defaults
-from directory.techs.base import DeviceRow
 
 SECRET = "Zq9Secret7Unique;x"
 TECHS_WITH_SECRETS = [t for t, m in TECHS.items() if any(s.secret for s in m.SETTINGS)]
@@ -29,7 +23,7 @@ def rendered(tech: str, secret: str = SECRET) -> dict[str, str]:
     )
     return {
         name: "\n".join(format_section(s) for s in sections)
-        for name, sections in TECHS[tech].render(device).items()
+        for name, sections in RENDERERS[tech].render(device).items()
         if sections
     }
 
