@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from directory.users.services import IN_USE
+from directory.rules import IN_USE
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 

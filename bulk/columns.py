@@ -13,9 +13,8 @@ from django.utils import timezone
 from directory.secrets import SECRET_COLUMNS
 from directory.techs import TECHS
 from directory.users.mailboxes import normalise_options
-from directory.users.models import NO_VOICEMAIL
+from directory.users.models import NO_VOICEMAIL, voicemail_setting
 
-DEFAULT_CONTEXT = "default"
 # FreePBX's Bulk Handler writes tech=virtual for a user with no device (an extension with no phone).
 VIRTUAL = "virtual"
 # Nobody, in the `user` (default user) and `current_user` columns, as in AstDB.
@@ -138,9 +137,9 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str], list[
     context = fields.pop("voicemail", "")
     enable = cells.get("voicemail_enable", "").strip().lower()
     if enable in _TRUE:
-        fields["voicemail"] = context if context not in ("", NO_VOICEMAIL) else DEFAULT_CONTEXT
+        fields["voicemail"] = voicemail_setting(enabled=True, context=context)
     elif enable in _FALSE or context == NO_VOICEMAIL:
-        fields["voicemail"] = NO_VOICEMAIL
+        fields["voicemail"] = voicemail_setting(enabled=False)
     elif context:
         notes.append(
             (

@@ -23,6 +23,7 @@ from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
 from bulk.follow_ups import apply_all
 from bulk.kinds import HANDLERS
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
+from directory import rules
 from directory.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 from directory.validators import keeping_weak_secrets
 
@@ -238,8 +239,10 @@ def _walk(
     weak: str = WEAK_UNDECIDED,
 ) -> Report:
     # Weak secrets pass the services' check here; the planner decides what becomes of them
-    # (a warning until the administrator chooses, then kept or regenerated).
-    with keeping_weak_secrets():
+    # (a warning until the administrator chooses, then kept or regenerated). The rows are one
+    # batch for the services' rules: a number, a channel or a device claimed by an earlier row
+    # counts as taken (directory/rules.py).
+    with keeping_weak_secrets(), rules.batch():
         return _walk_rows(kind, text, replace=replace, apply=apply, progress=progress, weak=weak)
 
 

@@ -234,3 +234,14 @@ def test_a_reply_is_read_without_panoramisk():
     assert reply["Output"] == ["a", "b"]
     assert reply.get("Missing", "") == ""
     assert ami.Reply("Response: Follows\r\nPrivilege: Command\r\n--END COMMAND--").success
+
+
+def test_the_directory_refuses_a_device_list_the_wire_would_refuse():
+    """directory.rules keeps a user's list of devices short enough for one AMI header."""
+    from asterisk.ami_wire import MAX_HEADER
+    from directory import rules
+
+    assert rules.AMI_HEADER_MAX == MAX_HEADER
+    fits = "&".join(["1"] * ((rules.DEVICE_LIST_MAX + 1) // 2))
+    assert len(fits) <= rules.DEVICE_LIST_MAX and not rules.device_list_problem("1000", fits.split("&"))
+    assert rules.device_list_problem("1000", [*fits.split("&"), "22"])

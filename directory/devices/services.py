@@ -6,16 +6,14 @@ boundary what changed.
 """
 
 import copy
-import re
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from asterisk.ami_wire import MAX_HEADER
 from audit import trail
-from directory import announce
+from directory import announce, rules
 from directory.devices.models import Device, DeviceType, Tech
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
@@ -25,40 +23,7 @@ from directory.users.models import PbxUser
 from directory.validators import generate_secret, is_weak_secret
 from directory.versions import Expected, check_version, version_of
 
-# The code of the error a number already taken raises (the API answers it with 409).
-IN_USE = "in_use"
-
-# A custom dial string is TECH/resource. No `,` (Dial() argument separator), `&`
-# (it would ring a second channel) or `$` / brackets (dialplan expressions).
-_CUSTOM_DIAL = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+*#/=-]+")
-
 DEVICE_FIELDS = ("description", "emergency_cid", "devicetype", "default_user", "dial")
-
-
-def _clean_dial(tech: str, device_id: str, dial: str, settings: dict[str, str]) -> str:
-    if tech != Tech.CUSTOM:
-        return TECHS[tech].dial(device_id, settings)
-    dial = (dial or "").strip()
-    if not _CUSTOM_DIAL.fullmatch(dial):
-        raise ValidationError(
-            {
-                "dial": "Type a dial string such as SIP/joe@example.com or Local/5551234@from-internal "
-                "(no spaces, commas, & or $)."
-            }
-        )
-    return dial
-
-
-def _check_dahdi_channel(device_id: str, settings: dict[str, str]) -> None:
-    channel = settings.get("channel")
-    clash = (
-        Device.objects.filter(tech=Tech.DAHDI, endpoint__settings__channel=channel)
-        .exclude(pk=device_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if clash:
-        raise ValidationError({"channel": f"DAHDI channel {channel} is already used by device {clash}."})
 
 
 def _new_secret_wanted(settings: dict, *, blank: bool = False) -> bool:
@@ -81,9 +46,6 @@ def build_device(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
-    check_duplicate: bool = True,
-    check_channel: bool = True,
-    check_user_devices: bool = True,
 ) -> tuple[Device, dict[str, str]]:
     """Validate a new device without saving it; return it and its clean endpoint settings."""
     try:
@@ -107,18 +69,16 @@ def build_device(
         weak_credential=_weak(clean),
     )
     if clean or tech == Tech.CUSTOM:
-        device.dial = errors.collect(_clean_dial, tech, device.id, dial, clean) or ""
+        device.dial = errors.collect(rules.dial_string, tech, device.id, dial, clean) or ""
     errors.collect(
         device.full_clean,
         exclude=["dial"] if not device.dial else None,
         validate_unique=False,
     )
-    if check_duplicate and "id" not in errors.errors and Device.objects.filter(pk=device.id).exists():
-        errors.add("id", ValidationError(f"Device {device.id} already exists.", code=IN_USE))
-    if check_channel and tech == Tech.DAHDI and clean.get("channel"):
-        errors.collect(_check_dahdi_channel, device.id, clean)
-    if check_user_devices:
-        errors.collect(_check_device_list_fits, default_user, device.id)
+    if "id" not in errors.errors:
+        errors.collect(rules.device_number_free, device.id)
+    errors.collect(rules.channel_free, device.id, tech, clean)
+    errors.collect(rules.device_list_fits, default_user, device.id)
     errors.raise_if_any()
     return device, clean
 
@@ -170,7 +130,7 @@ def device_update_check(
             settings = {**settings, "secret": generate_secret()}
         clean = errors.collect(clean_settings, device.tech, settings, base=before) or clean
     updated.dial = (
-        errors.collect(_clean_dial, device.tech, device.id, fields.get("dial", device.dial), clean)
+        errors.collect(rules.dial_string, device.tech, device.id, fields.get("dial", device.dial), clean)
         or device.dial
     )
     # FreePBX's rules: a fixed device always belongs to its default user; a
@@ -180,8 +140,7 @@ def device_update_check(
         errors.collect(_set_current_user, updated, updated.default_user)
     updated.weak_credential = _weak(clean)
     errors.collect(updated.full_clean, validate_unique=False)
-    if device.tech == Tech.DAHDI:
-        errors.collect(_check_dahdi_channel, device.id, clean)
+    errors.collect(rules.channel_free, device.id, device.tech, clean)
     errors.raise_if_any()
     changes = {f: (getattr(device, f), getattr(updated, f)) for f in _COMPARED}
     changes |= {f"settings.{k}": (before.get(k), clean.get(k)) for k in {*before, *clean}}
@@ -238,34 +197,10 @@ def device_delete(*, device: Device) -> None:
     announce.changed(devices={device.pk})
 
 
-# AMPUSER/<ext>/device lists a user's devices joined by "&", sent as one AMI header
-# ("Val: …"), which Asterisk reads into a 1,024-byte line: a list too long for it
-# would stop every sync, so the device that would make it so is refused.
-_DEVICE_LIST_MAX = MAX_HEADER - len("Val: ")
-
-
-def device_list_problem(user_id: str, device_ids) -> str:
-    """Why a user cannot be on all these devices at once, or "" (the bulk import adds a file's up)."""
-    if len("&".join(device_ids)) <= _DEVICE_LIST_MAX:
-        return ""
-    return (
-        f"User {user_id} is on too many devices for Asterisk's list of them "
-        f"(AMPUSER/{user_id}/device, at most {_DEVICE_LIST_MAX} characters): log them out of one first."
-    )
-
-
-def _check_device_list_fits(user: PbxUser | None, device_id: str) -> None:
-    if user is None:
-        return
-    others = Device.objects.filter(user=user).exclude(pk=device_id).values_list("pk", flat=True)
-    if problem := device_list_problem(user.pk, [*others, device_id]):
-        raise ValidationError(problem, code="too_many_devices")
-
-
 def _set_current_user(device: Device, user: PbxUser | None, *, check: bool = True) -> None:
     if device.user_id != (user.pk if user else None):
         if check:
-            _check_device_list_fits(user, device.pk)
+            rules.device_list_fits(user, device.pk)
         device.user = user
         device.user_since = timezone.now() if user else None
 
@@ -316,7 +251,7 @@ def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime
     if (device.user_id, device.user_since) == (wanted, since):
         return device
     if user is not None and wanted != device.user_id:
-        _check_device_list_fits(user, device.pk)
+        rules.device_list_fits(user, device.pk)
     before = trail.snapshot(device)
     device.user, device.user_since = user, since
     device.save(update_fields=["user", "user_since", "updated_at"])
@@ -327,7 +262,7 @@ def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime
 
 @transaction.atomic
 def device_login(*, device: Device, user: PbxUser) -> Device:
-    """Hot desking: log `user` into an adhoc device (reference §2).
+    """Hot desking: log `user` into an adhoc device (FreePBX's rules, README "Hot desking").
 
     The device's previous user loses only this device; their others stay.
     """
@@ -359,7 +294,7 @@ def device_logout(*, device: Device) -> Device:
         # nobody when its default user's list of devices is full (a list too long for
         # Asterisk would stop every sync).
         home = device.default_user
-        if home is not None and device_list_problem(
+        if home is not None and rules.device_list_problem(
             home.pk, [*Device.objects.filter(user=home).values_list("pk", flat=True), device.pk]
         ):
             home = None

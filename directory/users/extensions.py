@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import trail
-from directory import announce
+from directory import announce, rules
 from directory.devices.models import Device, DeviceType
 from directory.devices.services import (
     build_device,
@@ -32,6 +32,17 @@ def _with_accountcode(tech: str, settings: dict | None, accountcode: str | None)
     return settings
 
 
+def _without_in_use(**fields):
+    """build_device, when the number is already refused for the user: one message about it is enough."""
+    try:
+        return build_device(**fields)
+    except ValidationError as e:
+        if hasattr(e, "error_dict"):
+            kept = {k: [x for x in v if x.code != rules.IN_USE] for k, v in e.error_dict.items()}
+            raise ValidationError({k: v for k, v in kept.items() if v}) from None
+        raise
+
+
 def build_extension(
     *,
     extension: str,
@@ -40,17 +51,14 @@ def build_extension(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
-    check_duplicate: bool = True,
-    check_channel: bool = True,
     **user_fields,
 ) -> tuple[PbxUser, Device, dict[str, str]]:
     """Validate a new extension without saving it. Every problem (user, device, settings) is reported at once."""
     errors = ErrorCollector()
-    user = errors.collect(
-        build_user, extension=extension, name=name, check_duplicate=check_duplicate, **user_fields
-    )
+    user = errors.collect(build_user, extension=extension, name=name, **user_fields)
+    number_taken = any(e.code == rules.IN_USE for e in errors.errors.get("extension", ()))
     built = errors.collect(
-        build_device,
+        _without_in_use if number_taken else build_device,
         id=extension,
         tech=tech,
         devicetype=DeviceType.FIXED,
@@ -58,9 +66,6 @@ def build_extension(
         emergency_cid=emergency_cid,
         dial=dial,
         settings=_with_accountcode(tech, settings, user_fields.get("accountcode")),
-        # One message about a number in use is enough.
-        check_duplicate=check_duplicate and "extension" not in errors.errors,
-        check_channel=check_channel,
         # The device carries the same number and name: report on the extension's fields.
         rename={"id": "extension", "description": "name"},
     )
@@ -88,25 +93,16 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
 
     Returns the problems by row index; when there are any, nothing is created.
     """
-    numbers = [str(r.get("extension", "")).strip() for r in rows]
-    taken_users = dict(PbxUser.objects.filter(pk__in=numbers).values_list("pk", "name"))
-    taken_devices = set(Device.objects.filter(pk__in=numbers).values_list("pk", flat=True))
     problems: dict[int, ValidationError] = {}
     built = []
-    first_row: dict[str, int] = {}
-    for index, (row, number) in enumerate(zip(rows, numbers, strict=True)):
-        try:
-            if first_row.setdefault(number, index) != index:
-                raise ValidationError({"extension": f"Extension {number} is given twice."})
-            if number in taken_users:
-                raise ValidationError(
-                    {"extension": f"Extension {number} is already in use by {taken_users[number]}."}
-                )
-            if number in taken_devices:
-                raise ValidationError({"extension": f"Device {number} already exists."})
-            built.append(build_extension(**row, check_duplicate=False))
-        except ValidationError as e:
-            problems[index] = e
+    with rules.batch():
+        numbers = [str(r.get("extension", "")).strip() for r in rows]
+        rules.preload(users=numbers, devices=numbers)
+        for index, row in enumerate(rows):
+            try:
+                built.append(build_extension(**row))
+            except ValidationError as e:
+                problems[index] = e
     if problems:
         return problems
     PbxUser.objects.bulk_create([user for user, _, _ in built])

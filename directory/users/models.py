@@ -9,9 +9,20 @@ from directory.users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_op
 from directory.validators import SafeCharField, callerid_format, digits_only
 
 NO_VOICEMAIL = "novm"
+# The voicemail context of a mailbox turned on without naming one.
+DEFAULT_VOICEMAIL_CONTEXT = "default"
 # FreePBX's CONCURRENCYLIMITDEFAULT: at most 3 outbound calls at once per user, its guard
 # against toll fraud from a stolen phone account (0 lifts the cap).
 CONCURRENCY_LIMIT_DEFAULT = 3
+
+
+def voicemail_setting(*, enabled: bool, context: str = "") -> str:
+    """A user's `voicemail` for a mailbox turned on (in `context`, `default` when it names none)
+    or off (`novm`, FreePBX's word). The pages' Voicemail switch and the files'
+    `voicemail_enable` column both say it through here."""
+    if not enabled:
+        return NO_VOICEMAIL
+    return context if context not in ("", NO_VOICEMAIL) else DEFAULT_VOICEMAIL_CONTEXT
 
 
 class Recording(models.TextChoices):

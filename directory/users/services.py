@@ -6,21 +6,17 @@ import's dry run calls the checks, so a row is judged exactly as a save would.
 
 import copy
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit import trail
-from directory import announce
+from directory import announce, rules
 from directory.devices.models import Device
 from directory.errors import ErrorCollector
 from directory.users.mailboxes import generate_pin
 from directory.users.models import PbxUser
 from directory.versions import Expected, check_version, version_of
-
-# The code of the error a number already taken raises (the API answers it with 409).
-IN_USE = "in_use"
 
 # Everything an administrator may set on a user; the extension is its identity.
 # What a page, a file or a call may set; not the copies kept for searching (editable=False).
@@ -47,19 +43,14 @@ def _give_mailbox_a_pin(user: PbxUser) -> None:
         user.vm_pin = generate_pin()
 
 
-def build_user(*, extension: str, name: str, check_duplicate: bool = True, **fields) -> PbxUser:
+def build_user(*, extension: str, name: str, **fields) -> PbxUser:
     """Validate a new user without saving it."""
     _check_fields(fields)
     user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
-    if check_duplicate and "extension" not in errors.errors:
-        taken = PbxUser.objects.filter(pk=user.extension).values_list("name", flat=True).first()
-        if taken is not None:
-            errors.add(
-                "extension",
-                ValidationError(f"Extension {user.extension} is already in use by {taken}.", code=IN_USE),
-            )
+    if "extension" not in errors.errors:
+        errors.collect(rules.user_number_free, user.extension)
     errors.raise_if_any()
     _give_mailbox_a_pin(user)
     return user

@@ -8,7 +8,7 @@ from directory.secrets import USER_SECRET_FIELDS
 from directory.techs import TECHS
 from directory.users.extensions import extension_version
 from directory.users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_options, split_options
-from directory.users.models import NO_VOICEMAIL, PbxUser
+from directory.users.models import DEFAULT_VOICEMAIL_CONTEXT, PbxUser, voicemail_setting
 from directory.users.services import USER_FIELDS, user_version
 from directory.validators import generate_secret
 from web.endpoints.forms import settings_fields, settings_from
@@ -30,7 +30,6 @@ VOICEMAIL_FIELDS = (
 ADVANCED_USER_FIELDS = tuple(
     f for f in USER_FIELDS if f not in (*GENERAL_USER_FIELDS, *VOICEMAIL_FIELDS, "password")
 )
-DEFAULT_CONTEXT = "default"
 
 
 def _voicemail_fields(model_fields: dict, user: PbxUser | None) -> dict[str, forms.Field]:
@@ -83,11 +82,11 @@ def _option_field(option: str) -> forms.ChoiceField:
 
 def _voicemail_initial(user: PbxUser | None) -> dict:
     if user is None:
-        return {"voicemail": DEFAULT_CONTEXT, "vm_pin": generate_pin()}
+        return {"voicemail": DEFAULT_VOICEMAIL_CONTEXT, "vm_pin": generate_pin()}
     four, others = split_options(user.vm_options)
     return {
         "voicemail_enabled": user.has_voicemail,
-        "voicemail": user.voicemail if user.has_voicemail else DEFAULT_CONTEXT,
+        "voicemail": user.voicemail if user.has_voicemail else DEFAULT_VOICEMAIL_CONTEXT,
         "vm_pin": "",
         **{f"vm_{option}": value for option, value in four.items()},
         "vm_options": others,
@@ -100,11 +99,8 @@ def _voicemail_kwargs(data: dict, kwargs: dict) -> None:
     kwargs["vm_options"] = join_options(
         {option: data.get(f"vm_{option}", "") for option in FREEPBX_OPTIONS}, data.get("vm_options", "")
     )
-    context = data.get("voicemail") or DEFAULT_CONTEXT
-    kwargs["voicemail"] = (
-        (DEFAULT_CONTEXT if context == NO_VOICEMAIL else context)
-        if data.get("voicemail_enabled")
-        else NO_VOICEMAIL
+    kwargs["voicemail"] = voicemail_setting(
+        enabled=bool(data.get("voicemail_enabled")), context=data.get("voicemail") or ""
     )
     if not data.get("vm_pin") or not data.get("voicemail_enabled"):
         kwargs.pop("vm_pin", None)  # no mailbox: the PIN filled in on the add form is not kept

@@ -1,8 +1,8 @@
 """Whatever an administrator types into a device's text fields (its number, description,
 emergency caller ID, a custom dial string), it is refused with a message, or it stays
 on one line in the AstDB keys sent over AMI and the device's sections read back exactly.
-Pure: `build_device` checks without saving; the service and the file writer are walked
-through in endpoints/tests/test_injection.py."""
+`build_device` checks without saving (it reads only whether the number and the channel are
+free); the service and the file writer are walked through in asterisk/render/tests/test_injection.py."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,18 +14,23 @@ from asterisk.testing.readback import SAFE_SECRET, assert_sections_read_back_exa
 from directory.devices.services import build_device
 from web.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
 
+# build_device asks the database whether the number is free.
+pytestmark = pytest.mark.django_db
+
 DEVICE_TEXT_FIELDS = ["id", "description", "emergency_cid", "dial"]
 
 
 def _refused_or_harmless(field: str, value: str) -> None:
     # A dial string is typed only for custom devices; the others derive it.
     tech = "custom" if field == "dial" else "pjsip"
-    fields = {"id": "2001", "tech": tech, "dial": "SIP/joe@example.com"}
-    if tech == "pjsip":
+    fields = {"id": "2001", "tech": tech}
+    if tech == "custom":
+        fields["dial"] = "SIP/joe@example.com"
+    else:
         fields["settings"] = {"secret": SAFE_SECRET}
     fields[field] = value
     try:
-        device, settings = build_device(check_duplicate=False, check_channel=False, **fields)
+        device, settings = build_device(**fields)
     except ValidationError as e:
         assert e.messages and all(m.strip() for m in e.messages)
         return

@@ -1,9 +1,9 @@
 """Whatever an administrator types into any text field of a user, it is refused with a
 message, or it stays on one line everywhere it goes: in the AstDB keys sent over AMI
 (where a line break would start a new action) and in the fixed device's sections
-(mailbox, language), which read back exactly. Pure: `build_user` checks without
-saving; the service and the file writer are walked through in
-endpoints/tests/test_injection.py."""
+(mailbox, language), which read back exactly. `build_user` checks without saving
+(it reads only whether the number is free); the service and the file writer are
+walked through in asterisk/render/tests/test_injection.py."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -17,13 +17,16 @@ from directory.users.models import PbxUser
 from directory.users.services import USER_FIELDS, build_user
 from web.testing.strategies import LINE_BREAKS_AND_NUL, dangerous_variants, typed_text
 
+# build_user asks the database whether the number is free.
+pytestmark = pytest.mark.django_db
+
 TEXT_USER_FIELDS = [f for f in USER_FIELDS if PbxUser._meta.get_field(f).get_internal_type() == "CharField"]
 
 
 def _refused_or_harmless(field: str, value: str) -> None:
     fields = {"extension": "1000", "name": "Alice", field: value}
     try:
-        user = build_user(check_duplicate=False, **fields)
+        user = build_user(**fields)
     except ValidationError as e:
         assert e.messages and all(m.strip() for m in e.messages)
         return
