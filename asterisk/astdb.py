@@ -1,4 +1,4 @@
-"""The AstDB layout: the keys FreePBX 17 writes (reference §1), and what the database implies.
+"""The AstDB layout: the keys FreePBX 17 writes (README "Keeping Asterisk in step"), and what the database implies.
 
 Keys are full paths without the leading slash, `FAMILY/rest/of/key`, as
 `database show` prints them. pbxadmin owns only the keys listed in `OWNED`:

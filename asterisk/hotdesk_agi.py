@@ -1,7 +1,8 @@
 """Hot desking from the phone (*11 / *12): a FastAGI service on panoramisk.
 
 The dialplan hands the call to this service; it asks for the user number and
-PIN with core Asterisk prompts, applies FreePBX's rules (reference §2) and logs
+PIN with core Asterisk prompts, applies FreePBX's rules (README "The dialplan: … hot desking
+from the phone" and "Hot desking from phones") and logs
 the user in or out through the same `device_login` / `device_logout` services
 as the Devices page. The database stays the source of truth: the pages show
 the change at once and the AstDB sync carries it to Asterisk.

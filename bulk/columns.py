@@ -159,12 +159,23 @@ def user_cells(user, *, with_secrets: bool = True) -> dict[str, str]:
     }
 
 
+def _kept_as_sip(cells: dict[str, str], tech: str) -> bool:
+    # FreePBX 13-16 kept PJSIP devices as tech=sip with sipdriver=chan_pjsip.
+    return tech == "sip" and cells.get("sipdriver", "").strip().lower() == "chan_pjsip"
+
+
 def tech_of(cells: dict[str, str], default: str) -> str:
     tech = (cells.get("tech") or default).strip().lower()
-    # FreePBX 13-16 kept PJSIP devices as tech=sip with sipdriver=chan_pjsip.
-    if tech == "sip" and cells.get("sipdriver", "").strip().lower() == "chan_pjsip":
-        return "pjsip"
-    return tech
+    return "pjsip" if _kept_as_sip(cells, tech) else tech
+
+
+def dial_of(cells: dict[str, str]) -> str:
+    """The `dial` cell, as pbxadmin names the device: FreePBX wrote a PJSIP device it kept as
+    tech=sip with a SIP/ dial string. The services judge it (only custom devices take their own)."""
+    dial = cells.get("dial", "")
+    if _kept_as_sip(cells, (cells.get("tech") or "").strip().lower()) and dial[:4].upper() == "SIP/":
+        return f"PJSIP/{dial[4:]}"
+    return dial
 
 
 def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
@@ -176,12 +187,16 @@ def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
     return {k: v for k, v in cells.items() if k in keys and v != ""}
 
 
+# Device fields whose column has another name.
+_DEVICE_FIELD_COLUMNS = {"default_user": "user"}
+
+
 def column_for(field: str, header: list[str]) -> str:
     """The CSV column a service's error field came from (for `row 12, column cid_masquerade`)."""
     for column in USER_COLUMNS:
         if column.field == field and column.kind != "mailbox":
             return next((n for n in (column.name, *column.aliases) if n in header), column.name)
-    return field
+    return _DEVICE_FIELD_COLUMNS.get(field, field)
 
 
 def user_ref(value: str) -> str | None:

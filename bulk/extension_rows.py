@@ -13,6 +13,7 @@ from bulk.columns import (
     USER_COLUMN_NAMES,
     USER_COLUMNS,
     VIRTUAL,
+    dial_of,
     row_settings,
     tech_of,
     user_fields_from,
@@ -90,7 +91,7 @@ class ExtensionRows(Rows):
             return RowPlan(line, ext, "error", [*problems, ("tech", " ".join(e.messages))])
         settings = row_settings(cells, tech)
         emergency = cells.get("emergency_cid", "")
-        dial = cells.get("dial", "")
+        dial = dial_of(cells)
         if user is not None and not self.replace:
             return self._skip(line, ext, name)
         weak, notes, warnings = self._weak_secret(settings, exists=user is not None)

@@ -15,6 +15,7 @@ from bulk.columns import (
     SETTING_COLUMNS,
     USER_COLUMN_NAMES,
     column_for,
+    dial_of,
     row_settings,
     tech_of,
     user_fields_from,
@@ -280,7 +281,7 @@ def plan_device(
     problems += check_follow_up(
         follow_up, devicetype=devicetype, default_user=default_number, known_users=known_users
     )
-    dial = cells.get("dial", "")
+    dial = dial_of(cells)
     if device is None:
         try:
             if handler.validate:

@@ -178,10 +178,10 @@ def test_when_the_lock_out_ends_the_right_pin_works_again(agi_port, office, lock
 def test_failures_are_logged_with_device_user_and_channel_but_never_the_digits(
     agi_port, office, lockout_settings, caplog
 ):
-    caplog.set_level(logging.INFO, logger="devices")
+    caplog.set_level(logging.INFO, logger="directory.devices")
     for _ in range(2):
         login(agi_port, "PJSIP/3001-0000001a", digits=["86420", "97531", "24680"])
-    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("devices"))
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("directory.devices"))
     assert "wrong PIN for user 1000 on device 3001 (channel 'PJSIP/3001-0000001a')" in logged
     assert "locked out until" in logged
     assert not any(pin in logged for pin in ("86420", "97531", "24680", "4711"))

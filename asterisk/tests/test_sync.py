@@ -23,8 +23,9 @@ from directory.users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 
-# reference §9, less what belongs to other modules (CustomPresence), for user 1000 on
-# fixed device 1000 and adhoc device 3001; FreePBX's 3 concurrent calls by default.
+# What FreePBX 17 writes (README "Keeping Asterisk in step"), less what belongs to other
+# modules (CustomPresence), for user 1000 on fixed device 1000 and adhoc device 3001;
+# FreePBX's 3 concurrent calls by default.
 SAMPLE = {
     "AMPUSER/1000/accountcode": "",
     "AMPUSER/1000/answermode": "disabled",

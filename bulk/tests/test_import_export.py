@@ -110,7 +110,7 @@ def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb
     assert PbxUser.objects.get(pk="2000").name == "=Branch"
 
 
-# A file shaped like FreePBX's Bulk Handler export (reference §10): quoted
+# A file shaped like FreePBX's Bulk Handler export (bulk/tests/data/, README "Bulk import and export"): quoted
 # commas, FreePBX-only columns, three empty column names at the end, a stored
 # `callerid`, an extra empty cell on the last row, and a voicemail-only row.
 FREEPBX_STYLE = (

@@ -68,7 +68,7 @@ def build_device(
         emergency_cid=emergency_cid.strip() if isinstance(emergency_cid, str) else emergency_cid,
         weak_credential=_weak(clean),
     )
-    if clean or tech == Tech.CUSTOM:
+    if clean or dial or tech == Tech.CUSTOM:
         device.dial = errors.collect(rules.dial_string, tech, device.id, dial, clean) or ""
     errors.collect(
         device.full_clean,
@@ -78,7 +78,10 @@ def build_device(
     if "id" not in errors.errors:
         errors.collect(rules.device_number_free, device.id)
     errors.collect(rules.channel_free, device.id, tech, clean)
-    errors.collect(rules.device_list_fits, default_user, device.id)
+    try:
+        rules.device_list_fits(default_user, device.id)
+    except ValidationError as e:
+        errors.add("default_user", e)
     errors.raise_if_any()
     return device, clean
 
@@ -262,7 +265,7 @@ def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime
 
 @transaction.atomic
 def device_login(*, device: Device, user: PbxUser) -> Device:
-    """Hot desking: log `user` into an adhoc device (FreePBX's rules, README "Hot desking").
+    """Hot desking: log `user` into an adhoc device (FreePBX's rules: README, "Hot desking from phones").
 
     The device's previous user loses only this device; their others stay.
     """

@@ -1,4 +1,4 @@
-"""The samples of reference/freepbx.md §3, as sections, with pbxadmin's two differences:
+"""FreePBX's sample sections for each technology, with pbxadmin's two differences:
 every device says `callerid=device <ID>`, and IAX2 carries REALCALLERIDNUM. chan_sip
 and IAX2 follow the keys and order of FreePBX 17's real output
 (asterisk/tests/data/freepbx17-ext100), which is checked in full in

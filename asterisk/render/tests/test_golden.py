@@ -1,4 +1,4 @@
-"""Each generated file, read back, holds exactly the sections of FreePBX's samples (reference §3)."""
+"""Each generated file, read back, holds exactly the sections of FreePBX's samples (samples.py)."""
 
 import pytest
 
