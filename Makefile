@@ -32,12 +32,16 @@ run: $(VENV)/.installed node_modules/.installed
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 # Before every commit: ruff, the layers' import contracts (.importlinter) and every test but
-# the slow kinds, on both cores.
+# the slow kinds, on both cores. Bytecode is cached even where the shell says not to
+# (PYTHONDONTWRITEBYTECODE): each worker would otherwise compile every module, and pytest
+# rewrite every test module's asserts, again on every run (seconds each).
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n 2 -m "not browser and not worker and not schema and not asterisk and not slow"
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-quick} $(PY) -m pytest -n 2 -p no:schemathesis -p no:anyio \
+		-m "not browser and not worker and not schema and not asterisk and not slow"
 
 # The tests against a real Asterisk 20 and real SIP phones (baresip), one at a time.
 # Install them first: bash ../shared/asterisk/install.sh

@@ -17,12 +17,16 @@ pytest_plugins = ["asterisk.testing.fixtures"]
 # one on time (deadline=None, no too_slow health check). Most are parametrised
 # over every field or setting, hence 50 examples each; the dangerous characters
 # in every position are also checked exhaustively, without hypothesis.
-# HYPOTHESIS_PROFILE=thorough hunts longer, e.g. after a change to a validator.
+# HYPOTHESIS_PROFILE=thorough hunts longer, e.g. after a change to a validator; `make test`
+# runs the everyday `quick` profile (10 examples each), `make test-all` and CI the 50.
 hypothesis_settings.register_profile(
     "pbxadmin",
     max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "quick", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=10
 )
 hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=2000

@@ -173,6 +173,7 @@ def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
     assert time.monotonic() - started < 30, "gave up after its timeout, not never"
 
 
+@pytest.mark.slow
 def test_a_push_to_an_asterisk_that_is_slow_but_answering_waits_for_it(asterisk):
     # 25,000 replies, 500 every 0.1 s: 5 s in all, more than the 3 s timeout, but never
     # more than a tenth of it without progress. Only no progress at all is a stall. (The
@@ -205,6 +206,7 @@ header_text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_fr
 )
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.dictionaries(

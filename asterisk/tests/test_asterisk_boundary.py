@@ -35,6 +35,7 @@ def _files_pending() -> set[str]:
     return set(SyncChange.objects.filter(kind="file").values_list("ref", flat=True))
 
 
+@pytest.mark.slow
 def test_a_transaction_with_many_changes_writes_the_files_once(
     django_capture_on_commit_callbacks, file_writes
 ):

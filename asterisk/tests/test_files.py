@@ -79,6 +79,7 @@ def test_an_interrupted_write_leaves_the_previous_file_whole(committed, conf_dir
     assert parse_conf((conf_dir / "sip_additional.conf").read_text()).section_names() == ["1000", "1001"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_end_with_files_matching_the_database(conf_dir):
     from django.db import connections

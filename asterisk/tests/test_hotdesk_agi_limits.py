@@ -102,6 +102,7 @@ def test_connections_beyond_the_bound_are_closed_at_once_and_the_others_go_on(ag
     assert played(commands) == [prompts.INVALID]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
 def test_file_descriptors_do_not_pile_up(agi_port, settings):
     """The issue's finding: 300 silent connections held 312 descriptors."""

@@ -117,6 +117,7 @@ def lockout_settings(settings):
     return settings
 
 
+@pytest.mark.slow
 def test_a_loop_of_calls_guessing_a_pin_is_stopped_after_the_threshold(agi_port, office, lockout_settings):
     """The attack from the issue: call after call, three guesses each, through every 4-digit PIN."""
     guesses = (f"{n:04d}" for n in range(10_000) if f"{n:04d}" != "4711")

@@ -450,6 +450,7 @@ def _static_change(settings):
     write_all_files()
 
 
+@pytest.mark.slow
 def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(
     asterisk, settings, committed, john, worker_away
 ):
@@ -463,6 +464,7 @@ def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(
     assert not SyncChange.objects.exists()
 
 
+@pytest.mark.slow
 def test_a_reload_that_outlasts_even_its_own_timeout_is_busy_and_never_sent_twice(
     asterisk, settings, committed, john, client, administrator_user, worker_away
 ):

@@ -36,6 +36,7 @@ def _outbox_queries(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if any(s in q["sql"] for s in OUTBOX_SQL)]
 
 
+@pytest.mark.slow
 def test_a_replace_import_records_the_outbox_in_the_same_few_queries_however_many_rows_change(
     committed, django_capture_on_commit_callbacks
 ):

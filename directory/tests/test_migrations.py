@@ -7,6 +7,7 @@ test database back to the previous release's last migrations of these apps' firs
 it through the historical models, migrates forward and reads the rows back.
 """
 
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -46,6 +47,7 @@ def test_the_moved_apps_keep_their_labels_and_migrations(db):
     )
 
 
+@pytest.mark.slow
 def test_a_database_of_the_previous_release_has_nothing_to_apply_for_the_moved_apps(transactional_db):
     executor = _executor()
     executor.migrate(list(PREVIOUS_RELEASE.items()))
@@ -54,6 +56,7 @@ def test_a_database_of_the_previous_release_has_nothing_to_apply_for_the_moved_a
     assert not [m for m, _backwards in pending if m.app_label in PREVIOUS_RELEASE]
 
 
+@pytest.mark.slow
 def test_rows_from_an_older_state_are_read_by_the_moved_models(transactional_db):
     executor = _executor()
     executor.migrate(OLDER)

@@ -38,6 +38,7 @@ def _accepts(validator, value: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(value=ANY_TEXT)
 def test_control_characters_are_refused_and_nothing_else(value):
@@ -49,6 +50,7 @@ def test_each_control_character_is_refused_in_a_name(char):
     assert not _accepts(no_control_characters, f"Ana{char}Müller")
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(value=ANY_TEXT)
 def test_a_conf_value_refuses_exactly_semicolon_brackets_backslash_and_controls(value):
@@ -84,6 +86,7 @@ def test_every_dangerous_piece_anywhere_in_a_secret_or_callerid_is_refused_or_si
             assert not any(ch in value for ch in LINE_BREAKS_AND_NUL), repr(value)
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(value=ANY_TEXT)
 def test_an_accepted_callerid_is_a_name_and_a_number_on_one_line(value):

@@ -156,6 +156,7 @@ def test_the_user_search_needs_a_login_and_a_role(client, mixed):
     assert stranger.get("/users/search/?q=8").status_code == 403
 
 
+@pytest.mark.slow
 def test_the_user_search_returns_few_suggestions_among_ten_thousand_users(administrator_client):
     seed_extensions(10_000, start=100000)
     results = administrator_client.get("/users/search/?q=1000").json()["results"]

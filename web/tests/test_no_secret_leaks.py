@@ -30,7 +30,8 @@ from directory.users.services import user_create
 from portal.mode import DEVICE_AND_USER, EXTENSIONS, set_pbx_mode
 from web.testing.personas import viewer
 
-pytestmark = pytest.mark.django_db
+# A walk through every page and every admin page, twice: make test-all runs it.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Not walked as a viewer page, and why.
 SKIPPED = {

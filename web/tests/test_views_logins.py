@@ -33,6 +33,7 @@ def logged_in(client) -> bool:
     return "_auth_user_id" in client.session
 
 
+@pytest.mark.slow
 def test_after_forty_wrong_passwords_the_right_one_is_refused(client, ana):
     for _ in range(40):
         assert log_in(client, "guess").status_code in (200, 429)

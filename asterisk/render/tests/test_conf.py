@@ -58,6 +58,7 @@ keys = st.one_of(st.sampled_from(["secret", "context", "callerid", "channel", "t
 values = typed_text.map(str.strip)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(
     name=names,

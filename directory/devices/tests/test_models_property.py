@@ -61,6 +61,7 @@ def test_any_device_field_value_is_refused_or_harmless(field, value):
     _refused_or_harmless(field, value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", DEVICE_TEXT_FIELDS)
 def test_every_dangerous_piece_anywhere_in_a_device_field_is_refused_or_harmless(field):
     for value in dangerous_variants("2001", "Front desk", "SIP/joe@example.com", '"Lobby" <5551234>'):

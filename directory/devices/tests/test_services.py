@@ -137,6 +137,7 @@ def test_regen_as_the_secret_gives_a_strong_new_one_from_any_entry_point(committ
     assert device.endpoint.settings["secret"] not in (first, "REGEN")
 
 
+@pytest.mark.slow
 def test_a_user_is_not_put_on_more_devices_than_asterisk_can_list(committed, alice):
     """AMPUSER/<ext>/device goes to Asterisk as one AMI header: too long, and no sync goes through."""
     long_ids = [f"10000000000000000{n:02}" for n in range(60)]  # 19 digits and an "&" each
@@ -156,6 +157,7 @@ def test_a_user_is_not_put_on_more_devices_than_asterisk_can_list(committed, ali
         committed(device_create, id="9" * 19, tech="pjsip", default_user=alice)
 
 
+@pytest.mark.slow
 def test_a_log_off_is_never_refused(committed, alice, bob):
     """Even when the default user's list of devices cannot take this one back: it goes to nobody."""
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=alice)

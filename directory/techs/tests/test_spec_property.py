@@ -35,6 +35,7 @@ def test_any_endpoint_setting_value_is_refused_or_harmless(tech, setting, value)
     _refused_or_harmless(tech, setting, value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("tech", "setting"), TECH_SETTINGS)
 def test_every_dangerous_piece_anywhere_in_a_setting_is_refused_or_harmless(tech, setting):
     for value in dangerous_variants(setting.default, *setting.choices, *VALID_SAMPLES):

@@ -70,21 +70,6 @@ def test_a_new_mailbox_has_no_options_so_voicemail_conf_general_applies(committe
     assert _mailboxes(conf_dir).get("default") == [("3000", "1234,X,,,")]
 
 
-def test_a_new_mailbox_without_a_pin_gets_a_random_one_in_digits(committed):
-    users = [
-        committed(user_create, extension=str(n), name="X", voicemail="default") for n in range(3000, 3005)
-    ]
-    pins = {u.vm_pin for u in users}
-    assert all(p.isdigit() and len(p) == 6 for p in pins)
-    assert len(pins) > 1, "random, not one fixed value"
-
-
-def test_a_pin_is_digits_only(committed):
-    with pytest.raises(ValidationError) as caught:
-        committed(user_create, extension="3000", name="X", voicemail="default", vm_pin="12a4")
-    assert "vm_pin" in caught.value.error_dict
-
-
 def test_given_a_user_with_a_mailbox_then_the_file_lists_it_as_voicemail_conf_does(committed, conf_dir):
     committed(extension_create, **ANA)
     committed(user_create, extension="2002", name="O'Brien, Pat", voicemail="sales", vm_pin="99",
@@ -118,12 +103,6 @@ def test_a_chan_sip_device_points_at_its_users_mailbox(committed, conf_dir):
         dict(parse_conf((conf_dir / "sip_additional.conf").read_text()).get("2001"))["mailbox"]
         == "2001@default"
     )
-
-
-def test_a_blank_pin_on_update_keeps_the_pin(committed):
-    ana = committed(extension_create, **ANA)
-    committed(user_update, user=ana, vm_email="ana.m@example.com")
-    assert PbxUser.objects.get(pk="2001").vm_pin == "1234"
 
 
 def test_voicemail_is_reloaded_only_when_the_file_changed(committed, asterisk):

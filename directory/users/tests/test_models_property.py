@@ -47,6 +47,7 @@ def test_any_user_field_value_is_refused_or_harmless(field, value):
     _refused_or_harmless(field, value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", TEXT_USER_FIELDS)
 def test_every_dangerous_piece_anywhere_in_a_user_field_is_refused_or_harmless(field):
     default = PbxUser._meta.get_field(field).default

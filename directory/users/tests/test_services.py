@@ -1,10 +1,13 @@
-"""The user services: create, update, delete a PBX user (users/services.py)."""
+"""The user services: create, update, delete a PBX user (directory/users/services.py)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from asterisk.render.conf import parse_conf
 from directory.devices.models import Device
 from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 from directory.users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +51,39 @@ def test_an_update_made_from_an_old_copy_of_the_user_is_refused(committed, alice
         ).ringtimer
         == 20
     )
+
+
+def test_a_number_in_use_is_refused_and_says_by_whom(committed, alice):
+    with pytest.raises(ValidationError) as caught:
+        committed(user_create, extension="1000", name="Another")
+    assert caught.value.message_dict == {"extension": ["Extension 1000 is already in use by Alice."]}
+    assert caught.value.error_dict["extension"][0].code == "in_use"
+
+
+def test_a_user_whose_number_only_a_device_has_is_created(committed):
+    """Users and devices number apart: a device 2001 does not take user 2001's number."""
+    committed(device_create, id="2001", tech="pjsip")
+    assert committed(user_create, extension="2001", name="Desk owner").pk == "2001"
+
+
+def test_a_new_mailbox_without_a_pin_gets_a_random_one_in_digits(committed):
+    users = [
+        committed(user_create, extension=str(n), name="X", voicemail="default") for n in range(3000, 3005)
+    ]
+    pins = {u.vm_pin for u in users}
+    assert all(p.isdigit() and len(p) == 6 for p in pins)
+    assert len(pins) > 1, "random, not one fixed value"
+
+
+def test_a_pin_is_digits_only(committed):
+    with pytest.raises(ValidationError) as caught:
+        committed(user_create, extension="3000", name="X", voicemail="default", vm_pin="12a4")
+    assert "vm_pin" in caught.value.error_dict
+
+
+def test_a_blank_pin_on_update_keeps_the_pin(committed):
+    ana = committed(
+        extension_create, extension="2001", name="Ana", tech="pjsip", voicemail="default", vm_pin="1234"
+    )
+    committed(user_update, user=ana, vm_email="ana.m@example.com")
+    assert PbxUser.objects.get(pk="2001").vm_pin == "1234"

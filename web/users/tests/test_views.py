@@ -52,6 +52,7 @@ def test_sorting_is_numeric_and_reversible(administrator_client, committed):
     assert descending == ["1000", "999", "20"]
 
 
+@pytest.mark.slow
 def test_pagination_is_on_the_server(administrator_client, committed):
     for n in range(60):
         committed(extension_create, extension=str(3000 + n), name=f"P{n}", tech="custom", dial=f"Local/{n}@x")
@@ -61,6 +62,7 @@ def test_pagination_is_on_the_server(administrator_client, committed):
     assert [u.extension for u in second.context["page"]][:1] == ["3050"]
 
 
+@pytest.mark.slow
 def test_the_list_runs_the_same_queries_for_10_or_10000_extensions(administrator_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -32,6 +32,7 @@ def test_the_users_page_lists_users_and_their_devices_as_links(administrator_cli
     assert 'href="/devices/2001/"' in html and 'href="/devices/3001/"' in html
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query", ["", "?tech=sip&devicetype=fixed"])
 def test_the_users_page_runs_the_same_queries_for_few_or_many(
     administrator_client, committed, deviceanduser, query
