@@ -1,4 +1,4 @@
-"""ETag and If-Match: the API's side of the services' version check (`portal/versions.py`).
+"""ETag and If-Match: the API's side of the services' version check (`directory/versions.py`).
 
 A GET (and a PATCH's answer) carries the object's version as a strong ETag.
 `If-Match` on a PATCH is optional: a PATCH changes only the fields it names, so

@@ -2,9 +2,10 @@
 
 Fields are read from the model (and an endpoint's settings from its technology),
 so a field added later is recorded without touching this file. What is secret
-on a PBX object is `endpoints/secrets.py`'s to say (a technology's secret
-settings, the user's PINs); on other models (a person's password hash) any
-field whose name or label is a password, PIN or secret counts as one too.
+on an object is its app's to say: at start-up it registers the names
+(`register_secret_names`; the directory registers a technology's secret settings
+and the user's PINs, from `directory/secrets.py`). On any model (a person's
+password hash) a field whose name or label is a password, PIN or secret counts as one too.
 A secret is recorded as "changed", never with its value.
 """
 
@@ -31,7 +32,7 @@ OBJECT_TYPES = {
 
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")
 # Noise, not changes: timestamps Django keeps itself, and the folded copies of names kept for
-# searching (portal/folding.py).
+# searching (directory/folding.py).
 _SKIPPED = frozenset({"last_login", "name_folded", "description_folded"})
 
 

@@ -135,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # SQLite has one writer at a time: a page or a phone waits this many seconds for
-# it (a bulk import holds it to its end), then is told to try again (portal/busy.py).
+# it (a bulk import holds it to its end), then is told to try again (web/busy.py, directory/busy.py).
 PBXADMIN_SQLITE_REQUEST_WAIT = env_int("PBXADMIN_SQLITE_REQUEST_WAIT", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

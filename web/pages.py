@@ -1,6 +1,6 @@
 """Helpers every page uses: role checks, the mode a page belongs to, service errors.
 
-Lists (filters, pages, page size) are in portal/listing.py."""
+Lists (filters, pages, page size) are in web/listing.py."""
 
 from functools import wraps
 

@@ -146,7 +146,7 @@ def test_nothing_a_user_typed_reaches_the_dialplan(committed, dialplan):
 
 
 def test_the_dialplan_plays_only_the_prompts_named_in_one_place(committed, dialplan):
-    """Each is checked against Asterisk's core sounds in devices/tests/test_prompts.py."""
+    """Each is checked against Asterisk's core sounds in asterisk/tests/test_prompts.py."""
     committed(extension_create, extension="1000", name="Ana", tech="pjsip")
     contexts, _ = parse_dialplan(dialplan())
     played = set()

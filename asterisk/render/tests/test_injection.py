@@ -5,7 +5,7 @@ saved, and every generated file reads back as exactly the sections the renderer 
 Every value of every field is property-tested on the pure parts, where thousands of
 examples are cheap: each setting's clean (test_settings_property.py), the writer
 guard (test_conf.py), the user and device fields (users/, devices/ tests), the
-validators (portal/tests/test_validators.py). These cases prove the parts are the
+validators (directory/tests/test_validators.py). These cases prove the parts are the
 ones the services really use."""
 
 import pytest
