@@ -20,7 +20,7 @@ from directory.devices.models import Device
 from directory.devices.services import device_create, device_login
 from directory.users.extensions import extension_create, extension_delete
 from directory.users.models import PbxUser
-from portal.mode import pbx_mode
+from portal.mode import EXTENSIONS, pbx_mode
 
 pytestmark = pytest.mark.asterisk
 
@@ -111,7 +111,7 @@ def test_a_dialplan_reload_slower_than_ami_timeout_ends_in_success_and_never_rea
 
         try:
             while not done.is_set():
-                seen.add(banner(mode=pbx_mode()).state)
+                seen.add(banner(per_extension=pbx_mode() == EXTENSIONS).state)
                 time.sleep(0.05)
         finally:
             connection.close()
