@@ -2,13 +2,16 @@
 
 import contextlib
 import logging
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.encoding import escape_uri_path
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
 from api.errors import field_errors
+from api.tokens import TOKEN_PREFIX
 from audit import actors, trail
 from audit.models import Action, ObjectType
 from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
@@ -19,13 +22,36 @@ from portal.roles import can_edit
 access_log = logging.getLogger("api.access")
 
 
+# Query parameters whose value is a credential by its name, whatever it holds.
+_CREDENTIAL_PARAMETERS = frozenset(
+    {"token", "access_token", "api_key", "apikey", "key", "secret", "password", "auth", "authorization"}
+)
+HIDDEN = "[hidden]"
+
+
+def _loggable_url(request) -> str:
+    """The URL with every credential in its query string hidden: a token sent there (a client
+    that put it in the URL instead of the header) is never written to the log. A parameter
+    is hidden by its name, or when its name or value holds a token (`pbx_…`)."""
+    if not request.GET:
+        return request.get_full_path()
+    pairs = []
+    for name, values in request.GET.lists():
+        if TOKEN_PREFIX in name.lower():
+            name = HIDDEN
+        for value in values:
+            credential = name.lower() in _CREDENTIAL_PARAMETERS or TOKEN_PREFIX in value.lower()
+            pairs.append((name, HIDDEN if credential else value))
+    # Percent-encoded again: nothing in it can start a new log line.
+    return f"{escape_uri_path(request.path)}?{urlencode(pairs, safe='[]')}"
+
+
 def _log_call(request, response) -> None:
     # The token authentication found, if it ran: a call refused before it (406, 415) must
     # not authenticate here, where a bad token's error would escape as a 500.
     token = request.__dict__.get("_auth")
     who = f"{token.user.get_username()} (token {token.prefix}, {token.name})" if token else "no valid token"
-    # get_full_path() keeps the URL's percent-encoding: nothing in it can start a new log line.
-    access_log.info("%s %s %s by %s", request.method, request.get_full_path(), response.status_code, who)
+    access_log.info("%s %s %s by %s", request.method, _loggable_url(request), response.status_code, who)
 
 
 class ApiView(APIView):

@@ -4,6 +4,8 @@ A service's ValidationError names each field it refuses; the API passes the
 whole dict on, with 400, or 409 when a number is already in use.
 """
 
+import logging
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -15,7 +17,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from directory import busy
 from directory.rules import IN_USE
+
+log = logging.getLogger(__name__)
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -49,6 +54,16 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         code = status.HTTP_409_CONFLICT if _in_use(exc) else status.HTTP_400_BAD_REQUEST
         return Response(field_errors(exc), status=code)
+    if busy.is_locked(exc):
+        # SQLite's write lock stayed taken (an import): the API's own answer, not the page's.
+        request = context.get("request")
+        where = f"{request.method} {request.path}" if request is not None else "API"
+        log.warning("%s: the database stayed busy (an import?): %s", where, exc)
+        return Response(
+            {"detail": busy.BUSY},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": busy.RETRY_AFTER},
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -14,6 +14,11 @@ class ApiToken(models.Model):
     # password stretching is needed against a search space that large), and it keeps
     # every API call to one indexed lookup.
     secret_hash = models.CharField(max_length=64, unique=True)
+    # Who made it: its owner, or an administrator who made it for them. A token acts as its
+    # owner; the audit log also names who made it when that was someone else.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,6 @@
-"""Throttling per token (settings.PBXADMIN_API_RATE), not per address: many tools share one proxy.
+"""Throttling per token (settings.PBXADMIN_API_RATE) and per person across all their tokens
+(PBXADMIN_API_RATE_PER_PERSON: ten tokens are not ten allowances), not per address: many
+tools share one proxy.
 
 A fixed window per clock period ("600/minute": at most 600 calls from 12:00:00
 to 12:00:59), counted with one atomic increment, so parallel calls cannot both
@@ -54,20 +56,28 @@ def _count_call(key: str, period: int) -> int:
         return calls
 
 
-class PerTokenThrottle(BaseThrottle):
+class _WindowThrottle(BaseThrottle):
+    """Calls counted per clock window under a key of the caller; beyond the rate, refused."""
+
+    def rate(self) -> str:
+        raise NotImplementedError
+
+    def key(self, token) -> str:
+        raise NotImplementedError
+
     def allow_request(self, request, view) -> bool:
         token = request.auth
         if token is None:
             return True  # unauthenticated requests are refused before they cost anything
-        allowed, period = parse_rate(settings.PBXADMIN_API_RATE)  # per request: tests change it
+        allowed, period = parse_rate(self.rate())  # per request: tests change it
         now = _now()
-        # The hash, not the row id: ids restart with a fresh database, the cache may not.
         window = int(now // period)
-        calls = _count_call(f"api-throttle:{token.secret_hash}:{window}", period)
+        key = self.key(token)
+        calls = _count_call(f"{key}:{window}", period)
         if calls == 1:
             # A new window: the last one's count is done with (the file cache keeps
             # expired entries until it culls, at random, live counts among them).
-            caches["default"].delete(f"api-throttle:{token.secret_hash}:{window - 1}")
+            caches["default"].delete(f"{key}:{window - 1}")
         if calls <= allowed:
             return True
         self._wait = period - now % period
@@ -75,3 +85,22 @@ class PerTokenThrottle(BaseThrottle):
 
     def wait(self) -> float:
         return self._wait
+
+
+class PerTokenThrottle(_WindowThrottle):
+    def rate(self) -> str:
+        return settings.PBXADMIN_API_RATE
+
+    def key(self, token) -> str:
+        # The hash, not the row id: ids restart with a fresh database, the cache may not.
+        return f"api-throttle:{token.secret_hash}"
+
+
+class PerPersonThrottle(_WindowThrottle):
+    def rate(self) -> str:
+        return settings.PBXADMIN_API_RATE_PER_PERSON
+
+    def key(self, token) -> str:
+        # The id with when the account was made: a fresh database's person 1 is not the old one.
+        user = token.user
+        return f"api-throttle-person:{user.pk}:{user.date_joined.timestamp():.0f}"

@@ -4,6 +4,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,8 +27,9 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`: the row (hash only) and the token itself, to show once."""
+def token_create(*, user, name: str, created_by=None) -> tuple[ApiToken, str]:
+    """A new token for `user`, made by `created_by` (`user` when not given): the row (hash
+    only) and the token itself, to show once."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Say what the token is for."})
@@ -36,12 +39,21 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
         raise ValidationError({"name": e.error_list}) from None
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise ValidationError({"name": "At most 80 characters."})
+    # The person's row locked: two tokens made at once are counted one after the other.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    limit = settings.PBXADMIN_API_TOKENS_PER_PERSON
+    if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= limit:
+        raise ValidationError(
+            f"{user.get_username()} has {limit} active API tokens, the most one person may hold "
+            "(PBXADMIN_API_TOKENS_PER_PERSON): revoke one first."
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + SHOWN],
         secret_hash=hash_token(raw),
+        created_by=created_by or user,
     )
     trail.created(token)
     return token, raw
@@ -64,7 +76,7 @@ def token_authenticate(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "created_by")
         .filter(secret_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
     )

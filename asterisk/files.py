@@ -27,12 +27,15 @@ from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
 from asterisk.render.dialplan import static_part
 from asterisk.render.generate import (
+    DEVICE_FILES,
+    DEVICE_INPUTS,
     DIALPLAN,
     FILE_RELOAD,
     FILE_SOURCE,
     INCLUDES,
     SIP_SETTINGS,
     TRANSPORT_DEPENDENT,
+    USER_INPUTS,
     VOICEMAIL,
     render_files,
 )
@@ -57,24 +60,53 @@ def files_for_techs(techs: Iterable[str]) -> list[str]:
 _MANY = 500
 
 
-def files_for(users: set[str], devices: set[str]) -> set[str]:
+def _reads(inputs: frozenset[str] | None, fields: set[str] | None) -> bool:
+    """Whether a source that reads `inputs` of an object (None: all of it; empty: nothing, not
+    even whether it exists) can change when `fields` of it change (None: anything, as a
+    creation or a deletion). A device's settings arrive as `settings.<key>`: only the sources
+    that read every field of a device see them."""
+    if inputs is None:
+        return True
+    if not inputs:
+        return False
+    return fields is None or bool(inputs & fields)
+
+
+def files_for(
+    users: set[str],
+    devices: set[str],
+    *,
+    user_fields: set[str] | None = None,
+    device_fields: set[str] | None = None,
+) -> set[str]:
     """The files a change to these users and devices can alter.
 
-    The dialplan names every user and device. A device's section is in its
-    technology's files; a user appears in the sections of the devices they own
-    or are on (mailbox, language), and in the mailboxes. A device that no longer
-    exists was deleted: its technology is not known any more, so every device
-    file is checked (only files whose text changes are written and reloaded).
+    The dialplan names every user and the devices they are on. A device's section is in its
+    technology's files; a user appears in the sections of the devices they own or are on
+    (mailbox, language), and in the mailboxes. `user_fields` / `device_fields` say what changed
+    of them (None: anything, as a creation or deletion does): only the sources that read one of
+    those fields are named (`asterisk.render.generate.USER_INPUTS` / `DEVICE_INPUTS`). A device that
+    no longer exists was deleted: its technology is not known any more, so every device file is
+    checked (only files whose text changes are written and reloaded).
     """
     if len(users) + len(devices) > _MANY:
         return set(FILE_SOURCE)
-    found = Device.objects.filter(
-        Q(pk__in=devices) | Q(user_id__in=users) | Q(default_user_id__in=users)
-    ).values_list("pk", "tech")
-    techs = {tech for _pk, tech in found}
-    if devices - {pk for pk, _tech in found}:
-        techs = set(FILE_TECH.values())
-    return set(files_for_techs({*techs, DIALPLAN, *([VOICEMAIL] if users else [])}))
+    sources: set[str] = set()
+    for source in (DIALPLAN, VOICEMAIL):
+        if (users and _reads(USER_INPUTS[source], user_fields)) or (
+            devices and _reads(DEVICE_INPUTS[source], device_fields)
+        ):
+            sources.add(source)
+    with_users = _reads(USER_INPUTS[DEVICE_FILES], user_fields)
+    wanted = Q(pk__in=devices)
+    if users and with_users:
+        wanted |= Q(user_id__in=users) | Q(default_user_id__in=users)
+    if devices or (users and with_users):
+        found = Device.objects.filter(wanted).values_list("pk", "tech")
+        sources |= {tech for _pk, tech in found}
+        if devices - {pk for pk, _tech in found}:
+            sources |= set(FILE_TECH.values())
+    return set(files_for_techs(sources))
 
 
 def files_for_sip_settings() -> set[str]:
@@ -170,31 +202,35 @@ def write_files(
     changing files are known and before any of them is replaced (the outbox queues their
     reloads there).
     """
+    with _locked(conf_dir()):
+        return _write_locked(names, before_replacing)
+
+
+def _write_locked(names, before_replacing) -> list[str]:
     directory = conf_dir()
-    with _locked(directory):
-        _sweep_temp_files(directory)
-        gid = conf_group(directory)
-        wanted = render_files(names)
-        changing: dict[str, tuple[str | None, str]] = {}
-        for name, text in wanted.items():
-            path = directory / name
-            try:
-                old = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                old = None
-            if old == text:
-                _keep_owned(path, file_mode(name), gid)
-                continue
-            changing[name] = (old, text)
-        changed = list(changing)
-        if changing and before_replacing is not None:
-            before_replacing(changing)
-        for name in changed:
-            atomic_write(directory / name, wanted[name], mode=file_mode(name), gid=gid)
-        for include in (inc for name in wanted for inc in INCLUDES.get(name, ())):
-            # Created empty if missing; then the administrator's, mode included.
-            if not (directory / include).exists():
-                atomic_write(directory / include, "", mode=file_mode(include), gid=gid)
+    _sweep_temp_files(directory)
+    gid = conf_group(directory)
+    wanted = render_files(names)
+    changing: dict[str, tuple[str | None, str]] = {}
+    for name, text in wanted.items():
+        path = directory / name
+        try:
+            old = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            old = None
+        if old == text:
+            _keep_owned(path, file_mode(name), gid)
+            continue
+        changing[name] = (old, text)
+    changed = list(changing)
+    if changing and before_replacing is not None:
+        before_replacing(changing)
+    for name in changed:
+        atomic_write(directory / name, wanted[name], mode=file_mode(name), gid=gid)
+    for include in (inc for name in wanted for inc in INCLUDES.get(name, ())):
+        # Created empty if missing; then the administrator's, mode included.
+        if not (directory / include).exists():
+            atomic_write(directory / include, "", mode=file_mode(include), gid=gid)
     if changed:
         log.debug("wrote %s", ", ".join(changed))
     return changed
@@ -233,43 +269,46 @@ def _keep_owned(path: Path, mode: int, gid: int) -> None:
             os.close(fd)
 
 
-def _write_and_settle(names: list[str], done: list[int]) -> list[str]:
-    """Write these files, queueing a reload for each module whose file changes, then remove
-    the outbox rows they settle.
+def _queue_reloads(changing: dict[str, tuple[str | None, str]]) -> None:
+    """Commit the reloads of the files about to change before the first is replaced: a write
+    that fails halfway, or rows that cannot be removed afterwards, leave a spare reload at
+    worst, never a changed file that Asterisk is not told to reload."""
+    SyncChange.objects.bulk_create(
+        [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(reloads_for(changing))]
+    )
 
-    The reloads are committed before the first file is replaced: a write that
-    fails halfway, or rows that cannot be removed afterwards, leave a spare
-    reload at worst, never a changed file that Asterisk is not told to reload.
-    """
 
-    def queue_reloads(changing: dict[str, tuple[str | None, str]]) -> None:
-        SyncChange.objects.bulk_create(
-            [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(reloads_for(changing))]
-        )
+def _pending() -> list[tuple[int, str]]:
+    return list(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("pk", "ref"))
 
-    changed = write_files(names, before_replacing=queue_reloads)
-    SyncChange.objects.filter(pk__in=done).delete()
+
+def _write_pending_locked(*, everything: bool = False) -> list[str]:
+    """Under the lock: write the files the outbox names (or all of them), then remove the rows
+    read. Read under the lock, so writers queued behind one another coalesce: the first to get
+    the lock writes what every earlier save asked for, and the others find nothing left."""
+    pending = _pending()
+    if not pending and not everything:
+        return []
+    names = (
+        list(FILE_SOURCE) if everything else sorted({name for _pk, name in pending if name in FILE_SOURCE})
+    )
+    changed = _write_locked(names, _queue_reloads)
+    # Only the rows read here: a change committed meanwhile keeps its row for the next writer.
+    _delete_rows([pk for pk, _name in pending])
     return changed
 
 
-def _pending(**filters) -> list[tuple[int, str]]:
-    return list(SyncChange.objects.filter(kind=SyncChange.Kind.FILE, **filters).values_list("pk", "ref"))
+def _delete_rows(ids: list[int]) -> None:
+    for start in range(0, len(ids), 500):
+        SyncChange.objects.filter(pk__in=ids[start : start + 500]).delete()
 
 
 def write_pending_files() -> list[str] | None:
     """Write the files the outbox says are out of date; queue reloads for those whose text changed.
-    Returns the files that changed, or None when they could not be written (the rows stay).
-
-    Only the rows read here are removed afterwards: a change committed while
-    the files were being written keeps its row and is written by its own call.
-    """
+    Returns the files that changed, or None when they could not be written (the rows stay)."""
     try:
-        pending = _pending()
-        if not pending:
-            return []
-        return _write_and_settle(
-            sorted({name for _pk, name in pending if name in FILE_SOURCE}), [pk for pk, _name in pending]
-        )
+        with _locked(conf_dir()):
+            changed = _write_pending_locked()
     except (OSError, OperationalError) as e:
         # The save is committed and stays; the rows stay too, so the next save,
         # the worker or `manage.py writeconf` writes the files again. (A locked
@@ -277,11 +316,16 @@ def write_pending_files() -> list[str] | None:
         log.error("could not write the Asterisk config files: %s", e)
         SyncStatus.fail(f"Could not write the config files: {e}", kind=ErrorKind.FILES)
         return None
+    SyncStatus.files_written(len(changed))
+    return changed
 
 
 def write_all_files() -> list[str]:
     """Regenerate every file (`writeconf`): whatever the outbox held is settled, and the reloads follow."""
-    return _write_and_settle(list(FILE_SOURCE), [pk for pk, _name in _pending()])
+    with _locked(conf_dir()):
+        changed = _write_pending_locked(everything=True)
+    SyncStatus.files_written(len(changed))
+    return changed
 
 
 def changed_modules(filenames: Iterable[str]) -> set[str]:

@@ -13,14 +13,20 @@ chooses. Anyone who can open a TCP connection to this service can claim any
 channel, so it listens on localhost (PBXADMIN_AGI_LISTEN).
 
 What it bounds: every read (the headers, each command's reply) waits at most
-PBXADMIN_AGI_READ_TIMEOUT seconds; at most PBXADMIN_AGI_MAX_SESSIONS sessions
-are open at once, and a connection beyond that is closed at once. PIN guessing
-across calls is counted and locked out by `directory.devices.hotdesk_guard`.
+PBXADMIN_AGI_READ_TIMEOUT seconds; a session's headers hold at most
+PBXADMIN_AGI_MAX_HEADER_BYTES (one line no more either: the stream's buffer is that
+size); at most PBXADMIN_AGI_MAX_SESSIONS sessions are open at once, and a connection
+beyond that is closed at once; at most PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE of them
+come from one device (channels that are no device count as one), so one phone, or
+one claimed channel, cannot take every session. (50 sessions of 64 KB headers once
+grew the service to 430 MB and left no session for real calls.) PIN guessing across
+calls is counted and locked out by `directory.devices.hotdesk_guard`.
 """
 
 import asyncio
 import logging
 import re
+from collections import Counter
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -78,6 +84,8 @@ class HotDeskAgi(Application):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.open_sessions = 0
+        # Sessions open per calling device id (None: channels that are no device).
+        self.by_device: Counter[str | None] = Counter()
 
     async def handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.open_sessions >= settings.PBXADMIN_AGI_MAX_SESSIONS:
@@ -110,15 +118,23 @@ class HotDeskAgi(Application):
                 return
             session = Session(self, headers, reader, writer, self.default_encoding)
             session.device = await sync_to_async(device_of_channel)(headers.get("agi_channel", ""))
-            with actors.acting(actors.phone(session.device)):  # the audit's "who"
-                try:
-                    await route(session)
-                except OperationalError as e:
-                    if not busy.is_locked(e):
-                        raise
-                    # A bulk import holds the database: the caller hears "try later", not silence.
-                    log.warning("FastAGI: the database stayed busy: %s", e)
-                    await _say(session, prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE)
+            key = session.device.pk if session.device is not None else None
+            if self.by_device[key] >= settings.PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE:
+                log.warning(
+                    "FastAGI: %d sessions already open for %s: closing one more from channel %r",
+                    self.by_device[key],
+                    f"device {key}" if key is not None else "channels that are no device",
+                    headers.get("agi_channel", ""),
+                )
+                return
+            self.by_device[key] += 1
+            try:
+                with actors.acting(actors.phone(session.device)):  # the audit's "who"
+                    await self._run(route, session)
+            finally:
+                self.by_device[key] -= 1
+                if not self.by_device[key]:
+                    del self.by_device[key]
         except CallEnded:
             pass
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, ValueError) as e:
@@ -128,11 +144,27 @@ class HotDeskAgi(Application):
         finally:
             await sync_to_async(close_old_connections)()
 
+    @staticmethod
+    async def _run(route, session: Session) -> None:
+        try:
+            await route(session)
+        except OperationalError as e:
+            if not busy.is_locked(e):
+                raise
+            # A bulk import holds the database: the caller hears "try later", not silence.
+            log.warning("FastAGI: the database stayed busy: %s", e)
+            await _say(session, prompts.SORRY, prompts.TRY_LATER, prompts.GOODBYE)
+
 
 async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
     headers: dict[str, str] = {}
+    budget = settings.PBXADMIN_AGI_MAX_HEADER_BYTES
     for _ in range(MAX_HEADERS):
-        line = (await reader.readline()).decode("utf-8", "replace")
+        raw = await reader.readline()
+        budget -= len(raw)
+        if budget < 0:
+            raise ValueError(f"AGI headers over {settings.PBXADMIN_AGI_MAX_HEADER_BYTES} bytes")
+        line = raw.decode("utf-8", "replace")
         if not line:
             raise ConnectionError("closed before the end of the AGI headers")
         line = line.rstrip("\r\n")
@@ -257,13 +289,18 @@ def make_app() -> HotDeskAgi:
 async def serve(host: str, port: int, started: asyncio.Future | None = None) -> None:
     """Run the FastAGI service until cancelled. `started` receives the bound port."""
     app = make_app()
-    server = await asyncio.start_server(app.handler, host, port)
+    # The stream's buffer, and so the longest line read, is the header budget (a command's
+    # reply is a short line): a session holds no more than that of what a peer sends.
+    server = await asyncio.start_server(app.handler, host, port, limit=settings.PBXADMIN_AGI_MAX_HEADER_BYTES)
     bound = server.sockets[0].getsockname()[1]
     log.info(
-        "hot-desk FastAGI service listening on %s:%s (at most %s sessions, %ss per read)",
+        "hot-desk FastAGI service listening on %s:%s (at most %s sessions, %s per device, "
+        "%s header bytes each, %ss per read)",
         host,
         bound,
         settings.PBXADMIN_AGI_MAX_SESSIONS,
+        settings.PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE,
+        settings.PBXADMIN_AGI_MAX_HEADER_BYTES,
         settings.PBXADMIN_AGI_READ_TIMEOUT,
     )
     if started is not None:

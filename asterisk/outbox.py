@@ -25,27 +25,50 @@ from asterisk.files import files_for, files_for_sip_settings
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 
+# What changed of a user or a device: field names (a device's settings as `settings.<key>`),
+# or None for anything (a creation, a deletion, a move between users).
+Fields = set[str] | None
+
+
+def _union(a: Fields, b: Fields) -> Fields:
+    return None if a is None or b is None else a | b
+
 
 @dataclass
 class _Changes:
     users: set[str] = field(default_factory=set)
     devices: set[str] = field(default_factory=set)
+    # Nothing seen yet: the empty set (a union with it is the other side).
+    user_fields: Fields = field(default_factory=set)
+    device_fields: Fields = field(default_factory=set)
 
 
 # Each thread starts with no batch (a context variable is per thread, as audit.trail's).
 _batch: contextvars.ContextVar[_Changes | None] = contextvars.ContextVar("outbox_batch", default=None)
 
 
-def changed(*, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None:
-    """Say that these users and devices changed (or were created, or deleted) in this transaction."""
+def changed(
+    *, users: Iterable[str] = (), devices: Iterable[str] = (), fields: Iterable[str] | None = None
+) -> None:
+    """Say that these users and devices changed (or were created, or deleted) in this transaction.
+
+    `fields`, given with users only or devices only, names what changed of them (the field
+    names of the service's change list): only the files that read one of them are rewritten.
+    None (the default) is anything.
+    """
     users = {str(u) for u in users if u}
     devices = {str(d) for d in devices if d}
+    fields = None if fields is None or (users and devices) else set(fields)
+    user_fields = fields if users else set()
+    device_fields = fields if devices else set()
     pending = _batch.get()
     if pending is None:
-        _record(users, devices)
+        _record(users, devices, user_fields, device_fields)
     else:
         pending.users |= users
         pending.devices |= devices
+        pending.user_fields = _union(pending.user_fields, user_fields)
+        pending.device_fields = _union(pending.device_fields, device_fields)
 
 
 @contextlib.contextmanager
@@ -70,17 +93,18 @@ def batch():
             yield
         finally:
             _batch.reset(token)
-        _record(pending.users, pending.devices)
+        _record(pending.users, pending.devices, pending.user_fields, pending.device_fields)
 
 
-def _record(users: set[str], devices: set[str]) -> None:
+def _record(users: set[str], devices: set[str], user_fields: Fields, device_fields: Fields) -> None:
     if not users and not devices:
         return
     rows = [SyncChange(kind=SyncChange.Kind.USER, ref=u) for u in sorted(users)]
     rows += [SyncChange(kind=SyncChange.Kind.DEVICE, ref=d) for d in sorted(devices)]
     # A batch's union can pass files_for's 500 objects: then it names every file
     # (only those whose text changes are written).
-    rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for(users, devices))]
+    names = files_for(users, devices, user_fields=user_fields, device_fields=device_fields)
+    rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(names)]
     # A whole import's rows: in statements of a bounded size on every database.
     SyncChange.objects.bulk_create(rows, batch_size=1000)
     # A savepoint that rolls back takes its callback with it; several calls in one transaction

@@ -1,4 +1,10 @@
-"""The sync as a Celery task, how to ask for one, and what a starting worker takes up.
+"""The sync as Celery tasks, how to ask for one, and what a starting worker takes up.
+
+Three kinds of run, each never in the way of the others: `sync_asterisk` pushes AstDB and
+the users' dialplan entries (milliseconds: a user's name is live at once),
+`write_config_files` regenerates the files the outbox names (hundreds of milliseconds at
+10,000 extensions), and `reload_asterisk` sends the reloads those files need (up to
+seconds). A sync run asks for the files run, and the files run for the reloads.
 
 A save asks for a run after its commit (`request_sync`): the first change after a
 quiet spell goes out at once, and a burst coalesces into the runs it overlaps
@@ -19,7 +25,7 @@ import socket
 from celery import shared_task
 from django.conf import settings
 
-from asterisk import sync
+from asterisk import files, sync
 from asterisk.ami import AmiBusy, AmiUnavailable
 from asterisk.models import SyncChange, SyncStatus
 
@@ -36,18 +42,24 @@ log = logging.getLogger(__name__)
     acks_late=True,
 )
 def sync_asterisk(self) -> dict:
-    """Write the pending config files, push the pending AstDB and dialplan changes and reloads."""
+    """Push the pending AstDB and dialplan changes; ask for the files and the reloads they need."""
     owner = _owner(self.request)
     try:
-        outcome = sync.run_requested(owner=owner)
+        outcome = sync.run_requested(owner=owner, files=False)
     except (AmiUnavailable, AmiBusy):
+        # The files need no Asterisk: written now, loaded by the reloads once it answers.
+        if _files_waiting():
+            _enqueue(write_config_files)
         if self.max_retries is None or self.request.retries < self.max_retries:
             # One retry chain is enough: later saves find a run asked for and add none.
             SyncStatus.request(force=True)
         raise
     if outcome.asked_meanwhile:
         _enqueue()
+    if _files_waiting():
+        _enqueue(write_config_files)
     if _reloads_waiting():
+        # Asterisk answers again: reloads queued while it was away need not wait out their backoff.
         _enqueue(reload_asterisk)
     result = outcome.result
     if result is None:
@@ -75,6 +87,23 @@ def reload_asterisk(self) -> dict:
     return {"ran": True, "reloads": outcome.reloads, "warnings": outcome.warnings}
 
 
+@shared_task(acks_late=True)
+def write_config_files() -> dict:
+    """Write the config files the outbox names, then ask for the reloads they need.
+
+    Writers queued behind one another coalesce (the pending rows are read under the files'
+    lock). A write that fails keeps its rows: the periodic check asks again.
+    """
+    written = files.write_pending_files()
+    if _reloads_waiting():
+        _enqueue(reload_asterisk)
+    return {"written": written}
+
+
+def _files_waiting() -> bool:
+    return SyncChange.objects.filter(kind=SyncChange.Kind.FILE).exists()
+
+
 def _reloads_waiting() -> bool:
     return SyncChange.objects.filter(kind=SyncChange.Kind.RELOAD).exists()
 
@@ -98,7 +127,7 @@ def _owner(request) -> str:
 
 
 def _enqueue(task=None) -> bool:
-    """Hand a run (a sync, or `reload_asterisk`) to the workers; False (logged) when the broker
+    """Hand a run (a sync, `write_config_files` or `reload_asterisk`) to the workers; False (logged) when the broker
     cannot be reached: the outbox keeps the work, and the periodic check asks again."""
     task = task or sync_asterisk
     try:

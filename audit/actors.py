@@ -54,8 +54,14 @@ def portal(request) -> Actor:
 
 
 def api(token) -> Actor:
-    """An API call: the token's owner, and which of their tokens (a person may hold several)."""
-    return Actor(Via.API, person=token.user.get_username(), detail=f"API token {token.prefix} ({token.name})")
+    """An API call: the token's owner, and which of their tokens (a person may hold several);
+    who made the token when that was someone else (an administrator makes tokens for others,
+    which then act as those people)."""
+    detail = f"API token {token.prefix} ({token.name})"
+    maker = token.created_by
+    if maker is not None and maker.pk != token.user_id:
+        detail += f", made by {maker.get_username()}"
+    return Actor(Via.API, person=token.user.get_username(), detail=detail)
 
 
 def phone(device) -> Actor:

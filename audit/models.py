@@ -32,6 +32,8 @@ class Action(models.TextChoices):
     PRUNED = "pruned", "Pruned"
     EXPORTED = "exported", "Exported"
     REWROTE = "rewrote", "Rewrote"
+    # A lock-out lifted by an administrator (hot desking, portal logins).
+    UNLOCKED = "unlocked", "Lifted a lock-out"
 
 
 class ObjectType(models.TextChoices):

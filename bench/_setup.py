@@ -95,7 +95,7 @@ def worker_process(**env: str):
     url = f"sqlite:///{db['NAME']}" if connection.vendor == "sqlite" else os.environ.get("DATABASE_URL", "")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "pbxadmin", "worker", "--pool", "threads",
-         "--concurrency", "2", "--loglevel", "WARNING", "-n", "bench@%h"],
+         "--concurrency", "4", "--loglevel", "WARNING", "-n", "bench@%h"],
         cwd=ROOT,
         env={
             **os.environ,

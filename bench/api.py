@@ -56,7 +56,7 @@ def main() -> None:
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     settings.ALLOWED_HOSTS = ["testserver"]
-    settings.PBXADMIN_API_RATE = "1000000/minute"
+    settings.PBXADMIN_API_RATE = settings.PBXADMIN_API_RATE_PER_PERSON = "1000000/minute"
     _, raw = token_create(user=administrator(), name="bench")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

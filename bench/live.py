@@ -190,22 +190,24 @@ def main() -> None:
         "PBXADMIN_AGI_URL": f"agi://127.0.0.1:{agi_port}",
         "PBXADMIN_AGI_LISTEN": f"127.0.0.1:{agi_port}",
         "PBXADMIN_API_RATE": "1000000/minute",
+        "PBXADMIN_API_RATE_PER_PERSON": "1000000/minute",
         "PYTHONUNBUFFERED": "1",
     }
     os.environ.update({k: v for k, v in env.items() if k.startswith(("AMI_", "ASTERISK_", "PBXADMIN_AGI"))})
     settings.ASTERISK_CONF_DIR = pbx.etc
+    settings.PBXADMIN_AGI_URL = env["PBXADMIN_AGI_URL"]
+
+    print(f"seeding {args.extensions} extensions …", flush=True)
+    # Asterisk is not up yet: the seed's syncs write the files only (no AMI account set).
+    seed_extensions(args.extensions)
+    sip_settings_update(**pbx.sip_settings())
+    call_command("writeconf", verbosity=0)
     settings.AMI_PORT, settings.AMI_USERNAME, settings.AMI_SECRET = (
         pbx.ports.ami,
         pbx.ami_username,
         pbx.ami_secret,
     )
     settings.AMI_TIMEOUT = 60
-    settings.PBXADMIN_AGI_URL = env["PBXADMIN_AGI_URL"]
-
-    print(f"seeding {args.extensions} extensions …", flush=True)
-    seed_extensions(args.extensions)
-    sip_settings_update(**pbx.sip_settings())
-    call_command("writeconf", verbosity=0)
     services = []
     try:
         started = time.perf_counter()
@@ -225,7 +227,7 @@ def main() -> None:
         # As `make run`: the Celery worker, the FastAGI service and the AMI event listener beside
         # the web server.
         worker = ["-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "threads",
-                  "--concurrency", "2", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
+                  "--concurrency", "4", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
         for name, command in (
             ("worker", worker),
             ("fastagi", ["fastagi"]),

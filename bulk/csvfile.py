@@ -12,6 +12,9 @@ BOM = "\ufeff"
 # A cell starting with one of these is run as a formula by spreadsheets
 # (CSV injection). Exports put a ' in front; imports take it off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with ' gets one more in front too, so the import's taking one off gives it
+# back as it was (`'=1+1` came back as `=1+1`).
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
 
 
 class CsvFileError(ValueError):
@@ -32,7 +35,7 @@ def decode(data: bytes) -> str:
             f"The file is {len(data) / 1_000_000:.1f} MB; the limit is {limit / 1_000_000:.0f} MB "
             "(BULK_IMPORT_MAX_BYTES). Split it into several files."
         )
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): a copy of the whole upload
         raise CsvFileError("The file is empty.")
     if b"\x00" in data[:4096]:
         raise CsvFileError(
@@ -50,14 +53,14 @@ def decode(data: bytes) -> str:
 
 
 def unneutralise(value: str) -> str:
-    """Undo the ' that an export put before a formula-like cell."""
-    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+    """Undo the ' that an export put before a formula-like cell (or a cell starting with ')."""
+    if value.startswith("'") and value[1:2] and value[1] in ESCAPED_STARTS:
         return value[1:]
     return value
 
 
 def neutralise(value: str) -> str:
-    return f"'{value}" if value and value[0] in FORMULA_STARTS else value
+    return f"'{value}" if value and value[0] in ESCAPED_STARTS else value
 
 
 @dataclass
@@ -77,18 +80,46 @@ SPILLING_COLUMNS = ("voicemail_options",)
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
+def _separators(text: str) -> dict[str, int]:
+    """How many of each separator the header line holds outside quotes."""
+    end = text.find("\n")
+    end = end if end >= 0 else len(text)
+    if text.find('"', 0, end) < 0:  # counted in place: a copy of a 19 MB header line is 19 MB
+        return {d: text.count(d, 0, end) for d in DELIMITERS}
+    line = "".join(part for i, part in enumerate(text[:end].split('"')) if i % 2 == 0)
+    return {d: line.count(d) for d in DELIMITERS}
+
+
 def detect_delimiter(text: str) -> str:
     """The separator of the header line: the one of , ; tab it uses most outside quotes (a comma on a tie)."""
-    line = text.split("\n", 1)[0]
-    unquoted = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
-    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    counts = _separators(text)
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
 
 
+def _check_width(text: str, delimiter: str) -> None:
+    """Refuse a header of more columns than BULK_IMPORT_MAX_COLUMNS before it is parsed: 100,000
+    columns cost the process 857 MB, in the header's names and in every row's cells."""
+    limit = settings.BULK_IMPORT_MAX_COLUMNS
+    columns = _separators(text)[delimiter] + 1
+    if columns > limit:
+        raise CsvFileError(
+            f"The header has {columns:,} columns; at most {limit:,} are read (BULK_IMPORT_MAX_COLUMNS)."
+        )
+
+
+def _too_long(cells: list[str]) -> int | None:
+    """The index of the first cell over BULK_IMPORT_MAX_CELL characters, or None."""
+    limit = settings.BULK_IMPORT_MAX_CELL
+    return next((i for i, cell in enumerate(cells) if len(cell) > limit), None)
+
+
 def read_table(text: str) -> CsvTable:
-    """The header and a lazy iterator over the rows (each checked for its number of cells)."""
+    """The header and a lazy iterator over the rows (each checked for its number of cells, and
+    the length of each cell: no check downstream reads more than BULK_IMPORT_MAX_CELL characters)."""
     delimiter = detect_delimiter(text)
+    _check_width(text, delimiter)
+    limit = settings.BULK_IMPORT_MAX_CELL
     reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     try:
         raw_header = next(reader)
@@ -96,6 +127,11 @@ def read_table(text: str) -> CsvTable:
         raise CsvFileError("The file is empty.") from None
     except csv.Error as e:
         raise CsvFileError(f"Line 1 is not valid CSV: {e}.") from None
+    if (long := _too_long(raw_header)) is not None:
+        raise CsvFileError(
+            f"Line 1: a column name of {len(raw_header[long]):,} characters; at most {limit:,} are read "
+            "(BULK_IMPORT_MAX_CELL)."
+        )
     header = [name.strip().lower().removeprefix(BOM) for name in raw_header]
     spill = _spill(header)
     named = [h for h in header if h]
@@ -119,6 +155,12 @@ def read_table(text: str) -> CsvTable:
                 return
             except csv.Error as e:
                 raise CsvFileError(f"Line {reader.line_num} is not valid CSV: {e}.") from None
+            if (long := _too_long(cells)) is not None:
+                column = header[long] if long < len(header) and header[long] else f"number {long + 1}"
+                raise CsvFileError(
+                    f"Line {start}, column {column}: the cell holds {len(cells[long]):,} characters; "
+                    f"at most {limit:,} are read (BULK_IMPORT_MAX_CELL)."
+                )
             if not any(c.strip() for c in cells):
                 continue  # blank line
             if spill is not None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 
 from audit import actors
@@ -144,9 +145,35 @@ def check_expired(job: ImportJob) -> bool:
     )
 
 
+def _expired_checks():
+    """Checks waiting for a confirmation that did not come within BULK_CHECK_MAX_AGE."""
+    cutoff = timezone.now() - timedelta(seconds=settings.BULK_CHECK_MAX_AGE)
+    return ImportJob.objects.filter(
+        Q(checked_at__lt=cutoff) | Q(checked_at__isnull=True), status=Status.PREVIEWED
+    )
+
+
+def _expired_reason() -> str:
+    return (
+        f"The check expired unconfirmed (older than {settings.BULK_CHECK_MAX_AGE // 60} minutes): its file, "
+        f"which held secrets and PINs, was deleted. {NOTHING_IMPORTED} Upload the file again to check it anew."
+    )
+
+
+def checks_expire(job_id=None) -> int:
+    """Fail each check that expired unconfirmed (or only `job_id`'s), deleting its file: an
+    uploaded file holds secrets and PINs, and one nobody confirms must not be kept for ever.
+    How many."""
+    expired = _expired_checks()
+    if job_id is not None:
+        expired = expired.filter(pk=job_id)
+    return expired.update(status=Status.FAILED, error=_expired_reason(), finished_at=timezone.now(), text="")
+
+
 def job_confirm(*, job: ImportJob, replace: bool, weak_secrets: str, change_secrets: bool) -> str:
     """Confirm a checked job: "queued", or "rechecking" with why (the check is not valid for
-    what would be imported now), or "" when the job was no longer waiting (a second click).
+    what would be imported now), "expired" (the check is too old: the job is failed and its
+    file deleted), or "" when the job was no longer waiting (a second click).
 
     The caller starts the import or the new check (bulk.tasks).
     """
@@ -157,10 +184,8 @@ def job_confirm(*, job: ImportJob, replace: bool, weak_secrets: str, change_secr
             "replaced" if replace else "skipped"
         )
     elif check_expired(job):
-        why = (
-            f"The check was older than {settings.BULK_CHECK_MAX_AGE // 60} minutes: "
-            "the file was checked again."
-        )
+        # Its file is deleted, not checked again: the administrator uploads it anew.
+        return "expired" if checks_expire(job.pk) else ""
     elif file_fingerprint(job.kind, job.text) != job.fingerprint:
         why = (
             "Something this file touches changed since the check: it was checked again. "
@@ -241,11 +266,14 @@ def _finish(job: ImportJob, status: str, report: Report, reason: str) -> None:
 
 
 def job_progress(job: ImportJob) -> dict:
-    """Where a job is, for the progress page; a job whose worker stopped answering is failed here."""
+    """Where a job is, for the progress page; a job whose worker stopped answering, or whose
+    check expired unconfirmed, is failed here."""
     if job.status in ACTIVE:
         reason = _stalled(job)
         if reason and job_fail(job.pk, reason, only_from=(job.status,)):
             job.refresh_from_db()
+    elif job.status == Status.PREVIEWED and check_expired(job) and checks_expire(job.pk):
+        job.refresh_from_db()
     state = cache.get(_progress_key(job.pk)) or {"done": 0, "total": job.counts.get("total", 0)}
     finished = job.status in FINISHED
     total = state["total"]
@@ -288,8 +316,9 @@ def _stalled(job: ImportJob) -> str:
 
 
 def jobs_expire() -> int:
-    """Fail every active job that `_stalled` gives up on (the periodic check); how many."""
-    failed = 0
+    """Fail every active job that `_stalled` gives up on, and every check that expired
+    unconfirmed (the periodic check); how many."""
+    failed = checks_expire()
     for job in ImportJob.objects.filter(status__in=ACTIVE):
         reason = _stalled(job)
         if reason and job_fail(job.pk, reason):

@@ -12,7 +12,9 @@ from typing import Protocol
 
 
 class Recorder(Protocol):
-    def changed(self, *, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None: ...
+    def changed(
+        self, *, users: Iterable[str] = (), devices: Iterable[str] = (), fields: Iterable[str] | None = None
+    ) -> None: ...
 
     def sip_settings_changed(self) -> None: ...
 
@@ -32,11 +34,14 @@ def _subscribed() -> list[Recorder]:
     return _recorders
 
 
-def changed(*, users: Iterable[str] = (), devices: Iterable[str] = ()) -> None:
-    """These users and devices changed (or were created, or deleted) in this transaction."""
+def changed(
+    *, users: Iterable[str] = (), devices: Iterable[str] = (), fields: Iterable[str] | None = None
+) -> None:
+    """These users and devices changed (or were created, or deleted) in this transaction.
+    `fields`, for users alone or devices alone, names what changed of them (None: anything)."""
     users, devices = list(users), list(devices)
     for recorder in _subscribed():
-        recorder.changed(users=users, devices=devices)
+        recorder.changed(users=users, devices=devices, fields=fields)
 
 
 def sip_settings_changed() -> None:

@@ -26,3 +26,8 @@ def wait_briefly() -> None:
     connection.connection.execute(
         f"PRAGMA busy_timeout = {int(settings.PBXADMIN_SQLITE_REQUEST_WAIT * 1000)}"
     )
+
+
+# What a save refused for a busy database is told, on a page and over the API alike.
+BUSY = "The database is busy (a bulk import is probably writing): nothing was saved. Try again in a moment."
+RETRY_AFTER = "5"

@@ -7,9 +7,7 @@ Asterisk's files, and how a file's text is masked, is the boundary's
 (`asterisk/render/secrets.py`).
 """
 
-from directory.endpoints.models import Endpoint
 from directory.techs import TECHS
-from directory.users.models import PbxUser
 
 # What a masked secret looks like.
 MASK = "********"
@@ -34,16 +32,3 @@ SECRET_COLUMNS = SECRET_SETTING_KEYS | {"password", "voicemail_vmpwd"}
 def masked_settings(settings: dict[str, str]) -> dict[str, str]:
     """Endpoint settings with every secret replaced by the mask (an empty one stays empty)."""
     return {k: (MASK if k in SECRET_SETTING_KEYS and v else v) for k, v in settings.items()}
-
-
-def known_secrets() -> frozenset[str]:
-    """Every device secret and user PIN the database holds (for masking text written by hand)."""
-    values = {
-        value
-        for settings in Endpoint.objects.values_list("settings", flat=True).iterator(chunk_size=2000)
-        for key, value in settings.items()
-        if key in SECRET_SETTING_KEYS and value
-    }
-    for fields in PbxUser.objects.values_list(*sorted(USER_SECRET_FIELDS)).iterator(chunk_size=2000):
-        values.update(v for v in fields if v)
-    return frozenset(values)

@@ -11,7 +11,11 @@ import os
 from celery import Celery
 from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
 
+from pbxadmin import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pbxadmin.settings")
+# `filesystem://` with messages written whole (kombu's own can be read half-written).
+broker.install()
 
 app = Celery("pbxadmin")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -84,13 +84,14 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Behind one reverse proxy that terminates HTTPS (nginx, Apache): trust the X-Forwarded-Proto,
-# -Host and -For it sets, so links (the API's page links) say https and lock-outs see the
-# client's address. Only then: a client reaching the app directly could forge them.
-if env_bool("PBXADMIN_BEHIND_PROXY", False):
+# -Host and -For it sets, so links (the API's page links) say https and lock-outs count the
+# client's address (the rightmost X-Forwarded-For entry: portal/client_address.py). Only
+# then: a client reaching the app directly could forge them.
+PBXADMIN_BEHIND_PROXY = env_bool("PBXADMIN_BEHIND_PROXY", False)
+if PBXADMIN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 
 ROOT_URLCONF = "pbxadmin.urls"
 LOGIN_URL = "login"
@@ -236,6 +237,10 @@ PBXADMIN_AGI_LISTEN = env_str("PBXADMIN_AGI_LISTEN", "127.0.0.1:4573")
 # is closed. Sessions open at once are bounded; extra connections close at once.
 PBXADMIN_AGI_READ_TIMEOUT = env_int("PBXADMIN_AGI_READ_TIMEOUT", 30)
 PBXADMIN_AGI_MAX_SESSIONS = env_int("PBXADMIN_AGI_MAX_SESSIONS", 50)
+# A session's headers (Asterisk sends about 1 KB) and the sessions of one calling device
+# (channels that are no device count as one) are bounded too.
+PBXADMIN_AGI_MAX_HEADER_BYTES = env_int("PBXADMIN_AGI_MAX_HEADER_BYTES", 8192)
+PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE = env_int("PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE", 3)
 # Hot-desk PIN guessing: after this many failed attempts in a row (per user and
 # per device, across calls) logins are refused for a lock-out that starts at
 # PBXADMIN_HOTDESK_LOCKOUT seconds and doubles with each further failure, up to
@@ -250,6 +255,11 @@ PBXADMIN_RINGTIME_DEFAULT = env_int("PBXADMIN_RINGTIME_DEFAULT", 15)
 BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = BULK_IMPORT_MAX_BYTES + 1_000_000
+# What one file may hold: columns (FreePBX's exports have about a hundred), and characters
+# in one cell (a mailbox's options, the longest value, take 400). A file beyond either is
+# refused whole, before any row is checked: the work of reading it grows with both.
+BULK_IMPORT_MAX_COLUMNS = env_int("BULK_IMPORT_MAX_COLUMNS", 500)
+BULK_IMPORT_MAX_CELL = env_int("BULK_IMPORT_MAX_CELL", 4000)
 # A check older than this many seconds is not confirmed as it is: confirming checks again.
 BULK_CHECK_MAX_AGE = env_int("BULK_CHECK_MAX_AGE", 3600)
 # A check or import may run this many seconds (the task's hard time limit): one still running
@@ -283,11 +293,15 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)
 # Calls a token may make per clock second, minute, hour or day ("600/minute"); beyond, 429
 # with Retry-After (api/throttling.py).
 PBXADMIN_API_RATE = env_rate("PBXADMIN_API_RATE", "600/minute")
+# The same for one person, whatever token they call with, and how many unrevoked tokens one
+# person may hold (api/tokens.py).
+PBXADMIN_API_RATE_PER_PERSON = env_rate("PBXADMIN_API_RATE_PER_PERSON", "1200/minute")
+PBXADMIN_API_TOKENS_PER_PERSON = env_int("PBXADMIN_API_TOKENS_PER_PERSON", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ViewersReadAdministratorsWrite"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle", "api.throttling.PerPersonThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies only: the one operation that takes a file (an import's upload) says so itself.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],

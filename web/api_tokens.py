@@ -50,7 +50,7 @@ def token_index(request):
             return redirect("api_tokens")
         owner = form.cleaned_data.get("person") or request.user
         try:
-            token, raw = token_create(user=owner, name=form.cleaned_data["name"])
+            token, raw = token_create(user=owner, name=form.cleaned_data["name"], created_by=request.user)
         except ValidationError as e:
             add_service_errors(form, e)
         else:

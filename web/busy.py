@@ -13,7 +13,7 @@ import logging
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from directory.busy import is_locked, wait_briefly
+from directory.busy import BUSY, RETRY_AFTER, is_locked, wait_briefly
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,7 @@ class DatabaseBusyMiddleware:
         log.warning(
             "%s %s: the database stayed busy (an import?): %s", request.method, request.path, exception
         )
-        message = (
-            "The database is busy (a bulk import is probably writing): nothing was saved. "
-            "Try again in a moment."
-        )
+        message = BUSY
         if request.headers.get("Accept") == "application/json":
             response = JsonResponse({"error": message}, status=503)
         else:
@@ -51,5 +48,5 @@ class DatabaseBusyMiddleware:
                 {"message": message, "posted": posted, "action": request.path},
                 status=503,
             )
-        response["Retry-After"] = "5"
+        response["Retry-After"] = RETRY_AFTER
         return response

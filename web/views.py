@@ -76,7 +76,7 @@ def sync_now(request):
 @viewer_required
 def config_diff(request):
     """Per generated file: what is on disk against what the database implies (secrets masked), and whether it waits."""
-    files = config_files(hand_edits_hidden=not can_edit(request.user))
+    files = config_files(viewer=not can_edit(request.user))
     return render(request, "config_diff.html", {"files": files, "directory": conf_dir()})
 
 

@@ -114,6 +114,24 @@ def test_it_reports_every_field_error_at_once_with_400(admin_api):
     assert not PbxUser.objects.exists()
 
 
+def test_pins_shorter_than_4_digits_are_refused_with_400(admin_api):
+    response = admin_api.post(
+        EXT,
+        {
+            "extension": "1000",
+            "name": "A",
+            "tech": "pjsip",
+            "password": "123",
+            "voicemail": "default",
+            "vm_pin": "12",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["password"] == response.json()["vm_pin"] == ["A PIN has at least 4 digits."]
+    assert not PbxUser.objects.exists()
+
+
 def test_a_type_error_is_a_400_naming_the_field(admin_api):
     response = admin_api.post(EXT, {"extension": "1000", "name": "A", "tech": "smoke"}, format="json")
     assert response.status_code == 400 and "tech" in response.json()

@@ -7,11 +7,13 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
 from api import throttling
 from api.models import ApiToken
 from api.tests.conftest import client_for
-from api.tokens import token_create
+from api.tokens import token_create, token_revoke
 from audit.models import Entry, ObjectType
 from web.testing import personas
 from web.testing.forms import form_post_data
@@ -178,3 +180,78 @@ def test_a_call_refused_before_authentication_is_logged_without_a_500(anonymous_
     assert response.status_code == 406
     logged = [r.getMessage() for r in caplog.records if r.name == "api.access"]
     assert logged == ["GET /api/v1/users/ 406 by no valid token"]
+
+
+def test_every_entry_a_token_makes_names_who_made_the_token(administrator_client):
+    """A token an administrator makes for someone else acts as that person: the log says who made it."""
+    other = personas.make_persona(personas.ADMINISTRATORS, "bea-admin")
+    made = _make_on_the_page(administrator_client, name="for bea", person=other.pk)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {made.context['made']['token']}")
+    assert api.post("/api/v1/users/", {"extension": "2001", "name": "Ana"}, format="json").status_code == 201
+    assert api.get("/api/v1/users/2001/?include_secrets=true").status_code == 200
+    entries = Entry.objects.filter(via="api")
+    assert {e.action for e in entries} == {"created", "exported"}
+    assert all(e.person == "bea-admin" and e.detail.endswith(", made by alice-admin") for e in entries)
+
+
+def test_a_token_made_by_its_owner_says_nothing_more(admin_api):
+    assert (
+        admin_api.post("/api/v1/users/", {"extension": "2001", "name": "Ana"}, format="json").status_code
+        == 201
+    )
+    entry = Entry.objects.get(via="api")
+    assert entry.detail.startswith("API token ") and "made by" not in entry.detail
+
+
+def test_a_person_is_throttled_across_all_their_tokens(settings, still_clock):
+    """Ten tokens were ten allowances: the person has one of their own too."""
+    settings.PBXADMIN_API_RATE = "3/minute"
+    settings.PBXADMIN_API_RATE_PER_PERSON = "4/minute"
+    person = personas.administrator()
+    first, second = client_for(person), client_for(person)
+    assert [first.get("/api/v1/sync/").status_code for _ in range(3)] == [200, 200, 200]
+    refused = [second.get("/api/v1/sync/") for _ in range(2)]
+    assert [r.status_code for r in refused] == [200, 429]
+    assert refused[-1]["Retry-After"] == "40"
+    # Someone else's allowance is their own.
+    assert client_for(personas.viewer()).get("/api/v1/sync/").status_code == 200
+
+
+def test_a_person_holds_at_most_the_token_limit(settings):
+    settings.PBXADMIN_API_TOKENS_PER_PERSON = 2
+    person = personas.viewer()
+    first, _ = token_create(user=person, name="one")
+    token_create(user=person, name="two")
+    with pytest.raises(ValidationError, match="2 active API tokens, the most one person may hold"):
+        token_create(user=person, name="three")
+    assert ApiToken.objects.filter(user=person).count() == 2
+    token_revoke(token=first)
+    token_create(user=person, name="three")  # a revoked token does not count
+
+
+def test_the_page_says_when_the_token_limit_is_reached(settings, viewer_client):
+    settings.PBXADMIN_API_TOKENS_PER_PERSON = 1
+    _make_on_the_page(viewer_client, name="one")
+    response = _make_on_the_page(viewer_client, name="two")
+    assert "the most one person may hold" in response.content.decode()
+    assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?token={raw}",
+        "?access_token={raw}&number=1",
+        "?q=Bearer%20{raw}",
+        "?number=1&{raw}=",
+        "?api_key=not-ours",
+    ],
+)
+def test_the_access_log_never_writes_a_token_from_the_query_string(admin_api, caplog, query):
+    caplog.set_level("INFO", logger="api.access")
+    raw = admin_api.raw_token
+    admin_api.get("/api/v1/extensions/" + query.format(raw=raw))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "api.access"]
+    assert raw not in line and raw[len("pbx_") :][:20] not in line and "not-ours" not in line
+    assert line.startswith("GET /api/v1/extensions/?") and "[hidden]" in line

@@ -180,8 +180,11 @@ class SyncStatus(models.Model):
         keep_error: bool = False,
         duration_s: float | None = None,
         full: bool = False,
+        files_checked: bool = True,
     ) -> None:
-        """A run reached Asterisk; `keep_error`: a problem of its own (the files) still stands."""
+        """A run reached Asterisk; `keep_error`: a problem of its own (the files) still stands.
+        A run that left the files to their own writer (`files_checked` False) leaves their error
+        to it (`files_written`)."""
         now = timezone.now()
         done = {
             "last_success_at": now,
@@ -194,11 +197,25 @@ class SyncStatus(models.Model):
         cls._row().update(**done)
         if not keep_error:
             # A reload's news (busy, a warning) is the reloads' own to clear (reloads_done).
-            cls._row().exclude(last_error_kind__in=[ErrorKind.WARNING, ErrorKind.BUSY]).update(
+            kept = [ErrorKind.WARNING, ErrorKind.BUSY, *([] if files_checked else [ErrorKind.FILES])]
+            cls._row().exclude(last_error_kind__in=kept).update(
                 last_error="; ".join(warnings)[:2000],
                 last_error_at=now if warnings else None,
                 last_error_kind=ErrorKind.WARNING if warnings else "",
             )
+
+    @classmethod
+    def files_written(cls, count: int) -> None:
+        """The files the outbox named are written (`count` of them changed): their earlier
+        failure no longer stands, and the last run's news counts them."""
+        row = cls._row()
+        row.filter(last_error_kind=ErrorKind.FILES).update(
+            last_error="", last_error_at=None, last_error_kind=""
+        )
+        if count:
+            # The sync run that asked for this write has recorded its counts; the files join them.
+            sent = row.values_list("last_sent", flat=True).get() or {}
+            row.update(last_sent={**sent, "files": count})
 
     @classmethod
     def reloads_done(cls, warnings: list[str]) -> None:

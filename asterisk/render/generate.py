@@ -150,6 +150,26 @@ FILE_SOURCE = {
 }
 ALL_FILES = list(FILE_SOURCE)
 
+# What each source of files reads of a user and of a device (DEVICE_FILES stands for every
+# technology's files; None: every field; empty: nothing, not even whether one exists). A
+# change to none of these fields leaves that source's files as they are: `asterisk.files.
+# files_for` narrows a save's files by it, so a device's DTMF mode or a user's name never
+# re-renders a 10,000-user dialplan. A test changes each field and checks no other file moves.
+DEVICE_FILES = "devices"
+USER_INPUTS: dict[str, frozenset[str]] = {
+    # A user's entries are their number and the dial strings of the devices they are on.
+    DIALPLAN: frozenset({"extension"}),
+    VOICEMAIL: voicemail.USER_INPUTS,
+    # A device's section names its user's mailbox context and language (`_COLUMNS`).
+    DEVICE_FILES: frozenset({"voicemail", "language"}),
+}
+DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
+    # The hint lists the dial strings of the devices a user is on, in the order they came.
+    DIALPLAN: frozenset({"id", "dial", "user_id"}),
+    VOICEMAIL: frozenset(),
+    DEVICE_FILES: None,
+}
+
 # What Asterisk reloads after each file changes: a module (AMI `Reload`), or
 # "dialplan" / "voicemail", reloaded with the CLI command of that name (see asterisk.sync).
 FILE_RELOAD = {

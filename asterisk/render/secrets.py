@@ -66,29 +66,24 @@ _ANYWHERE = re.compile(
     r"(?P<key>\b(?:" + "|".join(sorted(_HAND_WRITTEN_SECRET_KEYS)) + r"))(?P<sep>\s*=>?\s*)\S.*",
     re.IGNORECASE,
 )
-# What a stored secret or PIN may be made of; anything else separates them.
-_WORD = re.compile(r"[^\s,;=>\"'|()\[\]]+")
 
 
-def scrub(line: str, known: frozenset[str] = frozenset()) -> str:
-    """The line with every credential after a secret key, and every `known` value, masked:
-    a hand-edited file can hold a secret anywhere (a comment keeping the old one)."""
-    line = _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
-    if known:
-        line = _WORD.sub(lambda m: MASK if m[0] in known else m[0], line)
-    return line
+def scrub(line: str) -> str:
+    """The line with every value after a secret key masked: a hand-edited file can keep one in
+    a comment. Values are found by where they stand, never by searching for stored ones (a
+    number masked because it equals someone's PIN would tell that PIN)."""
+    return _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
 
 
 # What a viewer sees of a line of a secret file as it was edited by hand.
 HAND_EDIT_HIDDEN = "(a line as edited by hand: administrators see it, secrets masked)"
 
 
-def mask_diff(
-    lines: Iterable[str], known: frozenset[str] = frozenset(), *, hide_hand_edits: bool = False
-) -> list[str]:
+def mask_diff(lines: Iterable[str], *, mailboxes: bool = False, hide_hand_edits: bool = False) -> list[str]:
     """A unified diff of config text with no secret value: a changed secret line says so, nothing more.
 
-    `known`: the secrets and PINs the database holds (`known_secrets`), masked wherever they appear.
+    Secrets are found by structure: the value of a secret key (`secret=`, `password=`, …) and,
+    in the mailbox file (`mailboxes`), a mailbox line's first field, its PIN.
     `hide_hand_edits` (a viewer, a file that holds secrets): the disk's own lines (`-`) are not
     shown at all, since a hand edit can put a secret where no rule finds it (inside a comment,
     glued to other text). The `+` lines are the database's, written by pbxadmin.
@@ -106,13 +101,13 @@ def mask_diff(
         if hide_hand_edits and prefix == "-":
             masked.append(f"-{HAND_EDIT_HIDDEN}")
             continue
-        mailbox = _MAILBOX_LINE.match(body)
+        mailbox = _MAILBOX_LINE.match(body) if mailboxes else None
         if mailbox:
             masked.append(f"{prefix}{mailbox['box']}{MASK}{mailbox['rest'] or ''}")
             continue
         key = _secret_key(body)
         if key is None:
-            masked.append(prefix + scrub(body, known))
+            masked.append(prefix + scrub(body))
         elif prefix in "+-":
             masked.append(f"{prefix}{key}={MASK} {CHANGED}")
         else:

@@ -25,6 +25,8 @@ _FIELD = re.compile(r"[^,|;\\\[\]\x00-\x1f\x7f]*")
 _OPTIONS = re.compile(r"[^,;\\\[\]\x00-\x1f\x7f]*")
 
 _COLUMNS = ("voicemail", "extension", "vm_pin", "name", "vm_email", "vm_pager", "vm_options")
+# The user fields this file reads.
+USER_INPUTS = frozenset(_COLUMNS)
 
 
 def mailbox_line(extension: str, pin: str, name: str, email: str, pager: str, options: str) -> str:

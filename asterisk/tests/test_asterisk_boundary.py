@@ -21,13 +21,13 @@ pytestmark = pytest.mark.django_db
 def file_writes(monkeypatch):
     """The names of the files each after-commit write was asked for."""
     calls: list[list[str]] = []
-    real = files.write_files
+    real = files._write_locked
 
-    def counting(names=None, **kwargs):
+    def counting(names, before_replacing):
         calls.append(sorted(names))
-        return real(names, **kwargs)
+        return real(names, before_replacing)
 
-    monkeypatch.setattr(files, "write_files", counting)
+    monkeypatch.setattr(files, "_write_locked", counting)
     return calls
 
 
@@ -150,20 +150,20 @@ def test_a_crash_between_commit_and_write_is_repaired_by_the_next_run(asterisk, 
 
 def test_a_change_committed_while_files_are_written_keeps_its_row(committed, monkeypatch, conf_dir):
     committed(extension_create, extension="1000", name="Ana", tech="sip")
-    real = files.write_files
+    real = files._write_locked
 
-    def write_then_another_commit(names=None, **kwargs):
-        written = real(names, **kwargs)
+    def write_then_another_commit(names, before_replacing):
+        written = real(names, before_replacing)
         # Another process commits a change after this writer read the database.
         with transaction.atomic():
             extension_create(extension="1001", name="Ben", tech="sip")
         return written
 
     extension_create(extension="1002", name="Cy", tech="sip")
-    monkeypatch.setattr(files, "write_files", write_then_another_commit)
+    monkeypatch.setattr(files, "_write_locked", write_then_another_commit)
     files.write_pending_files()
     assert "sip_additional.conf" in _files_pending(), "1001's row outlives the write that missed it"
-    monkeypatch.setattr(files, "write_files", real)
+    monkeypatch.setattr(files, "_write_locked", real)
     files.write_pending_files()
     assert "[1001]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
 
@@ -216,7 +216,7 @@ def test_an_unexpected_error_in_a_run_lets_go_of_the_run(monkeypatch, asterisk, 
     committed(extension_create, extension="1000", name="Ana", tech="sip")
     assert SyncStatus.get().queued
 
-    def locked(self):
+    def locked(self, **_options):
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr(sync._Run, "go", locked)

@@ -1,5 +1,6 @@
 """The FastAGI service under silent, stalled and too many connections, over real TCP."""
 
+import contextlib
 import os
 import socket
 import time
@@ -87,8 +88,9 @@ def test_connections_beyond_the_bound_are_closed_at_once_and_the_others_go_on(ag
     # The held sessions were not disturbed: one answers and is told the number is invalid.
     held[0].sendall(b"200 result=4040\n")
     assert held[0].recv(4096).startswith(f"STREAM FILE {prompts.INVALID}".encode())
-    for sock in held:
-        sock.close()
+    for sock in held:  # the callers hang up: their sessions end before the service stops
+        sock.sendall(b"HANGUP\n")
+        assert closed_by_the_service(sock)
     # Once they are gone, calls are served again.
     deadline = time.monotonic() + PATIENCE
     while True:
@@ -126,3 +128,60 @@ def test_a_caller_who_hangs_up_ends_the_session_and_nothing_is_counted(agi_port,
     sock.sendall(b"HANGUP\n")
     assert closed_by_the_service(sock)
     assert not HotdeskLockout.objects.exists()
+
+
+def answered(sock: socket.socket) -> bytes:
+    """What the service said first (a command), or b"" when it closed without a word."""
+    try:
+        return sock.recv(4096)
+    except ConnectionResetError:
+        return b""
+
+
+def test_headers_over_the_byte_limit_close_the_session_without_a_command(agi_port, office, settings):
+    """50 sessions of 64 KB headers grew the service to 430 MB and blocked real calls."""
+    settings.PBXADMIN_AGI_MAX_HEADER_BYTES = 4096
+    settings.PBXADMIN_AGI_READ_TIMEOUT = 60
+    sock = connect(agi_port)
+    padding = "".join(f"agi_padding_{n}: {'x' * 900}\n" for n in range(20)).encode()
+    sock.sendall(padding + headers("hotdesk-login", "PJSIP/3001-0000001a"))
+    assert answered(sock) == b"", "the service gave up on the headers, not asked for digits"
+    assert closed_by_the_service(sock)
+    # A call of ordinary size is served as before.
+    commands = FakeAsterisk(agi_port, "hotdesk-logout", "2001", channel="PJSIP/2001-00000009").run()
+    assert played(commands) == [prompts.INVALID]
+
+
+def test_one_header_line_over_the_byte_limit_closes_the_session(agi_port, office, settings):
+    settings.PBXADMIN_AGI_MAX_HEADER_BYTES = 4096
+    settings.PBXADMIN_AGI_READ_TIMEOUT = 60
+    sock = connect(agi_port)
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        sock.sendall(
+            b"agi_request: " + b"x" * 30000 + b"\n" + headers("hotdesk-login", "PJSIP/3001-0000001a")
+        )
+    assert answered(sock) == b""
+    assert closed_by_the_service(sock)
+
+
+def test_sessions_beyond_the_bound_per_device_are_closed_and_other_devices_go_on(agi_port, office, settings):
+    settings.PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE = 2
+    settings.PBXADMIN_AGI_READ_TIMEOUT = 60
+    held = []
+    for _ in range(2):
+        sock = connect(agi_port)
+        sock.sendall(headers("hotdesk-login", "PJSIP/3001-0000001a"))
+        assert sock.recv(4096).startswith(b"GET DATA"), "the session is open and waiting for digits"
+        held.append(sock)
+    extra = connect(agi_port)
+    extra.sendall(headers("hotdesk-login", "PJSIP/3001-0000001b"))
+    # With a 60 s read timeout, only the bound can close it within PATIENCE.
+    assert answered(extra) == b"" and closed_by_the_service(extra)
+    # Another device is not held up by this one's sessions.
+    commands = FakeAsterisk(agi_port, "hotdesk-logout", "2001", channel="PJSIP/2001-00000009").run()
+    assert played(commands) == [prompts.INVALID]
+    held[0].sendall(b"200 result=4040\n")
+    assert held[0].recv(4096).startswith(f"STREAM FILE {prompts.INVALID}".encode())
+    for sock in held:  # the callers hang up: their sessions end before the service stops
+        sock.sendall(b"HANGUP\n")
+        assert closed_by_the_service(sock)

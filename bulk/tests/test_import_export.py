@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,6 +15,7 @@ from asterisk.models import SyncChange
 from asterisk.render.conf import parse_conf
 from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.importing import ImportRefused, check_file, import_file
+from bulk.tests.test_migration import sample_text
 from directory.devices.models import Device
 from directory.devices.services import device_create
 from directory.users.extensions import extension_create
@@ -124,10 +124,6 @@ FREEPBX_STYLE = (
 )
 
 
-# A real FreePBX 17 Bulk Handler export, copied from the reference material.
-FREEPBX_SAMPLE = Path(__file__).parent / "data" / "freepbx-bulkhandler-export-sample.csv"
-
-
 def test_a_freepbx_style_export_is_read_with_its_quirks():
     report = check_file("extensions", FREEPBX_STYLE)
     assert report.ok, report.problems
@@ -143,7 +139,7 @@ def test_a_freepbx_style_export_is_read_with_its_quirks():
 def test_freepbx_voicemail_options_spread_over_unnamed_cells_are_read_whole(committed):
     """FreePBX exports `attach=no,saycid=no,envelope=no,delete=no` unquoted: four cells, the last
     three under the header's unnamed columns. They are one mailbox's options, not 3 unnamed columns."""
-    text = FREEPBX_SAMPLE.read_text()
+    text = sample_text()  # its 3-digit mailbox PINs made 4: shorter ones are refused
     report = check_file("extensions", text, weak="keep")
     assert report.ok, report.problems
     assert not [c for c in report.ignored if "unnamed" in c]
@@ -262,13 +258,13 @@ def test_a_row_that_fails_at_import_time_leaves_nothing_written(committed):
 
 def test_an_import_writes_the_files_once_and_asks_for_one_sync(committed, monkeypatch):
     writes = []
-    real = files.write_files
+    real = files._write_locked
 
-    def counting(names=None, **kwargs):
+    def counting(names, before_replacing):
         writes.append(names)
-        return real(names, **kwargs)
+        return real(names, before_replacing)
 
-    monkeypatch.setattr(files, "write_files", counting)
+    monkeypatch.setattr(files, "_write_locked", counting)
     rows = [f"{2000 + n},User {n},{'sip' if n % 2 else 'pjsip'},,,,," for n in range(60)]
     committed(import_file, "extensions", csv_text(*rows))
     assert len(writes) == 1
@@ -343,6 +339,16 @@ def test_invalid_values_name_the_row_and_the_column(committed):
         (7, "name"),
     } <= problems
     _nothing_changed()
+
+
+def test_pins_shorter_than_4_digits_are_refused_on_their_row(committed):
+    text = (
+        "extension,name,password,voicemail,voicemail_enable,voicemail_vmpwd\n"
+        "1000,A,123,default,yes,4711\n1001,B,4711,default,yes,12\n1002,C,4711,,,\n"
+    )
+    report = check_file("extensions", text)
+    assert [(p["line"], p["column"]) for p in report.problems] == [(2, "password"), (3, "voicemail_vmpwd")]
+    assert all("at least 4 digits" in p["message"] for p in report.problems)
 
 
 def test_the_command_reports_each_problem_and_fails(tmp_path, committed):

@@ -16,6 +16,7 @@ from bulk import jobs
 from bulk.importing import import_file
 from bulk.jobs import job_check_run, job_confirm, job_progress, job_run
 from bulk.models import ImportJob
+from bulk.tasks import expire_stale_jobs
 from directory.devices.models import Device
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
@@ -79,18 +80,61 @@ def test_skip_existing_is_the_default(administrator_client):
     assert 'name="existing" value="skip"  id="id_existing_0" required checked>' in html
 
 
+SECRET_FILE = "extension,name,tech,secret,password,voicemail,voicemail_enable,voicemail_vmpwd\n" + (
+    "1000,Ana,sip,Kept7secret88,58204719,default,yes,69130245\n"
+)
+KEPT = ("Kept7secret88", "58204719", "69130245")
+
+
+def _age(job, seconds: int) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(checked_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def _stored(job) -> str:
+    return str(list(ImportJob.objects.filter(pk=job.pk).values_list()))
+
+
 @pytest.mark.django_db
-def test_an_old_check_shows_its_age_and_expires(administrator_client, settings):
+def test_a_check_left_unconfirmed_past_its_age_loses_its_file(administrator_client, settings):
+    """The file of a check nobody confirmed held its secrets and PINs forever."""
+    job = upload(administrator_client, SECRET_FILE)
+    assert job.status == ImportJob.Status.PREVIEWED and all(value in job.text for value in KEPT)
+    _age(job, settings.BULK_CHECK_MAX_AGE + 1)
+    assert expire_stale_jobs() == 1  # the worker's periodic check (beat)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.text == ""
+    assert "The check expired unconfirmed" in job.error and "Upload the file again" in job.error
+    assert not any(value in _stored(job) for value in KEPT)
+
+
+@pytest.mark.django_db
+def test_a_check_still_fresh_keeps_its_file(administrator_client, settings):
+    job = upload(administrator_client, SECRET_FILE)
+    _age(job, settings.BULK_CHECK_MAX_AGE - 60)
+    assert expire_stale_jobs() == 0
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED and job.text
+
+
+@pytest.mark.django_db
+def test_an_expired_check_cannot_be_confirmed_and_says_to_upload_again(administrator_client, settings):
     job = upload(administrator_client, REGEN_FILE)
-    ImportJob.objects.filter(pk=job.pk).update(checked_at=timezone.now() - timezone.timedelta(hours=3))
-    page = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
-    assert ">3\xa0hours ago</time>" in page and "This check has expired" in page
-    assert "expired: confirming checks again" in administrator_client.get("/bulk/").content.decode()
+    _age(job, 3 * 3600)
+    assert "expired: upload the file again" in administrator_client.get("/bulk/").content.decode()
+    page = administrator_client.get(f"/bulk/{job.pk}/", follow=True).content.decode()
+    assert "The check expired unconfirmed" in page, "the preview shows what became of it"
     administrator_client.post(f"/bulk/{job.pk}/start/", {"existing": "skip"})
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.PREVIEWED and not PbxUser.objects.exists()
-    assert timezone.now() - job.checked_at < timezone.timedelta(minutes=5)
-    assert "older than 60 minutes" in job.findings["rechecked"]
+    assert job.status == ImportJob.Status.FAILED and job.text == "" and not PbxUser.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_old_check_shows_its_age(administrator_client, settings):
+    settings.BULK_CHECK_MAX_AGE = 6 * 3600
+    job = upload(administrator_client, REGEN_FILE)
+    _age(job, 3 * 3600)
+    page = administrator_client.get(f"/bulk/{job.pk}/").content.decode()
+    assert ">3\xa0hours ago</time>" in page
 
 
 @pytest.mark.django_db

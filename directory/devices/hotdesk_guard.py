@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import trail
 from directory.devices.models import Device, HotdeskLockout
 from directory.users.models import PbxUser
 
@@ -134,12 +135,21 @@ def hotdesk_pin_check(*, device: Device, user: PbxUser, pin: str, channel: str) 
 
 
 @transaction.atomic
+@trail.operation()
 def hotdesk_lockout_lift(*, user: PbxUser | None = None, device: Device | None = None) -> bool:
-    """An administrator lifts the lock-out of a user or a device and clears its failed attempts."""
+    """An administrator lifts the lock-out of a user or a device and clears its failed attempts
+    (on the record: lifting one undoes a guard against guessing)."""
     if (user is None) == (device is None):
         raise TypeError("hotdesk_lockout_lift() takes a user or a device")
-    deleted, _ = _lockouts(device, user).delete()
+    rows = _lockouts(device, user).select_for_update()
+    failures = max((row.failures for row in rows), default=0)
+    deleted, _ = rows.delete()
     if deleted:
+        trail.record(
+            action=trail.Action.UNLOCKED,
+            obj=user if user is not None else device,
+            changes={"failed attempts": [failures, 0]},
+        )
         log.info(
             "hot desk: lock-out of %s lifted",
             f"user {user.pk}" if user is not None else f"device {device.pk}",

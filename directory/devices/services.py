@@ -157,8 +157,15 @@ def save_device_changes(updated: Device, clean: dict[str, str], changes: Changes
         if clean != updated.endpoint.settings:
             Endpoint.objects.filter(device=updated).update(settings=clean)
             updated.endpoint.settings = clean
-        announce.changed(devices={updated.id})
+        announce.changed(devices={updated.id}, fields=changes)
     return updated
+
+
+def device_secret_reveal(*, device: Device) -> str:
+    """The device's secret, for an administrator who asked to see it (the page's Reveal). On the
+    record as an export: the secret leaves the portal, as with an export with secrets."""
+    trail.record(action=trail.Action.EXPORTED, obj=device, changes={"secret": "revealed"})
+    return device.endpoint.settings.get("secret", "")
 
 
 def device_version(device: Device) -> str:

@@ -4,6 +4,7 @@ import re
 import string
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,3 +101,21 @@ def test_generated_secrets_are_long_alphanumeric_and_strong(attempt):
     value = generate_secret()
     assert len(value) == GENERATED_SECRET_LENGTH and value.isascii() and value.isalnum()
     assert _accepts(secret_strength, value)
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [("users.PbxUser", "outboundcid"), ("devices.Device", "emergency_cid")],
+)
+def test_an_over_long_value_is_refused_for_its_length_before_any_other_check(model, field):
+    """A caller ID of 20,000 characters was run through the caller-ID pattern (quadratic in
+    spaces) before its length was looked at: the length is judged first, and alone."""
+    value = "a" + " " * 20_000 + "x"
+    with pytest.raises(ValidationError) as refused:
+        apps.get_model(model)._meta.get_field(field).run_validators(value)
+    assert refused.value.messages == ["Ensure this value has at most 80 characters (it has 20002)."]
+
+
+def test_the_caller_id_check_refuses_an_over_long_value_without_reading_it():
+    with pytest.raises(ValidationError, match="at most 80 characters"):
+        callerid_format("a" + " " * 20_000 + "x")

@@ -6,6 +6,7 @@ import's dry run calls the checks, so a row is judged exactly as a save would.
 
 import copy
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -37,6 +38,40 @@ def _check_fields(fields: dict) -> None:
         raise TypeError(f"unexpected user fields {sorted(unknown)}")
 
 
+# The shortest PIN taken, for hot desking and for a mailbox: three digits are a thousand
+# guesses. Judged where a PIN is set (a new user, a changed PIN), so one kept from before
+# the rule (FreePBX takes any) does not block the user's other changes.
+PIN_MIN_LENGTH = 4
+PIN_FIELDS = ("password", "vm_pin")
+
+
+def _pin_rules(user: PbxUser, errors: ErrorCollector, before: PbxUser | None = None) -> None:
+    for field in PIN_FIELDS:
+        value = getattr(user, field)
+        if field in errors.errors or not value or len(value) >= PIN_MIN_LENGTH:
+            continue
+        if before is None or getattr(before, field) != value:
+            errors.add(
+                field, ValidationError(f"A PIN has at least {PIN_MIN_LENGTH} digits.", code="pin_length")
+            )
+
+
+# voicemail.conf's own sections: app_voicemail reads them as settings (in any case), so a
+# mailbox context of that name would hold no mailboxes (its lines taken for settings).
+RESERVED_VOICEMAIL_CONTEXTS = frozenset({"general", "zonemessages"})
+
+
+def _voicemail_rules(user: PbxUser, errors: ErrorCollector) -> None:
+    if "voicemail" not in errors.errors and user.voicemail.lower() in RESERVED_VOICEMAIL_CONTEXTS:
+        errors.add(
+            "voicemail",
+            ValidationError(
+                f"{user.voicemail} is a section of voicemail.conf, not a voicemail context: choose another name.",
+                code="reserved_context",
+            ),
+        )
+
+
 def _give_mailbox_a_pin(user: PbxUser) -> None:
     """A user with a mailbox always has a PIN: a random one unless the administrator chose one."""
     if user.has_voicemail and not user.vm_pin:
@@ -49,6 +84,8 @@ def build_user(*, extension: str, name: str, **fields) -> PbxUser:
     user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
+    _pin_rules(user, errors)
+    _voicemail_rules(user, errors)
     if "extension" not in errors.errors:
         errors.collect(rules.user_number_free, user.extension)
     errors.raise_if_any()
@@ -75,7 +112,11 @@ def user_update_check(*, user: PbxUser, **fields) -> tuple[PbxUser, Changes]:
     updated = copy.copy(user)
     for name, value in _strip(fields).items():
         setattr(updated, name, value)
-    updated.full_clean(validate_unique=False)
+    errors = ErrorCollector()
+    errors.collect(updated.full_clean, validate_unique=False)
+    _pin_rules(updated, errors, before=user)
+    _voicemail_rules(updated, errors)
+    errors.raise_if_any()
     _give_mailbox_a_pin(updated)
     return updated, {
         f: (getattr(user, f), getattr(updated, f))
@@ -88,7 +129,7 @@ def save_user_changes(updated: PbxUser, changes: Changes) -> PbxUser:
     """Store a user checked by `user_update_check` (inside the caller's transaction)."""
     if changes:
         updated.save()
-        announce.changed(users={updated.pk})
+        announce.changed(users={updated.pk}, fields=changes)
     return updated
 
 

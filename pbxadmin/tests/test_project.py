@@ -72,11 +72,13 @@ def test_prepare_makes_var_private_and_keeps_its_key(tmp_path):
 def test_behind_a_proxy_the_forwarded_scheme_host_and_address_are_trusted(tmp_path):
     code = (
         "import django; from django.conf import settings; django.setup(); "
-        "print(settings.SECURE_PROXY_SSL_HEADER, settings.USE_X_FORWARDED_HOST, "
-        "settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0])"
+        "from django.test import RequestFactory; from portal.client_address import client_address; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
+        "HTTP_X_FORWARDED_FOR='192.0.2.1, 203.0.113.5'); "
+        "print(settings.SECURE_PROXY_SSL_HEADER, settings.USE_X_FORWARDED_HOST, client_address(request))"
     )
     env = {"DJANGO_SETTINGS_MODULE": "pbxadmin.settings"}
     trusting = _python(code, tmp_path / "var", PBXADMIN_BEHIND_PROXY="true", **env).stdout
-    assert trusting.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "HTTP_X_FORWARDED_FOR"]
+    assert trusting.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "203.0.113.5"]
     direct = _python(code, tmp_path / "var", **env).stdout
-    assert direct.split() == ["None", "False", "REMOTE_ADDR"]
+    assert direct.split() == ["None", "False", "10.0.0.2"]

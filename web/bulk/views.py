@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bulk import services
 from bulk.exporting import EXPORT_KINDS
-from bulk.jobs import check_expired, job_progress, job_report
+from bulk.jobs import check_expired, checks_expire, job_progress, job_report
 from bulk.models import ImportJob
 from portal.mode import pbx_mode
 from portal.roles import can_edit
@@ -59,7 +59,6 @@ def _preview(request, job, form=None, *, status=200):
         "form": form,
         "show": show,
         "rows": rows if show else report.rows,
-        "expired": check_expired(job),
         "rechecked": (job.findings or {}).get("rechecked", ""),
     }
     return render(request, "bulk/preview.html", context, status=status)
@@ -68,6 +67,8 @@ def _preview(request, job, form=None, *, status=200):
 @admin_required
 def preview(request, job_id):
     job = get_object_or_404(ImportJob.objects.defer("text"), pk=job_id)
+    if job.status == Status.PREVIEWED and check_expired(job) and checks_expire(job.pk):
+        job.refresh_from_db()  # expired unconfirmed: failed, its file deleted
     if job.status != Status.PREVIEWED:
         return redirect(_next_url(job))
     return _preview(request, job)

@@ -17,6 +17,7 @@ from directory.devices.services import (
     device_delete,
     device_login,
     device_logout,
+    device_secret_reveal,
     device_update,
 )
 from directory.users.models import PbxUser
@@ -143,7 +144,7 @@ def device_preview(request, device_id):
 def device_secret(request, device_id):
     """The current secret, for the Reveal button of the edit form (never in lists or logs)."""
     device = get_object_or_404(Device.objects.select_related("endpoint"), pk=device_id)
-    response = JsonResponse({"secret": device.endpoint.settings.get("secret", "")})
+    response = JsonResponse({"secret": device_secret_reveal(device=device)})
     response["Cache-Control"] = "no-store"
     return response
 

@@ -59,6 +59,11 @@ MAILBOX_PINS = ["5802719346", "6913820457"]
 IMPORT_SECRET = "Import8Leak26secret"
 
 
+# Written by hand into a file where no key or field marks them as secrets: administrators
+# see a hand edit as it is (viewers see none of a secret file's hand-edited lines).
+WRITTEN_BY_HAND = [PINS[0], NEW["iax2"]]
+
+
 def forbidden() -> list[str]:
     return [*OLD.values(), *NEW.values(), ADHOC_SECRET, *PINS, *MAILBOX_PINS, IMPORT_SECRET]
 
@@ -189,7 +194,7 @@ def test_the_walk_would_see_a_leak(pbx):
     exported = body(client.get("/bulk/export/?kind=extensions&secrets=on"))
     assert set(leaks(exported)) >= {*NEW.values(), *PINS}
     assert leaks(body(client.get("/devices/1002/secret/"))) == [NEW["sip"]]
-    assert not leaks(body(client.get("/config/")))
+    assert set(leaks(body(client.get("/config/")))) == set(WRITTEN_BY_HAND)
 
 
 def admin_urls() -> list[str]:
@@ -228,7 +233,9 @@ def test_the_config_page_says_a_secret_changed_without_showing_it(pbx, administr
     page = administrator_client.get("/config/").content.decode()
     assert "secret=******** (secret changed)" in page
     assert "password=******** (secret changed)" in page  # pjsip.auth.conf is missing on disk
-    assert not leaks(page)
+    # Masking goes by structure: a value typed by hand where no key marks it (a PIN in a
+    # comment, a secret glued to other text) is shown to administrators as it is on disk.
+    assert set(leaks(page)) == set(WRITTEN_BY_HAND)
 
 
 def test_a_viewer_sees_no_hand_edited_line_of_a_file_with_secrets(pbx, viewer_client):

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from audit.models import Entry
 from portal.roles import ADMINISTRATORS, ensure_roles
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,65 @@ def test_viewers_neither_see_nor_lift_lock_outs(viewer_client, client, ana):
     assert viewer_client.get("/logins/").status_code == 403
     assert viewer_client.post("/logins/clear/", {"attempt": "1"}).status_code == 403
     assert log_in(client, RIGHT).status_code == 429
+
+
+def test_lifting_a_login_lock_out_is_in_the_audit_log(client, ana, administrator_client):
+    for _ in range(10):
+        log_in(client, "guess")
+    [lockout] = administrator_client.get("/logins/").context["lockouts"]
+    administrator_client.post("/logins/clear/", {"attempt": lockout.pk})
+    [entry] = Entry.objects.filter(action="unlocked")
+    assert (entry.via, entry.person, entry.object_type, entry.object_id) == (
+        "portal",
+        "alice-admin",
+        "person",
+        "ana",
+    )
+    assert entry.object_repr == f"ana from {ATTACKER}"
+    assert entry.changes == {"failed attempts": [10, 0]}
+
+
+PROXY = "10.0.0.2"
+
+
+def through_the_proxy(client, password, client_address, forwarded_by_client=""):
+    """A login as the proxy passes it on: it connects itself, and appends the address the
+    request came from to whatever X-Forwarded-For the client sent (nginx's
+    $proxy_add_x_forwarded_for)."""
+    forwarded = f"{forwarded_by_client}, {client_address}" if forwarded_by_client else client_address
+    return client.post(
+        "/login/",
+        {"username": "ana", "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_the_proxy_a_lock_out_holds_the_client_not_everyone_behind_the_proxy(settings, ana):
+    settings.PBXADMIN_BEHIND_PROXY = True
+    attacker, colleague = Client(), Client()
+    for n in range(10):
+        # Whatever the attacker writes into X-Forwarded-For, the proxy's own entry is last.
+        through_the_proxy(attacker, "guess", "203.0.113.5", forwarded_by_client=f"198.51.100.{n}")
+    assert (
+        through_the_proxy(attacker, RIGHT, "203.0.113.5", forwarded_by_client="192.0.2.1").status_code == 429
+    )
+    assert through_the_proxy(colleague, RIGHT, "203.0.113.9").status_code == 302
+    assert logged_in(colleague)
+
+
+def test_behind_the_proxy_the_logins_page_names_the_client(settings, ana, administrator_client):
+    settings.PBXADMIN_BEHIND_PROXY = True
+    for _ in range(10):
+        through_the_proxy(Client(), "guess", "203.0.113.5")
+    [lockout] = administrator_client.get("/logins/").context["lockouts"]
+    assert lockout.ip_address == "203.0.113.5"
+
+
+def test_not_behind_a_proxy_a_forwarded_address_is_not_believed(settings, ana):
+    """A client that reaches the app directly could write any X-Forwarded-For."""
+    settings.PBXADMIN_BEHIND_PROXY = False
+    attacker = Client()
+    for n in range(10):
+        through_the_proxy(attacker, "guess", f"198.51.100.{n}")
+    assert through_the_proxy(attacker, RIGHT, "198.51.100.77").status_code == 429

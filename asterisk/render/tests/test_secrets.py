@@ -75,9 +75,14 @@ def test_a_hand_edited_secret_line_is_masked_whatever_its_case_and_indent(line):
 
 
 def test_a_mailbox_line_keeps_its_fields_but_not_its_pin():
-    assert mask_diff(["+ 2001 => 4711,Ana,ana@example.com,,attach=yes"]) == [
+    assert mask_diff(["+ 2001 => 4711,Ana,ana@example.com,,attach=yes"], mailboxes=True) == [
         f"+ 2001 => {MASK},Ana,ana@example.com,,attach=yes"
     ]
+
+
+def test_only_the_mailbox_file_has_mailbox_lines():
+    """Masking goes by structure: `2001 => …` is a mailbox in the mailbox file alone."""
+    assert mask_diff(["+2001 => 4711,Ana"]) == ["+2001 => 4711,Ana"]
 
 
 def test_masked_settings_hide_secrets_and_keep_an_empty_one_empty():
@@ -100,6 +105,6 @@ def test_a_removed_line_that_begins_with_dashes_is_not_taken_for_a_header():
     wanted = ["[default]", "2001 => 1234,Ana"]
     diff = list(difflib.unified_diff(on_disk, wanted, "disk", "db", lineterm=""))
     for hide in (False, True):
-        shown = "\n".join(mask_diff(diff, hide_hand_edits=hide))
+        shown = "\n".join(mask_diff(diff, mailboxes=True, hide_hand_edits=hide))
         assert "hunter2" not in shown
-    assert "4711" not in "\n".join(mask_diff(diff, hide_hand_edits=True))
+    assert "4711" not in "\n".join(mask_diff(diff, mailboxes=True, hide_hand_edits=True))

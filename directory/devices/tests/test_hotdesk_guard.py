@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from audit.models import Entry
 from directory.devices.hotdesk_guard import (
     PinCheck,
     hotdesk_lockout_lift,
@@ -155,3 +156,25 @@ def test_the_extension_page_shows_the_lock_out_too(settings, administrator_clien
     desk = device_create(id="3001", tech="pjsip", devicetype="adhoc")
     hotdesk_pin_check(device=desk, user=ana, pin="0000", channel=CHANNEL)
     assert "Lift the lock-out" in administrator_client.get("/extensions/1000/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "ref"),
+    [("/users/1000/lockout/lift/", "user", "1000"), ("/devices/3001/lockout/lift/", "device", "3001")],
+)
+def test_lifting_a_lock_out_is_in_the_audit_log(desk, administrator_client, url, kind, ref):
+    lock_out(desk)
+    administrator_client.post(url)
+    [entry] = Entry.objects.filter(action="unlocked")
+    assert (entry.via, entry.person, entry.object_type, entry.object_id) == (
+        "portal",
+        "alice-admin",
+        kind,
+        ref,
+    )
+    assert entry.changes == {"failed attempts": [5, 0]}
+
+
+def test_lifting_where_nothing_is_locked_records_nothing(desk):
+    assert hotdesk_lockout_lift(user=desk[1]) is False
+    assert not Entry.objects.filter(action="unlocked").exists()

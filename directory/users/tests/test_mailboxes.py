@@ -72,7 +72,7 @@ def test_a_new_mailbox_has_no_options_so_voicemail_conf_general_applies(committe
 
 def test_given_a_user_with_a_mailbox_then_the_file_lists_it_as_voicemail_conf_does(committed, conf_dir):
     committed(extension_create, **ANA)
-    committed(user_create, extension="2002", name="O'Brien, Pat", voicemail="sales", vm_pin="99",
+    committed(user_create, extension="2002", name="O'Brien, Pat", voicemail="sales", vm_pin="9900",
               vm_pager="pat@example.com")  # fmt: skip
     committed(user_create, extension="2003", name="No Mail")
     parsed = _mailboxes(conf_dir)
@@ -81,7 +81,7 @@ def test_given_a_user_with_a_mailbox_then_the_file_lists_it_as_voicemail_conf_do
         ("2001", "1234,Ana Müller,ana@example.com,,attach=yes|saycid=no|envelope=no|delete=no")
     ]
     # The display name keeps its comma everywhere else; the mailbox line cannot hold one.
-    assert parsed.get("sales") == [("2002", f"99,O'Brien Pat,,pat@example.com,{DEFAULT_OPTIONS}")]
+    assert parsed.get("sales") == [("2002", f"9900,O'Brien Pat,,pat@example.com,{DEFAULT_OPTIONS}")]
     assert PbxUser.objects.get(pk="2002").name == "O'Brien, Pat"
 
 

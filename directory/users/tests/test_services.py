@@ -87,3 +87,50 @@ def test_a_blank_pin_on_update_keeps_the_pin(committed):
     )
     committed(user_update, user=ana, vm_email="ana.m@example.com")
     assert PbxUser.objects.get(pk="2001").vm_pin == "1234"
+
+
+@pytest.mark.parametrize("field", ["password", "vm_pin"])
+@pytest.mark.parametrize("pin", ["1", "12", "123"])
+def test_a_pin_shorter_than_4_digits_is_refused(field, pin):
+    with pytest.raises(ValidationError) as refused:
+        user_create(extension="2001", name="Ana", voicemail="default", **{field: pin})
+    assert refused.value.message_dict[field] == ["A PIN has at least 4 digits."]
+    assert not PbxUser.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["password", "vm_pin"])
+def test_a_pin_of_4_digits_is_taken(field):
+    assert (
+        getattr(user_create(extension="2001", name="Ana", voicemail="default", **{field: "0042"}), field)
+        == "0042"
+    )
+
+
+@pytest.mark.parametrize("field", ["password", "vm_pin"])
+def test_a_pin_changed_to_3_digits_is_refused(field):
+    user = user_create(extension="2001", name="Ana", voicemail="default", **{field: "4711"})
+    with pytest.raises(ValidationError) as refused:
+        user_update(user=user, **{field: "471"})
+    assert field in refused.value.message_dict
+    assert getattr(PbxUser.objects.get(pk="2001"), field) == "4711"
+
+
+def test_a_short_pin_kept_from_before_does_not_block_other_changes():
+    """A PIN stored before the rule (FreePBX allowed any) keeps working until it is changed."""
+    user_create(extension="2001", name="Ana", password="4711")
+    PbxUser.objects.filter(pk="2001").update(password="471")
+    user_update(user=PbxUser.objects.get(pk="2001"), name="Anna")
+    assert PbxUser.objects.get(pk="2001").password == "471"
+
+
+@pytest.mark.parametrize("context", ["general", "zonemessages", "General", "ZONEMESSAGES"])
+def test_a_voicemail_context_named_as_a_section_of_voicemail_conf_is_refused(context):
+    """[general] and [zonemessages] are voicemail.conf's settings: mailboxes there are not mailboxes."""
+    with pytest.raises(ValidationError) as refused:
+        user_create(extension="2001", name="Ana", voicemail=context)
+    assert refused.value.message_dict["voicemail"] == [
+        f"{context} is a section of voicemail.conf, not a voicemail context: choose another name."
+    ]
+    user = user_create(extension="2001", name="Ana", voicemail="default")
+    with pytest.raises(ValidationError):
+        user_update(user=user, voicemail=context)

@@ -3,6 +3,7 @@
 import pytest
 
 from asterisk.render.conf import parse_conf
+from audit.models import Entry
 from directory.devices.models import Device
 from directory.devices.services import device_create
 from directory.users.services import user_create
@@ -113,6 +114,20 @@ def test_secrets_are_masked_in_the_list_and_revealed_only_to_administrators(
     reveal = administrator_client.get("/devices/3001/secret/")
     assert reveal.json() == {"secret": secret} and reveal["Cache-Control"] == "no-store"
     assert viewer_client.get("/devices/3001/secret/").status_code == 403
+
+
+def test_revealing_a_secret_is_recorded_as_an_export(administrator_client, desk):
+    secret = Device.objects.get(pk="3001").endpoint.settings["secret"]
+    administrator_client.get("/devices/3001/secret/")
+    [entry] = Entry.objects.filter(action="exported")
+    assert (entry.via, entry.person, entry.object_type, entry.object_id) == (
+        "portal",
+        "alice-admin",
+        "device",
+        "3001",
+    )
+    assert entry.changes == {"secret": "revealed"}
+    assert secret not in str(Entry.objects.values_list())
 
 
 def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):

@@ -54,3 +54,10 @@ def test_a_pin_refused_by_the_service_is_not_echoed_back(desk_user, administrato
     assert response.context["form"].errors["password"]
     assert "12ab" not in response.content.decode()
     assert PbxUser.objects.get(pk="2001").password == PIN
+
+
+def test_a_pin_of_3_digits_is_refused_on_the_page(desk_user, administrator_client):
+    response = posted(administrator_client, password="123")
+    assert response.status_code == 200
+    assert response.context["form"].errors["password"] == ["A PIN has at least 4 digits."]
+    assert PbxUser.objects.get(pk="2001").password == PIN
