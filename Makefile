@@ -31,33 +31,42 @@ run: $(VENV)/.installed node_modules/.installed
 	trap 'kill $$worker $$agi $$events 2>/dev/null' EXIT INT TERM; \
 	PBXADMIN_DEBUG=1 $(PY) manage.py runserver $(HOST)
 
-# Before every commit: ruff and every test but the slow kinds, on both cores.
+# Before every commit: ruff, the layers' import contracts (.importlinter) and every test but
+# the slow kinds, on both cores. Bytecode is cached even where the shell says not to
+# (PYTHONDONTWRITEBYTECODE): each worker would otherwise compile every module, and pytest
+# rewrite every test module's asserts, again on every run (seconds each).
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest -n 2 -m "not browser and not worker and not schema and not asterisk"
+	$(VENV)/bin/lint-imports
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-quick} $(PY) -m pytest -n 2 -p no:schemathesis -p no:anyio \
+		-m "not browser and not worker and not schema and not asterisk and not slow"
 
 # The tests against a real Asterisk 20 and real SIP phones (baresip), one at a time.
 # Install them first: bash ../shared/asterisk/install.sh
 test-asterisk: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest -m asterisk
 
-# Everything, one test at a time: also the browser (chromium), the real celery
+# Everything, one test at a time: also the slow tests, the browser (chromium), the real celery
 # worker on Redis, the API's schema property tests and the real Asterisk. What CI runs.
 test-all: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -m ""
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
 bench: $(VENV)/.installed node_modules/.installed
+	$(PY) bench/app_graph.py
 	$(PY) bench/confgen.py
 	$(PY) bench/astdb_sync.py
 	$(PY) bench/pages.py

@@ -17,12 +17,16 @@ pytest_plugins = ["asterisk.testing.fixtures"]
 # one on time (deadline=None, no too_slow health check). Most are parametrised
 # over every field or setting, hence 50 examples each; the dangerous characters
 # in every position are also checked exhaustively, without hypothesis.
-# HYPOTHESIS_PROFILE=thorough hunts longer, e.g. after a change to a validator.
+# HYPOTHESIS_PROFILE=thorough hunts longer, e.g. after a change to a validator; `make test`
+# runs the everyday `quick` profile (10 examples each), `make test-all` and CI the 50.
 hypothesis_settings.register_profile(
     "pbxadmin",
     max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "quick", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=10
 )
 hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=2000
@@ -131,7 +135,7 @@ def asterisk(settings):
 def administrator_user(db):
     """A member of "PBX administrators" (not staff, not superuser): the persona who edits the PBX.
     Named so as not to shadow pytest-django's `admin_user` / `admin_client` (a superuser)."""
-    from portal.testing.personas import administrator
+    from web.testing.personas import administrator
 
     return administrator()
 
@@ -148,7 +152,7 @@ def second_administrator_client(db):
     from django.test import Client
 
     from portal.roles import ADMINISTRATORS
-    from portal.testing.personas import make_persona
+    from web.testing.personas import make_persona
 
     client = Client()
     client.force_login(make_persona(ADMINISTRATORS, "bea-admin"))
@@ -160,7 +164,7 @@ def viewer_client(db):
     """A client of its own, so a test can hold an administrator's and a viewer's at once."""
     from django.test import Client
 
-    from portal.testing.personas import viewer
+    from web.testing.personas import viewer
 
     client = Client()
     client.force_login(viewer())

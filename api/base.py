@@ -14,7 +14,7 @@ from api.errors import field_errors
 from api.tokens import TOKEN_PREFIX
 from audit import actors, trail
 from audit.models import Action, ObjectType
-from portal.listing import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from portal.roles import can_edit
 
 # One line per call, with whose token made it: writes and secret reads are also in the

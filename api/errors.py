@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal import busy
-from users.services import IN_USE
+from directory import busy
+from directory.rules import IN_USE
 
 log = logging.getLogger(__name__)
 

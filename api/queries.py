@@ -3,14 +3,13 @@
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from asterisk.models import PhoneState, PhoneStatus
-from asterisk.selectors import only_down
-from devices.models import DeviceType, Tech
-from devices.selectors import SORTS as DEVICE_SORTS
-from portal.folding import fold
-from users.selectors import SORTS as USER_SORTS
+from asterisk import boundary
+from directory.devices.models import DeviceType, Tech
+from directory.devices.selectors import SORTS as DEVICE_SORTS
+from directory.folding import fold
+from directory.users.selectors import SORTS as USER_SORTS
 
-STATES = [*PhoneState.values, "down"]
+STATES = boundary.PHONE_STATE_FILTERS
 
 
 class ListQuery(serializers.Serializer):
@@ -40,24 +39,12 @@ class ListQuery(serializers.Serializer):
             queryset = queryset.filter(**{f"{self.number_field}__startswith": data["number"]})
         if data.get("name"):
             queryset = queryset.filter(name_folded__contains=fold(data["name"]))
-        return by_state(queryset, self.device_field, data.get("state", ""))
+        return boundary.with_phone_state(queryset, self.device_field, data.get("state", ""))
 
     def selector_kwargs(self) -> dict:
         """The list's selector's arguments, as the page's filters give them (`type` is its `devicetype`)."""
         data = self.validated_data
         return {"sort": data["sort"], "tech": data.get("tech", ""), "devicetype": data.get("type", "")}
-
-
-def by_state(queryset: QuerySet, field: str, state: str) -> QuerySet:
-    """Rows whose device (`field`) is in `state`; a device Asterisk said nothing about is `unknown`."""
-    if not state or state == "down":
-        return only_down(queryset, field, state)
-    if state == PhoneState.UNKNOWN:
-        known = PhoneStatus.objects.exclude(state=PhoneState.UNKNOWN).values("device_id")
-        return queryset.exclude(**{f"{field}__in": known}).filter(**{f"{field}__isnull": False}).distinct()
-    return queryset.filter(
-        **{f"{field}__in": PhoneStatus.objects.filter(state=state).values("device_id")}
-    ).distinct()
 
 
 class ExtensionQuery(ListQuery):
@@ -100,7 +87,7 @@ class DeviceQuery(ListQuery):
         data = {k: v for k, v in self.validated_data.items() if k != "name"}
         if data.get("number"):
             queryset = queryset.filter(id__startswith=data["number"])
-        return by_state(queryset, "id", data.get("state", ""))
+        return boundary.with_phone_state(queryset, "id", data.get("state", ""))
 
 
 class PhoneStatusQuery(DeviceQuery):

@@ -9,12 +9,12 @@ write-only: an answer holds them only for `?include_secrets=true` by an administ
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
-from devices.models import Device, Tech
-from devices.services import DEVICE_FIELDS
-from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.devices.models import Device, Tech
+from directory.devices.services import DEVICE_FIELDS
+from directory.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.users.models import PbxUser
+from directory.users.services import USER_FIELDS
 from users.call_features.fields import LIST_MAX, LIST_SEPARATOR
-from users.models import PbxUser
-from users.services import USER_FIELDS
 
 # A user's secret fields, named as the audit log names them (the hot-desk password,
 # a voicemail PIN when users have one): read from the model, so a new PIN is covered.

@@ -9,18 +9,30 @@ read the same count and both pass. Redis increments atomically; the file cache
 process on the machine.
 """
 
+import fcntl
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
-from pbxadmin.locks import machine_lock
-
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # The clock, a name of its own so a test can hold it still (a window may end mid-test).
 _now = time.time
+
+
+@contextmanager
+def _counting():
+    """The file cache lives on this machine, so every process that counts in it is here:
+    an exclusive flock on a file beside it is the lock they share."""
+    with open(settings.VAR_DIR / ".api-throttle.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -38,7 +50,7 @@ def _count_call(key: str, period: int) -> int:
         return store.incr(key)
     # Other caches' incr is a get then a set, which also resets the expiry to the
     # default (5 minutes: an hourly window would restart): count under a lock.
-    with machine_lock(settings.VAR_DIR / ".api-throttle.lock"):
+    with _counting():
         calls = (store.get(key) or 0) + 1
         store.set(key, calls, timeout=period * 2)
         return calls

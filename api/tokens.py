@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from audit import trail
-from portal.validators import no_control_characters
+from directory.validators import no_control_characters
 
 # Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
 TOKEN_PREFIX = "pbx_"  # noqa: S105 (a marker, not a secret)

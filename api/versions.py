@@ -1,4 +1,4 @@
-"""ETag and If-Match: the API's side of the services' version check (`portal/versions.py`).
+"""ETag and If-Match: the API's side of the services' version check (`directory/versions.py`).
 
 A GET (and a PATCH's answer) carries the object's version as a strong ETag.
 `If-Match` on a PATCH is optional: a PATCH changes only the fields it names, so
@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, status
 
-from portal.versions import StaleVersion
+from directory.versions import StaleVersion
 
 
 class PreconditionFailed(exceptions.APIException):

@@ -1,4 +1,4 @@
-"""The AstDB layout: the keys FreePBX 17 writes (reference §1), and what the database implies.
+"""The AstDB layout: the keys FreePBX 17 writes (README "Keeping Asterisk in step"), and what the database implies.
 
 Keys are full paths without the leading slash, `FAMILY/rest/of/key`, as
 `database show` prints them. pbxadmin owns only the keys listed in `OWNED`:
@@ -9,9 +9,9 @@ a FreePBX system holds others under the same users (`novmpw`, `vmx/*`,
 from collections import defaultdict
 from collections.abc import Iterable
 
-from devices.models import ARRIVAL_ORDER, Device
+from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.users.models import PbxUser
 from users.call_features import astdb as call_features
-from users.models import PbxUser
 
 # The families of one key per user (`CW/1000`): call waiting, and the call features'.
 ONE_KEY_FAMILIES = ("CW", *call_features.FAMILIES)

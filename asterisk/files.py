@@ -22,11 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.db.models import Q
 
+from asterisk.locks import machine_lock
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
-from devices.models import Device
-from endpoints.dialplan import FILENAME as DIALPLAN_FILE
-from endpoints.dialplan import static_part
-from endpoints.generate import (
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
+from asterisk.render.dialplan import static_part
+from asterisk.render.generate import (
     DEVICE_FILES,
     DEVICE_INPUTS,
     DIALPLAN,
@@ -39,9 +39,9 @@ from endpoints.generate import (
     VOICEMAIL,
     render_files,
 )
-from endpoints.secrets import is_secret_file
-from endpoints.techs import FILE_TECH
-from pbxadmin.locks import machine_lock
+from asterisk.render.secrets import is_secret_file
+from asterisk.render.techs import FILE_TECH
+from directory.devices.models import Device
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def files_for(
     technology's files; a user appears in the sections of the devices they own or are on
     (mailbox, language), and in the mailboxes. `user_fields` / `device_fields` say what changed
     of them (None: anything, as a creation or deletion does): only the sources that read one of
-    those fields are named (`endpoints.generate.USER_INPUTS` / `DEVICE_INPUTS`). A device that
+    those fields are named (`asterisk.render.generate.USER_INPUTS` / `DEVICE_INPUTS`). A device that
     no longer exists was deleted: its technology is not known any more, so every device file is
     checked (only files whose text changes are written and reloaded).
     """

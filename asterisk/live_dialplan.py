@@ -13,7 +13,7 @@ a restart loads are the same.
 from collections.abc import Iterable
 
 from asterisk.models import DialplanEntry
-from endpoints.dialplan import Entry
+from asterisk.render.dialplan import Entry
 
 # Asterisk's answer when the extension (or priority) is not there: already gone, not a failure.
 NOT_THERE = "Failed to remove requested extension"

@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from asterisk.files import file_rewrite_requested, files_for, files_for_sip_settings
+from asterisk.files import files_for, files_for_sip_settings
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
-from audit import trail
-from audit.models import Action, ObjectType
 
 # What changed of a user or a device: field names (a device's settings as `settings.<key>`),
 # or None for anything (a creation, a deletion, a move between users).
@@ -120,11 +118,3 @@ def sip_settings_changed() -> None:
         [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
     )
     transaction.on_commit(request_sync, robust=True)
-
-
-def rewrite_file(*, name: str) -> None:
-    """An administrator's "Rewrite this file" (a hand edit undone): the next run writes it from
-    the database, whatever it holds now, and reloads its module."""
-    file_rewrite_requested(name=name)
-    trail.record(action=Action.REWROTE, kind=ObjectType.FILE, ref=name, label=name)
-    transaction.on_commit(lambda: request_sync(force=True), robust=True)

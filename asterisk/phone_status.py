@@ -21,7 +21,7 @@ from asterisk.models import PhoneState, PhoneStatus, PhoneStatusChange, PhoneUsa
 
 MAX_ADDRESS = 64
 MAX_USER_AGENT = 120
-# Device ids are digits (devices.models); any other name is not one of ours.
+# Device ids are digits (directory.devices.models); any other name is not one of ours.
 DEVICE_ID = re.compile(r"[0-9]{1,20}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # sip:2001-0x563d@127.0.0.1:5180;ob  or  sip:2001@[2001:db8::1]:5060

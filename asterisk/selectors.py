@@ -22,8 +22,8 @@ from asterisk.models import (
     PhoneStatusChange,
     PhoneUsage,
 )
-from devices.models import Device
-from devices.selectors import BY_ID
+from directory.devices.models import Device
+from directory.devices.selectors import BY_ID
 
 # States the "needs attention" filter of the lists shows.
 DOWN = (PhoneState.UNREGISTERED, PhoneState.UNREACHABLE)
@@ -98,6 +98,22 @@ def only_down(queryset: QuerySet, field: str, state: str) -> QuerySet:
         return queryset
     down = PhoneStatus.objects.filter(state__in=DOWN).values("device_id")
     return queryset.filter(**{f"{field}__in": down}).distinct()
+
+
+def with_phone_state(queryset: QuerySet, field: str, state: str) -> QuerySet:
+    """Rows whose device (`field`) is in `state`; a device Asterisk said nothing about is `unknown`."""
+    if not state or state == "down":
+        return only_down(queryset, field, state)
+    if state == PhoneState.UNKNOWN:
+        known = PhoneStatus.objects.exclude(state=PhoneState.UNKNOWN).values("device_id")
+        return queryset.exclude(**{f"{field}__in": known}).filter(**{f"{field}__isnull": False}).distinct()
+    return queryset.filter(
+        **{f"{field}__in": PhoneStatus.objects.filter(state=state).values("device_id")}
+    ).distinct()
+
+
+# What a list (and the API's `state`) filters phones by: a state, or "down" (unregistered or unreachable).
+PHONE_STATE_FILTERS = [*PhoneState.values, "down"]
 
 
 def recent_changes(device_id: str) -> list[PhoneStatusChange]:

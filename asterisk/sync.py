@@ -44,8 +44,8 @@ from asterisk.astdb import by_owner, desired_by_owner, user_owners
 from asterisk.astdb_plan import Plan, held_keys, plan_changes, plan_full, read_families, record_keys
 from asterisk.files import no_write_under_way, write_pending_files
 from asterisk.models import AstdbEntry, ErrorKind, SyncChange, SyncStatus
-from devices.models import Device
-from endpoints.dialplan import entries_by_user
+from asterisk.render.dialplan import entries_by_user
+from directory.devices.models import Device
 
 log = logging.getLogger(__name__)
 

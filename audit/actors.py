@@ -65,7 +65,7 @@ def api(token) -> Actor:
 
 
 def phone(device) -> Actor:
-    """A hot-desk call, from the device its channel belongs to (devices.selectors.device_of_channel:
+    """A hot-desk call, from the device its channel belongs to (directory.devices.selectors.device_of_channel:
     what Asterisk says, never the caller ID), or None for a channel that is no device."""
     return Actor(
         Via.PHONE, detail=f"phone on device {device.id}" if device else "phone on an unknown channel"

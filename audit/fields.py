@@ -2,9 +2,10 @@
 
 Fields are read from the model (and an endpoint's settings from its technology),
 so a field added later is recorded without touching this file. What is secret
-on a PBX object is `endpoints/secrets.py`'s to say (a technology's secret
-settings, the user's PINs); on other models (a person's password hash) any
-field whose name or label is a password, PIN or secret counts as one too.
+on an object is its app's to say: at start-up it registers the names
+(`register_secret_names`; the directory registers a technology's secret settings
+and the user's PINs, from `directory/secrets.py`). On any model (a person's
+password hash) a field whose name or label is a password, PIN or secret counts as one too.
 A secret is recorded as "changed", never with its value.
 """
 
@@ -16,7 +17,6 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from audit.models import ObjectType
-from endpoints.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
 
 OBJECT_TYPES = {
     "users.pbxuser": ObjectType.USER,
@@ -32,8 +32,18 @@ OBJECT_TYPES = {
 
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")
 # Noise, not changes: timestamps Django keeps itself, and the folded copies of names kept for
-# searching (portal/folding.py).
+# searching (directory/folding.py).
 _SKIPPED = frozenset({"last_login", "name_folded", "description_folded"})
+
+
+# label_lower -> the names (fields, or an endpoint's settings) its app says are secret.
+_SECRET_NAMES: dict[str, frozenset[str]] = {}
+
+
+def register_secret_names(label: str, names) -> None:
+    """The app that owns model `label` (e.g. "users.pbxuser") says which of its names are secret."""
+    _SECRET_NAMES[label] = _SECRET_NAMES.get(label, frozenset()) | frozenset(names)
+    _is_secret.cache_clear()
 
 
 def object_type(obj) -> str:
@@ -56,9 +66,7 @@ def is_secret(obj, name: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _is_secret(label: str, name: str) -> bool:
-    if OBJECT_TYPES.get(label) == ObjectType.ENDPOINT:
-        return name in SECRET_SETTING_KEYS or looks_secret(name)
-    if OBJECT_TYPES.get(label) == ObjectType.USER and name in USER_SECRET_FIELDS:
+    if name in _SECRET_NAMES.get(label, ()):
         return True
     try:
         field = apps.get_model(label)._meta.get_field(name)

@@ -195,6 +195,11 @@ def record(
     _write([_row(_current(), action, obj, changes or {}, kind=kind, ref=ref, label=label)])
 
 
+def file_rewritten(*, name: str) -> None:
+    """An administrator had a generated config file rewritten from the database."""
+    record(action=Action.REWROTE, kind=ObjectType.FILE, ref=name, label=name)
+
+
 @contextlib.contextmanager
 def batch():
     """Collect the entries made inside and insert them in bulk; an exception drops them."""

@@ -40,7 +40,7 @@ def django_in_temp_dir(label: str) -> Path:
 
 
 def seed_extensions(count: int) -> None:
-    from portal.testing.seed import seed_extensions as seed
+    from web.testing.seed import seed_extensions as seed
 
     seed(count)
 

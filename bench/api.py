@@ -36,9 +36,9 @@ def main() -> None:
 
     from api.tokens import token_create
     from asterisk.models import SyncChange, SyncStatus
-    from endpoints.conf import parse_conf
+    from asterisk.render.conf import parse_conf
     from pbxadmin.celery import app
-    from portal.testing.personas import administrator
+    from web.testing.personas import administrator
 
     conf = Path(settings.ASTERISK_CONF_DIR)
     wanted = {str(900000 + n) for n in range(args.creates)}

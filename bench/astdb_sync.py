@@ -88,8 +88,8 @@ def main() -> None:
     from asterisk import ami
     from asterisk.astdb import FAMILIES, desired_by_owner
     from asterisk.sync import run_sync
-    from users.extensions import extension_update
-    from users.models import PbxUser
+    from directory.users.extensions import extension_update
+    from directory.users.models import PbxUser
 
     seed_extensions(args.extensions)
 

@@ -24,7 +24,7 @@ def main() -> None:
     from django.utils import timezone
 
     from audit.models import Action, Entry, Via
-    from portal.testing.personas import administrator
+    from web.testing.personas import administrator
 
     settings.ALLOWED_HOSTS = ["testserver"]
     now = timezone.now()

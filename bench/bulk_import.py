@@ -61,7 +61,7 @@ def main() -> None:
 
     from bulk.importing import check_file, import_file
     from bulk.stamps import file_fingerprint
-    from users.models import PbxUser
+    from directory.users.models import PbxUser
 
     text = make_csv(args.rows)
 

@@ -23,9 +23,9 @@ def main() -> None:
     from django.db import transaction
 
     from asterisk.files import write_files
-    from endpoints.generate import forget_rendered
-    from users.extensions import extension_update
-    from users.models import PbxUser
+    from asterisk.render.generate import forget_rendered
+    from directory.users.extensions import extension_update
+    from directory.users.models import PbxUser
 
     seed_extensions(args.extensions)
 

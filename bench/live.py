@@ -174,8 +174,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from api.tokens import token_create
-    from endpoints.services import sip_settings_update
-    from portal.testing.personas import administrator
+    from directory.endpoints.services import sip_settings_update
+    from web.testing.personas import administrator
 
     pbx = PrivateAsterisk(name="live")
     agi_port, web_port = _free_port(), _free_port()
@@ -338,7 +338,7 @@ def _web_up(port: int) -> bool:
 
 
 def _of_tech(tech: str) -> list[str]:
-    from devices.models import Device
+    from directory.devices.models import Device
 
     return list(
         Device.objects.filter(tech=tech, devicetype="fixed").order_by("id").values_list("id", flat=True)

@@ -32,12 +32,12 @@ def main() -> None:
     from django.test import Client
 
     from asterisk.files import conf_dir, write_files
-    from devices.models import Device
+    from directory.devices.models import Device
+    from directory.users.models import PbxUser
     from portal.mode import DEVICE_AND_USER, set_pbx_mode
-    from portal.testing.forms import form_data
-    from portal.testing.personas import administrator
-    from users.forms import ExtensionForm
-    from users.models import PbxUser
+    from web.testing.forms import form_data
+    from web.testing.personas import administrator
+    from web.users.forms import ExtensionForm
 
     keep_one_connection()
     seed_extensions(args.extensions)

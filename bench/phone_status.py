@@ -61,8 +61,8 @@ def main() -> None:
     from asterisk.testing.ami_server import AmiTestServer
     from asterisk.testing.listener import eventually, running_listener
     from asterisk.testing.phones import FakePhone
-    from devices.models import Device
-    from portal.testing.personas import viewer
+    from directory.devices.models import Device
+    from web.testing.personas import viewer
 
     keep_one_connection()
     seed_extensions(args.devices)

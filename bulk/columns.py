@@ -11,13 +11,12 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from endpoints.secrets import SECRET_COLUMNS
-from endpoints.techs import TECHS
+from directory.secrets import SECRET_COLUMNS
+from directory.techs import TECHS
+from directory.users.mailboxes import normalise_options
+from directory.users.models import NO_VOICEMAIL, voicemail_setting
 from users.call_features import columns as call_feature_columns
-from users.mailboxes import normalise_options
-from users.models import NO_VOICEMAIL
 
-DEFAULT_CONTEXT = "default"
 # FreePBX's Bulk Handler writes tech=virtual for a user with no device (an extension with no phone).
 VIRTUAL = "virtual"
 # Nobody, in the `user` (default user) and `current_user` columns, as in AstDB.
@@ -154,9 +153,9 @@ def user_fields_from(cells: dict[str, str]) -> tuple[dict, dict[str, str], list[
     context = fields.pop("voicemail", "")
     enable = cells.get("voicemail_enable", "").strip().lower()
     if enable in _TRUE:
-        fields["voicemail"] = context if context not in ("", NO_VOICEMAIL) else DEFAULT_CONTEXT
+        fields["voicemail"] = voicemail_setting(enabled=True, context=context)
     elif enable in _FALSE or context == NO_VOICEMAIL:
-        fields["voicemail"] = NO_VOICEMAIL
+        fields["voicemail"] = voicemail_setting(enabled=False)
     elif context:
         notes.append(
             (
@@ -176,12 +175,23 @@ def user_cells(user, *, with_secrets: bool = True) -> dict[str, str]:
     }
 
 
+def _kept_as_sip(cells: dict[str, str], tech: str) -> bool:
+    # FreePBX 13-16 kept PJSIP devices as tech=sip with sipdriver=chan_pjsip.
+    return tech == "sip" and cells.get("sipdriver", "").strip().lower() == "chan_pjsip"
+
+
 def tech_of(cells: dict[str, str], default: str) -> str:
     tech = (cells.get("tech") or default).strip().lower()
-    # FreePBX 13-16 kept PJSIP devices as tech=sip with sipdriver=chan_pjsip.
-    if tech == "sip" and cells.get("sipdriver", "").strip().lower() == "chan_pjsip":
-        return "pjsip"
-    return tech
+    return "pjsip" if _kept_as_sip(cells, tech) else tech
+
+
+def dial_of(cells: dict[str, str]) -> str:
+    """The `dial` cell, as pbxadmin names the device: FreePBX wrote a PJSIP device it kept as
+    tech=sip with a SIP/ dial string. The services judge it (only custom devices take their own)."""
+    dial = cells.get("dial", "")
+    if _kept_as_sip(cells, (cells.get("tech") or "").strip().lower()) and dial[:4].upper() == "SIP/":
+        return f"PJSIP/{dial[4:]}"
+    return dial
 
 
 def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
@@ -193,12 +203,16 @@ def row_settings(cells: dict[str, str], tech: str) -> dict[str, str]:
     return {k: v for k, v in cells.items() if k in keys and v != ""}
 
 
+# Device fields whose column has another name.
+_DEVICE_FIELD_COLUMNS = {"default_user": "user"}
+
+
 def column_for(field: str, header: list[str]) -> str:
     """The CSV column a service's error field came from (for `row 12, column cid_masquerade`)."""
     for column in USER_COLUMNS:
         if column.field == field and column.kind != "mailbox":
             return next((n for n in (column.name, *column.aliases) if n in header), column.name)
-    return field
+    return _DEVICE_FIELD_COLUMNS.get(field, field)
 
 
 def user_ref(value: str) -> str | None:

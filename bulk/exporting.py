@@ -24,12 +24,12 @@ from audit import trail
 from audit.models import Action, ObjectType
 from bulk.columns import DEVICE_COLUMNS, PRESENCE_COLUMNS, USER_COLUMNS, VIRTUAL, presence_cells, user_cells
 from bulk.csvfile import write_table
-from devices.models import Device
-from devices.selectors import BY_ID
-from endpoints.secrets import SECRET_COLUMNS
-from endpoints.techs import TECHS
-from users.models import PbxUser
-from users.selectors import extension_list
+from directory.devices.models import Device
+from directory.devices.selectors import BY_ID
+from directory.secrets import SECRET_COLUMNS
+from directory.techs import TECHS
+from directory.users.models import PbxUser
+from directory.users.selectors import extension_list
 
 SETTING_KEYS = sorted({s.key for m in TECHS.values() for s in m.SETTINGS} - {"accountcode"})
 

@@ -13,22 +13,24 @@ from bulk.columns import (
     USER_COLUMN_NAMES,
     USER_COLUMNS,
     VIRTUAL,
+    dial_of,
     row_settings,
     tech_of,
     user_fields_from,
 )
 from bulk.follow_ups import UNSET, FollowUp, check_follow_up, read_device_cells, shown_changes
 from bulk.rows import DEFAULT_TECH, Either, RowPlan, Rows, plan_device, plan_user, problems_from
-from devices.models import Device, DeviceType, Tech
-from endpoints.techs import normalise_tech
-from users.extensions import (
+from directory import rules
+from directory.devices.models import Device, DeviceType
+from directory.techs import normalise_tech
+from directory.users.extensions import (
     build_extension,
     extension_create,
     extension_create_many,
     extension_update,
     extension_update_check,
 )
-from users.models import PbxUser
+from directory.users.models import PbxUser
 
 
 class ExtensionRows(Rows):
@@ -55,6 +57,7 @@ class ExtensionRows(Rows):
 
     def preload(self, rows):
         keys = [self.key_of(cells) for cells in rows]
+        rules.preload(users=keys, devices=keys)
         refs = [cells.get(c, "").strip() for cells in rows for c in ("user", "current_user")]
         return (
             PbxUser.objects.in_bulk([*keys, *(r for r in refs if r)]),
@@ -87,9 +90,8 @@ class ExtensionRows(Rows):
         except ValidationError as e:
             return RowPlan(line, ext, "error", [*problems, ("tech", " ".join(e.messages))])
         settings = row_settings(cells, tech)
-        problems += self._claim_channel(ext, tech, settings)
         emergency = cells.get("emergency_cid", "")
-        dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+        dial = dial_of(cells)
         if user is not None and not self.replace:
             return self._skip(line, ext, name)
         weak, notes, warnings = self._weak_secret(settings, exists=user is not None)
@@ -125,7 +127,7 @@ class ExtensionRows(Rows):
             )
             if self.validate:
                 try:
-                    build_extension(**kwargs, check_duplicate=False, check_channel=False)
+                    build_extension(**kwargs)
                 except ValidationError as e:
                     problems += problems_from(e, self.header, "extension")
             if problems:

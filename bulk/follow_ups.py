@@ -18,9 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from bulk.columns import to_moment, user_ref
-from devices.models import ARRIVAL_ORDER, Device, DeviceType
-from devices.services import device_restore_user, device_update
-from users.models import PbxUser
+from directory.devices.models import ARRIVAL_ORDER, Device, DeviceType
+from directory.devices.services import device_restore_user, device_update
+from directory.users.models import PbxUser
 
 UNSET = object()  # a cell left empty: the services decide (a new device) or it stays (an existing one)
 

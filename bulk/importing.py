@@ -16,15 +16,16 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from asterisk import outbox
+from asterisk import boundary
 from audit import trail
 from bulk.columns import IGNORED_WHY
 from bulk.csvfile import CsvFileError, CsvRow, decode, read_table
 from bulk.follow_ups import apply_all
 from bulk.kinds import HANDLERS
-from bulk.rows import WEAK_KEEP, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
-from endpoints.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
-from portal.validators import keeping_weak_secrets
+from bulk.rows import WEAK_KEEP, WEAK_REGENERATE, WEAK_UNDECIDED, RowPlan, problems_from, secret_changes
+from directory import rules
+from directory.secrets import MASK, SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.validators import keeping_weak_secrets
 
 CHUNK = 500
 MAX_PROBLEMS = 2000  # listed one by one; beyond, only counted
@@ -147,21 +148,35 @@ class Report:
         """How many existing phones' secrets this import changes, with this choice about weak ones."""
         return self.secret_changes + (self.weak_secret_changes if weak == WEAK_KEEP else 0)
 
+    def choices_missing(self, *, weak: str, change_secrets: bool) -> dict[str, str]:
+        """The choices this import needs that were not made, by the field that asks each: whether
+        to keep or regenerate weak secrets, and the consent to change existing phones' secrets.
+        The one rule: the confirmation (pages and API, `bulk.services.import_confirm`) and the
+        import itself (a command, `refuse_unless`) both ask here."""
+        if self.weak and weak not in (WEAK_KEEP, WEAK_REGENERATE):
+            return {
+                "weak_secrets": f"{self.weak} {plural(self.weak, 'row has a secret', 'rows have secrets')} "
+                "too weak for the strong rule: choose to keep them or to regenerate them."
+            }
+        if (changing := self.secrets_changing(weak=weak)) and not change_secrets:
+            return {"change_secrets": f"Tick this to go on: {secrets_will_change(changing)}"}
+        return {}
+
     def refuse_unless(self, *, change_secrets: bool, weak: str) -> None:
-        """Set `refusal` when the import needs a choice the administrator has not made.
-        The one rule: the page's confirmation form and the command ask it here."""
-        if self.undecided:
+        """Set `refusal` when the import needs a choice the administrator has not made."""
+        missing = self.choices_missing(weak=weak, change_secrets=change_secrets)
+        if "weak_secrets" in missing:
             self.refusal = (
-                f"{self.undecided} {plural(self.undecided, 'row has a secret', 'rows have secrets')} too "
+                f"{self.weak} {plural(self.weak, 'row has a secret', 'rows have secrets')} too "
                 "weak for the strong rule (6 characters, 2 letters, 2 digits), so nothing was imported. "
                 "Choose: keep them as they are (the phones keep working; the extensions are marked and "
                 "listed by the Extensions page's 'Weak secrets' filter), or regenerate them (new "
                 "extensions get strong secrets; their phones must be provisioned with them)."
             )
-        elif (changing := self.secrets_changing(weak=weak)) and not change_secrets:
+        elif "change_secrets" in missing:
             self.refusal = (
-                f"{secrets_will_change(changing)} Nothing was imported: confirm the change "
-                "of secrets, or remove the secret column (or those rows) from the file."
+                f"{secrets_will_change(self.secrets_changing(weak=weak))} Nothing was imported: confirm the "
+                "change of secrets, or remove the secret column (or those rows) from the file."
             )
 
 
@@ -224,8 +239,10 @@ def _walk(
     weak: str = WEAK_UNDECIDED,
 ) -> Report:
     # Weak secrets pass the services' check here; the planner decides what becomes of them
-    # (a warning until the administrator chooses, then kept or regenerated).
-    with keeping_weak_secrets():
+    # (a warning until the administrator chooses, then kept or regenerated). The rows are one
+    # batch for the services' rules: a number, a channel or a device claimed by an earlier row
+    # counts as taken (directory/rules.py).
+    with keeping_weak_secrets(), rules.batch():
         return _walk_rows(kind, text, replace=replace, apply=apply, progress=progress, weak=weak)
 
 
@@ -379,7 +396,7 @@ def import_file(
     """
     report = Report(kind)
     try:
-        with transaction.atomic(), trail.batch(), outbox.batch():
+        with transaction.atomic(), trail.batch(), boundary.batch():
             report.refusal = guard() if guard else ""
             if report.refusal:
                 raise _Rollback

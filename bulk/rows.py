@@ -15,24 +15,20 @@ from bulk.columns import (
     SETTING_COLUMNS,
     USER_COLUMN_NAMES,
     column_for,
+    dial_of,
     row_settings,
     tech_of,
     user_fields_from,
 )
 from bulk.follow_ups import FollowUp, check_follow_up, read_device_cells, shown_changes
-from devices.models import Device, DeviceType, Tech
-from devices.services import (
-    build_device,
-    device_create,
-    device_list_problem,
-    device_update,
-    device_update_check,
-)
-from endpoints.secrets import REGENERATE
-from endpoints.techs import normalise_tech
-from portal.validators import is_weak_secret
-from users.models import PbxUser
-from users.services import build_user, user_create, user_update, user_update_check
+from directory import rules
+from directory.devices.models import Device, DeviceType, Tech
+from directory.devices.services import build_device, device_create, device_update, device_update_check
+from directory.secrets import REGENERATE
+from directory.techs import normalise_tech
+from directory.users.models import PbxUser
+from directory.users.services import build_user, user_create, user_update, user_update_check
+from directory.validators import is_weak_secret
 
 DEFAULT_TECH = Tech.PJSIP
 
@@ -94,12 +90,9 @@ class Rows:
         # The users this file names (created or kept), for rows that refer to a later row's user.
         self.file_users: set[str] = set()
         # The import calls the services, which check each row themselves; only
-        # the dry run needs the planner to check a new row's values.
+        # the dry run needs the planner to check a new row's values. Both run inside
+        # `directory.rules.batch()`: each row is judged with the file's earlier rows.
         self.validate = validate
-        # DAHDI channels in use (database and this file so far): channel -> device id.
-        self.channels = dict(
-            Device.objects.filter(tech=Tech.DAHDI).values_list("endpoint__settings__channel", "id")
-        )
 
     @classmethod
     def key_of(cls, cells: dict[str, str]) -> str:
@@ -115,17 +108,6 @@ class Rows:
 
     def plan(self, line: int, cells: dict[str, str], loaded) -> RowPlan:
         raise NotImplementedError
-
-    def _claim_channel(self, key: str, tech: str, settings: dict) -> list[tuple[str, str]]:
-        channel = settings.get("channel")
-        if tech != Tech.DAHDI or not channel:
-            return []
-        owner = self.channels.setdefault(channel, key)
-        return (
-            []
-            if owner == key
-            else [("channel", f"DAHDI channel {channel} is already used by device {owner}.")]
-        )
 
     def _error(self, line, key, column, message) -> RowPlan:
         return RowPlan(line, key, "error", [(column, message)])
@@ -178,7 +160,7 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
     if user is None:
         try:
             if handler.validate:
-                build_user(extension=ext, name=name, check_duplicate=False, **user_fields)
+                build_user(extension=ext, name=name, **user_fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "extension")
         if problems:
@@ -219,7 +201,9 @@ class UserRows(Rows):
     used = frozenset({"extension", "name", "voicemail_enable"} | USER_COLUMN_NAMES)
 
     def preload(self, rows):
-        return PbxUser.objects.in_bulk([cells.get("extension", "") for cells in rows])
+        numbers = [cells.get("extension", "") for cells in rows]
+        rules.preload(users=numbers)
+        return PbxUser.objects.in_bulk(numbers)
 
     def plan(self, line, cells, users):
         return plan_user(self, line, cells, users.get(cells.get("extension", "")))
@@ -233,24 +217,10 @@ class DeviceRows(Rows):
     required = ("id", "tech")
     used = frozenset({"sipdriver", *DEVICE_COLUMNS, *PRESENCE_COLUMNS} | SETTING_COLUMNS)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The devices each user is on, as the file so far leaves them (read once per user).
-        self.user_devices: dict[str, set[str]] = {}
-
-    def put_on(self, user: PbxUser, device_id: str) -> list[tuple[str, str]]:
-        """A row puts `user` on this device: refused when their list of devices would be too long."""
-        if user.pk not in self.user_devices:
-            self.user_devices[user.pk] = set(Device.objects.filter(user=user).values_list("pk", flat=True))
-        on = self.user_devices[user.pk]
-        problem = device_list_problem(user.pk, sorted(on | {device_id}))
-        if problem:
-            return [("user", problem)]
-        on.add(device_id)
-        return []
-
     def preload(self, rows):
-        devices = Device.objects.select_related("endpoint").in_bulk([cells.get("id", "") for cells in rows])
+        ids = [cells.get("id", "") for cells in rows]
+        rules.preload(devices=ids)
+        devices = Device.objects.select_related("endpoint").in_bulk(ids)
         refs = [cells.get(c, "").strip() for cells in rows for c in ("user", "current_user")]
         return devices, PbxUser.objects.in_bulk([r for r in refs if r])
 
@@ -281,7 +251,6 @@ def plan_device(
     except ValidationError as e:
         return handler._error(line, key, "tech", " ".join(e.messages))
     settings = row_settings(cells, tech)
-    problems += handler._claim_channel(key, tech, settings)
     name = cells.get("description", "")
     if device is not None and not handler.replace:
         return handler._skip(line, key, name)
@@ -307,27 +276,16 @@ def plan_device(
         fields["default_user"] = users.get(number) if number else None
         if number and fields["default_user"] is None:
             problems.append(("user", f"There is no user {number}: import the users file first."))
-        elif number and (device is None or device.user_id != number):
-            problems += handler.put_on(fields["default_user"], key)
         default_number = number
         known_users = users
     problems += check_follow_up(
         follow_up, devicetype=devicetype, default_user=default_number, known_users=known_users
     )
-    dial = cells.get("dial", "") if tech == Tech.CUSTOM else ""
+    dial = dial_of(cells)
     if device is None:
         try:
             if handler.validate:
-                build_device(
-                    id=key,
-                    tech=tech,
-                    dial=dial,
-                    settings=settings,
-                    check_duplicate=False,
-                    check_channel=False,
-                    check_user_devices=False,  # the file's rows are added up above
-                    **fields,
-                )
+                build_device(id=key, tech=tech, dial=dial, settings=settings, **fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "id")
         if problems:

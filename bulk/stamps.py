@@ -13,8 +13,8 @@ from itertools import islice
 
 from bulk.csvfile import CsvFileError, read_table
 from bulk.kinds import HANDLERS
-from devices.models import Device
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.models import PbxUser
 
 _CHUNK = 500
 

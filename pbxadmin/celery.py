@@ -43,7 +43,7 @@ def _before_the_broker_is_used(**kwargs) -> None:
 def _worker_ready(sender, **kwargs) -> None:
     """A worker (re)starts: whatever an earlier life of it left half done is taken up now, not
     when a claim expires (asterisk.tasks.recover, bulk.tasks.recover)."""
-    from asterisk.tasks import recover as recover_sync
+    from asterisk.boundary import recover as recover_sync
     from bulk.tasks import recover as recover_jobs
 
     recover_sync(node=sender.hostname)

@@ -41,11 +41,12 @@ INSTALLED_APPS = [
     "pbxadmin",
     "asterisk",
     "portal",
-    "users",
-    "devices",
-    "endpoints",
+    "directory.users",
+    "directory.devices",
+    "directory.endpoints",
     "bulk",
     "audit",
+    "web",
     # Last, as its documentation asks: login throttling.
     "axes",
     "api",
@@ -58,11 +59,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "audit.middleware.AuditActorMiddleware",
-    "portal.busy.DatabaseBusyMiddleware",
+    "web.audit.middleware.AuditActorMiddleware",
+    "web.busy.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "portal.headers.ContentSecurityPolicyMiddleware",
+    "web.headers.ContentSecurityPolicyMiddleware",
     # Last: turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -107,7 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
+                "web.context_processors.portal",
             ],
         },
     },
@@ -135,7 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # SQLite has one writer at a time: a page or a phone waits this many seconds for
-# it (a bulk import holds it to its end), then is told to try again (portal/busy.py).
+# it (a bulk import holds it to its end), then is told to try again (web/busy.py, directory/busy.py).
 PBXADMIN_SQLITE_REQUEST_WAIT = env_int("PBXADMIN_SQLITE_REQUEST_WAIT", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -326,9 +327,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "TechEnum": "devices.models.Tech",
-        "ToggleEnum": "users.models.Toggle",
-        "RecordingEnum": "users.models.Recording",
+        "TechEnum": "directory.devices.models.Tech",
+        "ToggleEnum": "directory.users.models.Toggle",
+        "RecordingEnum": "directory.users.models.Recording",
         "ImportActionEnum": "bulk.importing.ACTIONS",
         "PhoneStateEnum": "asterisk.models.PhoneState",
         "ListenerStateEnum": "asterisk.selectors.LINK_STATES",

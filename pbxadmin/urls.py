@@ -5,15 +5,15 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from api import pages as api_pages
-from asterisk import views as asterisk
-from audit import views as audit
-from bulk import views as bulk
-from devices import views as devices
-from endpoints import views as endpoints
-from portal import people_views as people
-from portal import views as portal
-from users import views as users
+from web import api_tokens as api_pages
+from web import people_views as people
+from web import phone_status as asterisk
+from web import views as portal
+from web.audit import views as audit
+from web.bulk import views as bulk
+from web.devices import views as devices
+from web.endpoints import views as endpoints
+from web.users import views as users
 
 urlpatterns = [
     path("", portal.home, name="home"),

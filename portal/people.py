@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from audit import trail
-from portal.errors import ErrorCollector
+from directory.errors import ErrorCollector
 from portal.roles import ADMINISTRATORS, VIEWERS, ensure_roles
 
 ADMINISTRATOR = "administrator"

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from api.tokens import token_create
-from portal.testing import personas
+from web.testing import personas
 
 
 def client_for(person) -> APIClient:

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 
 from bulk.importing import import_file
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 
 
 def _hold_an_import():

@@ -20,9 +20,9 @@ from django.db import connection
 from api.tokens import token_create
 from asterisk.testing.pbx import free_ports, wait_for
 from asterisk.testing.services import Service
-from devices.models import Device
-from portal.testing import personas
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.models import PbxUser
+from web.testing import personas
 
 pytestmark = [pytest.mark.schema, pytest.mark.django_db(transaction=True)]
 

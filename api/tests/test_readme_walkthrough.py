@@ -8,9 +8,9 @@ import pytest
 
 from api.tokens import token_create
 from audit.models import Entry
-from devices.models import Device
-from portal.testing import personas
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.models import PbxUser
+from web.testing import personas
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

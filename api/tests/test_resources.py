@@ -10,8 +10,8 @@ from asterisk.models import PhoneState, PhoneStatus, SyncChange, SyncStatus
 from asterisk.sync import run_reloads, run_sync
 from audit.models import Entry, Via
 from bulk.models import ImportJob
-from devices.models import Device
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

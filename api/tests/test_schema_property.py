@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from api.tests.conftest import client_for
-from portal.testing import personas
+from web.testing import personas
 
 pytestmark = [pytest.mark.schema, pytest.mark.django_db]
 

@@ -15,8 +15,8 @@ from api.models import ApiToken
 from api.tests.conftest import client_for
 from api.tokens import token_create, token_revoke
 from audit.models import Entry, ObjectType
-from portal.testing import personas
-from portal.testing.forms import form_post_data
+from web.testing import personas
+from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 

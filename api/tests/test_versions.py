@@ -2,8 +2,8 @@
 
 import pytest
 
-from devices.models import Device
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

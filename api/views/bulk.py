@@ -19,14 +19,12 @@ from api.base import ApiView, Pages, parse
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
 from api.parsers import UPLOADS
 from api.permissions import AdministratorsOnly
-from bulk.csvfile import CsvFileError
-from bulk.exporting import EXPORT_KINDS, export_file
-from bulk.forms import ConfirmForm
-from bulk.importing import ACTIONS, MAX_PROBLEMS, MAX_ROWS_SHOWN, uploaded_text
-from bulk.jobs import job_create, job_progress, job_report
+from bulk import services
+from bulk.exporting import EXPORT_KINDS
+from bulk.importing import ACTIONS, MAX_PROBLEMS, MAX_ROWS_SHOWN
+from bulk.jobs import job_progress
 from bulk.models import ImportJob
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE
-from bulk.tasks import job_check_start, job_confirm_and_start
 
 
 class JobProgress(serializers.Serializer):
@@ -143,7 +141,7 @@ class ImportUpload(serializers.Serializer):
 
 
 class ImportConfirm(serializers.Serializer):
-    """The page's confirmation (bulk.forms.ConfirmForm), which judges these fields."""
+    """The page's confirmation: `bulk.services.import_confirm` judges these fields for both."""
 
     existing = serializers.ChoiceField(
         ["skip", "replace"], help_text="What to do with rows whose number exists."
@@ -179,19 +177,13 @@ class ImportList(ApiView, generics.ListCreateAPIView):
 
     def create(self, request):
         upload = parse(self, ImportUpload)
-        uploaded = upload["file"]
-        try:
-            text = uploaded_text(upload["kind"], uploaded.read())
-        except CsvFileError as e:
-            raise ValidationError({"file": [str(e)]}) from None
-        job = job_create(
+        job = services.import_upload(
             kind=upload["kind"],
-            filename=uploaded.name or "upload.csv",
-            text=text,
-            replace=upload["existing"] == "replace",
+            filename=upload["file"].name,
+            content=upload["file"].read(),
+            existing=upload["existing"],
             created_by=request.user,
         )
-        job_check_start(job=job)
         job.refresh_from_db()
         return Response(ImportJobOut(job).data, status=status.HTTP_201_CREATED)
 
@@ -219,32 +211,19 @@ class ImportConfirmView(ApiView, generics.GenericAPIView):
     def post(self, request, job_id):
         job = get_object_or_404(ImportJob, pk=job_id)
         if job.status != ImportJob.Status.PREVIEWED:
-            return Response(
-                {
-                    "non_field_errors": [
-                        f"Only a checked job (status previewed) can be confirmed; this one is {job.status}."
-                    ]
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        parse(self, ImportConfirm)
-        report = job_report(job)
-        if not report.ok:
-            raise ValidationError(
-                {"non_field_errors": ["Rows of this file are refused: upload a corrected file."]}
-            )
-        form = ConfirmForm(request.data, report=report, replace=job.replace)
-        if not form.is_valid():
-            raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+            return _not_waiting(job)
+        confirm = parse(self, ImportConfirm)
         # A check that no longer holds (the database moved, it expired) starts again: read the new result.
-        job_confirm_and_start(
-            job=job,
-            replace=form.cleaned_data["existing"] == "replace",
-            weak_secrets=form.cleaned_data.get("weak_secrets", ""),
-            change_secrets=form.cleaned_data.get("change_secrets", False),
-        )
+        try:
+            services.import_confirm(job=job, **confirm)
+        except services.JobNotWaiting:
+            return _not_waiting(job)
         job.refresh_from_db()
         return Response(ImportJobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _not_waiting(job: ImportJob) -> Response:
+    return Response({"non_field_errors": [str(services.JobNotWaiting(job))]}, status=status.HTTP_409_CONFLICT)
 
 
 class CsvRenderer(renderers.BaseRenderer):
@@ -284,7 +263,9 @@ class Export(ApiView):
         if query.validated_data.get("q") and kind != "extensions":
             raise ValidationError({"q": ["Only the extensions export takes q."]})
         with_secrets = self.include_secrets()
-        chunks = export_file(kind=kind, with_secrets=with_secrets, search=query.validated_data.get("q", ""))
+        chunks = services.export(
+            kind=kind, with_secrets=with_secrets, search=query.validated_data.get("q", "")
+        )
         response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
         response["Cache-Control"] = "no-store"

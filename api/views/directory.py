@@ -21,10 +21,10 @@ from api.serializers import (
     UserOut,
 )
 from api.versions import ETAG, IF_MATCH, STALE_RESPONSE, etag, if_match, stale_is_412
-from asterisk.selectors import device_states
-from devices.models import Device, Tech
-from devices.selectors import device_list
-from devices.services import (
+from asterisk.boundary import device_states
+from directory.devices.models import Device
+from directory.devices.selectors import device_list
+from directory.devices.services import (
     build_device,
     device_create,
     device_delete,
@@ -34,7 +34,7 @@ from devices.services import (
     device_update_check,
     device_version,
 )
-from users.extensions import (
+from directory.users.extensions import (
     build_extension,
     extension_create,
     extension_delete,
@@ -42,28 +42,18 @@ from users.extensions import (
     extension_update_check,
     extension_version,
 )
-from users.models import PbxUser
-from users.selectors import extension_list, user_list
-from users.services import build_user, user_create, user_delete, user_update, user_update_check, user_version
+from directory.users.models import PbxUser
+from directory.users.selectors import extension_list, user_list
+from directory.users.services import (
+    build_user,
+    user_create,
+    user_delete,
+    user_update,
+    user_update_check,
+    user_version,
+)
 
 DETAIL_METHODS = ["get", "patch", "delete", "head"]
-
-
-def dial_only_for_custom(tech: str | None = None, *, new: bool = False):
-    """A rule for `parse`: a dial string is a custom device's alone; others' follow their
-    technology. Sent for one of those, it would be dropped without a word. `tech`: the
-    device's (none: no device); `new`: the body names it (unless it was refused)."""
-
-    def rule(fields: dict) -> dict:
-        if new and "tech" not in fields:
-            return {}
-        device_tech = fields["tech"] if new else tech
-        if not fields.get("dial") or device_tech == Tech.CUSTOM:
-            return {}
-        follows = f": a {device_tech} device's follows its technology" if device_tech else ""
-        return {"dial": [f"Only custom devices take a dial string{follows}."]}
-
-    return rule
 
 
 # Every write's documented answers besides its own: a refused body, a body of another type.
@@ -117,9 +107,7 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(
-            self, ExtensionIn, rules=dial_only_for_custom(new=True), check=lambda f: build_extension(**f)
-        )
+        fields = parse(self, ExtensionIn, check=lambda f: build_extension(**f))
         user = extension_create(**fields)
         return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
 
@@ -155,7 +143,6 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
             self,
             ExtensionChange,
             partial=True,
-            rules=dial_only_for_custom(device.tech if device else None),
             check=lambda f: extension_update_check(user=user, device=device, **f),
         )
         with stale_is_412():
@@ -287,9 +274,7 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(
-            self, DeviceIn, rules=dial_only_for_custom(new=True), check=lambda f: build_device(**f)
-        )
+        fields = parse(self, DeviceIn, check=lambda f: build_device(**f))
         device = device_create(**fields)
         return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
 
@@ -322,7 +307,6 @@ class DeviceDetail(DeviceShapes, generics.GenericAPIView):
             self,
             DeviceChange,
             partial=True,
-            rules=dial_only_for_custom(device.tech),
             check=lambda f: device_update_check(device=device, **f),
         )
         with stale_is_412():

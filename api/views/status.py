@@ -1,7 +1,5 @@
 """Read-only phone status, and the link to Asterisk (with "sync now")."""
 
-from dataclasses import asdict
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
@@ -10,13 +8,18 @@ from rest_framework.response import Response
 from api import queries
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
-from asterisk.models import PhoneState, SyncStatus
-from asterisk.selectors import LINK_STATES, as_json_with_last_known, device_states
-from asterisk.tasks import request_sync
-from devices.models import Device
-from devices.selectors import device_list
-from portal.banner import BANNER_STATES, banner, pending_work
-from portal.mode import pbx_mode
+from asterisk.boundary import (
+    BANNER_STATES,
+    LINK_STATES,
+    PhoneState,
+    as_json_with_last_known,
+    device_states,
+    request_sync,
+    sync_report,
+)
+from directory.devices.models import Device
+from directory.devices.selectors import device_list
+from portal.mode import EXTENSIONS, pbx_mode
 
 PhoneStatusOut = inline_serializer(
     "PhoneStatus",
@@ -174,34 +177,4 @@ class SyncStatusView(ApiView, generics.GenericAPIView):
 
 
 def _sync_json() -> dict:
-    """The banner's state and words, and the figures behind them as data (times in ISO 8601)."""
-    status = SyncStatus.get()
-    shown = banner(mode=pbx_mode())
-    pending = pending_work(mode=pbx_mode())
-    return {
-        "state": shown.state,
-        "headline": shown.headline,
-        "detail": shown.detail,
-        "hints": shown.hints,
-        "error": status.last_error or None,
-        "error_at": _iso(status.last_error_at),
-        "warning": shown.warning or None,
-        "syncing": shown.syncing,
-        "activity": shown.activity or None,
-        "reloading": status.reloading or None,
-        "reloading_since": _iso(status.reloading_since),
-        "progress": status.progress if status.running_by and status.progress else None,
-        "last_duration_s": status.last_duration_s,
-        "last_full": status.last_full,
-        "pending": {**asdict(pending), "total": pending.total},
-        "last_success_at": _iso(status.last_success_at),
-        "last_connected_at": _iso(status.last_connected_at),
-        "last_actions": status.last_actions,
-        "runs": status.runs,
-        "phones": shown.phones or None,
-        "listener": shown.listener,
-    }
-
-
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
+    return sync_report(per_extension=pbx_mode() == EXTENSIONS)

@@ -71,7 +71,7 @@ class SyncChange(models.Model):
 
 
 class DialplanEntry(models.Model):
-    """A user's per-user dialplan entries (`endpoints.dialplan.user_entries`) as the running
+    """A user's per-user dialplan entries (`asterisk.render.dialplan.user_entries`) as the running
     Asterisk holds them after pbxadmin's last push: what the next change is compared with, so
     only what differs is sent (DialplanExtensionAdd / Remove) and no dialplan reload is needed."""
 

@@ -57,14 +57,14 @@ def _write_listener_files(ast: PrivateAsterisk, sip_settings: dict[str, object])
     """Before the first boot: the listeners' files as pbxadmin renders them for these settings
     (a PJSIP transport is not reloadable, so it must be right from the start), and empty
     generated files so every #include finds its file."""
-    from endpoints.generate import FILE_SOURCE, INCLUDES
-    from endpoints.models import SipSettings
-    from endpoints.transports import (
+    from asterisk.render.generate import FILE_SOURCE, INCLUDES
+    from asterisk.render.transports import (
         PJSIP_TRANSPORTS,
         SIP_GENERAL,
         render_pjsip_transports,
         render_sip_general,
     )
+    from directory.endpoints.models import SipSettings
 
     settings = SipSettings(**sip_settings)
     for name in (*FILE_SOURCE, *(i for includes in INCLUDES.values() for i in includes)):
@@ -106,7 +106,7 @@ def pbx(private_asterisk, settings, transactional_db, request):
     from asterisk import sync
     from asterisk.astdb import FAMILIES
     from asterisk.files import write_all_files
-    from endpoints.services import sip_settings_update
+    from directory.endpoints.services import sip_settings_update
 
     ast = private_asterisk
     settings.ASTERISK_CONF_DIR = ast.etc
@@ -131,7 +131,7 @@ def pbx(private_asterisk, settings, transactional_db, request):
 def phone(pbx):
     """`phone("2001")` starts a baresip phone registered as device 2001 with its generated secret
     (`secret=` another to try a wrong one; `register=False` to let the test watch it fail)."""
-    from devices.models import Device
+    from directory.devices.models import Device
 
     started: list[Phone] = []
 

@@ -173,6 +173,7 @@ def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
     assert time.monotonic() - started < 30, "gave up after its timeout, not never"
 
 
+@pytest.mark.slow
 def test_a_push_to_an_asterisk_that_is_slow_but_answering_waits_for_it(asterisk):
     # 25,000 replies, 500 every 0.1 s: 5 s in all, more than the 3 s timeout, but never
     # more than a tenth of it without progress. Only no progress at all is a stall. (The
@@ -205,6 +206,7 @@ header_text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_fr
 )
 
 
+@pytest.mark.slow
 @given(
     st.lists(
         st.dictionaries(
@@ -234,3 +236,14 @@ def test_a_reply_is_read_without_panoramisk():
     assert reply["Output"] == ["a", "b"]
     assert reply.get("Missing", "") == ""
     assert ami.Reply("Response: Follows\r\nPrivilege: Command\r\n--END COMMAND--").success
+
+
+def test_the_directory_refuses_a_device_list_the_wire_would_refuse():
+    """directory.rules keeps a user's list of devices short enough for one AMI header."""
+    from asterisk.ami_wire import MAX_HEADER
+    from directory import rules
+
+    assert rules.AMI_HEADER_MAX == MAX_HEADER
+    fits = "&".join(["1"] * ((rules.DEVICE_LIST_MAX + 1) // 2))
+    assert len(fits) <= rules.DEVICE_LIST_MAX and not rules.device_list_problem("1000", fits.split("&"))
+    assert rules.device_list_problem("1000", [*fits.split("&"), "22"])

@@ -9,7 +9,7 @@ from asterisk.models import PhoneStatus, PhoneStatusChange
 from asterisk.selectors import listener_link
 from asterisk.testing.listener import eventually, running_listener
 from asterisk.testing.phones import BARESIP, FakePhone, recorded_phones, recorded_steps
-from devices.models import Device, Tech
+from directory.devices.models import Device, Tech
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,10 +9,10 @@ from django.db import transaction
 from asterisk import files, outbox
 from asterisk.models import SyncChange, SyncStatus
 from asterisk.sync import run_reloads, run_sync
-from devices.services import device_create, device_delete
-from users.extensions import extension_create
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.services import device_create, device_delete
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,7 @@ def _files_pending() -> set[str]:
     return set(SyncChange.objects.filter(kind="file").values_list("ref", flat=True))
 
 
+@pytest.mark.slow
 def test_a_transaction_with_many_changes_writes_the_files_once(
     django_capture_on_commit_callbacks, file_writes
 ):

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from asterisk.models import PhoneStatus
-from devices.models import Device, Tech
+from directory.devices.models import Device, Tech
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from asterisk.files import write_files
-from users.extensions import extension_create
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.db import OperationalError
 from asterisk import files, outbox, tasks
 from asterisk.files import files_for_techs, render_files, write_files
 from asterisk.models import SyncChange, SyncStatus
-from endpoints.conf import parse_conf
-from endpoints.generate import FILE_RELOAD
-from users.extensions import extension_create
+from asterisk.render.conf import parse_conf
+from asterisk.render.generate import FILE_RELOAD
+from directory.users.extensions import extension_create
 
 
 @pytest.mark.django_db
@@ -79,6 +79,7 @@ def test_an_interrupted_write_leaves_the_previous_file_whole(committed, conf_dir
     assert parse_conf((conf_dir / "sip_additional.conf").read_text()).section_names() == ["1000", "1001"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_saves_end_with_files_matching_the_database(conf_dir):
     from django.db import connections

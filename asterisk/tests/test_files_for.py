@@ -6,13 +6,13 @@ from django.db import transaction
 
 from asterisk.files import files_for
 from asterisk.models import SyncChange
-from devices.models import Device
-from devices.services import device_create, device_update
-from endpoints.dialplan import FILENAME as DIALPLAN_FILE
-from endpoints.generate import render_files
-from endpoints.voicemail import FILENAME as VOICEMAIL_FILE
-from users.models import PbxUser
-from users.services import USER_FIELDS, user_create, user_update
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
+from asterisk.render.generate import render_files
+from asterisk.render.voicemail import FILENAME as VOICEMAIL_FILE
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_update
+from directory.users.models import PbxUser
+from directory.users.services import USER_FIELDS, user_create, user_update
 
 pytestmark = pytest.mark.django_db
 

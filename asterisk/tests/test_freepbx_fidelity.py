@@ -11,10 +11,10 @@ import pytest
 from asterisk.astdb import desired_keys, is_owned, object_key
 from asterisk.astdb_plan import parse_database_show
 from asterisk.files import write_files
+from asterisk.render.conf import parse_conf
 from bulk.importing import import_file
 from bulk.rows import WEAK_KEEP
-from endpoints.conf import parse_conf
-from endpoints.services import sip_settings_update
+from directory.endpoints.services import sip_settings_update
 
 pytestmark = pytest.mark.django_db
 

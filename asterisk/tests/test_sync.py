@@ -11,14 +11,21 @@ from asterisk.astdb import desired_keys
 from asterisk.models import AstdbEntry, SyncChange, SyncStatus
 from asterisk.sync import _ReplyCheck, run_sync
 from asterisk.tasks import request_sync
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from users.extensions import extension_create, extension_delete, extension_update
-from users.services import user_create, user_delete, user_update
+from directory.devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 
-# reference §9, less what belongs to other modules (CustomPresence), for user 1000 on
-# fixed device 1000 and adhoc device 3001; FreePBX's 3 concurrent calls by default.
+# What FreePBX 17 writes (README "Keeping Asterisk in step"), less what belongs to other
+# modules (CustomPresence), for user 1000 on fixed device 1000 and adhoc device 3001;
+# FreePBX's 3 concurrent calls by default.
 SAMPLE = {
     "AMPUSER/1000/accountcode": "",
     "AMPUSER/1000/answermode": "disabled",
@@ -451,6 +458,7 @@ def _static_change(settings):
     write_all_files()
 
 
+@pytest.mark.slow
 def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(
     asterisk, settings, committed, john, worker_away
 ):
@@ -464,6 +472,7 @@ def test_a_reload_slower_than_ami_timeout_is_waited_for_and_succeeds(
     assert not SyncChange.objects.exists()
 
 
+@pytest.mark.slow
 def test_a_reload_that_outlasts_even_its_own_timeout_is_busy_and_never_sent_twice(
     asterisk, settings, committed, john, client, administrator_user, worker_away
 ):

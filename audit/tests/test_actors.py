@@ -7,16 +7,16 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 
+from asterisk.testing.fastagi import FakeAsterisk
 from audit.actors import phone
 from audit.models import HIDDEN_CHANGE, Action, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
 from bulk.jobs import job_check_run, job_confirm, job_create, job_run
-from devices.models import Device
-from devices.selectors import device_of_channel
-from devices.services import device_create
-from devices.tests.fastagi import FakeAsterisk
-from portal.testing.forms import form_post_data
-from users.extensions import extension_create
+from directory.devices.models import Device
+from directory.devices.selectors import device_of_channel
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from web.testing.forms import form_post_data
 
 
 @pytest.mark.django_db

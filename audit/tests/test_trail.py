@@ -3,20 +3,31 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 
-from asterisk.outbox import rewrite_file
 from audit.fields import is_secret, looks_secret, values_of
 from audit.models import HIDDEN_CHANGE, Action, Entry, ObjectType, Via
 from audit.tests.helpers import entries, raw_table_text
 from bulk.exporting import export_file
-from devices.models import Device
-from devices.services import device_create, device_delete, device_login, device_logout, device_update
-from endpoints.models import Endpoint
-from endpoints.services import sip_settings_update
+from directory.devices.models import Device
+from directory.devices.services import (
+    device_create,
+    device_delete,
+    device_login,
+    device_logout,
+    device_update,
+)
+from directory.endpoints.models import Endpoint
+from directory.endpoints.services import sip_settings_update
+from directory.users.extensions import (
+    extension_create,
+    extension_create_many,
+    extension_delete,
+    extension_update,
+)
+from directory.users.models import PbxUser
+from directory.users.services import user_create, user_delete, user_update
 from portal.mode import DEVICE_AND_USER, set_pbx_mode
-from users.extensions import extension_create, extension_create_many, extension_delete, extension_update
-from users.models import PbxUser
-from users.services import user_create, user_delete, user_update
 
 pytestmark = pytest.mark.django_db
 
@@ -187,11 +198,11 @@ def test_taking_the_secrets_out_of_the_portal_is_on_the_record():
 
 
 @pytest.mark.django_db
-def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir):
+def test_sip_settings_changes_and_a_rewritten_file_are_on_the_record(conf_dir, administrator_client):
     sip_settings_update(external_address="203.0.113.7")
     changed = Entry.objects.get(action="changed", object_type="settings")
     assert changed.changes["external_address"] == ["", "203.0.113.7"]
-    rewrite_file(name="extensions_additional.conf")
+    administrator_client.post(reverse("config_rewrite"), {"name": "extensions_additional.conf"})
     assert Entry.objects.filter(action="rewrote", object_id="extensions_additional.conf").exists()
 
 

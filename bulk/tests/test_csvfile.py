@@ -10,10 +10,10 @@ from bulk.csvfile import CsvFileError, neutralise, read_table, unneutralise
 from bulk.exporting import export_file
 from bulk.importing import check_file, import_file
 from bulk.models import ImportJob
-from devices.models import Device
-from portal.testing.timing import growth
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.timing import growth
 
 
 def test_a_header_wider_than_the_column_limit_is_refused(settings):
@@ -48,6 +48,7 @@ def test_a_long_cell_in_the_header_is_refused_too(settings):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_a_file_of_100000_columns_is_refused_on_upload_for_a_small_multiple_of_its_size(
     administrator_client,
 ):

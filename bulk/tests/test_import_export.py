@@ -12,14 +12,14 @@ from asterisk import files
 from asterisk.astdb import desired_keys
 from asterisk.files import write_files
 from asterisk.models import SyncChange
+from asterisk.render.conf import parse_conf
 from bulk.csvfile import CsvFileError, decode, read_table
 from bulk.importing import ImportRefused, check_file, import_file
 from bulk.tests.test_migration import sample_text
-from devices.models import Device
-from devices.services import device_create
-from endpoints.conf import parse_conf
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb
     assert PbxUser.objects.get(pk="2000").name == "=Branch"
 
 
-# A file shaped like FreePBX's Bulk Handler export (reference §10): quoted
+# A file shaped like FreePBX's Bulk Handler export (bulk/tests/data/, README "Bulk import and export"): quoted
 # commas, FreePBX-only columns, three empty column names at the end, a stored
 # `callerid`, an extra empty cell on the last row, and a voicemail-only row.
 FREEPBX_STYLE = (

@@ -36,6 +36,7 @@ def _outbox_queries(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if any(s in q["sql"] for s in OUTBOX_SQL)]
 
 
+@pytest.mark.slow
 def test_a_replace_import_records_the_outbox_in_the_same_few_queries_however_many_rows_change(
     committed, django_capture_on_commit_callbacks
 ):
@@ -78,7 +79,7 @@ def test_after_a_replace_import_the_files_and_astdb_hold_every_updated_row(
 
 def test_a_devices_file_putting_one_user_on_too_many_devices_is_refused_at_the_check(deviceanduser):
     from bulk.importing import check_file
-    from users.services import user_create
+    from directory.users.services import user_create
 
     user_create(extension="1000", name="Ann")
     rows = "".join(f"{20000 + n},pjsip,1000\n" for n in range(200))

@@ -9,18 +9,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from asterisk import prompts
+from asterisk.testing import hotdesk
+from asterisk.testing.fastagi import FakeAsterisk, played
 from bulk import jobs
 from bulk.importing import import_file
 from bulk.jobs import job_check_run, job_confirm, job_progress, job_run
 from bulk.models import ImportJob
 from bulk.tasks import expire_stale_jobs
-from devices import prompts
-from devices.models import Device
-from devices.tests import conftest as hotdesk
-from devices.tests.fastagi import FakeAsterisk, played
-from portal.testing.forms import form_post_data
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from web.testing.forms import form_post_data
 
 agi_port, office = hotdesk.agi_port, hotdesk.office  # the hot-desk service and its office, as fixtures
 
@@ -236,7 +236,7 @@ def test_a_crash_or_time_out_fails_the_job_with_the_reason(administrator_client,
 @pytest.mark.django_db
 def test_the_check_runs_in_the_background_not_in_the_upload_request(administrator_client, monkeypatch):
     queued = []
-    monkeypatch.setattr("bulk.views.job_check_start", lambda *, job: queued.append(job.pk))
+    monkeypatch.setattr("bulk.services.job_check_start", lambda *, job: queued.append(job.pk))
     response = administrator_client.post(
         "/bulk/",
         {"file": SimpleUploadedFile("big.csv", REGEN_FILE.encode(), "text/csv"), "kind": "extensions"},

@@ -8,14 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
+from asterisk.render.conf import parse_conf
 from audit.models import Entry
 from bulk.csvfile import decode
 from bulk.importing import ImportRefused, check_file, import_file
-from devices.models import Device
-from endpoints.conf import parse_conf
-from endpoints.secrets import MASK
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.secrets import MASK
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

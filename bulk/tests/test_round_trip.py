@@ -11,11 +11,11 @@ from asterisk.astdb import desired_keys
 from asterisk.files import write_files
 from bulk.exporting import export_file
 from bulk.importing import check_file, import_file
-from devices.models import Device
-from devices.services import device_create, device_login, device_update
-from users.extensions import extension_create
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login, device_update
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,7 @@ writers interleave (kombu's own filesystem transport lets a reader see a half-wr
 import threading
 import uuid
 
+import pytest
 from kombu import Connection
 from kombu.transport import filesystem
 
@@ -64,6 +65,7 @@ def _exchange(tmp_path, transport) -> tuple[int, list[Exception]]:
     return len(received), errors
 
 
+@pytest.mark.slow
 def test_every_message_arrives_whole_while_writers_and_a_reader_race(tmp_path):
     count, errors = _exchange(tmp_path, broker.Transport)
     assert errors == []

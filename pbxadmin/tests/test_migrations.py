@@ -7,6 +7,7 @@ through the historical models, and migrates forward again.
 
 from datetime import UTC, datetime
 
+import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -32,6 +33,7 @@ def _migrate(targets) -> MigrationExecutor:
     return executor
 
 
+@pytest.mark.slow
 def test_rows_written_before_the_move_are_found_in_the_asterisk_and_portal_apps(transactional_db):
     executor = _migrate(BEFORE_THE_MOVE)
     applied = {app for app, _ in MigrationRecorder(connection).applied_migrations()}

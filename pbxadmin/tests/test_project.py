@@ -47,6 +47,7 @@ def _python(code: str, var_dir, **env):
     )
 
 
+@pytest.mark.slow
 def test_loading_the_settings_writes_nothing(tmp_path):
     var = tmp_path / "var"
     _python(
@@ -67,6 +68,7 @@ def test_prepare_makes_var_private_and_keeps_its_key(tmp_path):
     assert _python(code, var).stdout.strip() == first, "the key survives restarts"
 
 
+@pytest.mark.slow
 def test_behind_a_proxy_the_forwarded_scheme_host_and_address_are_trusted(tmp_path):
     code = (
         "import django; from django.conf import settings; django.setup(); "

@@ -14,10 +14,10 @@ import logging
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 
-from devices import prompts
-from devices.hotdesk_agi import Session, _ask_digits, _say
+from asterisk import prompts
+from asterisk.hotdesk_agi import Session, _ask_digits, _say
+from directory.users.models import PbxUser
 from users.call_features import services
-from users.models import PbxUser
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ on and NOT_INUSE when off. The sync sets one each time its key is written or del
 follows a change whichever way it was made (page, API, file or phone).
 """
 
-from users.models import PbxUser
+from directory.users.models import PbxUser
 
 # One key per user in each of these families: `DND/1000`, as `CW/1000` is.
 FAMILIES = ("DND", "CF", "CFB", "CFU")

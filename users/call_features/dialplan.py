@@ -21,9 +21,9 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, F, OuterRef
 
-from devices import prompts
-from devices.models import Device, DeviceType
-from endpoints.models import Endpoint
+from asterisk import prompts
+from directory.devices.models import Device, DeviceType
+from directory.endpoints.models import Endpoint
 from users.call_features.services import forward_context
 
 # The feature codes (FreePBX's defaults), what each asks the FastAGI service to do, and whether

@@ -10,8 +10,8 @@ with the phone's device as the one who acted (audit.actors.phone).
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from directory.users.models import PbxUser
 from users.call_features.fields import LIST_SEPARATOR, OUTSIDE, split_list
-from users.models import PbxUser
 
 # The three forwards, by the AstDB family FreePBX keeps each in (and the field that holds it).
 FORWARDS = {"CF": "cf", "CFB": "cfb", "CFU": "cfu"}
@@ -67,7 +67,7 @@ def forward_context(settings: dict | None) -> str:
 
 
 def _update(user: PbxUser, **fields) -> PbxUser:
-    from users.services import user_update  # the user service imports this module's rules
+    from directory.users.services import user_update  # the user service imports this module's rules
 
     return user_update(user=user, **fields)
 

@@ -8,9 +8,9 @@ from django.core.management import call_command
 
 from asterisk.sync import run_sync
 from audit.models import Entry, Via
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 from users.call_features.adopt import fields_from_astdb
-from users.extensions import extension_create
-from users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

@@ -2,12 +2,12 @@
 
 import pytest
 
+from asterisk.testing.fastagi import FakeAsterisk, asked, played
+from asterisk.testing.hotdesk import agi_port  # noqa: F401 (the FastAGI service, as a fixture)
 from audit.models import Entry, Via
-from devices.services import device_create
-from devices.tests.conftest import agi_port  # noqa: F401 (the FastAGI service, as a fixture)
-from devices.tests.fastagi import FakeAsterisk, asked, played
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ import pytest
 from bulk.csvfile import read_table
 from bulk.exporting import export_extensions
 from bulk.importing import check_file, import_file
-from users.extensions import extension_create, extension_delete, extension_update
-from users.models import PbxUser
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,12 @@
 import pytest
 
 from audit import actors
-from devices.models import Device
-from portal.testing.forms import form_post_data
+from directory.devices.models import Device
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 from users.call_features import services
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
-from users.services import user_create
+from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db
 

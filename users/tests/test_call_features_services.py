@@ -5,12 +5,12 @@ from django.core.exceptions import ValidationError
 
 from audit import actors
 from audit.models import Entry, Via
-from devices.models import Device
+from directory.devices.models import Device
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_create, user_update, user_update_check
 from users.call_features import services
 from users.call_features.fields import split_list
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
-from users.services import user_create, user_update, user_update_check
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,11 @@ from django.core.management import call_command
 
 from asterisk import sync
 from asterisk.astdb import FAMILIES, desired_keys
-from devices.models import Device
-from devices.services import device_create, device_login
-from users.extensions import extension_create, extension_delete, extension_update
-from users.models import PbxUser
-from users.services import user_create
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create, extension_delete, extension_update
+from directory.users.models import PbxUser
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.asterisk
 

@@ -15,10 +15,10 @@ from asterisk import ami
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import channel_details, channel_of, channels, no_channels, registered
 from audit.models import Entry
-from portal.testing.forms import form_post_data
-from portal.testing.personas import administrator
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
+from web.testing.forms import form_post_data
+from web.testing.personas import administrator
 
 pytestmark = pytest.mark.asterisk
 

@@ -10,10 +10,10 @@ import pytest
 
 from asterisk import ami, sync
 from asterisk.files import write_all_files
-from devices.services import device_create
-from endpoints.generate import FILE_SOURCE
-from users.extensions import extension_create
-from users.services import user_create
+from asterisk.render.generate import FILE_SOURCE
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.asterisk
 

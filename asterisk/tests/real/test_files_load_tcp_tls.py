@@ -4,11 +4,11 @@ them, every listener is there, and phones register over TCP."""
 import pytest
 from django.core.management import call_command
 
+from asterisk.render.generate import FILE_SOURCE
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import registered
-from devices.services import device_create
-from endpoints.generate import FILE_SOURCE
-from users.extensions import extension_create
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.asterisk
 

@@ -10,10 +10,10 @@ from django.core.management import call_command
 
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import no_channels, registered
-from devices.models import Device
-from devices.services import device_create
-from users.extensions import extension_create
-from users.services import user_create
+from directory.devices.models import Device
+from directory.devices.services import device_create
+from directory.users.extensions import extension_create
+from directory.users.services import user_create
 
 pytestmark = pytest.mark.asterisk
 

@@ -10,17 +10,17 @@ import time
 import pytest
 from django.core.management import call_command
 
+from asterisk.banner import banner
 from asterisk.files import write_all_files
 from asterisk.models import SyncStatus
 from asterisk.sync import run_reloads, run_requested
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import registered, wait_channel
-from devices.models import Device
-from devices.services import device_create, device_login
-from portal.banner import banner
-from portal.mode import pbx_mode
-from users.extensions import extension_create, extension_delete
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create, extension_delete
+from directory.users.models import PbxUser
+from portal.mode import EXTENSIONS, pbx_mode
 
 pytestmark = pytest.mark.asterisk
 
@@ -92,7 +92,7 @@ def test_a_restart_loads_the_same_dialplan_the_live_changes_made(pbx):
 
 
 def test_a_dialplan_reload_slower_than_ami_timeout_ends_in_success_and_never_reads_unreachable(pbx, settings):
-    from portal.testing.seed import seed_extensions
+    from web.testing.seed import seed_extensions
 
     # Thousands of hints make a dialplan reload take Asterisk seconds: longer than AMI_TIMEOUT.
     seed_extensions(6000)
@@ -111,7 +111,7 @@ def test_a_dialplan_reload_slower_than_ami_timeout_ends_in_success_and_never_rea
 
         try:
             while not done.is_set():
-                seen.add(banner(mode=pbx_mode()).state)
+                seen.add(banner(per_extension=pbx_mode() == EXTENSIONS).state)
                 time.sleep(0.05)
         finally:
             connection.close()

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import registered
-from users.extensions import extension_create
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.asterisk
 

@@ -9,10 +9,10 @@ from django.core.management import call_command
 
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import channel_details, no_channels, registered, wait_channel
-from devices.models import Device
-from devices.services import device_create, device_login
-from users.extensions import extension_create
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.devices.services import device_create, device_login
+from directory.users.extensions import extension_create
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.asterisk
 

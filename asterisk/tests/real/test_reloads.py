@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from asterisk import sync
-from devices.models import Device
-from devices.services import device_update
-from users.extensions import extension_create, extension_update
-from users.models import PbxUser
+from directory.devices.models import Device
+from directory.devices.services import device_update
+from directory.users.extensions import extension_create, extension_update
+from directory.users.models import PbxUser
 
 pytestmark = pytest.mark.asterisk
 

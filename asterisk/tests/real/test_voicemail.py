@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from asterisk.testing.pbx import wait_for
 from asterisk.tests.real.helpers import channel_of, no_channels, registered
-from users.extensions import extension_create
+from directory.users.extensions import extension_create
 
 pytestmark = pytest.mark.asterisk
 

@@ -1,0 +1,54 @@
+"""The Asterisk boundary's one door: everything outside `asterisk/` imports this module only.
+
+Inside, the boundary renders the config files from the directory's rows, writes them, keeps
+AstDB and the running dialplan in step over AMI, sends the reloads, listens to Asterisk's
+events for the phones' states and answers the phones' hot-desk calls (FastAGI). Outside, the
+directory's services only say what changed (`directory.announce`, which the boundary subscribes
+to), and the pages, the API, the imports and the project use the names below. An import-linter
+contract keeps it so (`.importlinter`).
+"""
+
+from asterisk.banner import BANNER_STATES, Banner, ago, banner, sync_report
+from asterisk.config_files import config_files, device_preview, rewrite_file
+from asterisk.files import conf_dir
+from asterisk.models import PhoneState
+from asterisk.outbox import batch
+from asterisk.phone_status import DEVICE_ID
+from asterisk.selectors import (
+    LINK_STATES,
+    PHONE_STATE_FILTERS,
+    States,
+    as_json_with_last_known,
+    device_states,
+    host_port,
+    only_down,
+    recent_changes,
+    with_phone_state,
+)
+from asterisk.tasks import recover, request_sync
+
+__all__ = [
+    "BANNER_STATES",
+    "DEVICE_ID",
+    "LINK_STATES",
+    "PHONE_STATE_FILTERS",
+    "Banner",
+    "PhoneState",
+    "States",
+    "ago",
+    "as_json_with_last_known",
+    "banner",
+    "batch",
+    "conf_dir",
+    "config_files",
+    "device_preview",
+    "device_states",
+    "host_port",
+    "only_down",
+    "recent_changes",
+    "recover",
+    "request_sync",
+    "rewrite_file",
+    "sync_report",
+    "with_phone_state",
+]

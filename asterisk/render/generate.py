@@ -1,0 +1,220 @@
+"""What each generated file should contain, computed from the database.
+
+A file's text is a pure function of the device rows. Rendering one device is
+memoised on all of its inputs, so regenerating a 10,000-device file after one
+edit renders only the edited device and re-joins the others.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from json import loads
+
+from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
+from asterisk.render import dialplan, transports, voicemail
+from asterisk.render.conf import banner, format_section, join_sections
+from asterisk.render.techs import FILE_TECH, RENDERERS
+from asterisk.render.techs.base import DeviceRow
+from directory.devices.models import Device, DeviceType
+from directory.endpoints.models import SipSettings
+from directory.techs import TECHS, defaults
+from directory.users.models import NO_VOICEMAIL
+
+# Each PJSIP file starts by including the administrator's own additions
+# (FreePBX's layout); those files must exist or res_pjsip fails to load.
+INCLUDES = {
+    "pjsip.endpoint.conf": ("pjsip.endpoint_custom.conf",),
+    "pjsip.aor.conf": ("pjsip.aor_custom.conf",),
+    "pjsip.auth.conf": ("pjsip.auth_custom.conf",),
+    transports.PJSIP_TRANSPORTS: (transports.PJSIP_TRANSPORTS_CUSTOM,),
+}
+# The other device files include no file of the administrator's: additions go in the Asterisk
+# file that includes them (README, "Include them from Asterisk's own files").
+INCLUDED_BY = {
+    "sip_additional.conf": "sip.conf",
+    "iax_additional.conf": "iax.conf",
+    "chan_dahdi_additional.conf": "chan_dahdi.conf",
+}
+
+
+def _header(name: str) -> str:
+    custom = INCLUDES.get(name, ())
+    return banner(custom=custom[0]) if custom else banner(included_by=INCLUDED_BY[name])
+
+
+_COLUMNS = (
+    "id",
+    "tech",
+    "dial",
+    "devicetype",
+    "user_id",
+    "user__voicemail",
+    "user__language",
+    "settings_text",
+)
+
+
+def mailbox_for(device_id: str, fixed_user: str | None, voicemail: str | None) -> str:
+    """FreePBX points a fixed device's mailbox at its user's; others keep `<id>@device`."""
+    if fixed_user and voicemail and voicemail != NO_VOICEMAIL:
+        return f"{fixed_user}@{voicemail}"
+    return f"{device_id}@device"
+
+
+def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
+    """The inputs of every device of these technologies, as plain tuples.
+
+    The ORM builds the query; the rows are read with the cursor because this
+    runs over every device of a technology on each save, and Django's per-row
+    conversion (JSON decoding included) would be most of the time. The settings
+    come back as JSON text and are decoded only for devices not rendered yet.
+    """
+    devices = Device.objects.filter(tech__in=techs) if ids is None else Device.objects.filter(pk__in=ids)
+    queryset = (
+        devices.order_by()
+        .annotate(settings_text=Cast("endpoint__settings", TextField()))
+        .values_list(*_COLUMNS)
+    )
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_DEFAULTS = {tech: defaults(tech) for tech in TECHS}
+
+# device id -> (its inputs, {file name: formatted sections}). One entry per
+# device, replaced when its inputs change, so it never outgrows the devices.
+_rendered: dict[str, tuple[tuple, dict[str, str]]] = {}
+
+
+def available_transports(sip: SipSettings) -> dict[str, tuple[frozenset[str], str]]:
+    """Per technology, what the SIP settings give a device: the transports it may name, and
+    (PJSIP) the address its media is bound to."""
+    return {
+        "sip": (transports.chan_sip_protocols(sip), ""),
+        "pjsip": (transports.pjsip_transport_names(sip), transports.media_address(sip)),
+    }
+
+
+def _render_device(row: tuple, available: dict[str, tuple[frozenset[str], str]]) -> dict[str, str]:
+    tech_transports, media_address = available.get(row[1], (frozenset(), ""))
+    key = (*row, tech_transports, media_address)
+    cached = _rendered.get(row[0])
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    device_id, tech, dial, devicetype, user_id, vm_context, language, settings_text = row
+    fixed_user = user_id if devicetype == DeviceType.FIXED else None
+    device = DeviceRow(
+        id=device_id,
+        dial=dial,
+        mailbox=mailbox_for(device_id, fixed_user, vm_context),
+        # A setting added after the device was saved reads as its default.
+        settings={**_DEFAULTS[tech], **loads(settings_text)} if settings_text else dict(_DEFAULTS[tech]),
+        language=(language or "") if fixed_user else "",
+        transports=tech_transports,
+        media_address=media_address,
+    )
+    texts = {
+        filename: "\n".join(format_section(section) for section in sections)
+        for filename, sections in RENDERERS[tech].render(device).items()
+        if sections
+    }
+    _rendered[device_id] = (key, texts)
+    return texts
+
+
+def _forget_missing(techs: set[str], present: set[str]) -> None:
+    """Drop the memo of devices of these technologies that are gone (deleted, or moved to another)."""
+    for device_id in [d for d, (row, _texts) in _rendered.items() if row[1] in techs and d not in present]:
+        del _rendered[device_id]
+
+
+def forget_rendered() -> None:
+    """Drop the memo (benchmarks measure a cold regeneration with it)."""
+    _rendered.clear()
+
+
+# Files that belong to no technology, and what fills each.
+DIALPLAN = "dialplan"
+VOICEMAIL = "voicemail"
+SIP_SETTINGS = "sipsettings"
+FILE_SOURCE = {
+    **FILE_TECH,
+    dialplan.FILENAME: DIALPLAN,
+    voicemail.FILENAME: VOICEMAIL,
+    transports.SIP_GENERAL: SIP_SETTINGS,
+    transports.PJSIP_TRANSPORTS: SIP_SETTINGS,
+}
+ALL_FILES = list(FILE_SOURCE)
+
+# What each source of files reads of a user and of a device (DEVICE_FILES stands for every
+# technology's files; None: every field; empty: nothing, not even whether one exists). A
+# change to none of these fields leaves that source's files as they are: `asterisk.files.
+# files_for` narrows a save's files by it, so a device's DTMF mode or a user's name never
+# re-renders a 10,000-user dialplan. A test changes each field and checks no other file moves.
+DEVICE_FILES = "devices"
+USER_INPUTS: dict[str, frozenset[str]] = {
+    # A user's entries are their number and the dial strings of the devices they are on.
+    DIALPLAN: frozenset({"extension"}),
+    VOICEMAIL: voicemail.USER_INPUTS,
+    # A device's section names its user's mailbox context and language (`_COLUMNS`).
+    DEVICE_FILES: frozenset({"voicemail", "language"}),
+}
+DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
+    # The hint lists the dial strings of the devices a user is on, in the order they came; a
+    # user's entry names the context their own phone dials from (users/call_features: their
+    # forwards are dialled in it): its number's device, else a fixed device they are default user of.
+    DIALPLAN: frozenset({"id", "dial", "user_id", "default_user_id", "devicetype", "settings.context"}),
+    VOICEMAIL: frozenset(),
+    DEVICE_FILES: None,
+}
+
+# What Asterisk reloads after each file changes: a module (AMI `Reload`), or
+# "dialplan" / "voicemail", reloaded with the CLI command of that name (see asterisk.sync).
+FILE_RELOAD = {
+    **{name: RENDERERS[tech].RELOAD_MODULE for name, tech in FILE_TECH.items()},
+    dialplan.FILENAME: DIALPLAN,
+    voicemail.FILENAME: VOICEMAIL,
+    transports.SIP_GENERAL: RENDERERS["sip"].RELOAD_MODULE,
+    transports.PJSIP_TRANSPORTS: RENDERERS["pjsip"].RELOAD_MODULE,
+}
+# The device files whose `transport=` lines follow the SIP settings.
+TRANSPORT_DEPENDENT = (*RENDERERS["sip"].FILES, "pjsip.endpoint.conf")
+
+
+def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
+    """The text each named file (default: all) should hold now."""
+    names = list(ALL_FILES) if names is None else list(names)
+    device_files = [name for name in names if name in FILE_TECH]
+    techs = {FILE_TECH[name] for name in device_files}
+    rows = _fetch(techs) if device_files else []
+    _forget_missing(techs, {row[0] for row in rows})
+    rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
+    sip = SipSettings.get()
+    available = available_transports(sip)
+    parts: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        for filename, text in _render_device(row, available).items():
+            parts[filename].append(text)
+    texts = {
+        name: join_sections(parts[name], header=_header(name), includes=INCLUDES.get(name, ()))
+        for name in device_files
+    }
+    if dialplan.FILENAME in names:
+        texts[dialplan.FILENAME] = dialplan.render_dialplan()
+    if voicemail.FILENAME in names:
+        texts[voicemail.FILENAME] = voicemail.render_voicemail()
+    if transports.SIP_GENERAL in names:
+        texts[transports.SIP_GENERAL] = transports.render_sip_general(sip)
+    if transports.PJSIP_TRANSPORTS in names:
+        texts[transports.PJSIP_TRANSPORTS] = transports.render_pjsip_transports(sip)
+    return {name: texts[name] for name in names}
+
+
+def device_sections(device_id: str) -> dict[str, str]:
+    """The sections one device gets in each file (for the config preview)."""
+    rows = _fetch(set(), ids=[device_id])
+    return _render_device(rows[0], available_transports(SipSettings.get())) if rows else {}
