@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test test-asterisk test-all lint fmt bench clean
+.PHONY: run test test-asterisk test-all test-db lint fmt bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,16 @@ test-all: $(VENV)/.installed node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -m ""
+	@# What shares nothing runs on both cores; what starts real workers, Asterisks, phones or a
+	@# browser runs one test at a time.
+	$(PY) -m pytest -n 2 -m "not asterisk and not worker and not browser"
+	$(PY) -m pytest -m "asterisk or worker or browser"
+
+# CI's second database (DATABASE_URL): what the database decides, the real workers included.
+# Asterisk, the phones and the browser see nothing of it: test-all runs them once.
+test-db: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest -n 2 -m "not asterisk and not worker and not browser"
+	$(PY) -m pytest -m worker
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
