@@ -1,11 +1,11 @@
 """Regenerate the Asterisk config files from the database, atomically and only when changed.
 
 The boundary decides which files a change touches (`files_for`); the texts
-come from the renderers in `endpoints`. `write_files` is the only code that
-touches ASTERISK_CONF_DIR. It holds an
-exclusive lock while it reads the database and writes, so two saves at the
-same moment cannot leave a file older than the database: whichever writer runs
-last started after both commits and sees both.
+come from the renderers in `asterisk.render`. `write_files` is the only code that
+touches ASTERISK_CONF_DIR. It holds the files' lease (`asterisk.locks`, in the
+database: writers may run on several hosts) while it reads the database and writes,
+so two saves at the same moment cannot leave a file older than the database:
+whichever writer runs last started after both commits and sees both.
 """
 
 import glob
@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.db.models import Q
 
-from asterisk.locks import machine_lock
+from asterisk.locks import files_lease
 from asterisk.models import ErrorKind, SyncChange, SyncStatus
 from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
 from asterisk.render.dialplan import static_part
@@ -117,7 +117,7 @@ def files_for_sip_settings() -> set[str]:
 @contextmanager
 def _locked(directory: Path):
     directory.mkdir(parents=True, exist_ok=True)
-    with machine_lock(directory / ".pbxadmin.lock"):
+    with files_lease():
         yield
 
 
@@ -251,10 +251,7 @@ def _sweep_temp_files(directory: Path) -> None:
 def no_write_under_way():
     """Hold while reading the queued reloads: a reload queued for a file being written is read
     only once the file is in place."""
-    with ExitStack() as stack:
-        # A folder that cannot be made (the files' own error) has no write under way either.
-        with suppress(OSError):
-            stack.enter_context(_locked(conf_dir()))
+    with files_lease():
         yield
 
 

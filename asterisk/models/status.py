@@ -11,8 +11,13 @@ from django.utils import timezone
 STALE_REQUEST = timedelta(minutes=2)
 
 
-# The two kinds of run and where each keeps its lease.
-_LEASE = {"sync": ("running_by", "lease_until"), "reload": ("reload_by", "reload_until")}
+# The kinds of run and where each keeps its lease. "files" is the config folder's writer: one at
+# a time on any host (a lease in the database, not a lock on one machine's file system).
+_LEASE = {
+    "sync": ("running_by", "lease_until"),
+    "reload": ("reload_by", "reload_until"),
+    "files": ("files_by", "files_until"),
+}
 
 
 class ErrorKind(models.TextChoices):
@@ -53,6 +58,10 @@ class SyncStatus(models.Model):
     # The reloads under way (their own run: a slow reload never holds up the next AstDB push).
     reload_by = models.CharField(max_length=200, blank=True)
     reload_until = models.DateTimeField(null=True, blank=True)
+    # The config files' writer (`asterisk.locks.files_lease`): files are written and their reloads
+    # read by one holder at a time, whichever process and host it runs in.
+    files_by = models.CharField(max_length=200, blank=True)
+    files_until = models.DateTimeField(null=True, blank=True)
     # What Asterisk is reloading for the run under way, and since when (a big dialplan takes
     # seconds to tens of seconds: the banner says "busy", not "unreachable").
     reloading = models.CharField(max_length=40, blank=True)
@@ -119,7 +128,7 @@ class SyncStatus(models.Model):
         values = {by: owner, until: now + lease}
         if kind == "sync":
             values |= {"queued": False, "queued_at": None, "progress": {}}
-        else:
+        elif kind == "reload":
             values |= {"reloading": "", "reloading_since": None}
         return bool(cls._row().filter(free).update(**values))
 
@@ -135,7 +144,10 @@ class SyncStatus(models.Model):
         caller queues it: a request made while this run held the lease found it taken)."""
         by, until = _LEASE[kind]
         values = {by: "", until: None}
-        values |= {"progress": {}} if kind == "sync" else {"reloading": "", "reloading_since": None}
+        if kind == "sync":
+            values |= {"progress": {}}
+        elif kind == "reload":
+            values |= {"reloading": "", "reloading_since": None}
         cls._row().filter(**{by: owner}).update(**values)
         return kind == "sync" and cls._row().filter(queued=True).exists()
 
@@ -152,6 +164,7 @@ class SyncStatus(models.Model):
             .filter(reload_by__startswith=f"{node}/")
             .update(reload_by="", reload_until=None, reloading="", reloading_since=None)
         )
+        lifted += cls._row().filter(files_by__startswith=f"{node}/").update(files_by="", files_until=None)
         return lifted
 
     @classmethod
