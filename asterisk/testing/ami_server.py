@@ -254,6 +254,9 @@ class _Session(PhoneActions, asyncio.Protocol):
             )
             output = [f"{p:<50}: {self.server.db[p]:<25}" for p in paths]
             output.append(f"{len(paths)} results found.")
+        elif command == "core show uptime seconds":
+            up = int(time.time() - self.server.booted_at)
+            output = [f"System uptime: {up}", f"Last reload: {up}"]
         elif command == "core show version":
             output = ["Asterisk 20.20.1 (pbxadmin test server)"]
         elif command == "dialplan reload":
@@ -332,6 +335,9 @@ class AmiTestServer:
         self.globals: dict[str, str] = {}
         # CLI commands whose answer comes this many seconds late ({"dialplan reload": 3}).
         self.slow_commands: dict[str, float] = {}
+        # When this "Asterisk" started (`core show uptime seconds`): a day before the test by
+        # default, so every file is newer than its boot; a test sets it to now for a restart.
+        self.booted_at = time.time() - 86400
         # Where `dialplan reload` reads extensions_additional.conf from (the tests' ASTERISK_CONF_DIR).
         self.conf_dir: Path | None = None
         self.connections = 0

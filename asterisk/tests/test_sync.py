@@ -1,6 +1,8 @@
 """The AstDB push: what a save makes Asterisk hold, and how failures heal."""
 
 import io
+import os
+import time
 
 import pytest
 from django.core.management import call_command
@@ -528,3 +530,48 @@ def test_a_worker_that_starts_again_lifts_the_run_its_earlier_life_held(
     assert SyncStatus.get().running_by == ""
     assert not SyncChange.objects.exists(), "what waited was synced at once"
     assert _owned(asterisk)["AMPUSER/1000/ringtimer"] == "25"
+
+
+def _age_files(conf_dir, seconds: float) -> None:
+    """Make every generated file look written `seconds` ago."""
+    when = time.time() - seconds
+    for path in conf_dir.iterdir():
+        if path.is_file():
+            os.utime(path, (when, when))
+
+
+def test_reloads_of_files_asterisk_read_when_it_started_are_settled_without_being_sent(
+    asterisk, conf_dir, committed, john, worker_away
+):
+    from asterisk.files import write_all_files
+
+    asterisk.reloads.clear()
+    asterisk.commands.clear()
+    SyncChange.objects.create(kind=SyncChange.Kind.RELOAD, ref="dialplan")  # as a full run asks
+    write_all_files()  # `writeconf`: the reloads of what it rewrote are queued
+    assert {"dialplan", "res_pjsip.so"} <= set(
+        SyncChange.objects.filter(kind="reload").values_list("ref", flat=True)
+    )
+    _age_files(conf_dir, 120)
+    asterisk.booted_at = time.time() - 60  # restarted after the files were written
+    outcome = sync.run_reloads(owner="test")
+    assert outcome is not None and outcome.reloads == []
+    assert asterisk.reloads == [] and "dialplan reload" not in asterisk.commands
+    assert "voicemail reload" not in asterisk.commands
+    assert not SyncChange.objects.filter(kind="reload").exists()
+
+
+def test_a_file_written_after_asterisk_started_is_reloaded(asterisk, conf_dir, committed, john, worker_away):
+    from asterisk.files import write_all_files
+
+    SyncChange.objects.create(kind=SyncChange.Kind.RELOAD, ref="dialplan")
+    write_all_files()
+    queued = set(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
+    assert {"dialplan", "res_pjsip.so"} <= queued
+    _age_files(conf_dir, 120)
+    asterisk.booted_at = time.time() - 180  # up since before the files
+    asterisk.reloads.clear()
+    asterisk.commands.clear()
+    outcome = sync.run_reloads(owner="test")
+    assert outcome is not None and set(outcome.reloads) == queued
+    assert "res_pjsip.so" in asterisk.reloads and "dialplan reload" in asterisk.commands
