@@ -49,7 +49,7 @@ def sync_asterisk(self) -> dict:
     except (AmiUnavailable, AmiBusy):
         # The files need no Asterisk: written now, loaded by the reloads once it answers.
         if _files_waiting():
-            _enqueue(write_config_files)
+            request_files()
         if self.max_retries is None or self.request.retries < self.max_retries:
             # One retry chain is enough: later saves find a run asked for and add none.
             SyncStatus.request(force=True)
@@ -57,7 +57,7 @@ def sync_asterisk(self) -> dict:
     if outcome.asked_meanwhile:
         _enqueue()
     if _files_waiting():
-        _enqueue(write_config_files)
+        request_files()
     if _reloads_waiting():
         # Asterisk answers again: reloads queued while it was away need not wait out their backoff.
         _enqueue(reload_asterisk)
@@ -91,13 +91,24 @@ def reload_asterisk(self) -> dict:
 def write_config_files() -> dict:
     """Write the config files the outbox names, then ask for the reloads they need.
 
-    Writers queued behind one another coalesce (the pending rows are read under the files'
-    lock). A write that fails keeps its rows: the periodic check asks again.
+    At most one writer is asked for beyond the one writing (`request_files`); the pending rows
+    are read under the files' lease, so the next writer takes every save made meanwhile. A
+    write that fails keeps its rows: the periodic check asks again.
     """
     written = files.write_pending_files()
     if _reloads_waiting():
         _enqueue(reload_asterisk)
     return {"written": written}
+
+
+def request_files() -> bool:
+    """Ask for a files run unless one is asked for already and no writer has begun since."""
+    if not SyncStatus.request(kind="files"):
+        return False
+    if not _enqueue(write_config_files):
+        SyncStatus.unrequest(kind="files")
+        return False
+    return True
 
 
 def _files_waiting() -> bool:
@@ -161,5 +172,9 @@ def recover(*, node: str) -> None:
     if SyncChange.objects.exists():
         SyncStatus.request(force=True)
         _enqueue()
+    if _files_waiting():
+        # The writer asked for may have died with the earlier life: ask again, whatever the flag says.
+        SyncStatus.request(force=True, kind="files")
+        _enqueue(write_config_files)
     if _reloads_waiting():
         _enqueue(reload_asterisk)

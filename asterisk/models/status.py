@@ -11,6 +11,9 @@ from django.utils import timezone
 STALE_REQUEST = timedelta(minutes=2)
 
 
+# Where a request for a run is kept until a run takes it up.
+_REQUEST = {"sync": ("queued", "queued_at"), "files": ("files_queued", "files_queued_at")}
+
 # The kinds of run and where each keeps its lease. "files" is the config folder's writer: one at
 # a time on any host (a lease in the database, not a lock on one machine's file system).
 _LEASE = {
@@ -62,6 +65,11 @@ class SyncStatus(models.Model):
     # read by one holder at a time, whichever process and host it runs in.
     files_by = models.CharField(max_length=200, blank=True)
     files_until = models.DateTimeField(null=True, blank=True)
+    # A files run is asked for and no writer has taken the lease since: saves meanwhile ask for
+    # nothing more (the writer to come reads every row committed before it takes the lease), so
+    # a burst of saves never leaves workers' threads queued up behind one writer.
+    files_queued = models.BooleanField(default=False)
+    files_queued_at = models.DateTimeField(null=True, blank=True)
     # What Asterisk is reloading for the run under way, and since when (a big dialplan takes
     # seconds to tens of seconds: the banner says "busy", not "unreachable").
     reloading = models.CharField(max_length=40, blank=True)
@@ -102,20 +110,22 @@ class SyncStatus(models.Model):
     # --- asking for a run, and running it ---------------------------------------------
 
     @classmethod
-    def request(cls, *, force: bool = False) -> bool:
-        """Mark a run as asked for; True when the caller must queue it (none is asked for yet,
-        or the last request is stale: its message was lost), or when forced."""
+    def request(cls, *, force: bool = False, kind: str = "sync") -> bool:
+        """Mark a run (`kind` "sync" or "files") as asked for; True when the caller must queue it
+        (none is asked for yet, or the last request is stale: its message was lost), or when forced."""
+        flag, at = _REQUEST[kind]
         now = timezone.now()
         row = cls._row()
         if not force:
-            row = row.filter(Q(queued=False) | Q(queued_at__lt=now - STALE_REQUEST))
-        return bool(row.update(queued=True, queued_at=now))
+            row = row.filter(Q(**{flag: False}) | Q(**{f"{at}__lt": now - STALE_REQUEST}))
+        return bool(row.update(**{flag: True, at: now}))
 
     @classmethod
-    def unrequest(cls) -> None:
+    def unrequest(cls, *, kind: str = "sync") -> None:
         """The request could not be queued (the broker is down): the next save, or the periodic
         check once the broker is back, asks again."""
-        cls._row().update(queued=False, queued_at=None)
+        flag, at = _REQUEST[kind]
+        cls._row().update(**{flag: False, at: None})
 
     @classmethod
     def acquire(cls, owner: str, lease: timedelta, *, kind: str = "sync") -> bool:
@@ -130,6 +140,9 @@ class SyncStatus(models.Model):
             values |= {"queued": False, "queued_at": None, "progress": {}}
         elif kind == "reload":
             values |= {"reloading": "", "reloading_since": None}
+        else:
+            # Whoever holds the files next reads the rows after this: a later save asks again.
+            values |= {"files_queued": False, "files_queued_at": None}
         return bool(cls._row().filter(free).update(**values))
 
     @classmethod
