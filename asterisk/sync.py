@@ -416,7 +416,7 @@ def run_reloads(*, owner: str | None = None, config: ami.AmiConfig | None = None
 
 # Files written within this many seconds are a live change's: reloaded without asking whether
 # Asterisk started after them (a reload is always safe; the common case saves the round trip).
-_RECENT_S = 10.0
+_RECENT_S = 2.0
 _UNASKED = object()
 
 

@@ -1,10 +1,15 @@
 """A change reloads only what its files need, as Asterisk's own log shows ("Reloading module …",
 and the config files a dialplan or voicemail reload parses); a change to AstDB alone reloads nothing."""
 
+import os
+import time
+
 import pytest
 from django.core.management import call_command
 
 from asterisk import sync
+from asterisk.files import write_all_files
+from asterisk.models import SyncChange
 from directory.devices.models import Device
 from directory.devices.services import device_update
 from directory.users.extensions import extension_create, extension_update
@@ -59,3 +64,27 @@ def test_a_device_setting_reloads_only_its_module(pbx, device_id, setting, modul
         command, label, expected = shown
         line = next(line for line in pbx.cli(command).splitlines() if label in line)
         assert expected in line
+
+
+def test_after_a_restart_a_full_sync_reloads_nothing_asterisk_read_at_its_start(pbx):
+    _office()
+    call_command("writeconf")  # every file as it should be; nothing of it reloaded yet
+    write_all_files()
+    long_ago = time.time() - 120
+    for path in pbx.etc.iterdir():
+        if path.is_file():
+            os.utime(path, (long_ago, long_ago))
+    SyncChange.objects.create(kind=SyncChange.Kind.RELOAD, ref="res_pjsip.so")  # queued before the restart
+    pbx.restart()
+
+    mark = pbx.log_mark()
+    call_command("asterisk_sync", "--full")
+    pbx.cli("core show uptime")
+    assert pbx.reloads_since(mark) == [], "Asterisk read these files when it started"
+    assert not SyncChange.objects.exists()
+
+    # A file written after the start is reloaded.
+    device = Device.objects.get(pk="2001")
+    assert _reloads(pbx, lambda: device_update(device=device, settings={"dtmfmode": "info"})) == [
+        "res_pjsip.so"
+    ]
