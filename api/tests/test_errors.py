@@ -31,6 +31,7 @@ def _hold_an_import():
     return thread, release
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_busy_sqlite_answers_503_with_json_detail_not_a_page(admin_api, settings):
     if connection.vendor != "sqlite":

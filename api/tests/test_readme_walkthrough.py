@@ -20,6 +20,7 @@ def _walkthrough() -> str:
     return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_readme_api_walkthrough_runs_as_written(live_server):
     script = _walkthrough()

@@ -118,6 +118,7 @@ def test_requests_beyond_the_rate_are_throttled_per_token(settings, admin_api, v
     assert viewer_api.get("/api/v1/sync/").status_code == 200
 
 
+@pytest.mark.slow
 def test_parallel_calls_cannot_exceed_the_rate(settings, still_clock):
     """Each count is one atomic step: two calls never both read 49 and both pass."""
     settings.PBXADMIN_API_RATE = "50/minute"

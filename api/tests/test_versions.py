@@ -16,6 +16,7 @@ def ann(admin_api):
     assert response.status_code == 201
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["/api/v1/extensions/1002/", "/api/v1/users/1002/", "/api/v1/devices/1002/"])
 def test_a_read_carries_a_strong_etag_that_a_save_moves(admin_api, ann, url):
     first = admin_api.get(url)["ETag"]
@@ -26,6 +27,7 @@ def test_a_read_carries_a_strong_etag_that_a_save_moves(admin_api, ann, url):
     assert patched["ETag"] != first and patched["ETag"] == admin_api.get(url)["ETag"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("url", "body"),
     [

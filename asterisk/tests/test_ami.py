@@ -59,6 +59,7 @@ def test_a_refused_login_raises_instead_of_looking_connected(asterisk):
     assert asterisk.count("Ping") == 0
 
 
+@pytest.mark.slow
 def test_a_stalled_asterisk_times_out(asterisk):
     asterisk.stall = True
     started = time.monotonic()
@@ -140,6 +141,7 @@ def test_a_bulk_push_and_panoramisk_share_one_session(asterisk):
     assert asterisk.connections == 1
 
 
+@pytest.mark.slow
 def test_what_on_reply_raises_ends_the_push_and_the_session_still_serves(asterisk):
     def refuse(action, reply):
         if not reply.success:
@@ -163,6 +165,7 @@ def test_a_connection_dropped_mid_push_is_unavailable(asterisk):
     assert asterisk.count("DBPut") == 2999
 
 
+@pytest.mark.slow
 def test_a_push_to_an_asterisk_that_stalls_is_unavailable_not_a_hang(asterisk):
     def stall_after_the_first(action, reply):
         asterisk.stall = True

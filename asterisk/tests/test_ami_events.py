@@ -76,6 +76,7 @@ def test_given_registered_phones_the_snapshot_has_their_address_agent_and_round_
     assert idle.state == "unregistered"
 
 
+@pytest.mark.slow
 def test_the_recorded_registrations_call_unregister_and_vanishing_phone_are_followed(
     asterisk, config, devices
 ):
@@ -104,6 +105,7 @@ def test_the_recorded_registrations_call_unregister_and_vanishing_phone_are_foll
     assert history[-2:] == ["registered", "unregistered"]
 
 
+@pytest.mark.slow
 def test_a_call_marks_the_phones_in_use_then_idle(asterisk, config, devices):
     call = recorded_steps()["CALL"]
     answered = next(i for i, b in enumerate(call) if "Device: SIP/2002\r\nState: INUSE" in b) + 1
@@ -117,6 +119,7 @@ def test_a_call_marks_the_phones_in_use_then_idle(asterisk, config, devices):
         eventually(lambda: PhoneStatus.objects.filter(usage="idle").count() == 2, what="both phones idle")
 
 
+@pytest.mark.slow
 def test_after_the_server_drops_the_connection_it_reconnects_and_takes_a_new_snapshot(
     asterisk, config, devices
 ):
@@ -134,6 +137,7 @@ def test_after_the_server_drops_the_connection_it_reconnects_and_takes_a_new_sna
         assert PhoneStatus.objects.get(device_id="2001").user_agent == "Polycom"
 
 
+@pytest.mark.slow
 def test_a_refused_login_is_logged_clearly_and_retried_until_accepted(asterisk, config, devices, caplog):
     asterisk.refuse_logins = True
     asterisk.auth_fail_close_delay = 0.01
@@ -149,6 +153,7 @@ def test_a_refused_login_is_logged_clearly_and_retried_until_accepted(asterisk, 
     assert not PhoneStatus.objects.filter(state="registered").exists()
 
 
+@pytest.mark.slow
 def test_a_burst_is_written_once_per_device(asterisk, config, devices):
     flips = [
         f"Event: DeviceStateChange\r\nPrivilege: call,all\r\nDevice: PJSIP/2003\r\nState: {state}\r\n\r\n"
@@ -179,6 +184,7 @@ def _marks(client, *device_ids) -> dict:
     return {"link": response.json()["link"], **{d["id"]: d for d in response.json()["devices"]}}
 
 
+@pytest.mark.slow
 def test_when_asterisk_stops_the_marks_say_unknown_since_then_within_seconds_and_are_current_again_after(
     asterisk, config, devices, viewer_client
 ):

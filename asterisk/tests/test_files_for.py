@@ -95,6 +95,7 @@ def _moved(change) -> set[str]:
     return {name for name in before if before[name] != after[name]}, named
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", sorted(USER_CHANGES))
 def test_a_user_field_change_names_every_file_it_moves(office, field):
     SyncChange.objects.all().delete()
@@ -105,6 +106,7 @@ def test_a_user_field_change_names_every_file_it_moves(office, field):
     assert moved <= named
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", sorted(DEVICE_CHANGES))
 def test_a_device_change_names_every_file_it_moves(office, field):
     SyncChange.objects.all().delete()
@@ -131,6 +133,7 @@ def test_a_device_setting_names_only_its_technology_files(office):
     assert DIALPLAN_FILE in files_for(set(), {"1001"}, device_fields={"dial"})
 
 
+@pytest.mark.slow
 def test_a_creation_or_a_deletion_names_the_dialplan(office):
     assert DIALPLAN_FILE in files_for({"1002"}, set())
     assert DIALPLAN_FILE in files_for(set(), {"1002"})

@@ -92,6 +92,7 @@ def _kind(path: str) -> str:
     return "vmx/" if key.startswith("vmx/") else key
 
 
+@pytest.mark.slow
 def test_the_astdb_keys_equal_freepbxs_but_the_named_differences(ext100):
     theirs, ours = freepbx_astdb(), desired_keys()
     assert len(theirs) == 2650 + 500 + 100, "the whole reference was read"
@@ -102,6 +103,7 @@ def test_the_astdb_keys_equal_freepbxs_but_the_named_differences(ext100):
     assert {k: (theirs[k], ours[k]) for k in theirs.keys() & ours.keys() if theirs[k] != ours[k]} == {}
 
 
+@pytest.mark.slow
 def test_what_pbxadmin_does_not_write_it_does_not_own_so_a_full_sync_keeps_it(ext100):
     theirs, ours = freepbx_astdb(), desired_keys()
     left = [k for k in theirs.keys() - ours.keys()]
@@ -127,6 +129,7 @@ def _without_named_differences(name: str, section: str, items, side: int):
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
@@ -180,6 +183,7 @@ def test_sip_general_equals_freepbxs_but_the_named_differences(ext100):
     )
 
 
+@pytest.mark.slow
 def test_the_mailboxes_equal_freepbxs(ext100):
     """FreePBX rewrites voicemail.conf whole; pbxadmin writes the mailboxes alone, in
     voicemail_additional.conf, which the administrator's voicemail.conf includes."""

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PATIENCE = 60
 
 
+@pytest.mark.slow
 def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, asterisk):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", digits=["1000", "4711"]).run()
     assert commands[0] == f"GET DATA {prompts.ASK_USER} 6000 20"
@@ -32,6 +33,7 @@ def test_login_with_the_number_and_pin_asked_on_the_phone(agi_port, office, aste
     assert {k: v for k, v in held.items() if k.split("/")[0] in ("AMPUSER", "DEVICE", "CW")} == desired_keys()
 
 
+@pytest.mark.slow
 def test_login_with_the_number_dialled_inline_shows_on_the_pages(
     agi_port, office, administrator_client, deviceanduser
 ):
@@ -41,12 +43,14 @@ def test_login_with_the_number_dialled_inline_shows_on_the_pages(
     assert [d.id for d in administrator_client.get("/users/1000/").context["devices_now"]] == ["2001", "3001"]
 
 
+@pytest.mark.slow
 def test_a_wrong_pin_three_times_changes_nothing(agi_port, office):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["1", "2", "3"]).run()
     assert played(commands) == ["auth-incorrect", "auth-incorrect", "auth-incorrect", "vm-goodbye"]
     assert Device.objects.get(pk="3001").user_id == "1001"
 
 
+@pytest.mark.slow
 def test_a_wrong_pin_then_the_right_one(agi_port, office):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["9999", "4711"]).run()
     assert played(commands) == ["auth-incorrect", "agent-loginok"]
@@ -60,24 +64,28 @@ def test_a_fixed_device_is_refused(agi_port, office):
     assert Device.objects.get(pk="2001").user_id == "1000"
 
 
+@pytest.mark.slow
 def test_a_user_without_a_password_cannot_log_in(agi_port, office):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1001").run()
     assert played(commands) == ["pbx-invalid"]
     assert not any(c.startswith("GET DATA agent-pass") for c in commands)
 
 
+@pytest.mark.slow
 def test_an_unknown_user_or_device_is_refused(agi_port, office):
     assert played(FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="4040").run()) == ["pbx-invalid"]
     assert played(FakeAsterisk(agi_port, "hotdesk-login", "9999", arg="1000").run()) == ["pbx-invalid"]
     assert played(FakeAsterisk(agi_port, "hotdesk-login", "3001;DROP", arg="1000").run()) == ["pbx-invalid"]
 
 
+@pytest.mark.slow
 def test_logging_in_again_on_the_same_device_just_says_goodbye(agi_port, office):
     device_login(device=Device.objects.get(pk="3001"), user=office[0])
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000").run()
     assert played(commands) == ["vm-goodbye"]
 
 
+@pytest.mark.slow
 def test_logout_returns_the_device_to_its_default_user(agi_port, office):
     device_login(device=Device.objects.get(pk="3001"), user=office[0])
     commands = FakeAsterisk(agi_port, "hotdesk-logout", "3001").run()
@@ -87,6 +95,7 @@ def test_logout_returns_the_device_to_its_default_user(agi_port, office):
     assert desired_keys(users=["1000"])["AMPUSER/1000/device"] == "2001"
 
 
+@pytest.mark.slow
 def test_logout_of_a_fixed_device_is_refused(agi_port, office):
     assert played(FakeAsterisk(agi_port, "hotdesk-logout", "2001").run()) == ["pbx-invalid"]
     assert Device.objects.get(pk="2001").user_id == "1000"

@@ -47,11 +47,13 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.slow
 def test_a_silent_connection_is_closed_after_the_read_timeout(agi_port, settings):
     settings.PBXADMIN_AGI_READ_TIMEOUT = 0.3
     assert closed_by_the_service(connect(agi_port))
 
 
+@pytest.mark.slow
 def test_a_session_that_stops_answering_commands_is_closed(agi_port, office, settings):
     settings.PBXADMIN_AGI_READ_TIMEOUT = 0.3
     sock = connect(agi_port)
@@ -61,6 +63,7 @@ def test_a_session_that_stops_answering_commands_is_closed(agi_port, office, set
     assert closed_by_the_service(sock)
 
 
+@pytest.mark.slow
 def test_headers_sent_a_byte_at_a_time_forever_are_cut_off(agi_port, settings):
     settings.PBXADMIN_AGI_READ_TIMEOUT = 0.3
     sock = connect(agi_port)
@@ -73,6 +76,7 @@ def test_headers_sent_a_byte_at_a_time_forever_are_cut_off(agi_port, settings):
     assert closed_by_the_service(sock)
 
 
+@pytest.mark.slow
 def test_connections_beyond_the_bound_are_closed_at_once_and_the_others_go_on(agi_port, office, settings):
     settings.PBXADMIN_AGI_MAX_SESSIONS = 3
     settings.PBXADMIN_AGI_READ_TIMEOUT = 60
@@ -121,6 +125,7 @@ def test_file_descriptors_do_not_pile_up(agi_port, settings):
     assert open_fds() <= before
 
 
+@pytest.mark.slow
 def test_a_caller_who_hangs_up_ends_the_session_and_nothing_is_counted(agi_port, office):
     sock = connect(agi_port)
     sock.sendall(headers("hotdesk-login", "PJSIP/3001-0000001a", arg="1000"))
@@ -138,6 +143,7 @@ def answered(sock: socket.socket) -> bytes:
         return b""
 
 
+@pytest.mark.slow
 def test_headers_over_the_byte_limit_close_the_session_without_a_command(agi_port, office, settings):
     """50 sessions of 64 KB headers grew the service to 430 MB and blocked real calls."""
     settings.PBXADMIN_AGI_MAX_HEADER_BYTES = 4096
@@ -152,6 +158,7 @@ def test_headers_over_the_byte_limit_close_the_session_without_a_command(agi_por
     assert played(commands) == [prompts.INVALID]
 
 
+@pytest.mark.slow
 def test_one_header_line_over_the_byte_limit_closes_the_session(agi_port, office, settings):
     settings.PBXADMIN_AGI_MAX_HEADER_BYTES = 4096
     settings.PBXADMIN_AGI_READ_TIMEOUT = 60
@@ -164,6 +171,7 @@ def test_one_header_line_over_the_byte_limit_closes_the_session(agi_port, office
     assert closed_by_the_service(sock)
 
 
+@pytest.mark.slow
 def test_sessions_beyond_the_bound_per_device_are_closed_and_other_devices_go_on(agi_port, office, settings):
     settings.PBXADMIN_AGI_MAX_SESSIONS_PER_DEVICE = 2
     settings.PBXADMIN_AGI_READ_TIMEOUT = 60

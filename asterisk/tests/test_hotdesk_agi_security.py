@@ -34,6 +34,7 @@ def current_user(device_id: str) -> str | None:
 # --- The device is the channel's endpoint, never the caller ID ---------------
 
 
+@pytest.mark.slow
 def test_a_phone_claiming_a_devices_caller_id_cannot_log_anyone_into_that_device(agi_port, desk_1010):
     commands = login(agi_port, "PJSIP/9999-0000001a", callerid="1010", digits=["4711"])
     assert played(commands) == [prompts.INVALID]
@@ -41,6 +42,7 @@ def test_a_phone_claiming_a_devices_caller_id_cannot_log_anyone_into_that_device
     assert current_user("1010") == "1001"
 
 
+@pytest.mark.slow
 def test_the_device_logged_into_is_the_calling_channels_whatever_caller_id_it_sends(agi_port, desk_1010):
     commands = login(agi_port, "PJSIP/3001-0000001a", callerid="1010", digits=["4711"])
     assert played(commands) == [prompts.LOGGED_IN]
@@ -48,6 +50,7 @@ def test_the_device_logged_into_is_the_calling_channels_whatever_caller_id_it_se
     assert current_user("1010") == "1001"
 
 
+@pytest.mark.slow
 def test_star12_logs_out_only_the_calling_device(agi_port, office, desk_1010):
     dana = office[0]
     device_login(device=Device.objects.get(pk="3001"), user=dana)
@@ -58,6 +61,7 @@ def test_star12_logs_out_only_the_calling_device(agi_port, office, desk_1010):
     assert current_user("1010") == "1000", "the device named by the caller ID keeps its user"
 
 
+@pytest.mark.slow
 def test_star12_from_a_foreign_channel_logs_out_nobody(agi_port, office, desk_1010):
     device_login(device=desk_1010, user=office[0])
     commands = FakeAsterisk(agi_port, "hotdesk-logout", "1010", channel="PJSIP/9999-0000002b").run()
@@ -65,6 +69,7 @@ def test_star12_from_a_foreign_channel_logs_out_nobody(agi_port, office, desk_10
     assert current_user("1010") == "1000"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tech", "tech_settings", "channel"),
     [
@@ -81,6 +86,7 @@ def test_each_technologys_channel_names_its_device(agi_port, office, tech, tech_
     assert current_user("3101") == "1000"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "channel",
     [
@@ -99,6 +105,7 @@ def test_a_channel_that_is_no_device_of_the_portal_is_refused(agi_port, office, 
     assert current_user("3001") == "1001"
 
 
+@pytest.mark.slow
 def test_a_custom_device_cannot_hot_desk_from_the_phone(agi_port, office):
     device_create(id="3401", tech="custom", devicetype="adhoc", dial="SIP/3401")
     commands = login(agi_port, "SIP/3401-00000003", digits=["4711"])
@@ -133,6 +140,7 @@ def test_a_loop_of_calls_guessing_a_pin_is_stopped_after_the_threshold(agi_port,
     assert current_user("3001") == "1001"
 
 
+@pytest.mark.slow
 def test_the_lock_out_follows_the_user_to_other_phones(agi_port, office, lockout_settings):
     device_create(id="3002", tech="pjsip", devicetype="adhoc")
     for _ in range(2):
@@ -142,6 +150,7 @@ def test_the_lock_out_follows_the_user_to_other_phones(agi_port, office, lockout
     assert current_user("3002") is None
 
 
+@pytest.mark.slow
 def test_the_lock_out_follows_the_phone_whatever_user_it_tries(agi_port, office, lockout_settings):
     for n in range(5):
         user_create(extension=f"11{n:02d}", name=f"Target {n}", password="90210")
@@ -153,6 +162,7 @@ def test_the_lock_out_follows_the_phone_whatever_user_it_tries(agi_port, office,
     assert current_user("3001") == "1001"
 
 
+@pytest.mark.slow
 def test_a_right_pin_before_the_threshold_logs_in_and_resets_the_count(agi_port, office, lockout_settings):
     login(agi_port, "PJSIP/3001-0000001a", digits=["1111", "2222", "3333"])
     commands = login(agi_port, "PJSIP/3001-0000001a", digits=["4444", "4711"])
@@ -160,12 +170,14 @@ def test_a_right_pin_before_the_threshold_logs_in_and_resets_the_count(agi_port,
     assert not HotdeskLockout.objects.exists()
 
 
+@pytest.mark.slow
 def test_a_call_that_types_no_pin_is_not_counted(agi_port, office, lockout_settings):
     commands = login(agi_port, "PJSIP/3001-0000001a", digits=[])
     assert asked(commands) == [prompts.ASK_PIN] * 3
     assert not HotdeskLockout.objects.exists()
 
 
+@pytest.mark.slow
 def test_when_the_lock_out_ends_the_right_pin_works_again(agi_port, office, lockout_settings):
     for _ in range(2):
         login(agi_port, "PJSIP/3001-0000001a", digits=["1111", "2222", "3333"])
@@ -176,6 +188,7 @@ def test_when_the_lock_out_ends_the_right_pin_works_again(agi_port, office, lock
     assert played(commands) == [prompts.LOGGED_IN]
 
 
+@pytest.mark.slow
 def test_failures_are_logged_with_device_user_and_channel_but_never_the_digits(
     agi_port, office, lockout_settings, caplog
 ):

@@ -13,6 +13,7 @@ from asterisk.models import SyncStatus
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.slow
 def test_a_second_writer_waits_then_gives_up_naming_the_holder():
     with files_lease():
         holder = SyncStatus.get().files_by
@@ -37,6 +38,7 @@ def test_an_expired_lease_of_a_dead_holder_is_taken_over():
         assert SyncStatus.get().files_by != "celery@gone/1/2/x"
 
 
+@pytest.mark.slow
 def test_a_restarted_worker_lifts_the_lease_its_killed_life_held():
     SyncStatus.get()
     SyncStatus.objects.update(
@@ -49,6 +51,7 @@ def test_a_restarted_worker_lifts_the_lease_its_killed_life_held():
         pass
 
 
+@pytest.mark.slow
 def test_a_waiting_writer_gets_the_lease_once_the_holder_in_another_connection_lets_go():
     held, release = threading.Event(), threading.Event()
     order: list[str] = []

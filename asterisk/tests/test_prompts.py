@@ -25,6 +25,7 @@ def test_every_prompt_name_is_listed_in_one_place():
     assert names == set(prompts.ALL)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_login_without_the_number_works_on_an_asterisk_with_only_the_core_sounds(agi_port, office):
     """Finding 9: *11 alone heard "invalid" at once, its prompt missing on a stock Asterisk."""
@@ -34,6 +35,7 @@ def test_login_without_the_number_works_on_an_asterisk_with_only_the_core_sounds
     assert Device.objects.get(pk="3001").user_id == "1000"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_prompt_asterisk_cannot_play_is_logged_and_the_call_goes_on(agi_port, office, monkeypatch, caplog):
     monkeypatch.setattr(prompts, "SORRY", "not-a-core-prompt")

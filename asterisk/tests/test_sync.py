@@ -76,6 +76,7 @@ def john(committed):
     return committed(extension_create, extension="1000", name="John Doe", tech="pjsip", voicemail="default")
 
 
+@pytest.mark.slow
 def test_each_save_syncs_at_its_commit_and_a_user_on_two_devices_gives_freepbx_keys(
     committed, asterisk, john
 ):
@@ -140,6 +141,7 @@ def test_a_one_extension_edit_of_everything_stays_within_40_actions(committed, a
     assert _owned(asterisk)["DEVICE/1000/emergency_cid"] == "911"
 
 
+@pytest.mark.slow
 def test_logging_in_moves_the_device_between_users_lists(committed, asterisk, john):
     bob = committed(extension_create, extension="1001", name="Bob", tech="sip")
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=bob)
@@ -163,6 +165,7 @@ def test_a_user_with_no_device_has_no_device_key(committed, asterisk):
     assert _owned(asterisk)["AMPUSER/2000/cidname"] == "Nobody"
 
 
+@pytest.mark.slow
 def test_deleting_an_extension_removes_its_whole_trees(committed, asterisk, john):
     committed(extension_delete, user=john)
     assert _owned(asterisk) == {}
@@ -176,6 +179,7 @@ def test_deleting_an_extension_removes_its_whole_trees(committed, asterisk, john
     }
 
 
+@pytest.mark.slow
 def test_deleting_what_asterisk_already_lost_is_not_a_failure(committed, asterisk, john):
     run_sync()
     asterisk.db.clear()  # Asterisk lost its AstDB behind pbxadmin's back
@@ -213,6 +217,7 @@ def test_a_failed_reload_in_a_push_is_a_warning(asterisk):
     assert check.warnings == ["Reload chan_nothing.so: No such module"]
 
 
+@pytest.mark.slow
 def test_deleting_a_user_detaches_its_devices_in_astdb(committed, asterisk):
     alice = committed(user_create, extension="1000", name="Alice")
     committed(device_create, id="2001", tech="sip", default_user=alice)
@@ -225,6 +230,7 @@ def test_deleting_a_user_detaches_its_devices_in_astdb(committed, asterisk):
     assert not any(k.startswith("AMPUSER/1000/") for k in held)
 
 
+@pytest.mark.slow
 def test_deleting_a_device_leaves_its_user_with_the_others(committed, asterisk, john):
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
     committed(device_login, device=desk, user=john)
@@ -236,6 +242,7 @@ def test_deleting_a_device_leaves_its_user_with_the_others(committed, asterisk, 
     assert not any(k.startswith("DEVICE/3001/") for k in held), "the whole tree, tech included"
 
 
+@pytest.mark.slow
 def test_a_blank_emergency_cid_is_deleted_not_left_empty(committed, asterisk, john):
     device = john.devices.get()
     committed(device_update, device=device, emergency_cid="5551234")
@@ -246,6 +253,7 @@ def test_a_blank_emergency_cid_is_deleted_not_left_empty(committed, asterisk, jo
     assert "DEVICE/1000/emergency_cid" not in _owned(asterisk)
 
 
+@pytest.mark.slow
 def test_a_save_while_asterisk_is_down_arrives_when_it_is_back(committed, asterisk, john):
     asterisk.stop()
     committed(user_update, user=john, name="Changed While Down")  # its sync fails: not the save
@@ -260,6 +268,7 @@ def test_a_save_while_asterisk_is_down_arrives_when_it_is_back(committed, asteri
     assert SyncStatus.get().last_error == ""
 
 
+@pytest.mark.slow
 def test_a_connection_dropped_mid_batch_converges_on_the_next_run(committed, asterisk, worker_away):
     for n in range(40):
         committed(user_create, extension=str(2000 + n), name=f"User {n}")
@@ -300,6 +309,7 @@ def test_full_sync_rebuilds_a_lost_astdb_and_leaves_keys_it_does_not_own(committ
     assert "  AMPUSER/1000/followme/grppre = Sales:" in text
 
 
+@pytest.mark.slow
 def test_full_sync_deletes_stale_keys_it_owns_under_its_users_and_devices(committed, asterisk, john):
     """What FreePBX left that pbxadmin's database contradicts goes: call waiting now off, an emergency
     CID now blank, a device list for a user now on no device. Keys of users it never had stay."""

@@ -81,6 +81,7 @@ def test_a_refused_import_records_nothing(administrator_user):
     assert entries() == []
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_phone_over_fastagi_is_recorded_with_its_device(agi_port, office):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()

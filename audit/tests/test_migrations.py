@@ -20,6 +20,7 @@ def _migrate(targets) -> MigrationExecutor:
     return executor
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_old_entries_become_one_operation_each_and_show_on_the_page(administrator_client):
     old = _migrate(BEFORE).loader.project_state(BEFORE).apps.get_model("audit", "Entry")

@@ -70,6 +70,7 @@ def test_a_file_of_100000_columns_is_refused_on_upload_for_a_small_multiple_of_i
     assert peak < 8 * len(data), f"refusing a {len(data) / 1e6:.0f} MB file took {peak / 1e6:.0f} MB"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_checking_a_long_caller_id_cell_takes_time_in_proportion_to_it(settings):
     """The issue's file: one row whose outboundcid is a name of spaces and no number

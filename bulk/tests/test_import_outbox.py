@@ -53,6 +53,7 @@ def test_a_replace_import_records_the_outbox_in_the_same_few_queries_however_man
     assert len(outbox_queries[20]) == len(outbox_queries[150]) == 2, outbox_queries
 
 
+@pytest.mark.slow
 def test_after_a_replace_import_the_files_and_astdb_hold_every_updated_row(
     committed, asterisk, conf_dir, worker_away
 ):
@@ -77,6 +78,7 @@ def test_after_a_replace_import_the_files_and_astdb_hold_every_updated_row(
     assert not SyncChange.objects.exclude(kind="reload").exists(), "the sync settled the import's rows"
 
 
+@pytest.mark.slow
 def test_a_devices_file_putting_one_user_on_too_many_devices_is_refused_at_the_check(deviceanduser):
     from bulk.importing import check_file
     from directory.users.services import user_create

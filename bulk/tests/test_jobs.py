@@ -55,6 +55,7 @@ def test_a_check_confirmed_after_the_database_changed_is_checked_again_and_write
     assert set(PbxUser.objects.values_list("name", flat=True)) == {"Made by hand"}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_replacing_existing_regenerated_secrets_needs_the_confirmation(administrator_client, committed):
     for number in ("1000", "1001"):
@@ -321,6 +322,7 @@ def _hold_an_import(rows: int):
     return thread, release
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_save_during_an_import_gets_a_clear_message_not_a_500(administrator_client, settings):
     settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3
@@ -350,6 +352,7 @@ def test_a_save_during_an_import_gets_a_clear_message_not_a_500(administrator_cl
     assert retried.status_code == 302 and PbxUser.objects.get(pk="1000").name == "John Smith"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_save_waits_for_an_import_that_ends_within_the_wait(administrator_client, settings):
     settings.PBXADMIN_SQLITE_REQUEST_WAIT = 20
@@ -369,6 +372,7 @@ def test_a_save_waits_for_an_import_that_ends_within_the_wait(administrator_clie
     assert PbxUser.objects.get(pk="1000").name == "John Smith" and PbxUser.objects.filter(pk="5002").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_hot_desking_during_an_import_hears_try_later_then_works(agi_port, office, settings):
     settings.PBXADMIN_SQLITE_REQUEST_WAIT = 0.3

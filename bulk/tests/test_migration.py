@@ -174,6 +174,7 @@ def test_keeping_weak_secrets_never_gives_an_existing_phone_a_weak_one_without_c
     assert Device.objects.get(pk="1000").endpoint.settings["secret"] == "Strong123abc"
 
 
+@pytest.mark.slow
 def test_the_edit_page_says_a_weak_secret_was_kept(committed, administrator_client, sample):
     committed(call_command, "import_extensions", str(sample), "--keep-weak-secrets", stdout=io.StringIO())
     assert "weak secret kept by an import" in administrator_client.get("/extensions/146/").content.decode()

@@ -67,6 +67,7 @@ def _export(kind: str) -> str:
     return "".join(export_file(kind=kind, with_secrets=True))
 
 
+@pytest.mark.slow
 def test_an_extensions_export_holds_virtual_extensions_and_every_other_device(office):
     rows = list(csv.DictReader(io.StringIO(_export("extensions"))))
     by_key = {r["extension"] or r["id"]: r for r in rows}
@@ -81,6 +82,7 @@ def test_an_extensions_export_holds_virtual_extensions_and_every_other_device(of
     assert by_key["3004"]["current_user"] == "none" and by_key["3004"]["user"] == "none"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["extensions", "deviceanduser"])
 def test_export_then_import_into_an_empty_system_gives_the_same_files_and_astdb(
     office, committed, conf_dir, mode
@@ -102,6 +104,7 @@ def test_export_then_import_into_an_empty_system_gives_the_same_files_and_astdb(
         assert after_files[name] == content, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["extensions", "deviceanduser"])
 def test_importing_an_export_back_with_replace_changes_nothing(office, committed, conf_dir, mode):
     before = _snapshot(conf_dir)

@@ -49,6 +49,7 @@ def channel_3(committed):
     committed(extension_create, extension="2001", name="Door", tech="dahdi", settings={"channel": "3"})
 
 
+@pytest.mark.slow
 def test_a_dahdi_channel_in_use_is_refused_alike_everywhere(channel_3, administrator_client, admin_api):
     said = "DAHDI channel 3 is already used by device 2001."
     assert said in by_page(administrator_client, "dahdi", extension="2002", name="Fax", channel="3")
@@ -86,6 +87,7 @@ def test_the_dial_string_a_freepbx_export_writes_is_the_one_it_would_get(committ
     assert check_file("extensions", text).counts["create"] == 1
 
 
+@pytest.mark.slow
 def test_a_number_in_use_is_refused_alike_by_page_and_api(channel_3, administrator_client, admin_api):
     """A file's row for an existing number updates it or is skipped: it is not a refusal there."""
     said = "Extension 2001 is already in use by Door."
@@ -96,6 +98,7 @@ def test_a_number_in_use_is_refused_alike_by_page_and_api(channel_3, administrat
     assert response.status_code == 409 and response.json() == {"extension": [said]}
 
 
+@pytest.mark.slow
 def test_a_bad_voicemail_context_is_refused_alike_everywhere(administrator_client, admin_api):
     bad = "sales desk"
     said = by_page(

@@ -74,6 +74,7 @@ def _strong(value: str) -> bool:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=500)
 @given(value=st.one_of(ANY_TEXT, st.text(alphabet=string.printable, min_size=6, max_size=14)))
 def test_a_secret_is_accepted_exactly_when_strong_and_safe(value):

@@ -58,6 +58,7 @@ def test_loading_the_settings_writes_nothing(tmp_path):
     assert not var.exists()
 
 
+@pytest.mark.slow
 def test_prepare_makes_var_private_and_keeps_its_key(tmp_path):
     var = tmp_path / "var"
     code = "from pbxadmin.var import prepare, read_secret_key; prepare(); prepare(); print(read_secret_key())"

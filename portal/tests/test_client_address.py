@@ -24,6 +24,7 @@ def test_behind_the_proxy_the_rightmost_forwarded_entry_counts(settings, forward
     assert client_address(request) == expected
 
 
+@pytest.mark.slow
 def test_directly_the_connections_address_counts(settings):
     settings.PBXADMIN_BEHIND_PROXY = False
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5")

@@ -28,6 +28,7 @@ def mixed(committed):
     committed(extension_create, extension="7000", name="Virtual", tech="custom", dial="Local/7000@x")
 
 
+@pytest.mark.slow
 def test_numbers_are_in_numeric_order_on_every_list(administrator_client, mixed, committed):
     assert numbers(administrator_client.get("/extensions/")) == ["40", "818", "3299", "5001", "7000"]
     assert numbers(administrator_client.get("/extensions/?sort=-extension")) == [
@@ -42,6 +43,7 @@ def test_numbers_are_in_numeric_order_on_every_list(administrator_client, mixed,
     assert numbers(administrator_client.get("/devices/")) == ["40", "818", "3299", "5001", "7000"]
 
 
+@pytest.mark.slow
 def test_the_extensions_list_filters_by_technology_and_type(administrator_client, mixed):
     assert numbers(administrator_client.get("/extensions/?tech=pjsip")) == ["40", "5001"]
     assert numbers(administrator_client.get("/extensions/?tech=sip")) == ["818"]
@@ -77,6 +79,7 @@ def people_on_phones(committed, deviceanduser):
     committed(device_create, id="2004", tech="iax2")
 
 
+@pytest.mark.slow
 def test_the_users_list_filters_by_the_technology_and_type_of_the_devices_they_are_on(
     administrator_client, people_on_phones
 ):
@@ -99,6 +102,7 @@ def test_the_users_list_filters_by_the_technology_and_type_of_the_devices_they_a
     assert '<select name="devicetype"' in html
 
 
+@pytest.mark.slow
 def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(administrator_client):
     seed_extensions(1000, start=1000)
     response = administrator_client.get("/extensions/?tech=pjsip&per_page=25&page=10")
@@ -112,6 +116,7 @@ def test_pages_are_numbered_first_neighbours_last_and_keep_the_filters(administr
     assert all(row.tech == "pjsip" for row in page)
 
 
+@pytest.mark.slow
 def test_the_page_size_is_one_of_the_offered_sizes(administrator_client):
     seed_extensions(300, start=1000)
     for size in (25, 50, 100, 200):
@@ -140,6 +145,7 @@ def test_a_technology_has_one_name_on_every_page(administrator_client, committed
     assert "SIP (chan_sip)" in administrator_client.get("/extensions/818/").content.decode()
 
 
+@pytest.mark.slow
 def test_the_user_search_suggests_users_in_numeric_order(administrator_client, viewer_client, mixed):
     results = administrator_client.get("/users/search/?q=").json()["results"]
     assert [r["extension"] for r in results] == ["40", "818", "3299", "5001", "7000"]
@@ -149,6 +155,7 @@ def test_the_user_search_suggests_users_in_numeric_order(administrator_client, v
     assert administrator_client.get("/users/search/?q=8").json()["results"][0]["extension"] == "818"
 
 
+@pytest.mark.slow
 def test_the_user_search_needs_a_login_and_a_role(client, mixed):
     assert client.get("/users/search/?q=8").status_code == 302
     stranger = Client()
@@ -180,6 +187,7 @@ def test_the_default_user_is_typed_not_a_menu_of_every_user_and_checked_by_the_s
     assert device.default_user_id == "818"
 
 
+@pytest.mark.slow
 def test_the_hot_desk_action_says_what_it_does_and_waits_for_someone_on_the_phone(
     administrator_client, committed, deviceanduser
 ):
@@ -218,6 +226,7 @@ def accented(committed):
     committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Empfang Größe")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("search", "found"),
     [
@@ -241,6 +250,7 @@ def test_the_users_and_devices_searches_fold_accents(administrator_client, accen
     assert [s["extension"] for s in suggestions["results"]] == ["1001"]
 
 
+@pytest.mark.slow
 def test_a_renamed_extension_is_found_by_its_new_name_folded(administrator_client, accented):
     from directory.users.extensions import extension_update
     from directory.users.models import PbxUser

@@ -42,6 +42,7 @@ def test_the_state_filter_shows_only_unregistered_or_unreachable_devices(viewer_
     assert [d.id for d in page] == ["2002"]
 
 
+@pytest.mark.slow
 def test_the_users_list_marks_the_devices_each_user_is_on(viewer_client, committed, phones):
     from directory.devices.models import Device
     from directory.devices.services import device_update
@@ -63,6 +64,7 @@ def test_the_extensions_list_shows_the_state_of_each_extension_s_phone(viewer_cl
     assert viewer_client.get("/extensions/?state=down").context["page"].paginator.count == 1
 
 
+@pytest.mark.slow
 def test_the_device_page_shows_the_details_and_last_changes(viewer_client, phones):
     html = viewer_client.get("/devices/2001/").content.decode()
     assert "Phone model" in html and "1.5 ms" in html

@@ -101,6 +101,7 @@ def _editable_controls(html: str) -> list[str]:
     return [c for c in controls if "disabled" not in c and 'type="hidden"' not in c and 'name="q"' not in c]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["/extensions/1000/", "/settings/"])
 def test_a_viewer_gets_forms_to_read_not_to_fill_in(viewer_client, committed, url):
     committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")

@@ -67,6 +67,7 @@ def test_the_failure_limit_is_a_setting(client, ana, settings):
     assert log_in(client, RIGHT).status_code == 429
 
 
+@pytest.mark.slow
 def test_an_administrator_sees_the_lock_out_and_lifts_it(client, ana, administrator_client):
     for _ in range(10):
         log_in(client, "guess")
@@ -81,6 +82,7 @@ def test_an_administrator_sees_the_lock_out_and_lifts_it(client, ana, administra
     assert logged_in(client)
 
 
+@pytest.mark.slow
 def test_viewers_neither_see_nor_lift_lock_outs(viewer_client, client, ana):
     for _ in range(10):
         log_in(client, "guess")
@@ -89,6 +91,7 @@ def test_viewers_neither_see_nor_lift_lock_outs(viewer_client, client, ana):
     assert log_in(client, RIGHT).status_code == 429
 
 
+@pytest.mark.slow
 def test_lifting_a_login_lock_out_is_in_the_audit_log(client, ana, administrator_client):
     for _ in range(10):
         log_in(client, "guess")

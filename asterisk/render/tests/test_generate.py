@@ -26,6 +26,7 @@ def _header(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if line.startswith(";") and "pbxadmin" in line)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL_FILES)
 def test_a_file_names_a_custom_file_only_when_it_includes_it(name):
     for number, tech in (("1000", "pjsip"), ("1001", "sip"), ("1002", "iax2"), ("1003", "dahdi")):

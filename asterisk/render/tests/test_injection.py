@@ -106,6 +106,7 @@ def _assert_files_read_back_exactly(conf_dir):
             assert all(not any(ch in v for ch in LINE_BREAKS_AND_NUL) for _, v in section.items)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("service", "fields"), REFUSED)
 def test_a_dangerous_value_is_refused_with_a_message_and_leaves_nothing(service, fields, committed, conf_dir):
     committed(extension_create, extension="1500", name="Before", tech="sip")
@@ -118,6 +119,7 @@ def test_a_dangerous_value_is_refused_with_a_message_and_leaves_nothing(service,
     assert _files(conf_dir) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("service", "fields"), ACCEPTED)
 def test_an_accepted_value_reaches_the_files_and_astdb_on_one_line(service, fields, committed, conf_dir):
     write_files()

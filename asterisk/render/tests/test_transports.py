@@ -113,6 +113,7 @@ def test_given_asterisk_20s_sample_sip_conf_then_devices_name_only_udp(committed
     assert _device_transport(conf_dir, "2001") == "udp"
 
 
+@pytest.mark.slow
 def test_turning_tcp_on_rewrites_the_devices_and_reloads_chan_sip(committed, conf_dir, asterisk):
     committed(device_create, id="2001", tech="sip", settings={"secret": SECRET, "transport": "udp,tcp,tls"})
     run_sync()
@@ -167,6 +168,7 @@ def test_nat_settings_reach_both_drivers(committed, conf_dir):
     assert ("externhost", "pbx.example.com") in _items(conf_dir, SIP_GENERAL, "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
@@ -247,6 +249,7 @@ def test_viewers_read_the_page_and_cannot_change_it(viewer_client):
     assert SipSettings.get().sip_port == 5160
 
 
+@pytest.mark.slow
 def test_an_administrator_changes_the_settings_from_the_page(
     administrator_client, conf_dir, django_capture_on_commit_callbacks
 ):

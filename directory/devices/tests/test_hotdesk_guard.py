@@ -100,6 +100,7 @@ def test_deleting_the_user_or_the_device_deletes_its_count(desk):
 # --- Pages ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_administrator_sees_the_lock_out_on_the_user_and_device_pages(desk, administrator_client):
     lock_out(desk)
     for url in ("/users/1000/", "/devices/3001/"):

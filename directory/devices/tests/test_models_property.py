@@ -55,6 +55,7 @@ def _refused_or_harmless(field: str, value: str) -> None:
         assert_sections_read_back_exactly(render_device(tech, id=device.id, settings=settings))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", DEVICE_TEXT_FIELDS)
 @given(value=typed_text)
 def test_any_device_field_value_is_refused_or_harmless(field, value):

@@ -22,6 +22,7 @@ SIP_TEXT_FIELDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", SIP_TEXT_FIELDS)
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=text)

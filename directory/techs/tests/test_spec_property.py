@@ -29,6 +29,7 @@ def _refused_or_harmless(tech, setting, value) -> None:
     assert_sections_read_back_exactly(render_device(tech, settings=settings))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("tech", "setting"), TECH_SETTINGS)
 @given(value=typed_text)
 def test_any_endpoint_setting_value_is_refused_or_harmless(tech, setting, value):

@@ -105,6 +105,7 @@ def test_a_chan_sip_device_points_at_its_users_mailbox(committed, conf_dir):
     )
 
 
+@pytest.mark.slow
 def test_voicemail_is_reloaded_only_when_the_file_changed(committed, asterisk):
     ana = committed(extension_create, **ANA)
     run_sync()

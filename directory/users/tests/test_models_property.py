@@ -41,6 +41,7 @@ def _refused_or_harmless(field: str, value: str) -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", TEXT_USER_FIELDS)
 @given(value=typed_text)
 def test_any_user_field_value_is_refused_or_harmless(field, value):

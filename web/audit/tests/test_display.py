@@ -35,6 +35,7 @@ def test_a_boolean_change_reads_yes_and_no(administrator_client):
     assert "True" not in text and "False" not in text
 
 
+@pytest.mark.slow
 def test_a_choice_change_reads_its_labels_with_the_code_a_label_hides(administrator_client):
     user = user_create(extension="1000", name="Ann", recording_in_external="dontcare")
     user_update(user=user, recording_in_external="force")

@@ -130,6 +130,7 @@ def test_extension_pages_link_to_their_history(administrator_client, history):
     assert {part.object_type for e in page for part in e.parts} == {"user", "device", "endpoint"}
 
 
+@pytest.mark.slow
 def test_user_and_device_pages_link_to_their_history(administrator_client, deviceanduser):
     extension_create(extension="1000", name="Ann", tech="pjsip")
     device_create(id="3001", tech="pjsip", devicetype="adhoc")

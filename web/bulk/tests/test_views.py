@@ -51,6 +51,7 @@ def test_a_preview_with_errors_offers_no_import(administrator_client):
     assert not PbxUser.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("data", "message"),
     [

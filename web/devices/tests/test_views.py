@@ -40,6 +40,7 @@ def test_the_devices_page_and_adding_a_device(
     )
 
 
+@pytest.mark.slow
 def test_device_errors_show_next_to_fields(administrator_client, desk):
     data = form_post_data(administrator_client.get("/devices/add/?tech=pjsip"))
     data.update({"id": "3001", "devicetype": "adhoc", "emergency_cid": "not a number"})
@@ -49,6 +50,7 @@ def test_device_errors_show_next_to_fields(administrator_client, desk):
     assert "caller ID" in errors["emergency_cid"][0]
 
 
+@pytest.mark.slow
 def test_edit_and_delete_a_device(administrator_client, desk, django_capture_on_commit_callbacks):
     page = administrator_client.get("/devices/3001/")
     data = form_post_data(page)
@@ -68,6 +70,7 @@ def test_hot_desk_login_and_logout_from_the_device_page(administrator_client, al
     assert Device.objects.get(pk="3001").user is None
 
 
+@pytest.mark.slow
 def test_hot_desk_login_by_a_name_typed_whole(administrator_client, committed, alice, desk):
     committed(user_create, extension="1001", name="Ana Müller")
     administrator_client.post("/devices/3001/login/", {"extension": "ana müller"})
@@ -79,6 +82,7 @@ def test_hot_desk_login_by_a_name_typed_whole(administrator_client, committed, a
     assert "No user is called Nobody Here" in response.content.decode()
 
 
+@pytest.mark.slow
 def test_hot_desk_refuses_fixed_devices_and_unknown_users(administrator_client, committed, alice, desk):
     committed(device_create, id="2001", tech="sip", default_user=alice)
     response = administrator_client.post("/devices/2001/login/", {"extension": "1000"}, follow=True)
@@ -130,6 +134,7 @@ def test_revealing_a_secret_is_recorded_as_an_export(administrator_client, desk)
     assert secret not in str(Entry.objects.values_list())
 
 
+@pytest.mark.slow
 def test_a_viewer_sees_devices_but_cannot_hot_desk(viewer_client, alice, desk):
     assert viewer_client.get("/devices/").status_code == 200
     assert viewer_client.get("/devices/3001/").status_code == 200
@@ -143,6 +148,7 @@ def test_device_pages_belong_to_deviceanduser_mode(administrator_client):
     assert administrator_client.get("/devices/")["Location"] == "/"
 
 
+@pytest.mark.slow
 def test_a_save_from_an_older_devices_page_is_refused_with_what_changed(
     administrator_client, second_administrator_client, committed, desk, alice
 ):

@@ -24,6 +24,7 @@ def posted(client, **changes):
     return client.post("/users/2001/", {**data, **changes})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
 def test_the_user_page_shows_a_password_field_without_the_pin(desk_user, who, request):
     page = request.getfixturevalue(who).get("/users/2001/").content.decode()
@@ -43,6 +44,7 @@ def test_typing_a_new_pin_sets_it(desk_user, administrator_client):
     assert PbxUser.objects.get(pk="2001").password == "7777"
 
 
+@pytest.mark.slow
 def test_the_pin_can_be_removed_on_purpose(desk_user, administrator_client):
     assert posted(administrator_client, clear_password="on").status_code == 302
     assert PbxUser.objects.get(pk="2001").password == ""

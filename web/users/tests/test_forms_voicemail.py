@@ -41,6 +41,7 @@ def test_an_extension_added_with_voicemail_gets_a_mailbox(
     assert line == [("2212", f"{pin},Front desk,desk@example.com,,")], "no options: [general] decides"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["administrator_client", "viewer_client"])
 def test_the_pin_is_never_sent_to_the_browser(request, ana, who):
     client = request.getfixturevalue(who)
@@ -50,6 +51,7 @@ def test_the_pin_is_never_sent_to_the_browser(request, ana, who):
     assert "ana@example.com" in html
 
 
+@pytest.mark.slow
 def test_a_blank_pin_keeps_it_and_a_typed_one_replaces_it(
     administrator_client, ana, django_capture_on_commit_callbacks
 ):
@@ -68,6 +70,7 @@ def test_a_blank_pin_keeps_it_and_a_typed_one_replaces_it(
     assert PbxUser.objects.get(pk="2001").vm_pin == "7777"
 
 
+@pytest.mark.slow
 def test_unticking_voicemail_removes_the_mailbox(
     administrator_client, ana, conf_dir, django_capture_on_commit_callbacks
 ):
@@ -79,6 +82,7 @@ def test_unticking_voicemail_removes_the_mailbox(
     assert parse_conf((conf_dir / FILENAME).read_text()).section_names() == []
 
 
+@pytest.mark.slow
 def test_a_bad_email_is_shown_next_to_its_field_and_nothing_changes(administrator_client, ana):
     data = form_post_data(administrator_client.get("/extensions/2001/"))
     response = administrator_client.post(
@@ -101,6 +105,7 @@ def test_the_users_page_has_the_voicemail_section(deviceanduser, administrator_c
     assert PIN not in page.content.decode()
 
 
+@pytest.mark.slow
 def test_freepbxs_four_options_are_choices_and_the_others_a_free_field(
     administrator_client, ana, conf_dir, django_capture_on_commit_callbacks
 ):
@@ -122,6 +127,7 @@ def test_freepbxs_four_options_are_choices_and_the_others_a_free_field(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -140,6 +146,7 @@ def test_a_wrong_option_is_refused_with_the_values_allowed(
     assert PbxUser.objects.get(pk="2001").vm_options == ""
 
 
+@pytest.mark.slow
 def test_a_pin_made_for_a_new_mailbox_is_shown_once(
     administrator_client, viewer_client, django_capture_on_commit_callbacks
 ):
@@ -157,6 +164,7 @@ def test_a_pin_made_for_a_new_mailbox_is_shown_once(
     assert pin not in administrator_client.get("/extensions/2212/").content.decode(), "once"
 
 
+@pytest.mark.slow
 def test_turning_voicemail_on_without_a_pin_shows_the_pin_made(
     deviceanduser, administrator_client, committed, django_capture_on_commit_callbacks
 ):

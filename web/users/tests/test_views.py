@@ -107,6 +107,7 @@ def test_add_creates_the_extension_and_its_sections(
     assert PbxUser.objects.get(pk="2212").name == "Front desk"
 
 
+@pytest.mark.slow
 def test_add_shows_each_error_next_to_its_field(administrator_client, john):
     data = form_post_data(administrator_client.get("/extensions/add/?tech=pjsip"))
     data.update({"extension": "1000", "name": "Dup", "secret": "abc", "max_contacts": "500"})
@@ -120,6 +121,7 @@ def test_add_shows_each_error_next_to_its_field(administrator_client, john):
     assert "already in use by John Doe" in html and "is-invalid" in html
 
 
+@pytest.mark.slow
 def test_a_new_mailbox_pin_is_shown_and_survives_an_error_elsewhere(administrator_client, john, committed):
     page = administrator_client.get("/extensions/add/?tech=sip")
     data = form_post_data(page)
@@ -134,6 +136,7 @@ def test_a_new_mailbox_pin_is_shown_and_survives_an_error_elsewhere(administrato
     assert PbxUser.objects.get(pk="1006").vm_pin == "7777"
 
 
+@pytest.mark.slow
 def test_add_refuses_a_line_break_in_the_name(administrator_client):
     data = form_post_data(administrator_client.get("/extensions/add/?tech=sip"))
     data.update({"extension": "2000", "name": "Evil\r\n[inject]"})
@@ -191,6 +194,7 @@ def test_a_viewer_reads_but_cannot_change(viewer_client, john):
     assert PbxUser.objects.get(pk="1000").name == "John Doe"
 
 
+@pytest.mark.slow
 def test_someone_without_a_pbx_role_is_refused(client, john):
     client.force_login(no_role())
     assert client.get("/extensions/").status_code == 403
@@ -217,6 +221,7 @@ def test_extensions_pages_belong_to_extensions_mode(administrator_client, device
 # Two administrators on one extension: the second save from an old copy is refused, not lost.
 
 
+@pytest.mark.slow
 def test_given_a_saves_a_name_when_b_saves_a_ring_time_from_the_older_page_then_b_is_told_and_nothing_reverts(
     administrator_client, second_administrator_client, committed
 ):
@@ -244,6 +249,7 @@ def test_given_a_saves_a_name_when_b_saves_a_ring_time_from_the_older_page_then_
     assert (saved.name, saved.ringtimer) == ("Anna", 30)
 
 
+@pytest.mark.slow
 def test_when_both_changed_the_same_field_what_b_typed_stays_in_the_form_and_the_message_says_so(
     administrator_client, second_administrator_client, committed
 ):
@@ -261,6 +267,7 @@ def test_when_both_changed_the_same_field_what_b_typed_stays_in_the_form_and_the
     assert again["name"] == "Annie" and "callwaiting" not in again
 
 
+@pytest.mark.slow
 def test_a_version_that_this_portal_did_not_sign_is_refused_as_stale(administrator_client, committed):
     committed(extension_create, extension="1002", name="Ann", tech="pjsip")
     data = form_post_data(administrator_client.get("/extensions/1002/"))

@@ -23,6 +23,7 @@ def desk(committed, deviceanduser):
     return committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", description="Hot desk 1")
 
 
+@pytest.mark.slow
 def test_the_users_page_lists_users_and_their_devices_as_links(administrator_client, committed, alice, desk):
     committed(device_create, id="2001", tech="sip", default_user=alice)
     committed(device_login, device=desk, user=alice)
@@ -68,6 +69,7 @@ def test_a_hot_desk_password_must_be_digits(administrator_client, deviceanduser)
     assert response.context["form"].errors["password"] == ["Use digits only (0-9)."]
 
 
+@pytest.mark.slow
 def test_edit_and_delete_a_user(
     administrator_client, alice, desk, committed, django_capture_on_commit_callbacks
 ):
@@ -84,6 +86,7 @@ def test_edit_and_delete_a_user(
     assert Device.objects.get(pk="3001").user is None
 
 
+@pytest.mark.slow
 def test_a_save_from_an_older_users_page_is_refused_with_what_changed(
     administrator_client, second_administrator_client, committed, alice
 ):
