@@ -135,11 +135,18 @@ def _until(predicate, what: str) -> bool:
 not_shown = []
 
 
+# How long each API call itself took (until the portal answered), by what was timed: the rest of
+# a change's time is the background path (broker, worker, Asterisk).
+api_ms: dict[str, list[float]] = {}
+
+
 def _timed(call, shown, what: str) -> float:
     started = time.perf_counter()
     status, body = call()
     if status >= 300:
         raise SystemExit(f"{what}: the API answered {status}: {body}")
+    kind = {"the": "name", "new": "create", "deleted": "delete"}.get(what.split()[0], what.split()[0])
+    api_ms.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
     if not _until(shown, what):
         not_shown.append(what)
     return (time.perf_counter() - started) * 1000
@@ -319,6 +326,10 @@ def main() -> None:
     print(f"PJSIP settings (ms): {[round(v) for v in pjsip_settings]}")
     print(f"creates (ms): {[round(v) for v in creates]}")
     print(f"deletes (ms): {[round(v) for v in deletes]}")
+    print(
+        "of which the API call itself, p50 (ms): "
+        + ", ".join(f"{kind} {_p(values, 50):.0f}" for kind, values in api_ms.items())
+    )
     print(
         f"live: extensions={args.extensions} astdb_p50_ms={_p(names, 50):.0f} astdb_p95_ms={_p(names, 95):.0f} "
         f"setting_p50_ms={_p(settings_ms, 50):.0f} create_p50_ms={_p(creates, 50):.0f} "
