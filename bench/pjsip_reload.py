@@ -11,16 +11,20 @@ private Asterisk twice on them:
 - `sorcery`: Asterisk's `sorcery.conf` maps the endpoint, aor and auth types to their own
   generated file, so a reload reads again only the file that changed.
 
+With `--listener`, the portal's AMI event listener (`manage.py ami_events`, as `make run`
+starts it) is connected while the reloads run, to see what following Asterisk's events costs.
+
 Each time it changes one PJSIP device's DTMF mode through the service, writes the files,
 and times AMI `Reload res_pjsip.so` until Asterisk answers (Asterisk's own time: no
 portal in the loop). Last line:
-pjsip_reload: endpoints=… included_p50_ms=… sorcery_p50_ms=…
+pjsip_reload: endpoints=… listener=0|1 included_p50_ms=… sorcery_p50_ms=…
 """
 
 import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 
@@ -33,7 +37,25 @@ auth=config,pjsip.auth.conf,criteria=type=auth
 """
 
 
-def _reload_times(pbx, device, reloads: int, *, sorcery: bool) -> list[float]:
+def _listener(pbx) -> subprocess.Popen:
+    """`manage.py ami_events` against this Asterisk and the bench's database, as `make run` runs it."""
+    env = {
+        **os.environ,
+        "AMI_HOST": "127.0.0.1",
+        "AMI_PORT": str(pbx.ports.ami),
+        "AMI_USERNAME": pbx.ami_username,
+        "AMI_SECRET": pbx.ami_secret,
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "ami_events"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _reload_times(pbx, device, reloads: int, *, sorcery: bool, listener: bool) -> list[float]:
     from django.conf import settings
 
     from asterisk import ami
@@ -45,7 +67,10 @@ def _reload_times(pbx, device, reloads: int, *, sorcery: bool) -> list[float]:
         (pbx.etc / "pjsip.conf").write_text("#include pjsip.transports.conf\n")
     pbx.start(timeout=600)
     settings.AMI_SECRET = pbx.ami_secret
+    follower = _listener(pbx) if listener else None
     try:
+        if follower is not None:
+            time.sleep(5)  # its snapshot of every phone's state is taken before the first reload
         config = ami.AmiConfig.from_settings()
         if "Unable to find object" in pbx.cli(f"pjsip show endpoint {device.pk}"):
             raise SystemExit(
@@ -64,6 +89,9 @@ def _reload_times(pbx, device, reloads: int, *, sorcery: bool) -> list[float]:
             raise SystemExit("Asterisk does not show the last DTMF mode: the reload did not take")
         return times
     finally:
+        if follower is not None:
+            follower.terminate()
+            follower.wait(20)
         pbx.stop()
 
 
@@ -71,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extensions", type=int, default=10_000)
     parser.add_argument("--reloads", type=int, default=6)
+    parser.add_argument("--listener", action="store_true", help="with the AMI event listener connected")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -104,13 +133,16 @@ def main() -> None:
             sip_settings_update(**pbx.sip_settings())
             call_command("writeconf", verbosity=0)
             device = Device.objects.filter(tech="pjsip").order_by("pk").first()
-            results[mode] = _reload_times(pbx, device, args.reloads, sorcery=mode == "sorcery")
+            results[mode] = _reload_times(
+                pbx, device, args.reloads, sorcery=mode == "sorcery", listener=args.listener
+            )
             print(f"{mode}: res_pjsip.so reloads (ms): {[round(t) for t in results[mode]]}", flush=True)
         finally:
             pbx.close()
     endpoints = Device.objects.filter(tech="pjsip").count()
     print(
-        f"pjsip_reload: endpoints={endpoints} included_p50_ms={statistics.median(results['included']):.0f} "
+        f"pjsip_reload: endpoints={endpoints} listener={int(args.listener)} "
+        f"included_p50_ms={statistics.median(results['included']):.0f} "
         f"sorcery_p50_ms={statistics.median(results['sorcery']):.0f}"
     )
 
