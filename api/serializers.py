@@ -12,9 +12,9 @@ from rest_framework.fields import SkipField
 from directory.devices.models import Device, Tech
 from directory.devices.services import DEVICE_FIELDS
 from directory.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
+from directory.users.call_features.fields import LIST_MAX, LIST_SEPARATOR
 from directory.users.models import PbxUser
 from directory.users.services import USER_FIELDS
-from users.call_features.fields import LIST_MAX, LIST_SEPARATOR
 
 # A user's secret fields, named as the audit log names them (the hot-desk password,
 # a voicemail PIN when users have one): read from the model, so a new PIN is covered.

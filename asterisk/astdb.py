@@ -9,9 +9,9 @@ a FreePBX system holds others under the same users (`novmpw`, `vmx/*`,
 from collections import defaultdict
 from collections.abc import Iterable
 
+from asterisk.call_features import astdb as call_features
 from directory.devices.models import ARRIVAL_ORDER, Device
 from directory.users.models import PbxUser
-from users.call_features import astdb as call_features
 
 # The families of one key per user (`CW/1000`): call waiting, and the call features'.
 ONE_KEY_FAMILIES = ("CW", *call_features.FAMILIES)

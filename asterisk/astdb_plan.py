@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from asterisk import ami
 from asterisk.astdb import FAMILIES, ONE_KEY_FAMILIES, is_owned
+from asterisk.call_features.astdb import state_actions
 from asterisk.models import AstdbEntry
-from users.call_features.astdb import state_actions
 
 
 @dataclass

@@ -284,7 +284,7 @@ def make_app() -> HotDeskAgi:
     app.add_route("hotdesk-login", hotdesk_login)
     app.add_route("hotdesk-logout", hotdesk_logout)
     # The call features' codes (*76, *72…) share the service: same guards, same bounds.
-    from users.call_features.agi import add_routes
+    from asterisk.call_features.agi import add_routes
 
     add_routes(app)
     return app

@@ -19,7 +19,7 @@ GOODBYE = "vm-goodbye"
 SORRY = "im-sorry"
 TRY_LATER = "please-try-call-later"  # locked out, or the service could not be reached
 
-# Call features from the phone (users/call_features/agi.py), FreePBX's words where the core
+# Call features from the phone (asterisk/call_features/agi.py), FreePBX's words where the core
 # set has them: "do not disturb activated", "call forwarding unconditional for extension 2001
 # is set to 2003", "call waiting de-activated". Follow me has no prompt of its own there.
 DND = "do-not-disturb"

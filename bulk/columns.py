@@ -11,11 +11,11 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from bulk import call_feature_columns
 from directory.secrets import SECRET_COLUMNS
 from directory.techs import TECHS
 from directory.users.mailboxes import normalise_options
 from directory.users.models import NO_VOICEMAIL, voicemail_setting
-from users.call_features import columns as call_feature_columns
 
 # FreePBX's Bulk Handler writes tech=virtual for a user with no device (an extension with no phone).
 VIRTUAL = "virtual"
@@ -38,7 +38,7 @@ class UserColumn:
     # voicemail_enable, yes/no derived from the voicemail context and read in user_fields_from.
     kind: str = "text"
     aliases: tuple[str, ...] = ()  # other names an import accepts for it
-    # A column with its own reading and writing (the call features': users/call_features/columns.py).
+    # A column with its own reading and writing (the call features': bulk/call_feature_columns.py).
     reader: Callable[[str], object] | None = None
     writer: Callable[[object], str] | None = None
 

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
+from api.tests.helpers import EXT, make_extension
 from bulk.importing import import_file
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
@@ -48,3 +49,22 @@ def test_a_busy_sqlite_answers_503_with_json_detail_not_a_page(admin_api, settin
     assert response["Retry-After"] == "5"
     assert "busy" in response.json()["detail"] and "nothing was saved" in response.json()["detail"]
     assert PbxUser.objects.get(pk="1000").name == "John Doe"
+
+
+@pytest.mark.django_db
+def test_a_number_in_use_is_409(admin_api):
+    make_extension(admin_api)
+    response = admin_api.post(EXT, {"extension": "1000", "name": "Other", "tech": "sip"}, format="json")
+    assert response.status_code == 409
+    assert "already in use" in response.json()["extension"][0]
+    devices = admin_api.post("/api/v1/devices/", {"id": "1000", "tech": "pjsip"}, format="json")
+    assert devices.status_code == 409 and "id" in devices.json()
+
+
+@pytest.mark.django_db
+def test_what_is_not_there_is_said_without_model_names(admin_api):
+    missing = admin_api.get(f"{EXT}4040/")
+    assert missing.status_code == 404 and "PbxUser" not in missing.json()["detail"]
+    admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip", "devicetype": "adhoc"}, format="json")
+    login = admin_api.post("/api/v1/devices/3001/login/", {"extension": "9999"}, format="json")
+    assert login.status_code == 400 and login.json() == {"extension": ["No user 9999."]}

@@ -4,7 +4,7 @@ answer declared with its type. A client generated from it relies on each of thes
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from api.tests.test_resources import make_extension
+from api.tests.helpers import make_extension
 
 DOCUMENT = SchemaGenerator().get_schema(request=None, public=True)
 COMPONENTS = DOCUMENT["components"]["schemas"]

@@ -22,10 +22,10 @@ from django.conf import settings
 from django.db import connection
 
 from asterisk import prompts
+from asterisk.call_features import dialplan as call_features
 from asterisk.render.conf import banner
 from directory.devices.models import ARRIVAL_ORDER, Device
 from directory.users.models import PbxUser
-from users.call_features import dialplan as call_features
 
 FILENAME = "extensions_additional.conf"
 
@@ -175,7 +175,7 @@ exten => s,1,GotoIf($[${{LEN(${{REALCALLERIDNUM}})}} > 0]?known)
  same => n,Playback({_NOBODY})
  same => n,Hangup()
 
-; Calling a user: forward all calls, do not disturb and follow me first (users/call_features);
+; Calling a user: forward all calls, do not disturb and follow me first (asterisk/call_features);
 ; then ring every device they are on now, at once, for their ring time; then a forward when busy
 ; or unanswered, voicemail, or busy / hang up. ARG1 is the user's number, ARG2 the context their
 ; forwards are dialled in, ARG3 "member" when someone's follow-me list rings them.

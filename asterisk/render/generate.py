@@ -165,7 +165,7 @@ USER_INPUTS: dict[str, frozenset[str]] = {
 }
 DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
     # The hint lists the dial strings of the devices a user is on, in the order they came; a
-    # user's entry names the context their own phone dials from (users/call_features: their
+    # user's entry names the context their own phone dials from (directory/users/call_features: their
     # forwards are dialled in it): its number's device, else a fixed device they are default user of.
     DIALPLAN: frozenset({"id", "dial", "user_id", "default_user_id", "devicetype", "settings.context"}),
     VOICEMAIL: frozenset(),

@@ -1,10 +1,12 @@
 """Writing the files: atomic, only when changed, and never older than the database."""
 
+import io
 import os
 import threading
 
 import pytest
-from django.db import OperationalError
+from django.core.management import call_command
+from django.db import OperationalError, transaction
 
 from asterisk import files, outbox, tasks
 from asterisk.files import files_for_techs, render_files, write_files
@@ -184,3 +186,34 @@ def test_a_temp_file_left_by_a_killed_writer_is_swept_and_no_one_elses(conf_dir)
     files.write_files()
     assert not stale.exists()
     assert theirs.exists()
+
+
+@pytest.mark.django_db
+def test_a_change_committed_while_files_are_written_keeps_its_row(committed, monkeypatch, conf_dir):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    real = files._write_locked
+
+    def write_then_another_commit(names, before_replacing):
+        written = real(names, before_replacing)
+        # Another process commits a change after this writer read the database.
+        with transaction.atomic():
+            extension_create(extension="1001", name="Ben", tech="sip")
+        return written
+
+    extension_create(extension="1002", name="Cy", tech="sip")
+    monkeypatch.setattr(files, "_write_locked", write_then_another_commit)
+    files.write_pending_files()
+    assert "sip_additional.conf" in _pending("file"), "1001's row outlives the write that missed it"
+    monkeypatch.setattr(files, "_write_locked", real)
+    files.write_pending_files()
+    assert "[1001]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+
+
+@pytest.mark.django_db
+def test_writeconf_settles_what_the_outbox_held_and_queues_the_reloads(conf_dir):
+    extension_create(extension="1000", name="Ana", tech="sip")  # committed, never written
+    call_command("writeconf", stdout=io.StringIO())
+    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+    assert not _pending("file")
+    reloads = set(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
+    assert {"chan_sip.so", "dialplan"} <= reloads

@@ -42,7 +42,7 @@ USER_CHANGES = {
     "recording_priority": 20,
     "accountcode": "sales7",
     "language": "de",
-    # The call features live in AstDB only (users/call_features).
+    # The call features live in AstDB only (asterisk/call_features).
     "dnd": True,
     "cf": "1002",
     "cfb": "1002",

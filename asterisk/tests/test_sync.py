@@ -11,7 +11,7 @@ from asterisk import ami, sync
 from asterisk.ami import AmiActionError, AmiAuthError, AmiUnavailable
 from asterisk.astdb import desired_keys
 from asterisk.models import AstdbEntry, SyncChange, SyncStatus
-from asterisk.sync import _ReplyCheck, run_sync
+from asterisk.sync import _ReplyCheck, run_reloads, run_sync
 from asterisk.tasks import request_sync
 from directory.devices.services import (
     device_create,
@@ -585,3 +585,66 @@ def test_a_file_written_after_asterisk_started_is_reloaded(asterisk, conf_dir, c
     outcome = sync.run_reloads(owner="test")
     assert outcome is not None and set(outcome.reloads) == queued
     assert "res_pjsip.so" in asterisk.reloads and "dialplan reload" in asterisk.commands
+
+
+def _files_pending() -> set[str]:
+    return set(SyncChange.objects.filter(kind="file").values_list("ref", flat=True))
+
+
+def test_a_crash_between_commit_and_write_is_repaired_by_the_next_run(asterisk, conf_dir):
+    # The process dies after the commit: the on-commit work never runs.
+    extension_create(extension="1000", name="Ana", tech="sip")
+    assert not (conf_dir / "sip_additional.conf").exists()
+    assert "sip_additional.conf" in _files_pending(), "the outbox still says so"
+
+    run_sync()
+    run_reloads()
+
+    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
+    assert not SyncChange.objects.exists()
+    assert ("Reload", "chan_sip.so") in [(a["action"], a.get("module")) for a in asterisk.actions]
+
+
+def test_a_save_with_asterisk_down_succeeds_and_reports_it(asterisk, django_capture_on_commit_callbacks):
+    asterisk.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        user = user_create(extension="1000", name="Ana")
+    assert user.pk == "1000"
+    status = SyncStatus.get()
+    # Here Celery does not retry (see conftest), so nothing stays asked for; on a worker the
+    # retry keeps the request and the change arrives (test_worker.py).
+    assert "cannot connect" in status.last_error and status.queued is False
+    assert SyncChange.objects.filter(kind="user", ref="1000").exists(), "kept for the next run"
+
+
+def test_when_the_files_cannot_be_written_the_sync_still_runs_once_and_the_banner_keeps_the_error(
+    settings, asterisk, conf_dir, django_capture_on_commit_callbacks
+):  # it once looped: each run asked for another, for the files it could not write
+    blocked = conf_dir.parent / "not-a-folder"
+    blocked.write_text("")  # a file where the folder should be: every write fails, even as root
+    settings.ASTERISK_CONF_DIR = blocked
+    with django_capture_on_commit_callbacks(execute=True):
+        extension_create(extension="1000", name="Ana", tech="sip")
+    status = SyncStatus.get()
+    assert status.runs == 1, "one run pushed AstDB; the leftover file rows did not start another"
+    assert status.last_error_kind == "files" and "config files" in status.last_error
+    assert status.queued is False
+    assert "sip_additional.conf" in _files_pending(), "kept for the next write"
+    assert asterisk.astdb().get("DEVICE/1000/dial") == "SIP/1000"
+
+
+def test_an_unexpected_error_in_a_run_lets_go_of_the_run(monkeypatch, asterisk, worker_away, committed):
+    committed(extension_create, extension="1000", name="Ana", tech="sip")
+    assert SyncStatus.get().queued
+
+    def locked(self, **_options):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(sync._Run, "go", locked)
+    with pytest.raises(RuntimeError):
+        sync.run_requested(owner="w1")
+    status = SyncStatus.get()
+    assert status.running_by == "" and status.lease_until is None, "the next run may begin at once"
+    monkeypatch.undo()
+    assert sync.run_requested(owner="w2").result is not None
+    assert asterisk.astdb().get("DEVICE/1000/dial") == "SIP/1000"

@@ -1,15 +1,20 @@
-"""What a CSV file may cost to read: its cells and columns are capped, and refusing a hostile
-one costs a small multiple of its size, in time and memory."""
+"""Reading a CSV file (bulk/csvfile.py): FreePBX's quirks (options spread over unnamed cells), a
+file that cannot be read refused whole, and what a file may cost: its cells and columns are
+capped, and refusing a hostile one costs a small multiple of its size, in time and memory."""
 
+import re
 import tracemalloc
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
-from bulk.csvfile import CsvFileError, neutralise, read_table, unneutralise
+from bulk.csvfile import CsvFileError, decode, neutralise, read_table, unneutralise
 from bulk.exporting import export_file
 from bulk.importing import check_file, import_file
 from bulk.models import ImportJob
+from bulk.tests.helpers import csv_text
+from bulk.tests.test_migration import sample_text
 from directory.devices.models import Device
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
@@ -103,3 +108,57 @@ def test_a_name_starting_with_a_quote_survives_export_and_import(committed):
     Device.objects.all().delete()
     committed(import_file, "extensions", exported)
     assert PbxUser.objects.get(pk="1000").name == "'=1+1"
+
+
+@pytest.mark.django_db
+def test_freepbx_voicemail_options_spread_over_unnamed_cells_are_read_whole(committed):
+    """FreePBX exports `attach=no,saycid=no,envelope=no,delete=no` unquoted: four cells, the last
+    three under the header's unnamed columns. They are one mailbox's options, not 3 unnamed columns."""
+    text = sample_text()  # its 3-digit mailbox PINs made 4: shorter ones are refused
+    report = check_file("extensions", text, weak="keep")
+    assert report.ok, report.problems
+    assert not [c for c in report.ignored if "unnamed" in c]
+    committed(import_file, "extensions", text, weak="keep")
+    assert PbxUser.objects.get(pk="146").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+    assert PbxUser.objects.get(pk="818").vm_options == "attach=no|saycid=no|envelope=no|delete=no"
+
+
+@pytest.mark.django_db
+def test_options_running_past_the_unnamed_columns_stay_whole_and_other_cells_keep_their_place():
+    header = "extension,name,voicemail_enable,voicemail_vmpwd,voicemail_options,,"
+    row = "2001,Ana,yes,1234,attach=yes,saycid=no,envelope=no,delete=no"
+    table = read_table(csv_text(row, header=header))
+    (read,) = table.rows
+    assert read.cells["voicemail_options"] == "attach=yes,saycid=no,envelope=no,delete=no"
+    assert table.unnamed == 0
+    middle = read_table("extension,voicemail_options,,,name\n2001,attach=yes,delete=no,,Ana\n")
+    (read,) = middle.rows
+    assert (read.cells["voicemail_options"], read.cells["name"]) == ("attach=yes,delete=no", "Ana")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"   \n\n", "The file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a CSV file"),
+        (b"extension,name\n1000,Caf\xe9\n", "not UTF-8: byte 24 (line 2)"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_whole(data, message):
+    with pytest.raises(CsvFileError, match=re.escape(message)):
+        read_table(decode(data))
+
+
+@pytest.mark.django_db
+@override_settings(BULK_IMPORT_MAX_BYTES=100)
+def test_a_file_over_the_limit_is_refused():
+    with pytest.raises(CsvFileError, match="the limit is"):
+        decode(b"extension,name\n" + b"1000,A\n" * 30)
+
+
+@pytest.mark.django_db
+def test_a_bom_is_accepted():
+    report = check_file("extensions", decode("\ufeffextension,name\n1000,A\n".encode()))
+    assert report.counts["create"] == 1

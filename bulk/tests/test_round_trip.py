@@ -9,8 +9,10 @@ import pytest
 
 from asterisk.astdb import desired_keys
 from asterisk.files import write_files
+from asterisk.render.conf import parse_conf
 from bulk.exporting import export_file
 from bulk.importing import check_file, import_file
+from bulk.tests.helpers import command_export
 from directory.devices.models import Device
 from directory.devices.services import device_create, device_login, device_update
 from directory.users.extensions import extension_create
@@ -172,3 +174,68 @@ def test_replace_keeps_a_virtual_extension_virtual_and_refuses_to_add_or_drop_a_
     assert "has a PJSIP device: an import does not delete it" in report.problems[0]["message"]
     report = check_file("extensions", "extension,name,tech\n2001,Cy,pjsip\n", replace=True)
     assert "has no device of its own (virtual)" in report.problems[0]["message"]
+
+
+def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb(committed, conf_dir):
+    committed(
+        extension_create,
+        extension="1000",
+        name="Ana Müller",
+        tech="pjsip",
+        voicemail="default",
+        vm_pin="0042",
+        vm_email="ana@example.com",
+        vm_pager="ana.pager@example.com",
+        vm_options="attach=yes|saycid=no|envelope=no|delete=no|tz=european",
+        outboundcid='"Sales" <5551234>',
+        ringtimer=25,
+        callwaiting=False,
+        accountcode="sales",
+        settings={"max_contacts": "3", "allow": "ulaw,g722", "namedcallgroup": "office"},
+    )
+    committed(
+        extension_create,
+        extension="1001",
+        name="O'Brien, Pat",
+        tech="sip",
+        password="4711",
+        cid_num_alias="2001",
+        settings={"nat": "no", "secret": "ab;12;cd", "deny": "10.0.0.0/8"},
+    )
+    committed(
+        extension_create,
+        extension="2000",
+        name="=Branch",
+        tech="iax2",
+        language="fr",
+        cfringtimer=-1,
+        emergency_cid="911",
+    )
+    committed(extension_create, extension="3000", name="Lobby", tech="dahdi", settings={"channel": "4"})
+    committed(
+        extension_create, extension="4000", name="Mobile", tech="custom", dial="Local/5551234@from-internal"
+    )
+    committed(extension_create, extension="1002", name="Sales box", tech="pjsip", voicemail="sales")
+    before_files, before_keys = _snapshot(conf_dir)
+    assert parse_conf(before_files["voicemail_additional.conf"].decode()).section_names() == [
+        "default",
+        "sales",
+    ]
+    before_users = list(PbxUser.objects.values())
+    exported = command_export()
+    assert "'=Branch" in exported, "formula-like cells are neutralised"
+    assert "'-1" in exported
+
+    PbxUser.objects.all().delete()
+    Device.objects.all().delete()
+    for path in conf_dir.glob("*.conf"):
+        path.unlink()
+    committed(import_file, "extensions", exported)
+    after_files, after_keys = _snapshot(conf_dir)
+    assert after_files == before_files
+    assert after_keys == before_keys
+    strip = ("created_at", "updated_at")
+    assert [{k: v for k, v in u.items() if k not in strip} for u in PbxUser.objects.values()] == [
+        {k: v for k, v in u.items() if k not in strip} for u in before_users
+    ], "every field, the mailbox's PIN and options included"
+    assert PbxUser.objects.get(pk="2000").name == "=Branch"

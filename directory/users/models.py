@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from directory.folding import FoldedSearch, folded_field
+from directory.users.call_features import fields as call_features
 from directory.users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 from directory.validators import SafeCharField, callerid_format, digits_only
-from users.call_features import fields as call_features
 
 NO_VOICEMAIL = "novm"
 # The voicemail context of a mailbox turned on without naming one.
@@ -192,7 +192,7 @@ class PbxUser(FoldedSearch):
     )
     accountcode = SafeCharField(max_length=40, blank=True, validators=[accountcode_chars])
     language = SafeCharField(max_length=16, blank=True, validators=[language_code])
-    # Call features (users/call_features/: FreePBX's donotdisturb, callforward and findmefollow).
+    # Call features (directory/users/call_features/: FreePBX's donotdisturb, callforward and findmefollow).
     dnd = models.BooleanField(
         "do not disturb",
         default=False,

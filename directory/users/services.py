@@ -15,10 +15,10 @@ from audit import trail
 from directory import announce, rules
 from directory.devices.models import Device
 from directory.errors import ErrorCollector
+from directory.users.call_features import rules as call_feature_rules
 from directory.users.mailboxes import generate_pin
 from directory.users.models import PbxUser
 from directory.versions import Expected, check_version, version_of
-from users.call_features import services as call_feature_rules
 
 # Everything an administrator may set on a user; the extension is its identity.
 # What a page, a file or a call may set; not the copies kept for searching (editable=False).

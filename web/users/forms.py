@@ -11,10 +11,10 @@ from directory.users.mailboxes import FREEPBX_OPTIONS, generate_pin, join_option
 from directory.users.models import DEFAULT_VOICEMAIL_CONTEXT, PbxUser, voicemail_setting
 from directory.users.services import USER_FIELDS, user_version
 from directory.validators import generate_secret
-from users.call_features import forms as call_feature_forms
 from web.endpoints.forms import settings_fields, settings_from
 from web.forms import VersionedForm
 from web.listing import ListFilters, tech_filter, type_filter
+from web.users import call_feature_forms
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
 # FreePBX's four mailbox options get a choice each; any other option goes in `vm_options`.

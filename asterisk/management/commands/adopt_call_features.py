@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from asterisk import ami
 from asterisk.astdb_plan import read_families
-from users.call_features.adopt import adopt
+from asterisk.call_features.adopt import adopt
 
 
 class Command(BaseCommand):

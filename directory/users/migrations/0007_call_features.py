@@ -2,7 +2,7 @@
 
 import django.core.validators
 import directory.validators
-import users.call_features.fields
+import directory.users.call_features.fields
 from django.db import migrations, models
 
 
@@ -16,17 +16,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pbxuser',
             name='cf',
-            field=directory.validators.SafeCharField(blank=True, help_text='A number (internal or outside); empty: no forward. Phones: *72 / *73.', max_length=31, validators=[users.call_features.fields.forward_number], verbose_name='forward all calls to'),
+            field=directory.validators.SafeCharField(blank=True, help_text='A number (internal or outside); empty: no forward. Phones: *72 / *73.', max_length=31, validators=[directory.users.call_features.fields.forward_number], verbose_name='forward all calls to'),
         ),
         migrations.AddField(
             model_name='pbxuser',
             name='cfb',
-            field=directory.validators.SafeCharField(blank=True, help_text='Phones: *90 / *91.', max_length=31, validators=[users.call_features.fields.forward_number], verbose_name='forward when busy to'),
+            field=directory.validators.SafeCharField(blank=True, help_text='Phones: *90 / *91.', max_length=31, validators=[directory.users.call_features.fields.forward_number], verbose_name='forward when busy to'),
         ),
         migrations.AddField(
             model_name='pbxuser',
             name='cfu',
-            field=directory.validators.SafeCharField(blank=True, help_text='After the ring time, or at once when no phone of the user is reachable. Phones: *52 / *53.', max_length=31, validators=[users.call_features.fields.forward_number], verbose_name='forward on no answer or unavailable to'),
+            field=directory.validators.SafeCharField(blank=True, help_text='After the ring time, or at once when no phone of the user is reachable. Phones: *52 / *53.', max_length=31, validators=[directory.users.call_features.fields.forward_number], verbose_name='forward on no answer or unavailable to'),
         ),
         migrations.AddField(
             model_name='pbxuser',
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pbxuser',
             name='followme_list',
-            field=directory.validators.SafeCharField(blank=True, help_text='Numbers to ring, internal or outside, one per line.', max_length=400, validators=[users.call_features.fields.followme_list_format], verbose_name='follow-me list'),
+            field=directory.validators.SafeCharField(blank=True, help_text='Numbers to ring, internal or outside, one per line.', max_length=400, validators=[directory.users.call_features.fields.followme_list_format], verbose_name='follow-me list'),
         ),
         migrations.AddField(
             model_name='pbxuser',

@@ -6,11 +6,11 @@ import io
 import pytest
 from django.core.management import call_command
 
+from asterisk.call_features.adopt import fields_from_astdb
 from asterisk.sync import run_sync
 from audit.models import Entry, Via
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
-from users.call_features.adopt import fields_from_astdb
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from directory.users.call_features.fields import STRATEGY_NEAREST, Strategy
 from directory.users.models import PbxUser
-from users.call_features.fields import STRATEGY_NEAREST, Strategy
+from directory.users.services import user_update, user_update_check
 
 _FORWARDS = {"CF": "cf", "CFB": "cfb", "CFU": "cfu"}
 _FOLLOWME = {
@@ -63,8 +64,6 @@ def fields_from_astdb(keys: dict[str, str]) -> dict[str, dict]:
 
 def adopt(keys: dict[str, str], *, dry_run: bool = False) -> Adopted:
     """Save on each user what their keys say and the database does not (through `user_update`)."""
-    from directory.users.services import user_update, user_update_check  # they import this package's rules
-
     result = Adopted()
     users = PbxUser.objects.in_bulk(list(fields_from_astdb(keys)))
     for ext, fields in sorted(fields_from_astdb(keys).items()):

@@ -1,14 +1,12 @@
-"""The boundary: what a transaction records for Asterisk, and when and how it acts on it."""
-
-import io
+"""The outbox (asterisk/outbox.py): what a transaction records for Asterisk, once, at its end or a
+batch's, and what a rolled-back part never records."""
 
 import pytest
-from django.core.management import call_command
 from django.db import transaction
 
 from asterisk import files, outbox
-from asterisk.models import SyncChange, SyncStatus
-from asterisk.sync import run_reloads, run_sync
+from asterisk.models import SyncChange
+from asterisk.sync import run_sync
 from directory.devices.services import device_create, device_delete
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
@@ -134,96 +132,6 @@ def test_a_block_rolled_back_inside_a_batch_reaches_neither_the_files_nor_astdb(
     assert not SyncChange.objects.exclude(kind="reload").exists()
 
 
-def test_a_crash_between_commit_and_write_is_repaired_by_the_next_run(asterisk, conf_dir):
-    # The process dies after the commit: the on-commit work never runs.
-    extension_create(extension="1000", name="Ana", tech="sip")
-    assert not (conf_dir / "sip_additional.conf").exists()
-    assert "sip_additional.conf" in _files_pending(), "the outbox still says so"
-
-    run_sync()
-    run_reloads()
-
-    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
-    assert not SyncChange.objects.exists()
-    assert ("Reload", "chan_sip.so") in [(a["action"], a.get("module")) for a in asterisk.actions]
-
-
-def test_a_change_committed_while_files_are_written_keeps_its_row(committed, monkeypatch, conf_dir):
-    committed(extension_create, extension="1000", name="Ana", tech="sip")
-    real = files._write_locked
-
-    def write_then_another_commit(names, before_replacing):
-        written = real(names, before_replacing)
-        # Another process commits a change after this writer read the database.
-        with transaction.atomic():
-            extension_create(extension="1001", name="Ben", tech="sip")
-        return written
-
-    extension_create(extension="1002", name="Cy", tech="sip")
-    monkeypatch.setattr(files, "_write_locked", write_then_another_commit)
-    files.write_pending_files()
-    assert "sip_additional.conf" in _files_pending(), "1001's row outlives the write that missed it"
-    monkeypatch.setattr(files, "_write_locked", real)
-    files.write_pending_files()
-    assert "[1001]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
-
-
-def test_a_save_with_asterisk_down_succeeds_and_reports_it(asterisk, django_capture_on_commit_callbacks):
-    asterisk.stop()
-    with django_capture_on_commit_callbacks(execute=True):
-        user = user_create(extension="1000", name="Ana")
-    assert user.pk == "1000"
-    status = SyncStatus.get()
-    # Here Celery does not retry (see conftest), so nothing stays asked for; on a worker the
-    # retry keeps the request and the change arrives (test_worker.py).
-    assert "cannot connect" in status.last_error and status.queued is False
-    assert SyncChange.objects.filter(kind="user", ref="1000").exists(), "kept for the next run"
-
-
 def test_outbox_changed_with_nothing_records_nothing():
     outbox.changed(users=(), devices=["", None])
     assert not SyncChange.objects.exists()
-
-
-def test_writeconf_settles_what_the_outbox_held_and_queues_the_reloads(conf_dir):
-    extension_create(extension="1000", name="Ana", tech="sip")  # committed, never written
-    call_command("writeconf", stdout=io.StringIO())
-    assert "[1000]" in (conf_dir / "sip_additional.conf").read_text().splitlines()
-    assert not _files_pending()
-    reloads = set(SyncChange.objects.filter(kind="reload").values_list("ref", flat=True))
-    assert {"chan_sip.so", "dialplan"} <= reloads
-
-
-def test_when_the_files_cannot_be_written_the_sync_still_runs_once_and_the_banner_keeps_the_error(
-    settings, asterisk, conf_dir, django_capture_on_commit_callbacks
-):  # it once looped: each run asked for another, for the files it could not write
-    blocked = conf_dir.parent / "not-a-folder"
-    blocked.write_text("")  # a file where the folder should be: every write fails, even as root
-    settings.ASTERISK_CONF_DIR = blocked
-    with django_capture_on_commit_callbacks(execute=True):
-        extension_create(extension="1000", name="Ana", tech="sip")
-    status = SyncStatus.get()
-    assert status.runs == 1, "one run pushed AstDB; the leftover file rows did not start another"
-    assert status.last_error_kind == "files" and "config files" in status.last_error
-    assert status.queued is False
-    assert "sip_additional.conf" in _files_pending(), "kept for the next write"
-    assert asterisk.astdb().get("DEVICE/1000/dial") == "SIP/1000"
-
-
-def test_an_unexpected_error_in_a_run_lets_go_of_the_run(monkeypatch, asterisk, worker_away, committed):
-    from asterisk import sync
-
-    committed(extension_create, extension="1000", name="Ana", tech="sip")
-    assert SyncStatus.get().queued
-
-    def locked(self, **_options):
-        raise RuntimeError("database is locked")
-
-    monkeypatch.setattr(sync._Run, "go", locked)
-    with pytest.raises(RuntimeError):
-        sync.run_requested(owner="w1")
-    status = SyncStatus.get()
-    assert status.running_by == "" and status.lease_until is None, "the next run may begin at once"
-    monkeypatch.undo()
-    assert sync.run_requested(owner="w2").result is not None
-    assert asterisk.astdb().get("DEVICE/1000/dial") == "SIP/1000"

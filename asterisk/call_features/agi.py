@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 
 from asterisk import prompts
 from asterisk.hotdesk_agi import Session, _ask_digits, _say
+from directory.users.call_features import services
 from directory.users.models import PbxUser
-from users.call_features import services
 
 log = logging.getLogger(__name__)
 

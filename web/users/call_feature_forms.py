@@ -2,8 +2,8 @@
 
 from django import forms
 
-from users.call_features.fields import LIST_SEPARATOR
-from users.call_features.services import FIELDS
+from directory.users.call_features.fields import LIST_SEPARATOR
+from directory.users.call_features.rules import FIELDS
 
 # In the order the section shows them: call waiting (a field the pages had) joins its neighbours.
 SECTION = ("dnd", "callwaiting", *FIELDS[1:])

@@ -1,4 +1,4 @@
-"""The call features' dialplan: part of the static dialplan (`endpoints.dialplan`), the same for
+"""The call features' dialplan: part of the static dialplan (`asterisk/render/dialplan.py`), the same for
 every office, so it is loaded with `dialplan reload` and never per user.
 
 - The feature codes (FreePBX's defaults: *76/*78/*79, *72/*73, *90/*91, *52/*53, *70/*71, *21)
@@ -6,10 +6,10 @@ every office, so it is loaded with `dialplan reload` and never per user.
   device through the services; the sync then writes AstDB and sets the device states.
 - BLF hints: `*76<ext>` follows `Custom:DND<ext>`, `*21<ext>` `Custom:FOLLOWME<ext>` (pattern
   hints: Asterisk makes one for each number a phone watches).
-- `sub-dial-user` (endpoints.dialplan) calls the subroutines below: forward all calls
+- `sub-dial-user` (asterisk/render/dialplan.py) calls the subroutines below: forward all calls
   (`sub-cf-all`), forward a busy or unanswered call (`sub-cf-dial`), follow me (`sub-followme`).
 
-Calls read only AstDB (FreePBX's keys, users/call_features/astdb.py). A number read from AstDB
+Calls read only AstDB (FreePBX's keys, asterisk/call_features/astdb.py). A number read from AstDB
 is filtered to digits and `+` before it reaches Dial(); forwards and outside follow-me numbers
 are dialled in the context the user's own phone dials from (the per-user entry passes it), so a
 forward reaches nothing the user could not dial. A forward is not followed back to the user,
@@ -24,7 +24,7 @@ from django.db.models import Exists, F, OuterRef
 from asterisk import prompts
 from directory.devices.models import Device, DeviceType
 from directory.endpoints.models import Endpoint
-from users.call_features.services import forward_context
+from directory.users.call_features.rules import forward_context
 
 # The feature codes (FreePBX's defaults), what each asks the FastAGI service to do, and whether
 # a number may follow it (`*72<number>`).

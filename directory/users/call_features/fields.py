@@ -1,7 +1,7 @@
 """What a user's call-feature fields may hold, and FreePBX's defaults for them.
 
-The fields are on `users.models.PbxUser`; their rules across fields (no forward to oneself,
-which follow-me numbers are users) are `services.check`'s.
+The fields are on `directory.users.models.PbxUser`; their rules across fields (no forward to
+oneself, the follow-me list's form) are `rules.py`'s.
 """
 
 import re

@@ -2,13 +2,13 @@
 
 import pytest
 
+from asterisk.call_features.dialplan import CODES
 from asterisk.render.dialplan import FILENAME, entries_by_user
 from asterisk.render.tests.test_dialplan import check_targets, parse_dialplan
 from directory.devices.services import device_create
 from directory.users.extensions import extension_create, extension_update
 from directory.users.models import PbxUser
 from directory.users.services import user_create
-from users.call_features.dialplan import CODES
 
 pytestmark = pytest.mark.django_db
 

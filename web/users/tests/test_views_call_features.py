@@ -4,10 +4,10 @@ import pytest
 
 from audit import actors
 from directory.devices.models import Device
+from directory.users.call_features import services
 from directory.users.extensions import extension_create, extension_update
 from directory.users.models import PbxUser
 from directory.users.services import user_create
-from users.call_features import services
 from web.testing.forms import form_post_data
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,15 @@
-"""Phone status and the link to Asterisk over the API: stale states are data, never passed off as current."""
+"""Phone status and the sync over the API (api/views/status.py): stale states are data, never passed off
+as current; the sync's state is what a monitor reads, and Sync now asks for a run."""
 
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
-from asterisk.models import ListenerState, ListenerStatus, PhoneStatus
+from api.tests.helpers import make_extension
+from asterisk.models import ListenerState, ListenerStatus, PhoneState, PhoneStatus, SyncStatus
 from asterisk.selectors import listener_link
+from asterisk.sync import run_reloads, run_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +60,40 @@ def test_while_the_link_is_down_every_answer_says_unknown_since_then_and_keeps_t
         "text": f"status unknown since {listener_link().since_text}: the link to Asterisk is down",
     }
     assert sync["phones"].startswith("Phone status unknown since ")
+
+
+def test_phone_status_is_read_only_and_per_device(admin_api, viewer_api):
+    make_extension(admin_api)
+    PhoneStatus.objects.create(
+        device_id="1000",
+        state=PhoneState.REGISTERED,
+        address="192.0.2.7",
+        port=5060,
+        updated_at="2026-01-01T00:00Z",
+    )
+    status = viewer_api.get("/api/v1/phone-status/1000/").json()
+    assert status["state"] == "registered" and status["address"] == "192.0.2.7:5060"
+    assert viewer_api.get("/api/v1/phone-status/?state=registered").json()["count"] == 1
+    assert admin_api.post("/api/v1/phone-status/1000/", {}).status_code == 405
+
+
+def test_sync_status_and_sync_now(admin_api, viewer_api, worker_away):
+    body = viewer_api.get("/api/v1/sync/").json()
+    assert body["state"] == "never" and body["last_success_at"] is None and body["syncing"] is False
+    response = admin_api.post("/api/v1/sync/")
+    assert response.status_code == 202 and SyncStatus.get().queued and response.json()["syncing"] is True
+
+
+def test_the_sync_status_is_data_a_monitor_can_read(admin_api, asterisk, settings):
+    make_extension(admin_api)  # manual sync: waits in the outbox
+    pending = admin_api.get("/api/v1/sync/").json()["pending"]
+    assert pending["extensions"] == 1 and pending["total"] >= 1
+    run_sync()
+    assert admin_api.get("/api/v1/sync/").json()["pending"]["reloads"] > 0, (
+        "the reloads are a run of their own"
+    )
+    run_reloads()
+    body = admin_api.get("/api/v1/sync/").json()
+    assert body["state"] == "connected" and body["pending"]["total"] == 0
+    assert body["last_actions"] > 0 and body["error"] is None
+    assert datetime.fromisoformat(body["last_success_at"]) <= timezone.now()

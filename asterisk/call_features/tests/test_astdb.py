@@ -5,10 +5,10 @@ import pytest
 
 from asterisk.astdb import FAMILIES, OWNED, desired_keys, is_owned
 from asterisk.astdb_plan import plan_changes
+from asterisk.call_features.astdb import state_actions, user_keys
 from asterisk.sync import run_sync
 from directory.users.extensions import extension_create, extension_delete, extension_update
 from directory.users.models import PbxUser
-from users.call_features.astdb import state_actions, user_keys
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ default (new users) or the current value; `no` turns a switch off.
 
 from django.core.exceptions import ValidationError
 
-from users.call_features.fields import STRATEGY_NEAREST
+from directory.users.call_features.fields import STRATEGY_NEAREST
 
 _TRUE = {"yes", "enabled", "enable", "on", "true", "1", "checked"}
 _FALSE = {"no", "disabled", "disable", "off", "false", "0"}
