@@ -46,6 +46,7 @@ def test_administrators_read_secrets_only_when_they_ask(admin_api):
     assert admin_api.get("/api/v1/users/?include_secrets=true").json()["results"][0]["password"] == "4711"
 
 
+@pytest.mark.slow
 def test_reading_secrets_is_on_the_record_once_per_call_and_plain_reads_are_not(admin_api):
     make_extension(admin_api, password="4711")
     before = Entry.objects.count()

@@ -25,6 +25,7 @@ WRITES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", [*READS, "/api/v1/audit/", "/api/v1/imports/"])
 def test_anonymous_requests_get_401(anonymous_api, url):
     assert anonymous_api.get(url).status_code == 401

@@ -176,6 +176,7 @@ def test_replace_keeps_a_virtual_extension_virtual_and_refuses_to_add_or_drop_a_
     assert "has no device of its own (virtual)" in report.problems[0]["message"]
 
 
+@pytest.mark.slow
 def test_export_then_import_into_an_empty_system_gives_identical_files_and_astdb(committed, conf_dir):
     committed(
         extension_create,

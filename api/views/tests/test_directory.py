@@ -44,6 +44,7 @@ def test_deleting_an_extension_removes_its_user_and_device(admin_api):
     assert admin_api.get(f"{EXT}1000/").status_code == 404
 
 
+@pytest.mark.slow
 def test_lists_filter_sort_and_page_within_the_pages_limits(admin_api):
     for number, tech in [("200", "sip"), ("2001", "pjsip"), ("2002", "pjsip"), ("3000", "iax2")]:
         make_extension(admin_api, number, tech=tech)
@@ -84,6 +85,7 @@ def test_users_are_created_changed_and_deleted_through_their_services(admin_api)
     assert not PbxUser.objects.exists()
 
 
+@pytest.mark.slow
 def test_the_users_list_filters_by_the_devices_they_are_on_as_the_page_does(admin_api):
     make_extension(admin_api, "1000", tech="sip")
     make_extension(admin_api, "1001", tech="pjsip")

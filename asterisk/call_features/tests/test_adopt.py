@@ -47,6 +47,7 @@ def test_freepbxs_keys_say_each_users_call_features():
     }
 
 
+@pytest.mark.slow
 def test_the_command_saves_them_on_the_users_and_the_full_sync_keeps_them(committed, asterisk):
     for number in ("2001", "2002"):
         committed(extension_create, extension=number, name=f"User {number}", tech="pjsip")

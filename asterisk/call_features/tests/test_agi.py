@@ -25,6 +25,7 @@ def _ana() -> PbxUser:
     return PbxUser.objects.get(pk="2001")
 
 
+@pytest.mark.slow
 def test_dnd_on_off_and_toggle_say_what_they_did(agi_port, ana):  # noqa: F811
     assert played(_code(agi_port, "dnd-on")) == ["do-not-disturb", "activated"]
     assert _ana().dnd is True
@@ -48,6 +49,7 @@ def test_a_forward_with_the_number_dialled_inline_says_it_back(agi_port, ana):  
     assert _ana().cf == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("feature", "field", "prompt"),
     [("cfb-on", "cfb", "call-fwd-on-busy"), ("cfu-on", "cfu", "call-fwd-no-ans")],
@@ -67,12 +69,14 @@ def test_no_number_typed_changes_nothing(agi_port, ana):  # noqa: F811
     assert _ana().cf == "2005"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("number", ["2001", "12*34", "1#", "9" * 31])
 def test_a_number_the_rules_refuse_is_invalid_and_changes_nothing(agi_port, ana, number):  # noqa: F811
     assert played(_code(agi_port, "cf-on", number)) == ["pbx-invalid"]
     assert _ana().cf == ""
 
 
+@pytest.mark.slow
 def test_call_waiting_and_follow_me_from_the_phone(agi_port, ana):  # noqa: F811
     assert played(_code(agi_port, "cw-off")) == ["call-waiting", "de-activated"]
     assert _ana().callwaiting is False

@@ -42,6 +42,7 @@ def test_the_extension_page_has_a_call_features_section(administrator_client, an
     assert "Call features" in page.content.decode()
 
 
+@pytest.mark.slow
 def test_the_page_saves_the_call_features_and_shows_the_list_a_number_a_line(
     administrator_client, committed, ana
 ):
@@ -64,6 +65,7 @@ def test_the_page_saves_the_call_features_and_shows_the_list_a_number_a_line(
     assert PbxUser.objects.get(pk="2001").followme_list == "2003-0171234567#", "saved again unchanged"
 
 
+@pytest.mark.slow
 def test_the_page_shows_each_refusal_beside_its_field(administrator_client, ana):
     data = form_post_data(administrator_client.get("/extensions/2001/"))
     data.update({"cf": "2001", "cfu": "12;34", "followme": "on"})
@@ -93,6 +95,7 @@ def test_the_users_page_and_its_list_have_them_too(administrator_client, committ
     assert 'title="Do not disturb' in administrator_client.get("/users/").content.decode()
 
 
+@pytest.mark.slow
 def test_viewers_see_the_call_features_and_cannot_change_them(viewer_client, committed, ana):
     committed(extension_update, user=ana, dnd=True)
     page = viewer_client.get("/extensions/2001/")
@@ -102,6 +105,7 @@ def test_viewers_see_the_call_features_and_cannot_change_them(viewer_client, com
     assert PbxUser.objects.get(pk="2001").dnd is True
 
 
+@pytest.mark.slow
 def test_what_a_phone_set_since_the_page_was_opened_is_never_undone_by_saving_it(
     administrator_client, committed, ana
 ):

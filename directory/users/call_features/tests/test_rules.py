@@ -31,6 +31,7 @@ def test_a_new_user_has_every_call_feature_off_with_freepbxs_follow_me_defaults(
     assert user.callwaiting is True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
@@ -46,6 +47,7 @@ def test_the_follow_me_list_is_kept_as_freepbx_keeps_it_whatever_was_typed(ana, 
     assert user_update(user=ana, followme_list=typed).followme_list == stored
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["20:03", "2003&2004", "${SHELL(x)}", "12 34x", "+", "1#2"])
 def test_a_follow_me_list_with_anything_but_numbers_is_refused(ana, bad):
     with pytest.raises(ValidationError) as refused:
@@ -66,6 +68,7 @@ def test_a_follow_me_list_has_at_most_20_numbers(ana):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", ["cf", "cfb", "cfu"])
 @pytest.mark.parametrize("bad", ["20 03", "*97", "2003#", "1-800", "00${x}", "+"])
 def test_a_forward_takes_a_number_only(ana, field, bad):
