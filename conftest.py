@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck
@@ -32,6 +33,32 @@ hypothesis_settings.register_profile(
     "thorough", parent=hypothesis_settings.get_profile("pbxadmin"), max_examples=2000
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pbxadmin"))
+
+
+# A module whose `pytestmark` is one kind (`pytestmark = pytest.mark.browser`).
+_MODULE_KIND = re.compile(r"^pytestmark = pytest\.mark\.(\w+)\s*$", re.MULTILINE)
+# A -m expression made only of excluded kinds ("not browser and not slow").
+_ONLY_EXCLUSIONS = re.compile(r"\s*not \w+(\s+(and|or)\s+not \w+)*\s*")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Leave out, unimported, a test module of a kind the -m expression excludes.
+
+    `make test` excludes the browser, schema and real-Asterisk modules: importing them
+    (Playwright, schemathesis building the API schema) cost seconds of every run's
+    collection for tests that are all deselected. Only expressions made of `not <kind>`
+    alone are judged here: with them, a test of that kind is deselected whatever other
+    marks it carries, so nothing that would run is left out.
+    """
+    expression = config.option.markexpr
+    if not expression or not _ONLY_EXCLUSIONS.fullmatch(expression) or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    match = _MODULE_KIND.search(collection_path.read_text(encoding="utf-8"))
+    if match and re.search(rf"\bnot {match.group(1)}\b", expression):
+        return True
+    return None
 
 
 @pytest.fixture(autouse=True)
