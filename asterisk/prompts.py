@@ -62,3 +62,6 @@ ALL = (
     FOLLOWME_CALL_FROM,
     FOLLOWME_OPTIONS,
 )
+
+# An outbound route whose every trunk is unreachable or full (FreePBX's words).
+ALL_CIRCUITS_BUSY = "all-circuits-busy-now"
