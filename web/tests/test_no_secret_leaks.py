@@ -99,6 +99,27 @@ def pbx(committed, conf_dir, administrator_user):
     committed(user_create, extension="2001", name="Desk sharer", password=PINS[0])
     committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", settings={"secret": ADHOC_SECRET})
     committed(device_login, device=Device.objects.get(pk="3001"), user=PbxUser.objects.get(pk="2001"))
+    # A trunk with a secret, a route with a PIN, an inbound route: every Connectivity page
+    # (made before the files go stale: a save writes every file waiting).
+    trunk = committed(
+        trunk_create,
+        name="leaky",
+        tech="sip",
+        host="192.0.2.9",
+        username="acct",
+        secret=TRUNK_SECRET,
+        register=True,
+    )
+    route = committed(
+        outbound_route_create,
+        name="Out",
+        patterns=[{"match": "NXXNXXXXXX"}],
+        trunks=[trunk],
+        pin=ROUTE_PIN,
+    )
+    inbound = committed(
+        inbound_route_create, did="5551234", destination="user", user=PbxUser.objects.get(pk="1001")
+    )
     # Change every secret without writing the files: disk and database now differ.
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
         extension_update(
@@ -122,26 +143,6 @@ def pbx(committed, conf_dir, administrator_user):
         created_by=administrator_user,
     )
     job_check_run(job.pk)  # its check, with the file's rows, is on the preview page
-    # A trunk with a secret, a route with a PIN, an inbound route: every Connectivity page.
-    trunk = committed(
-        trunk_create,
-        name="leaky",
-        tech="sip",
-        host="192.0.2.9",
-        username="acct",
-        secret=TRUNK_SECRET,
-        register=True,
-    )
-    route = committed(
-        outbound_route_create,
-        name="Out",
-        patterns=[{"match": "NXXNXXXXXX"}],
-        trunks=[trunk],
-        pin=ROUTE_PIN,
-    )
-    inbound = committed(
-        inbound_route_create, did="5551234", destination="user", user=PbxUser.objects.get(pk="1001")
-    )
     return {
         "trunk_id": [trunk.pk],
         "outbound_id": [route.pk],
