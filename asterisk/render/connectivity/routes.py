@@ -21,7 +21,10 @@ prepends and DIDs are pattern characters only; names and caller IDs letters, dig
 and `.'-_`; no `,` `;` `(` `)` `$` or line break can reach a line.
 """
 
+import re
+
 from asterisk import prompts
+from asterisk.render.conf import ConfInjectionError
 from asterisk.render.connectivity.trunks import TRUNK_CONTEXT
 from directory.connectivity.models import Destination, InboundRoute, OutboundRoute, Trunk, TrunkTech
 from directory.connectivity.selectors import inbound_route_list, outbound_route_list
@@ -44,9 +47,25 @@ def _lines(exten: str, steps: list[str]) -> list[str]:
     return [f"exten => {exten},1,{first}", *(f" same => {step}" for step in rest)]
 
 
+# The writer's own guard, behind the validators: what each kind of value may hold where it is
+# written. A value outside it raises instead of reaching the file.
+_PATTERN_TEXT = re.compile(r"[0-9A-Z+*#.\[\]-]*")  # patterns, prefixes, prepends, DIDs, PINs, numbers
+_DID_TEXT = re.compile(r"_?[0-9A-Z+*#.\[\]-]*")
+_NAME_TEXT = re.compile(r"[\w .:'!#+-]*")  # caller-ID names and name prefixes
+_IDENT = re.compile(r"[A-Za-z0-9_-]+")  # trunk names, contexts, extensions
+_COMMENT_TEXT = re.compile(r"[^\x00-\x1f\x7f\u2028\u2029]*")
+
+
+def _v(value, allowed: re.Pattern = _PATTERN_TEXT) -> str:
+    value = str(value)
+    if not allowed.fullmatch(value):
+        raise ConfInjectionError(f"unsafe value {value!r} for the routes' dialplan")
+    return value
+
+
 def _comment(text: str) -> str:
-    # Names are validated (no line break, no `;`): a comment is safe, and says whose lines follow.
-    return f" ; {text}" if text else ""
+    # Says whose lines follow; a comment ends at the line's end, so only a line break is unsafe.
+    return f" ; {_v(text, _COMMENT_TEXT)}" if text else ""
 
 
 SUB_OUTBOUND_CALLERID = """; The caller ID a call out carries (FreePBX's precedence). An emergency route: the calling
@@ -88,8 +107,8 @@ exten => s,1,Set(CALLERID(all)=${OUTBOUND_INTERNAL_CID})
 
 def _dial_string(trunk: Trunk) -> str:
     if trunk.tech == TrunkTech.PJSIP:
-        return f"PJSIP/${{TRUNKNUM}}@{trunk.name}"
-    return f"{'SIP' if trunk.tech == TrunkTech.SIP else 'IAX2'}/{trunk.name}/${{TRUNKNUM}}"
+        return f"PJSIP/${{TRUNKNUM}}@{_v(trunk.name, _IDENT)}"
+    return f"{'SIP' if trunk.tech == TrunkTech.SIP else 'IAX2'}/{_v(trunk.name, _IDENT)}/${{TRUNKNUM}}"
 
 
 def _rule_exten(prefix: str, match: str) -> str:
@@ -111,8 +130,8 @@ def trunk_text(trunk: Trunk) -> str:
     if trunk.dial_rules:
         steps.append(f"n,GotoIf(${{DIALPLAN_EXISTS({context}-rules,${{TRUNKNUM}},1)}}?rules)")
     steps += [
-        f"n(cid),Set(TRUNKCIDNAME={name})",
-        f"n,Set(TRUNKCIDNUM={number})",
+        f"n(cid),Set(TRUNKCIDNAME={_v(name, _NAME_TEXT)})",
+        f"n,Set(TRUNKCIDNUM={_v(number)})",
         f"n,Set(TRUNKFORCECID={'YES' if trunk.force_cid else 'NO'})",
         "n,Gosub(sub-outbound-callerid,s,1())",
         f"n,Set(GROUP({TRUNK_GROUP})={trunk.pk})",
@@ -129,8 +148,8 @@ def trunk_text(trunk: Trunk) -> str:
         for rule in trunk.dial_rules:
             offset = pattern_length(rule["prefix"])
             lines += _lines(
-                _rule_exten(rule["prefix"], rule["match"]),
-                [f"Set(TRUNKNUM={rule['prepend']}${{EXTEN:{offset}}})", "n,Return()"],
+                _rule_exten(_v(rule["prefix"]), _v(rule["match"])),
+                [f"Set(TRUNKNUM={_v(rule['prepend'])}${{EXTEN:{offset}}})", "n,Return()"],
             )
     return "\n".join(lines) + "\n"
 
@@ -144,14 +163,14 @@ def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown:
     context = route_context(route)
     lines = [f"[{context}]{_comment(route.name)}"]
     for pattern in route.patterns:
-        exten = f"_{pattern['prefix']}{pattern['match']}"
+        exten = f"_{_v(pattern['prefix'])}{_v(pattern['match'])}"
         if pattern["callerid"]:
-            exten += f"/_{pattern['callerid']}"
+            exten += f"/_{_v(pattern['callerid'])}"
         offset = pattern_length(pattern["prefix"])
         lines += _lines(
             exten,
             [
-                f"Set(OUTNUM={pattern['prepend']}${{EXTEN:{offset}}})",
+                f"Set(OUTNUM={_v(pattern['prepend'])}${{EXTEN:{offset}}})",
                 f"n,Gosub({context}-call,s,1())",
                 "n,Hangup()",
             ],
@@ -163,12 +182,12 @@ def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown:
         "n,GotoIf($[${LEN(${OUTNUM_OK})} != ${LEN(${OUTNUM})}]?refused)",
         "n,Gosub(sub-user-callerid,s,1())",
         "n,Set(OUTBOUND_INTERNAL_CID=${CALLERID(all)})",
-        f"n,Set(ROUTECIDNAME={name})",
-        f"n,Set(ROUTECIDNUM={number})",
+        f"n,Set(ROUTECIDNAME={_v(name, _NAME_TEXT)})",
+        f"n,Set(ROUTECIDNUM={_v(number)})",
         f"n,Set(EMERGENCYROUTE={'YES' if route.emergency else 'NO'})",
     ]
     if route.pin and not route.emergency:
-        steps.append(f"n,Authenticate({route.pin if pin_shown else MASK})")
+        steps.append(f"n,Authenticate({_v(route.pin) if pin_shown else MASK})")
     carried = " & ".join(f'"${{DIALSTATUS}}" != "{status}"' for status in FAILOVER)
     for trunk in trunks:
         steps += [
@@ -188,9 +207,9 @@ def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown:
 
 
 def _did_extens(route: InboundRoute) -> list[str]:
-    cid = f"/{route.cid}" if route.cid else ""
+    cid = f"/{_v(route.cid, _DID_TEXT)}" if route.cid else ""
     if route.did:
-        return [route.did + cid]
+        return [_v(route.did, _DID_TEXT) + cid]
     # Any DID: any number the carrier sends (not `_.`, which would also take `h` and `i`),
     # and `s`, a call that came with none.
     return [f"_[0-9+*#].{cid}", f"_[0-9+*#]{cid}", f"s{cid}"]
@@ -207,13 +226,15 @@ def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
             "n,Set(INCIDNAME=${CALLERID(name)})",
             "n,GotoIf($[${LEN(${INCIDNAME})} > 0]?prefix)",
             "n,Set(INCIDNAME=${CALLERID(num)})",
-            f"n(prefix),Set(CALLERID(name)={route.cid_name_prefix}${{INCIDNAME}})",
+            f"n(prefix),Set(CALLERID(name)={_v(route.cid_name_prefix, _NAME_TEXT)}${{INCIDNAME}})",
         ]
     user = route.user
     if route.destination == Destination.USER and user is not None:
-        steps.append(f"n,Gosub(sub-dial-user,s,1({user.extension},{forward_context}))")
+        steps.append(
+            f"n,Gosub(sub-dial-user,s,1({_v(user.extension, _IDENT)},{_v(forward_context, _IDENT)}))"
+        )
     elif route.destination == Destination.VOICEMAIL and user is not None and user.voicemail != NO_VOICEMAIL:
-        steps.append(f"n,Gosub(sub-vm-direct,s,1({user.extension}))")
+        steps.append(f"n,Gosub(sub-vm-direct,s,1({_v(user.extension, _IDENT)}))")
     steps.append("n,Hangup()")
     label = route.description or str(route)
     lines = [f"[{inbound_route_context(route)}]{_comment(label)}"]

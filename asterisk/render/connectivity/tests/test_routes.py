@@ -132,3 +132,29 @@ def test_a_route_change_names_the_dialplan_alone(trunks, monkeypatch):
     s.outbound_route_create(name="Any", patterns=[{"match": "X."}], trunks=[trunks[0]])
     s.inbound_route_create(did="5551000", destination="hangup")
     assert recorded == [{"extensions_additional.conf"}, {"extensions_additional.conf"}]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [
+        ("outbound", "patterns", [{"prepend": "1,2", "prefix": "", "match": "X.", "callerid": ""}]),
+        ("outbound", "patterns", [{"prepend": "", "prefix": "", "match": "X)\nexten", "callerid": ""}]),
+        ("outbound", "name", "Any\n[from-trunk]\ninclude => from-internal"),
+        ("outbound", "pin", "1234)"),
+        ("inbound", "did", "5551000,1,Goto(from-internal"),
+        ("inbound", "cid_name_prefix", "x)\nexten => _X.,1,Dial(x"),
+    ],
+)
+def test_the_dialplan_writer_refuses_what_got_past_the_services(trunks, model, field, value):
+    """Rows changed around the services: the routes' writer has its own guard."""
+    from asterisk.render.conf import ConfInjectionError
+    from directory.connectivity.models import InboundRoute, OutboundRoute
+
+    if model == "outbound":
+        route = s.outbound_route_create(name="Any", patterns=[{"match": "X."}], trunks=[trunks[0]])
+        OutboundRoute.objects.filter(pk=route.pk).update(**{field: value})
+    else:
+        route = s.inbound_route_create(did="5551000", destination="hangup")
+        InboundRoute.objects.filter(pk=route.pk).update(**{field: value})
+    with pytest.raises(ConfInjectionError):
+        render_dialplan()

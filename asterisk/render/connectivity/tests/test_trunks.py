@@ -144,3 +144,20 @@ def test_a_secret_is_masked_in_every_line_that_carries_it():
     assert f"office:{MASK}@sip.example.net:5099/office" in mask_conf_text(
         trunk_sections(trunk.pk)["sip_registrations.conf"]
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("host", "evil.example\n[x]"), ("username", "a\nb"), ("secret", "s\ncontext=from-internal")],
+)
+def test_the_writer_refuses_a_line_break_that_got_past_the_services(field, value):
+    """A row written around the services (a hand-made migration, a shell): the writer's own guard."""
+    from asterisk.render.conf import ConfInjectionError
+    from directory.connectivity.models import Trunk
+
+    trunk = Trunk.objects.create(
+        name="raw", tech="sip", host="h.example", username="u", secret="Abc12345", register=True
+    )
+    Trunk.objects.filter(pk=trunk.pk).update(**{field: value})
+    with pytest.raises(ConfInjectionError):
+        trunk_sections(trunk.pk)
