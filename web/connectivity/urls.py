@@ -7,6 +7,7 @@ from web.connectivity import views
 urlpatterns = [
     path("trunks/", views.trunk_index, name="trunk_index"),
     path("trunks/add/", views.trunk_add, name="trunk_add"),
+    path("trunks/states/", views.trunk_states, name="trunk_states"),
     path("trunks/<int:trunk_id>/", views.trunk_edit, name="trunk_edit"),
     path("trunks/<int:trunk_id>/delete/", views.trunk_remove, name="trunk_remove"),
     path("trunks/<int:trunk_id>/preview/", views.trunk_config, name="trunk_config"),

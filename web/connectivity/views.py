@@ -4,8 +4,10 @@ services' (`directory/connectivity/services.py`)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from asterisk.boundary import (
     inbound_route_preview,
@@ -40,6 +42,22 @@ def trunk_index(request):
     states = trunk_registration_states(trunks)
     rows = [(trunk, states.get(trunk.pk)) for trunk in trunks]
     return render(request, "connectivity/trunk_list.html", {"rows": rows})
+
+
+@viewer_required
+@require_GET
+def trunk_states(request):
+    """`{"trunks": {id: the registration mark}}`: the list's marks as the page draws them, for the
+    script that keeps them current (static/js/pbxadmin.js) while the page stays open."""
+    trunks = list(trunk_list())
+    states = trunk_registration_states(trunks)
+    marks = {
+        str(t.pk): render_to_string("connectivity/_registration.html", {"state": states.get(t.pk)})
+        for t in trunks
+    }
+    response = JsonResponse({"trunks": marks})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin_required

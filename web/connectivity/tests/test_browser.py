@@ -2,8 +2,10 @@
 driven by Playwright (the fixtures are the portal's browser tests', web/tests/test_browser.py)."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from asterisk.models import RegistrationState, TrunkRegistration
 from directory.connectivity.models import OutboundRoute, Trunk
 from web.tests.test_browser import browser, log_in, page, shot  # noqa: F401 (fixtures)
 
@@ -36,6 +38,16 @@ def test_an_administrator_adds_a_trunk_then_an_outbound_route_over_it(page):  # 
 
     page.goto("/connectivity/trunks/")
     expect(page.locator("tr[data-trunk='carrier']")).to_contain_text("Unknown")
+    # The carrier accepts the registration (as the AMI event listener records it): the open list
+    # shows it without a reload, as the phones' marks do.
+    now = timezone.now()
+    TrunkRegistration.objects.create(
+        tech="pjsip", host="sip.example.net", port=0, username="office",
+        state=RegistrationState.REGISTERED, since=now, updated_at=now,
+    )  # fmt: skip
+    expect(page.locator("tr[data-trunk='carrier'] [data-trunk-state]")).to_have_attribute(
+        "data-trunk-state", "registered"
+    )
     shot(page, "connectivity-02-trunks")
 
     page.goto("/connectivity/outbound/add/")

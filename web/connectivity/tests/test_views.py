@@ -197,6 +197,30 @@ def test_the_list_shows_each_trunks_registration(administrator_client, carrier, 
     assert "Does not register" in page
 
 
+def test_the_lists_marks_are_kept_current_from_a_json_of_marks(viewer_client, carrier, backup):
+    response = viewer_client.get("/connectivity/trunks/states/")
+    assert response["Cache-Control"] == "no-store"
+    marks = response.json()["trunks"]
+    assert 'data-trunk-state="unknown"' in marks[str(carrier.pk)]
+    assert 'data-trunk-state="none"' in marks[str(backup.pk)]
+    TrunkRegistration.objects.create(
+        tech="pjsip",
+        host="127.0.0.1",
+        port=5099,
+        username="office",
+        state=RegistrationState.REJECTED,
+        detail="Rejected",
+        since=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    marks = viewer_client.get("/connectivity/trunks/states/").json()["trunks"]
+    assert (
+        'data-trunk-state="rejected"' in marks[str(carrier.pk)]
+        and "Refused by the carrier" in marks[str(carrier.pk)]
+    )
+    assert TRUNK_SECRET not in str(marks)
+
+
 def test_a_trunk_a_route_uses_is_not_deleted(administrator_client, carrier, national):
     response = administrator_client.post(f"/connectivity/trunks/{carrier.pk}/delete/", follow=True)
     assert "National" in response.content.decode()
