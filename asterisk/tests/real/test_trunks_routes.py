@@ -184,7 +184,9 @@ def test_a_call_out_reaches_the_carrier_with_the_users_outbound_caller_id(pbx, c
 
 
 def test_a_trunk_that_forces_its_caller_id_sends_it_instead_of_the_users(pbx, carrier, office, phone):
-    trunk = connectivity.trunk_update(trunk=office["carrier"], force_cid=True, outbound_cid='"Acme" <5550000>')
+    trunk = connectivity.trunk_update(
+        trunk=office["carrier"], force_cid=True, outbound_cid='"Acme" <5550000>'
+    )
     connectivity.outbound_route_create(name="Local", patterns=[{"match": "NXXXXXX"}], trunks=[trunk])
     assert _call_out(pbx, carrier, phone, "5554321") == ("5550000", "Acme")
 
