@@ -30,7 +30,6 @@ from directory.connectivity.models import Destination, InboundRoute, OutboundRou
 from directory.connectivity.selectors import inbound_route_list, outbound_route_list
 from directory.connectivity.validators import pattern_length, split_callerid
 from directory.secrets import MASK
-from directory.users.models import NO_VOICEMAIL
 from users.call_features import dialplan as call_features
 
 ALL_ROUTES = "outbound-allroutes"
@@ -233,7 +232,9 @@ def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
         steps.append(
             f"n,Gosub(sub-dial-user,s,1({_v(user.extension, _IDENT)},{_v(forward_context, _IDENT)}))"
         )
-    elif route.destination == Destination.VOICEMAIL and user is not None and user.voicemail != NO_VOICEMAIL:
+    elif route.destination == Destination.VOICEMAIL and user is not None:
+        # Whether the mailbox still exists is read at call time (AMPUSER/<ext>/voicemail): a
+        # user's mailbox turned off later says "sorry, goodbye", and this text need not follow it.
         steps.append(f"n,Gosub(sub-vm-direct,s,1({_v(user.extension, _IDENT)}))")
     steps.append("n,Hangup()")
     label = route.description or str(route)

@@ -183,6 +183,14 @@ def test_a_call_out_reaches_the_carrier_with_the_users_outbound_caller_id(pbx, c
     assert (number, name) == ("5551111", "Ana Sales")
 
 
+def test_a_trunk_that_forces_its_caller_id_sends_it_instead_of_the_users(pbx, carrier, office, phone):
+    trunk = connectivity.trunk_update(
+        trunk=office["carrier"], force_cid=True, outbound_cid='"Acme" <5550000>'
+    )
+    connectivity.outbound_route_create(name="Local", patterns=[{"match": "NXXXXXX"}], trunks=[trunk])
+    assert _call_out(pbx, carrier, phone, "5554321") == ("5550000", "Acme")
+
+
 def test_when_the_first_trunk_is_down_the_second_carries_the_call(pbx, carrier, office, phone):
     dead = office["dead"]
     connectivity.outbound_route_create(
