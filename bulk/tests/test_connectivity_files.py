@@ -251,3 +251,23 @@ def test_an_uploaded_dids_file_needs_its_columns(administrator_user):
             created_by=administrator_user,
         )
     assert "extension" in str(refused.value)
+
+
+def test_the_commands_import_and_export_each_kind(office, tmp_path, committed):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("export_extensions", "--kind", "dids", stdout=out)
+    assert out.getvalue() == _text("dids")
+    bad = tmp_path / "routes.csv"
+    bad.write_text("name,patterns,trunks\nOut,NXX;X,carrier\n")
+    with pytest.raises(CommandError, match="1 row refused"):
+        call_command("import_extensions", str(bad), "--kind", "routes", stdout=io.StringIO())
+    good = tmp_path / "trunks.csv"
+    good.write_text("name,tech,host\nthird,iax2,192.0.2.3\n")
+    out = io.StringIO()
+    committed(call_command, "import_extensions", str(good), "--kind", "trunks", stdout=out)
+    assert "1 create" in out.getvalue()
+    assert Trunk.objects.filter(name="third", tech="iax2").exists()
