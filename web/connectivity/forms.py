@@ -31,6 +31,7 @@ PART_LABELS = {
     "prefix": "Prefix (removed)",
     "match": "Match pattern",
     "callerid": "Caller ID pattern",
+    "trunk": "Trunk (the next is tried when one is busy or down)",
 }
 MAX_ROWS = 100
 
@@ -57,7 +58,13 @@ def _rows_fields(form, prefix: str, parts: tuple[str, ...], rows: int) -> list[s
                 required=False,
                 max_length=200,
                 label=f"{n}. {PART_LABELS[part]}",
-                widget=forms.TextInput({"class": "font-monospace", "autocomplete": "off"}),
+                widget=forms.TextInput(
+                    {
+                        "class": "form-control font-monospace",
+                        "autocomplete": "off",
+                        "aria-label": f"{PART_LABELS[part]} of row {n}",
+                    }
+                ),
             )
             names.append(name)
     return names
@@ -65,6 +72,16 @@ def _rows_fields(form, prefix: str, parts: tuple[str, ...], rows: int) -> list[s
 
 def _rows_initial(prefix: str, rows: list[dict]) -> dict:
     return {f"{prefix}_{n}_{part}": value for n, row in enumerate(rows, 1) for part, value in row.items()}
+
+
+def row_table(form, title: str, prefix: str, parts: tuple[str, ...], names: list[str]) -> dict:
+    """A section of repeated rows as a table: a header per part, a line per row."""
+    width = len(parts)
+    return {
+        "title": title,
+        "headers": [PART_LABELS[p] for p in parts],
+        "rows": [[form[n] for n in names[i : i + width]] for i in range(0, len(names), width)],
+    }
 
 
 def _rows_from(cleaned: dict, prefix: str, parts: tuple[str, ...]) -> list[dict]:
@@ -137,9 +154,11 @@ class TrunkForm(VersionedForm):
         groups = [
             ("General", ["name", "host", "port", "username", "secret", "register", "enabled"]),
             ("Caller ID and codecs", ["outbound_cid", "force_cid", "codecs", "max_channels"]),
-            ("Dial-out rules", self.rule_fields),
         ]
         return [(title, [self[n] for n in names]) for title, names in groups]
+
+    def row_sections(self):
+        return [row_table(self, "Dial-out rules", "rule", RULE_PARTS, self.rule_fields)]
 
 
 class OutboundRouteForm(VersionedForm):
@@ -178,6 +197,7 @@ class OutboundRouteForm(VersionedForm):
                 empty_value=None,
                 required=False,
                 label="First trunk" if n == 1 else f"Then, if it is busy or down ({n})",
+                widget=forms.Select({"class": "form-select", "aria-label": f"Trunk {n} of the sequence"}),
             )
             self.trunk_fields.append(name)
         if route is not None:
@@ -202,12 +222,13 @@ class OutboundRouteForm(VersionedForm):
         return kwargs
 
     def sections(self):
-        groups = [
-            ("General", ["name", "route_cid", "pin", "emergency"]),
-            ("Dial patterns", self.pattern_fields),
-            ("Trunk sequence", self.trunk_fields),
+        return [("General", [self[n] for n in ("name", "route_cid", "pin", "emergency")])]
+
+    def row_sections(self):
+        return [
+            row_table(self, "Dial patterns", "pattern", PATTERN_PARTS, self.pattern_fields),
+            row_table(self, "Trunk sequence", "trunk", ("trunk",), self.trunk_fields),
         ]
-        return [(title, [self[n] for n in names]) for title, names in groups]
 
 
 class InboundRouteForm(VersionedForm):
