@@ -136,7 +136,10 @@ def _pjsip(trunk: Trunk) -> dict[str, list[Section]]:
 
 
 def _peer(trunk: Trunk, *, tech: str) -> list[Section]:
-    items = [("disallow", "all"), ("type", "peer"), ("host", trunk.host), ("port", str(trunk.effective_port))]
+    # chan_sip knows the carrier's calls by its address (a peer, insecure=port,invite); IAX2 takes
+    # calls only from a `user`, so an IAX2 trunk is a friend: the carrier calls as the trunk's name.
+    kind = "peer" if tech == TrunkTech.SIP else "friend"
+    items = [("disallow", "all"), ("type", kind), ("host", trunk.host), ("port", str(trunk.effective_port))]
     if trunk.username:
         items.append(("username", trunk.username))
         if tech == TrunkTech.SIP:

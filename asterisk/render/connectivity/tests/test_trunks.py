@@ -161,3 +161,9 @@ def test_the_writer_refuses_a_line_break_that_got_past_the_services(field, value
     Trunk.objects.filter(pk=trunk.pk).update(**{field: value})
     with pytest.raises(ConfInjectionError):
         trunk_sections(trunk.pk)
+
+
+def test_an_iax2_trunk_takes_the_carriers_calls_as_a_friend_in_from_trunk():
+    trunk = _carrier("iax2")
+    items = dict(parse_conf(trunk_sections(trunk.pk)["iax_additional.conf"]).get("carrier"))
+    assert items["type"] == "friend" and items["context"] == "from-trunk"
