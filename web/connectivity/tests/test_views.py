@@ -369,3 +369,21 @@ def test_every_config_preview_opens(administrator_client, viewer_client, carrier
         response = client.get(f"/connectivity/{kind}/{pk}/preview/")
         assert response.status_code == 200
         assert response.context["files"], "the preview shows some file's lines"
+
+
+def test_a_save_from_an_older_route_page_keeps_the_other_persons_patterns(
+    administrator_client, second_administrator_client, committed, national
+):
+    url = f"/connectivity/outbound/{national.pk}/"
+    page_a = form_post_data(administrator_client.get(url))
+    page_b = form_post_data(second_administrator_client.get(url))
+    assert (
+        committed(administrator_client.post, url, {**page_a, "pattern_1_match": "NXXXXXX"}).status_code == 302
+    )
+    response = committed(second_administrator_client.post, url, {**page_b, "route_cid": "5551999"})
+    assert response.status_code == 200
+    assert ("1. Match pattern", "NXXNXXXXXX", "NXXXXXX", None) in response.context["form"].conflict["changes"]
+    assert committed(second_administrator_client.post, url, form_post_data(response)).status_code == 302
+    route = OutboundRoute.objects.get(pk=national.pk)
+    assert (route.patterns[0]["match"], route.route_cid) == ("NXXXXXX", "5551999")
+    assert route.pin == ROUTE_PIN, "a blank PIN box keeps the PIN"
