@@ -179,8 +179,14 @@ def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown:
         # Whatever a pattern's `.` took, only digits and + * # go to a trunk (no `&`, `/`, `@`).
         "Set(OUTNUM_OK=${FILTER(0123456789+*#,${OUTNUM})})",
         "n,GotoIf($[${LEN(${OUTNUM_OK})} != ${LEN(${OUTNUM})}]?refused)",
+    ]
+    if route.emergency:
+        # A hot desk nobody is logged into may still call for help: sub-user-callerid would
+        # say "sorry" and hang up (FreePBX lets emergency routes through as well).
+        steps.append('n,GotoIf($["${DB(DEVICE/${CALLERID(num)}/user)}" = "none"]?anyone)')
+    steps += [
         "n,Gosub(sub-user-callerid,s,1())",
-        "n,Set(OUTBOUND_INTERNAL_CID=${CALLERID(all)})",
+        "n(anyone),Set(OUTBOUND_INTERNAL_CID=${CALLERID(all)})",
         f"n,Set(ROUTECIDNAME={_v(name, _NAME_TEXT)})",
         f"n,Set(ROUTECIDNUM={_v(number)})",
         f"n,Set(EMERGENCYROUTE={'YES' if route.emergency else 'NO'})",

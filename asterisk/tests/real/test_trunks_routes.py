@@ -17,7 +17,7 @@ from asterisk.testing.pbx import PrivateAsterisk, free_ports, missing_reason, wa
 from asterisk.tests.real.helpers import channel_details, no_channels, registered, wait_channel
 from directory.connectivity import services as connectivity
 from directory.devices.models import Device
-from directory.devices.services import device_update
+from directory.devices.services import device_create, device_update
 from directory.users.extensions import extension_create
 from directory.users.models import PbxUser
 from directory.users.services import user_update
@@ -215,6 +215,20 @@ def test_an_emergency_call_carries_the_devices_emergency_caller_id(pbx, carrier,
         name="Emergency", patterns=[{"match": "911"}], trunks=[office["carrier"]], emergency=True
     )
     assert _call_out(pbx, carrier, phone, "911") == ("5550911", "Ana desk 3")
+
+
+def test_a_hot_desk_nobody_is_logged_into_can_still_call_the_emergency_route(pbx, carrier, office, phone):
+    device_create(id="3001", tech="pjsip", devicetype="adhoc", emergency_cid="5550912")
+    call_command("asterisk_sync", "--full")
+    connectivity.outbound_route_create(
+        name="Emergency", patterns=[{"match": "911"}], trunks=[office["carrier"]], emergency=True
+    )
+    handset = phone("3001")
+    wait_for(lambda: registered(pbx, "3001", "pjsip"), "the hot-desk phone to register")
+    handset.dial("911")
+    handset.wait_event("CALL_ESTABLISHED")
+    assert wait_for(lambda: _carrier_got(carrier, "911"), "the carrier to note 911")[0] == "5550912"
+    handset.hangup()
 
 
 def test_a_call_from_the_carrier_to_a_did_rings_the_user_with_the_prefix(pbx, carrier, office, phone):

@@ -158,3 +158,24 @@ def test_the_dialplan_writer_refuses_what_got_past_the_services(trunks, model, f
         InboundRoute.objects.filter(pk=route.pk).update(**{field: value})
     with pytest.raises(ConfInjectionError):
         render_dialplan()
+
+
+def test_from_trunk_reaches_the_inbound_routes_and_nothing_else(trunks):
+    """Toll fraud: what a carrier's call can reach, following every include from from-trunk."""
+    ann = user_create(extension="2001", name="Ann", voicemail="default")
+    s.outbound_route_create(name="Any", patterns=[{"match": "X."}], trunks=[trunks[0]])
+    s.inbound_route_create(did="5551000", destination="user", user=ann)
+    s.inbound_route_create(destination="hangup")
+    text = static_part(render_dialplan())
+    contexts = dict(re.findall(r"^\[([^\]]+)\][^\n]*\n(.*?)(?=^\[|\Z)", text, re.S | re.M))
+    reached, todo = set(), ["from-trunk"]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += re.findall(r"^include => (\S+)", contexts.get(name, ""), re.M)
+    assert {c for c in reached if not c.startswith("ext-did-")} == {"from-trunk", "from-pstn"}
+    bodies = "".join(contexts[c] for c in reached)
+    assert "from-internal" not in bodies.replace("sub-dial-user,s,1(2001,from-internal)", "")
+    assert not re.search(r"exten => _?\*", bodies), "no feature code"
+    assert "outbound-allroutes" not in bodies and "outrt-" not in bodies and "ext-local" not in bodies

@@ -167,3 +167,11 @@ def test_an_iax2_trunk_takes_the_carriers_calls_as_a_friend_in_from_trunk():
     trunk = _carrier("iax2")
     items = dict(parse_conf(trunk_sections(trunk.pk)["iax_additional.conf"]).get("carrier"))
     assert items["type"] == "friend" and items["context"] == "from-trunk"
+
+
+def test_an_iax2_trunk_to_an_address_takes_calls_from_that_address_alone():
+    trunk = trunk_create(
+        name="iaxcarrier", tech="iax2", host="192.0.2.10", username="office", secret="Abc12345"
+    )
+    items = parse_conf(trunk_sections(trunk.pk)["iax_additional.conf"]).get("iaxcarrier")
+    assert ("deny", "0.0.0.0/0.0.0.0") in items and ("permit", "192.0.2.10/255.255.255.255") in items
