@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 
-from api.views import audit, bulk, directory, docs
+from api.views import audit, bulk, connectivity, directory, docs
 from api.views import status as phone
 
 app_name = "api"
@@ -39,6 +39,23 @@ urlpatterns = [
     path("v1/devices/<str:device_id>/", _open(directory.DeviceDetail), name="device_detail"),
     path("v1/devices/<str:device_id>/login/", _open(directory.DeviceLogin), name="device_login"),
     path("v1/devices/<str:device_id>/logout/", _open(directory.DeviceLogout), name="device_logout"),
+    path("v1/trunks/", _open(connectivity.TrunkList), name="trunk_list"),
+    path("v1/trunks/<int:trunk_id>/", _open(connectivity.TrunkDetail), name="trunk_detail"),
+    path("v1/outbound-routes/", _open(connectivity.OutboundRouteList), name="outbound_route_list"),
+    path(
+        "v1/outbound-routes/order/", _open(connectivity.OutboundRouteOrderView), name="outbound_route_order"
+    ),
+    path(
+        "v1/outbound-routes/<int:outbound_id>/",
+        _open(connectivity.OutboundRouteDetail),
+        name="outbound_route_detail",
+    ),
+    path("v1/inbound-routes/", _open(connectivity.InboundRouteList), name="inbound_route_list"),
+    path(
+        "v1/inbound-routes/<int:inbound_id>/",
+        _open(connectivity.InboundRouteDetail),
+        name="inbound_route_detail",
+    ),
     path("v1/phone-status/", _open(phone.PhoneStatusList), name="phone_status_list"),
     path("v1/phone-status/<str:device_id>/", _open(phone.PhoneStatusDetail), name="phone_status_detail"),
     path("v1/sync/", _open(phone.SyncStatusView), name="sync"),

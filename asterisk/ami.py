@@ -38,6 +38,9 @@ SNAPSHOT_LISTS = (
     "SIPpeers",
     "IAXpeerlist",
     "DeviceStateList",
+    "PJSIPShowRegistrationsOutbound",
+    "SIPshowregistry",
+    "IAXregistry",
 )
 
 # The bulk path writes actions in windows and keeps this many unanswered:

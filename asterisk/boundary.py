@@ -9,9 +9,16 @@ contract keeps it so (`.importlinter`).
 """
 
 from asterisk.banner import BANNER_STATES, Banner, ago, banner, sync_report
-from asterisk.config_files import config_files, device_preview, rewrite_file
+from asterisk.config_files import (
+    config_files,
+    device_preview,
+    inbound_route_preview,
+    outbound_route_preview,
+    rewrite_file,
+    trunk_preview,
+)
 from asterisk.files import conf_dir
-from asterisk.models import PhoneState
+from asterisk.models import PhoneState, RegistrationState
 from asterisk.outbox import batch
 from asterisk.phone_status import DEVICE_ID
 from asterisk.selectors import (
@@ -26,6 +33,7 @@ from asterisk.selectors import (
     with_phone_state,
 )
 from asterisk.tasks import recover, request_sync
+from asterisk.trunk_status import TrunkState, trunk_registration_states
 
 __all__ = [
     "BANNER_STATES",
@@ -34,7 +42,9 @@ __all__ = [
     "PHONE_STATE_FILTERS",
     "Banner",
     "PhoneState",
+    "RegistrationState",
     "States",
+    "TrunkState",
     "ago",
     "as_json_with_last_known",
     "banner",
@@ -44,11 +54,15 @@ __all__ = [
     "device_preview",
     "device_states",
     "host_port",
+    "inbound_route_preview",
     "only_down",
+    "outbound_route_preview",
     "recent_changes",
     "recover",
     "request_sync",
     "rewrite_file",
     "sync_report",
+    "trunk_preview",
+    "trunk_registration_states",
     "with_phone_state",
 ]

@@ -21,9 +21,16 @@ from django.db.models import Count, Max
 
 from asterisk.files import conf_dir, file_rewrite_requested
 from asterisk.models import SyncChange
-from asterisk.render.generate import ALL_FILES, device_sections, render_files
+from asterisk.render.connectivity.routes import (
+    inbound_route_preview_text,
+    outbound_route_preview_text,
+    trunk_preview_text,
+)
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
+from asterisk.render.generate import ALL_FILES, device_sections, render_files, trunk_sections
 from asterisk.render.secrets import VOICEMAIL_FILE, is_secret_file, mask_conf_text, mask_diff
 from asterisk.tasks import request_sync
+from directory.connectivity.models import InboundRoute, OutboundRoute, Trunk
 from directory.devices.models import Device
 from directory.endpoints.models import SipSettings
 from directory.users.models import PbxUser
@@ -44,7 +51,7 @@ def _disk(directory: Path, name: str) -> str:
 
 def _fingerprint(directory: Path, waiting: set[str]) -> str:
     parts = [str(directory), *(f"{name}={_disk(directory, name)}" for name in ALL_FILES), *sorted(waiting)]
-    for model in (PbxUser, Device, SipSettings):
+    for model in (PbxUser, Device, SipSettings, Trunk, OutboundRoute, InboundRoute):
         counted = model.objects.aggregate(n=Count("pk"), latest=Max("updated_at"))
         parts.append(f"{model._meta.label}:{counted['n']}:{counted['latest']}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -115,3 +122,26 @@ def device_preview(device_id: str, *, secrets_shown: bool) -> dict[str, str]:
     preview); without `secrets_shown`, every secret line masked."""
     sections = device_sections(device_id)
     return sections if secrets_shown else {name: mask_conf_text(text) for name, text in sections.items()}
+
+
+def trunk_preview(trunk_id: int, *, secrets_shown: bool) -> dict[str, str]:
+    """The lines one trunk gets in each file: its sections (and registration line) in the
+    channel driver's files and its dialling subroutine in the dialplan; without
+    `secrets_shown`, every secret masked. {} for a trunk that does not exist."""
+    sections = trunk_sections(trunk_id)
+    dialplan = trunk_preview_text(trunk_id=trunk_id)
+    if dialplan:
+        sections = {**sections, DIALPLAN_FILE: dialplan}
+    return sections if secrets_shown else {name: mask_conf_text(text) for name, text in sections.items()}
+
+
+def outbound_route_preview(route_id: int, *, secrets_shown: bool) -> dict[str, str]:
+    """The dialplan one outbound route gets (its contexts); the PIN masked unless `secrets_shown`."""
+    text = outbound_route_preview_text(route_id=route_id, pin_shown=secrets_shown)
+    return {DIALPLAN_FILE: text} if text else {}
+
+
+def inbound_route_preview(route_id: int) -> dict[str, str]:
+    """The dialplan one inbound route gets (its context)."""
+    text = inbound_route_preview_text(route_id=route_id)
+    return {DIALPLAN_FILE: text} if text else {}

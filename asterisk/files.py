@@ -35,6 +35,9 @@ from asterisk.render.generate import (
     INCLUDES,
     SIP_SETTINGS,
     TRANSPORT_DEPENDENT,
+    TRUNK_FILES,
+    TRUNK_INPUTS,
+    TRUNK_TECH_FILES,
     USER_INPUTS,
     VOICEMAIL,
     render_files,
@@ -112,6 +115,23 @@ def files_for(
 def files_for_sip_settings() -> set[str]:
     """The SIP settings files, and the device files whose `transport=` lines follow them."""
     return set(files_for_techs({SIP_SETTINGS})) | set(TRANSPORT_DEPENDENT)
+
+
+def files_for_trunks(techs: set[str], fields: set[str] | None) -> set[str]:
+    """The files a change to trunks of these technologies can alter (`fields` of them; None:
+    anything, as a creation or a deletion): their technology's files if those read a changed
+    field, the dialplan if it does (`asterisk.render.generate.TRUNK_INPUTS`)."""
+    names: set[str] = set()
+    if _reads(TRUNK_INPUTS[TRUNK_FILES], fields):
+        names |= {name for tech in techs for name in TRUNK_TECH_FILES[tech]}
+    if _reads(TRUNK_INPUTS[DIALPLAN], fields):
+        names.add(DIALPLAN_FILE)
+    return names
+
+
+def files_for_routes() -> set[str]:
+    """Routes live in the dialplan alone."""
+    return {DIALPLAN_FILE}
 
 
 @contextmanager

@@ -19,16 +19,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django import db
 
-from asterisk import phone_status
+from asterisk import phone_status, trunk_status
 from asterisk.ami import AmiAuthError, AmiConfig, AmiError, AmiEventSession, plain
 from asterisk.models import ListenerState, ListenerStatus
 from asterisk.phone_status import Tracker
+from asterisk.trunk_status import RegistrationTracker
 
 log = logging.getLogger(__name__)
 
 # PJSIPShowEndpoints before PJSIPShowContacts: an endpoint without contacts
 # reads as unregistered, then its contacts (if any) say otherwise.
-SNAPSHOT = ("PJSIPShowEndpoints", "PJSIPShowContacts", "SIPpeers", "IAXpeerlist", "DeviceStateList")
+# The registration lists say where each trunk stands with its carrier (asterisk/trunk_status.py).
+SNAPSHOT = (
+    "PJSIPShowEndpoints",
+    "PJSIPShowContacts",
+    "SIPpeers",
+    "IAXpeerlist",
+    "DeviceStateList",
+    "PJSIPShowRegistrationsOutbound",
+    "SIPshowregistry",
+    "IAXregistry",
+)
 DETAILS_BATCH = 200
 
 
@@ -46,6 +57,7 @@ class Listener:
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.tracker = Tracker()
+        self.registrations = RegistrationTracker()
         self.stopping = asyncio.Event()
         self.connected = asyncio.Event()
         # The writer's own stop, set after the last state is said (`stopping` comes before it).
@@ -98,12 +110,16 @@ class Listener:
             await writer
             self._db.shutdown(wait=True)
 
+    def _apply(self, event: dict[str, str]) -> None:
+        self.tracker.apply(event)
+        self.registrations.apply(event)
+
     async def _sleep(self, seconds: float, until: asyncio.Event | None = None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for((until or self.stopping).wait(), seconds)
 
     async def _session(self) -> None:
-        async with AmiEventSession(self.config, self.tracker.apply) as session:
+        async with AmiEventSession(self.config, self._apply) as session:
             self.tracker.begin_snapshot()
             await session.snapshot({"Action": name} for name in SNAPSHOT)
             self.tracker.end_snapshot()
@@ -173,6 +189,13 @@ class Listener:
                 self.tracker.changes[:0] = changes
                 raise
             self.saved += len(phones)
+        if self.registrations.dirty:
+            registrations = self.registrations.take()
+            try:
+                await loop.run_in_executor(self._db, _save_registrations, registrations)
+            except Exception:
+                self.registrations.dirty.update((r.tech, r.host, r.port, r.username) for r in registrations)
+                raise
         if link is None and not heartbeat:
             return False
         await loop.run_in_executor(self._db, _record_link, link)
@@ -182,6 +205,11 @@ class Listener:
 def _save(phones, changes) -> None:
     db.close_old_connections()
     phone_status.save(phones, changes)
+
+
+def _save_registrations(registrations) -> None:
+    db.close_old_connections()
+    trunk_status.save(registrations)
 
 
 def _record_link(link: tuple[str, str] | None) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from asterisk.files import files_for, files_for_sip_settings
+from asterisk.files import files_for, files_for_routes, files_for_sip_settings, files_for_trunks
 from asterisk.models import SyncChange
 from asterisk.tasks import request_sync
 
@@ -118,3 +118,19 @@ def sip_settings_changed() -> None:
         [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
     )
     transaction.on_commit(request_sync, robust=True)
+
+
+def _record_files(names: set[str]) -> None:
+    SyncChange.objects.bulk_create([SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(names)])
+    transaction.on_commit(request_sync, robust=True)
+
+
+def trunks_changed(*, techs: Iterable[str], fields: Iterable[str] | None = None) -> None:
+    """Say that trunks of these technologies changed in this transaction (`fields` of them;
+    None: anything): their technologies' files and, when it reads what changed, the dialplan."""
+    _record_files(files_for_trunks(set(techs), None if fields is None else set(fields)))
+
+
+def routes_changed() -> None:
+    """Say that outbound or inbound routes changed in this transaction: the dialplan follows."""
+    _record_files(files_for_routes())

@@ -37,7 +37,11 @@ ASK_NUMBER = "vm-enter-num-to-call"  # the number to forward to, then pound
 FOLLOWME_CALL_FROM = "followme/call-from"
 FOLLOWME_OPTIONS = "followme/options"
 
+# An outbound route whose every trunk is unreachable or full (FreePBX's words).
+ALL_CIRCUITS_BUSY = "all-circuits-busy-now"
+
 ALL = (
+    ALL_CIRCUITS_BUSY,
     ASK_USER,
     ASK_PIN,
     WRONG_PIN,

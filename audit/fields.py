@@ -28,6 +28,9 @@ OBJECT_TYPES = {
     "auth.group": ObjectType.GROUP,
     "bulk.importjob": ObjectType.IMPORT,
     "api.apitoken": ObjectType.API_TOKEN,
+    "connectivity.trunk": ObjectType.TRUNK,
+    "connectivity.outboundroute": ObjectType.OUTBOUND_ROUTE,
+    "connectivity.inboundroute": ObjectType.INBOUND_ROUTE,
 }
 
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")

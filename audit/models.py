@@ -48,6 +48,9 @@ class ObjectType(models.TextChoices):
     API_TOKEN = "api_token", "API token"
     EXPORT = "export", "Export"
     FILE = "file", "Config file"
+    TRUNK = "trunk", "Trunk"
+    OUTBOUND_ROUTE = "out_route", "Outbound route"
+    INBOUND_ROUTE = "in_route", "Inbound route"
     OTHER = "other", "Other"
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from audit import trail
 from audit.models import Action, ObjectType
 from bulk.columns import DEVICE_COLUMNS, PRESENCE_COLUMNS, USER_COLUMNS, VIRTUAL, presence_cells, user_cells
+from bulk.connectivity_export import export_dids, export_routes, export_trunks
 from bulk.csvfile import write_table
 from directory.devices.models import Device
 from directory.devices.selectors import BY_ID
@@ -127,7 +128,7 @@ def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
     return write_table(columns, rows())
 
 
-EXPORT_KINDS = ("extensions", "users", "devices")
+EXPORT_KINDS = ("extensions", "users", "devices", "trunks", "routes", "dids")
 
 
 def export_file(*, kind: str, with_secrets: bool, search: str = "") -> Iterator[str]:
@@ -135,6 +136,12 @@ def export_file(*, kind: str, with_secrets: bool, search: str = "") -> Iterator[
     the portal is on the record: who did, and when."""
     if with_secrets:
         trail.record(action=Action.EXPORTED, kind=ObjectType.EXPORT, ref=kind, label=f"{kind} with secrets")
+    if kind == "trunks":
+        return export_trunks(with_secrets=with_secrets)
+    if kind == "routes":
+        return export_routes(with_secrets=with_secrets)
+    if kind == "dids":
+        return export_dids()
     if kind == "users":
         return export_users(with_secrets=with_secrets)
     if kind == "devices":

@@ -255,10 +255,9 @@ def _walk_rows(kind, text, *, replace, apply, progress, weak) -> Report:
         report.file_error = header_problem(kind, table.header)
         if report.file_error:
             return report
+        why = getattr(handler, "ignored_why", IGNORED_WHY)
         report.ignored = [
-            f"{c} ({IGNORED_WHY[c]})" if c in IGNORED_WHY else c
-            for c in table.header
-            if c not in handler.used
+            f"{c} ({why[c]})" if c in why else c for c in table.header if c not in handler.used
         ] + ([f"{table.unnamed} unnamed"] if table.unnamed else [])
         handler.prescan(read_table(text).rows)
         seen: dict[str, int] = {}

@@ -11,6 +11,9 @@ class ImportJob(models.Model):
         EXTENSIONS = "extensions", "Extensions"
         USERS = "users", "Users"
         DEVICES = "devices", "Devices"
+        TRUNKS = "trunks", "Trunks"
+        ROUTES = "routes", "Outbound routes"
+        DIDS = "dids", "Inbound routes (DIDs)"
 
     class Status(models.TextChoices):
         CHECKING = "checking", "Checking"

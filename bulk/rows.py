@@ -95,6 +95,14 @@ class Rows:
         self.validate = validate
 
     @classmethod
+    def stamps(cls, keys: list[str]) -> dict[str, str]:
+        """What each key's rows were as the check saw them (bulk/stamps.py): the user's and
+        the device's `updated_at`, None for one that does not exist."""
+        users = dict(PbxUser.objects.filter(pk__in=keys).values_list("pk", "updated_at"))
+        devices = dict(Device.objects.filter(pk__in=keys).values_list("pk", "updated_at"))
+        return {key: f"{users.get(key)}|{devices.get(key)}" for key in keys}
+
+    @classmethod
     def key_of(cls, cells: dict[str, str]) -> str:
         """The number a row is about (unique in a file)."""
         return cells.get(cls.key_column, "")

@@ -1,5 +1,8 @@
 """What a check judged: a digest of the rows a file touches, as they were when it was checked.
 
+(The directory's files, below; a trunks, routes or DIDs file stamps the connectivity tables
+as a whole: `bulk/connectivity_rows.py`.)
+
 A confirmation is only good for the database its check saw. Every save moves a
 user's or a device's `updated_at` (an endpoint's settings are saved with their
 device), and a deletion or a creation makes a row appear or vanish, so a digest
@@ -13,8 +16,6 @@ from itertools import islice
 
 from bulk.csvfile import CsvFileError, read_table
 from bulk.kinds import HANDLERS
-from directory.devices.models import Device
-from directory.users.models import PbxUser
 
 _CHUNK = 500
 
@@ -29,13 +30,14 @@ def file_keys(kind: str, text: str) -> list[str]:
 
 
 def fingerprint(kind: str, keys: Iterable[str]) -> str:
+    """Each key with what its rows were (the kind's `stamps`: a user's and a device's
+    `updated_at` for the directory's files, the connectivity tables for trunks and routes)."""
     digest = hashlib.sha256(kind.encode())
     ordered = iter(sorted({k for k in keys if k}))
     while chunk := list(islice(ordered, _CHUNK)):
-        users = dict(PbxUser.objects.filter(pk__in=chunk).values_list("pk", "updated_at"))
-        devices = dict(Device.objects.filter(pk__in=chunk).values_list("pk", "updated_at"))
+        stamps = HANDLERS[kind].stamps(chunk)
         for key in chunk:
-            digest.update(f"{key}|{users.get(key)}|{devices.get(key)}\n".encode())
+            digest.update(f"{key}|{stamps.get(key)}\n".encode())
     return digest.hexdigest()
 
 

@@ -1,9 +1,10 @@
 """What the directory tells whoever keeps Asterisk in step: which users and devices changed.
 
 The directory knows nothing of Asterisk. Its services call `changed(users=…, devices=…)`
-(or `sip_settings_changed()`) inside their transaction, and that is all they say; the
-Asterisk boundary subscribes at start-up (`asterisk/apps.py`) and records in its outbox,
-in the same transaction, which files, keys and reloads follow. A change made with nobody
+(or `sip_settings_changed()`, `trunks_changed(techs=…)`, `routes_changed()`) inside their
+transaction, and that is all they say; the Asterisk boundary subscribes at start-up
+(`asterisk/apps.py`) and records in its outbox, in the same transaction, which files, keys
+and reloads follow. A change made with nobody
 subscribed raises instead of being lost.
 """
 
@@ -17,6 +18,10 @@ class Recorder(Protocol):
     ) -> None: ...
 
     def sip_settings_changed(self) -> None: ...
+
+    def trunks_changed(self, *, techs: Iterable[str], fields: Iterable[str] | None = None) -> None: ...
+
+    def routes_changed(self) -> None: ...
 
 
 _recorders: list[Recorder] = []
@@ -48,3 +53,18 @@ def sip_settings_changed() -> None:
     """The SIP settings changed in this transaction (their files and the devices' transports follow)."""
     for recorder in _subscribed():
         recorder.sip_settings_changed()
+
+
+def trunks_changed(*, techs: Iterable[str], fields: Iterable[str] | None = None) -> None:
+    """Trunks of these technologies changed in this transaction (created, edited, deleted);
+    `fields` names what changed of them (None: anything)."""
+    techs = sorted(set(techs))
+    fields = None if fields is None else sorted(set(fields))
+    for recorder in _subscribed():
+        recorder.trunks_changed(techs=techs, fields=fields)
+
+
+def routes_changed() -> None:
+    """Outbound or inbound routes changed in this transaction (their order included)."""
+    for recorder in _subscribed():
+        recorder.routes_changed()

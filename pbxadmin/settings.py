@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "directory.users",
     "directory.devices",
     "directory.endpoints",
+    "directory.connectivity",
     "bulk",
     "audit",
     "web",

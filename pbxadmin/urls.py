@@ -52,6 +52,7 @@ urlpatterns = [
     path("devices/<str:device_id>/lockout/lift/", devices.device_lockout_lift, name="device_lockout_lift"),
     path("devices/<str:device_id>/preview/", devices.device_preview, name="device_preview"),
     path("devices/<str:device_id>/secret/", devices.device_secret, name="device_secret"),
+    path("connectivity/", include("web.connectivity.urls")),
     path("bulk/", bulk.upload, name="bulk_upload"),
     path("bulk/export/", bulk.export, name="bulk_export"),
     path("bulk/<uuid:job_id>/", bulk.preview, name="bulk_preview"),

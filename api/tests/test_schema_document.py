@@ -23,6 +23,11 @@ WRITES_WITH_ANSWERS_OF_SECRETS = [
     ("/api/v1/devices/{device_id}/", "patch"),
     ("/api/v1/devices/{device_id}/login/", "post"),
     ("/api/v1/devices/{device_id}/logout/", "post"),
+    ("/api/v1/trunks/", "post"),
+    ("/api/v1/trunks/{trunk_id}/", "patch"),
+    ("/api/v1/outbound-routes/", "post"),
+    ("/api/v1/outbound-routes/{outbound_id}/", "patch"),
+    ("/api/v1/outbound-routes/order/", "post"),
 ]
 
 
@@ -54,6 +59,15 @@ def test_answers_declare_the_secrets_they_may_carry_as_optional():
         for secret in ("password", "vm_pin"):
             assert schema["properties"][secret]["type"] == "string", (name, secret)
             assert secret not in schema["required"], "present only with include_secrets"
+
+
+def test_a_trunks_secret_and_a_routes_pin_are_optional_in_answers_and_write_only():
+    for name, secret in (("TrunkOut", "secret"), ("OutboundRouteOut", "pin")):
+        schema = COMPONENTS[name]
+        assert schema["properties"][secret]["type"] == "string"
+        assert secret not in schema["required"], "present only with include_secrets"
+    assert COMPONENTS["TrunkOut"]["properties"]["dial_rules"]["items"]["$ref"].endswith("/DialRule")
+    assert COMPONENTS["OutboundRouteOut"]["properties"]["patterns"]["items"]["$ref"].endswith("/DialPattern")
 
 
 def test_the_import_jobs_findings_are_typed():
@@ -97,7 +111,7 @@ def test_every_list_declares_the_404_of_a_page_past_its_last(admin_api):
     lists = [
         path for path, method, op in OPERATIONS if method == "get" and "page" in str(op.get("parameters"))
     ]
-    assert len(lists) == 6
+    assert len(lists) == 9
     for path in lists:
         assert "404" in DOCUMENT["paths"][path]["get"]["responses"], path
         assert admin_api.get(f"{path}?page=999").status_code == 404, path

@@ -11,6 +11,7 @@ from asterisk.models.phones import (
     PhoneUsage,
 )
 from asterisk.models.status import STALE_REQUEST, ErrorKind, SyncStatus
+from asterisk.models.trunks import RegistrationState, TrunkRegistration
 
 __all__ = [
     "STALE_REQUEST",
@@ -24,6 +25,8 @@ __all__ = [
     "PhoneStatus",
     "PhoneStatusChange",
     "PhoneUsage",
+    "RegistrationState",
     "SyncChange",
     "SyncStatus",
+    "TrunkRegistration",
 ]

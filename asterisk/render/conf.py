@@ -78,9 +78,9 @@ def format_section(section: Section) -> str:
     return f"{header}\n{body}\n" if section.items else f"{header}\n"
 
 
-def format_items(where: str, items: list[tuple[str, str]]) -> str:
+def format_items(where: str, items: list[tuple[str, str]], *, arrow: frozenset[str] = frozenset()) -> str:
     """Lines with no section header, for a file included inside another file's section."""
-    return _format_body(where, items) + "\n" if items else ""
+    return _format_body(where, items, arrow) + "\n" if items else ""
 
 
 _checked_keys: set[str] = set()

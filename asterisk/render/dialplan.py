@@ -24,6 +24,8 @@ from django.db import connection
 from asterisk import prompts
 from asterisk.call_features import dialplan as call_features
 from asterisk.render.conf import banner
+from asterisk.render.connectivity import routes
+from directory.connectivity.models import InboundRoute
 from directory.devices.models import ARRIVAL_ORDER, Device
 from directory.users.models import PbxUser
 
@@ -43,6 +45,9 @@ include => app-callfeatures
 include => app-vmmain
 include => app-dialvm
 include => app-vm-direct
+; Outbound routes (asterisk/render/connectivity/routes.py): from here only, after every
+; internal number and feature code. Calls from trunks land in from-trunk, which never comes here.
+include => outbound-allroutes
 
 ; The administrator's own additions to ext-local, as in FreePBX (extensions_custom.conf
 ; or extensions.conf may add to this context); empty here, so the include always resolves.
@@ -350,12 +355,19 @@ def entries_by_user(users: Iterable[str] | None = None) -> dict[str, list[Entry]
     return result
 
 
+def connectivity_text() -> str:
+    """The trunks' and routes' dialplan (static: a change to them reloads the dialplan)."""
+    numbers = set(InboundRoute.objects.filter(user__isnull=False).values_list("user_id", flat=True))
+    contexts = call_features.forward_contexts(numbers) if numbers else {}
+    return routes.render_routes(contexts, NO_CONTEXT)
+
+
 def render_dialplan() -> str:
     by_user = entries_by_user()
     parts = [
         banner(included_by="extensions.conf"),
         "",
-        _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT),
+        _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT) + "\n" + connectivity_text(),
         f"[{USER_CONTEXT}]\ninclude => ext-local-custom\n",
         f"{PER_USER_MARKER}\n",
     ]

@@ -14,9 +14,11 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from asterisk.render import dialplan, transports, voicemail
-from asterisk.render.conf import banner, format_section, join_sections
+from asterisk.render.conf import banner, format_items, format_section, join_sections
+from asterisk.render.connectivity import trunks as trunk_render
 from asterisk.render.techs import FILE_TECH, RENDERERS
 from asterisk.render.techs.base import DeviceRow
+from directory.connectivity.models import Trunk
 from directory.devices.models import Device, DeviceType
 from directory.endpoints.models import SipSettings
 from directory.techs import TECHS, defaults
@@ -29,6 +31,7 @@ INCLUDES = {
     "pjsip.aor.conf": ("pjsip.aor_custom.conf",),
     "pjsip.auth.conf": ("pjsip.auth_custom.conf",),
     transports.PJSIP_TRANSPORTS: (transports.PJSIP_TRANSPORTS_CUSTOM,),
+    **trunk_render.TRUNK_FILE_INCLUDES,
 }
 # The other device files include no file of the administrator's: additions go in the Asterisk
 # file that includes them (README, "Include them from Asterisk's own files").
@@ -36,6 +39,7 @@ INCLUDED_BY = {
     "sip_additional.conf": "sip.conf",
     "iax_additional.conf": "iax.conf",
     "chan_dahdi_additional.conf": "chan_dahdi.conf",
+    **trunk_render.TRUNK_FILE_INCLUDED_BY,
 }
 
 
@@ -141,8 +145,11 @@ def forget_rendered() -> None:
 DIALPLAN = "dialplan"
 VOICEMAIL = "voicemail"
 SIP_SETTINGS = "sipsettings"
+# The files trunks alone fill (registrations, identify); trunks also add sections to device files.
+TRUNKS = "trunks"
 FILE_SOURCE = {
     **FILE_TECH,
+    **{name: TRUNKS for name in trunk_render.TRUNK_ONLY_FILES},
     dialplan.FILENAME: DIALPLAN,
     voicemail.FILENAME: VOICEMAIL,
     transports.SIP_GENERAL: SIP_SETTINGS,
@@ -172,6 +179,17 @@ DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
     DEVICE_FILES: None,
 }
 
+# What each kind of file reads of a trunk. TRUNK_FILES stands for its technology's files (device
+# files it adds sections to, and the files only trunks fill); the dialplan holds its dialling
+# subroutine (its name in the dial string, caller ID, channel limit, dial-out rules) and leaves a
+# disabled trunk out. `asterisk.files.files_for_trunks` names only the files a change moves.
+TRUNK_FILES = "trunk files"
+TRUNK_INPUTS: dict[str, frozenset[str] | None] = {
+    TRUNK_FILES: frozenset({"name", "host", "port", "username", "secret", "register", "codecs", "enabled"}),
+    DIALPLAN: frozenset({"name", "outbound_cid", "force_cid", "max_channels", "dial_rules", "enabled"}),
+}
+TRUNK_TECH_FILES = trunk_render.TRUNK_TECH_FILES
+
 # What Asterisk reloads after each file changes: a module (AMI `Reload`), or
 # "dialplan" / "voicemail", reloaded with the CLI command of that name (see asterisk.sync).
 FILE_RELOAD = {
@@ -180,6 +198,7 @@ FILE_RELOAD = {
     voicemail.FILENAME: VOICEMAIL,
     transports.SIP_GENERAL: RENDERERS["sip"].RELOAD_MODULE,
     transports.PJSIP_TRANSPORTS: RENDERERS["pjsip"].RELOAD_MODULE,
+    **trunk_render.TRUNK_ONLY_FILES,
 }
 # The device files whose `transport=` lines follow the SIP settings.
 TRANSPORT_DEPENDENT = (*RENDERERS["sip"].FILES, "pjsip.endpoint.conf")
@@ -199,9 +218,13 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
     for row in rows:
         for filename, text in _render_device(row, available).items():
             parts[filename].append(text)
+    trunk_files = [name for name in names if name in FILE_TECH or name in trunk_render.TRUNK_ONLY_FILES]
+    if trunk_files:
+        for filename, text in _trunk_texts().items():
+            parts[filename].append(text)
     texts = {
         name: join_sections(parts[name], header=_header(name), includes=INCLUDES.get(name, ()))
-        for name in device_files
+        for name in trunk_files
     }
     if dialplan.FILENAME in names:
         texts[dialplan.FILENAME] = dialplan.render_dialplan()
@@ -218,3 +241,22 @@ def device_sections(device_id: str) -> dict[str, str]:
     """The sections one device gets in each file (for the config preview)."""
     rows = _fetch(set(), ids=[device_id])
     return _render_device(rows[0], available_transports(SipSettings.get())) if rows else {}
+
+
+def _trunk_texts(trunks=None) -> dict[str, str]:
+    """Every enabled trunk's sections (or these trunks'), formatted, per file: after the devices'."""
+    by_file = trunk_render.trunks_by_file(Trunk.objects.all() if trunks is None else trunks)
+    texts = {}
+    for filename, sections in by_file.items():
+        if filename in trunk_render.REGISTRATION_FILES:
+            # `register=>` lines, in [general] (where the Asterisk file includes this one).
+            texts[filename] = "".join(format_items(filename, s.items, arrow=s.arrow_keys) for s in sections)
+        else:
+            texts[filename] = "\n".join(format_section(section) for section in sections)
+    return texts
+
+
+def trunk_sections(trunk_id: int) -> dict[str, str]:
+    """The lines one trunk gets in each file (for the trunk's config preview)."""
+    trunk = Trunk.objects.filter(pk=trunk_id).first()
+    return _trunk_texts([trunk]) if trunk else {}

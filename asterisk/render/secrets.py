@@ -10,6 +10,7 @@ here; which values are secrets at all is the directory's (`directory/secrets.py`
 import re
 from collections.abc import Iterable
 
+from asterisk.render.connectivity.trunks import SECRET_TRUNK_FILES
 from asterisk.render.techs import RENDERERS
 from directory.secrets import MASK, secret_settings
 from directory.techs import TECHS
@@ -30,6 +31,20 @@ SECRET_FILES = frozenset(
 # The mailbox file holds every mailbox's PIN (`2001 => pin,name,…`).
 VOICEMAIL_FILE = "voicemail_additional.conf"
 SECRET_FILES |= {VOICEMAIL_FILE}
+# A trunk's `register=>user:secret@host` lines (its sections' secrets are under the keys above).
+SECRET_FILES |= SECRET_TRUNK_FILES
+_REGISTER_LINE = re.compile(
+    r"(?P<head>\s*register\s*=>?\s*[^:@\s]*:)(?P<secret>[^@]*)(?P<tail>@.*)?$", re.IGNORECASE
+)
+
+
+def _mask_register(line: str) -> str | None:
+    """A `register=>` line with its secret masked; None for any other line."""
+    match = _REGISTER_LINE.match(line)
+    if match is None:
+        return None
+    return f"{match['head']}{MASK}{match['tail'] or ''}"
+
 
 # `key=value` or `key=>value`, as asterisk.render.conf writes them.
 # Asterisk reads keys in any case and after white space: a hand-edited ` Secret=…` is a secret too.
@@ -57,6 +72,8 @@ def mask_conf_text(text: str) -> str:
     for i, line in enumerate(lines):
         if key := _secret_key(line):
             lines[i] = f"{key}={MASK}"
+        elif (register := _mask_register(line)) is not None:
+            lines[i] = register
     return "\n".join(lines)
 
 
@@ -72,6 +89,9 @@ def scrub(line: str) -> str:
     """The line with every value after a secret key masked: a hand-edited file can keep one in
     a comment. Values are found by where they stand, never by searching for stored ones (a
     number masked because it equals someone's PIN would tell that PIN)."""
+    register = _mask_register(line)
+    if register is not None:
+        return register
     return _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
 
 

@@ -249,11 +249,14 @@ read = system,call,reporting
 write = system,config,command,call,reporting
 """,
             # README "Generated files": the include is the last line of [general].
-            "sip.conf": "[general]\n#include sip_general_additional.conf\n\n#include sip_additional.conf\n",
+            # The trunks' registrations are read in [general] too, after the settings.
+            "sip.conf": "[general]\n#include sip_general_additional.conf\n#include sip_registrations.conf\n\n"
+            "#include sip_additional.conf\n",
             "pjsip.conf": "#include pjsip.transports.conf\n#include pjsip.endpoint.conf\n"
-            "#include pjsip.aor.conf\n#include pjsip.auth.conf\n",
-            "iax.conf": f"[general]\nbindport = {self.ports.iax}\nbindaddr = 127.0.0.1\n\n"
-            "#include iax_additional.conf\n",
+            "#include pjsip.aor.conf\n#include pjsip.auth.conf\n"
+            "#include pjsip.registration.conf\n#include pjsip.identify.conf\n",
+            "iax.conf": f"[general]\nbindport = {self.ports.iax}\nbindaddr = 127.0.0.1\n"
+            "#include iax_registrations.conf\n\n#include iax_additional.conf\n",
             "extensions.conf": "[general]\nstatic = yes\nwriteprotect = yes\n\n[globals]\n\n"
             "#include extensions_additional.conf\n\n[from-internal]\ninclude => from-internal-additional\n",
             "voicemail.conf": "[general]\nformat = wav\nmaxlogins = 3\n\n[zonemessages]\n"

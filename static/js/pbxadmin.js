@@ -217,3 +217,30 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// The Trunks list: each trunk's registration mark, redrawn from the server every 5 seconds
+// (the marks come rendered and escaped by the server, as the page drew them).
+(function () {
+  "use strict";
+  const table = document.querySelector("[data-states-url]");
+  if (!table) {
+    return;
+  }
+  async function refresh() {
+    try {
+      const response = await fetch(table.dataset.statesUrl, {credentials: "same-origin"});
+      if (response.ok) {
+        const marks = (await response.json()).trunks;
+        table.querySelectorAll("[data-trunk-registration]").forEach(function (cell) {
+          const mark = marks[cell.dataset.trunkRegistration];
+          if (mark !== undefined && cell.innerHTML.trim() !== mark.trim()) {
+            cell.innerHTML = mark;
+          }
+        });
+      }
+    } finally {
+      window.setTimeout(refresh, 5000);
+    }
+  }
+  window.setTimeout(refresh, 5000);
+})();

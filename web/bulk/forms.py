@@ -28,14 +28,19 @@ class UploadForm(forms.Form):
     def __init__(self, *args, mode: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["existing"].required = False  # skip, unless replace is asked for
+        connectivity = [
+            (ImportJob.Kind.TRUNKS, "Trunks"),
+            (ImportJob.Kind.ROUTES, "Outbound routes"),
+            (ImportJob.Kind.DIDS, "Inbound routes (Bulk Handler dids)"),
+        ]
         if mode == EXTENSIONS:
-            self.fields["kind"].choices = [(ImportJob.Kind.EXTENSIONS, "Extensions")]
+            self.fields["kind"].choices = [(ImportJob.Kind.EXTENSIONS, "Extensions"), *connectivity]
             self.fields["kind"].initial = ImportJob.Kind.EXTENSIONS
-            self.fields["kind"].widget = forms.HiddenInput()
         else:
             self.fields["kind"].choices = [
                 (ImportJob.Kind.USERS, "Users"),
                 (ImportJob.Kind.DEVICES, "Devices"),
+                *connectivity,
             ]
 
 

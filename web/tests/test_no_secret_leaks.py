@@ -22,6 +22,7 @@ from api.tokens import token_create
 from asterisk.render.conf import escape_value
 from bulk.jobs import job_check_run, job_create
 from bulk.models import ImportJob
+from directory.connectivity.services import inbound_route_create, outbound_route_create, trunk_create
 from directory.devices.models import Device
 from directory.devices.services import device_create, device_login
 from directory.users.extensions import extension_create, extension_update
@@ -57,6 +58,8 @@ ADHOC_SECRET = "Adhoc5Leak93secret"
 PINS = ["739152864", "846201937"]
 MAILBOX_PINS = ["5802719346", "6913820457"]
 IMPORT_SECRET = "Import8Leak26secret"
+TRUNK_SECRET = "Trunk6Leak39secret"
+ROUTE_PIN = "731902846"
 
 
 # Written by hand into a file where no key or field marks them as secrets: administrators
@@ -65,7 +68,16 @@ WRITTEN_BY_HAND = [PINS[0], NEW["iax2"]]
 
 
 def forbidden() -> list[str]:
-    return [*OLD.values(), *NEW.values(), ADHOC_SECRET, *PINS, *MAILBOX_PINS, IMPORT_SECRET]
+    return [
+        *OLD.values(),
+        *NEW.values(),
+        ADHOC_SECRET,
+        *PINS,
+        *MAILBOX_PINS,
+        IMPORT_SECRET,
+        TRUNK_SECRET,
+        ROUTE_PIN,
+    ]
 
 
 @pytest.fixture
@@ -87,6 +99,27 @@ def pbx(committed, conf_dir, administrator_user):
     committed(user_create, extension="2001", name="Desk sharer", password=PINS[0])
     committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", settings={"secret": ADHOC_SECRET})
     committed(device_login, device=Device.objects.get(pk="3001"), user=PbxUser.objects.get(pk="2001"))
+    # A trunk with a secret, a route with a PIN, an inbound route: every Connectivity page
+    # (made before the files go stale: a save writes every file waiting).
+    trunk = committed(
+        trunk_create,
+        name="leaky",
+        tech="sip",
+        host="192.0.2.9",
+        username="acct",
+        secret=TRUNK_SECRET,
+        register=True,
+    )
+    route = committed(
+        outbound_route_create,
+        name="Out",
+        patterns=[{"match": "NXXNXXXXXX"}],
+        trunks=[trunk],
+        pin=ROUTE_PIN,
+    )
+    inbound = committed(
+        inbound_route_create, did="5551234", destination="user", user=PbxUser.objects.get(pk="1001")
+    )
     # Change every secret without writing the files: disk and database now differ.
     for n, tech in enumerate(("pjsip", "sip", "iax2"), start=1):
         extension_update(
@@ -111,10 +144,13 @@ def pbx(committed, conf_dir, administrator_user):
     )
     job_check_run(job.pk)  # its check, with the file's rows, is on the preview page
     return {
+        "trunk_id": [trunk.pk],
+        "outbound_id": [route.pk],
+        "inbound_id": [inbound.pk],
         "extension": list(PbxUser.objects.values_list("pk", flat=True)),
         "device_id": list(Device.objects.values_list("pk", flat=True)),
         "job_id": [job.pk],
-        "kind": ["extensions", "users", "devices"],
+        "kind": ["extensions", "users", "devices", "trunks", "routes", "dids"],
         "token_id": list(ApiToken.objects.values_list("pk", flat=True)),
         "pk": [administrator_user.pk],  # a person on the People page
     }
@@ -173,6 +209,7 @@ def test_no_page_shows_a_viewer_a_secret_or_a_pin(pbx, mode):
     urls = portal_urls(pbx)
     assert "/config/" in urls and "/devices/1001/preview/" in urls and "/bulk/export/" in urls
     assert "/api/v1/exports/users/" in urls and "/api/v1/devices/1001/" in urls
+    assert "/connectivity/trunks/" in urls and "/api/v1/trunks/" in urls
     problems = []
     answered = {}
     for url in (u + v for u in urls for v in VARIANTS):
@@ -194,6 +231,8 @@ def test_the_walk_would_see_a_leak(pbx):
     exported = body(client.get("/bulk/export/?kind=extensions&secrets=on"))
     assert set(leaks(exported)) >= {*NEW.values(), *PINS}
     assert leaks(body(client.get("/devices/1002/secret/"))) == [NEW["sip"]]
+    assert leaks(body(client.get("/bulk/export/?kind=trunks&secrets=on"))) == [TRUNK_SECRET]
+    assert leaks(body(client.get("/bulk/export/?kind=routes&secrets=on"))) == [ROUTE_PIN]
     assert set(leaks(body(client.get("/config/")))) == set(WRITTEN_BY_HAND)
 
 

@@ -211,7 +211,8 @@ def test_star_ext_leaves_a_message_in_that_users_mailbox(committed, dialplan):
     committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
     contexts, includes = parse_dialplan(dialplan())
     check_targets(contexts, includes)
-    assert includes["from-internal-additional"][-1] == "app-vm-direct"
+    # Last but the outbound routes (FreePBX's place for them: after every internal code).
+    assert includes["from-internal-additional"][-2:] == ["app-vm-direct", "outbound-allroutes"]
     assert set(contexts["app-vm-direct"]) == {"_*X", "_*X."}
     assert _apps(contexts, "app-vm-direct", "_*X.")[0] == "Gosub(sub-vm-direct,s,1(${EXTEN:1}))"
     direct = _apps(contexts, "sub-vm-direct")

@@ -19,6 +19,8 @@ INCLUDED_BY = {
     "voicemail_additional.conf": "voicemail.conf",
     "sip_general_additional.conf": "sip.conf",
     "pjsip.transports.conf": "pjsip.conf",
+    "sip_registrations.conf": "sip.conf",
+    "iax_registrations.conf": "iax.conf",
 }
 
 

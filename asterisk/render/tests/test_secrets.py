@@ -96,6 +96,9 @@ def test_the_files_and_columns_that_hold_secrets():
         "sip_additional.conf",
         "iax_additional.conf",
         "voicemail_additional.conf",
+        # Trunks' `register=>user:secret@host` lines.
+        "sip_registrations.conf",
+        "iax_registrations.conf",
     } == SECRET_FILES
     assert {"secret", "password"} <= SECRET_COLUMNS
 

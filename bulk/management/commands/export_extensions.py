@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from bulk.exporting import export_file
+from bulk.kinds import HANDLERS
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
             action="store_true",
             help="leave the secret and hot-desk password columns out",
         )
-        parser.add_argument("--kind", choices=["extensions", "users", "devices"], default="extensions")
+        parser.add_argument("--kind", choices=list(HANDLERS), default="extensions")
 
     def handle(self, *args, path, without_secrets, kind, **options):
         chunks = export_file(kind=kind, with_secrets=not without_secrets)

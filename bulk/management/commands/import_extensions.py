@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bulk.csvfile import CsvFileError, decode
 from bulk.importing import ImportRefused, check_file, import_file, secrets_will_change
+from bulk.kinds import HANDLERS
 from bulk.rows import WEAK_KEEP, WEAK_REGENERATE, WEAK_UNDECIDED
 
 
@@ -40,9 +41,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--kind",
-            choices=["extensions", "users", "devices"],
+            choices=list(HANDLERS),
             default="extensions",
-            help="deviceanduser mode files: users, or devices (default: extensions)",
+            help="deviceanduser mode files: users, or devices; trunks, routes (outbound) or dids "
+            "(inbound, FreePBX Bulk Handler's) (default: extensions)",
         )
 
     def handle(self, *args, path, dry_run, replace, kind, **options):
