@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from asterisk.render.connectivity.trunks import SECRET_TRUNK_FILES
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
 from asterisk.render.techs import RENDERERS
 from directory.secrets import MASK, secret_settings
 from directory.techs import TECHS
@@ -33,6 +34,20 @@ VOICEMAIL_FILE = "voicemail_additional.conf"
 SECRET_FILES |= {VOICEMAIL_FILE}
 # A trunk's `register=>user:secret@host` lines (its sections' secrets are under the keys above).
 SECRET_FILES |= SECRET_TRUNK_FILES
+# The dialplan holds the outbound routes' PINs (`Authenticate(<pin>)`): readable by Asterisk's
+# group only, and the PIN masked wherever the text is shown.
+SECRET_FILES |= {DIALPLAN_FILE}
+_AUTHENTICATE = re.compile(r"(?P<head>.*?\bAuthenticate\()(?P<pin>[^,)]*)(?P<tail>.*)$", re.IGNORECASE)
+
+
+def _mask_authenticate(line: str) -> str | None:
+    """A line calling `Authenticate(<pin>…)` with the PIN masked; None for any other line."""
+    match = _AUTHENTICATE.match(line)
+    if match is None or not match["pin"]:
+        return None
+    return f"{match['head']}{MASK}{match['tail']}"
+
+
 _REGISTER_LINE = re.compile(
     r"(?P<head>\s*register\s*=>?\s*[^:@\s]*:)(?P<secret>[^@]*)(?P<tail>@.*)?$", re.IGNORECASE
 )
@@ -74,6 +89,8 @@ def mask_conf_text(text: str) -> str:
             lines[i] = f"{key}={MASK}"
         elif (register := _mask_register(line)) is not None:
             lines[i] = register
+        elif (pin := _mask_authenticate(line)) is not None:
+            lines[i] = pin
     return "\n".join(lines)
 
 
@@ -92,6 +109,9 @@ def scrub(line: str) -> str:
     register = _mask_register(line)
     if register is not None:
         return register
+    pin = _mask_authenticate(line)
+    if pin is not None:
+        return pin
     return _ANYWHERE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", line)
 
 

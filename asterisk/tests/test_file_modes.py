@@ -17,6 +17,8 @@ SECRET_FILES = (
     "sip_additional.conf",
     "iax_additional.conf",
     "voicemail_additional.conf",
+    # The outbound routes' PINs (`Authenticate(<pin>)`).
+    "extensions_additional.conf",
 )
 
 
@@ -47,7 +49,6 @@ def test_the_files_with_secrets_are_written_0640_and_the_others_0644(some_extens
     for name in (
         "pjsip.endpoint.conf",
         "pjsip.aor.conf",
-        "extensions_additional.conf",
         "chan_dahdi_additional.conf",
     ):
         assert mode(conf_dir / name) == 0o644, name

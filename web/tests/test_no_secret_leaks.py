@@ -22,7 +22,13 @@ from api.tokens import token_create
 from asterisk.render.conf import escape_value
 from bulk.jobs import job_check_run, job_create
 from bulk.models import ImportJob
-from directory.connectivity.services import inbound_route_create, outbound_route_create, trunk_create
+from directory.connectivity.services import (
+    inbound_route_create,
+    outbound_route_create,
+    outbound_route_update,
+    trunk_create,
+    trunk_update,
+)
 from directory.devices.models import Device
 from directory.devices.services import device_create, device_login
 from directory.users.extensions import extension_create, extension_update
@@ -60,6 +66,10 @@ MAILBOX_PINS = ["5802719346", "6913820457"]
 IMPORT_SECRET = "Import8Leak26secret"
 TRUNK_SECRET = "Trunk6Leak39secret"
 ROUTE_PIN = "731902846"
+# The route's and the trunk's new secrets, saved after the files were written: the dialplan's
+# `Authenticate(…)` and the trunk's lines differ between disk and database.
+NEW_ROUTE_PIN = "864203517"
+NEW_TRUNK_SECRET = "Trunk2Leak57fresh"
 
 
 # Written by hand into a file where no key or field marks them as secrets: administrators
@@ -77,6 +87,8 @@ def forbidden() -> list[str]:
         IMPORT_SECRET,
         TRUNK_SECRET,
         ROUTE_PIN,
+        NEW_ROUTE_PIN,
+        NEW_TRUNK_SECRET,
     ]
 
 
@@ -127,6 +139,8 @@ def pbx(committed, conf_dir, administrator_user):
             settings={"secret": NEW[tech]},
             vm_pin=MAILBOX_PINS[(n + 1) % 2],
         )
+    outbound_route_update(route=route, pin=NEW_ROUTE_PIN)
+    trunk_update(trunk=trunk, secret=NEW_TRUNK_SECRET)
     (conf_dir / "pjsip.auth.conf").unlink()
     # Hand edits hold secrets in other shapes too: a comment keeping one, a key in capitals, indented.
     with open(conf_dir / "sip_additional.conf", "a") as hand_edited:
@@ -231,8 +245,8 @@ def test_the_walk_would_see_a_leak(pbx):
     exported = body(client.get("/bulk/export/?kind=extensions&secrets=on"))
     assert set(leaks(exported)) >= {*NEW.values(), *PINS}
     assert leaks(body(client.get("/devices/1002/secret/"))) == [NEW["sip"]]
-    assert leaks(body(client.get("/bulk/export/?kind=trunks&secrets=on"))) == [TRUNK_SECRET]
-    assert leaks(body(client.get("/bulk/export/?kind=routes&secrets=on"))) == [ROUTE_PIN]
+    assert leaks(body(client.get("/bulk/export/?kind=trunks&secrets=on"))) == [NEW_TRUNK_SECRET]
+    assert leaks(body(client.get("/bulk/export/?kind=routes&secrets=on"))) == [NEW_ROUTE_PIN]
     assert set(leaks(body(client.get("/config/")))) == set(WRITTEN_BY_HAND)
 
 

@@ -99,6 +99,8 @@ def test_the_files_and_columns_that_hold_secrets():
         # Trunks' `register=>user:secret@host` lines.
         "sip_registrations.conf",
         "iax_registrations.conf",
+        # The outbound routes' PINs: `Authenticate(<pin>)` in the dialplan.
+        "extensions_additional.conf",
     } == SECRET_FILES
     assert {"secret", "password"} <= SECRET_COLUMNS
 
@@ -111,3 +113,12 @@ def test_a_removed_line_that_begins_with_dashes_is_not_taken_for_a_header():
         shown = "\n".join(mask_diff(diff, mailboxes=True, hide_hand_edits=hide))
         assert "hunter2" not in shown
     assert "4711" not in "\n".join(mask_diff(diff, mailboxes=True, hide_hand_edits=True))
+
+
+def test_a_route_pin_is_masked_wherever_the_dialplan_is_shown():
+    line = " same => n,Authenticate(731902846)"
+    assert "731902846" not in mask_conf_text(line)
+    diff = ["--- disk", "+++ db", "@@ -1 +1 @@", f"-{line}", " same => n,Authenticate(864203517,a)"]
+    shown = "\n".join(mask_diff(diff))
+    assert "731902846" not in shown and "864203517" not in shown
+    assert "Authenticate(" in shown
