@@ -73,6 +73,10 @@ def _pjsip(trunk: Trunk) -> dict[str, list[Section]]:
     endpoint = [
         ("type", "endpoint"),
         ("context", TRUNK_CONTEXT),
+        # Known by the carrier's address (its `identify`) and the registration's `line` only:
+        # Asterisk's default also takes any caller whose From user is the trunk's name,
+        # unchallenged, into the inbound routes.
+        ("identify_by", "ip"),
         ("disallow", "all"),
         ("allow", ",".join(_codecs(trunk))),
         ("aors", name),

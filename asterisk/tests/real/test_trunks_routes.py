@@ -25,11 +25,13 @@ from directory.users.services import user_update
 pytestmark = pytest.mark.asterisk
 
 ACCOUNT = "office"
+# The trunk's name in pbxadmin (its PJSIP endpoint's name at the office).
+TRUNK_NAME = "carrier"
 SECRET = "Carrier2secret9"
 OUTSIDE_CALLER = '"Caller" <5559999>'
 
 
-def _carrier_configs(ast: PrivateAsterisk, port: int, pbx_port: int) -> dict[str, str]:
+def _carrier_configs(ast: PrivateAsterisk, port: int, pbx_port: int, spoof_port: int) -> dict[str, str]:
     return {
         "sip.conf": f"[general]\nbindaddr=127.0.0.1\nbindport={ast.ports.sip}\n",
         "iax.conf": f"[general]\nbindaddr=127.0.0.1\nbindport={ast.ports.iax}\n",
@@ -66,6 +68,26 @@ password={SECRET}
 type=identify
 endpoint={ACCOUNT}
 match=127.0.0.1:{pbx_port}
+
+; Someone else on the network who claims to be the office's carrier: a call from another
+; address (port) whose From user is the trunk's name, with no credentials.
+[transport-spoof]
+type=transport
+protocol=udp
+bind=127.0.0.1:{spoof_port}
+
+[spoofer]
+type=endpoint
+transport=transport-spoof
+context=carrier-in
+disallow=all
+allow=ulaw,alaw
+from_user={TRUNK_NAME}
+aors=spoofer
+
+[spoofer]
+type=aor
+contact=sip:127.0.0.1:{pbx_port}
 """,
         "voicemail.conf": "[general]\n",
         # Calls in: note the number and the caller ID, answer, echo. Calls out (to the office's
@@ -86,6 +108,12 @@ exten => _[0-9*#].,1,Set(CALLERID(all)={OUTSIDE_CALLER})
  same => n,Dial(PJSIP/${{EXTEN}}@{ACCOUNT},30)
  same => n,Set(DB(carrier-dialstatus/${{EXTEN}})=${{DIALSTATUS}})
  same => n,Hangup()
+
+[spoof-dial]
+exten => _[0-9*#].,1,Set(CALLERID(all)={OUTSIDE_CALLER})
+ same => n,Dial(PJSIP/${{EXTEN}}@spoofer,30)
+ same => n,Set(DB(spoof-dialstatus/${{EXTEN}})=${{DIALSTATUS}})
+ same => n,Hangup()
 """,
     }
 
@@ -94,9 +122,9 @@ exten => _[0-9*#].,1,Set(CALLERID(all)={OUTSIDE_CALLER})
 def carrier(private_asterisk):
     if missing_reason():
         pytest.skip(missing_reason())
-    (port,) = free_ports(1)
+    port, spoof_port = free_ports(2)
     ast = PrivateAsterisk(name="carrier")
-    for name, text in _carrier_configs(ast, port, private_asterisk.ports.pjsip_udp).items():
+    for name, text in _carrier_configs(ast, port, private_asterisk.ports.pjsip_udp, spoof_port).items():
         (ast.etc / name).write_text(text)
     ast.sip_port = port
     try:
@@ -119,7 +147,7 @@ def office(pbx, carrier):
     (dead_port,) = free_ports(1)
     dead = connectivity.trunk_create(name="dead", tech="pjsip", host="127.0.0.1", port=dead_port)
     trunk = connectivity.trunk_create(
-        name="carrier",
+        name=TRUNK_NAME,
         tech="pjsip",
         host="127.0.0.1",
         port=carrier.sip_port,
@@ -273,6 +301,25 @@ def test_a_call_from_the_carrier_to_an_extension_a_feature_code_or_out_again_is_
     assert not handset.events("CALL_INCOMING")
     # Nothing went out again: the carrier got no call back.
     assert _carrier_got(carrier, "5554321") is None
+
+
+def test_a_call_that_only_claims_the_trunks_name_is_refused(pbx, carrier, office, phone):
+    # A From user equal to the trunk's endpoint name, from an address the trunk does not match,
+    # with no credentials: Asterisk's default identify_by (username,ip) would take it as the
+    # carrier, into the inbound routes and on to whatever they reach.
+    connectivity.inbound_route_create(did="5551000", destination="user", user=PbxUser.objects.get(pk="2001"))
+    handset = phone("2001")
+    wait_for(lambda: registered(pbx, "2001", "pjsip"), "Ana's phone to register")
+    carrier.cli("database deltree spoof-dialstatus")
+
+    carrier.cli("channel originate Local/5551000@spoof-dial application Wait 5")
+
+    status = wait_for(
+        lambda: carrier.database("spoof-dialstatus").get("spoof-dialstatus/5551000"),
+        "the spoofed call to end",
+    )
+    assert status != "ANSWER"
+    assert not handset.events("CALL_INCOMING")
 
 
 def test_every_technologys_trunk_and_the_routes_load_without_a_warning(pbx, carrier):
