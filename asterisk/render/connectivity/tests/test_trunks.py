@@ -34,6 +34,7 @@ def test_a_pjsip_trunk_is_written_in_five_files_as_freepbx_writes_them():
         "[carrier]\n"
         "type=endpoint\n"
         "context=from-trunk\n"
+        "identify_by=ip\n"
         "disallow=all\n"
         "allow=ulaw,alaw\n"
         "aors=carrier\n"
