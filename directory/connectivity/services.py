@@ -21,6 +21,7 @@ from directory.connectivity.models import (
     OutboundRoute,
     RouteTrunk,
     Trunk,
+    TrunkTech,
 )
 from directory.errors import ErrorCollector
 from directory.secrets import REGENERATE
@@ -164,6 +165,15 @@ def _trunk_rules(trunk: Trunk, errors: ErrorCollector, *, before: Trunk | None =
     if trunk.port is not None and not (isinstance(trunk.port, int) and 1 <= trunk.port <= 65535):
         errors.add("port", ValidationError("A port is 1 to 65535.", code="port"))
     _trunk_secret(trunk, errors, changed=before is None or before.secret != trunk.secret)
+    if trunk.tech == TrunkTech.IAX2 and not trunk.secret and not v.IPV4.fullmatch(trunk.host or ""):
+        # An IAX2 trunk takes the carrier's calls as a user: with no secret, only an address
+        # pins down who may call in as it (a host name is not one: anyone could).
+        errors.add(
+            "secret",
+            ValidationError(
+                "An IAX2 trunk needs a secret, or its host given as an IPv4 address.", code="iax2_open"
+            ),
+        )
     if trunk.register and not (trunk.username and trunk.secret):
         errors.add(
             "register",

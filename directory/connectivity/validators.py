@@ -18,7 +18,12 @@ from directory.validators import CALLERID_MAX_LENGTH
 # It starts with a letter, so it never meets a device's section (device ids are digits).
 TRUNK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 # Section names the drivers read as settings, or that FreePBX keeps for itself.
-RESERVED_TRUNK_NAMES = frozenset({"general", "global", "system", "anonymous", "authentication", "trunk"})
+# An IPv4 address written out (a trunk's host that pins down where its calls may come from).
+IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])")
+# `guest`: chan_iax2 lets any caller in as its `guest` user when there is one.
+RESERVED_TRUNK_NAMES = frozenset(
+    {"general", "global", "system", "anonymous", "authentication", "trunk", "guest"}
+)
 
 
 def trunk_name(value: str) -> None:

@@ -204,3 +204,24 @@ def test_an_inbound_route_refuses_what_could_break_a_dialplan_line(committed, fi
     with pytest.raises(ValidationError) as caught:
         committed(s.inbound_route_create, destination="hangup", **{"did": "5551000", field: value})
     assert field in caught.value.message_dict
+
+
+def test_an_iax2_trunk_without_a_secret_needs_its_host_as_an_address():
+    from django.core.exceptions import ValidationError
+
+    from directory.connectivity.services import trunk_create
+
+    with pytest.raises(ValidationError) as refused:
+        trunk_create(name="branch", tech="iax2", host="pbx.example.net")
+    assert "IAX2 trunk needs a secret" in str(refused.value)
+    assert trunk_create(name="branch", tech="iax2", host="192.0.2.7").pk
+    assert trunk_create(name="other", tech="iax2", host="pbx.example.net", secret="Str0ngEnough-iax2").pk
+
+
+def test_guest_is_not_a_trunk_name():
+    from django.core.exceptions import ValidationError
+
+    from directory.connectivity.services import trunk_create
+
+    with pytest.raises(ValidationError, match="keep for themselves"):
+        trunk_create(name="guest", tech="iax2", host="192.0.2.7")

@@ -113,7 +113,7 @@ def test_an_iax2_trunk_is_a_peer_with_a_register_line():
 
 def test_every_trunk_lands_in_from_trunk_and_nowhere_else():
     for tech in ("pjsip", "sip", "iax2"):
-        trunk = trunk_create(name=f"t{tech}", tech=tech, host="h.example")
+        trunk = trunk_create(name=f"t{tech}", tech=tech, host="192.0.2.10")
         texts = trunk_sections(trunk.pk)
         contexts = {v for text in texts.values() for k, v in _items(text) if k == "context"}
         assert contexts == {"from-trunk"}
