@@ -253,7 +253,9 @@ def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
 def render_routes(forward_contexts: dict[str, str], default_context: str) -> str:
     """The static dialplan of every trunk and route, in the order calls meet them."""
     trunks = {t.pk: t for t in Trunk.objects.all()}
-    routes = list(outbound_route_list())
+    # The emergency routes first, whatever their place in the list: an earlier route whose
+    # pattern also takes 911 (`_X.`) must not ask an emergency call for its PIN.
+    routes = sorted(outbound_route_list(), key=lambda route: not route.emergency)
     inbound = inbound_route_list()
     parts = [SUB_OUTBOUND_CALLERID]
     parts.append(

@@ -92,6 +92,17 @@ def test_an_emergency_route_marks_its_calls(trunks):
     assert "DB(DEVICE/${CALLINGDEVICE}/emergency_cid)" in sub and "CHANNEL(endpoint)" in sub
 
 
+def test_emergency_routes_come_first_so_no_earlier_route_asks_their_calls_for_a_pin(trunks):
+    anything = s.outbound_route_create(name="Any", patterns=[{"match": "X."}], trunks=[trunks[0]], pin="4321")
+    local = s.outbound_route_create(name="Local", patterns=[{"match": "NXXXXXX"}], trunks=[trunks[0]])
+    emergency = s.outbound_route_create(
+        name="911", patterns=[{"match": "911"}], trunks=[trunks[0]], emergency=True
+    )
+    text = static_part(render_dialplan())
+    included = re.findall(r"include => (outrt-\d+)", _context(text, "outbound-allroutes"))
+    assert included == [f"outrt-{r.pk}" for r in (emergency, anything, local)]
+
+
 def test_outbound_routes_are_reached_from_the_internal_context_only(trunks):
     s.outbound_route_create(name="Any", patterns=[{"match": "X."}], trunks=[trunks[0]])
     text = static_part(render_dialplan())
