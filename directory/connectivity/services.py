@@ -119,6 +119,13 @@ def clean_dial_rules(rules, *, keys: tuple[str, ...], field: str, need_number: b
             )
         if "." in row["prefix"] + row["match"][:-1]:
             problems.append(ValidationError(f"Rule {number}: . may only end the match pattern.", code="dot"))
+        elif not row["prefix"] and row["match"] == ".":
+            # `_.` would also take Asterisk's own `h`, `i` and `t` extensions (it warns about it).
+            problems.append(
+                ValidationError(
+                    f"Rule {number}: a . needs something before it (X. takes any number).", code="dot"
+                )
+            )
         if row in clean:
             problems.append(ValidationError(f"Rule {number} repeats an earlier one.", code="duplicate"))
         clean.append(row)

@@ -225,3 +225,12 @@ def test_guest_is_not_a_trunk_name():
 
     with pytest.raises(ValidationError, match="keep for themselves"):
         trunk_create(name="guest", tech="iax2", host="192.0.2.7")
+
+
+def test_a_pattern_of_a_lone_dot_is_refused_and_one_after_a_prefix_is_taken():
+    from directory.connectivity.services import outbound_route_create, trunk_create
+
+    trunk = trunk_create(name="carrier", tech="pjsip", host="192.0.2.8")
+    with pytest.raises(ValidationError, match="needs something before it"):
+        outbound_route_create(name="Any", patterns=[{"match": "."}], trunks=[trunk])
+    assert outbound_route_create(name="Out", patterns=[{"prefix": "9", "match": "."}], trunks=[trunk]).pk
