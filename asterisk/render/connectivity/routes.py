@@ -215,9 +215,10 @@ def _did_extens(route: InboundRoute) -> list[str]:
     cid = f"/{_v(route.cid, _DID_TEXT)}" if route.cid else ""
     if route.did:
         return [_v(route.did, _DID_TEXT) + cid]
-    # Any DID: any number the carrier sends (not `_.`, which would also take `h` and `i`),
-    # and `s`, a call that came with none.
-    return [f"_[0-9+*#].{cid}", f"_[0-9+*#]{cid}", f"s{cid}"]
+    # Any DID: any number the carrier sends, and the account name a carrier that calls the
+    # registered contact sends instead (`office`); two characters at least, so not `h`, `i`,
+    # `t` (Asterisk's own, which `_.` would take); one digit; and `s`, a call that came with none.
+    return [f"_[A-Za-z0-9+*#].{cid}", f"_[0-9+*#]{cid}", f"s{cid}"]
 
 
 def inbound_route_context(route: InboundRoute) -> str:

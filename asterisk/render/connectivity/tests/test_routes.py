@@ -129,7 +129,7 @@ def test_inbound_routes_are_ordered_most_specific_first():
     assert "Gosub(sub-vm-direct,s,1(2001))" in inbound_route_preview_text(route_id=pattern.pk)
     catch = inbound_route_preview_text(route_id=catch_all.pk)
     assert (
-        "exten => _[0-9+*#].,1," in catch
+        "exten => _[A-Za-z0-9+*#].,1," in catch
         and "exten => s,1," in catch
         and "_." not in catch.replace("#].", "")
     )
