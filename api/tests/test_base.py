@@ -10,6 +10,7 @@ from directory.users.models import PbxUser
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_every_write_is_audited_with_the_tokens_owner(admin_api):
     make_extension(admin_api)
     admin_api.patch(f"{EXT}1000/", {"name": "Renamed"}, format="json")

@@ -50,6 +50,7 @@ def test_given_b_read_before_a_saved_when_b_patches_with_if_match_then_412_and_n
     assert (user.name, user.ringtimer, device.emergency_cid) == ("Anna", 0, "")
 
 
+@pytest.mark.slow
 def test_if_match_is_optional_any_listed_tag_may_match_and_a_weak_one_never_does(admin_api, ann):
     url = "/api/v1/extensions/1002/"
     assert admin_api.patch(url, {"ringtimer": 1}, format="json").status_code == 200

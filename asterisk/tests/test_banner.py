@@ -101,6 +101,7 @@ def test_given_asterisk_comes_back_then_the_error_gives_way_to_connected(adminis
     assert status(administrator_client)["state"] == "connected"
 
 
+@pytest.mark.slow
 def test_pending_work_counts_extensions_not_keys_and_does_not_rise_on_a_delete(
     administrator_client, committed
 ):

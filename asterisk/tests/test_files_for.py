@@ -117,6 +117,7 @@ def test_a_device_change_names_every_file_it_moves(office, field):
     assert moved <= named
 
 
+@pytest.mark.slow
 def test_a_name_or_a_pin_leaves_the_dialplan_and_the_device_files_alone(office):
     assert files_for({"1000"}, set(), user_fields={"name"}) == {VOICEMAIL_FILE}
     assert files_for({"1000"}, set(), user_fields={"ringtimer", "callwaiting"}) == set()

@@ -170,6 +170,7 @@ def _effective_general(path: Path) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow
 def test_sip_general_equals_freepbxs_but_the_named_differences(ext100):
     theirs = _effective_general(FREEPBX / "sip_general_additional.conf")
     ours = _effective_general(ext100 / "sip_general_additional.conf")

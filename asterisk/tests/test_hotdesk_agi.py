@@ -57,6 +57,7 @@ def test_a_wrong_pin_then_the_right_one(agi_port, office):
     assert Device.objects.get(pk="3001").user_id == "1000"
 
 
+@pytest.mark.slow
 def test_a_fixed_device_is_refused(agi_port, office):
     commands = FakeAsterisk(agi_port, "hotdesk-login", "2001", arg="1001").run()
     assert commands[0] == 'SAY DIGITS 2001 ""'
@@ -101,6 +102,7 @@ def test_logout_of_a_fixed_device_is_refused(agi_port, office):
     assert Device.objects.get(pk="2001").user_id == "1000"
 
 
+@pytest.mark.slow
 def test_a_connection_that_drops_before_its_headers_does_not_hang_the_service(agi_port, office):
     sock = socket.create_connection(("127.0.0.1", agi_port))
     sock.sendall(b"agi_network: yes\n")

@@ -114,6 +114,7 @@ def test_an_exception_out_of_a_batch_undoes_its_changes_and_records_nothing(
     assert len(callbacks) == 1, "1001's own: the batch registered none"
 
 
+@pytest.mark.slow
 def test_a_block_rolled_back_inside_a_batch_reaches_neither_the_files_nor_astdb(
     committed, conf_dir, asterisk
 ):

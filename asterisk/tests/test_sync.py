@@ -97,6 +97,7 @@ def test_each_save_syncs_at_its_commit_and_a_user_on_two_devices_gives_freepbx_k
     assert not SyncChange.objects.exists()
 
 
+@pytest.mark.slow
 def test_an_edit_sends_only_what_changed_and_reloads_only_the_mailboxes(committed, asterisk, john):
     asterisk.actions.clear()
     asterisk.reloads.clear()
@@ -119,6 +120,7 @@ def test_an_edit_that_leaves_the_mailbox_as_it_was_reloads_nothing(committed, as
     assert asterisk.commands == []
 
 
+@pytest.mark.slow
 def test_a_one_extension_edit_of_everything_stays_within_40_actions(committed, asterisk, john):
     asterisk.actions.clear()
     committed(
@@ -290,6 +292,7 @@ def test_a_refused_login_is_final_and_reported(committed, asterisk, john):
     assert SyncChange.objects.exists()
 
 
+@pytest.mark.slow
 def test_full_sync_rebuilds_a_lost_astdb_and_leaves_keys_it_does_not_own(committed, asterisk, john):
     run_sync()
     asterisk.db.clear()
@@ -335,6 +338,7 @@ def test_full_sync_deletes_stale_keys_it_owns_under_its_users_and_devices(commit
     }
 
 
+@pytest.mark.slow
 def test_full_sync_removes_the_owned_keys_of_an_object_it_wrote_and_has_since_lost(
     committed, asterisk, john, worker_away
 ):
@@ -361,6 +365,7 @@ def test_prune_unknown_lists_then_deletes_the_keys_it_does_not_own(committed, as
     assert lines.index(next(line for line in lines if line.startswith("full sync:"))) > listed
 
 
+@pytest.mark.slow
 def test_prune_unknown_asks_first_and_a_no_sends_nothing(committed, asterisk, john, monkeypatch):
     from django.core.management.base import CommandError
 
@@ -389,6 +394,7 @@ def test_prune_unknown_needs_full():
         call_command("asterisk_sync", "--prune-unknown")
 
 
+@pytest.mark.slow
 def test_every_key_pbxadmin_computes_is_one_it_owns(committed, john):
     """OWNED is the one list of what pbxadmin manages: nothing it writes may be missing from it."""
     from asterisk.astdb import is_owned

@@ -19,6 +19,7 @@ from directory.users.extensions import extension_create
 from web.testing.forms import form_post_data
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_page_records_the_person_logged_in(administrator_client, committed):
     committed(extension_create, extension="1000", name="John Doe", tech="pjsip")

@@ -136,6 +136,7 @@ def _renumbered(files: dict[str, bytes]) -> dict[str, str]:
     return {name: renumber(data.decode()) for name, data in files.items()}
 
 
+@pytest.mark.slow
 def test_export_then_import_into_an_empty_system_gives_the_same_trunks_routes_and_files(
     office, conf_dir, committed
 ):
@@ -155,6 +156,7 @@ def test_export_then_import_into_an_empty_system_gives_the_same_trunks_routes_an
     assert _renumbered(files_after) == _renumbered(files_before)
 
 
+@pytest.mark.slow
 def test_the_dids_file_has_freepbxs_columns_and_destinations(office):
     lines = _text("dids").splitlines()
     assert lines[0] == (
@@ -223,6 +225,7 @@ def test_an_import_is_all_or_nothing_and_on_the_record(committed):
     assert Entry.objects.filter(object_type="trunk", action=Action.CREATED).count() == 2
 
 
+@pytest.mark.slow
 def test_replace_updates_a_trunk_and_masks_its_secret_in_the_check(office):
     text = "name,tech,host,secret\ncarrier,pjsip,10.9.9.9,New7Secret55x\n"
     report = check_file("trunks", text, replace=True)
@@ -233,6 +236,7 @@ def test_replace_updates_a_trunk_and_masks_its_secret_in_the_check(office):
     assert SECRET not in str(report.rows) and "New7Secret55x" not in str(report.rows)
 
 
+@pytest.mark.slow
 def test_an_export_without_secrets_leaves_the_secret_and_pin_columns_out(office):
     trunks, routes = _text("trunks", with_secrets=False), _text("routes", with_secrets=False)
     assert "secret" not in trunks.splitlines()[0] and SECRET not in trunks
@@ -253,6 +257,7 @@ def test_an_uploaded_dids_file_needs_its_columns(administrator_user):
     assert "extension" in str(refused.value)
 
 
+@pytest.mark.slow
 def test_the_commands_import_and_export_each_kind(office, tmp_path, committed):
     import io
 

@@ -66,6 +66,7 @@ def test_two_rows_of_one_file_on_one_channel_are_refused_as_the_database_would(c
     ]
 
 
+@pytest.mark.slow
 def test_a_bad_custom_dial_string_is_refused_alike_everywhere(administrator_client, admin_api):
     bad = "SIP/joe,evil"
     said = by_page(administrator_client, "custom", extension="2002", name="Joe", dial=bad)

@@ -46,6 +46,7 @@ def test_control_characters_are_refused_and_nothing_else(value):
     assert _accepts(no_control_characters, value) == (not CONTROL & set(value))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("char", sorted(CONTROL))
 def test_each_control_character_is_refused_in_a_name(char):
     assert not _accepts(no_control_characters, f"Ana{char}Müller")

@@ -124,6 +124,7 @@ def test_the_page_size_is_one_of_the_offered_sizes(administrator_client):
     assert len(administrator_client.get("/extensions/?per_page=100000").context["page"]) == 50
 
 
+@pytest.mark.slow
 def test_no_list_has_a_secret_column(administrator_client, mixed):
     html = administrator_client.get("/extensions/").content.decode()
     assert "<th>Secret</th>" not in html and "••••" not in html
@@ -241,6 +242,7 @@ def test_the_extensions_search_folds_accents(administrator_client, accented, sea
     assert numbers(administrator_client.get(f"/extensions/?q={search}")) == found
 
 
+@pytest.mark.slow
 def test_the_users_and_devices_searches_fold_accents(administrator_client, accented):
     set_pbx_mode(mode="deviceanduser")
     assert numbers(administrator_client.get("/users/?q=muller")) == ["1000"]

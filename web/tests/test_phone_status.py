@@ -37,6 +37,7 @@ def test_the_devices_list_shows_each_state_in_words_with_address_and_escaped_use
     assert "In use" in html
 
 
+@pytest.mark.slow
 def test_the_state_filter_shows_only_unregistered_or_unreachable_devices(viewer_client, phones):
     page = viewer_client.get("/devices/?state=down").context["page"]
     assert [d.id for d in page] == ["2002"]

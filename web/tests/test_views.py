@@ -110,6 +110,7 @@ def test_a_viewer_gets_forms_to_read_not_to_fill_in(viewer_client, committed, ur
     assert not [c for c in _editable_controls(form) if "per_page" not in c and 'name="state"' not in c]
 
 
+@pytest.mark.slow
 def test_an_administrator_gets_the_same_forms_to_fill_in(administrator_client, committed):
     committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
     assert _editable_controls(administrator_client.get("/extensions/1000/").content.decode())

@@ -102,6 +102,7 @@ def renders(monkeypatch):
     return count
 
 
+@pytest.mark.slow
 def test_the_page_renders_the_files_once_until_a_file_or_the_database_changes(
     administrator_client, committed, conf_dir, renders
 ):

@@ -51,6 +51,7 @@ def test_a_few_mistakes_do_not_lock_anyone_out(client, ana, settings):
     assert logged_in(client)
 
 
+@pytest.mark.slow
 def test_the_lock_out_holds_only_that_account_from_that_address(client, ana):
     User.objects.create_user("bob", password=RIGHT)
     for _ in range(10):
@@ -124,6 +125,7 @@ def through_the_proxy(client, password, client_address, forwarded_by_client=""):
     )
 
 
+@pytest.mark.slow
 def test_behind_the_proxy_a_lock_out_holds_the_client_not_everyone_behind_the_proxy(settings, ana):
     settings.PBXADMIN_BEHIND_PROXY = True
     attacker, colleague = Client(), Client()
@@ -137,6 +139,7 @@ def test_behind_the_proxy_a_lock_out_holds_the_client_not_everyone_behind_the_pr
     assert logged_in(colleague)
 
 
+@pytest.mark.slow
 def test_behind_the_proxy_the_logins_page_names_the_client(settings, ana, administrator_client):
     settings.PBXADMIN_BEHIND_PROXY = True
     for _ in range(10):

@@ -84,6 +84,7 @@ def test_sync_status_and_sync_now(admin_api, viewer_api, worker_away):
     assert response.status_code == 202 and SyncStatus.get().queued and response.json()["syncing"] is True
 
 
+@pytest.mark.slow
 def test_the_sync_status_is_data_a_monitor_can_read(admin_api, asterisk, settings):
     make_extension(admin_api)  # manual sync: waits in the outbox
     pending = admin_api.get("/api/v1/sync/").json()["pending"]

@@ -93,6 +93,7 @@ def test_the_phones_change_is_in_the_audit_log_with_its_device(agi_port, ana):  
     assert entry.changes == {"dnd": [False, True]}
 
 
+@pytest.mark.slow
 def test_an_unknown_channel_or_an_empty_hot_desk_changes_no_one(agi_port, ana):  # noqa: F811
     assert played(_code(agi_port, "dnd-on", device="9999")) == ["pbx-invalid"]
     device_create(id="3001", tech="pjsip", devicetype="adhoc")

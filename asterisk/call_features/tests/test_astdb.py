@@ -93,6 +93,7 @@ def test_the_plan_sets_the_state_right_after_the_key():
     ]
 
 
+@pytest.mark.slow
 def test_the_sync_writes_the_keys_and_sets_the_states_then_takes_them_away(committed, asterisk, ana):
     run_sync()
     committed(extension_update, user=ana, dnd=True, cf="2002", followme=True, followme_list="2002")
@@ -117,6 +118,7 @@ def test_the_sync_writes_the_keys_and_sets_the_states_then_takes_them_away(commi
     }
 
 
+@pytest.mark.slow
 def test_a_change_elsewhere_sends_no_state_again(committed, asterisk, ana):
     committed(extension_update, user=ana, dnd=True)
     run_sync()
@@ -126,6 +128,7 @@ def test_a_change_elsewhere_sends_no_state_again(committed, asterisk, ana):
     assert len([a for a in asterisk.actions if a["action"] == "Setvar"]) == sent
 
 
+@pytest.mark.slow
 def test_deleting_the_user_deletes_its_features_and_clears_their_states(committed, asterisk, ana):
     committed(extension_update, user=ana, dnd=True, cfb="2002", cfu="2003")
     run_sync()
@@ -136,6 +139,7 @@ def test_deleting_the_user_deletes_its_features_and_clears_their_states(committe
     assert asterisk.device_states["DND2001"] == "NOT_INUSE"
 
 
+@pytest.mark.slow
 def test_a_full_sync_rewrites_lost_features_and_leaves_freepbxs_other_follow_me_keys(
     committed, asterisk, ana
 ):

@@ -94,6 +94,7 @@ def test_follow_me_members_ring_their_phones_only_and_outside_numbers_go_through
     )
 
 
+@pytest.mark.slow
 def test_each_users_entry_carries_the_context_their_own_phone_dials_from(committed):
     committed(
         extension_create, extension="2001", name="Ana", tech="pjsip", settings={"context": "from-staff"}

@@ -97,6 +97,7 @@ def test_the_dialplan_is_complete_and_every_target_exists(committed, dialplan):
     assert set(contexts["app-userlogonoff"]) == {"*11", "_*11.", "*12"}
 
 
+@pytest.mark.slow
 def test_every_user_has_its_extension_and_a_hint_of_the_devices_it_is_on(committed, dialplan):
     ana = committed(extension_create, extension="1000", name="Ana", tech="pjsip")
     committed(extension_create, extension="1001", name="Ben", tech="sip")

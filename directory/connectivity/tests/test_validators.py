@@ -29,6 +29,7 @@ CHECKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CHECKS)
 @pytest.mark.parametrize("bad", DANGEROUS)
 def test_every_dangerous_piece_in_every_position_is_refused(name, bad):

@@ -49,6 +49,7 @@ def test_it_refuses_a_duplicate_device_id(committed):
     assert excinfo.value.message_dict["id"] == ["Device 2001 already exists."]
 
 
+@pytest.mark.slow
 def test_login_moves_an_adhoc_device_and_the_previous_user_loses_only_it(committed, alice, bob):
     committed(device_create, id="1000", tech="pjsip", default_user=alice)
     desk = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
@@ -185,6 +186,7 @@ def test_an_update_made_from_an_old_copy_of_the_device_is_refused_a_hot_desk_log
     assert Device.objects.get(pk="3001").description == "Front desk"
 
 
+@pytest.mark.slow
 def test_restoring_who_is_on_a_device_sets_since_when_and_keeps_fixed_devices_on_their_default_user(
     committed, alice, bob
 ):

@@ -9,6 +9,7 @@ from directory.techs.spec import call_groups
 WITH_DEFAULTS = [(tech, s) for tech, module in TECHS.items() for s in module.SETTINGS if s.default]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("tech", "setting"), WITH_DEFAULTS, ids=lambda v: getattr(v, "key", v))
 def test_an_empty_value_is_refused_wherever_the_default_is_not_empty(tech, setting):
     """An import reads an empty cell as "the default": an empty value that means

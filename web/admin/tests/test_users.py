@@ -33,6 +33,7 @@ def test_the_login_page_itself_is_public(client):
     assert client.get("/login/").status_code == 200
 
 
+@pytest.mark.slow
 def test_the_admin_shows_pbx_objects_without_any_way_to_add_change_or_delete_them(
     superuser_client, django_capture_on_commit_callbacks
 ):

@@ -122,6 +122,7 @@ def test_the_csv_export_holds_the_filtered_view_with_formulas_neutralised(admini
     assert rows[0]["object"] == "'=HYPERLINK(evil)"
 
 
+@pytest.mark.slow
 def test_extension_pages_link_to_their_history(administrator_client, history):
     html = administrator_client.get("/extensions/1000/").content.decode()
     link = "/audit/?type=user&amp;type=device&amp;type=endpoint&amp;id=1000"

@@ -33,6 +33,7 @@ def confirm(client, job: ImportJob, existing: str = "skip") -> ImportJob:
     return job
 
 
+@pytest.mark.slow
 def test_trunks_then_routes_then_dids_are_imported_from_the_page(administrator_client, committed):
     committed(user_create, extension="2001", name="Ann")
     for kind, text in (("trunks", TRUNKS), ("routes", ROUTES), ("dids", DIDS)):

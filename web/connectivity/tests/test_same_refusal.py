@@ -50,6 +50,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_a_route_is_refused_alike_by_the_page_the_api_and_an_import(case, administrator_client, api, carrier):
     spec = CASES[case]

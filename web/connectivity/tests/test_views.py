@@ -84,6 +84,7 @@ def test_the_menu_offers_connectivity(administrator_client):
         assert f'href="{url}"' in page
 
 
+@pytest.mark.slow
 def test_viewers_cannot_add_change_reorder_or_delete(viewer_client, carrier, national, ann):
     inbound = inbound_route_create(did="5551234", destination="user", user=ann)
     for url in (
@@ -234,6 +235,7 @@ def test_an_unused_trunk_is_deleted(administrator_client, committed, backup):
     assert not Trunk.objects.filter(pk=backup.pk).exists()
 
 
+@pytest.mark.slow
 def test_a_save_from_an_older_trunk_page_is_refused(
     administrator_client, second_administrator_client, committed, carrier
 ):
@@ -250,6 +252,7 @@ def test_a_save_from_an_older_trunk_page_is_refused(
 # --- Outbound routes ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_administrator_adds_a_route_with_patterns_and_a_trunk_sequence(
     administrator_client, committed, carrier, backup
 ):
@@ -361,6 +364,7 @@ def test_a_voicemail_route_needs_a_user_with_a_mailbox(administrator_client, com
     assert response.context["form"].errors["user"] == ["User 2002 has no voicemail."]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["trunks", "outbound", "inbound"])
 def test_every_config_preview_opens(administrator_client, viewer_client, carrier, national, ann, kind):
     inbound = inbound_route_create(did="5551234", destination="user", user=ann)
@@ -371,6 +375,7 @@ def test_every_config_preview_opens(administrator_client, viewer_client, carrier
         assert response.context["files"], "the preview shows some file's lines"
 
 
+@pytest.mark.slow
 def test_a_save_from_an_older_route_page_keeps_the_other_persons_patterns(
     administrator_client, second_administrator_client, committed, national
 ):

@@ -50,6 +50,7 @@ def test_the_pin_can_be_removed_on_purpose(desk_user, administrator_client):
     assert PbxUser.objects.get(pk="2001").password == ""
 
 
+@pytest.mark.slow
 def test_a_pin_refused_by_the_service_is_not_echoed_back(desk_user, administrator_client):
     response = posted(administrator_client, password="12ab")
     assert response.status_code == 200
@@ -58,6 +59,7 @@ def test_a_pin_refused_by_the_service_is_not_echoed_back(desk_user, administrato
     assert PbxUser.objects.get(pk="2001").password == PIN
 
 
+@pytest.mark.slow
 def test_a_pin_of_3_digits_is_refused_on_the_page(desk_user, administrator_client):
     response = posted(administrator_client, password="123")
     assert response.status_code == 200

@@ -153,6 +153,7 @@ def test_output_is_escaped(administrator_client, committed):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+@pytest.mark.slow
 def test_edit_saves_and_keeps_the_secret_when_left_empty(
     administrator_client, john, django_capture_on_commit_callbacks
 ):
@@ -183,6 +184,7 @@ def test_delete_asks_then_removes(administrator_client, john, django_capture_on_
     assert not PbxUser.objects.exists() and not Device.objects.exists()
 
 
+@pytest.mark.slow
 def test_a_viewer_reads_but_cannot_change(viewer_client, john):
     assert viewer_client.get("/extensions/").status_code == 200
     page = viewer_client.get("/extensions/1000/")

@@ -123,6 +123,7 @@ def _items(text: str):
     return [item for section in parse_conf(text).sections for item in section.items]
 
 
+@pytest.mark.slow
 def test_a_disabled_trunk_is_written_nowhere():
     trunk = _carrier()
     trunk_update(trunk=trunk, enabled=False)
