@@ -12,7 +12,6 @@ from rest_framework import serializers
 
 from api.serializers import SecretOut, TypesOnlyModelSerializer
 from directory.connectivity.models import InboundRoute, OutboundRoute, Trunk, TrunkTech
-from directory.users.models import PbxUser
 
 _PART = {"required": False, "allow_blank": True, "max_length": 200, "trim_whitespace": False}
 
@@ -187,12 +186,12 @@ class InboundRouteOut(TypesOnlyModelSerializer):
 class InboundRouteIn(TypesOnlyModelSerializer):
     """An inbound route. Whether its DID and caller number are taken is the service's to say."""
 
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=PbxUser.objects.all(),
+    # The extension as given: whether it is a user is the service's to say, in its words.
+    user = serializers.CharField(
         allow_null=True,
         required=False,
+        max_length=20,
         help_text="The user's extension (rung, or whose voicemail answers); null for hang-up.",
-        error_messages={"does_not_exist": "No user {pk_value}."},
     )
 
     class Meta:

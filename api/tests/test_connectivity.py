@@ -178,7 +178,7 @@ def test_an_inbound_route_to_a_user_that_does_not_exist_is_refused(admin_api):
     response = admin_api.post(
         INBOUND, {"did": "5551234", "destination": "user", "user": "9999"}, format="json"
     )
-    assert response.status_code == 400 and response.json()["user"] == ["No user 9999."]
+    assert response.status_code == 400 and response.json()["user"] == ["There is no user 9999."]
 
 
 def test_an_inbound_route_is_changed_and_deleted(admin_api):
