@@ -79,9 +79,11 @@ class TrunkIn(TypesOnlyModelSerializer):
     secret = serializers.CharField(
         required=False,
         allow_blank=True,
+        allow_null=True,
         max_length=64,
         write_only=True,
-        help_text="The carrier's secret; `REGEN` makes a strong one. Blank on a change keeps the current one.",
+        help_text="The carrier's secret; `REGEN` makes a strong one. On a change, blank keeps the current "
+        "one and null removes it.",
     )
     dial_rules = DialRule(many=True, required=False)
 
@@ -140,7 +142,9 @@ class OutboundRouteIn(TypesOnlyModelSerializer):
         allow_blank=True,
         max_length=12,
         write_only=True,
-        help_text="Digits a caller types first; never on an emergency route. Blank on a change keeps it.",
+        allow_null=True,
+        help_text="Digits a caller types first; never on an emergency route. On a change, blank keeps it "
+        "and null removes it.",
     )
 
     class Meta:

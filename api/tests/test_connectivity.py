@@ -193,3 +193,30 @@ def test_an_inbound_route_is_changed_and_deleted(admin_api):
     assert changed.json()["destination"] == "hangup"
     assert admin_api.delete(url).status_code == 204
     assert not InboundRoute.objects.exists()
+
+
+def test_null_removes_a_route_pin_and_a_trunk_secret_and_a_blank_keeps_them(admin_api):
+    trunk = admin_api.post(
+        "/api/v1/trunks/",
+        {
+            "tech": "pjsip",
+            "name": "carrier",
+            "host": "192.0.2.5",
+            "username": "acct",
+            "secret": "Str0ng-secret-9",
+        },
+        format="json",
+    ).json()
+    route = admin_api.post(
+        "/api/v1/outbound-routes/",
+        {"name": "Out", "patterns": [{"match": "X."}], "trunks": [trunk["id"]], "pin": "4321"},
+        format="json",
+    ).json()
+    for url, field in (
+        (f"/api/v1/trunks/{trunk['id']}/", "secret"),
+        (f"/api/v1/outbound-routes/{route['id']}/", "pin"),
+    ):
+        assert admin_api.patch(url, {field: ""}, format="json").status_code == 200
+        assert admin_api.get(url + "?include_secrets=true").json()[field] != ""
+        assert admin_api.patch(url, {field: None}, format="json").status_code == 200
+        assert admin_api.get(url + "?include_secrets=true").json()[field] in ("", None)

@@ -197,6 +197,8 @@ def build_trunk(*, name: str, tech: str, host: str, **fields) -> Trunk:
     registers) is made from the CSPRNG."""
     _unknown(fields, TRUNK_FIELDS, "trunk")
     fields = _strip({"name": name, "host": host, **fields})
+    if fields.get("secret", "") is None:
+        fields["secret"] = ""  # none given: as a blank (made for a trunk that registers)
     trunk = Trunk(tech=str(tech).strip().lower(), **fields)
     if trunk.register and not trunk.secret:
         trunk.secret = REGENERATE
@@ -219,11 +221,14 @@ def trunk_create(*, name: str, tech: str, host: str, **fields) -> Trunk:
 
 def trunk_update_check(*, trunk: Trunk, **fields) -> tuple[Trunk, Changes]:
     """Validate a change without saving it: the changed trunk and each field that changes.
-    A blank secret keeps the one there is (write-only: forms never show it)."""
+    A blank secret keeps the one there is (write-only: forms never show it); None removes it
+    (an IP-authenticated trunk)."""
     _unknown(fields, TRUNK_FIELDS, "trunk")
     fields = _strip(fields)
     if fields.get("secret") == "":
         del fields["secret"]
+    elif "secret" in fields and fields["secret"] is None:
+        fields["secret"] = ""
     updated = copy.copy(trunk)
     for key, value in fields.items():
         setattr(updated, key, value)
@@ -328,6 +333,8 @@ def _save_sequence(route: OutboundRoute, trunks: list[Trunk]) -> None:
 def build_outbound_route(*, name: str, patterns, trunks, **fields) -> tuple[OutboundRoute, list[Trunk]]:
     """Validate a new route without saving it: the route and its trunks in order."""
     _unknown(fields, OUTBOUND_ROUTE_FIELDS, "outbound route")
+    if fields.get("pin", "") is None:
+        fields["pin"] = ""  # none asked for: the route has no PIN
     route = OutboundRoute(**_strip({"name": name, "patterns": patterns, **fields}))
     errors = ErrorCollector()
     chosen = _route_rules(route, trunks, errors)
@@ -360,12 +367,14 @@ def outbound_route_update_check(
 ) -> tuple[OutboundRoute, list[Trunk], Changes]:
     """Validate a change without saving it: the route, its trunks in order, and what changes
     (`trunks` as the list of names). A blank PIN keeps the one there is, unless the route
-    becomes an emergency route (which never has one): then it is removed."""
+    becomes an emergency route (which never has one): then it is removed. None removes it."""
     _unknown(fields, OUTBOUND_ROUTE_FIELDS, "outbound route")
     fields = _strip(fields)
     trunks = fields.pop("trunks", None)
     if fields.get("pin") == "" and not fields.get("emergency"):
         del fields["pin"]
+    elif "pin" in fields and fields["pin"] is None:
+        fields["pin"] = ""
     updated = copy.copy(route)
     for key, value in fields.items():
         setattr(updated, key, value)

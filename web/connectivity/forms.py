@@ -110,6 +110,11 @@ TRUNK_FORM_FIELDS = (
 )
 
 
+def _removal(form, name: str) -> tuple[str, ...]:
+    """The "Remove the …" box of a write-only field, when the form has one (an edit)."""
+    return (f"remove_{name}",) if f"remove_{name}" in form.fields else ()
+
+
 class TrunkForm(VersionedForm):
     """A trunk of one technology (chosen before the form, kept for good)."""
 
@@ -131,6 +136,12 @@ class TrunkForm(VersionedForm):
             if trunk is not None
             else "Given by the carrier, or Generate one. A trunk that registers gets one made if left blank.",
         )
+        if trunk is not None:
+            fields["remove_secret"] = forms.BooleanField(
+                required=False,
+                label="Remove the secret",
+                help_text="For a carrier that knows this trunk by its address alone (no registration).",
+            )
         self.fields.update(fields)
         self.rule_fields = _rows_fields(self, "rule", RULE_PARTS, _row_count(data, "rule", len(rules)))
         if trunk is not None:
@@ -143,6 +154,8 @@ class TrunkForm(VersionedForm):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         kwargs = {f: data[f] for f in TRUNK_FORM_FIELDS}
+        if data.get("remove_secret"):
+            kwargs["secret"] = None  # the service removes it (a blank keeps it)
         kwargs["dial_rules"] = _rows_from(data, "rule", RULE_PARTS)
         if self.trunk is None:
             kwargs["tech"] = self.tech
@@ -152,7 +165,19 @@ class TrunkForm(VersionedForm):
 
     def sections(self):
         groups = [
-            ("General", ["name", "host", "port", "username", "secret", "register", "enabled"]),
+            (
+                "General",
+                [
+                    "name",
+                    "host",
+                    "port",
+                    "username",
+                    "secret",
+                    *_removal(self, "secret"),
+                    "register",
+                    "enabled",
+                ],
+            ),
             ("Caller ID and codecs", ["outbound_cid", "force_cid", "codecs", "max_channels"]),
         ]
         return [(title, [self[n] for n in names]) for title, names in groups]
@@ -183,6 +208,8 @@ class OutboundRouteForm(VersionedForm):
             help_text="Digits a caller types before the call goes out; never on an emergency route. "
             + ("Never shown again: blank keeps the one saved." if route is not None else "Blank: none."),
         )
+        if route is not None:
+            self.fields["remove_pin"] = forms.BooleanField(required=False, label="Remove the PIN")
         self.pattern_fields = _rows_fields(
             self, "pattern", PATTERN_PARTS, _row_count(data, "pattern", len(patterns))
         )
@@ -212,7 +239,8 @@ class OutboundRouteForm(VersionedForm):
         kwargs = {
             "name": data["name"],
             "route_cid": data["route_cid"],
-            "pin": data["pin"],
+            # Checked: the service removes the PIN (a blank keeps it).
+            "pin": None if data.get("remove_pin") else data["pin"],
             "emergency": data["emergency"],
             "patterns": _rows_from(data, "pattern", PATTERN_PARTS),
             "trunks": [data[f] for f in self.trunk_fields if data.get(f) is not None],
@@ -222,7 +250,8 @@ class OutboundRouteForm(VersionedForm):
         return kwargs
 
     def sections(self):
-        return [("General", [self[n] for n in ("name", "route_cid", "pin", "emergency")])]
+        names = ("name", "route_cid", "pin", *_removal(self, "pin"), "emergency")
+        return [("General", [self[n] for n in names])]
 
     def row_sections(self):
         return [

@@ -234,3 +234,28 @@ def test_a_pattern_of_a_lone_dot_is_refused_and_one_after_a_prefix_is_taken():
     with pytest.raises(ValidationError, match="needs something before it"):
         outbound_route_create(name="Any", patterns=[{"match": "."}], trunks=[trunk])
     assert outbound_route_create(name="Out", patterns=[{"prefix": "9", "match": "."}], trunks=[trunk]).pk
+
+
+def test_a_route_pin_and_a_trunk_secret_are_removed_by_none_and_kept_by_a_blank():
+    from directory.connectivity.services import (
+        outbound_route_create,
+        outbound_route_update,
+        trunk_create,
+        trunk_update,
+    )
+
+    trunk = trunk_create(
+        name="carrier", tech="pjsip", host="192.0.2.8", username="acct", secret="Str0ng-secret-1"
+    )
+    route = outbound_route_create(name="Out", patterns=[{"match": "X."}], trunks=[trunk], pin="4321")
+    assert outbound_route_update(route=route, pin="").pin == "4321"
+    assert outbound_route_update(route=route, pin=None).pin == ""
+    assert trunk_update(trunk=trunk, secret="").secret == "Str0ng-secret-1"
+    assert trunk_update(trunk=trunk, secret=None).secret == ""
+    # On the audit log: the trunk's creation and the secret's removal (the blank changed nothing).
+    assert [
+        str(e).split(" System ")[1] for e in Entry.objects.filter(object_type="trunk").order_by("pk")
+    ] == [
+        "Created Trunk carrier (PJSIP)",
+        "Changed Trunk carrier (PJSIP)",
+    ]

@@ -392,3 +392,23 @@ def test_a_save_from_an_older_route_page_keeps_the_other_persons_patterns(
     route = OutboundRoute.objects.get(pk=national.pk)
     assert (route.patterns[0]["match"], route.route_cid) == ("NXXXXXX", "5551999")
     assert route.pin == ROUTE_PIN, "a blank PIN box keeps the PIN"
+
+
+def test_the_edit_pages_remove_a_route_pin_and_a_trunk_secret_when_asked(
+    administrator_client, committed, national
+):
+    url = f"/connectivity/outbound/{national.pk}/"
+    data = form_post_data(administrator_client.get(url))
+    assert committed(administrator_client.post, url, data).status_code == 302
+    assert OutboundRoute.objects.get(pk=national.pk).pin == ROUTE_PIN, "a blank keeps it"
+    data = {**form_post_data(administrator_client.get(url)), "remove_pin": "on"}
+    assert committed(administrator_client.post, url, data).status_code == 302
+    assert OutboundRoute.objects.get(pk=national.pk).pin == ""
+
+    # A trunk that registers keeps its secret: the service says why, next to the field.
+    url = f"/connectivity/trunks/{national.trunk_sequence()[0].pk}/"
+    data = {**form_post_data(administrator_client.get(url)), "remove_secret": "on"}
+    assert "needs a username and a secret" in administrator_client.post(url, data).content.decode()
+    data = {**form_post_data(administrator_client.get(url)), "remove_secret": "on", "register": ""}
+    assert committed(administrator_client.post, url, data).status_code == 302
+    assert Trunk.objects.get(name="carrier").secret == ""
