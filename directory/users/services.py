@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit import trail
 from directory import announce, rules
+from directory.connectivity.models import InboundRoute
 from directory.devices.models import Device
 from directory.errors import ErrorCollector
 from directory.users.call_features import rules as call_feature_rules
@@ -165,8 +166,15 @@ def user_delete(*, user: PbxUser) -> None:
     """Delete a user. Devices they were on, or belonged to, are detached (user = none)."""
     # Devices it was on or belonged to: their DEVICE/<id>/user and default_user become none.
     devices = set(Device.objects.filter(Q(user=user) | Q(default_user=user)).values_list("pk", flat=True))
+    # Inbound routes that rang them or reached their voicemail now hang up: on the audit log
+    # as a change of each route, so the DID's new fate is not silent.
+    routes = list(InboundRoute.objects.filter(user=user))
+    before = trail.snapshot(*routes)
     # The foreign keys empty themselves (SET_NULL); "on it since" goes with the person.
     Device.objects.filter(user=user).update(user_since=None, updated_at=timezone.now())
     PbxUser.objects.filter(pk=user.pk).delete()
     trail.deleted(user)
+    if routes:
+        trail.changed(before, *InboundRoute.objects.filter(pk__in=[r.pk for r in routes]))
+        announce.routes_changed()
     announce.changed(users={user.pk}, devices=devices)

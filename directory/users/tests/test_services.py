@@ -134,3 +134,17 @@ def test_a_voicemail_context_named_as_a_section_of_voicemail_conf_is_refused(con
     user = user_create(extension="2001", name="Ana", voicemail="default")
     with pytest.raises(ValidationError):
         user_update(user=user, voicemail=context)
+
+
+def test_deleting_a_user_that_a_did_rings_records_the_route_now_hanging_up():
+    from audit.models import Entry
+    from directory.connectivity.models import Destination, InboundRoute
+    from directory.connectivity.services import inbound_route_create
+
+    ann = user_create(extension="2001", name="Ann")
+    route = inbound_route_create(did="5551234", destination="user", user=ann)
+    user_delete(user=ann)
+    route = InboundRoute.objects.get(pk=route.pk)
+    assert route.user is None and route.destination == Destination.USER
+    changed = Entry.objects.filter(object_type="in_route", action="changed")
+    assert changed.count() == 1, list(Entry.objects.values_list("object_type", "action"))
