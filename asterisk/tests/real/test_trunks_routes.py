@@ -303,6 +303,32 @@ def test_a_call_from_the_carrier_to_an_extension_a_feature_code_or_out_again_is_
     assert _carrier_got(carrier, "5554321") is None
 
 
+@pytest.mark.parametrize("number", ["2001", "*97"])
+def test_with_a_catch_all_route_a_carriers_call_to_an_extension_or_a_feature_code_goes_to_the_catch_all(
+    pbx, carrier, office, phone, number
+):
+    # A catch-all takes every number the carrier sends, and sends it only where it says (here:
+    # hang up): never to the extension or the feature code the number happens to be inside.
+    connectivity.inbound_route_create(did="", destination="hangup", description="Anything else")
+    handset = phone("2001")
+    wait_for(lambda: registered(pbx, "2001", "pjsip"), "Ana's phone to register")
+    mark = pbx.log_mark()
+
+    carrier.cli(f"channel originate Local/{number}@carrier-dial application Wait 5")
+
+    status = wait_for(
+        lambda: carrier.database("carrier-dialstatus").get(f"carrier-dialstatus/{number}"),
+        "the carrier's call to end",
+    )
+    assert status != "ANSWER"
+    log = pbx.log_since(mark)
+    # The catch-all's steps, as Asterisk ran them (an included context's steps are logged
+    # under the context the call is in).
+    assert f'"__FROM_DID={number}"' in log and f"Executing [{number}@from-trunk:2] Hangup(" in log
+    assert "VoiceMailMain" not in log and "sub-dial-user" not in log
+    assert not handset.events("CALL_INCOMING")
+
+
 def test_a_call_that_only_claims_the_trunks_name_is_refused(pbx, carrier, office, phone):
     # A From user equal to the trunk's endpoint name, from an address the trunk does not match,
     # with no credentials: Asterisk's default identify_by (username,ip) would take it as the
