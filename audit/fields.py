@@ -81,7 +81,19 @@ def _is_secret(label: str, name: str) -> bool:
 def _plain(value):
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, dict | list | tuple):
+        # A JSON field's value as text, its keys in one order: PostgreSQL's jsonb gives them back
+        # in its own, and the same value must read the same before and after a change.
+        return str(_keys_sorted(value))
     return str(value)
+
+
+def _keys_sorted(value):
+    if isinstance(value, dict):
+        return {k: _keys_sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_keys_sorted(v) for v in value]
+    return value
 
 
 def values_of(obj) -> dict[str, object]:
