@@ -11,10 +11,9 @@ setting can name another), so a call from a carrier can never reach `from-intern
 outbound route or a feature code. A disabled trunk is not written at all.
 """
 
-import re
-
 from asterisk.render.conf import Section
 from directory.connectivity.models import Trunk, TrunkTech
+from directory.connectivity.validators import IPV4
 
 TRUNK_CONTEXT = "from-trunk"
 PJSIP_REGISTRATION = "pjsip.registration.conf"
@@ -55,9 +54,6 @@ SECRET_TRUNK_FILES = frozenset({SIP_REGISTRATIONS, IAX_REGISTRATIONS})
 # How often a trunk's carrier is asked whether it answers (qualify): a trunk found unreachable
 # makes a route go on to its next trunk at once.
 QUALIFY_SECONDS = 60
-
-
-_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])")
 
 
 def _hostport(trunk: Trunk) -> str:
@@ -156,7 +152,7 @@ def _peer(trunk: Trunk, *, tech: str) -> list[Section]:
             items.append(("defaultuser", trunk.username))
     if trunk.secret:
         items.append(("secret", trunk.secret))
-    if tech == TrunkTech.IAX2 and _IPV4.fullmatch(trunk.host):
+    if tech == TrunkTech.IAX2 and IPV4.fullmatch(trunk.host):
         # A friend is a user anyone could call in as: only from the carrier's address.
         items += [("deny", "0.0.0.0/0.0.0.0"), ("permit", f"{trunk.host}/255.255.255.255")]
     items += [("context", TRUNK_CONTEXT), ("qualify", "yes")]
