@@ -7,6 +7,12 @@ the wrong moment reads an empty or half-written message, and Celery stops the wo
 ("Unrecoverable error: JSONDecodeError"). Here a message is written to a hidden temp file
 in the same folder and renamed into place, so a reader sees all of it or nothing. The
 reader, the queue layout and the message names are kombu's.
+
+A message is also never dropped for want of a route. kombu records a queue's binding in the
+process's memory first and writes it to the exchange's file after: another thread of the same
+process that publishes in between finds the binding already known (so it declares nothing) and
+no file yet, and kombu drops its message without a word. Here a publisher routes by the file
+and by what its own process has bound.
 """
 
 import contextlib
@@ -21,6 +27,14 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
+    def get_table(self, exchange):
+        try:
+            on_disk = super().get_table(exchange)
+        except ValueError:  # the binder has created the file and not yet written it
+            on_disk = []
+        bound_here = self.state.exchanges.get(exchange, {}).get("table", [])
+        return on_disk + [b for b in bound_here if tuple(b) not in {tuple(d) for d in on_disk}]
+
     def _put(self, queue, payload, **kwargs):
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)

@@ -72,6 +72,25 @@ def test_every_message_arrives_whole_while_writers_and_a_reader_race(tmp_path):
     assert count == WRITERS * EACH
 
 
+def test_a_message_is_routed_while_its_binding_is_still_being_written(tmp_path):
+    """Two threads of one process: the first to declare a queue records the binding in the
+    process's memory, then writes the exchange's file; the second finds the binding known and
+    publishes at once. Between the two, the file is missing: the message must still arrive."""
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(tmp_path)}
+    name = f"q-{uuid.uuid4().hex}"
+    with Connection(transport=broker.Transport, transport_options=options) as first:
+        first.SimpleQueue(name)  # binds: the process's memory, then the file
+    (tmp_path / f"{name}.exchange").unlink()  # as if the first thread had not written it yet
+    with Connection(transport=broker.Transport, transport_options=options) as second:
+        queue = second.SimpleQueue(name)  # the binding is known here: nothing is written
+        queue.put({"n": 1})
+        message = queue.get(timeout=5)
+        assert message.payload == {"n": 1}
+        message.ack()
+
+
 def test_filesystem_means_the_whole_message_transport():
     broker.install()
     with Connection("filesystem://") as c:
