@@ -230,3 +230,14 @@ def test_a_servers_runs_go_to_its_own_queue(two):
         with pytest.raises(empty.Empty):
             empty.get(timeout=0.2)
         empty.close()
+
+
+def test_a_run_queued_for_a_server_deleted_since_does_nothing(two):
+    from asterisk.tasks import reload_asterisk, sync_asterisk, write_config_files
+
+    gone = Server.objects.create(name="gone")
+    pk = gone.pk
+    gone.delete()
+    assert sync_asterisk.apply(args=(pk,)).get() == {"ran": False}
+    assert reload_asterisk.apply(args=(pk,)).get() == {"ran": False}
+    assert write_config_files.apply(args=(pk,)).get() == {"written": []}
