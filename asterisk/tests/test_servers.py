@@ -241,3 +241,17 @@ def test_a_run_queued_for_a_server_deleted_since_does_nothing(two):
     assert sync_asterisk.apply(args=(pk,)).get() == {"ran": False}
     assert reload_asterisk.apply(args=(pk,)).get() == {"ran": False}
     assert write_config_files.apply(args=(pk,)).get() == {"written": []}
+
+
+def test_the_config_files_page_reads_the_server_in_use(two, committed):
+    from asterisk.config_files import config_files, rewrite_file
+
+    _main_ami, _branch_ami, main, branch = two
+    committed(extension_create, extension="1000", name="Ann", tech="pjsip")
+    with using(branch):
+        names = {f["name"]: f["state"] for f in config_files(viewer=False)}
+        assert names["extensions_additional.conf"] == "current"
+        committed(rewrite_file, name="extensions_additional.conf")
+        assert not SyncChange.objects.exists()
+    with using(main):
+        assert {f["name"] for f in config_files(viewer=False)} == set(names)
