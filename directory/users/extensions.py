@@ -16,6 +16,7 @@ from directory.devices.services import (
 )
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
+from directory.servers.current import remembering_default
 from directory.techs import ALIASES, TECHS
 from directory.users.models import PbxUser
 from directory.users.services import build_user, save_user_changes, user_delete, user_update_check
@@ -95,7 +96,7 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     """
     problems: dict[int, ValidationError] = {}
     built = []
-    with rules.batch():
+    with rules.batch(), remembering_default():
         numbers = [str(r.get("extension", "")).strip() for r in rows]
         rules.preload(users=numbers, devices=numbers)
         for index, row in enumerate(rows):
