@@ -25,8 +25,7 @@ from asterisk.ami import AmiConfig
 from asterisk.files import conf_dir
 from asterisk.models import ErrorKind, ListenerState, SyncChange, SyncStatus
 from asterisk.selectors import Link, listener_link
-from directory.servers.current import using
-from directory.servers.models import Server
+from directory.servers.current import every_server, using
 
 NEVER = "never"
 CONNECTED = "connected"
@@ -221,7 +220,7 @@ def _judged(status: SyncStatus, link: Link) -> tuple[str, object, str]:
 def server_states() -> list[ServerState]:
     """Each server's state (the default one first), its since and its last error."""
     states = []
-    for server in Server.objects.all():
+    for server in every_server():
         with using(server):
             state, since, error = _judged(SyncStatus.get(), listener_link())
         states.append(ServerState(server.name, state, since, error))
@@ -259,7 +258,7 @@ def servers_headline(states: list[ServerState]) -> str:
 
 def banner(*, per_extension: bool) -> Banner:
     """The banner: the one server's, or with several, their count and the first in trouble."""
-    servers = list(Server.objects.all())
+    servers = every_server()
     if len(servers) == 1:
         with using(servers[0]):
             return _server_banner(per_extension=per_extension)

@@ -32,7 +32,7 @@ from asterisk.models import SyncChange
 from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
 from asterisk.tasks import request_sync
 from directory.devices.models import Device
-from directory.servers.models import Server
+from directory.servers.current import every_server
 from directory.users.models import PbxUser
 
 # The file that holds the IAX2 trunks between the servers (asterisk/render writes it).
@@ -110,7 +110,7 @@ def batch():
 
 
 def _servers() -> list[int]:
-    return list(Server.objects.values_list("pk", flat=True))
+    return [server.pk for server in every_server()]
 
 
 def _by_server(model, refs: set[str], fields: Fields, every: list[int]) -> dict[int, set[str]]:

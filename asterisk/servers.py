@@ -2,6 +2,7 @@
 
 from django.core.management.base import CommandError
 
+from directory.servers.current import every_server
 from directory.servers.models import Server
 
 
@@ -13,7 +14,7 @@ def add_server_argument(parser, *, what: str) -> None:
 
 def chosen_servers(name: str | None) -> list[Server]:
     """The server called `name`, or every server (the default one first)."""
-    servers = list(Server.objects.all())
+    servers = every_server()
     if name is None:
         return servers
     chosen = [server for server in servers if server.name == name]

@@ -33,7 +33,7 @@ from django.conf import settings
 from asterisk import files, sync
 from asterisk.ami import AmiBusy, AmiUnavailable
 from asterisk.models import SyncChange, SyncStatus
-from directory.servers.current import current, using
+from directory.servers.current import current, every_server, using
 from directory.servers.models import Server
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ def sync_if_pending() -> bool:
     lost) is synced now, server by server. With no run under way it asks whatever the request
     flag says: a second request is harmless (runs coalesce), a lost one would wait for it to go stale."""
     asked = False
-    for server in Server.objects.all():
+    for server in every_server():
         with using(server):
             if not SyncChange.objects.exists() or SyncStatus.get().running_by:
                 continue
@@ -169,7 +169,7 @@ def sync_if_pending() -> bool:
 
 def server_queues() -> list[str]:
     """Every server's queue (`pbx.<name>`): what a worker started with --all-servers consumes."""
-    return [server.queue for server in Server.objects.all()]
+    return [server.queue for server in every_server()]
 
 
 def _server(server_id: int | None) -> Server | None:
@@ -212,7 +212,7 @@ def request_sync(*, force: bool = False, files_too: bool = True, server: Server 
     `force` ("Sync now") asks even with nothing pending or a run already asked for.
     """
     asked = False
-    for one in [server] if server is not None else Server.objects.all():
+    for one in [server] if server is not None else every_server():
         with using(one):
             asked = _request_one(force=force, files_too=files_too) or asked
     return asked
@@ -230,7 +230,7 @@ def _request_one(*, force: bool, files_too: bool) -> bool:
 def recover(*, node: str) -> None:
     """A worker starts as `node`: lift the runs an earlier life of it held (killed mid-run) and
     ask for a run if anything waits, instead of waiting for the claim to expire; server by server."""
-    for server in Server.objects.all():
+    for server in every_server():
         with using(server):
             _recover_one(node)
 

@@ -255,3 +255,16 @@ def test_the_config_files_page_reads_the_server_in_use(two, committed):
         assert not SyncChange.objects.exists()
     with using(main):
         assert {f["name"] for f in config_files(viewer=False)} == set(names)
+
+
+@pytest.mark.django_db
+def test_with_the_servers_table_emptied_the_default_server_is_made_again_everywhere(settings):
+    """A test's flush empties every table: the banner, the requests and the outbox still find
+    the default server (made again), as a single PBX always had."""
+    Server.objects.all().delete()
+    assert banner(per_extension=True).headline == "Not connected to Asterisk yet"
+    assert server_queues() == ["pbx.main"]
+    Server.objects.all().delete()
+    with transaction.atomic():
+        servers_changed()
+    assert set(SyncChange.every_server.values_list("ref", flat=True)) == {IAX_FILE, DIALPLAN_FILE}

@@ -78,3 +78,10 @@ def current_id() -> int:
 def use_in_this_thread(server: Server) -> None:
     """Work for `server` from now on in this thread (a worker thread that serves one server only)."""
     _current.set(server)
+
+
+def every_server() -> list[Server]:
+    """Every server, the default one first; never none (the default one is made again if a
+    test's flush removed it)."""
+    servers = list(Server.objects.all())
+    return servers or [default()]

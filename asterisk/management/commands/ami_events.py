@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from asterisk.ami import AmiConfig
 from asterisk.listener import Listener
+from directory.servers.current import every_server
 from directory.servers.models import Server
 
 # How often the servers are looked at again: a server added, removed or given another AMI
@@ -39,9 +40,9 @@ class Command(BaseCommand):
 
     def _servers(self) -> dict[int, tuple[Server, AmiConfig]]:
         db.close_old_connections()
-        servers = Server.objects.all()
+        servers = every_server()
         if self.only is not None:
-            servers = servers.filter(name=self.only)
+            servers = [one for one in servers if one.name == self.only]
         return {one.pk: (one, AmiConfig.for_server(one)) for one in servers}
 
     async def _run(self) -> None:
