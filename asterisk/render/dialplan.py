@@ -407,13 +407,17 @@ def connectivity_text(server: Server | None = None) -> str:
 def render_dialplan(server: Server | None = None) -> str:
     """The whole file for `server` (default: the one in use)."""
     server = server or current()
-    several = Server.objects.count() > 1
+    other_names = list(Server.objects.exclude(pk=server.pk).values_list("name", flat=True))
+    several = bool(other_names)
     by_user = entries_by_user(server=server)
     static = _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT, several=several)
     parts = [
         banner(included_by="extensions.conf"),
         "",
-        static + "\n" + connectivity_text(server) + ("\n" + servers.static_text() if several else ""),
+        static
+        + "\n"
+        + connectivity_text(server)
+        + ("\n" + servers.static_text(server, other_names) if several else ""),
         f"[{USER_CONTEXT}]\ninclude => ext-local-custom\n",
         f"{PER_USER_MARKER}\n",
     ]

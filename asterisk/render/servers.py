@@ -52,11 +52,16 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 _UNREACHABLE = f"{prompts.SORRY}&{prompts.TRY_LATER}"
 
 
-def peer_name(server_name: str) -> str:
-    """The IAX2 section (peer and user) standing for `server_name`: `pbx-<name>`."""
+def checked_name(server_name: str) -> str:
+    """A server's name as written into a file: a slug, or ConfInjectionError."""
     if not NAME.fullmatch(server_name):
         raise ConfInjectionError(f"unsafe server name {server_name!r}")
-    return _PEER_PREFIX + server_name
+    return server_name
+
+
+def peer_name(server_name: str) -> str:
+    """The IAX2 section (peer and user) standing for `server_name`: `pbx-<name>`."""
+    return _PEER_PREFIX + checked_name(server_name)
 
 
 def is_peer_name(name: str) -> bool:
@@ -152,9 +157,13 @@ VM_DIRECT_LINES = (
 )
 
 
-def static_text() -> str:
-    """The contexts of several servers (the static dialplan, after the routes)."""
-    return f"""; Several servers (README "Several servers"). The users of the other servers are in
+def static_text(local: Server, other_names: list[str]) -> str:
+    """The contexts of several servers (the static dialplan, after the routes). It names the
+    servers: a server created, renamed or deleted changes the static part, so the dialplan is
+    reloaded and every user's entry (`pbx-<name>` in the remote ones) is the file's at once."""
+    trunks = ", ".join(f"{name} ({peer_name(name)})" for name in sorted(other_names))
+    return f"""; This is server {checked_name(local.name)}; the others: {trunks}.
+; Several servers (README "Several servers"). The users of the other servers are in
 ; [{REMOTE_CONTEXT}] (below the per-user marker); calling one dials them over the IAX2 trunk to
 ; their server (iax_additional.conf's [pbx-<name>]), as the caller (sub-user-callerid has set the
 ; name and number, which IAX2 carries). ARG1 is the user's number, ARG2 the trunk; VMDIRECT is

@@ -233,6 +233,20 @@ def test_an_inbound_route_to_a_user_of_another_server_crosses_the_trunk(two):
     assert "sub-vm-direct,s,1(2000)" in text
 
 
+def test_a_renamed_server_reloads_the_dialplan_of_every_other(two):
+    """The remote entries name the trunk: a rename must load them all, so the static part
+    (what a reload is sent for) names the servers."""
+    main, branch = two
+    with using(main):
+        before = render_dialplan()
+    Server.objects.filter(pk=branch.pk).update(name="north")
+    with using(main):
+        after = render_dialplan()
+    assert static_part(before) != static_part(after)
+    assert "the others: north (pbx-north)." in static_part(after)
+    assert "sub-dial-server,s,1(2000,pbx-north)" in after
+
+
 def test_only_the_server_files_change_when_a_server_is_added():
     extension_create(extension="1000", name="Ana", tech="iax2", voicemail="default")
     before = render_files()

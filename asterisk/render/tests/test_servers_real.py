@@ -54,9 +54,10 @@ def _write_branch(ast: PrivateAsterisk, branch: Server, users: list[str]) -> Non
     """What branch's worker does: its files, its users' keys, the reloads."""
     with using(branch):
         texts = render_files()
+        keys = desired_keys(users=users, devices=[])
     for name, text in texts.items():
         (ast.etc / name).write_text(text)
-    for key, value in desired_keys(users=users, devices=[]).items():
+    for key, value in keys.items():
         family, _, rest = key.partition("/")
         ast.cli(f"database put {family} {rest} {shlex.quote(value) if value else chr(34) * 2}")
     for command in ("module reload chan_iax2.so", "dialplan reload", "voicemail reload"):
@@ -73,7 +74,8 @@ def office(pbx, other):
     write_all_files()
     sync.run_sync()
     (pbx.etc / "extensions.conf").write_text((pbx.etc / "extensions.conf").read_text() + TEST_DIAL)
-    pbx.cli("dialplan reload")
+    for command in ("module reload chan_iax2.so", "dialplan reload", "voicemail reload"):
+        pbx.cli(command)
     _write_branch(other, branch, ["2002"])
     # Each side qualifies the other: the trunk is up once both answer.
     for ast, peer in ((pbx, "pbx-branch"), (other, "pbx-main")):

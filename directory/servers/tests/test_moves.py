@@ -255,3 +255,59 @@ def test_a_move_checks_the_version_the_caller_read(branch):
         move_user(extension="1000", server=branch, expected_version=version)
     fresh = PbxUser.objects.get(pk="1000")
     assert move_user(extension="1000", server=branch, expected_version=user_version(fresh)).server == branch
+
+
+# --- every server converges (the Asterisk side's outbox, two fake Asterisks) ------------------
+
+
+@pytest.fixture
+def fake_two(settings, tmp_path, committed):
+    from asterisk.testing.ami_server import AmiTestServer
+
+    with AmiTestServer(secret="main-secret") as main_ami, AmiTestServer(secret="branch-secret") as branch_ami:
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", main_ami.port
+        settings.AMI_USERNAME, settings.AMI_SECRET = main_ami.username, main_ami.secret
+        main_ami.conf_dir = settings.ASTERISK_CONF_DIR
+        branch_ami.conf_dir = tmp_path / "branch-etc"
+        branch = Server.objects.create(
+            name="branch",
+            ami_host="127.0.0.1",
+            ami_port=branch_ami.port,
+            ami_username=branch_ami.username,
+            ami_secret=branch_ami.secret,
+            conf_dir=str(branch_ami.conf_dir),
+            iax_host="10.0.0.2",
+        )
+        committed(announce.servers_changed)  # as the Servers page's create does
+        yield main_ami, branch_ami, branch
+
+
+@pytest.mark.slow
+def test_after_a_move_each_server_holds_what_it_must(fake_two, committed):
+    main_ami, branch_ami, branch = fake_two
+    committed(extension_create, extension="1000", name="Ana", tech="pjsip", voicemail="default")
+    committed(extension_create, extension="1001", name="Ben", tech="pjsip")
+    committed(move_user, extension="1000", server=branch)
+
+    def text(ami, name):
+        return (ami.conf_dir / name).read_text()
+
+    # The new server: Ana's phone, mailbox, keys and own entry (live, no reload needed).
+    assert "[1000]" in text(branch_ami, "pjsip.endpoint.conf")
+    assert "1000 =>" in text(branch_ami, "voicemail_additional.conf")
+    assert branch_ami.astdb()["AMPUSER/1000/cidname"] == "Ana"
+    assert branch_ami.dialplan[("ext-local", "1000")]["2"] == (
+        "Gosub",
+        "sub-dial-user,s,1(1000,from-internal)",
+    )
+    assert ("ext-remote", "1000") not in branch_ami.dialplan
+    # The old server: none of that; Ana is reached over the trunk to her server.
+    assert "[1000]" not in text(main_ami, "pjsip.endpoint.conf")
+    assert "1000 =>" not in text(main_ami, "voicemail_additional.conf")
+    assert not {k for k in main_ami.astdb() if "/1000" in k}
+    assert ("ext-local", "1000") not in main_ami.dialplan
+    assert main_ami.dialplan[("ext-remote", "1000")]["2"] == ("Gosub", "sub-dial-server,s,1(1000,pbx-branch)")
+    # Ben stays, and branch reaches him over the trunk the other way.
+    assert branch_ami.dialplan[("ext-remote", "1001")]["2"] == ("Gosub", "sub-dial-server,s,1(1001,pbx-main)")
+    assert "[pbx-branch]" in text(main_ami, "iax_additional.conf")
+    assert "[pbx-main]" in text(branch_ami, "iax_additional.conf")
