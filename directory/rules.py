@@ -218,6 +218,23 @@ def dial_string(tech: str, device_id: str, dial: str, settings: dict[str, str]) 
     return dial
 
 
+def server_of(value: "Server | str | None", *, field_name: str = "server") -> "Server | None":
+    """The server a create names: a Server, or its name (a form, a file's `server` cell, the
+    API); None (or blank) for none named. A name that is no server is refused on the field."""
+    if value is None or isinstance(value, Server):
+        return value
+    name = str(value).strip()
+    if not name:
+        return None
+    found = Server.objects.filter(name=name).first()
+    if found is None:
+        known = ", ".join(Server.objects.order_by("name").values_list("name", flat=True))
+        raise ValidationError(
+            {field_name: ValidationError(f"There is no server {name} (there are: {known}).", code="invalid")}
+        )
+    return found
+
+
 def same_server(user: PbxUser | None, device: Device, *, hot_desking: bool = False) -> None:
     """Putting `user` on `device` (as its default user or its current one): refused when they are
     on different servers. A phone registers with one Asterisk and a user's keys, mailbox and

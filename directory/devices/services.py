@@ -48,16 +48,17 @@ def build_device(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
-    server: Server | None = None,
+    server: Server | str | None = None,
 ) -> tuple[Device, dict[str, str]]:
     """Validate a new device without saving it; return it and its clean endpoint settings.
 
-    `server`: the Asterisk server it registers with (default: its default user's, else the
-    default server); its default user must be on it."""
+    `server`: the Asterisk server it registers with, or its name (default: its default user's,
+    else the default server); its default user must be on it."""
     try:
         tech = normalise_tech(tech)
     except ValidationError as e:
         raise ValidationError({"tech": e.error_list}) from None
+    server = rules.server_of(server)
     errors = ErrorCollector()
     settings = dict(settings or {})
     if any(s.key == "secret" for s in TECHS[tech].SETTINGS) and _new_secret_wanted(settings, blank=True):

@@ -53,14 +53,15 @@ def build_extension(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
-    server: Server | None = None,
+    server: Server | str | None = None,
     **user_fields,
 ) -> tuple[PbxUser, Device, dict[str, str]]:
     """Validate a new extension without saving it. Every problem (user, device, settings) is reported at once.
 
-    `server`: the Asterisk server the user and their phone are on (default: the default server)."""
+    `server`: the Asterisk server the user and their phone are on, or its name (default: the
+    default server)."""
     errors = ErrorCollector()
-    server = server or default_server()
+    server = rules.server_of(server) or default_server()
     user = errors.collect(build_user, extension=extension, name=name, server=server, **user_fields)
     number_taken = any(e.code == rules.IN_USE for e in errors.errors.get("extension", ()))
     built = errors.collect(

@@ -83,13 +83,13 @@ def _give_mailbox_a_pin(user: PbxUser) -> None:
         user.vm_pin = generate_pin()
 
 
-def build_user(*, extension: str, name: str, server: Server | None = None, **fields) -> PbxUser:
-    """Validate a new user without saving it. `server`: the Asterisk server they live on
-    (default: the default server); moving them later is `directory.servers.moves.move_user`."""
+def build_user(*, extension: str, name: str, server: Server | str | None = None, **fields) -> PbxUser:
+    """Validate a new user without saving it. `server`: the Asterisk server they live on, or its
+    name (default: the default server); moving them later is `directory.servers.moves.move_user`."""
     _check_fields(fields)
     user = PbxUser(
         extension=str(extension).strip(),
-        server=server or default_server(),
+        server=rules.server_of(server) or default_server(),
         **_strip({"name": name, **fields}),
     )
     call_feature_rules.normalise(user)
@@ -107,7 +107,7 @@ def build_user(*, extension: str, name: str, server: Server | None = None, **fie
 
 @transaction.atomic
 @trail.operation()
-def user_create(*, extension: str, name: str, server: Server | None = None, **fields) -> PbxUser:
+def user_create(*, extension: str, name: str, server: Server | str | None = None, **fields) -> PbxUser:
     user = build_user(extension=extension, name=name, server=server, **fields)
     user.save(force_insert=True)
     trail.created(user)

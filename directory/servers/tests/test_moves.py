@@ -80,16 +80,36 @@ def test_a_device_for_a_user_goes_to_the_users_server(branch):
     assert device_create(id="2101", tech="pjsip", default_user=di).server == branch
 
 
+def test_a_server_may_be_named_and_an_unknown_name_is_refused_on_its_field(branch):
+    assert user_create(extension="2001", name="Di", server="branch").server == branch
+    assert device_create(id="3001", tech="pjsip", devicetype="adhoc", server="branch").server == branch
+    extension_create(extension="2002", name="Ed", tech="pjsip", server=" branch ")
+    assert Device.objects.get(pk="2002").server == branch
+    for create, fields in (
+        (user_create, {"extension": "2003", "name": "Flo"}),
+        (device_create, {"id": "3002", "tech": "pjsip"}),
+        (extension_create, {"extension": "2004", "name": "Gus", "tech": "pjsip"}),
+    ):
+        with pytest.raises(ValidationError) as excinfo:
+            create(**fields, server="nowhere")
+        assert excinfo.value.message_dict["server"] == [
+            "There is no server nowhere (there are: branch, main)."
+        ]
+    assert not PbxUser.objects.filter(pk__in=["2003", "2004"]).exists()
+
+
 def test_an_import_puts_each_row_on_its_server(branch):
     problems = extension_create_many(
         [
             {"extension": "1000", "name": "Ana", "tech": "pjsip"},
             {"extension": "2000", "name": "Cy", "tech": "pjsip", "server": branch},
+            {"extension": "2001", "name": "Di", "tech": "pjsip", "server": "branch"},
         ]
     )
     assert problems == {}
-    assert dict(PbxUser.objects.values_list("pk", "server__name")) == {"1000": "main", "2000": "branch"}
-    assert dict(Device.objects.values_list("pk", "server__name")) == {"1000": "main", "2000": "branch"}
+    expected = {"1000": "main", "2000": "branch", "2001": "branch"}
+    assert dict(PbxUser.objects.values_list("pk", "server__name")) == expected
+    assert dict(Device.objects.values_list("pk", "server__name")) == expected
 
 
 # --- a device's users are on its server ----------------------------------------------------
