@@ -33,6 +33,7 @@ from asterisk.tasks import request_sync
 from directory.connectivity.models import InboundRoute, OutboundRoute, Trunk
 from directory.devices.models import Device
 from directory.endpoints.models import SipSettings
+from directory.servers.current import current
 from directory.users.models import PbxUser
 
 # Lines of a file's difference shown; beyond, the page says it is cut.
@@ -98,10 +99,12 @@ def config_files(*, viewer: bool) -> list[dict]:
     """Each generated file: name, state (pending, missing, edited, current), its masked diff.
 
     `viewer`: someone who may not read secrets (a secret file's hand-edited lines are hidden).
+    The files of the server in use (`directory.servers.current.using`; else the default one).
     """
     directory = conf_dir()
     waiting = set(SyncChange.objects.filter(kind=SyncChange.Kind.FILE).values_list("ref", flat=True))
-    key = f"config-files:{'viewer' if viewer else 'administrator'}:{_fingerprint(directory, waiting)}"
+    who = "viewer" if viewer else "administrator"
+    key = f"config-files:{current().pk}:{who}:{_fingerprint(directory, waiting)}"
     files = cache.get(key)
     if files is None:
         files = _compare(directory, waiting, viewer=viewer)
@@ -112,9 +115,10 @@ def config_files(*, viewer: bool) -> list[dict]:
 def rewrite_file(*, name: str) -> None:
     """An administrator's "Rewrite this file" (a hand edit undone), inside the caller's transaction:
     the next run writes it from the database, whatever it holds now, and reloads its module.
-    ValidationError for a file pbxadmin does not write."""
+    ValidationError for a file pbxadmin does not write. The file of the server in use."""
     file_rewrite_requested(name=name)
-    transaction.on_commit(lambda: request_sync(force=True), robust=True)
+    server = current()
+    transaction.on_commit(lambda: request_sync(force=True, server=server), robust=True)
 
 
 def device_preview(device_id: str, *, secrets_shown: bool) -> dict[str, str]:

@@ -51,7 +51,10 @@ log = logging.getLogger(__name__)
 def sync_asterisk(self, server_id: int | None = None) -> dict:
     """Push the pending AstDB and dialplan changes of one server (None: the default one); ask for
     the files and the reloads they need."""
-    with using(_server(server_id)):
+    server = _server(server_id)
+    if server is None:
+        return {"ran": False}
+    with using(server):
         return _sync(self)
 
 
@@ -91,7 +94,10 @@ def _sync(self) -> dict:
 )
 def reload_asterisk(self, server_id: int | None = None) -> dict:
     """Send the queued reloads, one at a time (a run of their own: never in the way of AstDB)."""
-    with using(_server(server_id)):
+    server = _server(server_id)
+    if server is None:
+        return {"ran": False}
+    with using(server):
         return _reload(self)
 
 
@@ -107,7 +113,10 @@ def _reload(self) -> dict:
 
 @shared_task(acks_late=True)
 def write_config_files(server_id: int | None = None) -> dict:
-    with using(_server(server_id)):
+    server = _server(server_id)
+    if server is None:
+        return {"written": []}
+    with using(server):
         return _write_config_files()
 
 
@@ -163,11 +172,15 @@ def server_queues() -> list[str]:
     return [server.queue for server in Server.objects.all()]
 
 
-def _server(server_id: int | None) -> Server:
-    """The server a task runs for (None: the default one, as tasks queued before servers were)."""
+def _server(server_id: int | None) -> Server | None:
+    """The server a task runs for (None: the default one, as tasks queued before servers were);
+    None when it was deleted since the task was queued (its rows went with it)."""
     if server_id is None:
         return current()
-    return Server.objects.get(pk=server_id)
+    server = Server.objects.filter(pk=server_id).first()
+    if server is None:
+        log.info("server %s was deleted: its queued run has nothing to do", server_id)
+    return server
 
 
 def _owner(request) -> str:

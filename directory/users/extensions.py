@@ -17,6 +17,7 @@ from directory.devices.services import (
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
 from directory.servers.current import default as default_server
+from directory.servers.current import remembering_default
 from directory.servers.models import Server
 from directory.techs import ALIASES, TECHS
 from directory.users.models import PbxUser
@@ -103,7 +104,7 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     """
     problems: dict[int, ValidationError] = {}
     built = []
-    with rules.batch():
+    with rules.batch(), remembering_default():
         numbers = [str(r.get("extension", "")).strip() for r in rows]
         rules.preload(users=numbers, devices=numbers)
         default = default_server()  # read once, not once per row

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from directory.devices.models import Device
-from directory.servers.current import current, default, default_id, using
+from directory.servers.current import current, default, default_id, remembering_default, using
 from directory.servers.models import Server
 from directory.users.models import PbxUser
 
@@ -126,3 +126,11 @@ def test_the_default_is_made_again_when_a_flush_removed_it():
     made = default()
     assert (made.name, made.is_default) == ("main", True)
     assert default() == made
+
+
+@pytest.mark.django_db
+def test_an_import_reads_the_default_once(django_assert_num_queries):
+    with remembering_default() as pk, django_assert_num_queries(0):
+        users = [PbxUser(extension=str(n), name="Ann") for n in range(1000, 1100)]
+        devices = [Device(id=str(n), tech="pjsip", dial=f"PJSIP/{n}") for n in range(1000, 1100)]
+    assert {u.server_id for u in users} == {d.server_id for d in devices} == {pk} == {default_id()}
