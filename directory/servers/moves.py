@@ -94,3 +94,38 @@ def move_user(*, extension: str, server: Server, expected_version: Expected = No
     announce.changed(users={user.pk}, devices={d.pk for d in devices})
     user.refresh_from_db()
     return user
+
+
+@transaction.atomic
+@trail.operation()
+def move_device(*, device_id: str, server: Server, expected_version: Expected = None) -> Device:
+    """Move a phone nobody is on (an adhoc phone with no default user, a spare) to `server`. A
+    phone with a user moves with that user (`move_user`); a DAHDI channel stays with its
+    hardware. Refused (ValidationError on `server`) otherwise; on the audit log as `move_user`."""
+    device = Device.objects.select_for_update().get(pk=device_id)
+    check_version(expected_version, device, what=f"Device {device.pk}")
+    target = Server.objects.get(pk=server.pk)
+    if device.server_id == target.pk:
+        return device
+    names = dict(Server.objects.values_list("pk", "name"))
+    where = names.get(device.server_id, "?")
+    users = sorted({device.user_id, device.default_user_id} - {None})
+    if users:
+        problem = (
+            f"Device {device.pk} is user {', '.join(users)}'s, on server {where}: "
+            "a phone moves with its user (move the user), or once nobody is on it."
+        )
+    elif device.tech == Tech.DAHDI:
+        problem = (
+            f"Device {device.pk} is a DAHDI channel, a port of server {where}'s hardware: "
+            "it cannot move to another server."
+        )
+    else:
+        problem = ""
+    if problem:
+        raise ValidationError({"server": ValidationError(problem, code="cannot_move")})
+    Device.objects.filter(pk=device.pk).update(server=target, updated_at=timezone.now())
+    trail.record(action=trail.Action.CHANGED, obj=device, changes={"server": [where, target.name]})
+    announce.changed(devices={device.pk})
+    device.refresh_from_db()
+    return device

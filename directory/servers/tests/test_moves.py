@@ -331,3 +331,28 @@ def test_after_a_move_each_server_holds_what_it_must(fake_two, committed):
     assert branch_ami.dialplan[("ext-remote", "1001")]["2"] == ("Gosub", "sub-dial-server,s,1(1001,pbx-main)")
     assert "[pbx-branch]" in text(main_ami, "iax_additional.conf")
     assert "[pbx-main]" in text(branch_ami, "iax_additional.conf")
+
+
+def test_a_phone_nobody_is_on_moves_alone_and_one_with_a_user_does_not(branch, spy):
+    from directory.servers.moves import move_device
+
+    desk = device_create(id="3001", tech="pjsip", devicetype="adhoc")
+    ana = user_create(extension="1000", name="Ana")
+    device_create(id="1100", tech="sip", default_user=ana)
+    device_create(id="1200", tech="dahdi", settings={"channel": "2"})
+    AuditEntry.objects.all().delete()
+    spy.calls.clear()
+    assert move_device(device_id=desk.pk, server=branch).server == branch
+    assert spy.calls == [(set(), {"3001"}, None)]
+    assert list(AuditEntry.objects.values_list("object_id", "changes")) == [
+        ("3001", {"server": ["main", "branch"]})
+    ]
+    with pytest.raises(ValidationError, match="Device 1100 is user 1000's, on server main"):
+        move_device(device_id="1100", server=branch)
+    with pytest.raises(ValidationError, match="DAHDI channel"):
+        move_device(device_id="1200", server=branch)
+    assert dict(Device.objects.values_list("pk", "server__name")) == {
+        "3001": "branch",
+        "1100": "main",
+        "1200": "main",
+    }
