@@ -48,9 +48,13 @@ def test_a_replace_import_records_the_outbox_in_the_same_few_queries_however_man
         assert report.counts["update"] == count
         assert len(callbacks) == 1, "one after-commit callback for the whole file"
         outbox_queries[count] = _outbox_queries(queries)
-    # One look-up of the files and one insert (150 rows' users, devices and files
-    # fit in one statement on SQLite too); row by row it was 80 and 600.
-    assert len(outbox_queries[20]) == len(outbox_queries[150]) == 2, outbox_queries
+    # One look-up of the files and one insert, or two where SQLite's 999 parameters cannot
+    # take 150 rows' users, devices and files of four columns (server, kind, ref, time) in
+    # one statement; row by row it was 80 and 600.
+    for count, sql in outbox_queries.items():
+        lookups = [q for q in sql if '"asterisk_syncchange"' not in q]
+        assert len(lookups) == 1, (count, sql)
+        assert 1 <= len(sql) - len(lookups) <= (2 if connection.vendor == "sqlite" else 1), (count, sql)
 
 
 @pytest.mark.slow
