@@ -23,6 +23,8 @@ class Recorder(Protocol):
 
     def routes_changed(self) -> None: ...
 
+    def servers_changed(self) -> None: ...
+
 
 _recorders: list[Recorder] = []
 
@@ -68,3 +70,13 @@ def routes_changed() -> None:
     """Outbound or inbound routes changed in this transaction (their order included)."""
     for recorder in _subscribed():
         recorder.routes_changed()
+
+
+def servers_changed() -> None:
+    """Servers were added, changed (name, connection, IAX2 secret, the default) or removed in this
+    transaction: every server's IAX2 peers and dialplan follow. A recorder that does not know
+    servers yet is left alone."""
+    for recorder in _subscribed():
+        call = getattr(recorder, "servers_changed", None)
+        if call is not None:
+            call()
