@@ -73,6 +73,18 @@ def without_server(fields: dict) -> dict:
     return {k: v for k, v in fields.items() if k != "server"}
 
 
+def with_server(fields: dict) -> dict:
+    """The fields a directory build check takes: the `server` as a Server (left out when no
+    server has that name: `server_rule` says so)."""
+    name = fields.get("server")
+    if name is None:
+        return dict(fields)
+    try:
+        return {**fields, "server": server_named(name)}
+    except DjangoValidationError:
+        return without_server(fields)
+
+
 def server_rule(fields: dict) -> dict[str, list[str]]:
     """`server`, when given, names a server that exists (parse's `rules`: a 400 naming it)."""
     name = fields.get("server")

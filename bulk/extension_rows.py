@@ -23,7 +23,7 @@ from bulk.rows import DEFAULT_TECH, Either, RowPlan, Rows, plan_device, plan_use
 from bulk.server_column import SERVER_COLUMN, is_elsewhere
 from directory import rules
 from directory.devices.models import Device, DeviceType
-from directory.servers.services import create_on, update_on
+from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.extensions import (
     build_extension,
@@ -129,6 +129,7 @@ class ExtensionRows(Rows):
         problems += cell_problems
         if user is None:
             kwargs = dict(
+                server=server,
                 extension=ext,
                 name=name,
                 tech=tech,
@@ -144,14 +145,12 @@ class ExtensionRows(Rows):
                     problems += problems_from(e, self.header, "extension")
             if problems:
                 return RowPlan(line, ext, "error", problems, **extra)
-            elsewhere = is_elsewhere(server, None)
             return RowPlan(
                 line,
                 ext,
                 "create",
-                apply=lambda: create_on(kind="extension", create=extension_create, server=server, **kwargs),
-                # Made in bulk on the default server; on another, one by one (then placed there).
-                create_kwargs=None if elsewhere else kwargs,
+                apply=lambda: extension_create(**kwargs),
+                create_kwargs=kwargs,
                 follow_up=follow_up or None,
                 **extra,
             )

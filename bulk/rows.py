@@ -26,7 +26,7 @@ from directory import rules
 from directory.devices.models import Device, DeviceType, Tech
 from directory.devices.services import build_device, device_create, device_update, device_update_check
 from directory.secrets import REGENERATE
-from directory.servers.services import create_on, update_on
+from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.models import PbxUser
 from directory.users.services import build_user, user_create, user_update, user_update_check
@@ -174,7 +174,7 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
     if user is None:
         try:
             if handler.validate:
-                build_user(extension=ext, name=name, **user_fields)
+                build_user(extension=ext, name=name, server=server, **user_fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "extension")
         if problems:
@@ -183,9 +183,7 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
             line,
             ext,
             "create",
-            apply=lambda: create_on(
-                kind="user", create=user_create, server=server, extension=ext, name=name, **user_fields
-            ),
+            apply=lambda: user_create(extension=ext, name=name, server=server, **user_fields),
             **extra,
         )
     if not handler.replace:
@@ -316,7 +314,7 @@ def plan_device(
     if device is None:
         try:
             if handler.validate:
-                build_device(id=key, tech=tech, dial=dial, settings=settings, **fields)
+                build_device(id=key, tech=tech, dial=dial, settings=settings, server=server, **fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "id")
         if problems:
@@ -325,15 +323,8 @@ def plan_device(
             line,
             key,
             "create",
-            apply=lambda: create_on(
-                kind="device",
-                create=device_create,
-                server=server,
-                id=key,
-                tech=tech,
-                dial=dial,
-                settings=settings,
-                **fields,
+            apply=lambda: device_create(
+                id=key, tech=tech, dial=dial, settings=settings, server=server, **fields
             ),
             follow_up=follow_up or None,
             **extra,

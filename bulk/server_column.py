@@ -42,12 +42,8 @@ class ServerCells:
 
 
 def is_elsewhere(server: Server | None, obj) -> bool:
-    """Whether a row names a server other than the one `obj` (None: a new object) is on now."""
-    if server is None:
-        return False
-    if obj is None:
-        return not server.is_default
-    return server.pk != obj.server_id
+    """Whether a row names a server other than the one `obj` is on now."""
+    return server is not None and server.pk != obj.server_id
 
 
 def with_server_column(columns: list[str]) -> list[str]:

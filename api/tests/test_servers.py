@@ -157,3 +157,48 @@ def test_a_device_is_not_moved_on_its_own(admin_api):
     admin_api.post("/api/v1/devices/", {"id": "3001", "tech": "pjsip"}, format="json")
     response = admin_api.patch("/api/v1/devices/3001/", {"server": "main"}, format="json")
     assert response.status_code == 400 and "server" in response.json()
+
+
+def test_a_patch_naming_another_server_moves_the_user_with_their_phone(admin_api):
+    make_server(admin_api)
+    admin_api.post(
+        "/api/v1/extensions/", {"extension": "2001", "name": "Ann", "tech": "pjsip"}, format="json"
+    )
+    moved = admin_api.patch(
+        "/api/v1/extensions/2001/", {"server": "branch-1", "name": "Ann B"}, format="json"
+    )
+    assert (
+        moved.status_code == 200 and moved.json()["server"] == "branch-1" and moved.json()["name"] == "Ann B"
+    )
+    assert Device.objects.get(pk="2001").server.name == "branch-1"
+    back = admin_api.patch("/api/v1/users/2001/", {"server": "main"}, format="json")
+    assert back.status_code == 200 and back.json()["server"] == "main"
+
+
+def test_a_refused_move_is_a_400_on_server_and_changes_nothing(admin_api):
+    make_server(admin_api)
+    admin_api.post("/api/v1/users/", {"extension": "2001", "name": "Ann"}, format="json")
+    admin_api.post(
+        "/api/v1/devices/",
+        {"id": "3001", "tech": "pjsip", "devicetype": "adhoc", "default_user": "2001"},
+        format="json",
+    )
+    refused = admin_api.patch("/api/v1/users/2001/", {"server": "branch-1", "name": "Ann B"}, format="json")
+    assert refused.status_code == 400 and "adhoc device 3001" in refused.json()["server"][0]
+    user = PbxUser.objects.get(pk="2001")
+    assert (user.server.name, user.name) == ("main", "Ann")
+
+
+def test_a_device_on_another_server_than_its_default_user_is_refused_at_once(admin_api):
+    make_server(admin_api)
+    admin_api.post("/api/v1/users/", {"extension": "2001", "name": "Ann"}, format="json")
+    body = {
+        "id": "3001",
+        "tech": "pjsip",
+        "default_user": "2001",
+        "server": "branch-1",
+        "description": "x" * 300,
+    }
+    refused = admin_api.post("/api/v1/devices/", body, format="json")
+    assert refused.status_code == 400
+    assert {"description", "default_user"} <= set(refused.json())

@@ -6,7 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from api import queries
-from api.base import ApiView, Pages, SecretsQuery, parse, server_rule, without_server
+from api.base import ApiView, Pages, SecretsQuery, parse, server_rule, with_server, without_server
 from api.errors import ERRORS, IN_USE_RESPONSE, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
 from api.serializers import (
     DeviceChange,
@@ -109,9 +109,9 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
 
     def create(self, request):
         fields = parse(
-            self, ExtensionIn, rules=server_rule, check=lambda f: build_extension(**without_server(f))
+            self, ExtensionIn, rules=server_rule, check=lambda f: build_extension(**with_server(f))
         )
-        user = create_on(kind="extension", create=extension_create, **fields)
+        user = create_on(create=extension_create, **fields)
         return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
 
 
@@ -198,8 +198,8 @@ class UserList(UserShapes, generics.ListCreateAPIView):
         )
 
     def create(self, request):
-        fields = parse(self, UserIn, rules=server_rule, check=lambda f: build_user(**without_server(f)))
-        user = create_on(kind="user", create=user_create, **fields)
+        fields = parse(self, UserIn, rules=server_rule, check=lambda f: build_user(**with_server(f)))
+        user = create_on(create=user_create, **fields)
         return Response(self.shape(user), status=status.HTTP_201_CREATED)
 
 
@@ -285,8 +285,8 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(self, DeviceIn, rules=server_rule, check=lambda f: build_device(**without_server(f)))
-        device = create_on(kind="device", create=device_create, **fields)
+        fields = parse(self, DeviceIn, rules=server_rule, check=lambda f: build_device(**with_server(f)))
+        device = create_on(create=device_create, **fields)
         return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
 
 

@@ -84,7 +84,6 @@ def test_exports_write_the_column_only_with_several_servers(committed):
     server_create(name="branch-1")
     committed(
         create_on,
-        kind="extension",
         create=extension_create,
         server="branch-1",
         extension="2002",
@@ -100,14 +99,13 @@ def test_exports_write_the_column_only_with_several_servers(committed):
 def test_an_export_imports_back_onto_the_same_servers(committed, branch):
     committed(
         create_on,
-        kind="extension",
         create=extension_create,
         server="branch-1",
         extension="2001",
         name="Ann",
         tech="pjsip",
     )
-    committed(create_on, kind="user", create=user_create, extension="2002", name="Bob")
+    committed(create_on, create=user_create, extension="2002", name="Bob")
     text = "".join(export_file(kind="extensions", with_secrets=True))
     PbxUser.objects.all().delete()
     Device.objects.all().delete()
@@ -117,4 +115,15 @@ def test_an_export_imports_back_onto_the_same_servers(committed, branch):
         "2001": "branch-1",
         "2002": "main",
     }
+    assert Device.objects.get(pk="2001").server == branch
+
+
+def test_replacing_with_another_server_moves_the_user_and_shows_it_in_the_check(committed, branch):
+    committed(extension_create, extension="2001", name="Ann", tech="pjsip")
+    text = csv_text("2001,Ann,pjsip,branch-1", header=HEADER)
+    report = check_file("extensions", text, replace=True)
+    assert report.rows[0]["action"] == "update"
+    assert ["server", "main", "branch-1"] in report.rows[0]["changes"]
+    import_file("extensions", text, replace=True)
+    assert PbxUser.objects.get(pk="2001").server == branch
     assert Device.objects.get(pk="2001").server == branch

@@ -1,5 +1,5 @@
-"""Business operations on the Asterisk servers: create, change, delete, make the default, and
-put a new user or device on a server.
+"""Business operations on the Asterisk servers: create, change, delete, make the default; and
+the server a page, the API or a file names for a new user or device, or a user's move.
 
 One service per operation, each one transaction that records its audit entry and tells the
 Asterisk boundary that the servers changed (`announce.servers_changed()`: every server
@@ -21,15 +21,10 @@ from django.db import transaction
 
 from audit import trail
 from directory import announce
-from directory.devices.models import Device
 from directory.errors import ErrorCollector
+from directory.servers import moves
 from directory.servers.models import Server, generate_iax_secret
 from directory.versions import StaleVersion
-
-try:  # Moving a user is helper C's operation (branch i25-render): merged in when it lands.
-    from directory.servers import moves
-except ImportError:  # pragma: no cover - until then a move is refused with a clear message
-    moves = None
 
 # What an administrator may set on a server. The secrets: `ami_secret` is typed (blank on a
 # change keeps it, None removes it: the AMI_SECRET setting is used); the IAX2 secret is only
@@ -225,7 +220,7 @@ def server_set_default(*, server: Server) -> Server:
     return chosen
 
 
-# --- Where a new user or device lives ---------------------------------------
+# --- The server a page, the API or a file names ------------------------------
 
 
 def server_named(name) -> Server:
@@ -242,85 +237,17 @@ def server_named(name) -> Server:
     return server
 
 
-def placement_check(*, server: Server, users=(), devices=()) -> None:
-    """Refuse putting a new device on `server` when a user it names (default user, the user on
-    it now) lives on another server: a device's users are on its server (hot desking stays
-    within a server). `users` and `devices` are the new objects, not yet saved."""
-    for device in devices:
-        for attr, label in (("default_user", "default user"), ("user", "user")):
-            user = getattr(device, attr, None)
-            if user is None or user in users:
-                continue
-            if user.server_id != server.pk:
-                raise ValidationError(
-                    {
-                        "server": ValidationError(
-                            f"Device {device.pk}'s {label} {user.pk} is on server {user.server}: "
-                            f"a device's users are on its server.",
-                            code="other_server",
-                        )
-                    }
-                )
-
-
-@transaction.atomic
-@trail.operation()
-def place_new(*, server: Server, users=(), devices=()) -> None:
-    """Put users and devices just created (in this transaction, on the default server) on
-    `server`. Their creation announced them as changed in every way (every server judges them
-    again), so the sync finds them where they are at the commit; the audit entry records the
-    server they land on."""
-    users = [u for u in users if u is not None and u.server_id != server.pk]
-    devices = [d for d in devices if d is not None and d.server_id != server.pk]
-    if not users and not devices:
-        return
-    placement_check(server=server, users=users, devices=devices)
-    before = trail.snapshot(*users, *devices)
-    for obj in (*users, *devices):
-        type(obj).objects.filter(pk=obj.pk).update(server=server)
-        obj.server = server
-    trail.changed(before, *users, *devices)
-    if users:
-        announce.changed(users={u.pk for u in users})
-    if devices:
-        announce.changed(devices={d.pk for d in devices})
-
-
-# --- The server a page, the API or a file names ------------------------------
-
-
-def _created_objects(kind: str, obj) -> tuple[list, list]:
-    if kind == "device":
-        return [], [obj]
-    if kind == "user":
-        return [obj], []
-    return [obj], list(Device.objects.filter(pk=obj.pk))  # an extension: its user and own device
-
-
-@transaction.atomic
-@trail.operation()
-def create_on(*, kind: str, create, server=None, **fields):
-    """`create(**fields)` (extension_create, user_create or device_create: `kind` extension, user
-    or device), then the new objects on `server` (a Server or its name). None: the default
-    server, except for a device with a default user, which goes where that user lives."""
+def create_on(*, create, server=None, **fields):
+    """`create(**fields)` (extension_create, user_create or device_create) on `server`, a Server
+    or its name. None or empty: the service's own choice (the default server; a device: its
+    default user's)."""
     target = server_named(server) if server not in (None, "") else None
-    obj = create(**fields)
-    users, devices = _created_objects(kind, obj)
-    if target is None and kind == "device" and obj.default_user_id is not None:
-        target = obj.default_user.server
-    if target is not None:
-        place_new(server=target, users=users, devices=devices)
-    return obj
+    return create(server=target, **fields)
 
 
-def move_user(*, user, server) -> None:
-    """Move `user` (with their fixed devices) to `server`: helper C's operation
-    (`directory.servers.moves.move_user`), refused with a clear message while it is missing."""
-    if moves is None:
-        raise ValidationError(
-            {"server": ValidationError("Moving a user to another server is not available yet.", code="move")}
-        )
-    moves.move_user(user=user, server=server)
+def move_user(*, user, server, expected_version=None):
+    """Move `user` (with their fixed devices) to `server`: `directory.servers.moves.move_user`."""
+    return moves.move_user(extension=user.pk, server=server, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -331,6 +258,5 @@ def update_on(*, update, user, server=None, **fields):
     target = server_named(server) if server not in (None, "") else None
     updated = update(user=user, **fields)
     if target is not None and target.pk != updated.server_id:
-        move_user(user=updated, server=target)
-        updated.refresh_from_db()
+        updated = move_user(user=updated, server=target)
     return updated

@@ -54,7 +54,7 @@ def device_add(request):
     if tech not in Tech.values:
         return render(request, "devices/device_tech.html", {"techs": Tech.choices})
     form = DeviceForm(request.POST or None, tech=tech)
-    if request.method == "POST" and (device := submit(form, creating(device_create, form, "device"))):
+    if request.method == "POST" and (device := submit(form, creating(device_create, form))):
         messages.success(request, f"Device {device.id} created.")
         return redirect("device_edit", device_id=device.id)
     return render(request, "devices/device_form.html", {"form": form, "tech_label": Tech(tech).label})

@@ -51,11 +51,11 @@ def chosen_server(form: forms.Form) -> str | None:
     return form.cleaned_data.get(SERVER_FIELD) or None
 
 
-def creating(service, form: forms.Form, kind: str):
-    """`service` (a create) as a form submits it: then on the server the form chose."""
+def creating(service, form: forms.Form):
+    """`service` (a create) as a form submits it: on the server the form chose."""
 
     def call(**kwargs):
-        return create_on(kind=kind, create=service, server=chosen_server(form), **kwargs)
+        return create_on(create=service, server=chosen_server(form), **kwargs)
 
     return call
 

@@ -84,7 +84,7 @@ def extension_add(request):
     if tech is None:
         return render(request, "users/extension_tech.html", {"techs": Tech.choices})
     form = ExtensionForm(request.POST or None, tech=tech)
-    if request.method == "POST" and (user := submit(form, creating(extension_create, form, "extension"))):
+    if request.method == "POST" and (user := submit(form, creating(extension_create, form))):
         messages.success(request, f"Extension {user.extension} ({user.name}) created.")
         if _keep_new_pin(request, user, pin_made(form, "", user)):
             return redirect("extension_edit", extension=user.extension)
@@ -161,7 +161,7 @@ def user_index(request):
 @require_http_methods(["GET", "POST"])
 def user_add(request):
     form = UserForm(request.POST or None)
-    if request.method == "POST" and (user := submit(form, creating(user_create, form, "user"))):
+    if request.method == "POST" and (user := submit(form, creating(user_create, form))):
         _keep_new_pin(request, user, pin_made(form, "", user))
         messages.success(request, f"User {user.extension} ({user.name}) created.")
         return redirect("user_edit", extension=user.extension)

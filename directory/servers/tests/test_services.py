@@ -123,7 +123,6 @@ def test_the_default_server_and_a_server_in_use_are_not_removed():
         server_delete(server=main)
     branch = server_create(name="branch-1")
     create_on(
-        kind="extension",
         create=extension_create,
         server="branch-1",
         extension="2001",
@@ -153,7 +152,6 @@ def test_making_a_server_the_default_keeps_exactly_one():
 def test_a_new_extension_lands_on_the_server_named_with_its_device():
     server_create(name="branch-1")
     user = create_on(
-        kind="extension",
         create=extension_create,
         server="branch-1",
         extension="2001",
@@ -169,7 +167,7 @@ def test_a_new_extension_lands_on_the_server_named_with_its_device():
 
 def test_an_unknown_server_is_a_clear_error_and_creates_nothing():
     with pytest.raises(ValidationError) as refused:
-        create_on(kind="user", create=user_create, server="nowhere", extension="2001", name="Ann")
+        create_on(create=user_create, server="nowhere", extension="2001", name="Ann")
     assert "No server named nowhere. Servers: main." in _messages(refused.value)["server"]
     assert not PbxUser.objects.exists()
 
@@ -177,23 +175,21 @@ def test_an_unknown_server_is_a_clear_error_and_creates_nothing():
 def test_a_device_goes_where_its_default_user_lives_and_is_refused_elsewhere():
     server_create(name="branch-1")
     server_create(name="branch-2")
-    ann = create_on(kind="user", create=user_create, server="branch-1", extension="2001", name="Ann")
-    phone = create_on(kind="device", create=device_create, id="3001", tech="pjsip", default_user=ann)
+    ann = create_on(create=user_create, server="branch-1", extension="2001", name="Ann")
+    phone = create_on(create=device_create, id="3001", tech="pjsip", default_user=ann)
     assert phone.server.name == "branch-1"
     with pytest.raises(ValidationError, match="a device's users are on its server"):
-        create_on(
-            kind="device", create=device_create, server="branch-2", id="3002", tech="pjsip", default_user=ann
-        )
+        create_on(create=device_create, server="branch-2", id="3002", tech="pjsip", default_user=ann)
 
 
 def test_with_no_server_named_everything_stays_on_the_default():
-    user = create_on(kind="extension", create=extension_create, extension="2001", name="Ann", tech="pjsip")
+    user = create_on(create=extension_create, extension="2001", name="Ann", tech="pjsip")
     assert user.server == default()
     assert not Entry.objects.filter(action="changed").exists()
 
 
 def test_an_update_naming_the_users_own_server_moves_nothing():
     server_create(name="branch-1")
-    user = create_on(kind="user", create=user_create, server="branch-1", extension="2001", name="Ann")
+    user = create_on(create=user_create, server="branch-1", extension="2001", name="Ann")
     updated = update_on(update=user_update, user=user, server="branch-1", name="Ann B")
     assert (updated.name, updated.server.name) == ("Ann B", "branch-1")

@@ -43,7 +43,7 @@ def test_the_menu_offers_servers(administrator_client):
 
 
 def test_the_list_shows_each_server_with_its_connection_and_counts(administrator_client, branch, committed):
-    committed(create_on, kind="extension", create=extension_create, server="branch-1",
+    committed(create_on, create=extension_create, server="branch-1",
               extension="2001", name="Ann", tech="pjsip")  # fmt: skip
     page = administrator_client.get("/servers/").content.decode()
     assert 'data-server="main"' in page and 'data-server="branch-1"' in page
@@ -112,7 +112,7 @@ def test_the_ami_secret_is_never_sent_back_and_a_blank_keeps_it(administrator_cl
 
 
 def test_a_server_in_use_or_the_default_is_not_deleted(administrator_client, branch, committed):
-    committed(create_on, kind="user", create=user_create, server="branch-1", extension="2001", name="Ann")
+    committed(create_on, create=user_create, server="branch-1", extension="2001", name="Ann")
     response = administrator_client.post(f"/servers/{branch.pk}/delete/", follow=True)
     assert "still has 1 user: move them to another server first" in response.content.decode()
     main = Server.objects.get(name="main")
@@ -159,7 +159,7 @@ def test_an_extension_is_added_on_the_server_chosen_and_the_list_filters_by_serv
 
 
 def test_the_users_and_devices_lists_filter_by_server(administrator_client, committed, branch, deviceanduser):
-    committed(create_on, kind="user", create=user_create, server="branch-1", extension="2001", name="Ann")
+    committed(create_on, create=user_create, server="branch-1", extension="2001", name="Ann")
     committed(user_create, extension="2002", name="Bob")
     page = administrator_client.get("/users/?server=branch-1").content.decode()
     assert "Ann" in page and "Bob" not in page
@@ -185,3 +185,31 @@ def test_a_device_on_another_server_than_its_user_is_refused_on_the_page(
     page = administrator_client.post("/devices/add/?tech=pjsip", data).content.decode()
     assert "a device&#x27;s users are on its server" in page
     assert not Device.objects.filter(pk="3001").exists()
+
+
+def test_choosing_another_server_on_an_extension_moves_it_with_its_phone(
+    administrator_client, committed, branch
+):
+    committed(extension_create, extension="2001", name="Ann", tech="pjsip")
+    data = form_post_data(administrator_client.get("/extensions/2001/"))
+    data["server"] = "branch-1"
+    response = administrator_client.post("/extensions/2001/", data, follow=True)
+    assert "Extension 2001 saved." in response.content.decode()
+    assert PbxUser.objects.get(pk="2001").server == branch
+    assert Device.objects.get(pk="2001").server == branch
+    assert Entry.objects.filter(object_id="2001", changes__server=["main", "branch-1"]).count() == 2
+
+
+def test_a_move_the_rule_refuses_is_shown_on_the_form_and_nothing_is_saved(
+    administrator_client, committed, branch, deviceanduser
+):
+    from directory.devices.services import device_create
+
+    ann = committed(user_create, extension="2001", name="Ann")
+    committed(device_create, id="3001", tech="pjsip", devicetype="adhoc", default_user=ann)
+    data = form_post_data(administrator_client.get("/users/2001/"))
+    data.update(server="branch-1", name="Ann B")
+    page = administrator_client.post("/users/2001/", data).content.decode()
+    assert "adhoc device 3001" in page
+    ann.refresh_from_db()
+    assert (ann.server.name, ann.name) == ("main", "Ann")
