@@ -130,7 +130,6 @@ class ServerNameOut(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(
             source="server.name",
-            read_only=True,
             required=False,
             help_text="The server it lives on (only while there are several servers).",
             **kwargs,
