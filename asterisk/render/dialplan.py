@@ -12,6 +12,11 @@ DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), FILTER(), EXTENSION_STAT
 CHANNEL(), Dial(), VoiceMail(), VoiceMailMain(), AGI(). No Macro() (gone from Asterisk 21).
 FreePBX's dialling habits are kept: *97, *98, *98<ext>, *<ext> (a user's mailbox
 directly), *11 / *12, and ext-local includes ext-local-custom.
+
+The file is for one server (`directory.servers.current`): `ext-local` holds its own users;
+with several servers, `ext-remote` holds the others' users, dialled over the IAX2 trunks to
+their servers, and `from-internal-servers` takes the calls those trunks bring
+(`asterisk/render/servers.py`).
 """
 
 from collections import defaultdict
