@@ -36,6 +36,10 @@ class ServerState(serializers.Serializer):
     since = serializers.DateTimeField(allow_null=True)
 
 
+class ServerStateOut(ServerState):
+    name = serializers.CharField(help_text="The server's name.")
+
+
 class ServerOut(serializers.ModelSerializer):
     queue = serializers.CharField(read_only=True, help_text="The Celery queue its worker consumes.")
     ami_secret_set = serializers.SerializerMethodField(help_text="Whether an AMI secret is saved here.")

@@ -202,3 +202,7 @@ def test_a_device_on_another_server_than_its_default_user_is_refused_at_once(adm
     refused = admin_api.post("/api/v1/devices/", body, format="json")
     assert refused.status_code == 400
     assert {"description", "default_user"} <= set(refused.json())
+
+
+def test_the_sync_answer_names_no_server_while_there_is_one(admin_api):
+    assert "servers" not in admin_api.get("/api/v1/sync/").json()
