@@ -32,9 +32,11 @@ class ServerForm(VersionedForm):
             initial = {f: getattr(server, f) for f in FORM_FIELDS if f != "ami_secret"}
         super().__init__(data, initial=initial, **kwargs)
         fields = fields_for_model(Server, fields=FORM_FIELDS)
-        fields[
-            "name"
-        ].help_text = "Lowercase letters, digits and -, e.g. branch-2. Its worker's queue is pbx.<name>."
+        fields["name"].help_text = (
+            "Lowercase letters, digits and -, e.g. branch-2. Its worker's queue is pbx.<name>."
+            if server is None
+            else f"Renaming changes its worker's queue (now {server.queue}): restart the worker on the new one."
+        )
         fields["ami_secret"] = forms.CharField(
             label="AMI secret",
             required=False,
