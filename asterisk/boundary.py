@@ -32,7 +32,7 @@ from asterisk.selectors import (
     recent_changes,
     with_phone_state,
 )
-from asterisk.tasks import recover, request_sync
+from asterisk.tasks import recover, request_sync, server_queues
 from asterisk.trunk_status import TrunkState, trunk_registration_states
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "recover",
     "request_sync",
     "rewrite_file",
+    "server_queues",
     "sync_report",
     "trunk_preview",
     "trunk_registration_states",

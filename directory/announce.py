@@ -1,7 +1,8 @@
 """What the directory tells whoever keeps Asterisk in step: which users and devices changed.
 
 The directory knows nothing of Asterisk. Its services call `changed(users=…, devices=…)`
-(or `sip_settings_changed()`, `trunks_changed(techs=…)`, `routes_changed()`) inside their
+(or `sip_settings_changed()`, `trunks_changed(techs=…)`, `routes_changed()`,
+`servers_changed()`) inside their
 transaction, and that is all they say; the Asterisk boundary subscribes at start-up
 (`asterisk/apps.py`) and records in its outbox, in the same transaction, which files, keys
 and reloads follow. A change made with nobody
@@ -73,10 +74,7 @@ def routes_changed() -> None:
 
 
 def servers_changed() -> None:
-    """Servers were added, changed (name, connection, IAX2 secret, the default) or removed in this
-    transaction: every server's IAX2 peers and dialplan follow. A recorder that does not know
-    servers yet is left alone."""
+    """Asterisk servers were created, edited or deleted in this transaction: every server's
+    trunks to the others and its dialplan follow."""
     for recorder in _subscribed():
-        call = getattr(recorder, "servers_changed", None)
-        if call is not None:
-            call()
+        recorder.servers_changed()
