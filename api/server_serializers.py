@@ -6,6 +6,8 @@ exception: no answer holds them, not even with `include_secrets` (`ami_secret_se
 whether one is saved).
 """
 
+from dataclasses import dataclass
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField
@@ -14,26 +16,52 @@ from asterisk import boundary
 from directory.servers.models import Server
 from directory.servers.services import SERVER_FIELDS
 
+# Each state's words, as the banner's headlines say them (asterisk/banner.py), for one server.
+STATE_LABELS = {
+    "never": "Not connected yet",
+    "connected": "Connected",
+    "busy": "Busy reloading",
+    "unreachable": "Unreachable",
+    "login": "Refused the login",
+    "action": "Refused a change",
+    "files": "Config files not written",
+}
 
-def server_states(servers) -> dict:
-    """Each server's link to its Asterisk, by server id: what `asterisk.boundary.server_states()`
-    says (the banner's words per server). Until the boundary offers it, nothing: the page then
-    shows what the Server rows hold."""
-    states = getattr(boundary, "server_states", None)
-    if states is None:
-        return {}
-    found = states()
+
+@dataclass(frozen=True)
+class Shown:
+    """One server's link as the Servers page, servers/ and sync/ show it."""
+
+    state: str
+    label: str
+    since: object  # a datetime or None
+    since_text: str
+    error: str
+
+
+def server_states(servers) -> dict[int, Shown]:
+    """Each server's link to its Asterisk, by server id: `asterisk.boundary.server_states()`
+    (the banner's judgement, per server), in the words of STATE_LABELS."""
     by_name = {s.name: s.pk for s in servers}
-    return {by_name.get(key, key): value for key, value in dict(found).items()}
+    return {
+        by_name[one.name]: Shown(
+            one.state, STATE_LABELS.get(one.state, one.state), one.since, one.since_text, one.error
+        )
+        for one in boundary.server_states()
+        if one.name in by_name
+    }
 
 
 _CONNECTION = ("ami_host", "ami_port", "ami_username", "conf_dir", "iax_host", "iax_port")
 
 
 class ServerState(serializers.Serializer):
-    state = serializers.CharField(help_text="The link's state, as the banner's per server.")
+    state = serializers.ChoiceField(
+        list(STATE_LABELS), help_text="The link's state, as the banner judges it for this server."
+    )
     label = serializers.CharField()
-    since = serializers.DateTimeField(allow_null=True)
+    since = serializers.DateTimeField(allow_null=True, help_text="Since when, as far as it is known.")
+    error = serializers.CharField(allow_null=True, help_text="The last error, as raised, or null.")
 
 
 class ServerStateOut(ServerState):
@@ -70,11 +98,11 @@ class ServerOut(serializers.ModelSerializer):
         state = self.context.get("states", {}).get(server.pk)
         if state is None:
             return None
-        since = getattr(state, "since", None)
         return {
-            "state": str(getattr(state, "state", "") or ""),
-            "label": str(getattr(state, "label", "") or getattr(state, "headline", "") or state),
-            "since": serializers.DateTimeField().to_representation(since) if since else None,
+            "state": state.state,
+            "label": state.label,
+            "since": serializers.DateTimeField().to_representation(state.since) if state.since else None,
+            "error": state.error or None,
         }
 
 
