@@ -4,13 +4,16 @@ add, change, remove one and make one the default. Thin: every rule is the servic
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from api.server_serializers import server_states
 from directory.servers.models import Server
 from directory.servers.selectors import server_list
 from directory.servers.services import server_create, server_delete, server_set_default, server_update
+from portal.roles import can_edit
 from web.forms import read_only_for, submit
 from web.pages import admin_required, check_can_edit, viewer_required
 from web.servers.forms import ServerForm
@@ -22,6 +25,23 @@ def server_index(request):
     states = server_states(servers)
     rows = [(server, states.get(server.pk)) for server in servers]
     return render(request, "servers/server_list.html", {"rows": rows, "several": len(servers) > 1})
+
+
+@viewer_required
+@require_GET
+def server_states_json(request):
+    """`{"servers": {id: the state mark}}`: the list's marks as the page draws them, for the script
+    that keeps them current (static/js/pbxadmin.js) while the page stays open."""
+    servers = list(server_list())
+    states = server_states(servers)
+    context = {"can_edit": can_edit(request.user)}
+    marks = {
+        str(s.pk): render_to_string("servers/_state.html", {**context, "state": states.get(s.pk)})
+        for s in servers
+    }
+    response = JsonResponse({"servers": marks})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin_required

@@ -55,3 +55,17 @@ def test_the_api_answers_each_servers_state(branch_down):
     sync = api.get("/api/v1/sync/").json()
     assert {s["name"]: s["state"] for s in sync["servers"]} == {"main": "connected", "branch": "unreachable"}
     assert sync["headline"].startswith("1 server connected, 1 unreachable: branch since")
+
+
+def test_the_lists_marks_are_kept_current_from_a_json_of_marks(branch_down, viewer_client):
+    from directory.servers.models import Server
+
+    response = viewer_client.get("/servers/states/")
+    assert response["Cache-Control"] == "no-store"
+    marks = response.json()["servers"]
+    branch = Server.objects.get(name="branch")
+    assert 'data-server-state-value="unreachable"' in marks[str(branch.pk)]
+    # The last error is for administrators: a viewer's marks do not carry it.
+    assert "font-monospace" not in marks[str(branch.pk)]
+    page = viewer_client.get("/servers/").content.decode()
+    assert f'data-server-state="{branch.pk}"' in page and 'data-server-states-url="/servers/states/"' in page
