@@ -233,7 +233,7 @@ def main() -> None:
         logs.mkdir()
         # As `make run`: the Celery worker, the FastAGI service and the AMI event listener beside
         # the web server.
-        worker = ["-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "threads",
+        worker = ["-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--all-servers", "--pool", "threads",
                   "--concurrency", "4", "--loglevel", "INFO", "-n", "bench@%h"]  # fmt: skip
         for name, command in (
             ("worker", worker),

@@ -10,7 +10,7 @@ import logging
 import os
 
 from celery import Celery, bootsteps
-from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
+from celery.signals import beat_init, before_task_publish, celeryd_init, worker_init, worker_ready
 from click import Option
 
 from pbxadmin import broker
@@ -26,9 +26,9 @@ app.autodiscover_tasks(["asterisk", "bulk"])
 log = logging.getLogger(__name__)
 
 # Each Asterisk server's runs go to its own queue, `pbx.<name>` (README "Several servers"): a
-# worker on a PBX host consumes its server's (`-Q pbx.<name>`); `--all-servers` (what `make
-# run`'s one worker is started with) consumes every server's, and a new server's from the
-# moment it is saved (looked for every ALL_SERVERS_EVERY seconds).
+# worker on a PBX host consumes its server's (`-Q pbx.<name>`). A worker started with no -Q (as
+# a single PBX's always was, and `make run`'s) or with `--all-servers` consumes every server's
+# too, and a new server's from the moment it is saved (looked for every ALL_SERVERS_EVERY s).
 ALL_SERVERS_EVERY = 10.0
 app.user_options["worker"].add(
     Option(
@@ -40,17 +40,24 @@ app.user_options["worker"].add(
 )
 
 
+@celeryd_init.connect
+def _which_queues(sender, instance, options, **kwargs) -> None:
+    """Whether this worker consumes every server's queue: with --all-servers, or with no -Q."""
+    instance.every_servers_queue = bool(options.get("all_servers")) or not options.get("queues")
+
+
 class EveryServersQueue(bootsteps.StartStopStep):
-    """With --all-servers: consume each server's queue, at start and as servers are added."""
+    """With --all-servers, or no -Q: consume each server's queue, at start and as servers are added."""
 
     requires = {"celery.worker.consumer.tasks:Tasks"}
 
-    def __init__(self, parent, all_servers: bool = False, **options):
-        self.enabled = bool(all_servers)
+    def __init__(self, parent, **options):
         self.timer = None
         super().__init__(parent, **options)
 
     def start(self, consumer) -> None:
+        if not getattr(consumer.controller, "every_servers_queue", False):
+            return
         self.add_queues(consumer)
         self.timer = consumer.timer.call_repeatedly(ALL_SERVERS_EVERY, self.add_queues, (consumer,))
 

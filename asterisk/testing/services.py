@@ -52,7 +52,7 @@ def environment(**extra: str) -> dict[str, str]:
 def worker_command(name: str = "worker") -> list[str]:
     """A Celery worker (with the periodic checks) as `make run` starts it, named `name@<host>`."""
     return [
-        "-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "solo",
+        "-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--all-servers", "--pool", "solo",
         "--without-gossip", "--without-mingle", "--loglevel", "INFO", "-n", f"{name}@%h",
     ]  # fmt: skip
 

@@ -195,3 +195,38 @@ def test_writeconf_and_asterisk_sync_take_a_server(office):
     assert out.getvalue().startswith("main:") and "branch:" in out.getvalue()
     with pytest.raises(Exception, match="no server called 'nowhere'"):
         call_command("asterisk_sync", "--server", "nowhere")
+
+
+def test_a_servers_runs_go_to_its_own_queue(two):
+    """Published for real (kombu's in-memory broker): the branch's run waits on pbx.branch with
+    the branch's id, and nothing reaches the main server's queue."""
+    from kombu import Connection
+
+    from asterisk import tasks
+    from pbxadmin.celery import app as celery_app
+
+    _main_ami, _branch_ami, _main, branch = two
+    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+
+    def point_at(url: str, eager: bool) -> None:
+        celery_app.conf.update(broker_url=url, task_always_eager=eager)
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    point_at("memory://", False)
+    try:
+        with using(branch):
+            assert tasks._enqueue()
+    finally:
+        point_at(*saved)
+    with Connection("memory://") as connection:
+        queue = connection.SimpleQueue("pbx.branch")
+        message = queue.get(timeout=2)
+        assert message.headers["task"] == "asterisk.tasks.sync_asterisk"
+        assert message.decode()[0] == [branch.pk]
+        message.ack()
+        queue.close()
+        empty = connection.SimpleQueue("pbx.main")
+        with pytest.raises(empty.Empty):
+            empty.get(timeout=0.2)
+        empty.close()

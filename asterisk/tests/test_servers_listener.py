@@ -47,3 +47,30 @@ def test_each_server_has_its_own_link_and_one_down_stales_only_its_phones(settin
             states = device_states(["1000", "2000"])
             assert (states["1000"].stale, states["2000"].stale) == (False, True)
             assert {one.name: one.state for one in server_states()}["branch"] == "unreachable"
+
+
+@pytest.mark.slow
+def test_ami_events_follows_a_server_added_while_it_runs_and_stops_cleanly(settings, tmp_path):
+    """`manage.py ami_events` as `make run` runs it: one link per server, a server saved later
+    followed within seconds, SIGTERM ends them all (each says it stopped)."""
+    from asterisk.testing.services import Service, environment
+
+    with AmiTestServer(secret="main-secret") as main_ami, AmiTestServer(secret="branch-secret") as branch_ami:
+        settings.AMI_HOST, settings.AMI_PORT = "127.0.0.1", main_ami.port
+        settings.AMI_USERNAME, settings.AMI_SECRET = main_ami.username, main_ami.secret
+        main = default()
+        with Service(
+            "ami_events", "--max-delay", "1", log=tmp_path / "ami_events.log", env=environment()
+        ) as events:
+            eventually(lambda: _link(main) == ListenerState.CONNECTED, timeout=30, what="the main link")
+            branch = Server.objects.create(
+                name="branch",
+                ami_host="127.0.0.1",
+                ami_port=branch_ami.port,
+                ami_username=branch_ami.username,
+                ami_secret=branch_ami.secret,
+            )
+            eventually(lambda: _link(branch) == ListenerState.CONNECTED, timeout=40, what="the branch's link")
+            events.stop()
+            assert "ami_events stopped." in events.output()
+        assert _link(main) == _link(branch) == ListenerState.STOPPED

@@ -303,3 +303,53 @@ def test_with_the_broker_down_a_save_is_no_error_and_its_sync_follows_when_it_is
     finally:
         own.stop()
         broker.stop()
+
+
+def test_with_two_servers_one_down_the_other_is_synced_at_once_and_the_first_catches_up(
+    worker, asterisk, tmp_path
+):
+    """The worker (--all-servers) takes up a server added after it started; while that server's
+    Asterisk is down its runs retry on its own queue, and the main server's changes arrive at
+    once; once it is back, what waited for it arrives."""
+    from django.db import transaction
+
+    from asterisk.testing.ami_server import AmiTestServer
+    from directory import announce
+    from directory.devices.models import Device
+    from directory.servers.current import using
+    from directory.servers.models import Server
+    from directory.users.models import PbxUser
+
+    with AmiTestServer(secret="branch-secret") as branch_ami:
+        branch = Server.objects.create(
+            name="branch",
+            ami_host="127.0.0.1",
+            ami_port=branch_ami.port,
+            ami_username=branch_ami.username,
+            ami_secret=branch_ami.secret,
+            conf_dir=str(tmp_path / "branch-etc"),
+        )
+        extension_create(extension="2000", name="Bob", tech="pjsip")
+        with transaction.atomic():
+            PbxUser.objects.filter(pk="2000").update(server=branch)
+            Device.objects.filter(pk="2000").update(server=branch)
+            announce.changed(users=["2000"], devices=["2000"])
+        wait_for(lambda: _held(branch_ami).get("AMPUSER/2000/cidname") == "Bob", what="the branch's keys")
+        wait_for(lambda: "AMPUSER/2000/cidname" not in _held(asterisk), what="none on the main server")
+
+        branch_ami.stop()
+        user_update(user=PbxUser.objects.get(pk="2000"), name="Bob While Down")
+        extension_create(extension="1000", name="Ann", tech="pjsip")
+        started = time.monotonic()
+        wait_for(lambda: _held(asterisk).get("AMPUSER/1000/cidname") == "Ann", what="the main server's keys")
+        assert time.monotonic() - started < 30
+        with using(branch):
+            wait_for(lambda: "cannot connect" in SyncStatus.get().last_error, what="the branch's failure")
+            assert SyncChange.objects.filter(kind="user", ref="2000").exists()
+
+        branch_ami.start()
+        wait_for(
+            lambda: _held(branch_ami).get("AMPUSER/2000/cidname") == "Bob While Down",
+            what="the branch to catch up",
+        )
+        assert "AMPUSER/1000/cidname" not in _held(branch_ami)
