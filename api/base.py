@@ -15,6 +15,8 @@ from api.tokens import TOKEN_PREFIX
 from audit import actors, trail
 from audit.models import Action, ObjectType
 from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from directory.servers.selectors import several
+from directory.servers.services import server_named
 from portal.roles import can_edit
 
 # One line per call, with whose token made it: writes and secret reads are also in the
@@ -52,6 +54,47 @@ def _log_call(request, response) -> None:
     token = request.__dict__.get("_auth")
     who = f"{token.user.get_username()} (token {token.prefix}, {token.name})" if token else "no valid token"
     access_log.info("%s %s %s by %s", request.method, _loggable_url(request), response.status_code, who)
+
+
+class SeveralServers:
+    """Whether there are several servers, asked once, when an answer first needs it: answers name a
+    user's or device's server only then (with one server, an answer is as it always was)."""
+
+    _value: bool | None = None
+
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = several()
+        return self._value
+
+
+def without_server(fields: dict) -> dict:
+    """The fields a directory service takes: the `server` is handed to the servers' services."""
+    return {k: v for k, v in fields.items() if k != "server"}
+
+
+def with_server(fields: dict) -> dict:
+    """The fields a directory build check takes: the `server` as a Server (left out when no
+    server has that name: `server_rule` says so)."""
+    name = fields.get("server")
+    if name is None:
+        return dict(fields)
+    try:
+        return {**fields, "server": server_named(name)}
+    except DjangoValidationError:
+        return without_server(fields)
+
+
+def server_rule(fields: dict) -> dict[str, list[str]]:
+    """`server`, when given, names a server that exists (parse's `rules`: a 400 naming it)."""
+    name = fields.get("server")
+    if name is None:
+        return {}
+    try:
+        server_named(name)
+    except DjangoValidationError as e:
+        return field_errors(e)
+    return {}
 
 
 class ApiView(APIView):
@@ -103,7 +146,12 @@ class ApiView(APIView):
         return response
 
     def get_serializer_context(self) -> dict:
-        return {"request": self.request, "view": self, "include_secrets": self._reveals_secrets()}
+        return {
+            "request": self.request,
+            "view": self,
+            "include_secrets": self._reveals_secrets(),
+            "several_servers": SeveralServers(),
+        }
 
     def _reveals_secrets(self) -> bool:
         """include_secrets, on the record once per call: taking secrets out of the portal is, as

@@ -7,6 +7,8 @@ from asterisk import boundary
 from directory.devices.models import DeviceType, Tech
 from directory.devices.selectors import SORTS as DEVICE_SORTS
 from directory.folding import fold
+from directory.servers.models import Server
+from directory.servers.selectors import on_server
 from directory.users.selectors import SORTS as USER_SORTS
 
 STATES = boundary.PHONE_STATE_FILTERS
@@ -27,6 +29,14 @@ class ListQuery(serializers.Serializer):
     include_secrets = serializers.BooleanField(
         required=False, help_text="Administrators only: include secrets and PINs in the answer."
     )
+    server = serializers.CharField(
+        max_length=32, required=False, help_text="Only those on this server (its name, see servers/)."
+    )
+
+    def validate_server(self, value: str) -> str:
+        if not Server.objects.filter(name=value).exists():
+            raise serializers.ValidationError(f"No server named {value}.")
+        return value
 
     def __init__(self, *args, number_field: str = "extension", device_field: str = "extension", **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,6 +49,7 @@ class ListQuery(serializers.Serializer):
             queryset = queryset.filter(**{f"{self.number_field}__startswith": data["number"]})
         if data.get("name"):
             queryset = queryset.filter(name_folded__contains=fold(data["name"]))
+        queryset = on_server(queryset, data.get("server", ""))
         return boundary.with_phone_state(queryset, self.device_field, data.get("state", ""))
 
     def selector_kwargs(self) -> dict:
@@ -87,6 +98,7 @@ class DeviceQuery(ListQuery):
         data = {k: v for k, v in self.validated_data.items() if k != "name"}
         if data.get("number"):
             queryset = queryset.filter(id__startswith=data["number"])
+        queryset = on_server(queryset, data.get("server", ""))
         return boundary.with_phone_state(queryset, "id", data.get("state", ""))
 
 

@@ -9,6 +9,7 @@ write-only: an answer holds them only for `?include_secrets=true` by an administ
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
+from api.server_serializers import SERVER_DEVICE, SERVER_MOVE, SERVER_NEW, ServerNameOut, server_in
 from directory.devices.models import Device, Tech
 from directory.devices.services import DEVICE_FIELDS
 from directory.secrets import SECRET_SETTING_KEYS, USER_SECRET_FIELDS
@@ -103,12 +104,14 @@ class ExtensionOut(WithUserSecrets):
     emergency_cid = serializers.SerializerMethodField()
     settings = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
+    server = ServerNameOut()
 
     class Meta:
         model = PbxUser
         fields = (
             "extension",
             *USER_PUBLIC,
+            "server",
             "tech",
             "devicetype",
             "dial",
@@ -153,10 +156,11 @@ class UserOut(WithUserSecrets):
     """A user, and the devices they are on now."""
 
     devices = serializers.SerializerMethodField(help_text="The devices the user is on now, in arrival order.")
+    server = ServerNameOut()
 
     class Meta:
         model = PbxUser
-        fields = ("extension", *USER_PUBLIC, "devices", "created_at", "updated_at")
+        fields = ("extension", *USER_PUBLIC, "server", "devices", "created_at", "updated_at")
 
     def get_devices(self, user) -> list[str]:
         return [d.id for d in getattr(user, "devices_now", None) or user.devices.all()]
@@ -167,11 +171,13 @@ class DeviceOut(TypesOnlyModelSerializer):
 
     settings = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
+    server = ServerNameOut()
 
     class Meta:
         model = Device
         fields = (
             "id",
+            "server",
             "tech",
             "dial",
             "devicetype",
@@ -206,30 +212,37 @@ class ExtensionIn(TypesOnlyModelSerializer):
     )
     emergency_cid = serializers.CharField(required=False, allow_blank=True, max_length=80)
     settings = settings_field(required=False)
+    server = server_in(SERVER_NEW)
 
     class Meta:
         model = PbxUser
-        fields = ("extension", *USER_FIELDS, "tech", "dial", "emergency_cid", "settings")
+        fields = ("extension", *USER_FIELDS, "server", "tech", "dial", "emergency_cid", "settings")
         extra_kwargs = {f: {"write_only": True} for f in USER_SECRETS}
 
 
 class ExtensionChange(ExtensionIn):
     """Changes to an extension: only the fields sent. The number and the technology stay."""
 
+    server = server_in(SERVER_MOVE)
+
     class Meta(ExtensionIn.Meta):
-        fields = (*USER_FIELDS, "dial", "emergency_cid", "settings")
+        fields = (*USER_FIELDS, "server", "dial", "emergency_cid", "settings")
 
 
 class UserIn(TypesOnlyModelSerializer):
+    server = server_in(SERVER_NEW)
+
     class Meta:
         model = PbxUser
-        fields = ("extension", *USER_FIELDS)
+        fields = ("extension", *USER_FIELDS, "server")
         extra_kwargs = {f: {"write_only": True} for f in USER_SECRETS}
 
 
 class UserChange(UserIn):
+    server = server_in(SERVER_MOVE)
+
     class Meta(UserIn.Meta):
-        fields = USER_FIELDS
+        fields = (*USER_FIELDS, "server")
 
 
 class DeviceIn(TypesOnlyModelSerializer):
@@ -244,6 +257,7 @@ class DeviceIn(TypesOnlyModelSerializer):
         required=False, allow_blank=True, max_length=120, help_text="Custom devices only: the dial string."
     )
     settings = settings_field(required=False)
+    server = server_in(SERVER_DEVICE)
 
     class Meta:
         model = Device
@@ -254,10 +268,13 @@ class DeviceIn(TypesOnlyModelSerializer):
             "default_user",
             "dial",
             "settings",
+            "server",
         )
 
 
 class DeviceChange(DeviceIn):
+    server = None  # a device moves with its user (users/, extensions/)
+
     class Meta(DeviceIn.Meta):
         fields = (
             *(f for f in DEVICE_FIELDS if f not in ("default_user", "dial")),

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 
-from api.views import audit, bulk, connectivity, directory, docs
+from api.views import audit, bulk, connectivity, directory, docs, servers
 from api.views import status as phone
 
 app_name = "api"
@@ -56,6 +56,8 @@ urlpatterns = [
         _open(connectivity.InboundRouteDetail),
         name="inbound_route_detail",
     ),
+    path("v1/servers/", _open(servers.ServerList), name="server_list"),
+    path("v1/servers/<int:server_id>/", _open(servers.ServerDetail), name="server_detail"),
     path("v1/phone-status/", _open(phone.PhoneStatusList), name="phone_status_list"),
     path("v1/phone-status/<str:device_id>/", _open(phone.PhoneStatusDetail), name="phone_status_detail"),
     path("v1/sync/", _open(phone.SyncStatusView), name="sync"),

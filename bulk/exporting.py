@@ -25,6 +25,7 @@ from audit.models import Action, ObjectType
 from bulk.columns import DEVICE_COLUMNS, PRESENCE_COLUMNS, USER_COLUMNS, VIRTUAL, presence_cells, user_cells
 from bulk.connectivity_export import export_dids, export_routes, export_trunks
 from bulk.csvfile import write_table
+from bulk.server_column import SERVER_COLUMN, server_cell, with_server_column
 from directory.devices.models import Device
 from directory.devices.selectors import BY_ID
 from directory.secrets import SECRET_COLUMNS
@@ -43,22 +44,23 @@ def _keep(columns, with_secrets: bool) -> list[str]:
 
 def extension_columns(*, with_secrets: bool) -> list[str]:
     columns = ["extension", *(c.name for c in USER_COLUMNS), *DEVICE_COLUMNS, *PRESENCE_COLUMNS]
-    return _keep(columns + SETTING_KEYS, with_secrets)
+    return with_server_column(_keep(columns + SETTING_KEYS, with_secrets))
 
 
 def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterator[str]:
     columns = extension_columns(with_secrets=with_secrets)
+    servers = SERVER_COLUMN in columns
 
     def rows():
         batch: list[PbxUser] = []
-        for user in extension_list(search=search).iterator(chunk_size=1000):
+        for user in extension_list(search=search).select_related("server").iterator(chunk_size=1000):
             batch.append(user)
             if len(batch) == 1000:
                 yield from _extension_batch(batch, with_secrets)
                 batch = []
         yield from _extension_batch(batch, with_secrets)
         for device in _other_devices(search).iterator(chunk_size=1000):
-            yield _device_cells(device, with_secrets, default_user_none="none")
+            yield _device_cells(device, with_secrets, default_user_none="none", servers=servers)
 
     return write_table(columns, rows())
 
@@ -66,7 +68,7 @@ def export_extensions(*, search: str = "", with_secrets: bool = True) -> Iterato
 def _other_devices(search: str):
     """Devices that are no user's own (no user has their number), as the search finds them."""
     devices = (
-        Device.objects.select_related("endpoint")
+        Device.objects.select_related("endpoint", "server")
         .exclude(pk__in=PbxUser.objects.values("pk"))
         .order_by(*BY_ID)
     )
@@ -76,7 +78,9 @@ def _other_devices(search: str):
     return devices.filter(description__icontains=search) if search else devices
 
 
-def _device_cells(device: Device, with_secrets: bool, *, default_user_none: str = "") -> dict[str, str]:
+def _device_cells(
+    device: Device, with_secrets: bool, *, default_user_none: str = "", servers: bool = False
+) -> dict[str, str]:
     cells = {
         "id": device.id,
         "tech": device.tech,
@@ -90,6 +94,8 @@ def _device_cells(device: Device, with_secrets: bool, *, default_user_none: str 
     for key, value in device.endpoint.settings.items():
         if with_secrets or key not in SECRET_COLUMNS:
             cells[key] = value
+    if servers:
+        cells |= server_cell(device)
     return cells
 
 
@@ -97,6 +103,7 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
     devices = Device.objects.select_related("endpoint").in_bulk([u.pk for u in users])
     for user in users:
         cells = {"extension": user.extension, **user_cells(user, with_secrets=with_secrets)}
+        cells |= server_cell(user)  # written only when the file has the column
         device = devices.get(user.pk)
         if device is None:
             cells["tech"] = VIRTUAL
@@ -109,10 +116,10 @@ def _extension_batch(users: list[PbxUser], with_secrets: bool) -> Iterator[dict[
 
 
 def export_users(*, with_secrets: bool = True) -> Iterator[str]:
-    columns = _keep(["extension", *(c.name for c in USER_COLUMNS)], with_secrets)
+    columns = with_server_column(_keep(["extension", *(c.name for c in USER_COLUMNS)], with_secrets))
     rows = (
-        {"extension": u.extension, **user_cells(u, with_secrets=with_secrets)}
-        for u in PbxUser.objects.order_by("extension").iterator()
+        {"extension": u.extension, **user_cells(u, with_secrets=with_secrets), **server_cell(u)}
+        for u in PbxUser.objects.select_related("server").order_by("extension").iterator()
     )
     return write_table(columns, rows)
 
@@ -120,10 +127,13 @@ def export_users(*, with_secrets: bool = True) -> Iterator[str]:
 def export_devices(*, with_secrets: bool = True) -> Iterator[str]:
     columns = [*DEVICE_COLUMNS, *PRESENCE_COLUMNS]
     columns += _keep(sorted({s.key for m in TECHS.values() for s in m.SETTINGS}), with_secrets)
+    columns = with_server_column(columns)
+    servers = SERVER_COLUMN in columns
 
     def rows():
-        for device in Device.objects.select_related("endpoint").order_by(*BY_ID).iterator(chunk_size=1000):
-            yield _device_cells(device, with_secrets)
+        devices = Device.objects.select_related("endpoint", "server").order_by(*BY_ID)
+        for device in devices.iterator(chunk_size=1000):
+            yield _device_cells(device, with_secrets, servers=servers)
 
     return write_table(columns, rows())
 

@@ -20,8 +20,10 @@ from bulk.columns import (
 )
 from bulk.follow_ups import UNSET, FollowUp, check_follow_up, read_device_cells, shown_changes
 from bulk.rows import DEFAULT_TECH, Either, RowPlan, Rows, plan_device, plan_user, problems_from
+from bulk.server_column import SERVER_COLUMN, is_elsewhere
 from directory import rules
 from directory.devices.models import Device, DeviceType
+from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.extensions import (
     build_extension,
@@ -43,7 +45,15 @@ class ExtensionRows(Rows):
 
     required = ("extension", "name")
     used = frozenset(
-        {"extension", "name", "sipdriver", "voicemail_enable", *DEVICE_COLUMNS, *PRESENCE_COLUMNS}
+        {
+            "extension",
+            "name",
+            "sipdriver",
+            "voicemail_enable",
+            SERVER_COLUMN,
+            *DEVICE_COLUMNS,
+            *PRESENCE_COLUMNS,
+        }
         | USER_COLUMN_NAMES
         | SETTING_COLUMNS
     )
@@ -85,6 +95,8 @@ class ExtensionRows(Rows):
             return self._plan_virtual(line, cells, user, device)
         user_fields, cell_problems, cell_notes = user_fields_from(cells)
         problems = list(cell_problems.items())
+        server, server_problems = self.servers.read(cells)
+        problems += server_problems
         try:
             tech = normalise_tech(tech_of(cells, device.tech if device else DEFAULT_TECH))
         except ValidationError as e:
@@ -117,6 +129,7 @@ class ExtensionRows(Rows):
         problems += cell_problems
         if user is None:
             kwargs = dict(
+                server=server,
                 extension=ext,
                 name=name,
                 tech=tech,
@@ -160,13 +173,18 @@ class ExtensionRows(Rows):
         if problems:
             return RowPlan(line, ext, "error", problems, **extra)
         changes |= shown_changes(device, follow_up)
+        moved = is_elsewhere(server, user)
+        if moved:
+            changes[SERVER_COLUMN] = (user.server.name, server.name)
         if not changes:
             return RowPlan(line, ext, "unchanged", **extra)
         return RowPlan(
             line,
             ext,
             "update",
-            apply=lambda: extension_update(user=user, **update),
+            apply=lambda: update_on(
+                update=extension_update, user=user, server=server if moved else None, **update
+            ),
             changes=changes,
             follow_up=follow_up or None,
             **extra,

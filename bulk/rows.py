@@ -21,10 +21,12 @@ from bulk.columns import (
     user_fields_from,
 )
 from bulk.follow_ups import FollowUp, check_follow_up, read_device_cells, shown_changes
+from bulk.server_column import SERVER_COLUMN, ServerCells, is_elsewhere
 from directory import rules
 from directory.devices.models import Device, DeviceType, Tech
 from directory.devices.services import build_device, device_create, device_update, device_update_check
 from directory.secrets import REGENERATE
+from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.models import PbxUser
 from directory.users.services import build_user, user_create, user_update, user_update_check
@@ -89,6 +91,8 @@ class Rows:
         self.weak = weak
         # The users this file names (created or kept), for rows that refer to a later row's user.
         self.file_users: set[str] = set()
+        # The `server` column's cells (bulk/server_column.py).
+        self.servers = ServerCells()
         # The import calls the services, which check each row themselves; only
         # the dry run needs the planner to check a new row's values. Both run inside
         # `directory.rules.batch()`: each row is judged with the file's earlier rows.
@@ -164,11 +168,13 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
     ext, name = cells.get("extension", ""), cells.get("name", "")
     user_fields, cell_problems, notes = user_fields_from(cells)
     problems = list(cell_problems.items())
+    server, server_problems = handler.servers.read(cells)
+    problems += server_problems
     extra = dict(name=name, notes=notes)
     if user is None:
         try:
             if handler.validate:
-                build_user(extension=ext, name=name, **user_fields)
+                build_user(extension=ext, name=name, server=server, **user_fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "extension")
         if problems:
@@ -177,7 +183,7 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
             line,
             ext,
             "create",
-            apply=lambda: user_create(extension=ext, name=name, **user_fields),
+            apply=lambda: user_create(extension=ext, name=name, server=server, **user_fields),
             **extra,
         )
     if not handler.replace:
@@ -190,13 +196,18 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
         problems += problems_from(e, handler.header, "extension")
     if problems:
         return RowPlan(line, ext, "error", problems, **extra)
+    moved = is_elsewhere(server, user)
+    if moved:
+        changes[SERVER_COLUMN] = (user.server.name, server.name)
     if not changes:
         return RowPlan(line, ext, "unchanged", **extra)
     return RowPlan(
         line,
         ext,
         "update",
-        apply=lambda: user_update(user=user, **user_fields),
+        apply=lambda: update_on(
+            update=user_update, user=user, server=server if moved else None, **user_fields
+        ),
         changes=changes,
         **extra,
     )
@@ -206,7 +217,7 @@ class UserRows(Rows):
     """deviceanduser mode, users file: one user per row."""
 
     required = ("extension", "name")
-    used = frozenset({"extension", "name", "voicemail_enable"} | USER_COLUMN_NAMES)
+    used = frozenset({"extension", "name", "voicemail_enable", SERVER_COLUMN} | USER_COLUMN_NAMES)
 
     def preload(self, rows):
         numbers = [cells.get("extension", "") for cells in rows]
@@ -223,7 +234,7 @@ class DeviceRows(Rows):
 
     key_column = "id"
     required = ("id", "tech")
-    used = frozenset({"sipdriver", *DEVICE_COLUMNS, *PRESENCE_COLUMNS} | SETTING_COLUMNS)
+    used = frozenset({"sipdriver", SERVER_COLUMN, *DEVICE_COLUMNS, *PRESENCE_COLUMNS} | SETTING_COLUMNS)
 
     def preload(self, rows):
         ids = [cells.get("id", "") for cells in rows]
@@ -267,6 +278,16 @@ def plan_device(
     follow_up, cell_problems = read_device_cells(cells)
     follow_up.device_id = key
     problems += cell_problems
+    server, server_problems = handler.servers.read(cells)
+    problems += server_problems
+    if device is not None and is_elsewhere(server, device):
+        problems.append(
+            (
+                SERVER_COLUMN,
+                f"Device {key} is on server {device.server.name}: a device moves with its user "
+                "(change the server on its user's row).",
+            )
+        )
     devicetype = cells.get("devicetype") or (device.devicetype if device else DeviceType.FIXED)
     fields = {
         "devicetype": devicetype,
@@ -293,7 +314,7 @@ def plan_device(
     if device is None:
         try:
             if handler.validate:
-                build_device(id=key, tech=tech, dial=dial, settings=settings, **fields)
+                build_device(id=key, tech=tech, dial=dial, settings=settings, server=server, **fields)
         except ValidationError as e:
             problems += problems_from(e, handler.header, "id")
         if problems:
@@ -302,7 +323,9 @@ def plan_device(
             line,
             key,
             "create",
-            apply=lambda: device_create(id=key, tech=tech, dial=dial, settings=settings, **fields),
+            apply=lambda: device_create(
+                id=key, tech=tech, dial=dial, settings=settings, server=server, **fields
+            ),
             follow_up=follow_up or None,
             **extra,
         )

@@ -53,6 +53,7 @@ urlpatterns = [
     path("devices/<str:device_id>/preview/", devices.device_preview, name="device_preview"),
     path("devices/<str:device_id>/secret/", devices.device_secret, name="device_secret"),
     path("connectivity/", include("web.connectivity.urls")),
+    path("servers/", include("web.servers.urls")),
     path("bulk/", bulk.upload, name="bulk_upload"),
     path("bulk/export/", bulk.export, name="bulk_export"),
     path("bulk/<uuid:job_id>/", bulk.preview, name="bulk_preview"),

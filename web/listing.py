@@ -10,6 +10,8 @@ from django.core.paginator import Page, Paginator
 
 from directory.devices.models import DeviceType, Tech
 from directory.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from directory.servers.selectors import several
+from web.servers.fields import server_filter
 
 
 class ListFilters(forms.Form):
@@ -29,11 +31,16 @@ class ListFilters(forms.Form):
         choices=[("", "All phones"), ("down", "Unregistered or unreachable")], required=False, label="Phones"
     )
 
+    # Whether the list offers the server filter (users and devices), shown while there are several.
+    by_server = False
+
     def __init__(self, data, *, default_sort: str, placeholder: str = "Number or name"):
         # The page size shown selected is the one in use, also when the URL does not say it.
         data = data.copy()
         data.setdefault("per_page", str(DEFAULT_PAGE_SIZE))
         super().__init__(data)
+        if self.by_server and several():
+            self.fields["server"] = server_filter()
         self.default_sort = default_sort
         self.fields["q"].widget.attrs.update(placeholder=placeholder, type="search")
 
@@ -51,11 +58,21 @@ class ListFilters(forms.Form):
         kwargs = {"search": values.pop("q"), "sort": values.pop("sort")}
         values.pop("per_page")
         values.pop("state", None)
+        values.pop("server", None)
         kwargs.update({k: v for k, v in values.items() if v})
         return kwargs
 
     def phone_state(self) -> str:
         return self.values().get("state", "")
+
+    def server(self) -> str:
+        """The server filter's value (a server's name), applied by `directory.servers.selectors.on_server`."""
+        return self.values().get("server", "")
+
+    @property
+    def servers_shown(self) -> bool:
+        """Whether the list has a Server column (there are several servers)."""
+        return "server" in self.fields
 
     @property
     def active(self) -> bool:

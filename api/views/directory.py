@@ -6,7 +6,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from api import queries
-from api.base import ApiView, Pages, SecretsQuery, parse
+from api.base import ApiView, Pages, SecretsQuery, parse, server_rule, with_server, without_server
 from api.errors import ERRORS, IN_USE_RESPONSE, NO_SUCH_PAGE, NOT_FOUND, UNSUPPORTED
 from api.serializers import (
     DeviceChange,
@@ -34,6 +34,7 @@ from directory.devices.services import (
     device_update_check,
     device_version,
 )
+from directory.servers.services import create_on, update_on
 from directory.users.extensions import (
     build_extension,
     extension_create,
@@ -107,8 +108,10 @@ class ExtensionList(ExtensionShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(self, ExtensionIn, check=lambda f: build_extension(**f))
-        user = extension_create(**fields)
+        fields = parse(
+            self, ExtensionIn, rules=server_rule, check=lambda f: build_extension(**with_server(f))
+        )
+        user = create_on(create=extension_create, **fields)
         return Response(self.shape(user, many=False), status=status.HTTP_201_CREATED)
 
 
@@ -143,10 +146,11 @@ class ExtensionDetail(ExtensionShapes, generics.GenericAPIView):
             self,
             ExtensionChange,
             partial=True,
-            check=lambda f: extension_update_check(user=user, device=device, **f),
+            rules=server_rule,
+            check=lambda f: extension_update_check(user=user, device=device, **without_server(f)),
         )
         with stale_is_412():
-            user = extension_update(user=user, expected_version=if_match(request), **fields)
+            user = update_on(update=extension_update, user=user, expected_version=if_match(request), **fields)
         return self.answer(user)
 
     def answer(self, user: PbxUser) -> Response:
@@ -194,7 +198,8 @@ class UserList(UserShapes, generics.ListCreateAPIView):
         )
 
     def create(self, request):
-        user = user_create(**parse(self, UserIn, check=lambda f: build_user(**f)))
+        fields = parse(self, UserIn, rules=server_rule, check=lambda f: build_user(**with_server(f)))
+        user = create_on(create=user_create, **fields)
         return Response(self.shape(user), status=status.HTTP_201_CREATED)
 
 
@@ -225,9 +230,15 @@ class UserDetail(UserShapes, generics.GenericAPIView):
 
     def patch(self, request, extension):
         user = get_object_or_404(PbxUser, pk=extension)
-        fields = parse(self, UserChange, partial=True, check=lambda f: user_update_check(user=user, **f))
+        fields = parse(
+            self,
+            UserChange,
+            partial=True,
+            rules=server_rule,
+            check=lambda f: user_update_check(user=user, **without_server(f)),
+        )
         with stale_is_412():
-            user = user_update(user=user, expected_version=if_match(request), **fields)
+            user = update_on(update=user_update, user=user, expected_version=if_match(request), **fields)
         return _versioned(Response(self.shape(user)), user_version(user))
 
     def delete(self, request, extension):
@@ -274,8 +285,8 @@ class DeviceList(DeviceShapes, generics.ListCreateAPIView):
         return self.get_paginated_response(self.shape(page, many=True))
 
     def create(self, request):
-        fields = parse(self, DeviceIn, check=lambda f: build_device(**f))
-        device = device_create(**fields)
+        fields = parse(self, DeviceIn, rules=server_rule, check=lambda f: build_device(**with_server(f)))
+        device = create_on(create=device_create, **fields)
         return Response(self.shape(self.device(device.pk), many=False), status=status.HTTP_201_CREATED)
 
 

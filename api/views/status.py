@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from api import queries
 from api.base import ApiView, Pages
 from api.errors import ERRORS, NO_SUCH_PAGE, NOT_FOUND
+from api.server_serializers import ServerOut, ServerStateOut, server_states
 from asterisk.boundary import (
     BANNER_STATES,
     LINK_STATES,
@@ -19,6 +20,7 @@ from asterisk.boundary import (
 )
 from directory.devices.models import Device
 from directory.devices.selectors import device_list
+from directory.servers.selectors import server_list, several
 from portal.mode import EXTENSIONS, pbx_mode
 
 PhoneStatusOut = inline_serializer(
@@ -151,6 +153,12 @@ SyncOut = inline_serializer(
             allow_null=True, help_text="Why the phones' states are not current, or null while they are."
         ),
         "listener": ListenerOut,
+        "servers": ServerStateOut(
+            many=True,
+            required=False,
+            help_text="Each server's link, by name (only while there are several servers and the "
+            "boundary reports them).",
+        ),
     },
 )
 
@@ -177,4 +185,14 @@ class SyncStatusView(ApiView, generics.GenericAPIView):
 
 
 def _sync_json() -> dict:
-    return sync_report(per_extension=pbx_mode() == EXTENSIONS)
+    report = sync_report(per_extension=pbx_mode() == EXTENSIONS)
+    if several():
+        servers = list(server_list())
+        states = server_states(servers)
+        if states:
+            report["servers"] = [
+                {"name": server.name, **ServerOut(context={"states": states}).get_state(server)}
+                for server in servers
+                if states.get(server.pk) is not None
+            ]
+    return report

@@ -244,3 +244,30 @@ document.addEventListener("submit", function (event) {
   }
   window.setTimeout(refresh, 5000);
 })();
+
+// The Servers list: each server's state mark, redrawn from the server every 5 seconds
+// (the marks come rendered and escaped by the server, as the page drew them).
+(function () {
+  "use strict";
+  const table = document.querySelector("[data-server-states-url]");
+  if (!table) {
+    return;
+  }
+  async function refresh() {
+    try {
+      const response = await fetch(table.dataset.serverStatesUrl, {credentials: "same-origin"});
+      if (response.ok) {
+        const marks = (await response.json()).servers;
+        table.querySelectorAll("[data-server-state]").forEach(function (cell) {
+          const mark = marks[cell.dataset.serverState];
+          if (mark !== undefined && cell.innerHTML.trim() !== mark.trim()) {
+            cell.innerHTML = mark;
+          }
+        });
+      }
+    } finally {
+      window.setTimeout(refresh, 5000);
+    }
+  }
+  window.setTimeout(refresh, 5000);
+})();

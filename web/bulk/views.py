@@ -11,6 +11,7 @@ from bulk import services
 from bulk.exporting import EXPORT_KINDS
 from bulk.jobs import check_expired, checks_expire, job_progress, job_report
 from bulk.models import ImportJob
+from directory.servers.selectors import several
 from portal.mode import pbx_mode
 from portal.roles import can_edit
 from web.bulk.forms import ConfirmForm, ExportForm, UploadForm
@@ -45,7 +46,8 @@ def upload(request):
     recent = ImportJob.objects.defer("text").select_related("created_by")[:10]
     for job in recent:
         job.expired = job.status == Status.PREVIEWED and check_expired(job)
-    return render(request, "bulk/upload.html", {"form": form, "recent": recent, "export_form": ExportForm()})
+    context = {"form": form, "recent": recent, "export_form": ExportForm(), "several_servers": several()}
+    return render(request, "bulk/upload.html", context)
 
 
 def _preview(request, job, form=None, *, status=200):

@@ -10,6 +10,7 @@ from directory.validators import generate_secret
 from web.endpoints.forms import settings_fields, settings_from
 from web.forms import VersionedForm
 from web.listing import ListFilters, tech_filter, type_filter
+from web.servers.fields import SERVER_FIELD, add_server_field
 from web.users.fields import UserChoiceField, UserSearchInput
 
 DEVICE_FORM_FIELDS = ("id", "description", "devicetype", "default_user", "emergency_cid")
@@ -47,6 +48,13 @@ class DeviceForm(VersionedForm):
         self.fields = {**general, **{k: f for k, f in endpoint.items() if not f.general}}
         self.general_fields = list(general)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
+        if add_server_field(
+            self,
+            current=device.server if device is not None else None,
+            moves=False,
+            blank="Its default user's server (none: the default server)",
+        ):
+            self.general_fields.insert(1, SERVER_FIELD)
         if device is not None:
             self.carry_version(device_version(device))
 
@@ -79,5 +87,6 @@ class HotDeskForm(forms.Form):
 
 
 class DeviceFilters(ListFilters):
+    by_server = True
     tech = tech_filter()
     devicetype = type_filter()

@@ -20,12 +20,14 @@ from directory.devices.services import (
     device_secret_reveal,
     device_update,
 )
+from directory.servers.selectors import on_server
 from directory.users.models import PbxUser
 from portal.mode import DEVICE_AND_USER
 from web.devices.forms import DeviceFilters, DeviceForm, HotDeskForm
 from web.forms import read_only_for, submit
 from web.listing import paginate
 from web.pages import admin_required, check_can_edit, for_mode, safe_next, viewer_required
+from web.servers.fields import creating
 
 
 @viewer_required
@@ -34,7 +36,11 @@ def device_index(request):
     filters = DeviceFilters(
         request.GET, default_sort="id", placeholder="Device id, description or dial string"
     )
-    queryset = only_down(device_list(**filters.selector_kwargs()), "id", filters.phone_state())
+    queryset = only_down(
+        on_server(device_list(**filters.selector_kwargs()), filters.server()), "id", filters.phone_state()
+    )
+    if filters.servers_shown:
+        queryset = queryset.select_related("server")
     page = paginate(request, queryset, per_page=filters.values()["per_page"])
     states = device_states(d.id for d in page)
     return render(request, "devices/device_list.html", {"page": page, "filters": filters, "states": states})
@@ -48,7 +54,7 @@ def device_add(request):
     if tech not in Tech.values:
         return render(request, "devices/device_tech.html", {"techs": Tech.choices})
     form = DeviceForm(request.POST or None, tech=tech)
-    if request.method == "POST" and (device := submit(form, device_create)):
+    if request.method == "POST" and (device := submit(form, creating(device_create, form))):
         messages.success(request, f"Device {device.id} created.")
         return redirect("device_edit", device_id=device.id)
     return render(request, "devices/device_form.html", {"form": form, "tech_label": Tech(tech).label})

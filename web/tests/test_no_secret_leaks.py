@@ -31,6 +31,7 @@ from directory.connectivity.services import (
 )
 from directory.devices.models import Device
 from directory.devices.services import device_create, device_login
+from directory.servers.services import server_create
 from directory.users.extensions import extension_create, extension_update
 from directory.users.models import PbxUser
 from directory.users.services import user_create
@@ -70,6 +71,8 @@ ROUTE_PIN = "731902846"
 # `Authenticate(…)` and the trunk's lines differ between disk and database.
 NEW_ROUTE_PIN = "864203517"
 NEW_TRUNK_SECRET = "Trunk2Leak57fresh"
+# A second server's AMI secret (write-only everywhere, administrators included).
+SERVER_AMI_SECRET = "Server4Leak62ami"
 
 
 # Written by hand into a file where no key or field marks them as secrets: administrators
@@ -89,6 +92,7 @@ def forbidden() -> list[str]:
         ROUTE_PIN,
         NEW_ROUTE_PIN,
         NEW_TRUNK_SECRET,
+        SERVER_AMI_SECRET,
     ]
 
 
@@ -149,6 +153,7 @@ def pbx(committed, conf_dir, administrator_user):
         hand_edited.write(f";was:x={NEW['iax2']}|kept\n")
     with open(conf_dir / "voicemail_additional.conf", "a") as hand_edited:
         hand_edited.write(f"1009 = {MAILBOX_PINS[0]},Someone\n")  # `=` as Asterisk also reads it
+    branch = server_create(name="branch-1", ami_host="192.0.2.20", ami_secret=SERVER_AMI_SECRET)
     job = job_create(
         kind="extensions",
         filename="staff.csv",
@@ -167,6 +172,7 @@ def pbx(committed, conf_dir, administrator_user):
         "kind": ["extensions", "users", "devices", "trunks", "routes", "dids"],
         "token_id": list(ApiToken.objects.values_list("pk", flat=True)),
         "pk": [administrator_user.pk],  # a person on the People page
+        "server_id": [branch.pk],
     }
 
 

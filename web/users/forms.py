@@ -14,6 +14,7 @@ from directory.validators import generate_secret
 from web.endpoints.forms import settings_fields, settings_from
 from web.forms import VersionedForm
 from web.listing import ListFilters, tech_filter, type_filter
+from web.servers.fields import SERVER_FIELD, add_server_field
 from web.users import call_feature_forms
 
 GENERAL_USER_FIELDS = ("name", "outboundcid")
@@ -189,6 +190,8 @@ class ExtensionForm(VersionedForm, _RefusedPinsCleared):
         self.call_feature_fields = list(features)
         self.device_fields = [k for k, f in endpoint.items() if not f.general]
         self.advanced_fields = list(ADVANCED_USER_FIELDS)
+        if add_server_field(self, current=user.server if user is not None else None):
+            self.general_fields.insert(1, SERVER_FIELD)
         if user is not None:
             self.carry_version(extension_version(user, device))
 
@@ -258,6 +261,7 @@ class UserForm(VersionedForm, _RefusedPinsCleared):
         pin.widget = forms.PasswordInput(
             render_value=True, attrs={"autocomplete": "new-password", "inputmode": "numeric"}
         )
+        add_server_field(self, current=user.server if user is not None else None)
         if user is not None:
             self.fields["extension"].disabled = True
             pin.help_text = "Leave empty to keep the current password."
@@ -274,7 +278,7 @@ class UserForm(VersionedForm, _RefusedPinsCleared):
         return _sections(
             self,
             [
-                ("General", ["extension", "name", "outboundcid", "password", "clear_password"]),
+                ("General", ["extension", SERVER_FIELD, "name", "outboundcid", "password", "clear_password"]),
                 ("Voicemail", list(VOICEMAIL_FIELDS)),
                 (call_feature_forms.TITLE, list(CALL_FEATURE_FIELDS)),
                 ("Advanced", list(ADVANCED_USER_FIELDS)),
@@ -296,6 +300,7 @@ class UserForm(VersionedForm, _RefusedPinsCleared):
 
 
 class ExtensionFilters(ListFilters):
+    by_server = True
     tech = tech_filter(none="None (virtual)")
     devicetype = type_filter()
     # Extensions whose weak secret a migration kept (Device.weak_credential): to change them one by one.
@@ -309,5 +314,6 @@ class ExtensionFilters(ListFilters):
 class UserFilters(ListFilters):
     """A user's technology and type are those of the devices they are on now (directory.users.selectors.user_list)."""
 
+    by_server = True
     tech = tech_filter(none="None (on no device)")
     devicetype = type_filter()

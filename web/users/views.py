@@ -10,6 +10,7 @@ from asterisk.boundary import device_states, only_down
 from directory.devices.hotdesk_guard import hotdesk_lockout_of
 from directory.devices.models import Device, Tech
 from directory.devices.selectors import BY_ID
+from directory.servers.selectors import on_server
 from directory.users.extensions import extension_create, extension_delete, extension_update
 from directory.users.models import PbxUser
 from directory.users.selectors import devices_of, extension_list, user_list, user_search
@@ -18,6 +19,7 @@ from portal.mode import DEVICE_AND_USER, EXTENSIONS
 from web.forms import read_only_for, submit
 from web.listing import paginate
 from web.pages import admin_required, check_can_edit, for_mode, viewer_required
+from web.servers.fields import creating, updating
 from web.users.forms import (
     ExtensionFilters,
     ExtensionForm,
@@ -62,7 +64,13 @@ def _render_with_new_pin(request, template: str, context: dict):
 @for_mode(EXTENSIONS)
 def extension_index(request):
     filters = ExtensionFilters(request.GET, default_sort="extension")
-    queryset = only_down(extension_list(**filters.selector_kwargs()), "extension", filters.phone_state())
+    queryset = only_down(
+        on_server(extension_list(**filters.selector_kwargs()), filters.server()),
+        "extension",
+        filters.phone_state(),
+    )
+    if filters.servers_shown:
+        queryset = queryset.select_related("server")
     page = paginate(request, queryset, per_page=filters.values()["per_page"])
     states = device_states(ext.extension for ext in page if ext.tech)
     return render(request, "users/extension_list.html", {"page": page, "filters": filters, "states": states})
@@ -76,7 +84,7 @@ def extension_add(request):
     if tech is None:
         return render(request, "users/extension_tech.html", {"techs": Tech.choices})
     form = ExtensionForm(request.POST or None, tech=tech)
-    if request.method == "POST" and (user := submit(form, extension_create)):
+    if request.method == "POST" and (user := submit(form, creating(extension_create, form))):
         messages.success(request, f"Extension {user.extension} ({user.name}) created.")
         if _keep_new_pin(request, user, pin_made(form, "", user)):
             return redirect("extension_edit", extension=user.extension)
@@ -100,7 +108,7 @@ def extension_edit(request, extension):
     )
     if request.method == "POST":
         check_can_edit(request)
-        if updated := submit(form, extension_update, user=user):
+        if updated := submit(form, updating(extension_update, form), user=user):
             _keep_new_pin(request, updated, pin_made(form, user.vm_pin, updated))
             messages.success(request, f"Extension {user.extension} saved.")
             return redirect("extension_edit", extension=user.extension)
@@ -136,7 +144,13 @@ def extension_remove(request, extension):
 @for_mode(DEVICE_AND_USER)
 def user_index(request):
     filters = UserFilters(request.GET, default_sort="extension")
-    queryset = only_down(user_list(**filters.selector_kwargs()), "devices__id", filters.phone_state())
+    queryset = only_down(
+        on_server(user_list(**filters.selector_kwargs()), filters.server()),
+        "devices__id",
+        filters.phone_state(),
+    )
+    if filters.servers_shown:
+        queryset = queryset.select_related("server")
     page = paginate(request, queryset, per_page=filters.values()["per_page"])
     states = device_states(d.id for u in page for d in u.devices_now)
     return render(request, "users/user_list.html", {"page": page, "filters": filters, "states": states})
@@ -147,7 +161,7 @@ def user_index(request):
 @require_http_methods(["GET", "POST"])
 def user_add(request):
     form = UserForm(request.POST or None)
-    if request.method == "POST" and (user := submit(form, user_create)):
+    if request.method == "POST" and (user := submit(form, creating(user_create, form))):
         _keep_new_pin(request, user, pin_made(form, "", user))
         messages.success(request, f"User {user.extension} ({user.name}) created.")
         return redirect("user_edit", extension=user.extension)
@@ -162,7 +176,7 @@ def user_edit(request, extension):
     form = read_only_for(request.user, UserForm(request.POST or None, user=user))
     if request.method == "POST":
         check_can_edit(request)
-        if updated := submit(form, user_update, user=user):
+        if updated := submit(form, updating(user_update, form), user=user):
             _keep_new_pin(request, updated, pin_made(form, user.vm_pin, updated))
             messages.success(request, f"User {user.extension} saved.")
             return redirect("user_edit", extension=user.extension)
