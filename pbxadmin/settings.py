@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "pbxadmin",
     "asterisk",
     "portal",
+    "directory.servers",
     "directory.users",
     "directory.devices",
     "directory.endpoints",

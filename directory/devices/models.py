@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from directory.folding import FoldedSearch, folded_field
+from directory.servers.current import default_id
 from directory.techs import custom, dahdi, iax2, pjsip, sip
 from directory.validators import SafeCharField, callerid_format, digits_only
 
@@ -68,6 +69,13 @@ class Device(FoldedSearch):
     # import whose administrator chose to keep a migrated office's secrets puts
     # one there. The Extensions page lists these so they can be changed later.
     weak_credential = models.BooleanField("weak credential kept", default=False, editable=False)
+    # The Asterisk server the phone registers with.
+    server = models.ForeignKey(
+        "servers.Server",
+        on_delete=models.PROTECT,
+        default=default_id,
+        related_name="devices",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,7 +22,11 @@ PREVIOUS_RELEASE = {
     "endpoints": "0002_sip_settings",
 }
 # The moved apps' migrations added after that release, by features (not by the move).
-NEW_SINCE = {("users", "0007_call_features")}
+NEW_SINCE = {
+    ("users", "0007_call_features"),
+    ("users", "0008_pbxuser_server"),
+    ("devices", "0005_device_server"),
+}
 # An older state of the same apps, to fill before migrating forward across what followed.
 OLDER = [("users", "0002_mailbox"), ("devices", "0002_hotdesk_lockout"), ("endpoints", "0001_initial")]
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from directory.folding import FoldedSearch, folded_field
+from directory.servers.current import default_id
 from directory.users.call_features import fields as call_features
 from directory.users.mailboxes import DEFAULT_OPTIONS, mailbox_email, mailbox_options
 from directory.validators import SafeCharField, callerid_format, digits_only
@@ -253,6 +254,13 @@ class PbxUser(FoldedSearch):
         "confirm outside calls",
         default=False,
         help_text="An outside number on the list must press 1 to take the call (a mobile's voicemail cannot).",
+    )
+    # The Asterisk server the user lives on: its keys, voicemail and phones are there.
+    server = models.ForeignKey(
+        "servers.Server",
+        on_delete=models.PROTECT,
+        default=default_id,
+        related_name="users",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,10 +23,11 @@ from directory.versions import Expected, check_version, version_of
 
 # Everything an administrator may set on a user; the extension is its identity.
 # What a page, a file or a call may set; not the copies kept for searching (editable=False).
+# Not the server either: moving a user to another server is an operation of its own.
 USER_FIELDS = tuple(
     f.name
     for f in PbxUser._meta.concrete_fields
-    if f.editable and f.name not in ("extension", "created_at", "updated_at")
+    if f.editable and f.name not in ("extension", "server", "created_at", "updated_at")
 )
 
 
