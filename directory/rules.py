@@ -4,7 +4,8 @@
   the id (`device_number_free`);
 - a DAHDI channel is free (`channel_free`);
 - a user's devices still fit in Asterisk's list of them (`device_list_fits`);
-- a dial string is typed only for a custom device (`dial_string`).
+- a dial string is typed only for a custom device (`dial_string`);
+- a device's users are on the device's server (`same_server`; README "Several servers").
 
 Pages, the API, imports and commands reach them only through the services
 (`directory/*/services.py`), so all refuse the same things in the same words.
@@ -24,11 +25,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from directory.devices.models import Device, Tech
+from directory.servers.models import Server
 from directory.techs import TECHS
 from directory.users.models import PbxUser
 
 # The code of the error a number already taken raises (the API answers it with 409).
 IN_USE = "in_use"
+# The code of the error a user and a device on different servers raise.
+OTHER_SERVER = "other_server"
 
 # AMPUSER/<ext>/device lists a user's devices joined by "&". The sync sends it to AstDB as
 # one AMI header ("Val: …"), and no header longer than 1,000 characters goes out (Asterisk
@@ -212,3 +216,25 @@ def dial_string(tech: str, device_id: str, dial: str, settings: dict[str, str]) 
             }
         )
     return dial
+
+
+def same_server(user: PbxUser | None, device: Device, *, hot_desking: bool = False) -> None:
+    """Putting `user` on `device` (as its default user or its current one): refused when they are
+    on different servers. A phone registers with one Asterisk and a user's keys, mailbox and
+    entry are on theirs, so a user is only ever on the devices of their own server (hot
+    desking included: a login on a phone of another server is refused)."""
+    if user is None or user.server_id == device.server_id:
+        return
+    names = dict(Server.objects.filter(pk__in=[user.server_id, device.server_id]).values_list("pk", "name"))
+    user_server, device_server = names.get(user.server_id, "?"), names.get(device.server_id, "?")
+    if hot_desking:
+        message = (
+            f"User {user.pk} is on server {user_server} and device {device.pk} on server {device_server}: "
+            "hot desking works only on the phones of the user's own server."
+        )
+    else:
+        message = (
+            f"User {user.pk} is on server {user_server} and device {device.pk} on server {device_server}: "
+            "a device's users are on its server (move the user first)."
+        )
+    raise ValidationError(message, code=OTHER_SERVER)

@@ -12,6 +12,11 @@ DB(), DB_EXISTS(), PJSIP_DIAL_CONTACTS(), CUT(), LEN(), FILTER(), EXTENSION_STAT
 CHANNEL(), Dial(), VoiceMail(), VoiceMailMain(), AGI(). No Macro() (gone from Asterisk 21).
 FreePBX's dialling habits are kept: *97, *98, *98<ext>, *<ext> (a user's mailbox
 directly), *11 / *12, and ext-local includes ext-local-custom.
+
+The file is for one server (`directory.servers.current`): `ext-local` holds its own users;
+with several servers, `ext-remote` holds the others' users, dialled over the IAX2 trunks to
+their servers, and `from-internal-servers` takes the calls those trunks bring
+(`asterisk/render/servers.py`).
 """
 
 from collections import defaultdict
@@ -23,10 +28,13 @@ from django.db import connection
 
 from asterisk import prompts
 from asterisk.call_features import dialplan as call_features
+from asterisk.render import servers
 from asterisk.render.conf import banner
 from asterisk.render.connectivity import routes
 from directory.connectivity.models import InboundRoute
 from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.servers.current import current
+from directory.servers.models import Server
 from directory.users.models import PbxUser
 
 FILENAME = "extensions_additional.conf"
@@ -37,10 +45,12 @@ _UNREACHABLE = f"{prompts.SORRY}&{prompts.TRY_LATER}"
 _NOBODY = f"{prompts.SORRY}&{prompts.GOODBYE}"
 
 
-def _static(agi_url: str, default_ringtime: int) -> str:
+def _static(agi_url: str, default_ringtime: int, *, several: bool = False) -> str:
+    # With several servers, the users of the others come after this server's own.
+    remote = f"include => {servers.REMOTE_CONTEXT}\n" if several else ""
     return f"""[from-internal-additional]
 include => ext-local
-include => app-userlogonoff
+{remote}include => app-userlogonoff
 include => app-callfeatures
 include => app-vmmain
 include => app-dialvm
@@ -282,10 +292,10 @@ class Entry:
     data: str = ""
 
 
-def user_entries(number: str, dials: Iterable[str], context: str = NO_CONTEXT) -> list[Entry]:
-    """A user's entries: ring them as themselves (`sub-dial-user`, with the context their own
-    phone dials from, for their forwards), and a hint on the devices they are on now (none when
-    they are on no device)."""
+def local_entries(number: str, dials: Iterable[str], context: str = NO_CONTEXT) -> list[Entry]:
+    """A user of this server's entries: ring them as themselves (`sub-dial-user`, with the
+    context their own phone dials from, for their forwards), and a hint on the devices they are
+    on now (none when they are on no device)."""
     entries = [
         Entry(USER_CONTEXT, number, "1", "Gosub", "sub-user-callerid,s,1()"),
         Entry(USER_CONTEXT, number, "2", "Gosub", f"sub-dial-user,s,1({number},{context})"),
@@ -295,6 +305,24 @@ def user_entries(number: str, dials: Iterable[str], context: str = NO_CONTEXT) -
     if dials:
         entries.append(Entry(USER_CONTEXT, number, "hint", "&".join(dials)))
     return entries
+
+
+def remote_entries(number: str, server_name: str) -> list[Entry]:
+    """A user of another server as this one dials them (README "Several servers"): the caller's
+    name and number set as for a local user, then over the IAX2 trunk to their server."""
+    peer = servers.peer_name(server_name)
+    number = servers.number(number)
+    return [
+        Entry(servers.REMOTE_CONTEXT, number, "1", "Gosub", "sub-user-callerid,s,1()"),
+        Entry(servers.REMOTE_CONTEXT, number, "2", "Gosub", f"{servers.DIAL_SERVER},s,1({number},{peer})"),
+        Entry(servers.REMOTE_CONTEXT, number, "3", "Hangup"),
+    ]
+
+
+def user_entries(number: str) -> list[Entry]:
+    """The live entries of user `number` on the server in use (`directory.servers.current`): its
+    own for a user of this server, remote ones for a user of another, none for no user."""
+    return entries_by_user([number])[number]
 
 
 def entries_text(entries: list[Entry]) -> str:
@@ -319,10 +347,10 @@ def _sort_key(number: str) -> tuple[int, str]:
     return (len(number), number)
 
 
-def _dials_by_user(users: list[str] | None) -> dict[str, list[str]]:
-    """The dial strings of the devices each user is on now, in arrival order (cursor, not models:
-    this runs over every user for the file)."""
-    devices = Device.objects.filter(user__isnull=False)
+def _dials_by_user(users: list[str] | None, server: Server) -> dict[str, list[str]]:
+    """The dial strings of the devices of `server` each user is on now, in arrival order (cursor,
+    not models: this runs over every user for the file)."""
+    devices = Device.objects.filter(user__isnull=False, server=server)
     if users is not None:
         devices = devices.filter(user_id__in=users)
     query = devices.order_by(*ARRIVAL_ORDER).values_list("user_id", "dial")
@@ -334,42 +362,70 @@ def _dials_by_user(users: list[str] | None) -> dict[str, list[str]]:
     return dials
 
 
-def entries_by_user(users: Iterable[str] | None = None) -> dict[str, list[Entry]]:
-    """Each user's entries (None: every user), by number; a number that is no user maps to []."""
+def entries_by_user(
+    users: Iterable[str] | None = None, server: Server | None = None
+) -> dict[str, list[Entry]]:
+    """Each user's entries on `server` (default: the one in use), by number (None: every user):
+    a user of that server gets its own (`local_entries`), a user of another server the entries
+    that reach them there (`remote_entries`); a number that is no user maps to []."""
+    server = server or current()
+    names = dict(Server.objects.values_list("pk", "name"))
     wanted = None if users is None else sorted(set(users))
     result: dict[str, list[Entry]] = {}
     batches = [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
     for batch in batches:
-        numbers = PbxUser.objects.values_list("extension", flat=True)
+        numbers = PbxUser.objects.values_list("extension", "server_id")
         if batch is not None:
             numbers = numbers.filter(pk__in=batch)
         with connection.cursor() as cursor:
             cursor.execute(*numbers.query.sql_with_params())
-            existing = [number for (number,) in cursor.fetchall()]
-        dials = _dials_by_user(batch)
-        contexts = call_features.forward_contexts(batch)
-        for number in existing:
-            result[number] = user_entries(number, dials.get(number, ()), contexts.get(number, NO_CONTEXT))
+            existing = cursor.fetchall()
+        any_local = any(server_id == server.pk for _number, server_id in existing)
+        dials = _dials_by_user(batch, server) if any_local else {}
+        contexts = call_features.forward_contexts(batch) if any_local else {}
+        for number, server_id in existing:
+            if server_id == server.pk:
+                result[number] = local_entries(
+                    number, dials.get(number, ()), contexts.get(number, NO_CONTEXT)
+                )
+            else:
+                result[number] = remote_entries(number, names[server_id])
         for number in batch or ():
             result.setdefault(number, [])
     return result
 
 
-def connectivity_text() -> str:
+def connectivity_text(server: Server | None = None) -> str:
     """The trunks' and routes' dialplan (static: a change to them reloads the dialplan)."""
     numbers = set(InboundRoute.objects.filter(user__isnull=False).values_list("user_id", flat=True))
     contexts = call_features.forward_contexts(numbers) if numbers else {}
-    return routes.render_routes(contexts, NO_CONTEXT)
+    return routes.render_routes(contexts, NO_CONTEXT, server)
 
 
-def render_dialplan() -> str:
-    by_user = entries_by_user()
+def render_dialplan(server: Server | None = None) -> str:
+    """The whole file for `server` (default: the one in use)."""
+    server = server or current()
+    several = Server.objects.count() > 1
+    by_user = entries_by_user(server=server)
+    static = _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT, several=several)
     parts = [
         banner(included_by="extensions.conf"),
         "",
-        _static(settings.PBXADMIN_AGI_URL, settings.PBXADMIN_RINGTIME_DEFAULT) + "\n" + connectivity_text(),
+        static + "\n" + connectivity_text(server) + ("\n" + servers.static_text() if several else ""),
         f"[{USER_CONTEXT}]\ninclude => ext-local-custom\n",
         f"{PER_USER_MARKER}\n",
     ]
-    body = "".join(entries_text(by_user[number]) for number in sorted(by_user, key=_sort_key))
+    numbers = sorted(by_user, key=_sort_key)
+    body = "".join(
+        entries_text(by_user[number])
+        for number in numbers
+        if not by_user[number] or by_user[number][0].context == USER_CONTEXT
+    )
+    if several:
+        remote = "".join(
+            entries_text(by_user[number])
+            for number in numbers
+            if by_user[number] and by_user[number][0].context == servers.REMOTE_CONTEXT
+        )
+        body += f"\n[{servers.REMOTE_CONTEXT}]\n" + remote
     return "\n".join(parts[:4]) + "\n" + parts[4] + body

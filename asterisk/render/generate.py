@@ -13,14 +13,16 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from asterisk.render import dialplan, transports, voicemail
+from asterisk.render import dialplan, servers, transports, voicemail
 from asterisk.render.conf import banner, format_items, format_section, join_sections
 from asterisk.render.connectivity import trunks as trunk_render
 from asterisk.render.techs import FILE_TECH, RENDERERS
 from asterisk.render.techs.base import DeviceRow
-from directory.connectivity.models import Trunk
+from directory.connectivity.models import Trunk, TrunkTech
 from directory.devices.models import Device, DeviceType
 from directory.endpoints.models import SipSettings
+from directory.servers.current import current
+from directory.servers.models import Server
 from directory.techs import TECHS, defaults
 from directory.users.models import NO_VOICEMAIL
 
@@ -67,15 +69,18 @@ def mailbox_for(device_id: str, fixed_user: str | None, voicemail: str | None) -
     return f"{device_id}@device"
 
 
-def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
+def _fetch(techs: set[str], *, ids: list[str] | None = None, server: Server | None = None) -> list[tuple]:
     """The inputs of every device of these technologies, as plain tuples.
 
     The ORM builds the query; the rows are read with the cursor because this
     runs over every device of a technology on each save, and Django's per-row
     conversion (JSON decoding included) would be most of the time. The settings
     come back as JSON text and are decoded only for devices not rendered yet.
+    With `server`, only that server's devices.
     """
     devices = Device.objects.filter(tech__in=techs) if ids is None else Device.objects.filter(pk__in=ids)
+    if server is not None:
+        devices = devices.filter(server=server)
     queryset = (
         devices.order_by()
         .annotate(settings_text=Cast("endpoint__settings", TextField()))
@@ -90,8 +95,10 @@ def _fetch(techs: set[str], *, ids: list[str] | None = None) -> list[tuple]:
 _DEFAULTS = {tech: defaults(tech) for tech in TECHS}
 
 # device id -> (its inputs, {file name: formatted sections}). One entry per
-# device, replaced when its inputs change, so it never outgrows the devices.
-_rendered: dict[str, tuple[tuple, dict[str, str]]] = {}
+# device, replaced when its inputs change, so it never outgrows the devices. One memo per server
+# (a worker may render for several, and each forgets only what left it).
+Memo = dict[str, tuple[tuple, dict[str, str]]]
+_memos: dict[int, Memo] = {}
 
 
 def available_transports(sip: SipSettings) -> dict[str, tuple[frozenset[str], str]]:
@@ -103,10 +110,14 @@ def available_transports(sip: SipSettings) -> dict[str, tuple[frozenset[str], st
     }
 
 
-def _render_device(row: tuple, available: dict[str, tuple[frozenset[str], str]]) -> dict[str, str]:
+def _render_device(
+    row: tuple, available: dict[str, tuple[frozenset[str], str]], memo: Memo | None = None
+) -> dict[str, str]:
+    if memo is None:
+        memo = {}
     tech_transports, media_address = available.get(row[1], (frozenset(), ""))
     key = (*row, tech_transports, media_address)
-    cached = _rendered.get(row[0])
+    cached = memo.get(row[0])
     if cached is not None and cached[0] == key:
         return cached[1]
     device_id, tech, dial, devicetype, user_id, vm_context, language, settings_text = row
@@ -126,19 +137,20 @@ def _render_device(row: tuple, available: dict[str, tuple[frozenset[str], str]])
         for filename, sections in RENDERERS[tech].render(device).items()
         if sections
     }
-    _rendered[device_id] = (key, texts)
+    memo[device_id] = (key, texts)
     return texts
 
 
-def _forget_missing(techs: set[str], present: set[str]) -> None:
-    """Drop the memo of devices of these technologies that are gone (deleted, or moved to another)."""
-    for device_id in [d for d, (row, _texts) in _rendered.items() if row[1] in techs and d not in present]:
-        del _rendered[device_id]
+def _forget_missing(memo: Memo, techs: set[str], present: set[str]) -> None:
+    """Drop the memo of devices of these technologies that are gone (deleted, moved to another
+    technology or to another server)."""
+    for device_id in [d for d, (row, _texts) in memo.items() if row[1] in techs and d not in present]:
+        del memo[device_id]
 
 
 def forget_rendered() -> None:
     """Drop the memo (benchmarks measure a cold regeneration with it)."""
-    _rendered.clear()
+    _memos.clear()
 
 
 # Files that belong to no technology, and what fills each.
@@ -205,31 +217,41 @@ TRANSPORT_DEPENDENT = (*RENDERERS["sip"].FILES, "pjsip.endpoint.conf")
 
 
 def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
-    """The text each named file (default: all) should hold now."""
+    """The text each named file (default: all) should hold now on the server in use
+    (`directory.servers.current`): its devices, its users' mailboxes and entries, and the trunks
+    to the other servers."""
     names = list(ALL_FILES) if names is None else list(names)
+    server = current()
+    memo = _memos.setdefault(server.pk, {})
     device_files = [name for name in names if name in FILE_TECH]
     techs = {FILE_TECH[name] for name in device_files}
-    rows = _fetch(techs) if device_files else []
-    _forget_missing(techs, {row[0] for row in rows})
+    rows = _fetch(techs, server=server) if device_files else []
+    _forget_missing(memo, techs, {row[0] for row in rows})
     rows.sort(key=lambda row: (len(row[0]), row[0]))  # numeric order for digit ids
     sip = SipSettings.get()
     available = available_transports(sip)
     parts: dict[str, list[str]] = defaultdict(list)
     for row in rows:
-        for filename, text in _render_device(row, available).items():
+        for filename, text in _render_device(row, available, memo).items():
             parts[filename].append(text)
     trunk_files = [name for name in names if name in FILE_TECH or name in trunk_render.TRUNK_ONLY_FILES]
     if trunk_files:
         for filename, text in _trunk_texts().items():
             parts[filename].append(text)
+    if servers.IAX_FILE in names:
+        # The trunks to the other servers, after the devices and the carriers (none with one server).
+        carriers = set(Trunk.objects.filter(tech=TrunkTech.IAX2).values_list("name", flat=True))
+        sections = servers.trunk_sections(server, carriers) if Server.objects.count() > 1 else []
+        if sections:
+            parts[servers.IAX_FILE].append("\n".join(format_section(section) for section in sections))
     texts = {
         name: join_sections(parts[name], header=_header(name), includes=INCLUDES.get(name, ()))
         for name in trunk_files
     }
     if dialplan.FILENAME in names:
-        texts[dialplan.FILENAME] = dialplan.render_dialplan()
+        texts[dialplan.FILENAME] = dialplan.render_dialplan(server)
     if voicemail.FILENAME in names:
-        texts[voicemail.FILENAME] = voicemail.render_voicemail()
+        texts[voicemail.FILENAME] = voicemail.render_voicemail(server)
     if transports.SIP_GENERAL in names:
         texts[transports.SIP_GENERAL] = transports.render_sip_general(sip)
     if transports.PJSIP_TRANSPORTS in names:
@@ -241,6 +263,12 @@ def device_sections(device_id: str) -> dict[str, str]:
     """The sections one device gets in each file (for the config preview)."""
     rows = _fetch(set(), ids=[device_id])
     return _render_device(rows[0], available_transports(SipSettings.get())) if rows else {}
+
+
+# The files that hold what the servers are (the trunks between them, the remote users and the
+# context their calls arrive in): every server rewrites them when a server is created, changed
+# or deleted (`directory.announce.servers_changed`).
+SERVER_FILES = (servers.IAX_FILE, dialplan.FILENAME)
 
 
 def _trunk_texts(trunks=None) -> dict[str, str]:

@@ -14,6 +14,8 @@ import re
 from django.db import connection
 
 from asterisk.render.conf import ConfInjectionError, banner
+from directory.servers import current as servers_current
+from directory.servers.models import Server
 from directory.users.mailboxes import mailbox_name
 from directory.users.models import NO_VOICEMAIL, PbxUser
 
@@ -42,9 +44,16 @@ def mailbox_line(extension: str, pin: str, name: str, email: str, pager: str, op
     return f"{extension} => {pin},{name},{email},{pager},{options}"
 
 
-def render_voicemail() -> str:
-    """Every user with voicemail, by context; contexts and numbers in a stable order."""
-    queryset = PbxUser.objects.exclude(voicemail=NO_VOICEMAIL).order_by().values_list(*_COLUMNS)
+def render_voicemail(server: Server | None = None) -> str:
+    """Every user of `server` (default: the one in use) with voicemail, by context; contexts and
+    numbers in a stable order. A user's mailbox is on their own server only."""
+    server = server or servers_current.current()
+    queryset = (
+        PbxUser.objects.filter(server=server)
+        .exclude(voicemail=NO_VOICEMAIL)
+        .order_by()
+        .values_list(*_COLUMNS)
+    )
     with connection.cursor() as cursor:
         cursor.execute(*queryset.query.sql_with_params())
         rows = cursor.fetchall()

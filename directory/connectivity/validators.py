@@ -25,6 +25,9 @@ RESERVED_TRUNK_NAMES = frozenset(
     {"general", "global", "system", "anonymous", "authentication", "trunk", "guest"}
 )
 
+# The generated IAX2 trunks between pbxadmin's servers are `pbx-<server>` (asterisk/render/servers.py).
+SERVER_TRUNK_PREFIX = "pbx-"
+
 
 def trunk_name(value: str) -> None:
     if not TRUNK_NAME.fullmatch(value):
@@ -34,6 +37,11 @@ def trunk_name(value: str) -> None:
         )
     if value.lower() in RESERVED_TRUNK_NAMES:
         raise ValidationError(f"{value} is a name the channel drivers keep for themselves.", code="reserved")
+    if value.lower().startswith(SERVER_TRUNK_PREFIX):
+        raise ValidationError(
+            f"Names starting with {SERVER_TRUNK_PREFIX} are the trunks between pbxadmin's servers: choose another.",
+            code="reserved",
+        )
 
 
 # A host name or IPv4 address (no port: that is its own field). IPv6 literals are left out:

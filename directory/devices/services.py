@@ -18,6 +18,8 @@ from directory.devices.models import Device, DeviceType, Tech
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
 from directory.secrets import REGENERATE
+from directory.servers.current import default as default_server
+from directory.servers.models import Server
 from directory.techs import TECHS, clean_settings, normalise_tech
 from directory.users.models import PbxUser
 from directory.validators import generate_secret, is_weak_secret
@@ -46,8 +48,12 @@ def build_device(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
+    server: Server | None = None,
 ) -> tuple[Device, dict[str, str]]:
-    """Validate a new device without saving it; return it and its clean endpoint settings."""
+    """Validate a new device without saving it; return it and its clean endpoint settings.
+
+    `server`: the Asterisk server it registers with (default: its default user's, else the
+    default server); its default user must be on it."""
     try:
         tech = normalise_tech(tech)
     except ValidationError as e:
@@ -67,6 +73,7 @@ def build_device(
         user_since=timezone.now() if default_user else None,
         emergency_cid=emergency_cid.strip() if isinstance(emergency_cid, str) else emergency_cid,
         weak_credential=_weak(clean),
+        server=server or (default_user.server if default_user is not None else default_server()),
     )
     if clean or dial or tech == Tech.CUSTOM:
         device.dial = errors.collect(rules.dial_string, tech, device.id, dial, clean) or ""
@@ -79,6 +86,7 @@ def build_device(
         errors.collect(rules.device_number_free, device.id)
     errors.collect(rules.channel_free, device.id, tech, clean)
     try:
+        rules.same_server(default_user, device)
         rules.device_list_fits(default_user, device.id)
     except ValidationError as e:
         errors.add("default_user", e)
@@ -139,6 +147,11 @@ def device_update_check(
     # FreePBX's rules: a fixed device always belongs to its default user; a
     # device turned adhoc starts from its default user; an adhoc device keeps
     # whoever is logged in.
+    if updated.default_user_id != device.default_user_id:
+        try:
+            rules.same_server(updated.default_user, updated)
+        except ValidationError as e:
+            errors.add("default_user", e)
     if updated.devicetype == DeviceType.FIXED or was_fixed:
         errors.collect(_set_current_user, updated, updated.default_user)
     updated.weak_credential = _weak(clean)
@@ -228,6 +241,7 @@ def device_attach(*, device: Device, user: PbxUser | None) -> Device:
 
 def _attach_adhoc(device: Device, user: PbxUser | None) -> Device:
     device = Device.objects.select_for_update().get(pk=device.pk)
+    rules.same_server(user, device)
     before = trail.snapshot(device)
     device.default_user = user
     _set_current_user(device, user)
@@ -261,6 +275,7 @@ def device_restore_user(*, device: Device, user: PbxUser | None, since: datetime
     if (device.user_id, device.user_since) == (wanted, since):
         return device
     if user is not None and wanted != device.user_id:
+        rules.same_server(user, device)
         rules.device_list_fits(user, device.pk)
     before = trail.snapshot(device)
     device.user, device.user_since = user, since
@@ -283,6 +298,7 @@ def device_login(*, device: Device, user: PbxUser) -> Device:
             code="fixed",
         )
     if device.user_id != user.pk:
+        rules.same_server(user, device, hot_desking=True)
         before = trail.snapshot(device)
         _set_current_user(device, user)
         device.save(update_fields=["user", "user_since", "updated_at"])

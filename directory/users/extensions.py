@@ -16,6 +16,8 @@ from directory.devices.services import (
 )
 from directory.endpoints.models import Endpoint
 from directory.errors import ErrorCollector
+from directory.servers.current import default as default_server
+from directory.servers.models import Server
 from directory.techs import ALIASES, TECHS
 from directory.users.models import PbxUser
 from directory.users.services import build_user, save_user_changes, user_delete, user_update_check
@@ -51,11 +53,15 @@ def build_extension(
     emergency_cid: str = "",
     dial: str = "",
     settings: dict[str, object] | None = None,
+    server: Server | None = None,
     **user_fields,
 ) -> tuple[PbxUser, Device, dict[str, str]]:
-    """Validate a new extension without saving it. Every problem (user, device, settings) is reported at once."""
+    """Validate a new extension without saving it. Every problem (user, device, settings) is reported at once.
+
+    `server`: the Asterisk server the user and their phone are on (default: the default server)."""
     errors = ErrorCollector()
-    user = errors.collect(build_user, extension=extension, name=name, **user_fields)
+    server = server or default_server()
+    user = errors.collect(build_user, extension=extension, name=name, server=server, **user_fields)
     number_taken = any(e.code == rules.IN_USE for e in errors.errors.get("extension", ()))
     built = errors.collect(
         _without_in_use if number_taken else build_device,
@@ -66,6 +72,7 @@ def build_extension(
         emergency_cid=emergency_cid,
         dial=dial,
         settings=_with_accountcode(tech, settings, user_fields.get("accountcode")),
+        server=server,
         # The device carries the same number and name: report on the extension's fields.
         rename={"id": "extension", "description": "name"},
     )
@@ -98,9 +105,10 @@ def extension_create_many(rows: list[dict]) -> dict[int, ValidationError]:
     with rules.batch():
         numbers = [str(r.get("extension", "")).strip() for r in rows]
         rules.preload(users=numbers, devices=numbers)
+        default = default_server()  # read once, not once per row
         for index, row in enumerate(rows):
             try:
-                built.append(build_extension(**row))
+                built.append(build_extension(**{**row, "server": row.get("server") or default}))
             except ValidationError as e:
                 problems[index] = e
     if problems:

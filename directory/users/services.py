@@ -16,6 +16,8 @@ from directory import announce, rules
 from directory.connectivity.models import InboundRoute
 from directory.devices.models import Device
 from directory.errors import ErrorCollector
+from directory.servers.current import default as default_server
+from directory.servers.models import Server
 from directory.users.call_features import rules as call_feature_rules
 from directory.users.mailboxes import generate_pin
 from directory.users.models import PbxUser
@@ -81,10 +83,15 @@ def _give_mailbox_a_pin(user: PbxUser) -> None:
         user.vm_pin = generate_pin()
 
 
-def build_user(*, extension: str, name: str, **fields) -> PbxUser:
-    """Validate a new user without saving it."""
+def build_user(*, extension: str, name: str, server: Server | None = None, **fields) -> PbxUser:
+    """Validate a new user without saving it. `server`: the Asterisk server they live on
+    (default: the default server); moving them later is `directory.servers.moves.move_user`."""
     _check_fields(fields)
-    user = PbxUser(extension=str(extension).strip(), **_strip({"name": name, **fields}))
+    user = PbxUser(
+        extension=str(extension).strip(),
+        server=server or default_server(),
+        **_strip({"name": name, **fields}),
+    )
     call_feature_rules.normalise(user)
     errors = ErrorCollector()
     errors.collect(user.full_clean, validate_unique=False)
@@ -100,8 +107,8 @@ def build_user(*, extension: str, name: str, **fields) -> PbxUser:
 
 @transaction.atomic
 @trail.operation()
-def user_create(*, extension: str, name: str, **fields) -> PbxUser:
-    user = build_user(extension=extension, name=name, **fields)
+def user_create(*, extension: str, name: str, server: Server | None = None, **fields) -> PbxUser:
+    user = build_user(extension=extension, name=name, server=server, **fields)
     user.save(force_insert=True)
     trail.created(user)
     announce.changed(users={user.pk})

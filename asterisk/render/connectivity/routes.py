@@ -25,12 +25,15 @@ import re
 
 from asterisk import prompts
 from asterisk.call_features import dialplan as call_features
+from asterisk.render import servers
 from asterisk.render.conf import ConfInjectionError
 from asterisk.render.connectivity.trunks import TRUNK_CONTEXT
 from directory.connectivity.models import Destination, InboundRoute, OutboundRoute, Trunk, TrunkTech
 from directory.connectivity.selectors import inbound_route_list, outbound_route_list
 from directory.connectivity.validators import pattern_length, split_callerid
 from directory.secrets import MASK
+from directory.servers.current import current
+from directory.servers.models import Server
 
 ALL_ROUTES = "outbound-allroutes"
 # A call goes on to the route's next trunk after these, as FreePBX's dialout does.
@@ -225,7 +228,9 @@ def inbound_route_context(route: InboundRoute) -> str:
     return f"ext-did-{route.pk}"
 
 
-def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
+def inbound_route_text(route: InboundRoute, forward_context: str, user_server: str = "") -> str:
+    """An inbound route's context. `user_server`: the server its user is on when that is not the
+    server this dialplan is for (README "Several servers"): the call goes over the trunk to it."""
     steps = ["Set(__FROM_DID=${EXTEN})"]
     if route.cid_name_prefix:
         steps += [
@@ -235,7 +240,16 @@ def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
             f"n(prefix),Set(CALLERID(name)={_v(route.cid_name_prefix, _NAME_TEXT)}${{INCIDNAME}})",
         ]
     user = route.user
-    if route.destination == Destination.USER and user is not None:
+    if user is not None and user_server and route.destination in (Destination.USER, Destination.VOICEMAIL):
+        # The user lives on another server: their entry there rings them (or `*<ext>` there
+        # leaves the message), reached over the trunk as a call from another server.
+        remote = (
+            servers.dial_remote_step
+            if route.destination == Destination.USER
+            else servers.voicemail_remote_step
+        )
+        steps.append(remote(_v(user.extension, _IDENT), user_server))
+    elif route.destination == Destination.USER and user is not None:
         steps.append(
             f"n,Gosub(sub-dial-user,s,1({_v(user.extension, _IDENT)},{_v(forward_context, _IDENT)}))"
         )
@@ -251,8 +265,15 @@ def inbound_route_text(route: InboundRoute, forward_context: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_routes(forward_contexts: dict[str, str], default_context: str) -> str:
-    """The static dialplan of every trunk and route, in the order calls meet them."""
+def _remote_servers(local: Server) -> dict[int, str]:
+    """The name of every server but `local`, by id: the servers a route's user may be on instead."""
+    return dict(Server.objects.exclude(pk=local.pk).values_list("pk", "name"))
+
+
+def render_routes(forward_contexts: dict[str, str], default_context: str, local: Server | None = None) -> str:
+    """The static dialplan of every trunk and route, in the order calls meet them, for the server
+    `local` (default: the one in use, `directory.servers.current`)."""
+    remote = _remote_servers(local or current())
     trunks = {t.pk: t for t in Trunk.objects.all()}
     # The emergency routes first, whatever their place in the list: an earlier route whose
     # pattern also takes 911 (`_X.`) must not ask an emergency call for its PIN.
@@ -274,7 +295,8 @@ def render_routes(forward_contexts: dict[str, str], default_context: str) -> str
     )
     for route in inbound:
         number = route.user.extension if route.user else ""
-        parts.append(inbound_route_text(route, forward_contexts.get(number, default_context)))
+        user_server = remote.get(route.user.server_id, "") if route.user else ""
+        parts.append(inbound_route_text(route, forward_contexts.get(number, default_context), user_server))
     return "\n".join(parts)
 
 
@@ -300,4 +322,5 @@ def inbound_route_preview_text(*, route_id: int) -> str:
         return ""
     default = call_features.forward_context(None)
     contexts = call_features.forward_contexts([route.user_id]) if route.user_id else {}
-    return inbound_route_text(route, contexts.get(route.user_id, default))
+    user_server = _remote_servers(current()).get(route.user.server_id, "") if route.user else ""
+    return inbound_route_text(route, contexts.get(route.user_id, default), user_server)
