@@ -25,7 +25,7 @@ run: $(VENV)/.installed node_modules/.installed
 	@# sync and the imports (with the periodic checks, --beat; its broker is a folder under var/
 	@# unless CELERY_BROKER_URL names one), the hot-desk FastAGI service (*11 / *12) and the AMI
 	@# event listener (phone status).
-	$(PY) -m celery -A pbxadmin worker --beat --pool threads --concurrency 4 --loglevel INFO -n pbxadmin@%h & worker=$$!; \
+	$(PY) -m celery -A pbxadmin worker --beat --all-servers --pool threads --concurrency 4 --loglevel INFO -n pbxadmin@%h & worker=$$!; \
 	$(PY) manage.py fastagi & agi=$$!; \
 	$(PY) manage.py ami_events & events=$$!; \
 	trap 'kill $$worker $$agi $$events 2>/dev/null' EXIT INT TERM; \

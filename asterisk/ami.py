@@ -14,6 +14,7 @@ one panoramisk object per action and per reply cost most of a full sync.
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import logging
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from panoramisk.message import Message
 
 from asterisk.ami_wire import BulkReader, Reply, check_actions, check_bulk, render
 from asterisk.ami_wire import check_action as check_action  # part of the adapter's face: the guard
+from directory.servers.current import current as server_in_use
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,23 @@ class AmiConfig:
             settings.AMI_TIMEOUT,
             settings.AMI_RELOAD_TIMEOUT,
         )
+
+    @classmethod
+    def for_server(cls, server) -> "AmiConfig":
+        """How to reach `server`'s Asterisk: its own fields, a blank one taking the setting's value."""
+        return cls(
+            server.ami_host or settings.AMI_HOST,
+            server.ami_port or settings.AMI_PORT,
+            server.ami_username or settings.AMI_USERNAME,
+            server.ami_secret or settings.AMI_SECRET,
+            settings.AMI_TIMEOUT,
+            settings.AMI_RELOAD_TIMEOUT,
+        )
+
+    @classmethod
+    def current(cls) -> "AmiConfig":
+        """How to reach the Asterisk of the server in use (`directory.servers.current.current()`)."""
+        return cls.for_server(server_in_use())
 
     @property
     def configured(self) -> bool:
@@ -393,16 +412,18 @@ def run(coroutine_factory, config: AmiConfig | None = None):
     # plan of 300,000 actions took 0.4 s to format.
     results = []
 
-    async def main() -> None:
-        async with AmiSession(config or AmiConfig.from_settings()) as session:
+    async def main(config: AmiConfig) -> None:
+        async with AmiSession(config) as session:
             results.append(await coroutine_factory(session))
 
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(main())
+        asyncio.run(main(config or AmiConfig.current()))
     else:
-        # Called from code that already runs an event loop in this thread: use a thread of our own.
+        # Called from code that already runs an event loop in this thread: use a thread of our own
+        # (the server in use goes with it: a context variable).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, main()).result()
+            config = config or pool.submit(contextvars.copy_context().run, AmiConfig.current).result()
+            pool.submit(asyncio.run, main(config)).result()
     return results[0]

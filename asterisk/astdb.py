@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from asterisk.call_features import astdb as call_features
 from directory.devices.models import ARRIVAL_ORDER, Device
+from directory.servers.current import current_id
 from directory.users.models import PbxUser
 
 # The families of one key per user (`CW/1000`): call waiting, and the call features'.
@@ -150,7 +151,7 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
 
 def devices_of_users(extensions: list[str] | None) -> dict[str, list[tuple[str, str]]]:
     """Each user's current devices, (id, dial string), in the order they arrived."""
-    queryset = Device.objects.filter(user__isnull=False).order_by(*ARRIVAL_ORDER)
+    queryset = Device.objects.filter(user__isnull=False, server_id=current_id()).order_by(*ARRIVAL_ORDER)
     result: dict[str, list[tuple[str, str]]] = defaultdict(list)
     batches = [None] if extensions is None else _chunks(extensions)
     for batch in batches:
@@ -163,15 +164,20 @@ def devices_of_users(extensions: list[str] | None) -> dict[str, list[tuple[str, 
 def desired_by_owner(
     *, users: Iterable[str] | None = None, devices: Iterable[str] | None = None
 ) -> dict[str, dict[str, str]]:
-    """The keys for these users and devices (None: all of them; empty: none), by owner
-    (`AMPUSER/1000`, `CW/1000`, `DEVICE/2001`; see `owner_of`)."""
+    """The keys the server in use (`current()`) must hold for these users and devices (None: all
+    of them; empty: none), by owner (`AMPUSER/1000`, `CW/1000`, `DEVICE/2001`; see `owner_of`).
+    A server holds the keys of its own users and devices only: one on another server, or gone,
+    has none here (so its keys are deleted from this server)."""
     result: dict[str, dict[str, str]] = {}
+    server = current_id()
+    local_users = PbxUser.objects.filter(server_id=server)
+    local_devices = Device.objects.filter(server_id=server)
     user_list = None if users is None else sorted(set(users))
     if user_list is None or user_list:
         attached = devices_of_users(user_list)
         batches = [None] if user_list is None else _chunks(user_list)
         for batch in batches:
-            qs = PbxUser.objects.all() if batch is None else PbxUser.objects.filter(pk__in=batch)
+            qs = local_users if batch is None else local_users.filter(pk__in=batch)
             for user in qs.iterator(chunk_size=2000):
                 keys = user_keys(user, attached.get(user.extension, []))
                 for family in ONE_KEY_FAMILIES:
@@ -183,7 +189,7 @@ def desired_by_owner(
     if device_list is None or device_list:
         batches = [None] if device_list is None else _chunks(device_list)
         for batch in batches:
-            qs = Device.objects.all() if batch is None else Device.objects.filter(pk__in=batch)
+            qs = local_devices if batch is None else local_devices.filter(pk__in=batch)
             for row in qs.order_by().values_list(*_DEVICE_COLUMNS).iterator(chunk_size=2000):
                 result[f"DEVICE/{row[0]}"] = device_keys(**dict(zip(_DEVICE_COLUMNS, row, strict=True)))
     return result

@@ -15,6 +15,7 @@ from asterisk import ami
 from asterisk.astdb import FAMILIES, ONE_KEY_FAMILIES, is_owned
 from asterisk.call_features.astdb import state_actions
 from asterisk.models import AstdbEntry
+from directory.servers.current import current_id
 
 
 @dataclass
@@ -121,11 +122,12 @@ def record_keys(desired: dict[str, dict[str, str]], owners: set[str], *, everyth
     gone = sorted(owners - desired.keys())
     for start in range(0, len(gone), 500):
         AstdbEntry.objects.filter(owner_key__in=gone[start : start + 500]).delete()
+    server = current_id()
     AstdbEntry.objects.bulk_create(
-        [AstdbEntry(owner_key=owner, keys=keys) for owner, keys in desired.items()],
+        [AstdbEntry(server_id=server, owner_key=owner, keys=keys) for owner, keys in desired.items()],
         batch_size=500,
         update_conflicts=True,
-        unique_fields=["owner_key"],
+        unique_fields=["server", "owner_key"],
         update_fields=["keys"],
     )
 

@@ -8,17 +8,25 @@ Two witnesses speak for the link: the sync runs (`SyncStatus`, when a save or
 connected all the time). The fresher word wins, so an Asterisk that stops
 between two syncs shows as unreachable within seconds, and while the listener
 is not connected the banner says the phones' status is unknown since when.
+
+With several Asterisk servers each has its own witnesses (its status and listener rows): the
+banner counts them ("3 servers connected, 1 unreachable: branch-2 since 10:42") and tells the
+first one in trouble in full; `server_states()` gives each server's state for the pages. With
+one server the banner is what it always was.
 """
 
 from dataclasses import asdict, dataclass, field
 
-from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from asterisk.ami import AmiConfig
+from asterisk.files import conf_dir
 from asterisk.models import ErrorKind, ListenerState, SyncChange, SyncStatus
 from asterisk.selectors import Link, listener_link
+from directory.servers.current import using
+from directory.servers.models import Server
 
 NEVER = "never"
 CONNECTED = "connected"
@@ -67,21 +75,23 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}" if n else ""
 
 
-def pending_work(*, per_extension: bool) -> Pending:
-    """Distinct users, devices and files named in the outbox.
+def pending_work(*, per_extension: bool, every_server: bool = False) -> Pending:
+    """Distinct users, devices and files named in the outbox (of the server in use, or with
+    `every_server` of them all: a user recorded on every server counts once).
 
     A save and then a delete of the same extension name it twice: it still
     counts once. `per_extension` (the portal's extensions mode): a user and its device
     share the number, so they count as one extension.
     """
-    by_kind = dict(SyncChange.objects.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by())
+    rows = SyncChange.every_server if every_server else SyncChange.objects
+    by_kind = dict(rows.values_list("kind").annotate(n=Count("ref", distinct=True)).order_by())
     pending = Pending(
         files=by_kind.get(SyncChange.Kind.FILE, 0), reloads=by_kind.get(SyncChange.Kind.RELOAD, 0)
     )
     if per_extension:
         if by_kind.get(SyncChange.Kind.USER) or by_kind.get(SyncChange.Kind.DEVICE):
             pending.extensions = (
-                SyncChange.objects.filter(kind__in=[SyncChange.Kind.USER, SyncChange.Kind.DEVICE])
+                rows.filter(kind__in=[SyncChange.Kind.USER, SyncChange.Kind.DEVICE])
                 .values("ref")
                 .distinct()
                 .count()
@@ -169,12 +179,121 @@ def _listener_is_fresher(status: SyncStatus, link: Link, state: str) -> bool:
     )
 
 
+@dataclass
+class ServerState:
+    """One server's link as the banner judges it: for the Servers page and the banner's count."""
+
+    name: str
+    state: str  # one of BANNER_STATES
+    since: object  # a datetime, or None: when the state began, as far as it is known
+    error: str = ""
+
+    @property
+    def since_text(self) -> str:
+        return _clock(self.since)
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "state": self.state,
+            "since": self.since.isoformat() if self.since else None,
+            "error": self.error or None,
+        }
+
+
+def _clock(moment) -> str:
+    """10:42 today, else 2025-11-26 10:42, in the portal's time zone."""
+    return Link("", moment).since_text if moment else ""
+
+
+def _judged(status: SyncStatus, link: Link) -> tuple[str, object, str]:
+    """The server's state, since when, and its error: the fresher of the two witnesses."""
+    state = _state(status)
+    if _listener_is_fresher(status, link, state):
+        return _LISTENER_SAYS.get(link.state, CONNECTED), link.since, link.error
+    if state == CONNECTED:
+        return state, status.last_connected_at, ""
+    if state == NEVER:
+        return state, None, ""
+    return state, status.last_error_at, status.last_error
+
+
+def server_states() -> list[ServerState]:
+    """Each server's state (the default one first), its since and its last error."""
+    states = []
+    for server in Server.objects.all():
+        with using(server):
+            state, since, error = _judged(SyncStatus.get(), listener_link())
+        states.append(ServerState(server.name, state, since, error))
+    return states
+
+
+# How the banner counts servers in a state: "3 servers connected, 1 unreachable".
+_COUNTED = {
+    CONNECTED: "connected",
+    NEVER: "not connected yet",
+    BUSY: "busy",
+    UNREACHABLE: "unreachable",
+    LOGIN_REFUSED: "refusing the login",
+    ACTION_REFUSED: "refusing a change",
+    FILES_FAILED: "without their files",
+}
+
+
+def servers_headline(states: list[ServerState]) -> str:
+    """ "3 servers connected, 1 unreachable: branch-2 since 10:42"."""
+    counts: dict[str, int] = {}
+    for one in states:
+        counts[one.state] = counts.get(one.state, 0) + 1
+    order = [CONNECTED, *(s for s in BANNER_STATES if s != CONNECTED)]
+    parts = [f"{counts[s]} {_COUNTED[s]}" for s in order if counts.get(s)]
+    first = parts[0].split(" ", 1)
+    parts[0] = f"{first[0]} server{'' if first[0] == '1' else 's'} {first[1]}"
+    troubled = [
+        f"{one.name} since {one.since_text}" if one.since else one.name
+        for one in states
+        if one.state != CONNECTED
+    ]
+    return ", ".join(parts) + (": " + ", ".join(troubled) if troubled else "")
+
+
 def banner(*, per_extension: bool) -> Banner:
+    """The banner: the one server's, or with several, their count and the first in trouble."""
+    servers = list(Server.objects.all())
+    if len(servers) == 1:
+        with using(servers[0]):
+            return _server_banner(per_extension=per_extension)
+    shown = []
+    for server in servers:
+        with using(server):
+            shown.append((server, _server_banner(per_extension=per_extension)))
+    states = server_states()
+    troubled = [(server, one) for server, one in shown if one.state != CONNECTED]
+    server, result = troubled[0] if troubled else shown[0]
+    if troubled:
+        result.detail = f"{server.name}: {result.headline}. {result.detail}"
+    else:
+        result.detail = "Every Asterisk server answers."
+        result.warning = "; ".join(f"{s.name}: {one.warning}" for s, one in shown if one.warning)
+    result.headline = servers_headline(states)
+    pending = pending_work(per_extension=per_extension, every_server=True)
+    result.pending, result.pending_total = pending.text(), pending.total
+    if not troubled and not pending.total:
+        result.pending = "up to date"
+    result.syncing = any(one.syncing for _s, one in shown)
+    phones = [f"{s.name}: {one.phones}" for s, one in shown if one.phones]
+    result.phones = "; ".join(phones)
+    result.activity = " ".join(f"{s.name}: {one.activity}" for s, one in shown if one.activity)
+    return result
+
+
+def _server_banner(*, per_extension: bool) -> Banner:
     status = SyncStatus.get()
     link = listener_link()
     state = _state(status)
-    where = f"{settings.AMI_HOST}:{settings.AMI_PORT}"
-    account = settings.AMI_USERNAME
+    config = AmiConfig.current()
+    where = f"{config.host}:{config.port}"
+    account = config.username
     when = ago(status.last_error_at)
     error = status.last_error
     if _listener_is_fresher(status, link, state):
@@ -200,7 +319,7 @@ def banner(*, per_extension: bool) -> Banner:
             "Changes wait and are sent once it answers.",
             [
                 "Is Asterisk running on that host? (asterisk -rx 'core show version')",
-                f"In manager.conf, [general] needs enabled = yes, port = {settings.AMI_PORT} "
+                f"In manager.conf, [general] needs enabled = yes, port = {config.port} "
                 "and a bindaddr this server can reach.",
                 "Does a firewall stand between this server and that port?",
             ],
@@ -235,7 +354,7 @@ def banner(*, per_extension: bool) -> Banner:
         result = Banner(
             state,
             "Config files not written",
-            f"pbxadmin could not write into {settings.ASTERISK_CONF_DIR} {when}.",
+            f"pbxadmin could not write into {conf_dir()} {when}.",
             ["That folder must exist and be writable by the user pbxadmin runs as."],
             error=error,
         )

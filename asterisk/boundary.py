@@ -8,7 +8,7 @@ to), and the pages, the API, the imports and the project use the names below. An
 contract keeps it so (`.importlinter`).
 """
 
-from asterisk.banner import BANNER_STATES, Banner, ago, banner, sync_report
+from asterisk.banner import BANNER_STATES, Banner, ServerState, ago, banner, server_states, sync_report
 from asterisk.config_files import (
     config_files,
     device_preview,
@@ -32,7 +32,7 @@ from asterisk.selectors import (
     recent_changes,
     with_phone_state,
 )
-from asterisk.tasks import recover, request_sync
+from asterisk.tasks import recover, request_sync, server_queues
 from asterisk.trunk_status import TrunkState, trunk_registration_states
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Banner",
     "PhoneState",
     "RegistrationState",
+    "ServerState",
     "States",
     "TrunkState",
     "ago",
@@ -61,6 +62,8 @@ __all__ = [
     "recover",
     "request_sync",
     "rewrite_file",
+    "server_queues",
+    "server_states",
     "sync_report",
     "trunk_preview",
     "trunk_registration_states",

@@ -45,12 +45,15 @@ from asterisk.render.generate import (
 from asterisk.render.secrets import is_secret_file
 from asterisk.render.techs import FILE_TECH
 from directory.devices.models import Device
+from directory.servers.current import current, current_id
 
 log = logging.getLogger(__name__)
 
 
 def conf_dir() -> Path:
-    return Path(settings.ASTERISK_CONF_DIR)
+    """The folder the server in use (`current()`) keeps its files in: its own `conf_dir`, else
+    ASTERISK_CONF_DIR."""
+    return Path(current().conf_dir or settings.ASTERISK_CONF_DIR)
 
 
 def files_for_techs(techs: Iterable[str]) -> list[str]:
@@ -290,8 +293,12 @@ def _queue_reloads(changing: dict[str, tuple[str | None, str]]) -> None:
     """Commit the reloads of the files about to change before the first is replaced: a write
     that fails halfway, or rows that cannot be removed afterwards, leave a spare reload at
     worst, never a changed file that Asterisk is not told to reload."""
+    server = current_id()
     SyncChange.objects.bulk_create(
-        [SyncChange(kind=SyncChange.Kind.RELOAD, ref=m) for m in sorted(reloads_for(changing))]
+        [
+            SyncChange(server_id=server, kind=SyncChange.Kind.RELOAD, ref=m)
+            for m in sorted(reloads_for(changing))
+        ]
     )
 
 

@@ -10,6 +10,10 @@ with a capped exponential backoff; only a stop ends it.
 The state of its own link is written too (`ListenerStatus`), by the same
 writer, after the phone states it concerns: the pages show the phones' states
 as current only while the link is up, and as stale from the moment it drops.
+
+One listener follows one server (`server`, default: the default one); `ami_events` runs one
+per server in one event loop, each with its own connection, backoff and status row, so a
+server that is down delays no other.
 """
 
 import asyncio
@@ -24,6 +28,7 @@ from asterisk.ami import AmiAuthError, AmiConfig, AmiError, AmiEventSession, pla
 from asterisk.models import ListenerState, ListenerStatus
 from asterisk.phone_status import Tracker
 from asterisk.trunk_status import RegistrationTracker
+from directory.servers.current import use_in_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +56,11 @@ class Listener:
         flush_interval: float = 0.2,
         first_delay: float = 1.0,
         max_delay: float = 60.0,
+        server=None,
     ):
         self.config = config
+        # The server whose Asterisk this is (None: the default one); its rows are written as its.
+        self.server = server
         self.flush_interval = flush_interval
         self.first_delay = first_delay
         self.max_delay = max_delay
@@ -68,7 +76,14 @@ class Listener:
         # The link's state (state, error) to record with the next write, after the phones.
         self._link: tuple[str, str] | None = None
         # One thread for the database: the ORM is synchronous, the event loop must keep reading.
-        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phone-status-db")
+        # It works for this listener's server (`using`, set once in the thread).
+        self._db = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="phone-status-db", initializer=self._enter_server
+        )
+
+    def _enter_server(self) -> None:
+        if self.server is not None:
+            use_in_this_thread(self.server)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from asterisk.models import DialplanEntry
 from asterisk.render.dialplan import Entry
+from directory.servers.current import current_id
 
 # Asterisk's answer when the extension (or priority) is not there: already gone, not a failure.
 NOT_THERE = "Failed to remove requested extension"
@@ -38,15 +39,16 @@ def record(entries: dict[str, list[Entry]], *, everything: bool = False) -> None
     gone = sorted(number for number, lines in entries.items() if not lines)
     for start in range(0, len(gone), 500):
         DialplanEntry.objects.filter(number__in=gone[start : start + 500]).delete()
+    server = current_id()
     DialplanEntry.objects.bulk_create(
         [
-            DialplanEntry(number=number, entries=[list(_fields(e)) for e in lines])
+            DialplanEntry(server_id=server, number=number, entries=[list(_fields(e)) for e in lines])
             for number, lines in entries.items()
             if lines
         ],
         batch_size=500,
         update_conflicts=True,
-        unique_fields=["number"],
+        unique_fields=["server", "number"],
         update_fields=["entries"],
     )
 

@@ -12,6 +12,12 @@ run (another save, the periodic check, a worker's start, `writeconf`,
 Inside `batch()` (a bulk import) the calls only collect the users and devices,
 and the block records them all at its end: one query for the files, one insert,
 one callback, instead of those for each row.
+
+Each row is for one server (README "Several servers"). A user or device changed in "anything"
+(fields None: created, deleted, moved to another server) is recorded on EVERY server: each
+works out what it must hold for it (its keys if the object is its own, a route to the other
+server if not, nothing if it is gone). A change of some fields is recorded on the object's own
+server only. The SIP settings, trunks, routes and servers concern every server.
 """
 
 import contextlib
@@ -23,7 +29,14 @@ from django.db import transaction
 
 from asterisk.files import files_for, files_for_routes, files_for_sip_settings, files_for_trunks
 from asterisk.models import SyncChange
+from asterisk.render.dialplan import FILENAME as DIALPLAN_FILE
 from asterisk.tasks import request_sync
+from directory.devices.models import Device
+from directory.servers.models import Server
+from directory.users.models import PbxUser
+
+# The file that holds the IAX2 trunks between the servers (asterisk/render writes it).
+IAX_FILE = "iax_additional.conf"
 
 # What changed of a user or a device: field names (a device's settings as `settings.<key>`),
 # or None for anything (a creation, a deletion, a move between users).
@@ -96,15 +109,54 @@ def batch():
         _record(pending.users, pending.devices, pending.user_fields, pending.device_fields)
 
 
+def _servers() -> list[int]:
+    return list(Server.objects.values_list("pk", flat=True))
+
+
+def _by_server(model, refs: set[str], fields: Fields, every: list[int]) -> dict[int, set[str]]:
+    """Which servers to record these objects on: every server for "anything" (fields None), else
+    each object's own server (one that is gone already: every server)."""
+    if not refs:
+        return {}
+    if fields is None or len(every) == 1:
+        return {server: set(refs) for server in every}
+    placed: dict[int, set[str]] = {}
+    found = set()
+    ordered = sorted(refs)
+    for start in range(0, len(ordered), 1000):
+        chunk = ordered[start : start + 1000]
+        for pk, server in model.objects.filter(pk__in=chunk).values_list("pk", "server_id"):
+            placed.setdefault(server, set()).add(str(pk))
+            found.add(str(pk))
+    for server in every:
+        placed.setdefault(server, set()).update(refs - found)
+    return placed
+
+
 def _record(users: set[str], devices: set[str], user_fields: Fields, device_fields: Fields) -> None:
     if not users and not devices:
         return
-    rows = [SyncChange(kind=SyncChange.Kind.USER, ref=u) for u in sorted(users)]
-    rows += [SyncChange(kind=SyncChange.Kind.DEVICE, ref=d) for d in sorted(devices)]
-    # A batch's union can pass files_for's 500 objects: then it names every file
-    # (only those whose text changes are written).
-    names = files_for(users, devices, user_fields=user_fields, device_fields=device_fields)
-    rows += [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(names)]
+    every = _servers()
+    users_on = _by_server(PbxUser, users, user_fields, every)
+    devices_on = _by_server(Device, devices, device_fields, every)
+    rows = []
+    names_for: dict[tuple, set[str]] = {}
+    for server in every:
+        on_users, on_devices = users_on.get(server, set()), devices_on.get(server, set())
+        if not on_users and not on_devices:
+            continue
+        rows += [SyncChange(server_id=server, kind=SyncChange.Kind.USER, ref=u) for u in sorted(on_users)]
+        rows += [SyncChange(server_id=server, kind=SyncChange.Kind.DEVICE, ref=d) for d in sorted(on_devices)]
+        # A batch's union can pass files_for's 500 objects: then it names every file
+        # (only those whose text changes are written). Asked once for the same objects.
+        key = (frozenset(on_users), frozenset(on_devices))
+        if key not in names_for:
+            names_for[key] = files_for(
+                on_users, on_devices, user_fields=user_fields, device_fields=device_fields
+            )
+        rows += [
+            SyncChange(server_id=server, kind=SyncChange.Kind.FILE, ref=f) for f in sorted(names_for[key])
+        ]
     # A whole import's rows: in statements of a bounded size on every database.
     SyncChange.objects.bulk_create(rows, batch_size=1000)
     # A savepoint that rolls back takes its callback with it; several calls in one transaction
@@ -114,15 +166,25 @@ def _record(users: set[str], devices: set[str], user_fields: Fields, device_fiel
 
 def sip_settings_changed() -> None:
     """Say that the SIP settings changed in this transaction: their files and the devices' transports follow."""
+    _record_files(files_for_sip_settings())
+
+
+def _record_files(names: set[str]) -> None:
+    """These files, on every server."""
     SyncChange.objects.bulk_create(
-        [SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(files_for_sip_settings())]
+        [
+            SyncChange(server_id=server, kind=SyncChange.Kind.FILE, ref=f)
+            for server in _servers()
+            for f in sorted(names)
+        ]
     )
     transaction.on_commit(request_sync, robust=True)
 
 
-def _record_files(names: set[str]) -> None:
-    SyncChange.objects.bulk_create([SyncChange(kind=SyncChange.Kind.FILE, ref=f) for f in sorted(names)])
-    transaction.on_commit(request_sync, robust=True)
+def servers_changed() -> None:
+    """Say that servers were created, edited or deleted in this transaction: every server
+    rewrites its IAX2 trunks to the others and its dialplan (which routes to them)."""
+    _record_files({IAX_FILE, DIALPLAN_FILE})
 
 
 def trunks_changed(*, techs: Iterable[str], fields: Iterable[str] | None = None) -> None:

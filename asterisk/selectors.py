@@ -24,6 +24,7 @@ from asterisk.models import (
 )
 from directory.devices.models import Device
 from directory.devices.selectors import BY_ID
+from directory.servers.current import current_id
 
 # States the "needs attention" filter of the lists shows.
 DOWN = (PhoneState.UNREGISTERED, PhoneState.UNREACHABLE)
@@ -220,7 +221,7 @@ class Link:
 
 def listener_link() -> Link:
     """The listener's link as it last recorded it, or `silent` when it has not beaten its heart lately."""
-    row = ListenerStatus.objects.filter(pk=1).first()
+    row = ListenerStatus.objects.filter(server_id=current_id()).first()
     if row is None:
         return Link("never")
     beat = row.heartbeat_at

@@ -235,7 +235,7 @@ def run_sync(
     (`asterisk.tasks.write_config_files`), so rendering them never holds up the next AstDB push.
     """
     started = time.monotonic()
-    config = config or ami.AmiConfig.from_settings()
+    config = config or ami.AmiConfig.current()
     if not config.configured:
         if files:
             write_pending_files()
@@ -402,7 +402,7 @@ def run_reloads(*, owner: str | None = None, config: ami.AmiConfig | None = None
     """Send the queued reloads, under their own lease; None when another reload run holds it (it
     takes what was queued meanwhile before it ends) or Asterisk is not configured."""
     owner = owner or f"local@{socket.gethostname()}/{os.getpid()}/direct"
-    config = config or ami.AmiConfig.from_settings()
+    config = config or ami.AmiConfig.current()
     if not config.configured or not SyncStatus.acquire(owner, _lease(), kind="reload"):
         return None
     try:

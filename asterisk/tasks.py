@@ -16,6 +16,11 @@ is unreachable or busy, for as long as it takes.
 Nothing here can turn a committed save into an error: with the broker down the
 request is dropped (the outbox keeps the work) and asked again by the periodic
 `sync_if_pending`, by the next save, or by a worker's start (`recover`).
+
+Every run is for ONE server (README "Several servers"): a task takes the server's id, runs
+inside `using(server)` (its outbox rows, status row, leases, files and AMI account) and goes to
+the server's own queue, `pbx.<name>`, which the worker on (or for) that PBX host consumes. A
+server that is down retries on its own queue and delays no other server's runs.
 """
 
 import logging
@@ -28,6 +33,8 @@ from django.conf import settings
 from asterisk import files, sync
 from asterisk.ami import AmiBusy, AmiUnavailable
 from asterisk.models import SyncChange, SyncStatus
+from directory.servers.current import current, using
+from directory.servers.models import Server
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +48,14 @@ log = logging.getLogger(__name__)
     max_retries=None,  # Asterisk will come back; the backoff is what is bounded.
     acks_late=True,
 )
-def sync_asterisk(self) -> dict:
-    """Push the pending AstDB and dialplan changes; ask for the files and the reloads they need."""
+def sync_asterisk(self, server_id: int | None = None) -> dict:
+    """Push the pending AstDB and dialplan changes of one server (None: the default one); ask for
+    the files and the reloads they need."""
+    with using(_server(server_id)):
+        return _sync(self)
+
+
+def _sync(self) -> dict:
     owner = _owner(self.request)
     try:
         outcome = sync.run_requested(owner=owner, files=False)
@@ -76,8 +89,13 @@ def sync_asterisk(self) -> dict:
     max_retries=None,
     acks_late=True,
 )
-def reload_asterisk(self) -> dict:
+def reload_asterisk(self, server_id: int | None = None) -> dict:
     """Send the queued reloads, one at a time (a run of their own: never in the way of AstDB)."""
+    with using(_server(server_id)):
+        return _reload(self)
+
+
+def _reload(self) -> dict:
     outcome = sync.run_reloads(owner=_owner(self.request))
     if outcome is not None and _reloads_waiting():
         # Queued after the run looked for the last time, by a run whose request found it busy.
@@ -88,7 +106,12 @@ def reload_asterisk(self) -> dict:
 
 
 @shared_task(acks_late=True)
-def write_config_files() -> dict:
+def write_config_files(server_id: int | None = None) -> dict:
+    with using(_server(server_id)):
+        return _write_config_files()
+
+
+def _write_config_files() -> dict:
     """Write the config files the outbox names, then ask for the reloads they need.
 
     At most one writer is asked for beyond the one writing (`request_files`); the pending rows
@@ -123,12 +146,28 @@ def _reloads_waiting() -> bool:
 def sync_if_pending() -> bool:
     """The periodic safety net (celery beat): a change whose request never reached a worker (the
     broker was down at the save, the process that saved died before it asked, a message was
-    lost) is synced now. With no run under way it asks whatever the request flag says: a
-    second request is harmless (runs coalesce), a lost one would wait for it to go stale."""
-    if not SyncChange.objects.exists() or SyncStatus.get().running_by:
-        return False
-    SyncStatus.request(force=True)
-    return _enqueue()
+    lost) is synced now, server by server. With no run under way it asks whatever the request
+    flag says: a second request is harmless (runs coalesce), a lost one would wait for it to go stale."""
+    asked = False
+    for server in Server.objects.all():
+        with using(server):
+            if not SyncChange.objects.exists() or SyncStatus.get().running_by:
+                continue
+            SyncStatus.request(force=True)
+            asked = _enqueue() or asked
+    return asked
+
+
+def server_queues() -> list[str]:
+    """Every server's queue (`pbx.<name>`): what a worker started with --all-servers consumes."""
+    return [server.queue for server in Server.objects.all()]
+
+
+def _server(server_id: int | None) -> Server:
+    """The server a task runs for (None: the default one, as tasks queued before servers were)."""
+    if server_id is None:
+        return current()
+    return Server.objects.get(pk=server_id)
 
 
 def _owner(request) -> str:
@@ -138,11 +177,13 @@ def _owner(request) -> str:
 
 
 def _enqueue(task=None) -> bool:
-    """Hand a run (a sync, `write_config_files` or `reload_asterisk`) to the workers; False (logged) when the broker
-    cannot be reached: the outbox keeps the work, and the periodic check asks again."""
+    """Hand a run (a sync, `write_config_files` or `reload_asterisk`) of the server in use to its
+    queue (`pbx.<name>`); False (logged) when the broker cannot be reached: the outbox keeps the
+    work, and the periodic check asks again."""
     task = task or sync_asterisk
+    server = current()
     try:
-        task.apply_async()
+        task.apply_async((server.pk,), queue=server.queue)
     except Exception as e:  # kombu raises its own and the socket's errors alike
         log.warning("could not ask a worker for a sync (the change is kept and follows later): %s", e)
         if task is sync_asterisk:
@@ -151,11 +192,20 @@ def _enqueue(task=None) -> bool:
     return True
 
 
-def request_sync(*, force: bool = False, files_too: bool = True) -> bool:
-    """Ask for a sync run unless one is already asked for; return whether this call asked.
+def request_sync(*, force: bool = False, files_too: bool = True, server: Server | None = None) -> bool:
+    """Ask each server (or only `server`) for a sync run unless one is already asked for or it has
+    nothing waiting; return whether this call asked any.
 
     `force` ("Sync now") asks even with nothing pending or a run already asked for.
     """
+    asked = False
+    for one in [server] if server is not None else Server.objects.all():
+        with using(one):
+            asked = _request_one(force=force, files_too=files_too) or asked
+    return asked
+
+
+def _request_one(*, force: bool, files_too: bool) -> bool:
     pending = SyncChange.objects.all() if files_too else SyncChange.objects.exclude(kind=SyncChange.Kind.FILE)
     if not force and not pending.exists():
         return False
@@ -165,8 +215,14 @@ def request_sync(*, force: bool = False, files_too: bool = True) -> bool:
 
 
 def recover(*, node: str) -> None:
-    """A worker starts as `node`: lift the run an earlier life of it held (killed mid-run) and
-    ask for a run if anything waits, instead of waiting for the claim to expire."""
+    """A worker starts as `node`: lift the runs an earlier life of it held (killed mid-run) and
+    ask for a run if anything waits, instead of waiting for the claim to expire; server by server."""
+    for server in Server.objects.all():
+        with using(server):
+            _recover_one(node)
+
+
+def _recover_one(node: str) -> None:
     if SyncStatus.release_node(node):
         log.warning("a sync run of an earlier %s did not finish; taking it up again", node)
     if SyncChange.objects.exists():

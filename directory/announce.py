@@ -1,7 +1,8 @@
 """What the directory tells whoever keeps Asterisk in step: which users and devices changed.
 
 The directory knows nothing of Asterisk. Its services call `changed(users=…, devices=…)`
-(or `sip_settings_changed()`, `trunks_changed(techs=…)`, `routes_changed()`) inside their
+(or `sip_settings_changed()`, `trunks_changed(techs=…)`, `routes_changed()`,
+`servers_changed()`) inside their
 transaction, and that is all they say; the Asterisk boundary subscribes at start-up
 (`asterisk/apps.py`) and records in its outbox, in the same transaction, which files, keys
 and reloads follow. A change made with nobody
@@ -22,6 +23,8 @@ class Recorder(Protocol):
     def trunks_changed(self, *, techs: Iterable[str], fields: Iterable[str] | None = None) -> None: ...
 
     def routes_changed(self) -> None: ...
+
+    def servers_changed(self) -> None: ...
 
 
 _recorders: list[Recorder] = []
@@ -68,3 +71,10 @@ def routes_changed() -> None:
     """Outbound or inbound routes changed in this transaction (their order included)."""
     for recorder in _subscribed():
         recorder.routes_changed()
+
+
+def servers_changed() -> None:
+    """Asterisk servers were created, edited or deleted in this transaction: every server's
+    trunks to the others and its dialplan follow."""
+    for recorder in _subscribed():
+        recorder.servers_changed()

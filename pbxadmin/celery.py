@@ -6,10 +6,12 @@ Imported with the settings (pbxadmin/__init__.py), so it must not touch the disk
 import: the folders are made when a worker starts or a message is first sent.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import beat_init, before_task_publish, worker_init, worker_ready
+from click import Option
 
 from pbxadmin import broker
 
@@ -20,6 +22,60 @@ broker.install()
 app = Celery("pbxadmin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["asterisk", "bulk"])
+
+log = logging.getLogger(__name__)
+
+# Each Asterisk server's runs go to its own queue, `pbx.<name>` (README "Several servers"): a
+# worker on a PBX host consumes its server's (`-Q pbx.<name>`); `--all-servers` (what `make
+# run`'s one worker is started with) consumes every server's, and a new server's from the
+# moment it is saved (looked for every ALL_SERVERS_EVERY seconds).
+ALL_SERVERS_EVERY = 10.0
+app.user_options["worker"].add(
+    Option(
+        ("--all-servers",),
+        is_flag=True,
+        default=False,
+        help="Also consume every Asterisk server's queue (pbx.<name>), new servers' included.",
+    )
+)
+
+
+class EveryServersQueue(bootsteps.StartStopStep):
+    """With --all-servers: consume each server's queue, at start and as servers are added."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, all_servers: bool = False, **options):
+        self.enabled = bool(all_servers)
+        self.timer = None
+        super().__init__(parent, **options)
+
+    def start(self, consumer) -> None:
+        self.add_queues(consumer)
+        self.timer = consumer.timer.call_repeatedly(ALL_SERVERS_EVERY, self.add_queues, (consumer,))
+
+    def stop(self, consumer) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def add_queues(self, consumer) -> None:
+        from django import db
+
+        from asterisk.boundary import server_queues
+
+        try:
+            db.close_old_connections()
+            queues = server_queues()
+        except Exception:  # the database may be away a moment: the next round looks again
+            log.exception("could not read the Asterisk servers' queues")
+            return
+        for queue in queues:
+            # Consumed already: nothing happens.
+            consumer.add_task_queue(queue)
+
+
+app.steps["consumer"].add(EveryServersQueue)
 
 
 def _broker_folders() -> None:

@@ -213,6 +213,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 3600
 CELERY_TASK_TIME_LIMIT = 3700
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "pbxadmin")
+# Each Asterisk server's runs go to the queue `<prefix><name>` (`pbx.main`): README "Several servers".
+PBXADMIN_SERVER_QUEUE_PREFIX = env_str("PBXADMIN_SERVER_QUEUE_PREFIX", "pbx.")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The safety net: every so often a worker looks for changes no run was asked for (the broker was
 # down when they were saved) and asks for one. Run by `celery beat` (`worker -B` in `make run`).

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from directory.servers.current import current_id
+
 
 class PhoneState(models.TextChoices):
     REGISTERED = "registered", "Registered"
@@ -87,7 +89,8 @@ class ListenerState(models.TextChoices):
 
 
 class ListenerStatus(models.Model):
-    """One row: whether the AMI event listener follows Asterisk now, as it last said.
+    """One row per server: whether the AMI event listener follows that server's Asterisk now, as
+    it last said (the methods work on the row of the server in use, `current()`).
 
     The phone states are only as current as this link: while it is down (or the
     listener is not running) they are what Asterisk said last, not what is true
@@ -102,6 +105,9 @@ class ListenerStatus(models.Model):
     HEARTBEAT = timedelta(seconds=5)
     SILENT_AFTER = timedelta(seconds=20)
 
+    server = models.OneToOneField(
+        "servers.Server", on_delete=models.CASCADE, default=current_id, related_name="listener_status"
+    )
     state = models.CharField(max_length=12, choices=ListenerState.choices, default=ListenerState.STOPPED)
     since = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -117,8 +123,9 @@ class ListenerStatus(models.Model):
     def record(cls, state: str, error: str = "") -> None:
         """The listener's link is now `state`; one or two UPDATEs, no read."""
         now = timezone.now()
-        cls.objects.get_or_create(pk=1)
-        row = cls.objects.filter(pk=1)
+        server = current_id()
+        cls.objects.get_or_create(server_id=server)
+        row = cls.objects.filter(server_id=server)
         up = Q(state=ListenerState.CONNECTED)
         went = up if state != ListenerState.CONNECTED else ~up
         values = {"state": state, "error": error[:2000], "heartbeat_at": now}
@@ -127,4 +134,4 @@ class ListenerStatus(models.Model):
 
     @classmethod
     def beat(cls) -> None:
-        cls.objects.filter(pk=1).update(heartbeat_at=timezone.now())
+        cls.objects.filter(server_id=current_id()).update(heartbeat_at=timezone.now())

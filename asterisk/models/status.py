@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from directory.servers.current import current_id
+
 # A request older than this with no run to show for it (a message the broker lost,
 # a worker killed before it began) no longer blocks new requests.
 STALE_REQUEST = timedelta(minutes=2)
@@ -35,7 +37,9 @@ class ErrorKind(models.TextChoices):
 
 
 class SyncStatus(models.Model):
-    """One row: the state of the link to Asterisk, as the pages show it, and who runs the sync.
+    """One row per server: the state of the link to its Asterisk, as the pages show it, and who
+    runs its sync. The methods below work on the row of the server in use
+    (`directory.servers.current.current()`); each server's runs, leases and errors are its own.
 
     Every change of state goes through the methods below; each is one conditional
     UPDATE, so the web process, the workers and the commands can call them at once,
@@ -52,6 +56,9 @@ class SyncStatus(models.Model):
       one reload in flight at a time, and none of them in the way of AstDB.
     """
 
+    server = models.OneToOneField(
+        "servers.Server", on_delete=models.CASCADE, default=current_id, related_name="sync_status"
+    )
     # A run has been asked for (by a save, an import or "sync now") and none has begun since.
     queued = models.BooleanField(default=False)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -100,12 +107,13 @@ class SyncStatus(models.Model):
 
     @classmethod
     def get(cls) -> "SyncStatus":
-        return cls.objects.get_or_create(pk=1)[0]
+        """The row of the server in use (made on first use)."""
+        return cls.objects.get_or_create(server_id=current_id())[0]
 
     @classmethod
     def _row(cls) -> models.QuerySet:
-        cls.get()
-        return cls.objects.filter(pk=1)
+        row = cls.get()
+        return cls.objects.filter(pk=row.pk)
 
     # --- asking for a run, and running it ---------------------------------------------
 

@@ -81,7 +81,7 @@ class Worker:
         with open(self.log, "a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "pbxadmin", "worker", "--beat", "--pool", "solo",
-                 "-Q", self.queue, "-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
+                 "-Q", self.queue, "--all-servers", "-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle",
                  "--loglevel", "INFO"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -110,6 +110,8 @@ def worker(asterisk, settings, tmp_path):
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        # The servers' queues too are this test's own (`<queue>.main`), consumed with --all-servers.
+        "PBXADMIN_SERVER_QUEUE_PREFIX": f"{queue}.",
         "AMI_HOST": "127.0.0.1",
         "AMI_PORT": str(asterisk.port),
         "AMI_USERNAME": asterisk.username,
@@ -126,6 +128,7 @@ def worker(asterisk, settings, tmp_path):
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
     settings.CELERY_BROKER_URL = REDIS_URL
+    settings.PBXADMIN_SERVER_QUEUE_PREFIX = f"{queue}."
     running = Worker(env, queue, tmp_path / "worker.log")
     try:
         yield running.start()

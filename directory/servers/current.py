@@ -54,3 +54,13 @@ def using(server: Server) -> Iterator[Server]:
         yield server
     finally:
         _current.reset(token)
+
+
+def current_id() -> int:
+    """The id of the server in use: the default of every per-server row the Asterisk side writes."""
+    return current().pk
+
+
+def use_in_this_thread(server: Server) -> None:
+    """Work for `server` from now on in this thread (a worker thread that serves one server only)."""
+    _current.set(server)

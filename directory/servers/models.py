@@ -9,6 +9,7 @@ on it, and code that names no server works on it (directory/servers/current.py).
 import re
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -134,5 +135,5 @@ class Server(models.Model):
 
     @property
     def queue(self) -> str:
-        """The Celery queue this server's tasks go to; its worker consumes it."""
-        return f"pbx.{self.name}"
+        """The Celery queue this server's tasks go to (`pbx.<name>`); its worker consumes it."""
+        return f"{settings.PBXADMIN_SERVER_QUEUE_PREFIX}{self.name}"

@@ -7,7 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from asterisk.ami import AmiError
 from asterisk.models import SyncStatus
+from asterisk.servers import add_server_argument, chosen_servers
 from asterisk.sync import PruneDeclined, run_requested
+from directory.servers.current import current, using
 
 # How many of the keys pbxadmin does not own a plain --full names before "and N more".
 _SHOWN = 20
@@ -39,10 +41,29 @@ class Command(BaseCommand):
             dest="interactive",
             help="with --prune-unknown: do not ask before deleting",
         )
+        add_server_argument(parser, what="sync")
 
-    def handle(self, *args, full: bool, prune_unknown: bool, interactive: bool, **options):
+    def handle(self, *args, full: bool, prune_unknown: bool, interactive: bool, server=None, **options):
         if prune_unknown and not full:
             raise CommandError("--prune-unknown needs --full: only a full sync reads Asterisk's keys back.")
+        servers = chosen_servers(server)
+        failed = []
+        for one in servers:
+            with using(one):
+                if len(servers) > 1:
+                    self.stdout.write(f"{one.name}:")
+                try:
+                    self._one(full=full, prune_unknown=prune_unknown, interactive=interactive)
+                except CommandError as e:
+                    if len(servers) == 1:
+                        raise
+                    # One server's failure stops no other's sync.
+                    self.stderr.write(f"{one.name}: {e}")
+                    failed.append(one.name)
+        if failed:
+            raise CommandError(f"Not brought up to date: {', '.join(failed)}.")
+
+    def _one(self, *, full: bool, prune_unknown: bool, interactive: bool) -> None:
         SyncStatus.get()
         owner = f"command@{socket.gethostname()}/{os.getpid()}/asterisk_sync"
         # A run under way (a worker's) ends first: one run at a time.
@@ -67,7 +88,7 @@ class Command(BaseCommand):
         if outcome.asked_meanwhile:
             from asterisk.tasks import request_sync
 
-            request_sync()
+            request_sync(server=current())
         result = outcome.result
         if result is None:
             raise CommandError(
