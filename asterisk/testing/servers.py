@@ -54,6 +54,14 @@ def missing() -> str | None:
     return None
 
 
+def queue_of(name: str) -> str:
+    """The queue of server `name`'s tasks (`Server.queue`: `pbx.<name>` unless
+    PBXADMIN_SERVER_QUEUE_PREFIX says otherwise)."""
+    from django.conf import settings
+
+    return f"{settings.PBXADMIN_SERVER_QUEUE_PREFIX}{name}"
+
+
 class Broker:
     """A Redis of our own on a free loopback port: no file, no other client."""
 
@@ -197,7 +205,7 @@ class Host:
 
     @property
     def queue(self) -> str:
-        return f"pbx.{self.name}"
+        return queue_of(self.name)
 
     def row(self):
         """Its `Server` row in the portal."""
@@ -247,10 +255,10 @@ class Servers:
                 "PYTHONUNBUFFERED": "1",
                 **(worker_env or {}),
             }
-            queues = [f"pbx.{name}"]
+            queues = [queue_of(name)]
             if index == 0:  # as `make run`'s worker: the portal's own queue and the periodic checks
                 queues.append(env.get("CELERY_TASK_DEFAULT_QUEUE", "pbxadmin"))
-            worker = Worker(f"pbx.{name}", queues, env, var / "worker.log", beat=index == 0)
+            worker = Worker(queue_of(name), queues, env, var / "worker.log", beat=index == 0)
             self.hosts[name] = Host(name, ast, worker)
 
     # --- the hosts ----------------------------------------------------------------------
