@@ -232,6 +232,8 @@ class Servers:
         self.database_url = database_url
         self.sip_settings = dict(sip_settings or {})
         self.hosts: dict[str, Host] = {}
+        # The portal's Server rows for them, by name, as `rows()` last saved them.
+        self.row: dict = {}
         for index, name in enumerate(names):
             ast = ServerAsterisk(name=name[:12])
             var = self.root / name
@@ -343,6 +345,7 @@ class Servers:
                 setattr(row, key, value)
             row.save()
             rows.append(row)
+        self.row = {row.name: row for row in rows}
         return rows
 
     def logs(self) -> str:

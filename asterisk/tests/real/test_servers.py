@@ -9,6 +9,7 @@ portal believes it wrote. One set of Asterisks and workers serves the whole modu
 starts from an empty portal, and every Asterisk emptied of what the portal owns.
 """
 
+import os
 import re
 
 import pytest
@@ -32,8 +33,6 @@ SHOWS_WITHIN = 60.0
 
 
 def _need_servers() -> None:
-    import os
-
     if reason := missing():
         if os.environ.get("CI"):
             pytest.fail(f"three real Asterisks are required in CI: {reason}")
@@ -49,8 +48,8 @@ def farm(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         url = database_url()
     servers = Servers((MAIN, B, C), database_url=url)
-    servers.start()
     try:
+        servers.start()
         yield servers
     finally:
         servers.close()
@@ -170,13 +169,13 @@ def servers(farm, transactional_db, settings):
     settings.CELERY_BROKER_URL = farm.broker.url
     settings.AMI_TIMEOUT = 15
     with publishing_to(farm.broker.url):
-        rows = {row.name: row for row in farm.rows()}
+        farm.rows()
+        rows = farm.row
         sip_settings_update(**farm[MAIN].ast.sip_settings())
         for host in farm:
             _reset(host, rows[host.name])
         for host in farm:
             settled(host)
-        farm.row = rows
         yield farm
         for host in farm:
             if host.ast.running():
