@@ -10,6 +10,7 @@ from asterisk.tasks import request_sync
 class SyncStatusAdmin(admin.ModelAdmin):
     list_display = (
         "__str__",
+        "server",
         "last_success_at",
         "pending_changes",
         "queued",
@@ -18,6 +19,7 @@ class SyncStatusAdmin(admin.ModelAdmin):
         "runs",
     )
     readonly_fields = (
+        "server",
         "queued",
         "queued_at",
         "last_success_at",
@@ -30,7 +32,7 @@ class SyncStatusAdmin(admin.ModelAdmin):
 
     @admin.display(description="changes pending")
     def pending_changes(self, obj) -> int:
-        return SyncChange.objects.count()
+        return SyncChange.every_server.filter(server_id=obj.server_id).count()
 
     @admin.action(description="Sync now: push pending changes to Asterisk", permissions=["change"])
     def sync_now(self, request, queryset):

@@ -25,6 +25,7 @@ from asterisk.models import (
 from directory.devices.models import Device
 from directory.devices.selectors import BY_ID
 from directory.servers.current import current_id
+from directory.servers.models import Server
 
 # States the "needs attention" filter of the lists shows.
 DOWN = (PhoneState.UNREGISTERED, PhoneState.UNREACHABLE)
@@ -43,11 +44,15 @@ def device_states(ids: Iterable[str]) -> States:
     found = {s.device_id: s for s in PhoneStatus.objects.filter(device_id__in=ids)} if ids else {}
     states = States()
     states.link = listener_link()
+    # Each device's state is as current as the link to its own server's Asterisk.
+    links = server_links() if ids else {}
+    servers = dict(Device.objects.filter(pk__in=ids).values_list("pk", "server_id")) if len(links) > 1 else {}
     for device_id in ids:
         status = found.get(device_id) or PhoneStatus(
             device_id=device_id, state=PhoneState.UNKNOWN, usage=PhoneUsage.UNKNOWN
         )
-        states[device_id] = _as_seen(status, states.link)
+        link = links.get(servers.get(device_id), states.link)
+        states[device_id] = _as_seen(status, link)
     return states
 
 
@@ -221,7 +226,18 @@ class Link:
 
 def listener_link() -> Link:
     """The listener's link as it last recorded it, or `silent` when it has not beaten its heart lately."""
-    row = ListenerStatus.objects.filter(server_id=current_id()).first()
+    return _link_of(ListenerStatus.objects.filter(server_id=current_id()).first())
+
+
+def server_links() -> dict[int, Link]:
+    """Each server's listener link, by server id (a server whose listener never ran: `never`)."""
+    links = {server: Link("never") for server in Server.objects.values_list("pk", flat=True)}
+    for row in ListenerStatus.objects.all():
+        links[row.server_id] = _link_of(row)
+    return links
+
+
+def _link_of(row: ListenerStatus | None) -> Link:
     if row is None:
         return Link("never")
     beat = row.heartbeat_at

@@ -19,6 +19,7 @@ from django.utils import timezone
 from asterisk.models import RegistrationState, TrunkRegistration
 from asterisk.phone_status import clean
 from directory.connectivity.models import Trunk
+from directory.servers.current import current_id
 
 # Asterisk's words for a registration's state (chan_sip's regstate2str, IAX2's, PJSIP's).
 STATES = {
@@ -131,8 +132,10 @@ def _int_port(value) -> int:
 
 def save(registrations: list[Registration]) -> None:
     now = timezone.now()
+    server = current_id()
     rows = [
         TrunkRegistration(
+            server_id=server,
             tech=r.tech,
             host=r.host,
             port=r.port,
@@ -148,7 +151,7 @@ def save(registrations: list[Registration]) -> None:
         TrunkRegistration.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["tech", "host", "port", "username"],
+            unique_fields=["server", "tech", "host", "port", "username"],
             update_fields=["state", "detail", "since", "updated_at"],
         )
 
@@ -175,7 +178,9 @@ def trunk_registration_states(trunks=None) -> dict[int, TrunkState]:
     """
     trunks = list(Trunk.objects.all() if trunks is None else trunks)
     hosts = {t.host.lower() for t in trunks}
-    rows = sorted(TrunkRegistration.objects.filter(host__in=hosts), key=lambda r: r.updated_at, reverse=True)
+    # As the server in use reports them (the default one, for the pages).
+    registered = TrunkRegistration.objects.filter(server_id=current_id(), host__in=hosts)
+    rows = sorted(registered, key=lambda r: r.updated_at, reverse=True)
     result: dict[int, TrunkState] = {}
     for trunk in trunks:
         if not (trunk.register and trunk.enabled):

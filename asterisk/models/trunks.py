@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from directory.servers.current import current_id
+
 
 class RegistrationState(models.TextChoices):
     REGISTERED = "registered", "Registered"
@@ -20,6 +22,10 @@ class TrunkRegistration(models.Model):
     IAX2 trunk, only its account and host.
     """
 
+    # The server whose Asterisk reported it (each server registers its own trunks' accounts).
+    server = models.ForeignKey(
+        "servers.Server", on_delete=models.CASCADE, default=current_id, related_name="trunk_registrations"
+    )
     tech = models.CharField(max_length=8)
     host = models.CharField(max_length=253)
     port = models.PositiveIntegerField(default=0)
@@ -35,7 +41,8 @@ class TrunkRegistration(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tech", "host", "port", "username"], name="trunk_registration_once"
+                fields=["server", "tech", "host", "port", "username"],
+                name="trunk_registration_once_per_server",
             )
         ]
 

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from asterisk import ami
 from asterisk.astdb_plan import read_families
 from asterisk.call_features.adopt import adopt
+from asterisk.servers import chosen_servers
+from directory.servers.current import default
 
 
 class Command(BaseCommand):
@@ -14,9 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+        parser.add_argument(
+            "--server",
+            metavar="NAME",
+            help="read this server's Asterisk (its name); default: the default server",
+        )
 
-    def handle(self, *args, dry_run: bool, **options):
-        config = ami.AmiConfig.from_settings()
+    def handle(self, *args, dry_run: bool, server: str | None = None, **options):
+        config = ami.AmiConfig.for_server(chosen_servers(server)[0] if server else default())
         if not config.configured:
             raise CommandError("Set AMI_SECRET (and AMI_HOST, AMI_PORT, AMI_USERNAME) to reach Asterisk.")
         try:
