@@ -46,8 +46,10 @@ _NOBODY = f"{prompts.SORRY}&{prompts.GOODBYE}"
 
 
 def _static(agi_url: str, default_ringtime: int, *, several: bool = False) -> str:
-    # With several servers, the users of the others come after this server's own.
+    # With several servers, the users of the others come after this server's own, and `*<ext>`
+    # for one of them leaves the message on their server (asterisk/render/servers.py).
     remote = f"include => {servers.REMOTE_CONTEXT}\n" if several else ""
+    remote_vm_check, remote_vm = servers.VM_DIRECT_LINES if several else ("", "")
     return f"""[from-internal-additional]
 include => ext-local
 {remote}include => app-userlogonoff
@@ -114,7 +116,7 @@ exten => _*X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}}))
 ; DB() and VoiceMail(). No mailbox: sorry, goodbye; or, with ARG2 "try", back to the caller.
 [sub-vm-direct]
 exten => s,1,GotoIf($[${{LEN(${{FILTER(0123456789,${{ARG1}})}})}} != ${{LEN(${{ARG1}})}}]?nomailbox)
- same => n,Set(VMCTX=${{DB(AMPUSER/${{ARG1}}/voicemail)}})
+{remote_vm_check} same => n,Set(VMCTX=${{DB(AMPUSER/${{ARG1}}/voicemail)}})
  same => n,GotoIf($[${{LEN(${{VMCTX}})}} = 0]?nomailbox)
  same => n,GotoIf($["${{VMCTX}}" = "novm"]?nomailbox)
  same => n,VoiceMail(${{ARG1}}@${{VMCTX}},u)
@@ -124,7 +126,7 @@ exten => s,1,GotoIf($[${{LEN(${{FILTER(0123456789,${{ARG1}})}})}} != ${{LEN(${{A
  same => n,Playback({_NOBODY})
  same => n,Hangup()
  same => n(back),Return()
-
+{remote_vm}
 ; Open ARG1's mailbox; VoiceMailMain asks its PIN. Not a mailbox: ask for one, as *98 does.
 [sub-vm-main]
 exten => s,1,Answer()

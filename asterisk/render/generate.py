@@ -176,8 +176,9 @@ ALL_FILES = list(FILE_SOURCE)
 # re-renders a 10,000-user dialplan. A test changes each field and checks no other file moves.
 DEVICE_FILES = "devices"
 USER_INPUTS: dict[str, frozenset[str]] = {
-    # A user's entries are their number and the dial strings of the devices they are on.
-    DIALPLAN: frozenset({"extension"}),
+    # A user's entries are their number and the dial strings of the devices they are on; on
+    # another server, the entries that reach them there (a move names every file anyway).
+    DIALPLAN: frozenset({"extension", "server"}),
     VOICEMAIL: voicemail.USER_INPUTS,
     # A device's section names its user's mailbox context and language (`_COLUMNS`).
     DEVICE_FILES: frozenset({"voicemail", "language"}),
@@ -186,7 +187,9 @@ DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
     # The hint lists the dial strings of the devices a user is on, in the order they came; a
     # user's entry names the context their own phone dials from (directory/users/call_features: their
     # forwards are dialled in it): its number's device, else a fixed device they are default user of.
-    DIALPLAN: frozenset({"id", "dial", "user_id", "default_user_id", "devicetype", "settings.context"}),
+    DIALPLAN: frozenset(
+        {"id", "dial", "user_id", "default_user_id", "devicetype", "settings.context", "server"}
+    ),
     VOICEMAIL: frozenset(),
     DEVICE_FILES: None,
 }

@@ -139,14 +139,28 @@ def trunk_sections(local: Server, taken: set[str] = frozenset()) -> list[Section
     return sections
 
 
+# `*<ext>` for a user of another server (sub-vm-direct, in the static dialplan): once the number
+# is known to be digits, a user of [ext-remote] is called there with VMDIRECT=*, so the call
+# crosses as `*<ext>` and their server leaves the message. Not for a call that came from another
+# server (ARG2 `here`, from-internal-servers): that is never sent on.
+VM_DIRECT_LINES = (
+    f""" same => n,GotoIf($["${{ARG2}}" != "here" & ${{DIALPLAN_EXISTS({REMOTE_CONTEXT},${{ARG1}},1)}}]?remote)
+""",
+    f""" same => n(remote),Set(VMDIRECT=*)
+ same => n,Goto({REMOTE_CONTEXT},${{ARG1}},1)
+""",
+)
+
+
 def static_text() -> str:
     """The contexts of several servers (the static dialplan, after the routes)."""
     return f"""; Several servers (README "Several servers"). The users of the other servers are in
 ; [{REMOTE_CONTEXT}] (below the per-user marker); calling one dials them over the IAX2 trunk to
 ; their server (iax_additional.conf's [pbx-<name>]), as the caller (sub-user-callerid has set the
-; name and number, which IAX2 carries). ARG1 is the user's number, ARG2 the trunk.
+; name and number, which IAX2 carries). ARG1 is the user's number, ARG2 the trunk; VMDIRECT is
+; `*` when the caller dialled *<ext> (sub-vm-direct): the message is left on their server.
 [{DIAL_SERVER}]
-exten => s,1,Dial(IAX2/${{ARG2}}/${{ARG1}},,t)
+exten => s,1,Dial(IAX2/${{ARG2}}/${{VMDIRECT}}${{ARG1}},,t)
  same => n,GotoIf($["${{DIALSTATUS}}" = "CHANUNAVAIL"]?unreachable)
  same => n,GotoIf($["${{DIALSTATUS}}" = "CONGESTION"]?unreachable)
  same => n,Return()
@@ -158,9 +172,9 @@ exten => s,1,Dial(IAX2/${{ARG2}}/${{ARG1}},,t)
 ; user's mailbox (*<ext>); nothing else (no route out, no feature code, no other server).
 [{FROM_SERVERS}]
 include => ext-local
-exten => _*X,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}}))
+exten => _*X,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},here))
  same => n,Hangup()
-exten => _*X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}}))
+exten => _*X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},here))
  same => n,Hangup()
 """
 

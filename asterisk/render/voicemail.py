@@ -28,7 +28,7 @@ _OPTIONS = re.compile(r"[^,;\\\[\]\x00-\x1f\x7f]*")
 
 _COLUMNS = ("voicemail", "extension", "vm_pin", "name", "vm_email", "vm_pager", "vm_options")
 # The user fields this file reads.
-USER_INPUTS = frozenset(_COLUMNS)
+USER_INPUTS = frozenset({*_COLUMNS, "server"})  # a mailbox is on its user's server only
 
 
 def mailbox_line(extension: str, pin: str, name: str, email: str, pager: str, options: str) -> str:

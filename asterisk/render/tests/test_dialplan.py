@@ -68,6 +68,10 @@ def check_targets(contexts, includes) -> None:
                     branch = app[app.rindex("?") + 1 : -1]
                     for label in filter(None, branch.split(":")):
                         assert label in labels, f"{where}: GotoIf to a missing label {label}"
+                elif app.startswith("Goto(") and app.count(",") == 2:
+                    # Goto(context,exten,priority): into another context (its extension may be a
+                    # variable, as a user's number is).
+                    assert app[5:-1].split(",")[0] in contexts, f"{where}: Goto to a missing context"
                 elif app.startswith("Goto("):
                     assert app[5:-1] in labels, f"{where}: Goto to a missing label"
             assert any(app.startswith(("Return(", "Hangup(")) for _, _, app in extension.steps), where

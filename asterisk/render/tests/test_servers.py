@@ -159,9 +159,34 @@ def test_the_sub_dial_server_dials_the_trunk_and_says_sorry_when_unreachable(two
     with using(main):
         contexts, _ = parse_dialplan(render_dialplan())
     steps = [app for _, _, app in contexts[server_render.DIAL_SERVER]["s"].steps]
-    assert steps[0] == "Dial(IAX2/${ARG2}/${ARG1},,t)"
+    assert steps[0] == "Dial(IAX2/${ARG2}/${VMDIRECT}${ARG1},,t)"
     assert any("CHANUNAVAIL" in step for step in steps)
     assert any(step.startswith("Playback(") for step in steps)
+
+
+def test_star_ext_of_a_user_of_another_server_leaves_the_message_there(two):
+    main, _branch = two
+    with using(main):
+        contexts, includes = parse_dialplan(render_dialplan())
+    check_targets(contexts, includes)
+    steps = [app for _, _, app in contexts["sub-vm-direct"]["s"].steps]
+    # After the digits check, before the local mailbox is looked up.
+    assert steps[1] == 'GotoIf($["${ARG2}" != "here" & ${DIALPLAN_EXISTS(ext-remote,${ARG1},1)}]?remote)'
+    assert steps[-2:] == ["Set(VMDIRECT=*)", "Goto(ext-remote,${ARG1},1)"]
+    dial = contexts[server_render.DIAL_SERVER]["s"].steps[0][2]
+    assert dial == "Dial(IAX2/${ARG2}/${VMDIRECT}${ARG1},,t)"
+    # A call from another server is never sent on: its *<ext> is for a mailbox here.
+    for exten in ("_*X", "_*X."):
+        assert (
+            contexts[server_render.FROM_SERVERS][exten].steps[0][2]
+            == "Gosub(sub-vm-direct,s,1(${EXTEN:1},here))"
+        )
+
+
+def test_one_server_leaves_sub_vm_direct_as_it_was():
+    contexts, _ = parse_dialplan(render_dialplan())
+    steps = [app for _, _, app in contexts["sub-vm-direct"]["s"].steps]
+    assert not any("ext-remote" in step or "VMDIRECT" in step for step in steps)
 
 
 def test_user_entries_are_local_remote_or_none_for_the_server_in_use(two):
