@@ -78,6 +78,16 @@ def iax_peers(host) -> set[str]:
     return set(re.findall(r"^(pbx-[a-z0-9-]+)", host.ast.cli("iax2 show peers"), re.M))
 
 
+def mailboxes(host) -> set[str]:
+    """The mailboxes this Asterisk's app_voicemail loaded (`voicemail show users for default`)."""
+    found = set()
+    for line in host.ast.cli("voicemail show users for default").splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] == "default" and fields[1].isdigit():
+            found.add(fields[1])
+    return found
+
+
 def remote_entries(host) -> dict[str, str]:
     """`dialplan show ext-remote`: each number there and the trunk (`pbx-<server>`) it dials."""
     entries: dict[str, str] = {}
@@ -187,14 +197,14 @@ def _office(rows) -> dict[str, str]:
     """One user with a PJSIP phone on each server: {server name: their number}."""
     from directory.users.extensions import extension_create
 
-    extension_create(extension="1001", name="Ana Main", tech="pjsip", server=rows[MAIN])
-    extension_create(extension="2001", name="Bob Branch", tech="pjsip", server=rows[B])
-    extension_create(extension="3001", name="Cy West", tech="pjsip", server=rows[C])
+    extension_create(extension="1001", name="Ana Main", tech="pjsip", voicemail="default", server=rows[MAIN])
+    extension_create(extension="2001", name="Bob Branch", tech="pjsip", voicemail="default", server=rows[B])
+    extension_create(extension="3001", name="Cy West", tech="pjsip", voicemail="default", server=rows[C])
     return {MAIN: "1001", B: "2001", C: "3001"}
 
 
 def _holds_only(host, number: str) -> bool:
-    return users_held(host) == {number} and devices_held(host) == {number} and endpoints(host) == {number}
+    return users_held(host) == devices_held(host) == endpoints(host) == mailboxes(host) == {number}
 
 
 def _call_rings(caller: Phone, callee: Phone, at, number: str) -> None:
@@ -244,11 +254,11 @@ def test_a_moved_user_takes_their_keys_and_sections_to_the_new_server_and_is_rea
 
     move_user(extension="2001", server=servers.row[C])
 
-    shows(b, "2001 gone", lambda: "2001" not in users_held(b) | devices_held(b) | endpoints(b))
+    shows(b, "2001 gone", lambda: "2001" not in users_held(b) | devices_held(b) | endpoints(b) | mailboxes(b))
     shows(
         c,
-        "2001's keys and endpoint",
-        lambda: {"2001", "3001"} == users_held(c) == devices_held(c) == endpoints(c),
+        "2001's keys, endpoint and mailbox",
+        lambda: {"2001", "3001"} == users_held(c) == devices_held(c) == endpoints(c) == mailboxes(c),
     )
     assert file_sections(b) == set() and file_sections(c) == {"2001", "3001"}
     assert "AMPUSER/2001/cidname" not in b.ast.database("AMPUSER")
