@@ -25,7 +25,7 @@ run: $(VENV)/.installed node_modules/.installed
 	@# sync and the imports (with the periodic checks, --beat; its broker is a folder under var/
 	@# unless CELERY_BROKER_URL names one), the hot-desk FastAGI service (*11 / *12) and the AMI
 	@# event listener (phone status).
-	$(PY) -m celery -A pbxadmin worker --beat --all-servers --pool threads --concurrency 4 --loglevel INFO -n pbxadmin@%h & worker=$$!; \
+	$(PY) -m celery -A pbxadmin worker --beat --pool threads --concurrency 4 --loglevel INFO -n pbxadmin@%h & worker=$$!; \
 	$(PY) manage.py fastagi & agi=$$!; \
 	$(PY) manage.py ami_events & events=$$!; \
 	trap 'kill $$worker $$agi $$events 2>/dev/null' EXIT INT TERM; \
@@ -63,7 +63,7 @@ test-all: $(VENV)/.installed node_modules/.installed
 # Asterisk, the phones and the browser see nothing of it: test-all runs them once.
 test-db: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest -n 2 -m "not asterisk and not worker and not browser"
-	$(PY) -m pytest -m worker
+	$(PY) -m pytest -m "worker and not asterisk"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -19,7 +19,7 @@ import gc
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from panoramisk import Manager
@@ -87,7 +87,7 @@ class AmiConfig:
     host: str
     port: int
     username: str
-    secret: str
+    secret: str = field(repr=False)
     # How long an ordinary action may go unanswered before Asterisk counts as unreachable.
     timeout: float
     # How long a reload, or a long CLI command (`database show` of a big system), may take:
@@ -107,12 +107,23 @@ class AmiConfig:
 
     @classmethod
     def for_server(cls, server) -> "AmiConfig":
-        """How to reach `server`'s Asterisk: its own fields, a blank one taking the setting's value."""
+        """How to reach `server`'s Asterisk. A server with no AMI host of its own (the default
+        one, as the migration made it) is this host's settings' Asterisk; one with a host of its
+        own never gets the settings' secret: it is not sent to an address it was not typed for."""
+        if not server.ami_host:
+            return cls(
+                settings.AMI_HOST,
+                server.ami_port or settings.AMI_PORT,
+                server.ami_username or settings.AMI_USERNAME,
+                server.ami_secret or settings.AMI_SECRET,
+                settings.AMI_TIMEOUT,
+                settings.AMI_RELOAD_TIMEOUT,
+            )
         return cls(
-            server.ami_host or settings.AMI_HOST,
+            server.ami_host,
             server.ami_port or settings.AMI_PORT,
             server.ami_username or settings.AMI_USERNAME,
-            server.ami_secret or settings.AMI_SECRET,
+            server.ami_secret,
             settings.AMI_TIMEOUT,
             settings.AMI_RELOAD_TIMEOUT,
         )

@@ -32,7 +32,7 @@ from asterisk.selectors import (
     recent_changes,
     with_phone_state,
 )
-from asterisk.tasks import recover, request_sync, server_queues
+from asterisk.tasks import default_server_queue, recover, request_sync, server_queues
 from asterisk.trunk_status import TrunkState, trunk_registration_states
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "batch",
     "conf_dir",
     "config_files",
+    "default_server_queue",
     "device_preview",
     "device_states",
     "host_port",

@@ -33,7 +33,7 @@ from django.conf import settings
 from asterisk import files, sync
 from asterisk.ami import AmiBusy, AmiUnavailable
 from asterisk.models import SyncChange, SyncStatus
-from directory.servers.current import current, every_server, using
+from directory.servers.current import current, default, every_server, using
 from directory.servers.models import Server
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,11 @@ def sync_if_pending() -> bool:
 def server_queues() -> list[str]:
     """Every server's queue (`pbx.<name>`): what a worker started with --all-servers consumes."""
     return [server.queue for server in every_server()]
+
+
+def default_server_queue() -> str:
+    """The default server's queue: what a worker started with no -Q consumes besides its own."""
+    return default().queue
 
 
 def _server(server_id: int | None) -> Server | None:

@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 # Each Asterisk server's runs go to its own queue, `pbx.<name>` (README "Several servers"): a
 # worker on a PBX host consumes its server's (`-Q pbx.<name>`). A worker started with no -Q (as
-# a single PBX's always was, and `make run`'s) or with `--all-servers` consumes every server's
-# too, and a new server's from the moment it is saved (looked for every ALL_SERVERS_EVERY s).
+# a single PBX's always was) consumes the default server's too: the one whose Asterisk its own
+# settings reach. Only `--all-servers` (one host running everything: tests, a trial) consumes
+# every server's, a new server's from the moment it is saved (looked for every ALL_SERVERS_EVERY
+# seconds): never implied, or a host would write another PBX's files and log in to it.
 ALL_SERVERS_EVERY = 10.0
 app.user_options["worker"].add(
     Option(
@@ -42,21 +44,29 @@ app.user_options["worker"].add(
 
 @celeryd_init.connect
 def _which_queues(sender, instance, options, **kwargs) -> None:
-    """Whether this worker consumes every server's queue: with --all-servers, or with no -Q."""
-    instance.every_servers_queue = bool(options.get("all_servers")) or not options.get("queues")
+    """Which servers' queues this worker consumes beyond its -Q: every one (--all-servers), the
+    default server's (no -Q), or none."""
+    if options.get("all_servers"):
+        instance.servers_queues = "all"
+    elif not options.get("queues"):
+        instance.servers_queues = "default"
+    else:
+        instance.servers_queues = None
 
 
 class EveryServersQueue(bootsteps.StartStopStep):
-    """With --all-servers, or no -Q: consume each server's queue, at start and as servers are added."""
+    """Consume the servers' queues `_which_queues` chose, at start and as servers change."""
 
     requires = {"celery.worker.consumer.tasks:Tasks"}
 
     def __init__(self, parent, **options):
         self.timer = None
+        self.default_queue = None
         super().__init__(parent, **options)
 
     def start(self, consumer) -> None:
-        if not getattr(consumer.controller, "every_servers_queue", False):
+        self.mode = getattr(consumer.controller, "servers_queues", None)
+        if self.mode is None:
             return
         self.add_queues(consumer)
         self.timer = consumer.timer.call_repeatedly(ALL_SERVERS_EVERY, self.add_queues, (consumer,))
@@ -69,17 +79,22 @@ class EveryServersQueue(bootsteps.StartStopStep):
     def add_queues(self, consumer) -> None:
         from django import db
 
-        from asterisk.boundary import server_queues
+        from asterisk.boundary import default_server_queue, server_queues
 
         try:
             db.close_old_connections()
-            queues = server_queues()
+            queues = server_queues() if self.mode == "all" else [default_server_queue()]
         except Exception:  # the database may be away a moment: the next round looks again
             log.exception("could not read the Asterisk servers' queues")
             return
+        if self.mode == "default" and self.default_queue not in (None, queues[0]):
+            # Another server became the default: its queue replaces the old one's.
+            consumer.cancel_task_queue(self.default_queue)
         for queue in queues:
             # Consumed already: nothing happens.
             consumer.add_task_queue(queue)
+        if self.mode == "default":
+            self.default_queue = queues[0]
 
 
 app.steps["consumer"].add(EveryServersQueue)

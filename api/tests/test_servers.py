@@ -49,7 +49,7 @@ def test_a_server_is_created_and_its_secrets_are_never_answered(admin_api):
         admin_api.get(SERVERS),
         admin_api.get(f"{SERVERS}{server.pk}/"),
         admin_api.get(f"{SERVERS}{server.pk}/?include_secrets=true"),
-        admin_api.patch(f"{SERVERS}{server.pk}/", {"ami_host": "10.0.0.3"}, format="json"),
+        admin_api.patch(f"{SERVERS}{server.pk}/", {"ami_username": "portal"}, format="json"),
     ):
         text = response.content.decode()
         assert AMI_SECRET not in text and server.iax_secret not in text
@@ -90,8 +90,8 @@ def test_a_change_with_an_old_etag_is_412(admin_api):
     made = make_server(admin_api)
     url = f"{SERVERS}{made['id']}/"
     tag = admin_api.get(url)["ETag"]
-    assert admin_api.patch(url, {"ami_host": "10.0.0.4"}, format="json", HTTP_IF_MATCH=tag).status_code == 200
-    assert admin_api.patch(url, {"ami_host": "10.0.0.5"}, format="json", HTTP_IF_MATCH=tag).status_code == 412
+    assert admin_api.patch(url, {"iax_host": "10.0.0.4"}, format="json", HTTP_IF_MATCH=tag).status_code == 200
+    assert admin_api.patch(url, {"iax_host": "10.0.0.5"}, format="json", HTTP_IF_MATCH=tag).status_code == 412
 
 
 def test_the_default_moves_by_patch_and_deleting_the_default_or_a_server_in_use_is_refused(admin_api):

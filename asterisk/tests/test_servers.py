@@ -268,3 +268,35 @@ def test_with_the_servers_table_emptied_the_default_server_is_made_again_everywh
     with transaction.atomic():
         servers_changed()
     assert set(SyncChange.every_server.values_list("ref", flat=True)) == {IAX_FILE, DIALPLAN_FILE}
+
+
+def test_a_server_with_a_host_of_its_own_never_gets_the_settings_secret(settings):
+    from asterisk.ami import AmiConfig
+
+    settings.AMI_HOST, settings.AMI_SECRET = "127.0.0.1", "settings-secret"
+    main = default()
+    assert AmiConfig.for_server(main).secret == "settings-secret"
+    elsewhere = Server.objects.create(name="far", ami_host="192.0.2.7", ami_secret="")
+    config = AmiConfig.for_server(elsewhere)
+    assert (config.host, config.secret) == ("192.0.2.7", "")
+    assert "secret" not in repr(config)
+
+
+def test_a_worker_with_no_queue_named_takes_the_default_servers_queue_only(settings):
+    """Never every server's unless told (--all-servers): a host would write another PBX's files."""
+    from types import SimpleNamespace
+
+    from asterisk.tasks import default_server_queue
+    from pbxadmin.celery import _which_queues
+
+    def mode(**options):
+        worker = SimpleNamespace()
+        _which_queues(sender=None, instance=worker, options=options)
+        return worker.servers_queues
+
+    assert mode() == "default"
+    assert mode(queues=["pbx.far"]) is None
+    assert mode(queues=["pbx.far"], all_servers=True) == "all"
+    Server.objects.create(name="far", ami_host="192.0.2.7")
+    assert default_server_queue() == default().queue
+    assert set(server_queues()) == {default().queue, Server.objects.get(name="far").queue}

@@ -20,7 +20,7 @@ HEADER = "extension,name,tech,server"
 
 @pytest.fixture
 def branch():
-    return server_create(name="branch-1")
+    return server_create(name="branch-1", ami_host="192.0.2.10")
 
 
 def test_new_extensions_land_on_the_server_each_row_names(branch):
@@ -81,7 +81,7 @@ def test_exports_write_the_column_only_with_several_servers(committed):
     for kind in ("extensions", "users", "devices"):
         header = "".join(export_file(kind=kind, with_secrets=False)).splitlines()[0]
         assert "server" not in header.split(","), kind
-    server_create(name="branch-1")
+    server_create(name="branch-1", ami_host="192.0.2.10")
     committed(
         create_on,
         create=extension_create,

@@ -18,6 +18,7 @@ import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from audit import trail
 from directory import announce
@@ -65,6 +66,13 @@ def _port(value, field: str, errors: ErrorCollector) -> None:
 
 def _rules(server: Server, errors: ErrorCollector) -> None:
     _port(server.ami_port, "ami_port", errors)
+    if not server.is_default and not server.ami_host:
+        # Blank connection fields mean this host's settings: only the default server may lean
+        # on them, or a second server's runs would log in to (and write files for) the first's.
+        errors.add(
+            "ami_host",
+            ValidationError("Give the address of this server's Asterisk Manager (AMI).", code="required"),
+        )
     if server.iax_port is None:
         errors.add("iax_port", ValidationError("Give the IAX2 port (usually 4569).", code="required"))
     else:
@@ -123,6 +131,28 @@ def server_update_check(*, server: Server, new_iax_secret: bool = False, **field
         del fields["ami_secret"]
     elif "ami_secret" in fields and fields["ami_secret"] is None:
         fields["ami_secret"] = ""
+    if "name" in fields and fields["name"] != server.name:
+        # Its queue (pbx.<name>), its workers' -Q and the other servers' trunk to it are named
+        # after it: a new name would strand the runs queued for the old one.
+        raise ValidationError(
+            {
+                "name": ValidationError(
+                    "A server's name cannot change: its worker's queue and the trunks to it are "
+                    "named after it. Add a server with the new name and move the users to it.",
+                    code="immutable",
+                )
+            }
+        )
+    moved = any(f in fields and fields[f] != getattr(server, f) for f in ("ami_host", "ami_port"))
+    if moved and server.ami_secret and "ami_secret" not in fields:
+        # The saved secret is never sent to an address it was not typed for.
+        raise ValidationError(
+            {
+                "ami_secret": ValidationError(
+                    "Type the AMI secret again: the AMI host or port changes.", code="required"
+                )
+            }
+        )
     updated = copy.copy(server)
     for key, value in fields.items():
         setattr(updated, key, value)
@@ -192,7 +222,15 @@ def server_delete(*, server: Server) -> None:
         raise ValidationError(
             f"Server {server.name} still has {in_use}: move them to another server first.", code="in_use"
         )
-    Server.objects.filter(pk=server.pk).delete()
+    try:
+        with transaction.atomic():
+            Server.objects.filter(pk=server.pk).delete()
+    except ProtectedError:
+        # A user or device arrived on it since the count (another transaction committed it).
+        raise ValidationError(
+            f"Server {server.name} still has users or devices: move them to another server first.",
+            code="in_use",
+        ) from None
     trail.deleted(server)
     announce.servers_changed()
 

@@ -35,8 +35,10 @@ class ServerForm(VersionedForm):
         fields["name"].help_text = (
             "Lowercase letters, digits and -, e.g. branch-2. Its worker's queue is pbx.<name>."
             if server is None
-            else f"Renaming changes its worker's queue (now {server.queue}): restart the worker on the new one."
+            else f"Fixed: its worker's queue ({server.queue}) and the trunks to it are named after it."
         )
+        if server is not None:
+            fields["name"].disabled = True
         fields["ami_secret"] = forms.CharField(
             label="AMI secret",
             required=False,

@@ -76,17 +76,23 @@ def test_every_field_that_reaches_a_file_or_an_ami_action_is_judged(field, value
 
 
 def test_a_change_keeps_a_blank_ami_secret_removes_none_and_can_make_a_new_iax_secret():
-    server = server_create(name="branch-1", ami_secret=AMI_SECRET)
+    server = server_create(name="branch-1", ami_host="192.0.2.10", ami_secret=AMI_SECRET)
     iax = server.iax_secret
-    server = server_update(server=server, ami_secret="", ami_host="pbx2.example.net")
-    assert (server.ami_secret, server.ami_host, server.iax_secret) == (AMI_SECRET, "pbx2.example.net", iax)
+    server = server_update(server=server, ami_secret="", ami_username="portal")
+    assert (server.ami_secret, server.ami_username, server.iax_secret) == (AMI_SECRET, "portal", iax)
+    # The saved secret is never sent to an address it was not typed for: a new host asks for it.
+    with pytest.raises(ValidationError) as refused:
+        server_update(server=server, ami_secret="", ami_host="pbx2.example.net")
+    assert "Type the AMI secret again" in _messages(refused.value)["ami_secret"]
+    server = server_update(server=server, ami_secret="Other-Secret-1", ami_host="pbx2.example.net")
+    assert (server.ami_secret, server.ami_host) == ("Other-Secret-1", "pbx2.example.net")
     server = server_update(server=server, ami_secret=None, new_iax_secret=True)
     assert server.ami_secret == ""
     assert server.iax_secret != iax and len(server.iax_secret) >= 32
 
 
 def test_a_change_from_an_old_copy_is_refused():
-    server = server_create(name="branch-1")
+    server = server_create(name="branch-1", ami_host="192.0.2.10")
     old = server_version(server)
     server_update(server=server, ami_host="10.0.0.9", expected_version=old)
     with pytest.raises(StaleVersion):
@@ -107,7 +113,7 @@ def test_server_changes_reach_the_boundary():
 
     announce.subscribe(spy := Spy())
     try:
-        server = server_create(name="branch-1")
+        server = server_create(name="branch-1", ami_host="192.0.2.10")
         server_update(server=server, ami_host="10.0.0.3")
         server_set_default(server=server)
         server_set_default(server=Server.objects.get(name="main"))
@@ -121,7 +127,7 @@ def test_the_default_server_and_a_server_in_use_are_not_removed():
     main = default()
     with pytest.raises(ValidationError, match="default server"):
         server_delete(server=main)
-    branch = server_create(name="branch-1")
+    branch = server_create(name="branch-1", ami_host="192.0.2.10")
     create_on(
         create=extension_create,
         server="branch-1",
@@ -141,7 +147,7 @@ def test_the_last_server_is_not_removed_even_when_not_the_default():
 
 
 def test_making_a_server_the_default_keeps_exactly_one():
-    branch = server_create(name="branch-1")
+    branch = server_create(name="branch-1", ami_host="192.0.2.10")
     server_set_default(server=branch)
     assert list(Server.objects.filter(is_default=True).values_list("name", flat=True)) == ["branch-1"]
     assert default() == branch
@@ -150,7 +156,7 @@ def test_making_a_server_the_default_keeps_exactly_one():
 
 
 def test_a_new_extension_lands_on_the_server_named_with_its_device():
-    server_create(name="branch-1")
+    server_create(name="branch-1", ami_host="192.0.2.10")
     user = create_on(
         create=extension_create,
         server="branch-1",
@@ -173,8 +179,8 @@ def test_an_unknown_server_is_a_clear_error_and_creates_nothing():
 
 
 def test_a_device_goes_where_its_default_user_lives_and_is_refused_elsewhere():
-    server_create(name="branch-1")
-    server_create(name="branch-2")
+    server_create(name="branch-1", ami_host="192.0.2.10")
+    server_create(name="branch-2", ami_host="192.0.2.10")
     ann = create_on(create=user_create, server="branch-1", extension="2001", name="Ann")
     phone = create_on(create=device_create, id="3001", tech="pjsip", default_user=ann)
     assert phone.server.name == "branch-1"
@@ -189,7 +195,38 @@ def test_with_no_server_named_everything_stays_on_the_default():
 
 
 def test_an_update_naming_the_users_own_server_moves_nothing():
-    server_create(name="branch-1")
+    server_create(name="branch-1", ami_host="192.0.2.10")
     user = create_on(create=user_create, server="branch-1", extension="2001", name="Ann")
     updated = update_on(update=user_update, user=user, server="branch-1", name="Ann B")
     assert (updated.name, updated.server.name) == ("Ann B", "branch-1")
+
+
+def test_a_server_other_than_the_default_needs_its_own_ami_host():
+    """Blank connection fields are this host's settings: only the default server leans on them."""
+    with pytest.raises(ValidationError) as refused:
+        server_create(name="branch-1")
+    assert "ami_host" in _messages(refused.value)
+    assert not Server.objects.filter(name="branch-1").exists()
+
+
+def test_a_server_keeps_its_name():
+    """Its queue and the other servers' trunk to it are named after it."""
+    server = server_create(name="branch-1", ami_host="192.0.2.10")
+    with pytest.raises(ValidationError) as refused:
+        server_update(server=server, name="north")
+    assert "cannot change" in _messages(refused.value)["name"]
+    server.refresh_from_db()
+    assert (server.name, server.queue) == ("branch-1", "pbx.branch-1")
+    # Its own name again is no change.
+    assert server_update(server=server, name="branch-1").name == "branch-1"
+
+
+def test_the_list_counts_users_and_devices_each_on_their_own():
+    from directory.servers.selectors import server_list
+
+    branch = server_create(name="branch-1", ami_host="192.0.2.10")
+    for n in range(3):
+        extension_create(extension=f"20{n}", name=f"U{n}", tech="pjsip", server=branch)
+    device_create(id="299", tech="pjsip", server=branch)
+    counts = {s.name: (s.user_count, s.device_count) for s in server_list()}
+    assert counts == {"main": (0, 0), "branch-1": (3, 4)}

@@ -98,10 +98,17 @@ def test_the_ami_secret_is_never_sent_back_and_a_blank_keeps_it(administrator_cl
         assert AMI_SECRET not in page and branch.iax_secret not in page
     data = form_post_data(administrator_client.get(f"/servers/{branch.pk}/"))
     assert data.get("ami_secret", "") == ""
-    data["ami_host"] = "10.0.0.3"
+    data["ami_username"] = "portal"
     administrator_client.post(f"/servers/{branch.pk}/", data)
     branch.refresh_from_db()
-    assert (branch.ami_host, branch.ami_secret) == ("10.0.0.3", AMI_SECRET)
+    assert (branch.ami_username, branch.ami_secret) == ("portal", AMI_SECRET)
+    # Another host with the secret left blank: refused on the secret's box, nothing saved.
+    data = form_post_data(administrator_client.get(f"/servers/{branch.pk}/"))
+    data["ami_host"] = "10.0.0.3"
+    page = administrator_client.post(f"/servers/{branch.pk}/", data).content.decode()
+    assert "Type the AMI secret again" in page and AMI_SECRET not in page
+    branch.refresh_from_db()
+    assert branch.ami_host != "10.0.0.3"
     data = form_post_data(administrator_client.get(f"/servers/{branch.pk}/"))
     data["remove_ami_secret"] = "on"
     data["new_iax_secret"] = "on"
