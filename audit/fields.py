@@ -31,6 +31,7 @@ OBJECT_TYPES = {
     "connectivity.trunk": ObjectType.TRUNK,
     "connectivity.outboundroute": ObjectType.OUTBOUND_ROUTE,
     "connectivity.inboundroute": ObjectType.INBOUND_ROUTE,
+    "servers.server": ObjectType.SERVER,
 }
 
 _SECRET_WORDS = ("password", "passwd", "pin", "secret")

@@ -51,6 +51,7 @@ class ObjectType(models.TextChoices):
     TRUNK = "trunk", "Trunk"
     OUTBOUND_ROUTE = "out_route", "Outbound route"
     INBOUND_ROUTE = "in_route", "Inbound route"
+    SERVER = "server", "Asterisk server"
     OTHER = "other", "Other"
 
 

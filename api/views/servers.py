@@ -1,6 +1,7 @@
 """The Asterisk servers: list, add, read, change, delete; each write is the Servers page's service.
 The AMI and IAX2 secrets are never in an answer (`ami_secret_set` says whether one is saved)."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -92,10 +93,11 @@ class ServerDetail(ServerShapes, generics.GenericAPIView):
 
         fields = parse(self, ServerChange, partial=True, rules=_is_default_rule, check=check)
         make_default = fields.pop("is_default", False)
-        with stale_is_412():
+        # One change, all or nothing: the fields and the default together.
+        with stale_is_412(), transaction.atomic():
             server = server_update(server=server, expected_version=if_match(request), **fields)
-        if make_default:
-            server_set_default(server=server)
+            if make_default:
+                server_set_default(server=server)
         return self.answer(self.server(server_id))
 
     def answer(self, server: Server) -> Response:

@@ -21,7 +21,7 @@ SORTS = {
 
 
 def device_list(*, search: str = "", sort: str = "id", tech: str = "", devicetype: str = "") -> QuerySet:
-    queryset = Device.objects.select_related("user", "default_user")
+    queryset = Device.objects.select_related("user", "default_user", "server")
     if tech:
         queryset = queryset.filter(tech=tech)
     if devicetype:

@@ -54,7 +54,8 @@ def _unknown(fields: dict, allowed: tuple[str, ...]) -> None:
 
 
 def _strip(fields: dict) -> dict:
-    return {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    # Never a secret: one typed with a space is refused by its rule, not saved as something else.
+    return {k: v.strip() if isinstance(v, str) and k not in SECRET_FIELDS else v for k, v in fields.items()}
 
 
 def _port(value, field: str, errors: ErrorCollector) -> None:

@@ -40,7 +40,7 @@ def extension_list(
     `secret="weak"` those whose device keeps a weak secret (a migration's choice).
     """
     own = Device.objects.filter(pk=OuterRef("pk"))
-    queryset = PbxUser.objects.annotate(
+    queryset = PbxUser.objects.select_related("server").annotate(
         tech=Subquery(own.values("tech")[:1]),
         devicetype=Subquery(own.values("devicetype")[:1]),
         dial=Subquery(own.values("dial")[:1]),
@@ -65,7 +65,9 @@ def user_list(*, search: str = "", sort: str = "extension", tech: str = "", devi
     keeps the users on no device.
     """
     on_now = Device.objects.order_by(*ARRIVAL_ORDER).only("id", "user_id")
-    queryset = PbxUser.objects.prefetch_related(Prefetch("devices", queryset=on_now, to_attr="devices_now"))
+    queryset = PbxUser.objects.select_related("server").prefetch_related(
+        Prefetch("devices", queryset=on_now, to_attr="devices_now")
+    )
     if tech == "none":
         queryset = queryset.filter(~Exists(Device.objects.filter(user=OuterRef("pk"))))
     such = {"tech": tech} if tech not in ("", "none") else {}

@@ -39,7 +39,7 @@ def test_a_server_is_created_with_a_generated_iax_secret_and_audited_without_sec
     assert server.queue == "pbx.branch-1"
     assert len(server.iax_secret) >= 32 and server.iax_secret != default().iax_secret
     assert not server.is_default
-    entry = Entry.objects.get(object_type="other", action="created")
+    entry = Entry.objects.get(object_type="server", action="created")
     assert entry.changes["ami_secret"] == "changed" and entry.changes["iax_secret"] == "changed"
     assert AMI_SECRET not in str(entry.changes) and server.iax_secret not in str(entry.changes)
 
@@ -230,3 +230,9 @@ def test_the_list_counts_users_and_devices_each_on_their_own():
     device_create(id="299", tech="pjsip", server=branch)
     counts = {s.name: (s.user_count, s.device_count) for s in server_list()}
     assert counts == {"main": (0, 0), "branch-1": (3, 4)}
+
+
+def test_a_secret_typed_with_spaces_is_refused_not_trimmed():
+    with pytest.raises(ValidationError) as refused:
+        server_create(name="branch-1", ami_host="192.0.2.10", ami_secret=" Secret-1 ")
+    assert "ami_secret" in _messages(refused.value)
