@@ -23,6 +23,7 @@ from bulk.rows import DEFAULT_TECH, Either, RowPlan, Rows, plan_device, plan_use
 from bulk.server_column import SERVER_COLUMN, is_elsewhere
 from directory import rules
 from directory.devices.models import Device, DeviceType
+from directory.servers.moves import move_check
 from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.extensions import (
@@ -174,6 +175,9 @@ class ExtensionRows(Rows):
             return RowPlan(line, ext, "error", problems, **extra)
         changes |= shown_changes(device, follow_up)
         moved = is_elsewhere(server, user)
+        if moved and (refusals := move_check(user=user, server=server)):
+            # The check shows what the confirm would refuse: the move's own rules.
+            return RowPlan(line, ext, "error", [(SERVER_COLUMN, r) for r in refusals], **extra)
         if moved:
             changes[SERVER_COLUMN] = (user.server.name, server.name)
         if not changes:

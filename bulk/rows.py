@@ -26,6 +26,7 @@ from directory import rules
 from directory.devices.models import Device, DeviceType, Tech
 from directory.devices.services import build_device, device_create, device_update, device_update_check
 from directory.secrets import REGENERATE
+from directory.servers.moves import move_check
 from directory.servers.services import update_on
 from directory.techs import normalise_tech
 from directory.users.models import PbxUser
@@ -197,6 +198,9 @@ def plan_user(handler: Rows, line: int, cells: dict[str, str], user: PbxUser | N
     if problems:
         return RowPlan(line, ext, "error", problems, **extra)
     moved = is_elsewhere(server, user)
+    if moved and (refusals := move_check(user=user, server=server)):
+        # The check shows what the confirm would refuse: the move's own rules.
+        return RowPlan(line, ext, "error", [(SERVER_COLUMN, r) for r in refusals], **extra)
     if moved:
         changes[SERVER_COLUMN] = (user.server.name, server.name)
     if not changes:

@@ -127,3 +127,19 @@ def test_replacing_with_another_server_moves_the_user_and_shows_it_in_the_check(
     import_file("extensions", text, replace=True)
     assert PbxUser.objects.get(pk="2001").server == branch
     assert Device.objects.get(pk="2001").server == branch
+
+
+def test_a_move_the_rules_refuse_is_the_rows_error_in_the_check(committed, branch, deviceanduser):
+    """A user logged into a shared (adhoc) phone cannot move without it: the check says so on
+    the row, before any confirm, and nothing moves."""
+    from directory.devices.services import device_create, device_login
+
+    user = committed(user_create, extension="2001", name="Ann")
+    device = committed(device_create, id="3001", tech="pjsip", devicetype="adhoc")
+    committed(device_login, device=device, user=user)
+    text = csv_text("2001,Ann,branch-1", header="extension,name,server")
+    report = check_file("users", text, replace=True)
+    assert [(p["column"], "adhoc device 3001" in p["message"]) for p in report.problems] == [("server", True)]
+    with pytest.raises(ImportRefused):
+        import_file("users", text, replace=True)
+    assert PbxUser.objects.get(pk="2001").server.name == "main"

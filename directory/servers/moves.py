@@ -59,6 +59,15 @@ def _problems(user: PbxUser, devices: list[Device], names: dict[int, str]) -> li
     return problems
 
 
+def move_check(*, user: PbxUser, server: Server) -> list[str]:
+    """Why `user` could not move to `server` now (nothing: they could), without moving anything:
+    what an import's check shows on the row before its confirm."""
+    if user.server_id == server.pk:
+        return []
+    devices = list(Device.objects.filter(Q(user=user) | Q(default_user=user)).order_by("pk"))
+    return _problems(user, devices, dict(Server.objects.values_list("pk", "name")))
+
+
 @transaction.atomic
 @trail.operation()
 def move_user(*, extension: str, server: Server, expected_version: Expected = None) -> PbxUser:
