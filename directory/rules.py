@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from directory.devices.models import Device, Tech
 from directory.servers.models import Server
@@ -240,7 +241,18 @@ def same_server(user: PbxUser | None, device: Device, *, hot_desking: bool = Fal
     on different servers. A phone registers with one Asterisk and a user's keys, mailbox and
     entry are on theirs, so a user is only ever on the devices of their own server (hot
     desking included: a login on a phone of another server is refused)."""
-    if user is None or user.server_id == device.server_id:
+    if user is None:
+        return
+    if transaction.get_connection().in_atomic_block:
+        # The user's server as committed, the row held until this transaction ends: a move of
+        # the user running alongside (`moves.move_user`, which holds it too) either finished
+        # before, and is seen, or waits for this one and then sees the device it must refuse.
+        server_id = (
+            PbxUser.objects.select_for_update().filter(pk=user.pk).values_list("server_id", flat=True).first()
+        )
+        if server_id is not None:
+            user.server_id = server_id
+    if user.server_id == device.server_id:
         return
     names = dict(Server.objects.filter(pk__in=[user.server_id, device.server_id]).values_list("pk", "name"))
     user_server, device_server = names.get(user.server_id, "?"), names.get(device.server_id, "?")
