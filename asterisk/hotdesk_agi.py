@@ -237,8 +237,9 @@ async def hotdesk_login(request: Request) -> None:
     if not number:
         number = await _ask_digits(request, prompts.ASK_USER, 20)
     user = await sync_to_async(_user)(number)
-    if user is None or not user.password:
-        # No such user, or a user without a PIN: nobody hot-desks without one.
+    if user is None or not user.password or user.server_id != device.server_id:
+        # No such user, or a user without a PIN: nobody hot-desks without one. A user of another
+        # server is no user of this phone's Asterisk: refused before a PIN is asked for.
         await _say(request, prompts.INVALID)
         return
     if device.user_id == user.pk:

@@ -73,6 +73,19 @@ def test_a_user_without_a_password_cannot_log_in(agi_port, office):
 
 
 @pytest.mark.slow
+def test_a_user_of_another_server_is_refused_before_any_pin(agi_port, office):
+    from directory.servers.models import Server
+    from directory.users.models import PbxUser
+
+    far = Server.objects.create(name="far", ami_host="192.0.2.7")
+    PbxUser.objects.filter(pk="1000").update(server=far)
+    commands = FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="1000", digits=["4711"]).run()
+    assert "GET DATA agent-pass 6000 20" not in commands
+    assert played(commands) == ["pbx-invalid"]
+    assert Device.objects.get(pk="3001").user_id == "1001"
+
+
+@pytest.mark.slow
 def test_an_unknown_user_or_device_is_refused(agi_port, office):
     assert played(FakeAsterisk(agi_port, "hotdesk-login", "3001", arg="4040").run()) == ["pbx-invalid"]
     assert played(FakeAsterisk(agi_port, "hotdesk-login", "9999", arg="1000").run()) == ["pbx-invalid"]
