@@ -240,7 +240,7 @@ def trunk_update_check(*, trunk: Trunk, **fields) -> tuple[Trunk, Changes]:
     elif "secret" in fields and fields["secret"] is None:
         fields["secret"] = ""
     if "server" in fields:
-        fields["server"] = _trunk_server(fields["server"]) or trunk.server
+        fields["server"] = server_of(fields["server"]) or trunk.server
     updated = copy.copy(trunk)
     for key, value in fields.items():
         setattr(updated, key, value)
