@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import SecretOut, TypesOnlyModelSerializer
+from api.server_serializers import ServerNameOut, server_in
 from directory.connectivity.models import InboundRoute, OutboundRoute, Trunk, TrunkTech
 
 _PART = {"required": False, "allow_blank": True, "max_length": 200, "trim_whitespace": False}
@@ -55,14 +56,30 @@ _TRUNK_FIELDS = (
 )
 
 
+TRUNK_SERVER = (
+    "The server's name (servers/) that registers with the carrier and dials out on this trunk. "
+    "Optional: the default server."
+)
+
+
 class TrunkOut(TypesOnlyModelSerializer):
     secret = SecretOut(required=False, help_text="Only with include_secrets=true (administrators).")
     dial_rules = DialRule(many=True)
     registration = serializers.SerializerMethodField()
+    server = ServerNameOut()
 
     class Meta:
         model = Trunk
-        fields = ("id", "tech", *_TRUNK_FIELDS, "secret", "registration", "created_at", "updated_at")
+        fields = (
+            "id",
+            "tech",
+            *_TRUNK_FIELDS,
+            "server",
+            "secret",
+            "registration",
+            "created_at",
+            "updated_at",
+        )
 
     @extend_schema_field(Registration)
     def get_registration(self, trunk) -> dict:
@@ -86,17 +103,18 @@ class TrunkIn(TypesOnlyModelSerializer):
         "one and null removes it.",
     )
     dial_rules = DialRule(many=True, required=False)
+    server = server_in(TRUNK_SERVER)
 
     class Meta:
         model = Trunk
-        fields = ("tech", *_TRUNK_FIELDS, "secret")
+        fields = ("tech", *_TRUNK_FIELDS, "server", "secret")
 
 
 class TrunkChange(TrunkIn):
     """Changes to a trunk: only the fields sent. Its technology stays."""
 
     class Meta(TrunkIn.Meta):
-        fields = (*_TRUNK_FIELDS, "secret")
+        fields = (*_TRUNK_FIELDS, "server", "secret")
 
 
 class OutboundRouteOut(TypesOnlyModelSerializer):

@@ -33,6 +33,10 @@ TRUNK_COLUMNS = (
     "max_channels",
     "dial_rules",
     "enabled",
+    # The server that holds the trunk (bulk/server_column.py): written only while there are
+    # several servers; an empty cell leaves a new trunk on the default server, an existing one
+    # where it is; another server moves the trunk there.
+    "server",
 )
 ROUTE_COLUMNS = ("name", "patterns", "trunks", "route_cid", "pin", "emergency")
 # FreePBX's `incoming` table, in its order: Bulk Handler's dids export and import.

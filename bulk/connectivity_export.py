@@ -13,6 +13,7 @@ from bulk.connectivity_columns import (
     yes_no,
 )
 from bulk.csvfile import write_table
+from bulk.server_column import SERVER_COLUMN, server_cell, with_server_column
 from directory.connectivity.selectors import inbound_route_list, outbound_route_list, trunk_list
 
 # Taken out of a file without secrets (not blanked: importing it back keeps what there is).
@@ -39,12 +40,14 @@ def export_trunks(*, with_secrets: bool) -> Iterator[str]:
                 "max_channels": str(trunk.max_channels),
                 "dial_rules": write_rules(trunk.dial_rules),
                 "enabled": yes_no(trunk.enabled),
+                **server_cell(trunk),
             }
             if with_secrets:
                 cells["secret"] = trunk.secret
             yield cells
 
-    return write_table(_keep(TRUNK_COLUMNS, with_secrets), rows())
+    columns = [c for c in _keep(TRUNK_COLUMNS, with_secrets) if c != SERVER_COLUMN]
+    return write_table(with_server_column(columns), rows())
 
 
 def export_routes(*, with_secrets: bool) -> Iterator[str]:

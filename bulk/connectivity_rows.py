@@ -143,7 +143,7 @@ class TrunkRows(_ConnectivityRows):
 
     def read(self, cells):
         fields, problems = {}, []
-        for column in ("host", "username", "secret", "codecs", "outbound_cid"):
+        for column in ("host", "username", "secret", "codecs", "outbound_cid", "server"):
             _cell(cells, column, str, fields, column, problems)
         for column in ("port", "max_channels"):
             _cell(cells, column, to_int, fields, column, problems)

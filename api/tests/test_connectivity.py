@@ -220,3 +220,20 @@ def test_null_removes_a_route_pin_and_a_trunk_secret_and_a_blank_keeps_them(admi
         assert admin_api.get(url + "?include_secrets=true").json()[field] != ""
         assert admin_api.patch(url, {field: None}, format="json").status_code == 200
         assert admin_api.get(url + "?include_secrets=true").json()[field] in ("", None)
+
+
+def test_a_trunks_server_is_named_only_while_there_are_several(admin_api):
+    from directory.servers.models import Server
+
+    made = make_trunk(admin_api)
+    assert "server" not in made
+    Server.objects.create(name="branch", ami_host="10.0.0.2")
+    assert admin_api.get(f"{TRUNKS}{made['id']}/").json()["server"] == "main"
+    other = make_trunk(admin_api, name="other", server="branch")
+    assert other["server"] == "branch"
+    assert Trunk.objects.get(name="other").server.name == "branch"
+    refused = admin_api.post(
+        TRUNKS, {"name": "x", "tech": "pjsip", "host": "h.example", "server": "nope"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "server" in str(refused.json())

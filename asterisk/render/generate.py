@@ -200,8 +200,13 @@ DEVICE_INPUTS: dict[str, frozenset[str] | None] = {
 # disabled trunk out. `asterisk.files.files_for_trunks` names only the files a change moves.
 TRUNK_FILES = "trunk files"
 TRUNK_INPUTS: dict[str, frozenset[str] | None] = {
-    TRUNK_FILES: frozenset({"name", "host", "port", "username", "secret", "register", "codecs", "enabled"}),
-    DIALPLAN: frozenset({"name", "outbound_cid", "force_cid", "max_channels", "dial_rules", "enabled"}),
+    # `server`: a trunk that moves leaves one server's files for another's (every server records).
+    TRUNK_FILES: frozenset(
+        {"name", "host", "port", "username", "secret", "register", "codecs", "enabled", "server"}
+    ),
+    DIALPLAN: frozenset(
+        {"name", "outbound_cid", "force_cid", "max_channels", "dial_rules", "enabled", "server"}
+    ),
 }
 TRUNK_TECH_FILES = trunk_render.TRUNK_TECH_FILES
 
@@ -239,11 +244,14 @@ def render_files(names: Iterable[str] | None = None) -> dict[str, str]:
             parts[filename].append(text)
     trunk_files = [name for name in names if name in FILE_TECH or name in trunk_render.TRUNK_ONLY_FILES]
     if trunk_files:
-        for filename, text in _trunk_texts().items():
+        # This server's carrier trunks only: one account registers from one server.
+        for filename, text in _trunk_texts(Trunk.objects.filter(server=server)).items():
             parts[filename].append(text)
     if servers.IAX_FILE in names:
         # The trunks to the other servers, after the devices and the carriers (none with one server).
-        carriers = set(Trunk.objects.filter(tech=TrunkTech.IAX2).values_list("name", flat=True))
+        carriers = set(
+            Trunk.objects.filter(tech=TrunkTech.IAX2, server=server).values_list("name", flat=True)
+        )
         sections = servers.trunk_sections(server, carriers) if Server.objects.count() > 1 else []
         if sections:
             parts[servers.IAX_FILE].append("\n".join(format_section(section) for section in sections))

@@ -39,6 +39,19 @@ FROM_SERVERS = "from-internal-servers"
 REMOTE_CONTEXT = "ext-remote"
 # The subroutine that dials a user over the trunk to their server.
 DIAL_SERVER = "sub-dial-server"
+# The subroutine that sends a call out over a carrier trunk of another server (an outbound route's
+# step for a trunk on another server), and the context on the trunk's side that takes it.
+DIAL_SERVER_TRUNK = "sub-dial-server-trunk"
+SERVERS_OUTBOUND = "from-servers-outbound"
+# The number a crossing call is sent to: `out<trunk id>*<number>` (no N, X or Z: pattern letters).
+OUT_PREFIX = "out"
+# Seconds a crossing call may ring out (as a trunk's own, routes.TRUNK_TIMEOUT).
+_CROSS_TIMEOUT = 300
+# A carrier trunk's caller ID name and number as the route writes them (routes._NAME_TEXT, _PATTERN_TEXT).
+_CID_NAME = re.compile(r"[\w .:'!#+-]*")
+_CID_NUMBER = re.compile(r"[0-9A-Z+*#.\[\]-]*")
+_TRUNK_CONTEXT = re.compile(r"outbound-trunk-[0-9]+")
+
 # The IAX2 file the trunks are written into (after the devices and carrier trunks).
 IAX_FILE = "iax_additional.conf"
 # What the trunks sends and takes: the codecs every Asterisk ships.
@@ -177,10 +190,26 @@ exten => s,1,Dial(IAX2/${{ARG2}}/${{VMDIRECT}}${{ARG1}},,t)
  same => n,Playback({_UNREACHABLE})
  same => n,Return()
 
-; Calls from the other servers (their trunks' context): this server's users, and a local
-; user's mailbox (*<ext>); nothing else (no route out, no feature code, no other server).
+; A call out over a carrier trunk of another server (an outbound route's step for that trunk):
+; the caller ID is chosen here, where the caller's device and user are (the trunk's caller ID and
+; whether it forces it are ARG4-ARG6), then the call crosses as {OUT_PREFIX}<trunk id>*<number> to the
+; trunk's server ([{SERVERS_OUTBOUND}] there), which dials it on the trunk keeping that caller ID.
+; ARG1 is the number, ARG2 the trunk to the server (pbx-<name>), ARG3 the carrier trunk's id.
+[{DIAL_SERVER_TRUNK}]
+exten => s,1,Set(TRUNKCIDNAME=${{ARG4}})
+ same => n,Set(TRUNKCIDNUM=${{ARG5}})
+ same => n,Set(TRUNKFORCECID=${{ARG6}})
+ same => n,Gosub(sub-outbound-callerid,s,1())
+ same => n,Dial(IAX2/${{ARG2}}/{OUT_PREFIX}${{ARG3}}*${{ARG1}},{_CROSS_TIMEOUT})
+ same => n,Return()
+
+; Calls from the other servers (their trunks' context): this server's users, a local user's
+; mailbox (*<ext>), and a call out over one of this server's carrier trunks that another server's
+; route sent here ([{SERVERS_OUTBOUND}], written with the routes); nothing else (no route, no feature
+; code, no other server).
 [{FROM_SERVERS}]
 include => ext-local
+include => {SERVERS_OUTBOUND}
 exten => _*X,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},here))
  same => n,Hangup()
 exten => _*X.,1,Gosub(sub-vm-direct,s,1(${{EXTEN:1}},here))
@@ -203,3 +232,47 @@ def dial_remote_step(extension: str, server_name: str) -> str:
 def voicemail_remote_step(extension: str, server_name: str) -> str:
     """An inbound route's step to the mailbox of a user of another server: `*<ext>` over the trunk."""
     return f"n,Gosub({DIAL_SERVER},s,1(*{number(extension)},{peer_name(server_name)}))"
+
+
+def _trunk_id(trunk_id) -> int:
+    if not isinstance(trunk_id, int) or isinstance(trunk_id, bool) or trunk_id <= 0:
+        raise ConfInjectionError(f"unsafe trunk id {trunk_id!r}")
+    return trunk_id
+
+
+def dial_server_trunk_step(
+    trunk_id: int, server_name: str, cid_name: str, cid_number: str, force: bool
+) -> str:
+    """An outbound route's step for a carrier trunk on another server: over the IAX2 trunk to the
+    trunk's server, which dials out on it (`out_extension`). The number is the route's OUTNUM."""
+    if not _CID_NAME.fullmatch(cid_name) or not _CID_NUMBER.fullmatch(cid_number):
+        raise ConfInjectionError(f"unsafe caller ID {cid_name!r} <{cid_number!r}> for a trunk")
+    peer = peer_name(server_name)
+    args = f"${{OUTNUM}},{peer},{_trunk_id(trunk_id)},{cid_name},{cid_number},{'YES' if force else 'NO'}"
+    return f"n,Gosub({DIAL_SERVER_TRUNK},s,1({args}))"
+
+
+def out_extension(trunk_id: int, trunk_context: str) -> str:
+    """On a carrier trunk's server: the extension of [from-servers-outbound] that takes another
+    server's call out over this trunk (`out<id>*<number>`). The number is checked again here
+    (digits and + * #: no `&`, `/` or `@` reaches the Dial); the caller ID it brings is kept
+    (`carried`); busy answers busy, unreachable or full answers congestion (the sending route then
+    tries its next trunk), so a route's failover works as if the trunk were local."""
+    if not _TRUNK_CONTEXT.fullmatch(trunk_context):
+        raise ConfInjectionError(f"unsafe trunk context {trunk_context!r}")
+    prefix = f"{OUT_PREFIX}{_trunk_id(trunk_id)}*"
+    steps = [
+        f"Set(OUTNUM=${{EXTEN:{len(prefix)}}})",
+        "n,Set(OUTNUM_OK=${FILTER(0123456789+*#,${OUTNUM})})",
+        "n,GotoIf($[${LEN(${OUTNUM})} = 0 | ${LEN(${OUTNUM_OK})} != ${LEN(${OUTNUM})}]?refused)",
+        f"n,Gosub({trunk_context},s,1(${{OUTNUM}},carried))",
+        'n,GotoIf($["${DIALSTATUS}" = "BUSY"]?busy)',
+        'n,GotoIf($["${DIALSTATUS}" = "CHANUNAVAIL" | "${DIALSTATUS}" = "CONGESTION"]?refused)',
+        "n,Hangup()",
+        "n(busy),Busy(5)",
+        "n,Hangup()",
+        "n(refused),Congestion(5)",
+        "n,Hangup()",
+    ]
+    first, *rest = steps
+    return "\n".join([f"exten => _{prefix}.,1,{first}", *(f" same => {step}" for step in rest)]) + "\n"

@@ -276,3 +276,16 @@ def test_the_commands_import_and_export_each_kind(office, tmp_path, committed):
     committed(call_command, "import_extensions", str(good), "--kind", "trunks", stdout=out)
     assert "1 create" in out.getvalue()
     assert Trunk.objects.filter(name="third", tech="iax2").exists()
+
+
+def test_the_trunks_file_has_a_server_column_only_while_there_are_several(committed):
+    from directory.servers.models import Server
+
+    committed(trunk_create, name="carrier", tech="pjsip", host="sip.example.net")
+    assert "server" not in _text("trunks").splitlines()[0].split(",")
+    Server.objects.create(name="branch", ami_host="10.0.0.2")
+    text = _text("trunks")
+    assert text.splitlines()[0].split(",")[-1] == "server"
+    assert text.splitlines()[1].endswith(",main")
+    import_file("trunks", text.replace(",main\n", ",branch\n"), replace=True)
+    assert Trunk.objects.get(name="carrier").server.name == "branch"

@@ -9,6 +9,7 @@ renders them (`asterisk/render/connectivity/`); the services (`services/`) hold 
 from django.db import models
 
 from directory.connectivity import validators as v
+from directory.servers.current import default_id
 from directory.techs import iax2, pjsip, sip
 from directory.techs.spec import codecs as codec_list
 from directory.validators import SafeCharField
@@ -55,6 +56,15 @@ class Trunk(models.Model):
     # FreePBX's "dialed number manipulation rules": [{"prepend", "prefix", "match"}], in order.
     dial_rules = models.JSONField("dial-out rules", default=list, blank=True)
     enabled = models.BooleanField(default=True)
+    # The Asterisk server that holds the carrier account (README "Where carrier trunks live"):
+    # only its files have the trunk and its registration; the other servers' routes reach it
+    # over the IAX2 trunk to this server.
+    server = models.ForeignKey(
+        "servers.Server",
+        on_delete=models.PROTECT,
+        default=default_id,
+        related_name="trunks",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

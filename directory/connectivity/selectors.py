@@ -9,7 +9,7 @@ from directory.connectivity.models import InboundRoute, OutboundRoute, RouteTrun
 
 def trunk_list(*, tech: str = "") -> QuerySet[Trunk]:
     """Trunks by name, with the routes that use them (`routes`)."""
-    queryset = Trunk.objects.prefetch_related("routes")
+    queryset = Trunk.objects.select_related("server").prefetch_related("routes")
     if tech:
         queryset = queryset.filter(tech=tech)
     return queryset.order_by("name")

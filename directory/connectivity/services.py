@@ -24,7 +24,10 @@ from directory.connectivity.models import (
     TrunkTech,
 )
 from directory.errors import ErrorCollector
+from directory.rules import server_of
 from directory.secrets import REGENERATE
+from directory.servers.current import default as default_server
+from directory.servers.models import Server
 from directory.techs.spec import codecs as clean_codecs
 from directory.users.models import NO_VOICEMAIL, PbxUser
 from directory.validators import generate_secret
@@ -44,6 +47,7 @@ TRUNK_FIELDS = (
     "max_channels",
     "dial_rules",
     "enabled",
+    "server",
 )
 OUTBOUND_ROUTE_FIELDS = ("name", "patterns", "trunks", "route_cid", "pin", "emergency")
 INBOUND_ROUTE_FIELDS = ("did", "cid", "description", "destination", "user", "cid_name_prefix")
@@ -192,6 +196,11 @@ def _trunk_rules(trunk: Trunk, errors: ErrorCollector, *, before: Trunk | None =
             errors.add("name", ValidationError(f"A trunk named {trunk.name} already exists.", code="in_use"))
 
 
+def _trunk_server(value) -> Server:
+    """The server a trunk is on: a Server or its name; none named: the default server."""
+    return server_of(value) or default_server()
+
+
 def build_trunk(*, name: str, tech: str, host: str, **fields) -> Trunk:
     """Validate a new trunk without saving it. A secret of `REGEN` (or none, for a trunk that
     registers) is made from the CSPRNG."""
@@ -199,6 +208,7 @@ def build_trunk(*, name: str, tech: str, host: str, **fields) -> Trunk:
     fields = _strip({"name": name, "host": host, **fields})
     if fields.get("secret", "") is None:
         fields["secret"] = ""  # none given: as a blank (made for a trunk that registers)
+    fields["server"] = _trunk_server(fields.get("server"))
     trunk = Trunk(tech=str(tech).strip().lower(), **fields)
     if trunk.register and not trunk.secret:
         trunk.secret = REGENERATE
@@ -229,6 +239,8 @@ def trunk_update_check(*, trunk: Trunk, **fields) -> tuple[Trunk, Changes]:
         del fields["secret"]
     elif "secret" in fields and fields["secret"] is None:
         fields["secret"] = ""
+    if "server" in fields:
+        fields["server"] = server_of(fields["server"]) or trunk.server
     updated = copy.copy(trunk)
     for key, value in fields.items():
         setattr(updated, key, value)

@@ -202,14 +202,16 @@ def _in_use(server: Server) -> str:
     devices = server.devices.count()
     parts = [f"{users} user{'s' if users != 1 else ''}"] if users else []
     parts += [f"{devices} device{'s' if devices != 1 else ''}"] if devices else []
-    return " and ".join(parts)
+    trunks = server.trunks.count()
+    parts += [f"{trunks} trunk{'s' if trunks != 1 else ''}"] if trunks else []
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
 @transaction.atomic
 @trail.operation()
 def server_delete(*, server: Server) -> None:
     """Remove a server; refused for the default (and so the last) server, and while users or
-    devices are on it (the message says how many: move them first)."""
+    devices or carrier trunks are on it (the message says how many: move them first)."""
     server = Server.objects.select_for_update().get(pk=server.pk)
     if server.is_default:
         raise ValidationError(
@@ -229,7 +231,7 @@ def server_delete(*, server: Server) -> None:
     except ProtectedError:
         # A user or device arrived on it since the count (another transaction committed it).
         raise ValidationError(
-            f"Server {server.name} still has users or devices: move them to another server first.",
+            f"Server {server.name} still has users, devices or trunks: move them to another server first.",
             code="in_use",
         ) from None
     trail.deleted(server)

@@ -20,6 +20,7 @@ from directory.connectivity.services import (
 )
 from directory.versions import StaleVersion
 from web.forms import VersionedForm, submit
+from web.servers.fields import SERVER_FIELD, add_server_field, chosen_server
 from web.users.fields import UserChoiceField
 
 # Empty rows offered below the filled ones.
@@ -144,6 +145,12 @@ class TrunkForm(VersionedForm):
             )
         self.fields.update(fields)
         self.rule_fields = _rows_fields(self, "rule", RULE_PARTS, _row_count(data, "rule", len(rules)))
+        # Several servers only (README "Where carrier trunks live"): the one that holds the account.
+        if add_server_field(self, current=trunk.server if trunk is not None else None):
+            self.fields[SERVER_FIELD].help_text = (
+                "The Asterisk server that registers with the carrier and dials out on this trunk; "
+                "the other servers' routes reach it through that server."
+            )
         if trunk is not None:
             self.carry_version(trunk_version(trunk))
 
@@ -157,6 +164,9 @@ class TrunkForm(VersionedForm):
         if data.get("remove_secret"):
             kwargs["secret"] = None  # the service removes it (a blank keeps it)
         kwargs["dial_rules"] = _rows_from(data, "rule", RULE_PARTS)
+        server = chosen_server(self)
+        if server:
+            kwargs["server"] = server
         if self.trunk is None:
             kwargs["tech"] = self.tech
         else:
@@ -176,6 +186,7 @@ class TrunkForm(VersionedForm):
                     *_removal(self, "secret"),
                     "register",
                     "enabled",
+                    *((SERVER_FIELD,) if SERVER_FIELD in self.fields else ()),
                 ],
             ),
             ("Caller ID and codecs", ["outbound_cid", "force_cid", "codecs", "max_channels"]),

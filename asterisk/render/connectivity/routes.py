@@ -8,7 +8,10 @@ identifies its caller (`sub-user-callerid`), asks the route's PIN (never on an e
 route), then tries the route's trunks in sequence: the next trunk only when one answers
 CHANUNAVAIL or CONGESTION (unreachable, full, refused), never after BUSY or no answer.
 Each trunk (`outbound-trunk-<id>`) applies its dial-out rules, its channel limit and the
-caller-ID precedence (`sub-outbound-callerid`), then dials.
+caller-ID precedence (`sub-outbound-callerid`), then dials. Only the server's own carrier
+trunks get one; a route's trunk on another server is reached over the IAX2 trunk to it, whose
+`[from-servers-outbound]` dials it (`asterisk/render/servers.py`, README "Where carrier trunks
+live").
 
 Inbound: every trunk's context is `from-trunk`, which reaches the DID routes and nothing
 else: no extension, no feature code, no outbound route. The routes are included most specific
@@ -122,8 +125,10 @@ def trunk_context(trunk: Trunk) -> str:
     return f"outbound-trunk-{trunk.pk}"
 
 
-def trunk_text(trunk: Trunk) -> str:
-    """A trunk's dialling subroutine (ARG1: the number), and its dial-out rules."""
+def trunk_text(trunk: Trunk, *, several: bool = False) -> str:
+    """A trunk's dialling subroutine (ARG1: the number), and its dial-out rules. `several`: there
+    are other servers, whose routes may send calls out over it (ARG2 `carried`, from
+    [from-servers-outbound]): their caller ID was chosen on their server and is kept."""
     context = trunk_context(trunk)
     name, number = split_callerid(trunk.outbound_cid)
     steps = ["Set(TRUNKNUM=${ARG1})"]
@@ -131,12 +136,18 @@ def trunk_text(trunk: Trunk) -> str:
         steps.append(f"n,GotoIf($[${{GROUP_COUNT({trunk.pk}@{TRUNK_GROUP})}} >= {trunk.max_channels}]?full)")
     if trunk.dial_rules:
         steps.append(f"n,GotoIf(${{DIALPLAN_EXISTS({context}-rules,${{TRUNKNUM}},1)}}?rules)")
-    steps += [
-        f"n(cid),Set(TRUNKCIDNAME={_v(name, _NAME_TEXT)})",
+    cid = [
+        f"Set(TRUNKCIDNAME={_v(name, _NAME_TEXT)})",
         f"n,Set(TRUNKCIDNUM={_v(number)})",
         f"n,Set(TRUNKFORCECID={'YES' if trunk.force_cid else 'NO'})",
         "n,Gosub(sub-outbound-callerid,s,1())",
-        f"n,Set(GROUP({TRUNK_GROUP})={trunk.pk})",
+    ]
+    if several:
+        steps += ['n(cid),GotoIf($["${ARG2}" = "carried"]?group)', f"n,{cid[0]}", *cid[1:]]
+    else:
+        steps += [f"n(cid),{cid[0]}", *cid[1:]]
+    steps += [
+        f"n{'(group)' if several else ''},Set(GROUP({TRUNK_GROUP})={trunk.pk})",
         f"n,Dial({_dial_string(trunk)},{TRUNK_TIMEOUT})",
         "n,Return()",
     ]
@@ -160,8 +171,23 @@ def route_context(route: OutboundRoute) -> str:
     return f"outrt-{route.pk}"
 
 
-def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown: bool = True) -> str:
-    """A route's context: one extension per pattern, then its call subroutine."""
+def _trunk_step(trunk: Trunk, remote: dict[int, str]) -> str:
+    """A route's step for one trunk: its subroutine when the trunk is on this server; over the
+    IAX2 trunk to its server when it is on another (`remote`: the other servers' names by id)."""
+    if trunk.server_id in remote:
+        name, number = split_callerid(trunk.outbound_cid)
+        step = servers.dial_server_trunk_step(
+            trunk.pk, remote[trunk.server_id], _v(name, _NAME_TEXT), _v(number), trunk.force_cid
+        )
+        return f"{step}{_comment(f'{trunk.name} on server {remote[trunk.server_id]}')}"
+    return f"n,Gosub({trunk_context(trunk)},s,1(${{OUTNUM}})){_comment(trunk.name)}"
+
+
+def outbound_route_text(
+    route: OutboundRoute, trunks: list[Trunk], *, pin_shown: bool = True, remote: dict[int, str] | None = None
+) -> str:
+    """A route's context: one extension per pattern, then its call subroutine. `remote`: the
+    other servers' names by id (a trunk on one of them is reached over the trunk to it)."""
     context = route_context(route)
     lines = [f"[{context}]{_comment(route.name)}"]
     for pattern in route.patterns:
@@ -199,7 +225,7 @@ def outbound_route_text(route: OutboundRoute, trunks: list[Trunk], *, pin_shown:
     carried = " & ".join(f'"${{DIALSTATUS}}" != "{status}"' for status in FAILOVER)
     for trunk in trunks:
         steps += [
-            f"n,Gosub({trunk_context(trunk)},s,1(${{OUTNUM}})){_comment(trunk.name)}",
+            _trunk_step(trunk, remote or {}),
             f"n,GotoIf($[{carried}]?done)",
         ]
     steps += [
@@ -273,8 +299,12 @@ def _remote_servers(local: Server) -> dict[int, str]:
 def render_routes(forward_contexts: dict[str, str], default_context: str, local: Server | None = None) -> str:
     """The static dialplan of every trunk and route, in the order calls meet them, for the server
     `local` (default: the one in use, `directory.servers.current`)."""
-    remote = _remote_servers(local or current())
+    local = local or current()
+    remote = _remote_servers(local)
     trunks = {t.pk: t for t in Trunk.objects.all()}
+    # This server's carrier trunks only (README "Where carrier trunks live"); a route's trunk on
+    # another server is reached over the IAX2 trunk to it.
+    own = sorted((t for t in trunks.values() if t.enabled and t.server_id == local.pk), key=lambda t: t.pk)
     # The emergency routes first, whatever their place in the list: an earlier route whose
     # pattern also takes 911 (`_X.`) must not ask an emergency call for its PIN.
     routes = sorted(outbound_route_list(), key=lambda route: not route.emergency)
@@ -286,8 +316,15 @@ def render_routes(forward_contexts: dict[str, str], default_context: str, local:
     )
     for route in routes:
         sequence = [trunks[rt.trunk_id] for rt in route.sequence if trunks[rt.trunk_id].enabled]
-        parts.append(outbound_route_text(route, sequence))
-    parts += [trunk_text(t) for t in sorted(trunks.values(), key=lambda t: t.pk) if t.enabled]
+        parts.append(outbound_route_text(route, sequence, remote=remote))
+    parts += [trunk_text(t, several=bool(remote)) for t in own]
+    if remote:
+        parts.append(
+            "; Calls out over this server's carrier trunks that another server's route sent here\n"
+            f"; (out<trunk id>*<number>; reached from {servers.FROM_SERVERS} only).\n"
+            f"[{servers.SERVERS_OUTBOUND}]\n"
+            + "".join(servers.out_extension(t.pk, trunk_context(t)) for t in own)
+        )
     parts.append(
         "; Calls from trunks: the inbound routes, most specific first, and nothing else.\n"
         f"[{TRUNK_CONTEXT}]\ninclude => from-pstn\n\n[from-pstn]\n"
@@ -305,7 +342,8 @@ def render_routes(forward_contexts: dict[str, str], default_context: str, local:
 
 def trunk_preview_text(*, trunk_id: int) -> str:
     trunk = Trunk.objects.filter(pk=trunk_id).first()
-    return trunk_text(trunk) if trunk and trunk.enabled else ""
+    several = Server.objects.count() > 1
+    return trunk_text(trunk, several=several) if trunk and trunk.enabled else ""
 
 
 def outbound_route_preview_text(*, route_id: int, pin_shown: bool) -> str:
@@ -313,7 +351,7 @@ def outbound_route_preview_text(*, route_id: int, pin_shown: bool) -> str:
     if route is None:
         return ""
     sequence = [rt.trunk for rt in route.sequence if rt.trunk.enabled]
-    return outbound_route_text(route, sequence, pin_shown=pin_shown)
+    return outbound_route_text(route, sequence, pin_shown=pin_shown, remote=_remote_servers(current()))
 
 
 def inbound_route_preview_text(*, route_id: int) -> str:

@@ -141,9 +141,11 @@ def test_each_server_dials_the_others_users_over_the_trunk(two):
     ]
     assert contexts["ext-remote"]["2000"].hint is None
     assert includes["from-internal-additional"][:2] == ["ext-local", "ext-remote"]
-    # Calls from the other servers reach this server's users and a mailbox, nothing else.
-    assert includes[server_render.FROM_SERVERS] == ["ext-local"]
+    # Calls from the other servers reach this server's users, a mailbox and this server's
+    # carrier trunks (none here: from-servers-outbound is empty), nothing else.
+    assert includes[server_render.FROM_SERVERS] == ["ext-local", "from-servers-outbound"]
     assert set(contexts[server_render.FROM_SERVERS]) == {"_*X", "_*X."}
+    assert not contexts.get("from-servers-outbound")
     # The remote users are below the marker: applied live, as the local ones.
     assert "[ext-remote]" in text.partition(PER_USER_MARKER)[2]
     with using(branch):
@@ -292,3 +294,100 @@ def test_a_device_on_another_server_is_left_out_of_the_memo_of_this_one(two):
     device_create(id="3001", tech="iax2", devicetype="adhoc", server=branch)
     assert _files(main) == first
     assert "3001" in parse_conf(_files(branch, [IAX])[IAX]).section_names()
+
+
+# Carrier trunks (README "Where carrier trunks live")
+
+PJSIP_FILES = ("pjsip.endpoint.conf", "pjsip.aor.conf", "pjsip.auth.conf", "pjsip.registration.conf")
+
+
+def _carrier(two):
+    from directory.connectivity.services import outbound_route_create
+
+    _main, branch = two
+    trunk = trunk_create(
+        name="carrier",
+        tech="pjsip",
+        host="sip.example.net",
+        username="acct1",
+        secret="Carrier-Secret-99",
+        register=True,
+        outbound_cid="Acme <5550100>",
+        server=branch,
+    )
+    route = outbound_route_create(
+        name="Out", patterns=[{"prefix": "9", "match": "NXXXXXX"}], trunks=[trunk], emergency=False
+    )
+    return trunk, route
+
+
+def test_a_carrier_trunk_is_written_on_its_server_only(two):
+    main, branch = two
+    trunk, _ = _carrier(two)
+    on_main, on_branch = _files(main), _files(branch)
+    for name in PJSIP_FILES:
+        assert "[carrier]" not in on_main[name], name
+    assert "[carrier]" in on_branch["pjsip.registration.conf"]
+    assert "Carrier-Secret-99" in on_branch["pjsip.auth.conf"]
+    assert "Carrier-Secret-99" not in "".join(on_main.values())
+    assert f"[outbound-trunk-{trunk.pk}]" in on_branch[dialplan_file()]
+    assert f"[outbound-trunk-{trunk.pk}]" not in on_main[dialplan_file()]
+
+
+def dialplan_file() -> str:
+    from asterisk.render.dialplan import FILENAME
+
+    return FILENAME
+
+
+def test_a_route_on_another_server_crosses_to_the_trunks_server(two):
+    main, branch = two
+    trunk, route = _carrier(two)
+    with using(main):
+        text = render_dialplan()
+    contexts, includes = parse_dialplan(text)
+    check_targets(contexts, includes)
+    steps = [app for _, _, app in contexts[f"outrt-{route.pk}-call"]["s"].steps]
+    assert f"Gosub(sub-dial-server-trunk,s,1(${{OUTNUM}},pbx-branch,{trunk.pk},Acme,5550100,NO))" in steps
+    assert "IAX2/${ARG2}/out${ARG3}*${ARG1}" in text
+    # main has none of branch's trunk, and takes no call out from another server over it.
+    assert f"out{trunk.pk}*" not in text.split("[from-servers-outbound]")[1]
+    with using(branch):
+        text = render_dialplan()
+    contexts, includes = parse_dialplan(text)
+    check_targets(contexts, includes)
+    # On branch, the route dials the trunk itself, and calls from main reach it in from-internal-servers.
+    steps = [app for _, _, app in contexts[f"outrt-{route.pk}-call"]["s"].steps]
+    assert f"Gosub(outbound-trunk-{trunk.pk},s,1(${{OUTNUM}}))" in steps
+    assert "from-servers-outbound" in includes["from-internal-servers"]
+    out = contexts["from-servers-outbound"][f"_out{trunk.pk}*."]
+    apps = [app for _, _, app in out.steps]
+    assert f"Gosub(outbound-trunk-{trunk.pk},s,1(${{OUTNUM}},carried))" in apps
+    assert any("FILTER(0123456789+*#" in app for app in apps)
+    # Only from another server: the phones' and the carriers' contexts never include it.
+    for context in ("from-internal", "from-internal-additional", "from-trunk", "from-pstn"):
+        assert "from-servers-outbound" not in includes.get(context, [])
+    trunk_steps = [app for _, _, app in contexts[f"outbound-trunk-{trunk.pk}"]["s"].steps]
+    assert 'GotoIf($["${ARG2}" = "carried"]?group)' in trunk_steps
+
+
+def test_one_server_writes_the_trunk_and_routes_as_before():
+    from directory.connectivity.services import outbound_route_create
+
+    trunk = trunk_create(name="carrier", tech="pjsip", host="sip.example.net")
+    outbound_route_create(name="Out", patterns=[{"prefix": "9", "match": "NXXXXXX"}], trunks=[trunk])
+    text = static_part(render_dialplan())
+    assert "from-servers-outbound" not in text
+    assert "sub-dial-server-trunk" not in text
+    assert "carried" not in text
+
+
+def test_a_crossing_step_refuses_what_would_change_the_file():
+    with pytest.raises(ConfInjectionError):
+        server_render.dial_server_trunk_step(1, "branch", "Acme,x", "1", False)
+    with pytest.raises(ConfInjectionError):
+        server_render.dial_server_trunk_step(True, "branch", "Acme", "1", False)
+    with pytest.raises(ConfInjectionError):
+        server_render.dial_server_trunk_step(1, "Branch)", "Acme", "1", False)
+    with pytest.raises(ConfInjectionError):
+        server_render.out_extension(1, "outbound-trunk-1,s,1)")

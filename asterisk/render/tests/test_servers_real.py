@@ -141,3 +141,31 @@ def test_a_call_from_another_server_reaches_only_local_users(pbx, other, office)
     pbx.cli("channel request hangup all")
     assert _raw_call(pbx, "1000") != "ANSWER"
     assert not [c for c in channels(other) if "1000" in c["exten"]]
+
+
+def test_a_carrier_trunk_of_another_server_loads_and_takes_only_its_crossing_calls(pbx, other, office):
+    """A route on main whose trunk is branch's: main's files hold no trunk, branch's do, both
+    dialplans load with no warning, and branch matches `out<id>*<number>` from the other servers."""
+    from directory.connectivity.services import outbound_route_create, trunk_create
+
+    _main, branch = office
+    trunk = trunk_create(name="carrier", tech="iax2", host="192.0.2.1", server=branch)
+    outbound_route_create(name="Out", patterns=[{"prefix": "9", "match": "NXXXXXX"}], trunks=[trunk])
+    mark, branch_mark = pbx.log_mark(), other.log_mark()
+    write_all_files()
+    # (branch's own sync, run by the saves above, knows no folder of its own here: main's files
+    # are written again and both reloaded.)
+    for command in ("module reload chan_iax2.so", "dialplan reload"):
+        pbx.cli(command)
+    _write_branch(other, branch, ["2002"])
+    about = [*FILE_SOURCE, "from-servers-outbound", "sub-dial-server-trunk", "outbound-trunk"]
+    assert pbx.problems(since=mark, about=about) == []
+    assert other.problems(since=branch_mark, about=about) == []
+    assert "carrier" not in pbx.cli("iax2 show peers")
+    assert "carrier" in other.cli("iax2 show peers")
+    assert "IAX2/${ARG2}/out${ARG3}" in pbx.cli("dialplan show sub-dial-server-trunk")
+    crossing = other.cli(f"dialplan show out{trunk.pk}*5551234@from-internal-servers")
+    assert f"outbound-trunk-{trunk.pk},s,1(${{OUTNUM}},carried)" in crossing
+    # Phones and carriers never reach it; main has no trunk to send out on.
+    for ast, context in ((other, "from-internal"), (other, "from-trunk"), (pbx, "from-internal-servers")):
+        assert "carried" not in ast.cli(f"dialplan show out{trunk.pk}*5551234@{context}"), context

@@ -259,3 +259,19 @@ def test_a_route_pin_and_a_trunk_secret_are_removed_by_none_and_kept_by_a_blank(
         "Created Trunk carrier (PJSIP)",
         "Changed Trunk carrier (PJSIP)",
     ]
+
+
+def test_a_trunk_lives_on_the_default_server_unless_another_is_named():
+    from directory.servers.current import default
+    from directory.servers.services import server_create
+
+    trunk = s.trunk_create(name="carrier", tech="pjsip", host="sip.example.net")
+    assert trunk.server == default()
+    branch = server_create(name="branch-1", ami_host="192.0.2.10")
+    moved = s.trunk_update(trunk=trunk, server="branch-1")
+    assert Trunk.objects.get(pk=trunk.pk).server == branch
+    assert moved.server == branch
+    with pytest.raises(ValidationError) as raised:
+        s.trunk_create(name="other", tech="pjsip", host="sip.example.net", server="nowhere")
+    assert "server" in raised.value.message_dict
+    assert s.trunk_create(name="third", tech="sip", host="sip.example.net", server=branch).server == branch

@@ -236,3 +236,16 @@ def test_a_secret_typed_with_spaces_is_refused_not_trimmed():
     with pytest.raises(ValidationError) as refused:
         server_create(name="branch-1", ami_host="192.0.2.10", ami_secret=" Secret-1 ")
     assert "ami_secret" in _messages(refused.value)
+
+
+def test_a_server_with_carrier_trunks_is_not_removed():
+    from directory.connectivity.services import trunk_create, trunk_update
+
+    branch = server_create(name="branch-1", ami_host="192.0.2.10")
+    trunk = trunk_create(name="carrier", tech="pjsip", host="sip.example.net", server="branch-1")
+    assert trunk.server == branch
+    with pytest.raises(ValidationError, match="still has 1 trunk: move"):
+        server_delete(server=branch)
+    trunk_update(trunk=trunk, server=default())
+    server_delete(server=branch)
+    assert not Server.objects.filter(name="branch-1").exists()

@@ -412,3 +412,17 @@ def test_the_edit_pages_remove_a_route_pin_and_a_trunk_secret_when_asked(
     data = {**form_post_data(administrator_client.get(url)), "remove_secret": "on", "register": ""}
     assert committed(administrator_client.post, url, data).status_code == 302
     assert Trunk.objects.get(name="carrier").secret == ""
+
+
+def test_the_trunk_form_names_a_server_only_while_there_are_several(administrator_client, committed, carrier):
+    from directory.servers.models import Server
+
+    page = administrator_client.get(f"/connectivity/trunks/{carrier.pk}/")
+    assert 'name="server"' not in page.content.decode()
+    branch = Server.objects.create(name="branch", ami_host="10.0.0.2")
+    data = form_post_data(administrator_client.get(f"/connectivity/trunks/{carrier.pk}/"))
+    assert data["server"] == "main"
+    data["server"] = "branch"
+    response = committed(administrator_client.post, f"/connectivity/trunks/{carrier.pk}/", data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Trunk.objects.get(pk=carrier.pk).server == branch
