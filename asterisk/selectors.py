@@ -132,7 +132,7 @@ def recent_changes(device_id: str) -> list[PhoneStatusChange]:
 
 def status_rows(ids: Iterable[str] = ()) -> list[tuple[Device, PhoneStatus]]:
     """Devices (these, or all in number order) with their status, for `device_status`."""
-    devices = Device.objects.only("id", "tech").order_by(*BY_ID)
+    devices = Device.objects.select_related("server").only("id", "tech", "server__name").order_by(*BY_ID)
     if ids:
         devices = devices.filter(id__in=list(ids))
     devices = list(devices)

@@ -78,3 +78,14 @@ def test_while_the_listener_is_down_the_states_are_unknown_and_the_command_says_
     assert objects["2001"]["state"] == "unknown" and objects["2001"]["address"] == "192.0.2.10:5180"
     first = _run().splitlines()[0]
     assert first.startswith("Phone status unknown since ") and "the link to Asterisk is down" in first
+
+
+def test_with_several_servers_each_phone_names_its_server(phones):
+    from directory.servers.models import Server
+
+    far = Server.objects.create(name="far", ami_host="192.0.2.7")
+    Device.objects.filter(pk="2002").update(server=far)
+    objects = {o["id"]: o["server"] for o in json.loads(_run("--json"))}
+    assert objects == {"10": "main", "2001": "main", "2002": "far"}
+    lines = {line.split()[0]: line.split()[1] for line in _run().splitlines() if line[:1].isdigit()}
+    assert lines == {"10": "main", "2001": "main", "2002": "far"}
