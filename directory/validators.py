@@ -140,3 +140,15 @@ class SafeCharField(models.CharField):
         if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
             MaxLengthValidator(self.max_length)(value)
         super().run_validators(value)
+
+
+# A host name or IPv4 address (no port: that is its own field). IPv6 literals are left out:
+# `[` would read as a section header. A trunk's host and a server's AMI and IAX2 hosts.
+_HOST = re.compile(
+    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
+)
+
+
+def host_name(value: str) -> None:
+    if not _HOST.fullmatch(value):
+        raise ValidationError("Write a host name or an IPv4 address, without a port.", code="host")

@@ -12,7 +12,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-from directory.validators import CALLERID_MAX_LENGTH
+from directory.validators import CALLERID_MAX_LENGTH, host_name
 
 # A trunk's name: a section in pjsip/sip/iax files and part of `outbound-trunk-<id>`'s comment.
 # It starts with a letter, so it never meets a device's section (device ids are digits).
@@ -44,16 +44,8 @@ def trunk_name(value: str) -> None:
         )
 
 
-# A host name or IPv4 address (no port: that is its own field). IPv6 literals are left out:
-# `[` would read as a section header.
-_HOST = re.compile(
-    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
-)
-
-
 def host(value: str) -> None:
-    if not _HOST.fullmatch(value):
-        raise ValidationError("Write a host name or an IPv4 address, without a port.", code="host")
+    host_name(value)
 
 
 # The account name at the carrier: part of a SIP URI and of `register =>` lines.

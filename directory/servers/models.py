@@ -14,17 +14,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from directory.validators import SafeCharField, conf_safe
+from directory.validators import SafeCharField, conf_safe, host_name
 
 NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 DEFAULT_NAME = "main"
 DEFAULT_IAX_PORT = 4569
 
-# A host name or IPv4 address (no port: that is its own field). IPv6 literals are left out:
-# `[` would read as a section header in the iax file.
-_HOST = re.compile(
-    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*"
-)
 # What an AMI login and secret may hold: they travel in `Username:`/`Secret:` lines.
 _AMI_WORD = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
 _AMI_SECRET = re.compile(r"[!#-~]{1,128}")
@@ -41,8 +36,9 @@ def server_name(value: str) -> None:
 
 
 def host(value: str) -> None:
-    if value and not _HOST.fullmatch(value):
-        raise ValidationError("Write a host name or an IPv4 address, without a port.", code="host")
+    """A host name or IPv4 address, no port (`directory.validators.host_name`); blank allowed."""
+    if value:
+        host_name(value)
 
 
 def ami_username(value: str) -> None:
